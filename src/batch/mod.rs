@@ -1,0 +1,15 @@
+//! Batch jobs over whole populations: the only module that speaks polars.
+//!
+//! [`reprofile`] re-profiles everyone who is due every 90 days (art. 19 c. 5 D.Lgs. 150/2015)
+//! from Parquet, CSV or JSON lines and writes Parquet atomically. [`write_people`] writes a
+//! synthetic population. Files are read whole: 3 million people fit in well under 2 GB.
+
+mod people;
+mod reprofile;
+
+pub use crate::files::atomic_write;
+pub use self::people::Format;
+pub use self::people::{PeopleTable, write_people};
+pub use self::reprofile::{
+    OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition, reprofile,
+};

@@ -1,0 +1,391 @@
+//! People files: reading them as [`RecordView`]s, writing synthetic ones.
+//!
+//! Column names are the record's field names (`Id`, `DataNascita`, `Genere`, … see
+//! `docs/profile-record.md`). CSV columns are read as text so codes keep their leading zeros;
+//! Parquet columns may be typed (dates as `Date`, counts as integers, flags as booleans) or
+//! text. A column the schema does not know is an error, never silently dropped.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::files::atomic_write;
+use crate::error::{Error, FieldReason, InputError, Result};
+use crate::profiling::{ProfileRecord, RecordView, Sospensione, format_suspensions, parse_suspensions};
+use crate::reference::Reference;
+use crate::synth::{BLOCK, PeopleSpec, people_block};
+
+const STR_FIELDS: [&str; 11] = [
+    "CodiceFiscale",
+    "Genere",
+    "Cittadinanza",
+    "DurataPresenzaInItalia",
+    "TitoloDiStudio",
+    "ProvinciaDiResidenza",
+    "ComuneDomicilio",
+    "CondizioneOccupazionaleUnAnnoPrima",
+    "PosizioneProfessioneUltimaOccupazione",
+    "AttualmenteIscrittoScuolaUniversitaOCorsoFormazione",
+    "Sospensioni",
+];
+const INT_FIELDS: [&str; 4] =
+    ["Eta", "DaQuantiMesiConclusoUltimoRappLavoro", "DaQuantiMesiStaCercandoLavoro", "NumeroComponentiFamiglia"];
+const BOOL_FIELDS: [&str; 4] =
+    ["HaMaiAvutoUnLavoro", "PresenzaFigliACarico", "PresenzaFigliACaricoMeno18Anni", "PercettoreNASpI"];
+const DATE_FIELDS: [&str; 2] = ["DataNascita", "DataDID"];
+
+/// A tabular file format, from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Apache Parquet.
+    Parquet,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+impl Format {
+    /// The format of `path` by extension (`.parquet`, `.csv`, `.jsonl`/`.ndjson`).
+    pub fn of(path: &Path) -> Result<Format> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet") => Ok(Format::Parquet),
+            Some("csv") => Ok(Format::Csv),
+            Some("jsonl" | "ndjson") => Ok(Format::JsonLines),
+            _ => Err(Error::data(path, "unknown file type: use .parquet, .csv or .jsonl")),
+        }
+    }
+}
+
+/// A column of integers, flags or dates, typed or as text to parse per row.
+enum Typed<T> {
+    Absent,
+    Native(T),
+    Text(StringChunked),
+}
+
+/// People read from a file, addressable by row.
+pub enum PeopleTable {
+    /// Columns of a Parquet or CSV file.
+    Frame(Box<FrameColumns>),
+    /// Records of a JSON-lines file.
+    Records(Vec<ProfileRecord>),
+}
+
+/// The typed columns of a people frame.
+pub struct FrameColumns {
+    n: usize,
+    id: StringChunked,
+    strs: Vec<Option<StringChunked>>,
+    ints: Vec<Typed<Int64Chunked>>,
+    bools: Vec<Typed<BooleanChunked>>,
+    dates: Vec<Typed<Int32Chunked>>,
+}
+
+fn rechunked(ca: &StringChunked) -> StringChunked {
+    ca.rechunk().into_owned()
+}
+
+impl PeopleTable {
+    /// Reads a people file (format by extension).
+    pub fn read(path: &Path) -> Result<PeopleTable> {
+        match Format::of(path)? {
+            Format::JsonLines => read_jsonl(path).map(PeopleTable::Records),
+            Format::Parquet => {
+                let f = File::open(path).map_err(|e| Error::io(path, e))?;
+                let df = ParquetReader::new(f).finish().map_err(|e| Error::data(path, e))?;
+                FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))
+            }
+            Format::Csv => {
+                let df = CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(0))
+                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                    .and_then(|r| r.finish())
+                    .map_err(|e| Error::data(path, e))?;
+                FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))
+            }
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            PeopleTable::Frame(c) => c.n,
+            PeopleTable::Records(r) => r.len(),
+        }
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of row `i` (empty when absent).
+    pub fn id(&self, i: usize) -> &str {
+        match self {
+            PeopleTable::Frame(c) => c.id.get(i).unwrap_or(""),
+            PeopleTable::Records(r) => &r[i].id,
+        }
+    }
+
+    /// Row `i` as a record view; `scratch` holds its parsed suspensions.
+    pub fn view<'a>(&'a self, i: usize, scratch: &'a mut Vec<Sospensione>) -> Result<RecordView<'a>, InputError> {
+        match self {
+            PeopleTable::Records(r) => Ok(r[i].view()),
+            PeopleTable::Frame(c) => c.view(i, scratch),
+        }
+    }
+}
+
+impl FrameColumns {
+    fn new(path: &Path, df: &DataFrame) -> Result<FrameColumns> {
+        let known = |name: &str| {
+            name == "Id"
+                || STR_FIELDS.contains(&name)
+                || INT_FIELDS.contains(&name)
+                || BOOL_FIELDS.contains(&name)
+                || DATE_FIELDS.contains(&name)
+        };
+        if let Some(bad) = df.get_column_names().into_iter().find(|n| !known(n)) {
+            return Err(Error::data(path, format!("unknown column `{bad}` (see docs/profile-record.md)")));
+        }
+        let col = |name: &str| df.column(name).ok();
+        let id = col("Id").ok_or_else(|| Error::data(path, "missing column `Id`"))?;
+        let id = id.cast(&DataType::String).map_err(|e| Error::data(path, e))?;
+        let as_str = |c: &Column| -> Result<StringChunked> {
+            let c = c.cast(&DataType::String).map_err(|e| Error::data(path, e))?;
+            Ok(rechunked(c.str().map_err(|e| Error::data(path, e))?))
+        };
+        let mut strs = Vec::new();
+        for f in STR_FIELDS {
+            strs.push(col(f).map(as_str).transpose()?);
+        }
+        let typed = |name: &str, native: &DataType| -> Result<Option<(Column, bool)>> {
+            let Some(c) = col(name) else { return Ok(None) };
+            if c.dtype() == &DataType::String {
+                return Ok(Some((c.clone(), false)));
+            }
+            let cast = c.cast(native).map_err(|e| {
+                Error::data(path, format!("column `{name}` has type {}, expected {native}: {e}", c.dtype()))
+            })?;
+            Ok(Some((cast, true)))
+        };
+        let mut ints = Vec::new();
+        for f in INT_FIELDS {
+            ints.push(match typed(f, &DataType::Int64)? {
+                None => Typed::Absent,
+                Some((c, true)) => Typed::Native(c.i64().map_err(|e| Error::data(path, e))?.rechunk().into_owned()),
+                Some((c, false)) => Typed::Text(as_str(&c)?),
+            });
+        }
+        let mut bools = Vec::new();
+        for f in BOOL_FIELDS {
+            bools.push(match typed(f, &DataType::Boolean)? {
+                None => Typed::Absent,
+                Some((c, true)) => Typed::Native(c.bool().map_err(|e| Error::data(path, e))?.rechunk().into_owned()),
+                Some((c, false)) => Typed::Text(as_str(&c)?),
+            });
+        }
+        let mut dates = Vec::new();
+        for f in DATE_FIELDS {
+            dates.push(match typed(f, &DataType::Date)? {
+                None => Typed::Absent,
+                Some((c, true)) => {
+                    let d = c.date().map_err(|e| Error::data(path, e))?;
+                    Typed::Native(d.physical().rechunk().into_owned())
+                }
+                Some((c, false)) => Typed::Text(as_str(&c)?),
+            });
+        }
+        Ok(FrameColumns { n: df.height(), id: rechunked(id.str().map_err(|e| Error::data(path, e))?), strs, ints, bools, dates })
+    }
+
+    fn s(&self, k: usize, i: usize) -> Option<&str> {
+        self.strs[k].as_ref().and_then(|c| c.get(i)).filter(|s| !s.is_empty())
+    }
+
+    fn int(&self, k: usize, i: usize) -> Result<Option<i64>, InputError> {
+        match &self.ints[k] {
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i)),
+            Typed::Text(c) => parse_text(INT_FIELDS[k], c.get(i), "an integer", |s| s.parse().ok()),
+        }
+    }
+
+    fn flag(&self, k: usize, i: usize) -> Result<Option<bool>, InputError> {
+        match &self.bools[k] {
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i)),
+            Typed::Text(c) => parse_text(BOOL_FIELDS[k], c.get(i), "a flag (true/false, si/no, 1/0)", |s| {
+                match s.to_ascii_lowercase().as_str() {
+                    "true" | "si" | "sì" | "s" | "1" => Some(true),
+                    "false" | "no" | "n" | "0" => Some(false),
+                    _ => None,
+                }
+            }),
+        }
+    }
+
+    fn date(&self, k: usize, i: usize) -> Result<Option<NaiveDate>, InputError> {
+        match &self.dates[k] {
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i).map(date_from_days)),
+            Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| s.parse().ok()),
+        }
+    }
+
+    fn view<'a>(&'a self, i: usize, scratch: &'a mut Vec<Sospensione>) -> Result<RecordView<'a>, InputError> {
+        *scratch = match self.s(10, i) {
+            Some(text) => parse_suspensions(text)?,
+            None => Vec::new(),
+        };
+        Ok(RecordView {
+            id: self.id.get(i).unwrap_or(""),
+            codice_fiscale: self.s(0, i),
+            data_nascita: self.date(0, i)?,
+            eta: self.int(0, i)?,
+            genere: self.s(1, i),
+            cittadinanza: self.s(2, i),
+            durata_presenza_in_italia: self.s(3, i),
+            titolo_di_studio: self.s(4, i),
+            provincia_di_residenza: self.s(5, i),
+            comune_domicilio: self.s(6, i),
+            ha_mai_avuto_un_lavoro: self.flag(0, i)?,
+            condizione_occupazionale_un_anno_prima: self.s(7, i),
+            mesi_concluso_ultimo_rapp_lavoro: self.int(1, i)?,
+            posizione_professione_ultima_occupazione: self.s(8, i),
+            mesi_sta_cercando_lavoro: self.int(2, i)?,
+            iscritto_scuola_o_corso: self.s(9, i),
+            numero_componenti_famiglia: self.int(3, i)?,
+            presenza_figli_a_carico: self.flag(1, i)?,
+            presenza_figli_a_carico_meno_18_anni: self.flag(2, i)?,
+            data_did: self.date(1, i)?,
+            sospensioni: scratch.as_slice(),
+            percettore_naspi: self.flag(3, i)?,
+        })
+    }
+}
+
+fn parse_text<T>(
+    field: &str,
+    raw: Option<&str>,
+    expected: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, InputError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse(s)
+            .map(Some)
+            .ok_or_else(|| InputError::new(field, FieldReason::Malformed { value: s.to_owned(), expected })),
+    }
+}
+
+/// Days since 1970-01-01 to a date.
+pub(super) fn date_from_days(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days + EPOCH_CE).unwrap_or(NaiveDate::MIN)
+}
+
+/// A date to days since 1970-01-01.
+pub(super) fn days_from_date(d: NaiveDate) -> i32 {
+    d.num_days_from_ce() - EPOCH_CE
+}
+
+use chrono::Datelike;
+const EPOCH_CE: i32 = 719_163;
+
+fn read_jsonl(path: &Path) -> Result<Vec<ProfileRecord>> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (n, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: ProfileRecord = serde_json::from_str(&line).map_err(|e| {
+            Error::Input(InputError::new(json_field(&e), FieldReason::Malformed { value: e.to_string(), expected: "a profile record" }).with_row(n + 1))
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// The field a serde_json error is about, when its message names one.
+fn json_field(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    msg.split('`').nth(1).unwrap_or("record").to_owned()
+}
+
+/// Writes a synthetic population to `path` (format by extension), atomically.
+pub fn write_people(path: &Path, spec: &PeopleSpec, reference: &Reference) -> Result<()> {
+    let blocks = spec.n.div_ceil(BLOCK);
+    let format = Format::of(path)?;
+    let records: Vec<Vec<ProfileRecord>> =
+        (0..blocks).into_par_iter().map(|b| people_block(spec, b, reference)).collect();
+    match format {
+        Format::JsonLines => atomic_write(path, |w| {
+            for r in records.iter().flatten() {
+                serde_json::to_writer(&mut *w, r).map_err(|e| Error::data(path, e))?;
+                w.write_all(b"\n").map_err(|e| Error::io(path, e))?;
+            }
+            Ok(())
+        }),
+        Format::Parquet | Format::Csv => {
+            let mut df = people_frame(records.iter().flatten()).map_err(|e| Error::data(path, e))?;
+            atomic_write(path, |w| {
+                let r = if format == Format::Parquet {
+                    ParquetWriter::new(w).with_compression(ParquetCompression::Snappy).finish(&mut df).map(|_| ())
+                } else {
+                    CsvWriter::new(w).include_header(true).finish(&mut df)
+                };
+                r.map_err(|e| Error::data(path, e))
+            })
+        }
+    }
+}
+
+fn people_frame<'a>(records: impl Iterator<Item = &'a ProfileRecord> + Clone) -> PolarsResult<DataFrame> {
+    let s = |name: &str, f: fn(&ProfileRecord) -> Option<&str>| {
+        Column::new(name.into(), records.clone().map(f).collect::<StringChunked>().into_series())
+    };
+    let i = |name: &str, f: fn(&ProfileRecord) -> Option<i64>| {
+        Column::new(name.into(), records.clone().map(f).collect::<Int64Chunked>().into_series())
+    };
+    let b = |name: &str, f: fn(&ProfileRecord) -> Option<bool>| {
+        Column::new(name.into(), records.clone().map(f).collect::<BooleanChunked>().into_series())
+    };
+    let d = |name: &str, f: fn(&ProfileRecord) -> Option<NaiveDate>| -> PolarsResult<Column> {
+        let ca: Int32Chunked = records.clone().map(|r| f(r).map(days_from_date)).collect();
+        Ok(Column::new(name.into(), ca.into_date().into_series()))
+    };
+    let sosp: StringChunked = records
+        .clone()
+        .map(|r| (!r.sospensioni.is_empty()).then(|| format_suspensions(&r.sospensioni)))
+        .collect();
+    DataFrame::new_infer_height(vec![
+        s("Id", |r| Some(r.id.as_str())),
+        d("DataNascita", |r| r.data_nascita)?,
+        s("Genere", |r| r.genere.as_deref()),
+        s("Cittadinanza", |r| r.cittadinanza.as_deref()),
+        s("DurataPresenzaInItalia", |r| r.durata_presenza_in_italia.as_deref()),
+        s("TitoloDiStudio", |r| r.titolo_di_studio.as_deref()),
+        s("ProvinciaDiResidenza", |r| r.provincia_di_residenza.as_deref()),
+        s("ComuneDomicilio", |r| r.comune_domicilio.as_deref()),
+        b("HaMaiAvutoUnLavoro", |r| r.ha_mai_avuto_un_lavoro),
+        s("CondizioneOccupazionaleUnAnnoPrima", |r| r.condizione_occupazionale_un_anno_prima.as_deref()),
+        i("DaQuantiMesiConclusoUltimoRappLavoro", |r| r.mesi_concluso_ultimo_rapp_lavoro),
+        s("PosizioneProfessioneUltimaOccupazione", |r| r.posizione_professione_ultima_occupazione.as_deref()),
+        i("DaQuantiMesiStaCercandoLavoro", |r| r.mesi_sta_cercando_lavoro),
+        s("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione", |r| r.iscritto_scuola_o_corso.as_deref()),
+        i("NumeroComponentiFamiglia", |r| r.numero_componenti_famiglia),
+        b("PresenzaFigliACarico", |r| r.presenza_figli_a_carico),
+        b("PresenzaFigliACaricoMeno18Anni", |r| r.presenza_figli_a_carico_meno_18_anni),
+        d("DataDID", |r| r.data_did)?,
+        Column::new("Sospensioni".into(), sosp.into_series()),
+        b("PercettoreNASpI", |r| r.percettore_naspi),
+    ])
+}

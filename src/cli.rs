@@ -1,0 +1,435 @@
+//! Command-line edge: turns arguments into library calls and results into text. No rules here.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use incrocio::batch::{OnError, ReprofileOptions, ReprofileReport, reprofile, write_people};
+use incrocio::catalog::Catalog;
+use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
+use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest, rank, riesame};
+use incrocio::profiling::{ProfileRecord, Profiler};
+use incrocio::reference::Reference;
+use incrocio::synth::PeopleSpec;
+
+/// Matching and profiling engine for Italian public employment services.
+#[derive(Debug, Parser)]
+#[command(name = "incrocio", version)]
+pub struct Cli {
+    /// Load models from this directory (layout of `models/`) instead of the bundled ones.
+    #[arg(long, global = true, env = "INCROCIO_MODELS")]
+    models: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Profile one record (JSON object, or an array of them) from a file or stdin.
+    Profile(ProfileArgs),
+    /// Re-profile a population: whoever is due, carrying the others over.
+    Reprofile(ReprofileArgs),
+    /// Rank applicants to a notice under a Region's rules (art. 16 L. 56/1987, L. 68/1999).
+    Graduatoria(GraduatoriaArgs),
+    /// Generate synthetic data.
+    #[command(subcommand)]
+    Synth(SynthCommand),
+    /// List or check model files.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Run the main job on bundled data: synthesise, profile, re-profile, summarise.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProfileArgs {
+    /// Input JSON file; `-` or nothing reads stdin.
+    input: Option<PathBuf>,
+    /// Model `id` or `id@vN`.
+    #[arg(long, default_value = "did")]
+    model: String,
+    /// Profiling date (default: today).
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Args)]
+struct ReprofileArgs {
+    /// People file: .parquet, .csv or .jsonl.
+    #[arg(long)]
+    input: PathBuf,
+    /// The previous run's output (Parquet).
+    #[arg(long)]
+    previous: Option<PathBuf>,
+    /// Profiling date.
+    #[arg(long)]
+    as_of: NaiveDate,
+    /// Output Parquet file (written atomically).
+    #[arg(long)]
+    output: PathBuf,
+    /// Model `id` or `id@vN`.
+    #[arg(long, default_value = "did")]
+    model: String,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Stop at the first bad row, or skip bad rows and list them in --rejects.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    on_error: OnErrorArg,
+    /// Rejected rows (CSV); required with --on-error skip.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Transitions report (JSON); default: the output path with `.report.json`.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct GraduatoriaArgs {
+    /// Rule set `id` or `id@vN` (see `incrocio models list`).
+    #[arg(long)]
+    rules: String,
+    /// Applicants: .csv or .json.
+    #[arg(long)]
+    applicants: PathBuf,
+    /// Publication date of the notice.
+    #[arg(long)]
+    publication: NaiveDate,
+    /// Application deadline (default: the publication date).
+    #[arg(long)]
+    deadline: Option<NaiveDate>,
+    /// Posts to fill: adds the list sent to the administration (double the posts, reserves applied).
+    #[arg(long)]
+    posts: Option<u32>,
+    /// The employer is private (L. 68 criteria reserved to public employers do not apply).
+    #[arg(long)]
+    private_employer: bool,
+    /// A previous graduatoria (JSON output of this command): recompute and explain the moves.
+    #[arg(long)]
+    previous: Option<PathBuf>,
+    /// JSON output (default: stdout).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Also write the CSV a CPI publishes.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Where to write the riesame diff with --previous (default: stdout).
+    #[arg(long)]
+    riesame: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SynthCommand {
+    /// Synthetic DID registrants on real comuni.
+    People {
+        /// How many.
+        #[arg(long)]
+        n: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Observation date.
+        #[arg(long, default_value = "2026-11-23")]
+        as_of: NaiveDate,
+        /// Output: .parquet, .csv or .jsonl.
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// List every model with id, version, status and digest.
+    List,
+    /// Load and validate every model (with --models DIR, that directory's).
+    Check,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// People to synthesise.
+    #[arg(long, default_value_t = 200_000)]
+    n: usize,
+    /// Working directory for the demo files.
+    #[arg(long, default_value = "target/demo")]
+    dir: PathBuf,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let reference = Reference::bundled();
+    let catalog = match &cli.models {
+        Some(dir) => Catalog::from_dir(dir, reference)?,
+        None => Catalog::bundled(reference)?,
+    };
+    match cli.command {
+        Command::Profile(a) => profile(&catalog, reference, a),
+        Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
+        Command::Graduatoria(a) => graduatoria_cmd(&catalog, a),
+        Command::Synth(SynthCommand::People { n, seed, as_of, output }) => {
+            write_people(&output, &PeopleSpec { n, seed, as_of }, reference)?;
+            eprintln!("wrote {n} people to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models(ModelsCommand::List | ModelsCommand::Check) => {
+            let mut out = std::io::stdout().lock();
+            for m in catalog.profiling_models() {
+                writeln!(out, "profiling  {:<28} {:<13} classes={:<13} {}", m.key(), status(m.status), status(m.classes.status), m.digest)?;
+            }
+            for r in catalog.adr_rules() {
+                writeln!(out, "adr        {:<28} {:<13} {:<21} {}", r.key(), status(r.status), "", r.digest)?;
+            }
+            for r in catalog.graduatoria_rules() {
+                let state = if r.missing.is_empty() { "rankable" } else { "INCOMPLETE" };
+                writeln!(out, "graduatoria {:<27} {:<13} {:<21} {}", r.key(), state, r.region, r.digest)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(a) => demo(&catalog, reference, a),
+    }
+}
+
+fn status(s: incrocio::profiling::Status) -> String {
+    format!("{s:?}").to_lowercase()
+}
+
+fn profiler<'a>(catalog: &'a Catalog, reference: &'a Reference, model: &str) -> Result<Profiler<'a>> {
+    Ok(Profiler { model: catalog.profiling(model)?, adr: catalog.adr(None)?, reference })
+}
+
+fn profile(catalog: &Catalog, reference: &Reference, a: ProfileArgs) -> Result<ExitCode> {
+    let text = match a.input.as_deref() {
+        None => read_stdin()?,
+        Some(p) if p == Path::new("-") => read_stdin()?,
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+    };
+    let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let p = profiler(catalog, reference, &a.model)?;
+    let value: serde_json::Value = serde_json::from_str(&text).context("input is not JSON")?;
+    let out = if value.is_array() {
+        let records: Vec<ProfileRecord> = serde_json::from_value(value).context("not an array of profile records")?;
+        let profiles = records.iter().map(|r| p.profile(r, as_of)).collect::<Result<Vec<_>, _>>()?;
+        serde_json::to_string_pretty(&profiles)?
+    } else {
+        let record: ProfileRecord = serde_json::from_value(value).context("not a profile record")?;
+        serde_json::to_string_pretty(&p.profile(&record, as_of)?)?
+    };
+    writeln!(std::io::stdout().lock(), "{out}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    Ok(s)
+}
+
+fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> Result<ExitCode> {
+    let on_error = match a.on_error {
+        OnErrorArg::Fail => OnError::Fail,
+        OnErrorArg::Skip if a.rejects.is_none() => bail!("--on-error skip needs --rejects FILE"),
+        OnErrorArg::Skip => OnError::Skip,
+    };
+    let p = profiler(catalog, reference, &a.model)?;
+    let opts = ReprofileOptions {
+        input: a.input,
+        previous: a.previous,
+        output: a.output.clone(),
+        as_of: a.as_of,
+        threads: a.threads,
+        on_error,
+        rejects: a.rejects,
+        progress: !a.quiet,
+    };
+    let started = Instant::now();
+    let report = reprofile(&p, &opts)?;
+    let elapsed = started.elapsed();
+    let report_path = a.report.unwrap_or_else(|| a.output.with_extension("report.json"));
+    atomic_write(&report_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| incrocio::Error::data(&report_path, e))
+    })?;
+    print_report(&report, elapsed.as_secs_f64())?;
+    eprintln!("wrote {} and {}", a.output.display(), report_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
+    let rules = catalog.graduatoria(&a.rules)?;
+    let request = GraduatoriaRequest {
+        publication_date: a.publication,
+        deadline: a.deadline,
+        posts: a.posts,
+        public_employer: !a.private_employer,
+        applicants: read_applicants(&a.applicants)?,
+    };
+    let g = rank(rules, &request)?;
+    let json = serde_json::to_string_pretty(&g)?;
+    match &a.output {
+        Some(p) => atomic_write(p, |w| w.write_all(json.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?,
+        None => writeln!(std::io::stdout().lock(), "{json}")?,
+    }
+    if let Some(p) = &a.csv {
+        let text = graduatoria_csv(&g)?;
+        atomic_write(p, |w| w.write_all(text.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?;
+    }
+    eprintln!(
+        "{}: {} ranked, {} excluded, {} on the list sent{}",
+        rules.key(),
+        g.ranking.len(),
+        g.excluded.len(),
+        g.list.len(),
+        if g.warnings.is_empty() { String::new() } else { format!("; {} warnings", g.warnings.len()) }
+    );
+    if let Some(prev) = &a.previous {
+        let text = std::fs::read_to_string(prev).with_context(|| format!("reading {}", prev.display()))?;
+        let previous: Graduatoria = serde_json::from_str(&text).context("--previous is not a graduatoria JSON")?;
+        let diff = serde_json::to_string_pretty(&riesame(&previous, &g))?;
+        match &a.riesame {
+            Some(p) => atomic_write(p, |w| w.write_all(diff.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?,
+            None => writeln!(std::io::stdout().lock(), "{diff}")?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "model {}@v{} ({:?}), as of {}", r.model.id, r.model.version, r.model.status, r.as_of)?;
+    writeln!(
+        out,
+        "{} rows read, {} written, {} rejected, {} dropped from previous; {:.2} s ({:.0} people/s)",
+        r.input_rows,
+        r.output_rows,
+        r.rejected,
+        r.dropped_from_previous,
+        secs,
+        r.input_rows as f64 / secs.max(1e-9)
+    )?;
+    for (s, n) in &r.by_status {
+        writeln!(out, "  {:<14} {n:>10}", format!("{s:?}"))?;
+    }
+    let k = r.class_labels.len();
+    writeln!(out, "class transitions (rows: previous class, columns: new class)")?;
+    write!(out, "  {:>12}", "")?;
+    for (i, l) in r.class_labels.iter().enumerate() {
+        write!(out, " {:>14}", format!("{} {}", i + 1, l))?;
+    }
+    writeln!(out)?;
+    for from in std::iter::once(None).chain((1..=k as u8).map(Some)) {
+        let name = from.map_or("new".to_owned(), |c| format!("{c} {}", r.class_labels[usize::from(c) - 1]));
+        write!(out, "  {name:>12}")?;
+        for to in 1..=k as u8 {
+            let n = r.transitions.iter().find(|t| t.from == from && t.to == to).map_or(0, |t| t.count);
+            write!(out, " {n:>14}")?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(notice) = (r.model.status != incrocio::profiling::Status::Official).then_some(()) {
+        let _ = notice;
+        writeln!(out, "NOTE: model status is {:?}: its coefficients are not an authority's.", r.model.status)?;
+    }
+    Ok(())
+}
+
+fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
+    let as_of: NaiveDate = "2026-11-23".parse()?;
+    let people = a.dir.join("people.parquet");
+    let t = Instant::now();
+    write_people(&people, &PeopleSpec { n: a.n, seed: 42, as_of }, reference)?;
+    println!("== synthesised {} people in {:.2} s → {}", a.n, t.elapsed().as_secs_f64(), people.display());
+
+    let p = profiler(catalog, reference, "did")?;
+    let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
+    let profile = p.profile(&one, as_of)?;
+    println!("== one person ({}): index {:.6}, class {} {}", profile.person_id, profile.index, profile.class.code, profile.class.label);
+    for c in &profile.contributions {
+        let level = c.level.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+        let value = c.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
+        println!("   {:<24}{value}{level}: {:+.4}", c.feature, c.contribution);
+    }
+    for amt in &profile.adr.amounts {
+        println!("   AdR {:<28} {} €", amt.contract, amt.amount_eur);
+    }
+    if let Some(n) = &profile.notice {
+        println!("   {n}");
+    }
+
+    let first = a.dir.join("profiles-2026-11-23.parquet");
+    println!("== first profiling of everyone, as of {as_of}");
+    run_reprofile(&p, &people, None, &first, as_of)?;
+    let later = as_of + chrono::Days::new(45);
+    let second = a.dir.join("profiles-2027-01-07.parquet");
+    println!("== 45 days later ({later}): only what changed is due");
+    run_reprofile(&p, &people, Some(&first), &second, later)?;
+    let review = as_of + chrono::Days::new(90);
+    let third = a.dir.join("profiles-2027-02-21.parquet");
+    println!("== 90 days later ({review}): everyone is due again");
+    run_reprofile(&p, &people, Some(&second), &third, review)?;
+
+    println!("== graduatoria art. 16, Emilia-Romagna rules, 10 example applicants, 2 posts");
+    let rules = catalog.graduatoria("art16-emilia-romagna")?;
+    let request = GraduatoriaRequest {
+        publication_date: "2026-03-01".parse()?,
+        deadline: None,
+        posts: Some(2),
+        public_employer: true,
+        applicants: read_applicants_text(DEMO_APPLICANTS)?,
+    };
+    let g = rank(rules, &request)?;
+    for r in &g.ranking {
+        let tie = r.tie_break.as_ref().map(|t| format!("  (after {}: {})", t.after, t.decided_by)).unwrap_or_default();
+        let listed = g.list.iter().find(|l| l.applicant_id == r.applicant_id).map(|l| format!("  → sent, {}", l.title)).unwrap_or_default();
+        println!("   {:>2}. {}  {:>6}{tie}{listed}", r.position, r.applicant_id, r.total.to_string());
+    }
+    for w in &g.warnings {
+        println!("   warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+const DEMO_APPLICANTS: &str = include_str!("../data/esempi/candidati-art16.csv");
+
+fn read_applicants_text(text: &str) -> Result<Vec<incrocio::graduatoria::Applicant>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("candidati.csv");
+    std::fs::write(&path, text)?;
+    Ok(read_applicants(&path)?)
+}
+
+fn run_reprofile(p: &Profiler<'_>, input: &Path, previous: Option<&Path>, output: &Path, as_of: NaiveDate) -> Result<()> {
+    let opts = ReprofileOptions {
+        input: input.to_path_buf(),
+        previous: previous.map(Path::to_path_buf),
+        output: output.to_path_buf(),
+        as_of,
+        threads: 0,
+        on_error: OnError::Fail,
+        rejects: None,
+        progress: true,
+    };
+    let t = Instant::now();
+    let report = reprofile(p, &opts)?;
+    print_report(&report, t.elapsed().as_secs_f64())
+}
+
+const DEMO_RECORD: &str = r#"{
+  "Id": "DEMO-1", "DataNascita": "1971-03-02", "Genere": "F", "Cittadinanza": "000",
+  "TitoloDiStudio": "20000000", "ProvinciaDiResidenza": "NA", "ComuneDomicilio": "063049",
+  "HaMaiAvutoUnLavoro": true, "CondizioneOccupazionaleUnAnnoPrima": "occupato",
+  "DataDID": "2025-09-01", "Sospensioni": [{"Dal": "2026-01-10", "Al": "2026-02-09"}],
+  "PercettoreNASpI": true
+}"#;

@@ -1,0 +1,488 @@
+//! Scoring, ordering, justification, exclusions and the list sent to the employer.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use super::applicant::Applicant;
+use super::rules::{CountingDate, Criterion, CriterionKind, GraduatoriaRules, Order, TieBreakKey, Variable};
+use crate::digest::sha256_tagged;
+use crate::error::{Error, FieldReason, InputError, ModelError};
+use crate::profiling::{unemployment_at, whole_months, whole_years};
+
+/// What a CPI asks: rank these applicants to this notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraduatoriaRequest {
+    /// Publication date of the notice (avviso).
+    pub publication_date: NaiveDate,
+    /// Deadline for applications (defaults to the publication date).
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    /// Posts to fill: the list sent is `list_multiplier` × posts, reserves applied.
+    #[serde(default)]
+    pub posts: Option<u32>,
+    /// Whether the employer is a public administration (some L. 68 criteria apply only then).
+    #[serde(default = "yes")]
+    pub public_employer: bool,
+    /// The applicants.
+    pub applicants: Vec<Applicant>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Identity of the rule set on every output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesRef {
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// `sha256:` of the file.
+    pub digest: String,
+    /// The act.
+    pub act: String,
+    /// The act's date.
+    pub act_date: Option<NaiveDate>,
+}
+
+/// One criterion's points for one applicant, with what produced them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionPoints {
+    /// Criterion name.
+    pub criterion: String,
+    /// The input value read (`missing` when absent or invalid).
+    pub input: String,
+    /// Points.
+    pub points: Decimal,
+    /// The arithmetic, in words.
+    pub rule: String,
+}
+
+/// Why a row sits after its equal-total neighbour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TieBreak {
+    /// The applicant just above with the same total.
+    pub after: String,
+    /// The deciding key (`unresolved` when every key ties: then ordered by applicant id).
+    pub decided_by: String,
+    /// The compared values, above vs this row.
+    pub detail: String,
+}
+
+/// A ranked applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// 1-based position.
+    pub position: u32,
+    /// Applicant id.
+    pub applicant_id: String,
+    /// Base + Σ criteria.
+    pub total: Decimal,
+    /// Each criterion's points.
+    pub criteria: Vec<CriterionPoints>,
+    /// Set when the row ties on total with the one above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tie_break: Option<TieBreak>,
+}
+
+/// An applicant left out of the ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    /// Applicant id.
+    pub applicant_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A name on the list sent to the administration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// Position in the graduatoria.
+    pub position: u32,
+    /// Applicant id.
+    pub applicant_id: String,
+    /// `riserva:<category>` or `ordine_generale`.
+    pub title: String,
+}
+
+/// The ranking, justified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Graduatoria {
+    /// Rule set.
+    pub rules: RulesRef,
+    /// Publication date.
+    pub publication_date: NaiveDate,
+    /// Date ages and durations are counted at.
+    pub counting_date: NaiveDate,
+    /// Posts, if given.
+    pub posts: Option<u32>,
+    /// `sha256:` of the canonical request.
+    pub input_digest: String,
+    /// Ranked applicants.
+    pub ranking: Vec<Row>,
+    /// Excluded applicants with reasons.
+    pub excluded: Vec<Excluded>,
+    /// The list sent (empty without posts).
+    pub list: Vec<ListEntry>,
+    /// Flagged parameters of the rule set and other caveats.
+    pub warnings: Vec<String>,
+    /// The applicants as received, sorted by id (kept for riesame).
+    pub inputs: Vec<Applicant>,
+}
+
+/// An applicant's score and tie-break keys.
+struct Scored<'a> {
+    a: &'a Applicant,
+    total: Decimal,
+    criteria: Vec<CriterionPoints>,
+    dependant_points: Decimal,
+    unemployment_days: i64,
+}
+
+/// Ranks a request under a rule set.
+pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Graduatoria, Error> {
+    if !rules.missing.is_empty() {
+        let names: Vec<&str> = rules.missing.iter().map(|m| m.parameter.as_str()).collect();
+        return Err(ModelError::new(
+            &rules.key(),
+            "missing",
+            format!("this rule set cannot rank: the act's parameters are not known: {}", names.join("; ")),
+        )
+        .into());
+    }
+    let (Some(base), Some(order), Some(counting), Some(ties)) = (rules.base, rules.order, rules.counting_date, &rules.ties)
+    else {
+        return Err(ModelError::new(&rules.key(), "base", "incomplete rule set").into());
+    };
+    let counting_date = match counting {
+        CountingDate::Publication => request.publication_date,
+        CountingDate::Deadline => request.deadline.unwrap_or(request.publication_date),
+    };
+    check_ids(&request.applicants)?;
+    let mut scored = Vec::with_capacity(request.applicants.len());
+    let mut excluded = Vec::new();
+    for a in &request.applicants {
+        a.validate()?;
+        if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
+            excluded.push(Excluded { applicant_id: a.id.clone(), reason });
+            continue;
+        }
+        scored.push(score(rules, a, base, counting_date, request)?);
+    }
+    scored.sort_by(|x, y| compare(x, y, order, &ties.chain).0);
+    let ranking = rows(&scored, order, &ties.chain);
+    excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
+    let mut inputs = request.applicants.clone();
+    inputs.sort_by(|x, y| x.id.cmp(&y.id));
+    let list = request.posts.map(|p| list_sent(rules, &scored, &ranking, p)).unwrap_or_default();
+    let mut warnings = rules.caveats();
+    if ranking.iter().any(|r| r.tie_break.as_ref().is_some_and(|t| t.decided_by == "unresolved")) {
+        warnings.push("some ties are not resolved by the rule set's chain: ordered by applicant id".into());
+    }
+    Ok(Graduatoria {
+        rules: RulesRef {
+            id: rules.id.clone(),
+            version: rules.version,
+            digest: rules.digest.clone(),
+            act: rules.act.clone(),
+            act_date: rules.act_date,
+        },
+        publication_date: request.publication_date,
+        counting_date,
+        posts: request.posts,
+        input_digest: request_digest(request, &inputs),
+        ranking,
+        excluded,
+        list,
+        warnings,
+        inputs,
+    })
+}
+
+fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
+    let mut seen = BTreeSet::new();
+    for a in applicants {
+        if !seen.insert(a.id.as_str()) {
+            return Err(InputError::new("id", FieldReason::Inconsistent("duplicate applicant id".into())).with_record(&a.id));
+        }
+    }
+    Ok(())
+}
+
+fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
+    let canonical = serde_json::json!({
+        "publication_date": r.publication_date,
+        "deadline": r.deadline,
+        "posts": r.posts,
+        "public_employer": r.public_employer,
+        "applicants": sorted,
+    });
+    sha256_tagged(canonical.to_string().as_bytes())
+}
+
+fn exclusion(rules: &GraduatoriaRules, a: &Applicant, publication: NaiveDate, counting: NaiveDate) -> Option<String> {
+    let e = &rules.eligibility;
+    if e.did_before_publication && a.data_did.is_none_or(|d| d >= publication) {
+        return Some(format!("no DID before the publication date {publication}"));
+    }
+    if e.registration_before_publication && a.data_iscrizione.is_none_or(|d| d >= publication) {
+        return Some(format!("not registered in the list before the publication date {publication}"));
+    }
+    let age = whole_years(a.data_nascita, counting);
+    if e.min_age.is_some_and(|m| age < m) {
+        return Some(format!("aged {age} at {counting}, below the minimum {}", e.min_age.unwrap_or_default()));
+    }
+    if e.max_age.is_some_and(|m| age > m) {
+        return Some(format!("aged {age} at {counting}, above the maximum {}", e.max_age.unwrap_or_default()));
+    }
+    None
+}
+
+fn score<'a>(
+    rules: &GraduatoriaRules,
+    a: &'a Applicant,
+    base: Decimal,
+    counting: NaiveDate,
+    request: &GraduatoriaRequest,
+) -> Result<Scored<'a>, InputError> {
+    let mut total = base;
+    let mut criteria = Vec::with_capacity(rules.criteria.len());
+    let mut dependant_points = Decimal::ZERO;
+    for c in &rules.criteria {
+        if c.only_public_employer && !request.public_employer {
+            continue;
+        }
+        let cp = criterion_points(rules, c, a, counting, request.publication_date)?;
+        if matches!(c.score, CriterionKind::Dependants { .. }) {
+            dependant_points += cp.points;
+        }
+        total += cp.points;
+        criteria.push(cp);
+    }
+    let unemployment_days = a.data_did.map_or(0, |d| unemployment_at(d, &a.sospensioni, counting.max(d)).days);
+    Ok(Scored { a, total: total.normalize(), criteria, dependant_points, unemployment_days })
+}
+
+/// The value a criterion reads, `None` when missing.
+fn input(rules: &GraduatoriaRules, v: Variable, a: &Applicant, counting: NaiveDate, publication: NaiveDate) -> Result<Option<Decimal>, InputError> {
+    let months_since = |from: Option<NaiveDate>, field: &str| -> Result<Option<Decimal>, InputError> {
+        match from {
+            Some(d) if d > counting => Err(InputError::new(field, FieldReason::Inconsistent(format!("{d} is after the counting date {counting}"))).with_record(&a.id)),
+            Some(d) => Ok(Some(Decimal::from(whole_months(d, counting)))),
+            None => Ok(None),
+        }
+    };
+    Ok(match v {
+        Variable::Isee => a.isee.filter(|_| a.isee_valido),
+        Variable::Eta => Some(Decimal::from(whole_years(a.data_nascita, counting))),
+        Variable::MesiDisoccupazione => match a.data_did {
+            Some(d) if d > counting => return months_since(Some(d), "data_did"),
+            Some(d) => Some(Decimal::from(unemployment_at(d, &a.sospensioni, counting).months)),
+            None => None,
+        },
+        Variable::MesiIscrizione => months_since(a.data_iscrizione, "data_iscrizione")?,
+        Variable::MesiDaDataConvenzionale => match (a.data_iscrizione, rules.reference_date) {
+            (Some(d), Some(r)) if d >= r => Some(Decimal::from(whole_months(r, d))),
+            (Some(d), Some(r)) => Some(-Decimal::from(whole_months(d, r))),
+            _ => None,
+        },
+        Variable::Invalidita => a.invalidita,
+        Variable::Reddito => a.reddito,
+        Variable::DidPrimaDellaPubblicazione => Some(Decimal::from(u8::from(a.data_did.is_some_and(|d| d < publication)))),
+        Variable::Carichi => Some(Decimal::from(a.carichi)),
+    })
+}
+
+fn field_of(v: Variable) -> &'static str {
+    match v {
+        Variable::Isee => "isee",
+        Variable::Eta => "data_nascita",
+        Variable::MesiDisoccupazione | Variable::DidPrimaDellaPubblicazione => "data_did",
+        Variable::MesiIscrizione | Variable::MesiDaDataConvenzionale => "data_iscrizione",
+        Variable::Invalidita => "invalidita",
+        Variable::Reddito => "reddito",
+        Variable::Carichi => "carichi",
+    }
+}
+
+fn criterion_points(
+    rules: &GraduatoriaRules,
+    c: &Criterion,
+    a: &Applicant,
+    counting: NaiveDate,
+    publication: NaiveDate,
+) -> Result<CriterionPoints, InputError> {
+    let value = input(rules, c.variable, a, counting, publication)?;
+    let Some(x) = value else {
+        let points = c.missing.ok_or_else(|| InputError::new(field_of(c.variable), FieldReason::Missing).with_record(&a.id))?;
+        let why = if c.variable == Variable::Isee && a.isee.is_some() { "invalid" } else { "missing" };
+        return Ok(CriterionPoints {
+            criterion: c.name.clone(),
+            input: why.into(),
+            points,
+            rule: format!("{why} input → {points}"),
+        });
+    };
+    let (points, rule) = match &c.score {
+        CriterionKind::Linear { unit, rounding, points_per_unit, offset, min, max, zero_up_to, above } => {
+            if let Some(o) = above.iter().rev().find(|o| x > o.over) {
+                (o.points, format!("{x} > {} → {}", o.over, o.points))
+            } else if zero_up_to.is_some_and(|z| x <= z) {
+                (Decimal::ZERO, format!("{x} ≤ {} → 0", zero_up_to.unwrap_or_default()))
+            } else {
+                let from = zero_up_to.unwrap_or(Decimal::ZERO);
+                let units = rounding.apply((x - from) / unit);
+                let raw = *offset + *points_per_unit * units;
+                let clamped = clamp(raw, *min, *max);
+                let shown = if from.is_zero() { format!("{x}") } else { format!("({x} − {from})") };
+                let mut rule = format!("{offset} + {points_per_unit} × {rounding:?}({shown} / {unit}) = {}", raw.normalize());
+                if clamped != raw {
+                    rule.push_str(&format!(", capped at {}", clamped.normalize()));
+                }
+                (clamped, rule)
+            }
+        }
+        CriterionKind::Brackets { brackets } => {
+            let b = brackets.iter().find(|b| x >= b.from && b.to.is_none_or(|t| x <= t));
+            match b {
+                Some(b) => (b.points, format!("{x} in [{}, {}] → {}", b.from, b.to.map_or("∞".into(), |t| t.to_string()), b.points)),
+                None => (Decimal::ZERO, format!("{x} in no bracket → 0")),
+            }
+        }
+        CriterionKind::Flag { points } => {
+            if x.is_zero() { (Decimal::ZERO, "condition not met → 0".into()) } else { (*points, format!("condition met → {points}")) }
+        }
+        CriterionKind::Dependants { points_per_dependant, points_per_invalid_dependant } => {
+            let inv = Decimal::from(a.carichi_invalidi);
+            let ord = x - inv;
+            let per_inv = points_per_invalid_dependant.unwrap_or(*points_per_dependant);
+            let p = ord * points_per_dependant + inv * per_inv;
+            (p, format!("{ord} × {points_per_dependant} + {inv} invalid > 65% × {per_inv} = {}", p.normalize()))
+        }
+    };
+    let input = match c.score {
+        CriterionKind::Dependants { .. } => format!("{} ({} invalid > 65%)", x, a.carichi_invalidi),
+        _ => x.to_string(),
+    };
+    Ok(CriterionPoints { criterion: c.name.clone(), input, points: points.normalize(), rule })
+}
+
+fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
+    let x = min.map_or(x, |m| x.max(m));
+    max.map_or(x, |m| x.min(m))
+}
+
+/// Orders two applicants; the key is the one that decided (None: total or the id fallback).
+fn compare(x: &Scored<'_>, y: &Scored<'_>, order: Order, chain: &[TieBreakKey]) -> (Ordering, Option<TieBreakKey>) {
+    let by_total = match order {
+        Order::HigherFirst => y.total.cmp(&x.total),
+        Order::LowerFirst => x.total.cmp(&y.total),
+    };
+    if by_total != Ordering::Equal {
+        return (by_total, None);
+    }
+    for key in chain {
+        let o = match key {
+            TieBreakKey::Younger => y.a.data_nascita.cmp(&x.a.data_nascita),
+            TieBreakKey::Older => x.a.data_nascita.cmp(&y.a.data_nascita),
+            TieBreakKey::MoreDependantPoints => y.dependant_points.cmp(&x.dependant_points),
+            TieBreakKey::LongerUnemployment => y.unemployment_days.cmp(&x.unemployment_days),
+            TieBreakKey::EarlierRegistration => match (x.a.data_iscrizione, y.a.data_iscrizione) {
+                (Some(p), Some(q)) => p.cmp(&q),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+        };
+        if o != Ordering::Equal {
+            return (o, Some(*key));
+        }
+    }
+    (x.a.id.cmp(&y.a.id), None)
+}
+
+fn key_value(s: &Scored<'_>, key: TieBreakKey) -> String {
+    match key {
+        TieBreakKey::Younger | TieBreakKey::Older => format!("born {}", s.a.data_nascita),
+        TieBreakKey::MoreDependantPoints => format!("{} dependant points", s.dependant_points.normalize()),
+        TieBreakKey::LongerUnemployment => format!("{} days unemployed", s.unemployment_days),
+        TieBreakKey::EarlierRegistration => {
+            format!("registered {}", s.a.data_iscrizione.map_or("never".into(), |d| d.to_string()))
+        }
+    }
+}
+
+fn rows(scored: &[Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> {
+    scored
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let tie_break = (i > 0 && scored[i - 1].total == s.total).then(|| {
+                let prev = &scored[i - 1];
+                match compare(prev, s, order, chain).1 {
+                    Some(k) => TieBreak {
+                        after: prev.a.id.clone(),
+                        decided_by: serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        detail: format!("{} vs {}", key_value(prev, k), key_value(s, k)),
+                    },
+                    None => TieBreak {
+                        after: prev.a.id.clone(),
+                        decided_by: "unresolved".into(),
+                        detail: "every tie-break key is equal: ordered by applicant id".into(),
+                    },
+                }
+            });
+            Row {
+                position: (i + 1) as u32,
+                applicant_id: s.a.id.clone(),
+                total: s.total,
+                criteria: s.criteria.clone(),
+                tie_break,
+            }
+        })
+        .collect()
+}
+
+/// The list sent: `list_multiplier × posts` names; each reserve takes
+/// floor(list × percent / 100) slots, filled by the best-ranked reservists, the rest (and any
+/// unfilled reserve slot) by general order. Sorted by position.
+fn list_sent(rules: &GraduatoriaRules, scored: &[Scored<'_>], ranking: &[Row], posts: u32) -> Vec<ListEntry> {
+    let size = (posts as usize * rules.list_multiplier as usize).min(ranking.len());
+    let mut taken: Vec<Option<String>> = vec![None; ranking.len()];
+    let mut used = 0;
+    for r in &rules.reserves {
+        let slots = (Decimal::from(size) * r.percent / Decimal::ONE_HUNDRED).floor().to_usize().unwrap_or(0);
+        let mut filled = 0;
+        for (i, s) in scored.iter().enumerate() {
+            if filled == slots || used == size {
+                break;
+            }
+            if taken[i].is_none() && s.a.riserve.iter().any(|c| c == &r.category) {
+                taken[i] = Some(format!("riserva:{}", r.category));
+                filled += 1;
+                used += 1;
+            }
+        }
+    }
+    for t in taken.iter_mut() {
+        if used == size {
+            break;
+        }
+        if t.is_none() {
+            *t = Some("ordine_generale".into());
+            used += 1;
+        }
+    }
+    ranking
+        .iter()
+        .zip(taken)
+        .filter_map(|(r, t)| t.map(|title| ListEntry { position: r.position, applicant_id: r.applicant_id.clone(), title }))
+        .collect()
+}

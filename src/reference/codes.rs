@@ -1,0 +1,112 @@
+//! Ministerial code lists (citizenship, titolo di studio) and the questionnaire code lists.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use super::csv_rows;
+use crate::error::ModelError;
+
+/// Citizenship group, the granularity profiling models use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GruppoCittadinanza {
+    /// Italian (code `000`).
+    Italiana,
+    /// Another EU member state.
+    Ue,
+    /// Outside the EU.
+    ExtraUe,
+}
+
+impl GruppoCittadinanza {
+    /// The level name models use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GruppoCittadinanza::Italiana => "italiana",
+            GruppoCittadinanza::Ue => "ue",
+            GruppoCittadinanza::ExtraUe => "extra_ue",
+        }
+    }
+}
+
+/// A closed code list with optional aliases.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeList {
+    /// The codes, in a fixed order (their position is their compact id).
+    pub codes: Vec<String>,
+    /// Other spellings accepted for a code.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+}
+
+impl CodeList {
+    /// The position of a code or alias.
+    pub fn position(&self, value: &str) -> Option<u8> {
+        let canonical = self.aliases.get(value).map_or(value, String::as_str);
+        self.codes.iter().position(|c| c == canonical).map(|p| p as u8)
+    }
+}
+
+/// All code lists.
+#[derive(Debug)]
+pub struct Codes {
+    cittadinanze: HashMap<String, GruppoCittadinanza>,
+    titoli: HashMap<String, u8>,
+    questionnaire: BTreeMap<String, CodeList>,
+}
+
+impl Codes {
+    pub(super) fn parse(cittadinanze: &str, titoli: &str, questionnaire: &str) -> Result<Self, ModelError> {
+        let mut c = HashMap::new();
+        for row in csv_rows("data/codici/cittadinanze.csv", cittadinanze)? {
+            let group = match (&row[0], &row[2]) {
+                ("000", _) => GruppoCittadinanza::Italiana,
+                (_, "S") => GruppoCittadinanza::Ue,
+                _ => GruppoCittadinanza::ExtraUe,
+            };
+            c.insert(row[0].to_owned(), group);
+        }
+        let mut t = HashMap::new();
+        for row in csv_rows("data/codici/titoli_studio.csv", titoli)? {
+            let level = row[1].parse::<u8>().map_err(|_| {
+                ModelError::new("data/codici/titoli_studio.csv", "livello", format!("bad level `{}`", &row[1]))
+            })?;
+            t.insert(row[0].to_owned(), level);
+        }
+        let questionnaire: BTreeMap<String, CodeList> = toml::from_str(questionnaire)
+            .map_err(|e| ModelError::new("data/codici/variabili_profiling.toml", "", e.to_string()))?;
+        Ok(Codes { cittadinanze: c, titoli: t, questionnaire })
+    }
+
+    /// The group of a ministerial citizenship code (`000` Italia).
+    pub fn cittadinanza(&self, code: &str) -> Option<GruppoCittadinanza> {
+        self.cittadinanze.get(code).copied()
+    }
+
+    /// The level (0–12) of a ministerial 8-digit titolo di studio code.
+    pub fn livello_studio(&self, code: &str) -> Option<u8> {
+        self.titoli.get(code).copied()
+    }
+
+    /// A questionnaire code list by field name (e.g. `CondizioneOccupazionaleUnAnnoPrima`).
+    pub fn list(&self, field: &str) -> Option<&CodeList> {
+        self.questionnaire.get(field)
+    }
+
+    /// Some citizenship codes of each group, sorted (for synthetic data).
+    pub fn cittadinanza_codes(&self, group: GruppoCittadinanza) -> Vec<&str> {
+        let mut v: Vec<&str> =
+            self.cittadinanze.iter().filter(|(_, g)| **g == group).map(|(k, _)| k.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Some titolo codes of a level, sorted (for synthetic data).
+    pub fn titolo_codes(&self, level: u8) -> Vec<&str> {
+        let mut v: Vec<&str> =
+            self.titoli.iter().filter(|(_, l)| **l == level).map(|(k, _)| k.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+}

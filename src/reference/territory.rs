@@ -1,0 +1,227 @@
+//! Comuni with coordinates, provinces with their indicators, regions.
+
+use std::collections::HashMap;
+
+use super::csv_rows;
+use crate::error::ModelError;
+
+/// Index of a comune in [`Territory::comuni`].
+pub type ComuneIdx = u16;
+/// Index of a province in [`Territory::province`].
+pub type ProvinciaIdx = u16;
+
+/// A comune (municipality).
+#[derive(Debug, Clone)]
+pub struct Comune {
+    /// ISTAT code, 6 digits (e.g. `058091` Roma).
+    pub codice_istat: String,
+    /// Official name.
+    pub nome: String,
+    /// Its province.
+    pub provincia: ProvinciaIdx,
+    /// 1 when it is a provincial capital.
+    pub capoluogo: bool,
+    /// Latitude of the area centroid (WGS84).
+    pub lat: f64,
+    /// Longitude of the area centroid (WGS84).
+    pub lon: f64,
+}
+
+/// A province (unità territoriale sovracomunale).
+#[derive(Debug, Clone)]
+pub struct Provincia {
+    /// ISTAT UTS code, 3 digits (e.g. `201` Torino).
+    pub codice_uts: String,
+    /// Historical ISTAT province code (`001` Torino).
+    pub codice_storico: String,
+    /// Car-plate abbreviation (`TO`).
+    pub sigla: String,
+    /// Name.
+    pub nome: String,
+    /// ISTAT region code, 2 digits.
+    pub codice_regione: String,
+    /// Number of comuni.
+    pub n_comuni: u32,
+    /// Named numeric indicators (e.g. `tasso_occupazione_20_64`), `None` where not published.
+    indicators: Vec<Option<f64>>,
+}
+
+/// The territorial tables.
+#[derive(Debug)]
+pub struct Territory {
+    comuni: Vec<Comune>,
+    comune_by_code: HashMap<String, ComuneIdx>,
+    province: Vec<Provincia>,
+    provincia_by_code: HashMap<String, ProvinciaIdx>,
+    indicator_names: Vec<String>,
+    regioni: HashMap<String, String>,
+}
+
+const COMUNI: &str = "data/territorio/comuni.csv";
+const PROVINCE: &str = "data/territorio/province.csv";
+/// Columns of `province.csv` before the indicators.
+const PROVINCE_FIXED_COLUMNS: usize = 7;
+
+impl Territory {
+    pub(super) fn parse(comuni: &str, province: &str, regioni: &str) -> Result<Self, ModelError> {
+        let header = province.lines().next().unwrap_or_default();
+        let indicator_names: Vec<String> =
+            header.split(',').skip(PROVINCE_FIXED_COLUMNS).map(str::to_owned).collect();
+        let mut t = Territory {
+            comuni: Vec::new(),
+            comune_by_code: HashMap::new(),
+            province: Vec::new(),
+            provincia_by_code: HashMap::new(),
+            indicator_names,
+            regioni: HashMap::new(),
+        };
+        for row in csv_rows(PROVINCE, province)? {
+            t.push_provincia(&row)?;
+        }
+        for row in csv_rows(COMUNI, comuni)? {
+            t.push_comune(&row)?;
+        }
+        for row in csv_rows("data/territorio/regioni.csv", regioni)? {
+            t.regioni.insert(row[0].to_owned(), row[1].to_owned());
+        }
+        Ok(t)
+    }
+
+    fn push_provincia(&mut self, row: &csv::StringRecord) -> Result<(), ModelError> {
+        let idx = self.province.len() as ProvinciaIdx;
+        let mut indicators = Vec::with_capacity(self.indicator_names.len());
+        for (i, name) in self.indicator_names.iter().enumerate() {
+            let raw = row.get(PROVINCE_FIXED_COLUMNS + i).unwrap_or("");
+            let value = if raw.is_empty() {
+                None
+            } else {
+                Some(raw.parse::<f64>().map_err(|_| {
+                    ModelError::new(PROVINCE, name, format!("`{raw}` is not a number"))
+                })?)
+            };
+            indicators.push(value);
+        }
+        let p = Provincia {
+            codice_uts: row[0].to_owned(),
+            codice_storico: row[1].to_owned(),
+            sigla: row[2].to_owned(),
+            nome: row[3].to_owned(),
+            codice_regione: row[4].to_owned(),
+            n_comuni: row[6].parse().unwrap_or(0),
+            indicators,
+        };
+        for key in [&p.codice_uts, &p.codice_storico, &p.sigla] {
+            self.provincia_by_code.insert(key.clone(), idx);
+        }
+        self.province.push(p);
+        Ok(())
+    }
+
+    fn push_comune(&mut self, row: &csv::StringRecord) -> Result<(), ModelError> {
+        let bad = |key: &str, v: &str| ModelError::new(COMUNI, key, format!("bad value `{v}`"));
+        let provincia = *self.provincia_by_code.get(&row[2]).ok_or_else(|| bad("codice_uts", &row[2]))?;
+        let c = Comune {
+            codice_istat: row[0].to_owned(),
+            nome: row[1].to_owned(),
+            provincia,
+            capoluogo: &row[4] == "1",
+            lat: row[5].parse().map_err(|_| bad("lat", &row[5]))?,
+            lon: row[6].parse().map_err(|_| bad("lon", &row[6]))?,
+        };
+        self.comune_by_code.insert(c.codice_istat.clone(), self.comuni.len() as ComuneIdx);
+        self.comuni.push(c);
+        Ok(())
+    }
+
+    /// All comuni, in ISTAT code order.
+    pub fn comuni(&self) -> &[Comune] {
+        &self.comuni
+    }
+
+    /// All provinces.
+    pub fn province(&self) -> &[Provincia] {
+        &self.province
+    }
+
+    /// A comune by its 6-digit ISTAT code.
+    pub fn comune(&self, codice_istat: &str) -> Option<ComuneIdx> {
+        self.comune_by_code.get(codice_istat).copied()
+    }
+
+    /// A province by UTS code (`201`), historical code (`001`) or sigla (`TO`).
+    pub fn provincia(&self, code: &str) -> Option<ProvinciaIdx> {
+        self.provincia_by_code.get(code).copied()
+    }
+
+    /// The name of a region by its 2-digit code.
+    pub fn regione_nome(&self, codice_regione: &str) -> Option<&str> {
+        self.regioni.get(codice_regione).map(String::as_str)
+    }
+
+    /// The position of a provincial indicator column, if the table has it.
+    pub fn indicator_column(&self, name: &str) -> Option<usize> {
+        self.indicator_names.iter().position(|n| n == name)
+    }
+
+    /// The names of the provincial indicator columns.
+    pub fn indicator_names(&self) -> &[String] {
+        &self.indicator_names
+    }
+
+    /// An indicator value of a province (`None` where not published).
+    pub fn indicator(&self, provincia: ProvinciaIdx, column: usize) -> Option<f64> {
+        self.province[provincia as usize].indicators.get(column).copied().flatten()
+    }
+
+    /// Great-circle distance in km between two comuni centroids (haversine, R = 6371.0088 km).
+    pub fn distance_km(&self, a: ComuneIdx, b: ComuneIdx) -> f64 {
+        let (a, b) = (&self.comuni[a as usize], &self.comuni[b as usize]);
+        haversine_km(a.lat, a.lon, b.lat, b.lon)
+    }
+}
+
+/// Haversine distance in km (mean Earth radius 6371.0088 km).
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const R: f64 = 6371.0088;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::reference::Reference;
+
+    #[test]
+    fn province_codes_resolve_three_ways() {
+        let t = &Reference::bundled().territory;
+        let to = t.provincia("201").unwrap();
+        assert_eq!(t.provincia("001"), Some(to));
+        assert_eq!(t.provincia("TO"), Some(to));
+        assert_eq!(t.province()[to as usize].nome, "Torino");
+        assert_eq!(t.provincia("999"), None);
+    }
+
+    #[test]
+    fn distances_match_the_data_readme() {
+        // data README of shared/territorio: Roma–Milano 478.0 km, Torino–Milano 125.0 km.
+        let t = &Reference::bundled().territory;
+        let roma = t.comune("058091").unwrap();
+        let milano = t.comune("015146").unwrap();
+        let torino = t.comune("001272").unwrap();
+        assert!((t.distance_km(roma, milano) - 478.0).abs() < 0.05);
+        assert!((t.distance_km(torino, milano) - 125.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn employment_rate_is_joined() {
+        let t = &Reference::bundled().territory;
+        let col = t.indicator_column("tasso_occupazione_20_64").unwrap();
+        let bz = t.provincia("BZ").unwrap();
+        let ta = t.provincia("TA").unwrap();
+        assert_eq!(t.indicator(bz, col), Some(79.9));
+        assert_eq!(t.indicator(ta, col), Some(44.2));
+    }
+}

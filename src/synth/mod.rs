@@ -1,0 +1,11 @@
+//! Seeded synthetic data on real reference tables, shared by the demo, the tests and the
+//! benches.
+//!
+//! The marginals are plausible, not official statistics: they are written out below next to
+//! each draw so a reader can judge them. The output depends only on `(n, seed, as_of)`: people
+//! are drawn in fixed-size blocks, each from its own seeded generator, so the result is the
+//! same with any number of threads.
+
+mod people;
+
+pub use self::people::{PeopleSpec, people_block, BLOCK};
