@@ -26,16 +26,24 @@ fn applicants(n: usize, seed: u64) -> Vec<Applicant> {
             Applicant {
                 id: format!("A{i:07}"),
                 data_nascita: publication - Days::new(rng.gen_range(18 * 365..66 * 365)),
-                data_did: rng.gen_ratio(4, 5).then(|| publication - Days::new(rng.gen_range(1..6 * 365))),
+                data_did: rng
+                    .gen_ratio(4, 5)
+                    .then(|| publication - Days::new(rng.gen_range(1..6 * 365))),
                 sospensioni: vec![],
                 data_iscrizione: Some(publication - Days::new(rng.gen_range(1..10 * 365))),
-                isee: rng.gen_ratio(9, 10).then(|| Decimal::new(rng.gen_range(0..6_000_000), 2)),
+                isee: rng
+                    .gen_ratio(9, 10)
+                    .then(|| Decimal::new(rng.gen_range(0..6_000_000), 2)),
                 isee_valido: rng.gen_ratio(19, 20),
                 carichi,
                 carichi_invalidi: if invalid == 0 { carichi.min(1) } else { 0 },
                 invalidita: Some(Decimal::from(rng.gen_range(34..=100))),
                 reddito: Some(Decimal::new(rng.gen_range(0..3_000_000), 2)),
-                riserve: if rng.gen_ratio(1, 20) { vec!["militari_volontari".into()] } else { vec![] },
+                riserve: if rng.gen_ratio(1, 20) {
+                    vec!["militari_volontari".into()]
+                } else {
+                    vec![]
+                },
             }
         })
         .collect()
@@ -52,9 +60,16 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("graduatoria");
     g.sample_size(10);
-    for id in ["art16-emilia-romagna", "art16-campania", "l68-piemonte", "l68-nazionale-dpr246"] {
+    for id in [
+        "art16-emilia-romagna",
+        "art16-campania",
+        "l68-piemonte",
+        "l68-nazionale-dpr246",
+    ] {
         let rules = catalog.graduatoria(id).expect("rules");
-        g.bench_function(format!("{id}_100k"), |b| b.iter(|| black_box(rank(rules, &request).expect("rank"))));
+        g.bench_function(format!("{id}_100k"), |b| {
+            b.iter(|| black_box(rank(rules, &request).expect("rank")))
+        });
     }
     g.finish();
 }

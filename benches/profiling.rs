@@ -17,12 +17,22 @@ use incrocio::synth::{PeopleSpec, people_block};
 fn bench(c: &mut Criterion) {
     let reference = Reference::bundled();
     let catalog = Catalog::bundled(reference).expect("bundled models");
-    let profiler =
-        Profiler { model: catalog.profiling("did").expect("did"), adr: catalog.adr(None).expect("adr"), reference };
+    let profiler = Profiler {
+        model: catalog.profiling("did").expect("did"),
+        adr: catalog.adr(None).expect("adr"),
+        reference,
+    };
     let as_of = "2026-11-23".parse().expect("date");
-    let spec = PeopleSpec { n: 16_384, seed: 42, as_of };
+    let spec = PeopleSpec {
+        n: 16_384,
+        seed: 42,
+        as_of,
+    };
     let records = people_block(&spec, 0, reference);
-    let people: Vec<_> = records.iter().map(|r| r.validate(reference).expect("valid")).collect();
+    let people: Vec<_> = records
+        .iter()
+        .map(|r| r.validate(reference).expect("valid"))
+        .collect();
 
     let mut g = c.benchmark_group("profiling");
     g.throughput(Throughput::Elements(people.len() as u64));

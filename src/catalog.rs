@@ -14,17 +14,50 @@ use crate::reference::Reference;
 
 /// The model files released with this build, by path relative to the repository root.
 pub const BUNDLED: &[(&str, &str)] = &[
-    ("models/profiling/did.v1.toml", include_str!("../models/profiling/did.v1.toml")),
-    ("models/profiling/garanzia-giovani.v1.toml", include_str!("../models/profiling/garanzia-giovani.v1.toml")),
-    ("models/profiling/garanzia-giovani.v2.toml", include_str!("../models/profiling/garanzia-giovani.v2.toml")),
-    ("models/adr/delibera-anpal-14-2018.v1.toml", include_str!("../models/adr/delibera-anpal-14-2018.v1.toml")),
-    ("models/graduatorie/art16-emilia-romagna.v1.toml", include_str!("../models/graduatorie/art16-emilia-romagna.v1.toml")),
-    ("models/graduatorie/art16-campania.v1.toml", include_str!("../models/graduatorie/art16-campania.v1.toml")),
-    ("models/graduatorie/art16-veneto.v1.toml", include_str!("../models/graduatorie/art16-veneto.v1.toml")),
-    ("models/graduatorie/art16-lombardia.v1.toml", include_str!("../models/graduatorie/art16-lombardia.v1.toml")),
-    ("models/graduatorie/art16-umbria.v1.toml", include_str!("../models/graduatorie/art16-umbria.v1.toml")),
-    ("models/graduatorie/l68-nazionale-dpr246.v1.toml", include_str!("../models/graduatorie/l68-nazionale-dpr246.v1.toml")),
-    ("models/graduatorie/l68-piemonte.v1.toml", include_str!("../models/graduatorie/l68-piemonte.v1.toml")),
+    (
+        "models/profiling/did.v1.toml",
+        include_str!("../models/profiling/did.v1.toml"),
+    ),
+    (
+        "models/profiling/garanzia-giovani.v1.toml",
+        include_str!("../models/profiling/garanzia-giovani.v1.toml"),
+    ),
+    (
+        "models/profiling/garanzia-giovani.v2.toml",
+        include_str!("../models/profiling/garanzia-giovani.v2.toml"),
+    ),
+    (
+        "models/adr/delibera-anpal-14-2018.v1.toml",
+        include_str!("../models/adr/delibera-anpal-14-2018.v1.toml"),
+    ),
+    (
+        "models/graduatorie/art16-emilia-romagna.v1.toml",
+        include_str!("../models/graduatorie/art16-emilia-romagna.v1.toml"),
+    ),
+    (
+        "models/graduatorie/art16-campania.v1.toml",
+        include_str!("../models/graduatorie/art16-campania.v1.toml"),
+    ),
+    (
+        "models/graduatorie/art16-veneto.v1.toml",
+        include_str!("../models/graduatorie/art16-veneto.v1.toml"),
+    ),
+    (
+        "models/graduatorie/art16-lombardia.v1.toml",
+        include_str!("../models/graduatorie/art16-lombardia.v1.toml"),
+    ),
+    (
+        "models/graduatorie/art16-umbria.v1.toml",
+        include_str!("../models/graduatorie/art16-umbria.v1.toml"),
+    ),
+    (
+        "models/graduatorie/l68-nazionale-dpr246.v1.toml",
+        include_str!("../models/graduatorie/l68-nazionale-dpr246.v1.toml"),
+    ),
+    (
+        "models/graduatorie/l68-piemonte.v1.toml",
+        include_str!("../models/graduatorie/l68-piemonte.v1.toml"),
+    ),
 ];
 
 /// Every loaded model and rule set.
@@ -38,7 +71,12 @@ pub struct Catalog {
 impl Catalog {
     /// The models compiled into this build.
     pub fn bundled(reference: &Reference) -> Result<Catalog, ModelError> {
-        Catalog::from_files(BUNDLED.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())), reference)
+        Catalog::from_files(
+            BUNDLED
+                .iter()
+                .map(|(p, t)| ((*p).to_owned(), (*t).to_owned())),
+            reference,
+        )
     }
 
     /// Loads `DIR/profiling/*.toml`, `DIR/adr/*.toml` and `DIR/graduatorie/*.toml` (absent
@@ -56,31 +94,63 @@ impl Catalog {
             paths.sort();
             for p in paths {
                 let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                files.push((format!("{kind}/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()), text));
+                files.push((
+                    format!(
+                        "{kind}/{}",
+                        p.file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default()
+                    ),
+                    text,
+                ));
             }
         }
-        Ok(Catalog::from_files(files.into_iter().map(|(p, t)| (format!("{}/{p}", dir.display()), t)), reference)?)
+        Ok(Catalog::from_files(
+            files
+                .into_iter()
+                .map(|(p, t)| (format!("{}/{p}", dir.display()), t)),
+            reference,
+        )?)
     }
 
-    fn from_files(files: impl Iterator<Item = (String, String)>, reference: &Reference) -> Result<Catalog, ModelError> {
-        let mut c = Catalog { profiling: Vec::new(), adr: Vec::new(), graduatorie: Vec::new() };
+    fn from_files(
+        files: impl Iterator<Item = (String, String)>,
+        reference: &Reference,
+    ) -> Result<Catalog, ModelError> {
+        let mut c = Catalog {
+            profiling: Vec::new(),
+            adr: Vec::new(),
+            graduatorie: Vec::new(),
+        };
         for (path, text) in files {
             if path.contains("/adr/") || path.starts_with("adr/") {
                 c.adr.push(AdrRules::from_toml(&path, &text)?);
             } else if path.contains("graduatorie/") {
-                c.graduatorie.push(GraduatoriaRules::from_toml(&path, &text)?);
+                c.graduatorie
+                    .push(GraduatoriaRules::from_toml(&path, &text)?);
             } else {
-                c.profiling.push(ProfilingModel::from_toml(&path, &text, reference)?);
+                c.profiling
+                    .push(ProfilingModel::from_toml(&path, &text, reference)?);
             }
         }
         for (i, m) in c.profiling.iter().enumerate() {
-            if c.profiling[..i].iter().any(|o| o.id == m.id && o.version == m.version) {
-                return Err(ModelError::new(&m.file, "version", format!("{} is defined twice", m.key())));
+            if c.profiling[..i]
+                .iter()
+                .any(|o| o.id == m.id && o.version == m.version)
+            {
+                return Err(ModelError::new(
+                    &m.file,
+                    "version",
+                    format!("{} is defined twice", m.key()),
+                ));
             }
         }
-        c.profiling.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
-        c.adr.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
-        c.graduatorie.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        c.profiling
+            .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        c.adr
+            .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        c.graduatorie
+            .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
         Ok(c)
     }
 
@@ -113,15 +183,24 @@ impl Catalog {
     pub fn adr(&self, spec: Option<&str>) -> Result<&AdrRules, ModelError> {
         match spec {
             Some(s) => find(&self.adr, s, |r| (&r.id, r.version)),
-            None => self.adr.last().ok_or_else(|| ModelError::new("models/adr", "", "no AdR rules loaded")),
+            None => self
+                .adr
+                .last()
+                .ok_or_else(|| ModelError::new("models/adr", "", "no AdR rules loaded")),
         }
     }
 }
 
-fn find<'a, T>(items: &'a [T], spec: &str, key: impl Fn(&T) -> (&String, u32)) -> Result<&'a T, ModelError> {
+fn find<'a, T>(
+    items: &'a [T],
+    spec: &str,
+    key: impl Fn(&T) -> (&String, u32),
+) -> Result<&'a T, ModelError> {
     let (id, version) = match spec.split_once("@v") {
         Some((id, v)) => {
-            let v = v.parse::<u32>().map_err(|_| ModelError::new(spec, "version", "expected `id@vN`"))?;
+            let v = v
+                .parse::<u32>()
+                .map_err(|_| ModelError::new(spec, "version", "expected `id@vN`"))?;
             (id, Some(v))
         }
         None => (spec, None),
@@ -143,7 +222,10 @@ mod tests {
         assert_eq!(c.profiling_models().len(), 3);
         assert_eq!(c.profiling("did").unwrap().version, 1);
         assert_eq!(c.profiling("garanzia-giovani").unwrap().version, 2);
-        assert_eq!(c.profiling("garanzia-giovani@v1").unwrap().classes.cutoffs, vec![650_716, 805_638, 897_500]);
+        assert_eq!(
+            c.profiling("garanzia-giovani@v1").unwrap().classes.cutoffs,
+            vec![650_716, 805_638, 897_500]
+        );
         assert!(c.profiling("did@v9").is_err());
         assert_eq!(c.adr(None).unwrap().id, "adr-delibera-anpal-14-2018");
         assert_eq!(c.graduatoria_rules().len(), 7);

@@ -179,7 +179,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(a) => profile(&catalog, reference, a),
         Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
         Command::Graduatoria(a) => graduatoria_cmd(&catalog, a),
-        Command::Synth(SynthCommand::People { n, seed, as_of, output }) => {
+        Command::Synth(SynthCommand::People {
+            n,
+            seed,
+            as_of,
+            output,
+        }) => {
             write_people(&output, &PeopleSpec { n, seed, as_of }, reference)?;
             eprintln!("wrote {n} people to {}", output.display());
             Ok(ExitCode::SUCCESS)
@@ -187,14 +192,39 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(ModelsCommand::List | ModelsCommand::Check) => {
             let mut out = std::io::stdout().lock();
             for m in catalog.profiling_models() {
-                writeln!(out, "profiling  {:<28} {:<13} classes={:<13} {}", m.key(), status(m.status), status(m.classes.status), m.digest)?;
+                writeln!(
+                    out,
+                    "profiling  {:<28} {:<13} classes={:<13} {}",
+                    m.key(),
+                    status(m.status),
+                    status(m.classes.status),
+                    m.digest
+                )?;
             }
             for r in catalog.adr_rules() {
-                writeln!(out, "adr        {:<28} {:<13} {:<21} {}", r.key(), status(r.status), "", r.digest)?;
+                writeln!(
+                    out,
+                    "adr        {:<28} {:<13} {:<21} {}",
+                    r.key(),
+                    status(r.status),
+                    "",
+                    r.digest
+                )?;
             }
             for r in catalog.graduatoria_rules() {
-                let state = if r.missing.is_empty() { "rankable" } else { "INCOMPLETE" };
-                writeln!(out, "graduatoria {:<27} {:<13} {:<21} {}", r.key(), state, r.region, r.digest)?;
+                let state = if r.missing.is_empty() {
+                    "rankable"
+                } else {
+                    "INCOMPLETE"
+                };
+                writeln!(
+                    out,
+                    "graduatoria {:<27} {:<13} {:<21} {}",
+                    r.key(),
+                    state,
+                    r.region,
+                    r.digest
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -206,25 +236,40 @@ fn status(s: incrocio::profiling::Status) -> String {
     format!("{s:?}").to_lowercase()
 }
 
-fn profiler<'a>(catalog: &'a Catalog, reference: &'a Reference, model: &str) -> Result<Profiler<'a>> {
-    Ok(Profiler { model: catalog.profiling(model)?, adr: catalog.adr(None)?, reference })
+fn profiler<'a>(
+    catalog: &'a Catalog,
+    reference: &'a Reference,
+    model: &str,
+) -> Result<Profiler<'a>> {
+    Ok(Profiler {
+        model: catalog.profiling(model)?,
+        adr: catalog.adr(None)?,
+        reference,
+    })
 }
 
 fn profile(catalog: &Catalog, reference: &Reference, a: ProfileArgs) -> Result<ExitCode> {
     let text = match a.input.as_deref() {
         None => read_stdin()?,
         Some(p) if p == Path::new("-") => read_stdin()?,
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
     };
     let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let p = profiler(catalog, reference, &a.model)?;
     let value: serde_json::Value = serde_json::from_str(&text).context("input is not JSON")?;
     let out = if value.is_array() {
-        let records: Vec<ProfileRecord> = serde_json::from_value(value).context("not an array of profile records")?;
-        let profiles = records.iter().map(|r| p.profile(r, as_of)).collect::<Result<Vec<_>, _>>()?;
+        let records: Vec<ProfileRecord> =
+            serde_json::from_value(value).context("not an array of profile records")?;
+        let profiles = records
+            .iter()
+            .map(|r| p.profile(r, as_of))
+            .collect::<Result<Vec<_>, _>>()?;
         serde_json::to_string_pretty(&profiles)?
     } else {
-        let record: ProfileRecord = serde_json::from_value(value).context("not a profile record")?;
+        let record: ProfileRecord =
+            serde_json::from_value(value).context("not a profile record")?;
         serde_json::to_string_pretty(&p.profile(&record, as_of)?)?
     };
     writeln!(std::io::stdout().lock(), "{out}")?;
@@ -257,9 +302,12 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
     let started = Instant::now();
     let report = reprofile(&p, &opts)?;
     let elapsed = started.elapsed();
-    let report_path = a.report.unwrap_or_else(|| a.output.with_extension("report.json"));
+    let report_path = a
+        .report
+        .unwrap_or_else(|| a.output.with_extension("report.json"));
     atomic_write(&report_path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| incrocio::Error::data(&report_path, e))
+        serde_json::to_writer_pretty(&mut *w, &report)
+            .map_err(|e| incrocio::Error::data(&report_path, e))
     })?;
     print_report(&report, elapsed.as_secs_f64())?;
     eprintln!("wrote {} and {}", a.output.display(), report_path.display());
@@ -278,12 +326,18 @@ fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     let g = rank(rules, &request)?;
     let json = serde_json::to_string_pretty(&g)?;
     match &a.output {
-        Some(p) => atomic_write(p, |w| w.write_all(json.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?,
+        Some(p) => atomic_write(p, |w| {
+            w.write_all(json.as_bytes())
+                .map_err(|e| incrocio::Error::io(p, e))
+        })?,
         None => writeln!(std::io::stdout().lock(), "{json}")?,
     }
     if let Some(p) = &a.csv {
         let text = graduatoria_csv(&g)?;
-        atomic_write(p, |w| w.write_all(text.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?;
+        atomic_write(p, |w| {
+            w.write_all(text.as_bytes())
+                .map_err(|e| incrocio::Error::io(p, e))
+        })?;
     }
     eprintln!(
         "{}: {} ranked, {} excluded, {} on the list sent{}",
@@ -291,14 +345,23 @@ fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
         g.ranking.len(),
         g.excluded.len(),
         g.list.len(),
-        if g.warnings.is_empty() { String::new() } else { format!("; {} warnings", g.warnings.len()) }
+        if g.warnings.is_empty() {
+            String::new()
+        } else {
+            format!("; {} warnings", g.warnings.len())
+        }
     );
     if let Some(prev) = &a.previous {
-        let text = std::fs::read_to_string(prev).with_context(|| format!("reading {}", prev.display()))?;
-        let previous: Graduatoria = serde_json::from_str(&text).context("--previous is not a graduatoria JSON")?;
+        let text =
+            std::fs::read_to_string(prev).with_context(|| format!("reading {}", prev.display()))?;
+        let previous: Graduatoria =
+            serde_json::from_str(&text).context("--previous is not a graduatoria JSON")?;
         let diff = serde_json::to_string_pretty(&riesame(&previous, &g))?;
         match &a.riesame {
-            Some(p) => atomic_write(p, |w| w.write_all(diff.as_bytes()).map_err(|e| incrocio::Error::io(p, e)))?,
+            Some(p) => atomic_write(p, |w| {
+                w.write_all(diff.as_bytes())
+                    .map_err(|e| incrocio::Error::io(p, e))
+            })?,
             None => writeln!(std::io::stdout().lock(), "{diff}")?,
         }
     }
@@ -307,7 +370,11 @@ fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
 
 fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "model {}@v{} ({:?}), as of {}", r.model.id, r.model.version, r.model.status, r.as_of)?;
+    writeln!(
+        out,
+        "model {}@v{} ({:?}), as of {}",
+        r.model.id, r.model.version, r.model.status, r.as_of
+    )?;
     writeln!(
         out,
         "{} rows read, {} written, {} rejected, {} dropped from previous; {:.2} s ({:.0} people/s)",
@@ -322,24 +389,37 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
         writeln!(out, "  {:<14} {n:>10}", format!("{s:?}"))?;
     }
     let k = r.class_labels.len();
-    writeln!(out, "class transitions (rows: previous class, columns: new class)")?;
+    writeln!(
+        out,
+        "class transitions (rows: previous class, columns: new class)"
+    )?;
     write!(out, "  {:>12}", "")?;
     for (i, l) in r.class_labels.iter().enumerate() {
         write!(out, " {:>14}", format!("{} {}", i + 1, l))?;
     }
     writeln!(out)?;
     for from in std::iter::once(None).chain((1..=k as u8).map(Some)) {
-        let name = from.map_or("new".to_owned(), |c| format!("{c} {}", r.class_labels[usize::from(c) - 1]));
+        let name = from.map_or("new".to_owned(), |c| {
+            format!("{c} {}", r.class_labels[usize::from(c) - 1])
+        });
         write!(out, "  {name:>12}")?;
         for to in 1..=k as u8 {
-            let n = r.transitions.iter().find(|t| t.from == from && t.to == to).map_or(0, |t| t.count);
+            let n = r
+                .transitions
+                .iter()
+                .find(|t| t.from == from && t.to == to)
+                .map_or(0, |t| t.count);
             write!(out, " {n:>14}")?;
         }
         writeln!(out)?;
     }
     if let Some(notice) = (r.model.status != incrocio::profiling::Status::Official).then_some(()) {
         let _ = notice;
-        writeln!(out, "NOTE: model status is {:?}: its coefficients are not an authority's.", r.model.status)?;
+        writeln!(
+            out,
+            "NOTE: model status is {:?}: its coefficients are not an authority's.",
+            r.model.status
+        )?;
     }
     Ok(())
 }
@@ -349,16 +429,40 @@ fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCod
     let as_of: NaiveDate = "2026-11-23".parse()?;
     let people = a.dir.join("people.parquet");
     let t = Instant::now();
-    write_people(&people, &PeopleSpec { n: a.n, seed: 42, as_of }, reference)?;
-    println!("== synthesised {} people in {:.2} s → {}", a.n, t.elapsed().as_secs_f64(), people.display());
+    write_people(
+        &people,
+        &PeopleSpec {
+            n: a.n,
+            seed: 42,
+            as_of,
+        },
+        reference,
+    )?;
+    println!(
+        "== synthesised {} people in {:.2} s → {}",
+        a.n,
+        t.elapsed().as_secs_f64(),
+        people.display()
+    );
 
     let p = profiler(catalog, reference, "did")?;
     let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
     let profile = p.profile(&one, as_of)?;
-    println!("== one person ({}): index {:.6}, class {} {}", profile.person_id, profile.index, profile.class.code, profile.class.label);
+    println!(
+        "== one person ({}): index {:.6}, class {} {}",
+        profile.person_id, profile.index, profile.class.code, profile.class.label
+    );
     for c in &profile.contributions {
-        let level = c.level.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
-        let value = c.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
+        let level = c
+            .level
+            .as_deref()
+            .map(|l| format!(" [{l}]"))
+            .unwrap_or_default();
+        let value = c
+            .value
+            .as_ref()
+            .map(|v| format!(" = {v}"))
+            .unwrap_or_default();
         println!("   {:<24}{value}{level}: {:+.4}", c.feature, c.contribution);
     }
     for amt in &profile.adr.amounts {
@@ -391,9 +495,23 @@ fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCod
     };
     let g = rank(rules, &request)?;
     for r in &g.ranking {
-        let tie = r.tie_break.as_ref().map(|t| format!("  (after {}: {})", t.after, t.decided_by)).unwrap_or_default();
-        let listed = g.list.iter().find(|l| l.applicant_id == r.applicant_id).map(|l| format!("  → sent, {}", l.title)).unwrap_or_default();
-        println!("   {:>2}. {}  {:>6}{tie}{listed}", r.position, r.applicant_id, r.total.to_string());
+        let tie = r
+            .tie_break
+            .as_ref()
+            .map(|t| format!("  (after {}: {})", t.after, t.decided_by))
+            .unwrap_or_default();
+        let listed = g
+            .list
+            .iter()
+            .find(|l| l.applicant_id == r.applicant_id)
+            .map(|l| format!("  → sent, {}", l.title))
+            .unwrap_or_default();
+        println!(
+            "   {:>2}. {}  {:>6}{tie}{listed}",
+            r.position,
+            r.applicant_id,
+            r.total.to_string()
+        );
     }
     for w in &g.warnings {
         println!("   warning: {w}");
@@ -410,7 +528,13 @@ fn read_applicants_text(text: &str) -> Result<Vec<incrocio::graduatoria::Applica
     Ok(read_applicants(&path)?)
 }
 
-fn run_reprofile(p: &Profiler<'_>, input: &Path, previous: Option<&Path>, output: &Path, as_of: NaiveDate) -> Result<()> {
+fn run_reprofile(
+    p: &Profiler<'_>,
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: NaiveDate,
+) -> Result<()> {
     let opts = ReprofileOptions {
         input: input.to_path_buf(),
         previous: previous.map(Path::to_path_buf),

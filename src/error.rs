@@ -42,12 +42,18 @@ pub enum Error {
 impl Error {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Wraps a tabular-data error with the path it concerns.
     pub fn data(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
-        Error::Data { path: path.into(), reason: reason.to_string() }
+        Error::Data {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
     }
 
     /// True when the caller (not the service) is at fault.
@@ -82,7 +88,12 @@ fn location(record_id: &Option<String>, row: &Option<usize>) -> String {
 impl InputError {
     /// An error on `field` with no location yet.
     pub fn new(field: impl Into<String>, reason: FieldReason) -> Self {
-        InputError { record_id: None, row: None, field: field.into(), reason }
+        InputError {
+            record_id: None,
+            row: None,
+            field: field.into(),
+            reason,
+        }
     }
 
     /// Adds the record id.
@@ -168,14 +179,23 @@ pub struct ModelError {
 impl ModelError {
     /// A model error at `key` of `file`.
     pub fn new(file: &str, key: impl Into<String>, reason: impl Into<String>) -> Self {
-        ModelError { file: file.to_owned(), key: key.into(), reason: reason.into() }
+        ModelError {
+            file: file.to_owned(),
+            key: key.into(),
+            reason: reason.into(),
+        }
     }
 
     /// A TOML parse or schema error, located by line.
     pub fn toml(file: &str, text: &str, e: &toml::de::Error) -> Self {
         let key = e
             .span()
-            .map(|s| format!("line {}", text[..s.start.min(text.len())].lines().count().max(1)))
+            .map(|s| {
+                format!(
+                    "line {}",
+                    text[..s.start.min(text.len())].lines().count().max(1)
+                )
+            })
             .unwrap_or_default();
         ModelError::new(file, key, e.message().to_owned())
     }

@@ -15,19 +15,29 @@ use crate::profiling::parse_suspensions;
 
 /// Writes `path` atomically: a temporary file in the same directory is written, flushed, synced
 /// and renamed over `path`, so a reader never sees a partial file and a crash leaves the old one.
-pub fn atomic_write(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+pub fn atomic_write(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new().prefix(".incrocio-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".incrocio-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
     let (file, tmp_path) = tmp.into_parts();
     let mut w = BufWriter::with_capacity(1 << 20, file);
     write(&mut w)?;
     w.flush().map_err(|e| Error::io(path, e))?;
-    let file = w.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
-    tmp_path.persist(path).map_err(|e| Error::io(path, e.error))?;
+    tmp_path
+        .persist(path)
+        .map_err(|e| Error::io(path, e.error))?;
     if let Ok(d) = File::open(dir) {
         // Make the rename itself durable; not every platform can sync a directory.
         let _ = d.sync_all();
@@ -63,12 +73,25 @@ struct ApplicantRow {
     riserve: String,
 }
 
-fn opt<T>(field: &str, raw: &str, expected: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, InputError> {
+fn opt<T>(
+    field: &str,
+    raw: &str,
+    expected: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, InputError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    parse(raw).map(Some).ok_or_else(|| InputError::new(field, FieldReason::Malformed { value: raw.to_owned(), expected }))
+    parse(raw).map(Some).ok_or_else(|| {
+        InputError::new(
+            field,
+            FieldReason::Malformed {
+                value: raw.to_owned(),
+                expected,
+            },
+        )
+    })
 }
 
 fn date(field: &str, raw: &str) -> Result<Option<NaiveDate>, InputError> {
@@ -76,7 +99,9 @@ fn date(field: &str, raw: &str) -> Result<Option<NaiveDate>, InputError> {
 }
 
 fn decimal(field: &str, raw: &str) -> Result<Option<Decimal>, InputError> {
-    opt(field, raw, "a decimal number with `.` as separator", |s| s.parse().ok())
+    opt(field, raw, "a decimal number with `.` as separator", |s| {
+        s.parse().ok()
+    })
 }
 
 fn count(field: &str, raw: &str) -> Result<u32, InputError> {
@@ -89,7 +114,9 @@ impl ApplicantRow {
         let with_id = |e: InputError| e.with_record(&id);
         Ok(Applicant {
             data_nascita: date("data_nascita", &self.data_nascita)
-                .and_then(|d| d.ok_or_else(|| InputError::new("data_nascita", FieldReason::Missing)))
+                .and_then(|d| {
+                    d.ok_or_else(|| InputError::new("data_nascita", FieldReason::Missing))
+                })
                 .map_err(with_id)?,
             data_did: date("data_did", &self.data_did).map_err(with_id)?,
             sospensioni: parse_suspensions(&self.sospensioni).map_err(|mut e| {
@@ -98,18 +125,29 @@ impl ApplicantRow {
             })?,
             data_iscrizione: date("data_iscrizione", &self.data_iscrizione).map_err(with_id)?,
             isee: decimal("isee", &self.isee).map_err(with_id)?,
-            isee_valido: opt("isee_valido", &self.isee_valido, "true or false", |s| match s {
-                "true" | "si" | "1" => Some(true),
-                "false" | "no" | "0" => Some(false),
-                _ => None,
-            })
+            isee_valido: opt(
+                "isee_valido",
+                &self.isee_valido,
+                "true or false",
+                |s| match s {
+                    "true" | "si" | "1" => Some(true),
+                    "false" | "no" | "0" => Some(false),
+                    _ => None,
+                },
+            )
             .map_err(with_id)?
             .unwrap_or(true),
             carichi: count("carichi", &self.carichi).map_err(with_id)?,
             carichi_invalidi: count("carichi_invalidi", &self.carichi_invalidi).map_err(with_id)?,
             invalidita: decimal("invalidita", &self.invalidita).map_err(with_id)?,
             reddito: decimal("reddito", &self.reddito).map_err(with_id)?,
-            riserve: self.riserve.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            riserve: self
+                .riserve
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             id,
         })
     }
@@ -122,7 +160,8 @@ pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
     match ext {
         "json" => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            serde_json::from_str(&text).map_err(|e| Error::data(path, format!("not an array of applicants: {e}")))
+            serde_json::from_str(&text)
+                .map_err(|e| Error::data(path, format!("not an array of applicants: {e}")))
         }
         "csv" => {
             let mut reader = csv::Reader::from_path(path).map_err(|e| Error::data(path, e))?;
@@ -141,20 +180,51 @@ pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
 /// points, the tie-break; then the excluded with their reason. No personal data beyond the id.
 pub fn graduatoria_csv(g: &Graduatoria) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let names: Vec<String> = g.ranking.first().map(|r| r.criteria.iter().map(|c| c.criterion.clone()).collect()).unwrap_or_default();
-    let mut header = vec!["posizione".to_owned(), "id".to_owned(), "punteggio".to_owned()];
+    let names: Vec<String> = g
+        .ranking
+        .first()
+        .map(|r| r.criteria.iter().map(|c| c.criterion.clone()).collect())
+        .unwrap_or_default();
+    let mut header = vec![
+        "posizione".to_owned(),
+        "id".to_owned(),
+        "punteggio".to_owned(),
+    ];
     header.extend(names.iter().cloned());
     header.extend(["parita".to_owned(), "esito".to_owned()]);
     let e = |e: csv::Error| Error::data("graduatoria.csv", e);
     w.write_record(&header).map_err(e)?;
     for r in &g.ranking {
-        let mut rec = vec![r.position.to_string(), r.applicant_id.clone(), r.total.to_string()];
+        let mut rec = vec![
+            r.position.to_string(),
+            r.applicant_id.clone(),
+            r.total.to_string(),
+        ];
         for n in &names {
-            rec.push(r.criteria.iter().find(|c| &c.criterion == n).map(|c| c.points.to_string()).unwrap_or_default());
+            rec.push(
+                r.criteria
+                    .iter()
+                    .find(|c| &c.criterion == n)
+                    .map(|c| c.points.to_string())
+                    .unwrap_or_default(),
+            );
         }
-        rec.push(r.tie_break.as_ref().map(|t| format!("dopo {}: {} ({})", t.after, t.decided_by, t.detail)).unwrap_or_default());
-        let listed = g.list.iter().find(|l| l.applicant_id == r.applicant_id).map(|l| l.title.clone());
-        rec.push(listed.map(|t| format!("avviato ({t})")).unwrap_or_else(|| "ammesso".into()));
+        rec.push(
+            r.tie_break
+                .as_ref()
+                .map(|t| format!("dopo {}: {} ({})", t.after, t.decided_by, t.detail))
+                .unwrap_or_default(),
+        );
+        let listed = g
+            .list
+            .iter()
+            .find(|l| l.applicant_id == r.applicant_id)
+            .map(|l| l.title.clone());
+        rec.push(
+            listed
+                .map(|t| format!("avviato ({t})"))
+                .unwrap_or_else(|| "ammesso".into()),
+        );
         w.write_record(&rec).map_err(e)?;
     }
     for x in &g.excluded {
@@ -163,6 +233,8 @@ pub fn graduatoria_csv(g: &Graduatoria) -> Result<String> {
         rec.extend([String::new(), format!("escluso: {}", x.reason)]);
         w.write_record(&rec).map_err(e)?;
     }
-    let bytes = w.into_inner().map_err(|err| Error::data("graduatoria.csv", err))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|err| Error::data("graduatoria.csv", err))?;
     String::from_utf8(bytes).map_err(|err| Error::data("graduatoria.csv", err))
 }

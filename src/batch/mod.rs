@@ -7,9 +7,9 @@
 mod people;
 mod reprofile;
 
-pub use crate::files::atomic_write;
 pub use self::people::Format;
 pub use self::people::{PeopleTable, write_people};
 pub use self::reprofile::{
     OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition, reprofile,
 };
+pub use crate::files::atomic_write;

@@ -13,9 +13,11 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::files::atomic_write;
 use crate::error::{Error, FieldReason, InputError, Result};
-use crate::profiling::{ProfileRecord, RecordView, Sospensione, format_suspensions, parse_suspensions};
+use crate::files::atomic_write;
+use crate::profiling::{
+    ProfileRecord, RecordView, Sospensione, format_suspensions, parse_suspensions,
+};
 use crate::reference::Reference;
 use crate::synth::{BLOCK, PeopleSpec, people_block};
 
@@ -32,10 +34,18 @@ const STR_FIELDS: [&str; 11] = [
     "AttualmenteIscrittoScuolaUniversitaOCorsoFormazione",
     "Sospensioni",
 ];
-const INT_FIELDS: [&str; 4] =
-    ["Eta", "DaQuantiMesiConclusoUltimoRappLavoro", "DaQuantiMesiStaCercandoLavoro", "NumeroComponentiFamiglia"];
-const BOOL_FIELDS: [&str; 4] =
-    ["HaMaiAvutoUnLavoro", "PresenzaFigliACarico", "PresenzaFigliACaricoMeno18Anni", "PercettoreNASpI"];
+const INT_FIELDS: [&str; 4] = [
+    "Eta",
+    "DaQuantiMesiConclusoUltimoRappLavoro",
+    "DaQuantiMesiStaCercandoLavoro",
+    "NumeroComponentiFamiglia",
+];
+const BOOL_FIELDS: [&str; 4] = [
+    "HaMaiAvutoUnLavoro",
+    "PresenzaFigliACarico",
+    "PresenzaFigliACaricoMeno18Anni",
+    "PercettoreNASpI",
+];
 const DATE_FIELDS: [&str; 2] = ["DataNascita", "DataDID"];
 
 /// A tabular file format, from the file extension.
@@ -52,11 +62,19 @@ pub enum Format {
 impl Format {
     /// The format of `path` by extension (`.parquet`, `.csv`, `.jsonl`/`.ndjson`).
     pub fn of(path: &Path) -> Result<Format> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet") => Ok(Format::Parquet),
             Some("csv") => Ok(Format::Csv),
             Some("jsonl" | "ndjson") => Ok(Format::JsonLines),
-            _ => Err(Error::data(path, "unknown file type: use .parquet, .csv or .jsonl")),
+            _ => Err(Error::data(
+                path,
+                "unknown file type: use .parquet, .csv or .jsonl",
+            )),
         }
     }
 }
@@ -97,7 +115,9 @@ impl PeopleTable {
             Format::JsonLines => read_jsonl(path).map(PeopleTable::Records),
             Format::Parquet => {
                 let f = File::open(path).map_err(|e| Error::io(path, e))?;
-                let df = ParquetReader::new(f).finish().map_err(|e| Error::data(path, e))?;
+                let df = ParquetReader::new(f)
+                    .finish()
+                    .map_err(|e| Error::data(path, e))?;
                 FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))
             }
             Format::Csv => {
@@ -134,7 +154,11 @@ impl PeopleTable {
     }
 
     /// Row `i` as a record view; `scratch` holds its parsed suspensions.
-    pub fn view<'a>(&'a self, i: usize, scratch: &'a mut Vec<Sospensione>) -> Result<RecordView<'a>, InputError> {
+    pub fn view<'a>(
+        &'a self,
+        i: usize,
+        scratch: &'a mut Vec<Sospensione>,
+    ) -> Result<RecordView<'a>, InputError> {
         match self {
             PeopleTable::Records(r) => Ok(r[i].view()),
             PeopleTable::Frame(c) => c.view(i, scratch),
@@ -152,13 +176,20 @@ impl FrameColumns {
                 || DATE_FIELDS.contains(&name)
         };
         if let Some(bad) = df.get_column_names().into_iter().find(|n| !known(n)) {
-            return Err(Error::data(path, format!("unknown column `{bad}` (see docs/profile-record.md)")));
+            return Err(Error::data(
+                path,
+                format!("unknown column `{bad}` (see docs/profile-record.md)"),
+            ));
         }
         let col = |name: &str| df.column(name).ok();
         let id = col("Id").ok_or_else(|| Error::data(path, "missing column `Id`"))?;
-        let id = id.cast(&DataType::String).map_err(|e| Error::data(path, e))?;
+        let id = id
+            .cast(&DataType::String)
+            .map_err(|e| Error::data(path, e))?;
         let as_str = |c: &Column| -> Result<StringChunked> {
-            let c = c.cast(&DataType::String).map_err(|e| Error::data(path, e))?;
+            let c = c
+                .cast(&DataType::String)
+                .map_err(|e| Error::data(path, e))?;
             Ok(rechunked(c.str().map_err(|e| Error::data(path, e))?))
         };
         let mut strs = Vec::new();
@@ -171,7 +202,13 @@ impl FrameColumns {
                 return Ok(Some((c.clone(), false)));
             }
             let cast = c.cast(native).map_err(|e| {
-                Error::data(path, format!("column `{name}` has type {}, expected {native}: {e}", c.dtype()))
+                Error::data(
+                    path,
+                    format!(
+                        "column `{name}` has type {}, expected {native}: {e}",
+                        c.dtype()
+                    ),
+                )
             })?;
             Ok(Some((cast, true)))
         };
@@ -179,7 +216,12 @@ impl FrameColumns {
         for f in INT_FIELDS {
             ints.push(match typed(f, &DataType::Int64)? {
                 None => Typed::Absent,
-                Some((c, true)) => Typed::Native(c.i64().map_err(|e| Error::data(path, e))?.rechunk().into_owned()),
+                Some((c, true)) => Typed::Native(
+                    c.i64()
+                        .map_err(|e| Error::data(path, e))?
+                        .rechunk()
+                        .into_owned(),
+                ),
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
@@ -187,7 +229,12 @@ impl FrameColumns {
         for f in BOOL_FIELDS {
             bools.push(match typed(f, &DataType::Boolean)? {
                 None => Typed::Absent,
-                Some((c, true)) => Typed::Native(c.bool().map_err(|e| Error::data(path, e))?.rechunk().into_owned()),
+                Some((c, true)) => Typed::Native(
+                    c.bool()
+                        .map_err(|e| Error::data(path, e))?
+                        .rechunk()
+                        .into_owned(),
+                ),
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
@@ -202,11 +249,21 @@ impl FrameColumns {
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
-        Ok(FrameColumns { n: df.height(), id: rechunked(id.str().map_err(|e| Error::data(path, e))?), strs, ints, bools, dates })
+        Ok(FrameColumns {
+            n: df.height(),
+            id: rechunked(id.str().map_err(|e| Error::data(path, e))?),
+            strs,
+            ints,
+            bools,
+            dates,
+        })
     }
 
     fn s(&self, k: usize, i: usize) -> Option<&str> {
-        self.strs[k].as_ref().and_then(|c| c.get(i)).filter(|s| !s.is_empty())
+        self.strs[k]
+            .as_ref()
+            .and_then(|c| c.get(i))
+            .filter(|s| !s.is_empty())
     }
 
     fn int(&self, k: usize, i: usize) -> Result<Option<i64>, InputError> {
@@ -221,13 +278,16 @@ impl FrameColumns {
         match &self.bools[k] {
             Typed::Absent => Ok(None),
             Typed::Native(c) => Ok(c.get(i)),
-            Typed::Text(c) => parse_text(BOOL_FIELDS[k], c.get(i), "a flag (true/false, si/no, 1/0)", |s| {
-                match s.to_ascii_lowercase().as_str() {
+            Typed::Text(c) => parse_text(
+                BOOL_FIELDS[k],
+                c.get(i),
+                "a flag (true/false, si/no, 1/0)",
+                |s| match s.to_ascii_lowercase().as_str() {
                     "true" | "si" | "sì" | "s" | "1" => Some(true),
                     "false" | "no" | "n" | "0" => Some(false),
                     _ => None,
-                }
-            }),
+                },
+            ),
         }
     }
 
@@ -235,11 +295,17 @@ impl FrameColumns {
         match &self.dates[k] {
             Typed::Absent => Ok(None),
             Typed::Native(c) => Ok(c.get(i).map(date_from_days)),
-            Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| s.parse().ok()),
+            Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
+                s.parse().ok()
+            }),
         }
     }
 
-    fn view<'a>(&'a self, i: usize, scratch: &'a mut Vec<Sospensione>) -> Result<RecordView<'a>, InputError> {
+    fn view<'a>(
+        &'a self,
+        i: usize,
+        scratch: &'a mut Vec<Sospensione>,
+    ) -> Result<RecordView<'a>, InputError> {
         *scratch = match self.s(10, i) {
             Some(text) => parse_suspensions(text)?,
             None => Vec::new(),
@@ -279,9 +345,15 @@ fn parse_text<T>(
 ) -> Result<Option<T>, InputError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => parse(s)
-            .map(Some)
-            .ok_or_else(|| InputError::new(field, FieldReason::Malformed { value: s.to_owned(), expected })),
+        Some(s) => parse(s).map(Some).ok_or_else(|| {
+            InputError::new(
+                field,
+                FieldReason::Malformed {
+                    value: s.to_owned(),
+                    expected,
+                },
+            )
+        }),
     }
 }
 
@@ -307,7 +379,16 @@ fn read_jsonl(path: &Path) -> Result<Vec<ProfileRecord>> {
             continue;
         }
         let rec: ProfileRecord = serde_json::from_str(&line).map_err(|e| {
-            Error::Input(InputError::new(json_field(&e), FieldReason::Malformed { value: e.to_string(), expected: "a profile record" }).with_row(n + 1))
+            Error::Input(
+                InputError::new(
+                    json_field(&e),
+                    FieldReason::Malformed {
+                        value: e.to_string(),
+                        expected: "a profile record",
+                    },
+                )
+                .with_row(n + 1),
+            )
         })?;
         out.push(rec);
     }
@@ -324,8 +405,10 @@ fn json_field(e: &serde_json::Error) -> String {
 pub fn write_people(path: &Path, spec: &PeopleSpec, reference: &Reference) -> Result<()> {
     let blocks = spec.n.div_ceil(BLOCK);
     let format = Format::of(path)?;
-    let records: Vec<Vec<ProfileRecord>> =
-        (0..blocks).into_par_iter().map(|b| people_block(spec, b, reference)).collect();
+    let records: Vec<Vec<ProfileRecord>> = (0..blocks)
+        .into_par_iter()
+        .map(|b| people_block(spec, b, reference))
+        .collect();
     match format {
         Format::JsonLines => atomic_write(path, |w| {
             for r in records.iter().flatten() {
@@ -335,10 +418,14 @@ pub fn write_people(path: &Path, spec: &PeopleSpec, reference: &Reference) -> Re
             Ok(())
         }),
         Format::Parquet | Format::Csv => {
-            let mut df = people_frame(records.iter().flatten()).map_err(|e| Error::data(path, e))?;
+            let mut df =
+                people_frame(records.iter().flatten()).map_err(|e| Error::data(path, e))?;
             atomic_write(path, |w| {
                 let r = if format == Format::Parquet {
-                    ParquetWriter::new(w).with_compression(ParquetCompression::Snappy).finish(&mut df).map(|_| ())
+                    ParquetWriter::new(w)
+                        .with_compression(ParquetCompression::Snappy)
+                        .finish(&mut df)
+                        .map(|_| ())
                 } else {
                     CsvWriter::new(w).include_header(true).finish(&mut df)
                 };
@@ -348,15 +435,38 @@ pub fn write_people(path: &Path, spec: &PeopleSpec, reference: &Reference) -> Re
     }
 }
 
-fn people_frame<'a>(records: impl Iterator<Item = &'a ProfileRecord> + Clone) -> PolarsResult<DataFrame> {
+fn people_frame<'a>(
+    records: impl Iterator<Item = &'a ProfileRecord> + Clone,
+) -> PolarsResult<DataFrame> {
     let s = |name: &str, f: fn(&ProfileRecord) -> Option<&str>| {
-        Column::new(name.into(), records.clone().map(f).collect::<StringChunked>().into_series())
+        Column::new(
+            name.into(),
+            records
+                .clone()
+                .map(f)
+                .collect::<StringChunked>()
+                .into_series(),
+        )
     };
     let i = |name: &str, f: fn(&ProfileRecord) -> Option<i64>| {
-        Column::new(name.into(), records.clone().map(f).collect::<Int64Chunked>().into_series())
+        Column::new(
+            name.into(),
+            records
+                .clone()
+                .map(f)
+                .collect::<Int64Chunked>()
+                .into_series(),
+        )
     };
     let b = |name: &str, f: fn(&ProfileRecord) -> Option<bool>| {
-        Column::new(name.into(), records.clone().map(f).collect::<BooleanChunked>().into_series())
+        Column::new(
+            name.into(),
+            records
+                .clone()
+                .map(f)
+                .collect::<BooleanChunked>()
+                .into_series(),
+        )
     };
     let d = |name: &str, f: fn(&ProfileRecord) -> Option<NaiveDate>| -> PolarsResult<Column> {
         let ca: Int32Chunked = records.clone().map(|r| f(r).map(days_from_date)).collect();
@@ -371,19 +481,35 @@ fn people_frame<'a>(records: impl Iterator<Item = &'a ProfileRecord> + Clone) ->
         d("DataNascita", |r| r.data_nascita)?,
         s("Genere", |r| r.genere.as_deref()),
         s("Cittadinanza", |r| r.cittadinanza.as_deref()),
-        s("DurataPresenzaInItalia", |r| r.durata_presenza_in_italia.as_deref()),
+        s("DurataPresenzaInItalia", |r| {
+            r.durata_presenza_in_italia.as_deref()
+        }),
         s("TitoloDiStudio", |r| r.titolo_di_studio.as_deref()),
-        s("ProvinciaDiResidenza", |r| r.provincia_di_residenza.as_deref()),
+        s("ProvinciaDiResidenza", |r| {
+            r.provincia_di_residenza.as_deref()
+        }),
         s("ComuneDomicilio", |r| r.comune_domicilio.as_deref()),
         b("HaMaiAvutoUnLavoro", |r| r.ha_mai_avuto_un_lavoro),
-        s("CondizioneOccupazionaleUnAnnoPrima", |r| r.condizione_occupazionale_un_anno_prima.as_deref()),
-        i("DaQuantiMesiConclusoUltimoRappLavoro", |r| r.mesi_concluso_ultimo_rapp_lavoro),
-        s("PosizioneProfessioneUltimaOccupazione", |r| r.posizione_professione_ultima_occupazione.as_deref()),
-        i("DaQuantiMesiStaCercandoLavoro", |r| r.mesi_sta_cercando_lavoro),
-        s("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione", |r| r.iscritto_scuola_o_corso.as_deref()),
+        s("CondizioneOccupazionaleUnAnnoPrima", |r| {
+            r.condizione_occupazionale_un_anno_prima.as_deref()
+        }),
+        i("DaQuantiMesiConclusoUltimoRappLavoro", |r| {
+            r.mesi_concluso_ultimo_rapp_lavoro
+        }),
+        s("PosizioneProfessioneUltimaOccupazione", |r| {
+            r.posizione_professione_ultima_occupazione.as_deref()
+        }),
+        i("DaQuantiMesiStaCercandoLavoro", |r| {
+            r.mesi_sta_cercando_lavoro
+        }),
+        s("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione", |r| {
+            r.iscritto_scuola_o_corso.as_deref()
+        }),
         i("NumeroComponentiFamiglia", |r| r.numero_componenti_famiglia),
         b("PresenzaFigliACarico", |r| r.presenza_figli_a_carico),
-        b("PresenzaFigliACaricoMeno18Anni", |r| r.presenza_figli_a_carico_meno_18_anni),
+        b("PresenzaFigliACaricoMeno18Anni", |r| {
+            r.presenza_figli_a_carico_meno_18_anni
+        }),
         d("DataDID", |r| r.data_did)?,
         Column::new("Sospensioni".into(), sosp.into_series()),
         b("PercettoreNASpI", |r| r.percettore_naspi),

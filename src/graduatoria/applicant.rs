@@ -60,23 +60,50 @@ impl Applicant {
             return Err(InputError::new("id", FieldReason::Missing));
         }
         if self.isee.is_some_and(|x| x < Decimal::ZERO) {
-            return e("isee", FieldReason::OutOfRange { value: fmt(self.isee), range: "0 or more euro" });
+            return e(
+                "isee",
+                FieldReason::OutOfRange {
+                    value: fmt(self.isee),
+                    range: "0 or more euro",
+                },
+            );
         }
         if self.reddito.is_some_and(|x| x < Decimal::ZERO) {
-            return e("reddito", FieldReason::OutOfRange { value: fmt(self.reddito), range: "0 or more euro" });
+            return e(
+                "reddito",
+                FieldReason::OutOfRange {
+                    value: fmt(self.reddito),
+                    range: "0 or more euro",
+                },
+            );
         }
-        if self.invalidita.is_some_and(|x| x < Decimal::ZERO || x > Decimal::ONE_HUNDRED) {
-            return e("invalidita", FieldReason::OutOfRange { value: fmt(self.invalidita), range: "0 to 100" });
+        if self
+            .invalidita
+            .is_some_and(|x| x < Decimal::ZERO || x > Decimal::ONE_HUNDRED)
+        {
+            return e(
+                "invalidita",
+                FieldReason::OutOfRange {
+                    value: fmt(self.invalidita),
+                    range: "0 to 100",
+                },
+            );
         }
         if self.carichi_invalidi > self.carichi {
             return e(
                 "carichi_invalidi",
-                FieldReason::Inconsistent(format!("{} invalid dependants out of {}", self.carichi_invalidi, self.carichi)),
+                FieldReason::Inconsistent(format!(
+                    "{} invalid dependants out of {}",
+                    self.carichi_invalidi, self.carichi
+                )),
             );
         }
         if let (Some(did), Some(first)) = (self.data_did, self.sospensioni.first()) {
             if first.dal < did {
-                return e("sospensioni", FieldReason::Inconsistent("a suspension starts before data_did".into()));
+                return e(
+                    "sospensioni",
+                    FieldReason::Inconsistent("a suspension starts before data_did".into()),
+                );
             }
         }
         Ok(())

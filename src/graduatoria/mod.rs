@@ -22,6 +22,6 @@ pub use self::rank::{
 };
 pub use self::riesame::{FieldChange, Move, Riesame, riesame};
 pub use self::rules::{
-    Bracket, Criterion, CriterionKind, Eligibility, GraduatoriaRules, Order, ParamStatus, Reserve, Rounding,
-    TieBreakKey, Variable,
+    Bracket, Criterion, CriterionKind, Eligibility, GraduatoriaRules, Order, ParamStatus, Reserve,
+    Rounding, TieBreakKey, Variable,
 };

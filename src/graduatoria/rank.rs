@@ -9,7 +9,9 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::applicant::Applicant;
-use super::rules::{CountingDate, Criterion, CriterionKind, GraduatoriaRules, Order, TieBreakKey, Variable};
+use super::rules::{
+    CountingDate, Criterion, CriterionKind, GraduatoriaRules, Order, TieBreakKey, Variable,
+};
 use crate::digest::sha256_tagged;
 use crate::error::{Error, FieldReason, InputError, ModelError};
 use crate::profiling::{unemployment_at, whole_months, whole_years};
@@ -153,11 +155,15 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         return Err(ModelError::new(
             &rules.key(),
             "missing",
-            format!("this rule set cannot rank: the act's parameters are not known: {}", names.join("; ")),
+            format!(
+                "this rule set cannot rank: the act's parameters are not known: {}",
+                names.join("; ")
+            ),
         )
         .into());
     }
-    let (Some(base), Some(order), Some(counting), Some(ties)) = (rules.base, rules.order, rules.counting_date, &rules.ties)
+    let (Some(base), Some(order), Some(counting), Some(ties)) =
+        (rules.base, rules.order, rules.counting_date, &rules.ties)
     else {
         return Err(ModelError::new(&rules.key(), "base", "incomplete rule set").into());
     };
@@ -171,7 +177,10 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     for a in &request.applicants {
         a.validate()?;
         if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
-            excluded.push(Excluded { applicant_id: a.id.clone(), reason });
+            excluded.push(Excluded {
+                applicant_id: a.id.clone(),
+                reason,
+            });
             continue;
         }
         scored.push(score(rules, a, base, counting_date, request)?);
@@ -181,10 +190,19 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
     let mut inputs = request.applicants.clone();
     inputs.sort_by(|x, y| x.id.cmp(&y.id));
-    let list = request.posts.map(|p| list_sent(rules, &scored, &ranking, p)).unwrap_or_default();
+    let list = request
+        .posts
+        .map(|p| list_sent(rules, &scored, &ranking, p))
+        .unwrap_or_default();
     let mut warnings = rules.caveats();
-    if ranking.iter().any(|r| r.tie_break.as_ref().is_some_and(|t| t.decided_by == "unresolved")) {
-        warnings.push("some ties are not resolved by the rule set's chain: ordered by applicant id".into());
+    if ranking.iter().any(|r| {
+        r.tie_break
+            .as_ref()
+            .is_some_and(|t| t.decided_by == "unresolved")
+    }) {
+        warnings.push(
+            "some ties are not resolved by the rule set's chain: ordered by applicant id".into(),
+        );
     }
     Ok(Graduatoria {
         rules: RulesRef {
@@ -210,7 +228,11 @@ fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
     let mut seen = BTreeSet::new();
     for a in applicants {
         if !seen.insert(a.id.as_str()) {
-            return Err(InputError::new("id", FieldReason::Inconsistent("duplicate applicant id".into())).with_record(&a.id));
+            return Err(InputError::new(
+                "id",
+                FieldReason::Inconsistent("duplicate applicant id".into()),
+            )
+            .with_record(&a.id));
         }
     }
     Ok(())
@@ -227,20 +249,33 @@ fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
     sha256_tagged(canonical.to_string().as_bytes())
 }
 
-fn exclusion(rules: &GraduatoriaRules, a: &Applicant, publication: NaiveDate, counting: NaiveDate) -> Option<String> {
+fn exclusion(
+    rules: &GraduatoriaRules,
+    a: &Applicant,
+    publication: NaiveDate,
+    counting: NaiveDate,
+) -> Option<String> {
     let e = &rules.eligibility;
     if e.did_before_publication && a.data_did.is_none_or(|d| d >= publication) {
         return Some(format!("no DID before the publication date {publication}"));
     }
     if e.registration_before_publication && a.data_iscrizione.is_none_or(|d| d >= publication) {
-        return Some(format!("not registered in the list before the publication date {publication}"));
+        return Some(format!(
+            "not registered in the list before the publication date {publication}"
+        ));
     }
     let age = whole_years(a.data_nascita, counting);
     if e.min_age.is_some_and(|m| age < m) {
-        return Some(format!("aged {age} at {counting}, below the minimum {}", e.min_age.unwrap_or_default()));
+        return Some(format!(
+            "aged {age} at {counting}, below the minimum {}",
+            e.min_age.unwrap_or_default()
+        ));
     }
     if e.max_age.is_some_and(|m| age > m) {
-        return Some(format!("aged {age} at {counting}, above the maximum {}", e.max_age.unwrap_or_default()));
+        return Some(format!(
+            "aged {age} at {counting}, above the maximum {}",
+            e.max_age.unwrap_or_default()
+        ));
     }
     None
 }
@@ -266,25 +301,46 @@ fn score<'a>(
         total += cp.points;
         criteria.push(cp);
     }
-    let unemployment_days = a.data_did.map_or(0, |d| unemployment_at(d, &a.sospensioni, counting.max(d)).days);
-    Ok(Scored { a, total: total.normalize(), criteria, dependant_points, unemployment_days })
+    let unemployment_days = a.data_did.map_or(0, |d| {
+        unemployment_at(d, &a.sospensioni, counting.max(d)).days
+    });
+    Ok(Scored {
+        a,
+        total: total.normalize(),
+        criteria,
+        dependant_points,
+        unemployment_days,
+    })
 }
 
 /// The value a criterion reads, `None` when missing.
-fn input(rules: &GraduatoriaRules, v: Variable, a: &Applicant, counting: NaiveDate, publication: NaiveDate) -> Result<Option<Decimal>, InputError> {
-    let months_since = |from: Option<NaiveDate>, field: &str| -> Result<Option<Decimal>, InputError> {
-        match from {
-            Some(d) if d > counting => Err(InputError::new(field, FieldReason::Inconsistent(format!("{d} is after the counting date {counting}"))).with_record(&a.id)),
-            Some(d) => Ok(Some(Decimal::from(whole_months(d, counting)))),
-            None => Ok(None),
-        }
-    };
+fn input(
+    rules: &GraduatoriaRules,
+    v: Variable,
+    a: &Applicant,
+    counting: NaiveDate,
+    publication: NaiveDate,
+) -> Result<Option<Decimal>, InputError> {
+    let months_since =
+        |from: Option<NaiveDate>, field: &str| -> Result<Option<Decimal>, InputError> {
+            match from {
+                Some(d) if d > counting => Err(InputError::new(
+                    field,
+                    FieldReason::Inconsistent(format!("{d} is after the counting date {counting}")),
+                )
+                .with_record(&a.id)),
+                Some(d) => Ok(Some(Decimal::from(whole_months(d, counting)))),
+                None => Ok(None),
+            }
+        };
     Ok(match v {
         Variable::Isee => a.isee.filter(|_| a.isee_valido),
         Variable::Eta => Some(Decimal::from(whole_years(a.data_nascita, counting))),
         Variable::MesiDisoccupazione => match a.data_did {
             Some(d) if d > counting => return months_since(Some(d), "data_did"),
-            Some(d) => Some(Decimal::from(unemployment_at(d, &a.sospensioni, counting).months)),
+            Some(d) => Some(Decimal::from(
+                unemployment_at(d, &a.sospensioni, counting).months,
+            )),
             None => None,
         },
         Variable::MesiIscrizione => months_since(a.data_iscrizione, "data_iscrizione")?,
@@ -295,7 +351,9 @@ fn input(rules: &GraduatoriaRules, v: Variable, a: &Applicant, counting: NaiveDa
         },
         Variable::Invalidita => a.invalidita,
         Variable::Reddito => a.reddito,
-        Variable::DidPrimaDellaPubblicazione => Some(Decimal::from(u8::from(a.data_did.is_some_and(|d| d < publication)))),
+        Variable::DidPrimaDellaPubblicazione => Some(Decimal::from(u8::from(
+            a.data_did.is_some_and(|d| d < publication),
+        ))),
         Variable::Carichi => Some(Decimal::from(a.carichi)),
     })
 }
@@ -321,8 +379,14 @@ fn criterion_points(
 ) -> Result<CriterionPoints, InputError> {
     let value = input(rules, c.variable, a, counting, publication)?;
     let Some(x) = value else {
-        let points = c.missing.ok_or_else(|| InputError::new(field_of(c.variable), FieldReason::Missing).with_record(&a.id))?;
-        let why = if c.variable == Variable::Isee && a.isee.is_some() { "invalid" } else { "missing" };
+        let points = c.missing.ok_or_else(|| {
+            InputError::new(field_of(c.variable), FieldReason::Missing).with_record(&a.id)
+        })?;
+        let why = if c.variable == Variable::Isee && a.isee.is_some() {
+            "invalid"
+        } else {
+            "missing"
+        };
         return Ok(CriterionPoints {
             criterion: c.name.clone(),
             input: why.into(),
@@ -331,18 +395,37 @@ fn criterion_points(
         });
     };
     let (points, rule) = match &c.score {
-        CriterionKind::Linear { unit, rounding, points_per_unit, offset, min, max, zero_up_to, above } => {
+        CriterionKind::Linear {
+            unit,
+            rounding,
+            points_per_unit,
+            offset,
+            min,
+            max,
+            zero_up_to,
+            above,
+        } => {
             if let Some(o) = above.iter().rev().find(|o| x > o.over) {
                 (o.points, format!("{x} > {} → {}", o.over, o.points))
             } else if zero_up_to.is_some_and(|z| x <= z) {
-                (Decimal::ZERO, format!("{x} ≤ {} → 0", zero_up_to.unwrap_or_default()))
+                (
+                    Decimal::ZERO,
+                    format!("{x} ≤ {} → 0", zero_up_to.unwrap_or_default()),
+                )
             } else {
                 let from = zero_up_to.unwrap_or(Decimal::ZERO);
                 let units = rounding.apply((x - from) / unit);
                 let raw = *offset + *points_per_unit * units;
                 let clamped = clamp(raw, *min, *max);
-                let shown = if from.is_zero() { format!("{x}") } else { format!("({x} − {from})") };
-                let mut rule = format!("{offset} + {points_per_unit} × {rounding:?}({shown} / {unit}) = {}", raw.normalize());
+                let shown = if from.is_zero() {
+                    format!("{x}")
+                } else {
+                    format!("({x} − {from})")
+                };
+                let mut rule = format!(
+                    "{offset} + {points_per_unit} × {rounding:?}({shown} / {unit}) = {}",
+                    raw.normalize()
+                );
                 if clamped != raw {
                     rule.push_str(&format!(", capped at {}", clamped.normalize()));
                 }
@@ -350,28 +433,56 @@ fn criterion_points(
             }
         }
         CriterionKind::Brackets { brackets } => {
-            let b = brackets.iter().find(|b| x >= b.from && b.to.is_none_or(|t| x <= t));
+            let b = brackets
+                .iter()
+                .find(|b| x >= b.from && b.to.is_none_or(|t| x <= t));
             match b {
-                Some(b) => (b.points, format!("{x} in [{}, {}] → {}", b.from, b.to.map_or("∞".into(), |t| t.to_string()), b.points)),
+                Some(b) => (
+                    b.points,
+                    format!(
+                        "{x} in [{}, {}] → {}",
+                        b.from,
+                        b.to.map_or("∞".into(), |t| t.to_string()),
+                        b.points
+                    ),
+                ),
                 None => (Decimal::ZERO, format!("{x} in no bracket → 0")),
             }
         }
         CriterionKind::Flag { points } => {
-            if x.is_zero() { (Decimal::ZERO, "condition not met → 0".into()) } else { (*points, format!("condition met → {points}")) }
+            if x.is_zero() {
+                (Decimal::ZERO, "condition not met → 0".into())
+            } else {
+                (*points, format!("condition met → {points}"))
+            }
         }
-        CriterionKind::Dependants { points_per_dependant, points_per_invalid_dependant } => {
+        CriterionKind::Dependants {
+            points_per_dependant,
+            points_per_invalid_dependant,
+        } => {
             let inv = Decimal::from(a.carichi_invalidi);
             let ord = x - inv;
             let per_inv = points_per_invalid_dependant.unwrap_or(*points_per_dependant);
             let p = ord * points_per_dependant + inv * per_inv;
-            (p, format!("{ord} × {points_per_dependant} + {inv} invalid > 65% × {per_inv} = {}", p.normalize()))
+            (
+                p,
+                format!(
+                    "{ord} × {points_per_dependant} + {inv} invalid > 65% × {per_inv} = {}",
+                    p.normalize()
+                ),
+            )
         }
     };
     let input = match c.score {
         CriterionKind::Dependants { .. } => format!("{} ({} invalid > 65%)", x, a.carichi_invalidi),
         _ => x.to_string(),
     };
-    Ok(CriterionPoints { criterion: c.name.clone(), input, points: points.normalize(), rule })
+    Ok(CriterionPoints {
+        criterion: c.name.clone(),
+        input,
+        points: points.normalize(),
+        rule,
+    })
 }
 
 fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
@@ -380,7 +491,12 @@ fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
 }
 
 /// Orders two applicants; the key is the one that decided (None: total or the id fallback).
-fn compare(x: &Scored<'_>, y: &Scored<'_>, order: Order, chain: &[TieBreakKey]) -> (Ordering, Option<TieBreakKey>) {
+fn compare(
+    x: &Scored<'_>,
+    y: &Scored<'_>,
+    order: Order,
+    chain: &[TieBreakKey],
+) -> (Ordering, Option<TieBreakKey>) {
     let by_total = match order {
         Order::HigherFirst => y.total.cmp(&x.total),
         Order::LowerFirst => x.total.cmp(&y.total),
@@ -411,10 +527,16 @@ fn compare(x: &Scored<'_>, y: &Scored<'_>, order: Order, chain: &[TieBreakKey]) 
 fn key_value(s: &Scored<'_>, key: TieBreakKey) -> String {
     match key {
         TieBreakKey::Younger | TieBreakKey::Older => format!("born {}", s.a.data_nascita),
-        TieBreakKey::MoreDependantPoints => format!("{} dependant points", s.dependant_points.normalize()),
+        TieBreakKey::MoreDependantPoints => {
+            format!("{} dependant points", s.dependant_points.normalize())
+        }
         TieBreakKey::LongerUnemployment => format!("{} days unemployed", s.unemployment_days),
         TieBreakKey::EarlierRegistration => {
-            format!("registered {}", s.a.data_iscrizione.map_or("never".into(), |d| d.to_string()))
+            format!(
+                "registered {}",
+                s.a.data_iscrizione
+                    .map_or("never".into(), |d| d.to_string())
+            )
         }
     }
 }
@@ -429,7 +551,10 @@ fn rows(scored: &[Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> 
                 match compare(prev, s, order, chain).1 {
                     Some(k) => TieBreak {
                         after: prev.a.id.clone(),
-                        decided_by: serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        decided_by: serde_json::to_value(k)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
                         detail: format!("{} vs {}", key_value(prev, k), key_value(s, k)),
                     },
                     None => TieBreak {
@@ -453,12 +578,20 @@ fn rows(scored: &[Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> 
 /// The list sent: `list_multiplier × posts` names; each reserve takes
 /// floor(list × percent / 100) slots, filled by the best-ranked reservists, the rest (and any
 /// unfilled reserve slot) by general order. Sorted by position.
-fn list_sent(rules: &GraduatoriaRules, scored: &[Scored<'_>], ranking: &[Row], posts: u32) -> Vec<ListEntry> {
+fn list_sent(
+    rules: &GraduatoriaRules,
+    scored: &[Scored<'_>],
+    ranking: &[Row],
+    posts: u32,
+) -> Vec<ListEntry> {
     let size = (posts as usize * rules.list_multiplier as usize).min(ranking.len());
     let mut taken: Vec<Option<String>> = vec![None; ranking.len()];
     let mut used = 0;
     for r in &rules.reserves {
-        let slots = (Decimal::from(size) * r.percent / Decimal::ONE_HUNDRED).floor().to_usize().unwrap_or(0);
+        let slots = (Decimal::from(size) * r.percent / Decimal::ONE_HUNDRED)
+            .floor()
+            .to_usize()
+            .unwrap_or(0);
         let mut filled = 0;
         for (i, s) in scored.iter().enumerate() {
             if filled == slots || used == size {
@@ -483,6 +616,12 @@ fn list_sent(rules: &GraduatoriaRules, scored: &[Scored<'_>], ranking: &[Row], p
     ranking
         .iter()
         .zip(taken)
-        .filter_map(|(r, t)| t.map(|title| ListEntry { position: r.position, applicant_id: r.applicant_id.clone(), title }))
+        .filter_map(|(r, t)| {
+            t.map(|title| ListEntry {
+                position: r.position,
+                applicant_id: r.applicant_id.clone(),
+                title,
+            })
+        })
         .collect()
 }

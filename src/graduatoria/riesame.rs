@@ -56,13 +56,18 @@ pub struct Riesame {
 
 fn fields(a: &Applicant) -> BTreeMap<String, String> {
     match serde_json::to_value(a) {
-        Ok(serde_json::Value::Object(m)) => m.into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        Ok(serde_json::Value::Object(m)) => {
+            m.into_iter().map(|(k, v)| (k, v.to_string())).collect()
+        }
         _ => BTreeMap::new(),
     }
 }
 
 fn changes(before: Option<&Applicant>, after: Option<&Applicant>) -> Vec<FieldChange> {
-    let (b, a) = (before.map(fields).unwrap_or_default(), after.map(fields).unwrap_or_default());
+    let (b, a) = (
+        before.map(fields).unwrap_or_default(),
+        after.map(fields).unwrap_or_default(),
+    );
     let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -79,10 +84,15 @@ fn changes(before: Option<&Applicant>, after: Option<&Applicant>) -> Vec<FieldCh
 
 /// Compares a previous graduatoria with its recomputation.
 pub fn riesame(previous: &Graduatoria, current: &Graduatoria) -> Riesame {
-    let prev_in: BTreeMap<&str, &Applicant> = previous.inputs.iter().map(|a| (a.id.as_str(), a)).collect();
-    let cur_in: BTreeMap<&str, &Applicant> = current.inputs.iter().map(|a| (a.id.as_str(), a)).collect();
+    let prev_in: BTreeMap<&str, &Applicant> =
+        previous.inputs.iter().map(|a| (a.id.as_str(), a)).collect();
+    let cur_in: BTreeMap<&str, &Applicant> =
+        current.inputs.iter().map(|a| (a.id.as_str(), a)).collect();
     let pos = |g: &Graduatoria| -> BTreeMap<String, (u32, String)> {
-        g.ranking.iter().map(|r| (r.applicant_id.clone(), (r.position, r.total.to_string()))).collect()
+        g.ranking
+            .iter()
+            .map(|r| (r.applicant_id.clone(), (r.position, r.total.to_string())))
+            .collect()
     };
     let (prev_pos, cur_pos) = (pos(previous), pos(current));
     let mut ids: Vec<&str> = prev_in.keys().chain(cur_in.keys()).copied().collect();
@@ -121,7 +131,9 @@ pub fn riesame(previous: &Graduatoria, current: &Graduatoria) -> Riesame {
             })
         })
         .collect();
-    moves.sort_by(|x, y| (x.to.is_none(), x.to, &x.applicant_id).cmp(&(y.to.is_none(), y.to, &y.applicant_id)));
+    moves.sort_by(|x, y| {
+        (x.to.is_none(), x.to, &x.applicant_id).cmp(&(y.to.is_none(), y.to, &y.applicant_id))
+    });
     Riesame {
         previous_input_digest: previous.input_digest.clone(),
         input_digest: current.input_digest.clone(),

@@ -334,7 +334,11 @@ impl GraduatoriaRules {
                     _ => r.ties.is_none(),
                 };
                 if absent {
-                    return Err(ModelError::new(file, key, "required (or list it under [[missing]])"));
+                    return Err(ModelError::new(
+                        file,
+                        key,
+                        "required (or list it under [[missing]])",
+                    ));
                 }
             }
         }
@@ -343,11 +347,19 @@ impl GraduatoriaRules {
         }
         for (i, s) in r.reserves.iter().enumerate() {
             if s.percent <= Decimal::ZERO || s.percent > Decimal::ONE_HUNDRED {
-                return Err(ModelError::new(file, format!("reserves[{i}].percent"), "must be in (0, 100]"));
+                return Err(ModelError::new(
+                    file,
+                    format!("reserves[{i}].percent"),
+                    "must be in (0, 100]",
+                ));
             }
         }
         if r.list_multiplier == 0 {
-            return Err(ModelError::new(file, "list_multiplier", "must be at least 1"));
+            return Err(ModelError::new(
+                file,
+                "list_multiplier",
+                "must be at least 1",
+            ));
         }
         Ok(r)
     }
@@ -362,28 +374,50 @@ impl GraduatoriaRules {
         let mut out = Vec::new();
         for c in &self.criteria {
             if c.status != ParamStatus::Read {
-                out.push(format!("criterion `{}` is {:?}: {}", c.name, c.status, c.note.clone().unwrap_or_default()));
+                out.push(format!(
+                    "criterion `{}` is {:?}: {}",
+                    c.name,
+                    c.status,
+                    c.note.clone().unwrap_or_default()
+                ));
             }
         }
         if let Some(t) = &self.ties {
             if t.status != ParamStatus::Read {
-                out.push(format!("tie-break chain is {:?}: {}", t.status, t.note.clone().unwrap_or_default()));
+                out.push(format!(
+                    "tie-break chain is {:?}: {}",
+                    t.status,
+                    t.note.clone().unwrap_or_default()
+                ));
             }
         }
         out
     }
 }
 
-fn validate_criterion(file: &str, i: usize, c: &Criterion, has_reference_date: bool) -> Result<(), ModelError> {
+fn validate_criterion(
+    file: &str,
+    i: usize,
+    c: &Criterion,
+    has_reference_date: bool,
+) -> Result<(), ModelError> {
     let key = |k: &str| format!("criteria[{i}].{k}");
     match (&c.score, c.variable) {
         (CriterionKind::Flag { .. }, Variable::DidPrimaDellaPubblicazione) => {}
         (CriterionKind::Flag { .. }, _) | (_, Variable::DidPrimaDellaPubblicazione) => {
-            return Err(ModelError::new(file, key("kind"), "only `did_prima_della_pubblicazione` is a flag"));
+            return Err(ModelError::new(
+                file,
+                key("kind"),
+                "only `did_prima_della_pubblicazione` is a flag",
+            ));
         }
         (CriterionKind::Dependants { .. }, Variable::Carichi) => {}
         (CriterionKind::Dependants { .. }, _) | (_, Variable::Carichi) => {
-            return Err(ModelError::new(file, key("kind"), "`carichi` goes with kind = \"dependants\""));
+            return Err(ModelError::new(
+                file,
+                key("kind"),
+                "`carichi` goes with kind = \"dependants\"",
+            ));
         }
         (CriterionKind::Linear { unit, min, max, .. }, _) => {
             if *unit <= Decimal::ZERO {
@@ -397,15 +431,29 @@ fn validate_criterion(file: &str, i: usize, c: &Criterion, has_reference_date: b
         }
         (CriterionKind::Brackets { brackets }, _) => {
             for (j, pair) in brackets.windows(2).enumerate() {
-                let prev_to = pair[0].to.ok_or_else(|| ModelError::new(file, key(&format!("brackets[{j}].to")), "only the last bracket may be open"))?;
+                let prev_to = pair[0].to.ok_or_else(|| {
+                    ModelError::new(
+                        file,
+                        key(&format!("brackets[{j}].to")),
+                        "only the last bracket may be open",
+                    )
+                })?;
                 if pair[1].from <= prev_to {
-                    return Err(ModelError::new(file, key(&format!("brackets[{}]", j + 1)), "brackets overlap or are not increasing"));
+                    return Err(ModelError::new(
+                        file,
+                        key(&format!("brackets[{}]", j + 1)),
+                        "brackets overlap or are not increasing",
+                    ));
                 }
             }
         }
     }
     if c.variable == Variable::MesiDaDataConvenzionale && !has_reference_date {
-        return Err(ModelError::new(file, key("variable"), "needs `reference_date`"));
+        return Err(ModelError::new(
+            file,
+            key("variable"),
+            "needs `reference_date`",
+        ));
     }
     Ok(())
 }

@@ -82,7 +82,11 @@ impl AdrRules {
         let mut r: AdrRules = toml::from_str(text).map_err(|e| ModelError::toml(file, text, &e))?;
         for (i, c) in r.contracts.iter().enumerate() {
             if c.min <= Decimal::ZERO || c.max < c.min {
-                return Err(ModelError::new(file, format!("contracts[{i}]"), "need 0 < min <= max"));
+                return Err(ModelError::new(
+                    file,
+                    format!("contracts[{i}]"),
+                    "need 0 < min <= max",
+                ));
             }
         }
         if !(Decimal::ZERO..Decimal::ONE).contains(&r.index_floor) {
@@ -108,11 +112,25 @@ impl AdrRules {
         raw.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
     }
 
+    /// Whether contract `c` applies in region `regione`.
+    pub fn applies(&self, c: &AdrContract, regione: &str) -> bool {
+        c.regions.is_empty() || c.regions.iter().any(|r| r == regione)
+    }
+
     /// The AdR of a person with index `p`, region `regione`, NASpI flag and unemployment test.
-    pub fn assess(&self, p: Decimal, regione: &str, naspi: bool, unemployed_beyond_min: bool) -> Adr {
+    pub fn assess(
+        &self,
+        p: Decimal,
+        regione: &str,
+        naspi: bool,
+        unemployed_beyond_min: bool,
+    ) -> Adr {
         let reason = match (naspi, unemployed_beyond_min) {
             (false, _) => Some("not a NASpI recipient (art. 23 D.Lgs. 150/2015)".to_owned()),
-            (true, false) => Some(format!("unemployed for {} months or less", self.min_unemployment_months)),
+            (true, false) => Some(format!(
+                "unemployed for {} months or less",
+                self.min_unemployment_months
+            )),
             (true, true) => None,
         };
         let amounts = if reason.is_some() {
@@ -120,11 +138,19 @@ impl AdrRules {
         } else {
             self.contracts
                 .iter()
-                .filter(|c| c.regions.is_empty() || c.regions.iter().any(|r| r == regione))
-                .map(|c| AdrAmount { contract: c.code.clone(), amount_eur: self.amount(c, p) })
+                .filter(|c| self.applies(c, regione))
+                .map(|c| AdrAmount {
+                    contract: c.code.clone(),
+                    amount_eur: self.amount(c, p),
+                })
                 .collect()
         };
-        Adr { rules: self.key(), eligible: reason.is_none(), reason, amounts }
+        Adr {
+            rules: self.key(),
+            eligible: reason.is_none(),
+            reason,
+            amounts,
+        }
     }
 }
 
@@ -134,7 +160,11 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn rules() -> AdrRules {
-        AdrRules::from_toml("adr", include_str!("../../models/adr/delibera-anpal-14-2018.v1.toml")).unwrap()
+        AdrRules::from_toml(
+            "adr",
+            include_str!("../../models/adr/delibera-anpal-14-2018.v1.toml"),
+        )
+        .unwrap()
     }
 
     fn amount(code: &str, p: Decimal) -> Decimal {
@@ -153,7 +183,10 @@ mod tests {
         assert_eq!(amount("tempo_indeterminato", dec!(0.75)), dec!(3000.00));
         assert_eq!(amount("tempo_indeterminato", dec!(1.0)), dec!(5000.00));
         assert_eq!(amount("tempo_determinato_6_mesi", dec!(0.8)), dec!(1700.00));
-        assert_eq!(amount("tempo_determinato_3_6_mesi", dec!(0.9)), dec!(1050.00));
+        assert_eq!(
+            amount("tempo_determinato_3_6_mesi", dec!(0.9)),
+            dec!(1050.00)
+        );
         // 6-decimal index: 1000 + 0.123457 × 2 × 4000 = 1987.656 → 1987.66.
         assert_eq!(amount("tempo_indeterminato", dec!(0.623457)), dec!(1987.66));
     }
@@ -165,7 +198,12 @@ mod tests {
         assert_eq!(campania.amounts.len(), 3);
         let lombardia = r.assess(dec!(0.9), "03", true, true);
         assert_eq!(lombardia.amounts.len(), 2);
-        assert!(lombardia.amounts.iter().all(|a| a.contract != "tempo_determinato_3_6_mesi"));
+        assert!(
+            lombardia
+                .amounts
+                .iter()
+                .all(|a| a.contract != "tempo_determinato_3_6_mesi")
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ impl Variable {
             other => {
                 let col = other.strip_prefix("territorio.")?;
                 let column = reference.territory.indicator_column(col)?;
-                Variable::Territorio { name: col.to_owned(), column }
+                Variable::Territorio {
+                    name: col.to_owned(),
+                    column,
+                }
             }
         })
     }
@@ -107,12 +110,20 @@ impl Variable {
     /// The closed domain of a categorical variable, `None` for a numeric one.
     pub fn domain(&self, reference: &Reference) -> Option<Vec<String>> {
         let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-        let list = |field: &str| reference.codes.list(field).map(|l| l.codes.clone()).unwrap_or_default();
+        let list = |field: &str| {
+            reference
+                .codes
+                .list(field)
+                .map(|l| l.codes.clone())
+                .unwrap_or_default()
+        };
         Some(match self {
             Variable::Genere => owned(&["M", "F"]),
             Variable::Cittadinanza => owned(&["italiana", "ue", "extra_ue"]),
             Variable::LivelloStudio => (0..=12).map(|l: u8| l.to_string()).collect(),
-            Variable::HaMaiLavorato | Variable::FigliACarico | Variable::FigliMinori => owned(&YES_NO),
+            Variable::HaMaiLavorato | Variable::FigliACarico | Variable::FigliMinori => {
+                owned(&YES_NO)
+            }
             Variable::DurataPresenzaItalia
             | Variable::CondizioneAnnoPrima
             | Variable::PosizioneProfessione
@@ -166,15 +177,32 @@ impl AtDate {
     pub fn derive(p: &Person, as_of: NaiveDate) -> Result<AtDate, InputError> {
         let e = |field: &str, reason| InputError::new(field, reason).with_record(&p.id);
         if p.data_did > as_of {
-            return Err(e("DataDID", FieldReason::DidAfterAsOf { did: p.data_did, as_of }));
+            return Err(e(
+                "DataDID",
+                FieldReason::DidAfterAsOf {
+                    did: p.data_did,
+                    as_of,
+                },
+            ));
         }
         let eta = match p.nascita {
             Nascita::Data(d) => whole_years(d, as_of),
             Nascita::Eta(a) => a,
         };
         if !(AGE_RANGE.0..=AGE_RANGE.1).contains(&eta) {
-            let field = if matches!(p.nascita, Nascita::Data(_)) { "DataNascita" } else { "Eta" };
-            return Err(e(field, FieldReason::ImpossibleAge { age: eta, min: AGE_RANGE.0, max: AGE_RANGE.1 }));
+            let field = if matches!(p.nascita, Nascita::Data(_)) {
+                "DataNascita"
+            } else {
+                "Eta"
+            };
+            return Err(e(
+                field,
+                FieldReason::ImpossibleAge {
+                    age: eta,
+                    min: AGE_RANGE.0,
+                    max: AGE_RANGE.1,
+                },
+            ));
         }
         let u = unemployment_at(p.data_did, &p.sospensioni, as_of);
         Ok(AtDate {
@@ -188,7 +216,8 @@ impl AtDate {
 
     /// True when the unemployment counted at `as_of` exceeds `months` months.
     pub fn unemployed_more_than(&self, did: NaiveDate, months: u32) -> bool {
-        did.checked_add_months(Months::new(months)).is_some_and(|limit| self.fine_effettiva > limit)
+        did.checked_add_months(Months::new(months))
+            .is_some_and(|limit| self.fine_effettiva > limit)
     }
 }
 
@@ -208,7 +237,11 @@ pub struct Unemployment {
 /// Counts unemployment from `did` to `as_of` (exclusive): days `[did, as_of)` less the
 /// suspended days in that window; the months are whole calendar months from the DID to the
 /// effective end (DID + counted days). `did` must not be after `as_of`.
-pub fn unemployment_at(did: NaiveDate, sospensioni: &[Sospensione], as_of: NaiveDate) -> Unemployment {
+pub fn unemployment_at(
+    did: NaiveDate,
+    sospensioni: &[Sospensione],
+    as_of: NaiveDate,
+) -> Unemployment {
     let elapsed = (as_of - did).num_days().max(0);
     let suspended: i64 = sospensioni
         .iter()
@@ -219,7 +252,12 @@ pub fn unemployment_at(did: NaiveDate, sospensioni: &[Sospensione], as_of: Naive
         .sum();
     let days = (elapsed - suspended).max(0);
     let effective_end = did + Days::new(days as u64);
-    Unemployment { days, suspended_days: suspended, effective_end, months: whole_months(did, effective_end) }
+    Unemployment {
+        days,
+        suspended_days: suspended,
+        effective_end,
+        months: whole_months(did, effective_end),
+    }
 }
 
 /// Whole years from `from` to `to` (birthday on 29 February counts on 1 March in common years).
@@ -233,7 +271,8 @@ pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
 
 /// Whole calendar months from `from` to `to` (a month is complete on the same day-of-month).
 pub fn whole_months(from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut months = i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
+    let mut months =
+        i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
     if to.day() < from.day() {
         months -= 1;
     }
@@ -260,14 +299,20 @@ pub fn value(variable: &Variable, p: &Person, at: &AtDate, reference: &Reference
         Variable::ComponentiFamiglia => p.componenti_famiglia.map(|n| Value::Number(f64::from(n))),
         Variable::FigliACarico => yes_no(p.figli_a_carico),
         Variable::FigliMinori => yes_no(p.figli_minori),
-        Variable::Territorio { column, .. } => {
-            reference.territory.indicator(p.provincia, *column).map(Value::Number)
-        }
+        Variable::Territorio { column, .. } => reference
+            .territory
+            .indicator(p.provincia, *column)
+            .map(Value::Number),
     }
 }
 
 /// Checks a variable name from a model file, naming the file and key on error.
-pub fn parse_variable(file: &str, key: &str, name: &str, reference: &Reference) -> Result<Variable, ModelError> {
+pub fn parse_variable(
+    file: &str,
+    key: &str,
+    name: &str,
+    reference: &Reference,
+) -> Result<Variable, ModelError> {
     Variable::parse(name, reference).ok_or_else(|| {
         let hint = if name.starts_with("territorio.") {
             format!(
@@ -322,7 +367,10 @@ mod tests {
         let at = AtDate::derive(&p, d("2026-05-16")).unwrap();
         assert!(at.unemployed_more_than(p.data_did, 4));
         // 31 days suspended (1–31 March) push the effective end back a month.
-        let s = vec![Sospensione { dal: d("2026-03-01"), al: Some(d("2026-03-31")) }];
+        let s = vec![Sospensione {
+            dal: d("2026-03-01"),
+            al: Some(d("2026-03-31")),
+        }];
         let p = person("2026-01-15", "1990-01-01", s);
         let at = AtDate::derive(&p, d("2026-05-15")).unwrap();
         assert_eq!(at.giorni_sospensione, 31);
@@ -332,7 +380,10 @@ mod tests {
 
     #[test]
     fn open_suspension_counts_up_to_as_of() {
-        let s = vec![Sospensione { dal: d("2026-03-01"), al: None }];
+        let s = vec![Sospensione {
+            dal: d("2026-03-01"),
+            al: None,
+        }];
         let p = person("2026-01-01", "1990-01-01", s);
         let at = AtDate::derive(&p, d("2026-03-11")).unwrap();
         assert_eq!(at.giorni_sospensione, 10);
@@ -348,13 +399,21 @@ mod tests {
         let p = person("2026-01-01", "2015-01-01", vec![]);
         let e = AtDate::derive(&p, d("2026-05-01")).unwrap_err();
         assert_eq!(e.field, "DataNascita");
-        assert!(matches!(e.reason, FieldReason::ImpossibleAge { age: 11, .. }));
+        assert!(matches!(
+            e.reason,
+            FieldReason::ImpossibleAge { age: 11, .. }
+        ));
     }
 
     #[test]
     fn variable_names_round_trip() {
         let r = Reference::bundled();
-        for n in ["eta", "mesi_disoccupazione", "condizione_anno_prima", "territorio.tasso_occupazione_20_64"] {
+        for n in [
+            "eta",
+            "mesi_disoccupazione",
+            "condizione_anno_prima",
+            "territorio.tasso_occupazione_20_64",
+        ] {
             assert_eq!(Variable::parse(n, r).unwrap().name(), n);
         }
         assert!(Variable::parse("territorio.densita_imprenditoriale", r).is_none());

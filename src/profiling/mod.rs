@@ -12,11 +12,15 @@ mod record;
 mod score;
 
 pub use self::adr::{Adr, AdrAmount, AdrContract, AdrRules};
-pub use self::features::{AtDate, Unemployment, Value, Variable, unemployment_at, whole_months, whole_years};
+pub use self::features::{
+    AtDate, Unemployment, Value, Variable, unemployment_at, whole_months, whole_years,
+};
 pub use self::model::{Classes, Feature, Link, Omitted, ProfilingModel, Status, Term};
 pub use self::record::{
-    AGE_RANGE, Nascita, Person, ProfileRecord, RecordView, Sospensione, format_suspensions, parse_suspensions,
+    AGE_RANGE, Nascita, Person, ProfileRecord, RecordView, Sospensione, format_suspensions,
+    parse_suspensions,
 };
 pub use self::score::{
-    ClassRef, Contribution, Derived, ModelRef, Profile, Profiler, REVIEW_INTERVAL_DAYS, Score, next_review, notice,
+    ClassRef, Contribution, Derived, ModelRef, Profile, Profiler, REVIEW_INTERVAL_DAYS, Score,
+    next_review, notice,
 };

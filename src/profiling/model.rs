@@ -208,7 +208,13 @@ impl Feature {
                 // Validation guarantees the last band is open-ended.
                 band.map_or((0.0, None), |(l, _, c)| (*c, Some(l.as_str())))
             }
-            (Term::Numeric { coefficient, center }, Value::Number(x)) => (coefficient * (x - center), None),
+            (
+                Term::Numeric {
+                    coefficient,
+                    center,
+                },
+                Value::Number(x),
+            ) => (coefficient * (x - center), None),
             // Validation pairs categorical terms with categorical variables only.
             _ => (0.0, None),
         }
@@ -259,7 +265,11 @@ impl ProfilingModel {
         for (i, f) in raw.features.iter().enumerate() {
             let key = format!("features[{i}]");
             if raw.features[..i].iter().any(|g| g.name == f.name) {
-                return Err(ModelError::new(file, format!("{key}.name"), format!("duplicate feature `{}`", f.name)));
+                return Err(ModelError::new(
+                    file,
+                    format!("{key}.name"),
+                    format!("duplicate feature `{}`", f.name),
+                ));
             }
             features.push(compile_feature(file, &key, f, reference)?);
         }
@@ -299,21 +309,34 @@ fn compile_classes(file: &str, c: &ClassesFile) -> Result<Classes, ModelError> {
     for (i, &x) in c.cutoffs.iter().enumerate() {
         let units = (x * scale).round();
         if (x * scale - units).abs() > 1e-6 {
-            return Err(err(&format!("cutoffs[{i}]"), format!("{x} has more than {} decimals", c.decimals)));
+            return Err(err(
+                &format!("cutoffs[{i}]"),
+                format!("{x} has more than {} decimals", c.decimals),
+            ));
         }
         if !(x > 0.0 && x < 1.0) {
-            return Err(err(&format!("cutoffs[{i}]"), format!("{x} is not strictly between 0 and 1")));
+            return Err(err(
+                &format!("cutoffs[{i}]"),
+                format!("{x} is not strictly between 0 and 1"),
+            ));
         }
         let units = units as i64;
         if cutoffs.last().is_some_and(|prev| units <= *prev) {
-            return Err(err(&format!("cutoffs[{i}]"), "cut-offs are not increasing".into()));
+            return Err(err(
+                &format!("cutoffs[{i}]"),
+                "cut-offs are not increasing".into(),
+            ));
         }
         cutoffs.push(units);
     }
     if c.labels.len() != cutoffs.len() + 1 {
         return Err(err(
             "labels",
-            format!("{} labels for {} cut-offs (need one more label than cut-offs)", c.labels.len(), cutoffs.len()),
+            format!(
+                "{} labels for {} cut-offs (need one more label than cut-offs)",
+                c.labels.len(),
+                cutoffs.len()
+            ),
         ));
     }
     Ok(Classes {
@@ -325,7 +348,12 @@ fn compile_classes(file: &str, c: &ClassesFile) -> Result<Classes, ModelError> {
     })
 }
 
-fn compile_feature(file: &str, key: &str, f: &FeatureFile, reference: &Reference) -> Result<Feature, ModelError> {
+fn compile_feature(
+    file: &str,
+    key: &str,
+    f: &FeatureFile,
+    reference: &Reference,
+) -> Result<Feature, ModelError> {
     let err = |k: &str, reason: String| ModelError::new(file, format!("{key}.{k}"), reason);
     let variable = parse_variable(file, &format!("{key}.variable"), &f.variable, reference)?;
     let domain = variable.domain(reference);
@@ -336,40 +364,88 @@ fn compile_feature(file: &str, key: &str, f: &FeatureFile, reference: &Reference
             for value in &domain {
                 let level = f.map.get(value).unwrap_or(value);
                 let c = f.levels.get(level).ok_or_else(|| {
-                    err("levels", format!("value `{value}` of `{}` has no level (add it to `levels` or `map`)", f.variable))
+                    err(
+                        "levels",
+                        format!(
+                            "value `{value}` of `{}` has no level (add it to `levels` or `map`)",
+                            f.variable
+                        ),
+                    )
                 })?;
                 by_domain.push((level.clone(), *c));
             }
             if let Some(bad) = f.map.keys().find(|k| !domain.contains(k)) {
-                return Err(err("map", format!("`{bad}` is not a value of `{}` (values: {domain:?})", f.variable)));
+                return Err(err(
+                    "map",
+                    format!(
+                        "`{bad}` is not a value of `{}` (values: {domain:?})",
+                        f.variable
+                    ),
+                ));
             }
-            Term::Categorical { by_domain, reference: reference_level }
+            Term::Categorical {
+                by_domain,
+                reference: reference_level,
+            }
         }
         (Kind::Categorical, None) => {
-            return Err(err("kind", format!("`{}` is numeric: use kind = \"banded\" or \"numeric\"", f.variable)));
+            return Err(err(
+                "kind",
+                format!(
+                    "`{}` is numeric: use kind = \"banded\" or \"numeric\"",
+                    f.variable
+                ),
+            ));
         }
         (Kind::Banded | Kind::Numeric, Some(_)) => {
-            return Err(err("kind", format!("`{}` is categorical: use kind = \"categorical\"", f.variable)));
+            return Err(err(
+                "kind",
+                format!(
+                    "`{}` is categorical: use kind = \"categorical\"",
+                    f.variable
+                ),
+            ));
         }
         (Kind::Banded, None) => compile_bands(f, &err)?,
         (Kind::Numeric, None) => Term::Numeric {
-            coefficient: f.coefficient.ok_or_else(|| err("coefficient", "missing".into()))?,
+            coefficient: f
+                .coefficient
+                .ok_or_else(|| err("coefficient", "missing".into()))?,
             center: f.center.unwrap_or(0.0),
         },
     };
-    Ok(Feature { name: f.name.clone(), variable, term })
+    Ok(Feature {
+        name: f.name.clone(),
+        variable,
+        term,
+    })
 }
 
-fn check_reference(f: &FeatureFile, err: &dyn Fn(&str, String) -> ModelError) -> Result<String, ModelError> {
-    let r = f.reference.clone().ok_or_else(|| err("reference", "missing reference level".into()))?;
+fn check_reference(
+    f: &FeatureFile,
+    err: &dyn Fn(&str, String) -> ModelError,
+) -> Result<String, ModelError> {
+    let r = f
+        .reference
+        .clone()
+        .ok_or_else(|| err("reference", "missing reference level".into()))?;
     match f.levels.get(&r) {
-        None => Err(err("reference", format!("reference level `{r}` is not among the levels"))),
-        Some(c) if *c != 0.0 => Err(err("reference", format!("reference level `{r}` must have coefficient 0, not {c}"))),
+        None => Err(err(
+            "reference",
+            format!("reference level `{r}` is not among the levels"),
+        )),
+        Some(c) if *c != 0.0 => Err(err(
+            "reference",
+            format!("reference level `{r}` must have coefficient 0, not {c}"),
+        )),
         Some(_) => Ok(r),
     }
 }
 
-fn compile_bands(f: &FeatureFile, err: &dyn Fn(&str, String) -> ModelError) -> Result<Term, ModelError> {
+fn compile_bands(
+    f: &FeatureFile,
+    err: &dyn Fn(&str, String) -> ModelError,
+) -> Result<Term, ModelError> {
     let reference = check_reference(f, err)?;
     if f.bands.is_empty() {
         return Err(err("bands", "no bands".into()));
@@ -379,18 +455,38 @@ fn compile_bands(f: &FeatureFile, err: &dyn Fn(&str, String) -> ModelError) -> R
     for (i, b) in f.bands.iter().enumerate() {
         let last = i + 1 == f.bands.len();
         match (b.max, last) {
-            (None, false) => return Err(err(&format!("bands[{i}].max"), "only the last band may be open".into())),
-            (Some(_), true) => return Err(err(&format!("bands[{i}].max"), "the last band must be open (no max)".into())),
+            (None, false) => {
+                return Err(err(
+                    &format!("bands[{i}].max"),
+                    "only the last band may be open".into(),
+                ));
+            }
+            (Some(_), true) => {
+                return Err(err(
+                    &format!("bands[{i}].max"),
+                    "the last band must be open (no max)".into(),
+                ));
+            }
             (Some(m), false) if prev.is_some_and(|p| m <= p) => {
-                return Err(err(&format!("bands[{i}].max"), "band bounds are not increasing".into()));
+                return Err(err(
+                    &format!("bands[{i}].max"),
+                    "band bounds are not increasing".into(),
+                ));
             }
             _ => {}
         }
         prev = b.max.or(prev);
-        let c = f.levels.get(&b.label).ok_or_else(|| err("levels", format!("band `{}` has no coefficient", b.label)))?;
+        let c = f
+            .levels
+            .get(&b.label)
+            .ok_or_else(|| err("levels", format!("band `{}` has no coefficient", b.label)))?;
         bands.push((b.label.clone(), b.max, *c));
     }
-    if let Some(extra) = f.levels.keys().find(|l| !bands.iter().any(|(b, _, _)| b == *l)) {
+    if let Some(extra) = f
+        .levels
+        .keys()
+        .find(|l| !bands.iter().any(|(b, _, _)| b == *l))
+    {
         return Err(err("levels", format!("level `{extra}` is not a band")));
     }
     Ok(Term::Banded { bands, reference })
@@ -436,7 +532,8 @@ levels = { M = 0.0, F = 0.1 }
 
     #[test]
     fn unknown_variable_names_file_and_key() {
-        let e = load(&MINIMAL.replace("variable = \"genere\"", "variable = \"stipendio\"")).unwrap_err();
+        let e = load(&MINIMAL.replace("variable = \"genere\"", "variable = \"stipendio\""))
+            .unwrap_err();
         assert_eq!(e.file, "t.toml");
         assert_eq!(e.key, "features[0].variable");
         assert!(e.reason.contains("stipendio"));
@@ -460,13 +557,15 @@ levels = { M = 0.0, F = 0.1 }
 
     #[test]
     fn unmapped_domain_value_is_rejected() {
-        let e = load(&MINIMAL.replace("levels = { M = 0.0, F = 0.1 }", "levels = { M = 0.0 }")).unwrap_err();
+        let e = load(&MINIMAL.replace("levels = { M = 0.0, F = 0.1 }", "levels = { M = 0.0 }"))
+            .unwrap_err();
         assert!(e.reason.contains("`F`"), "{e}");
     }
 
     #[test]
     fn unknown_key_is_rejected_with_line() {
-        let e = load(&MINIMAL.replace("horizon_months = 12", "horizon_months = 12\nhorizon = 3")).unwrap_err();
+        let e = load(&MINIMAL.replace("horizon_months = 12", "horizon_months = 12\nhorizon = 3"))
+            .unwrap_err();
         assert!(e.reason.contains("horizon"), "{e}");
     }
 

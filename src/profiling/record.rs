@@ -11,9 +11,13 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::RecordDigest;
+use chrono::Datelike;
+
+use crate::digest::{RecordDigest, RecordHash};
 use crate::error::{FieldReason, InputError};
-use crate::reference::{ComuneIdx, GruppoCittadinanza, ProvinciaIdx, Reference};
+use crate::reference::{
+    ComuneIdx, GruppoCittadinanza, ProvinciaIdx, QUESTIONNAIRE_FIELDS, Reference,
+};
 
 /// A suspension of the unemployment status (short job): its days do not count as unemployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,10 +38,18 @@ pub struct ProfileRecord {
     #[serde(rename = "Id")]
     pub id: String,
     /// Codice fiscale (optional; used only in the input digest).
-    #[serde(rename = "CodiceFiscale", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CodiceFiscale",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub codice_fiscale: Option<String>,
     /// Birth date; age is derived from it at `as_of`.
-    #[serde(rename = "DataNascita", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DataNascita",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_nascita: Option<NaiveDate>,
     /// Age in years as sent to ANPAL; used only when `DataNascita` is absent.
     #[serde(rename = "Eta", default, skip_serializing_if = "Option::is_none")]
@@ -46,34 +58,74 @@ pub struct ProfileRecord {
     #[serde(rename = "Genere", default, skip_serializing_if = "Option::is_none")]
     pub genere: Option<String>,
     /// Ministerial citizenship code (`000` Italia).
-    #[serde(rename = "Cittadinanza", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Cittadinanza",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cittadinanza: Option<String>,
     /// Code from `data/codici/variabili_profiling.toml`.
-    #[serde(rename = "DurataPresenzaInItalia", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DurataPresenzaInItalia",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub durata_presenza_in_italia: Option<String>,
     /// Ministerial 8-digit titolo di studio code.
-    #[serde(rename = "TitoloDiStudio", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "TitoloDiStudio",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub titolo_di_studio: Option<String>,
     /// Province: UTS code, historical ISTAT code or sigla.
-    #[serde(rename = "ProvinciaDiResidenza", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ProvinciaDiResidenza",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub provincia_di_residenza: Option<String>,
     /// ISTAT code of the comune of domicile (optional; must lie in the province when given).
-    #[serde(rename = "ComuneDomicilio", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ComuneDomicilio",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comune_domicilio: Option<String>,
     /// Has ever had a job.
-    #[serde(rename = "HaMaiAvutoUnLavoro", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "HaMaiAvutoUnLavoro",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ha_mai_avuto_un_lavoro: Option<bool>,
     /// Code from `data/codici/variabili_profiling.toml`.
-    #[serde(rename = "CondizioneOccupazionaleUnAnnoPrima", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CondizioneOccupazionaleUnAnnoPrima",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub condizione_occupazionale_un_anno_prima: Option<String>,
     /// Months since the last job ended.
-    #[serde(rename = "DaQuantiMesiConclusoUltimoRappLavoro", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DaQuantiMesiConclusoUltimoRappLavoro",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mesi_concluso_ultimo_rapp_lavoro: Option<i64>,
     /// Code from `data/codici/variabili_profiling.toml`.
-    #[serde(rename = "PosizioneProfessioneUltimaOccupazione", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "PosizioneProfessioneUltimaOccupazione",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub posizione_professione_ultima_occupazione: Option<String>,
     /// Months spent looking for work (0 if less than one).
-    #[serde(rename = "DaQuantiMesiStaCercandoLavoro", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DaQuantiMesiStaCercandoLavoro",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mesi_sta_cercando_lavoro: Option<i64>,
     /// Code from `data/codici/variabili_profiling.toml`.
     #[serde(
@@ -83,13 +135,25 @@ pub struct ProfileRecord {
     )]
     pub iscritto_scuola_o_corso: Option<String>,
     /// Household size (at least 1).
-    #[serde(rename = "NumeroComponentiFamiglia", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NumeroComponentiFamiglia",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub numero_componenti_famiglia: Option<i64>,
     /// Dependent or cohabiting children.
-    #[serde(rename = "PresenzaFigliACarico", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "PresenzaFigliACarico",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub presenza_figli_a_carico: Option<bool>,
     /// Dependent children under 18.
-    #[serde(rename = "PresenzaFigliACaricoMeno18Anni", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "PresenzaFigliACaricoMeno18Anni",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub presenza_figli_a_carico_meno_18_anni: Option<bool>,
     /// Date of the DID: the start of the unemployment status.
     #[serde(rename = "DataDID", default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +162,11 @@ pub struct ProfileRecord {
     #[serde(rename = "Sospensioni", default, skip_serializing_if = "Vec::is_empty")]
     pub sospensioni: Vec<Sospensione>,
     /// Receives NASpI (drives the assegno di ricollocazione).
-    #[serde(rename = "PercettoreNASpI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "PercettoreNASpI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub percettore_naspi: Option<bool>,
 }
 
@@ -149,7 +217,7 @@ pub struct Person {
     /// NASpI recipient.
     pub naspi: bool,
     /// Digest of the canonical encoding of the input.
-    pub input_digest: String,
+    pub input_digest: RecordHash,
 }
 
 /// How a person's age is known.
@@ -217,9 +285,13 @@ impl ProfileRecord {
             provincia_di_residenza: self.provincia_di_residenza.as_deref(),
             comune_domicilio: self.comune_domicilio.as_deref(),
             ha_mai_avuto_un_lavoro: self.ha_mai_avuto_un_lavoro,
-            condizione_occupazionale_un_anno_prima: self.condizione_occupazionale_un_anno_prima.as_deref(),
+            condizione_occupazionale_un_anno_prima: self
+                .condizione_occupazionale_un_anno_prima
+                .as_deref(),
             mesi_concluso_ultimo_rapp_lavoro: self.mesi_concluso_ultimo_rapp_lavoro,
-            posizione_professione_ultima_occupazione: self.posizione_professione_ultima_occupazione.as_deref(),
+            posizione_professione_ultima_occupazione: self
+                .posizione_professione_ultima_occupazione
+                .as_deref(),
             mesi_sta_cercando_lavoro: self.mesi_sta_cercando_lavoro,
             iscritto_scuola_o_corso: self.iscritto_scuola_o_corso.as_deref(),
             numero_componenti_famiglia: self.numero_componenti_famiglia,
@@ -243,7 +315,8 @@ impl RecordView<'_> {
     /// Date checks that need `as_of` (DID in the future, impossible age) are done when features
     /// are derived, since `as_of` is a property of the run, not of the record.
     pub fn validate(&self, reference: &Reference) -> Result<Person, InputError> {
-        self.validate_fields(reference).map_err(|e| e.with_record(self.id))
+        self.validate_fields(reference)
+            .map_err(|e| e.with_record(self.id))
     }
 
     fn validate_fields(&self, r: &Reference) -> FieldResult<Person> {
@@ -261,23 +334,30 @@ impl RecordView<'_> {
             other => return Err(err("Genere", unknown(other, "M, F"))),
         };
         let cittadinanza = required("Cittadinanza", self.cittadinanza)?;
-        let cittadinanza = r
-            .codes
-            .cittadinanza(cittadinanza)
-            .ok_or_else(|| err("Cittadinanza", unknown(cittadinanza, "data/codici/cittadinanze.csv")))?;
+        let cittadinanza = r.codes.cittadinanza(cittadinanza).ok_or_else(|| {
+            err(
+                "Cittadinanza",
+                unknown(cittadinanza, "data/codici/cittadinanze.csv"),
+            )
+        })?;
         let livello_studio = self
             .titolo_di_studio
             .map(|t| {
-                r.codes
-                    .livello_studio(t)
-                    .ok_or_else(|| err("TitoloDiStudio", unknown(t, "data/codici/titoli_studio.csv")))
+                r.codes.livello_studio(t).ok_or_else(|| {
+                    err(
+                        "TitoloDiStudio",
+                        unknown(t, "data/codici/titoli_studio.csv"),
+                    )
+                })
             })
             .transpose()?;
         let provincia = required("ProvinciaDiResidenza", self.provincia_di_residenza)?;
-        let provincia = r
-            .territory
-            .provincia(provincia)
-            .ok_or_else(|| err("ProvinciaDiResidenza", unknown(provincia, "data/territorio/province.csv")))?;
+        let provincia = r.territory.provincia(provincia).ok_or_else(|| {
+            err(
+                "ProvinciaDiResidenza",
+                unknown(provincia, "data/territorio/province.csv"),
+            )
+        })?;
         let comune = self.comune(r, provincia)?;
         let data_did = required("DataDID", self.data_did)?;
         let sospensioni = checked_suspensions(self.sospensioni, data_did)?;
@@ -286,28 +366,22 @@ impl RecordView<'_> {
             nascita,
             femmina,
             cittadinanza,
-            presenza_italia: code(r, "DurataPresenzaInItalia", self.durata_presenza_in_italia)?,
+            presenza_italia: code(r, 0, self.durata_presenza_in_italia)?,
             livello_studio,
             provincia,
             comune,
             ha_mai_lavorato: self.ha_mai_avuto_un_lavoro,
-            condizione_anno_prima: code(
-                r,
-                "CondizioneOccupazionaleUnAnnoPrima",
-                self.condizione_occupazionale_un_anno_prima,
+            condizione_anno_prima: code(r, 1, self.condizione_occupazionale_un_anno_prima)?,
+            mesi_fine_ultimo_lavoro: months(
+                "DaQuantiMesiConclusoUltimoRappLavoro",
+                self.mesi_concluso_ultimo_rapp_lavoro,
             )?,
-            mesi_fine_ultimo_lavoro: months("DaQuantiMesiConclusoUltimoRappLavoro", self.mesi_concluso_ultimo_rapp_lavoro)?,
-            posizione_professione: code(
-                r,
-                "PosizioneProfessioneUltimaOccupazione",
-                self.posizione_professione_ultima_occupazione,
+            posizione_professione: code(r, 2, self.posizione_professione_ultima_occupazione)?,
+            mesi_ricerca: months(
+                "DaQuantiMesiStaCercandoLavoro",
+                self.mesi_sta_cercando_lavoro,
             )?,
-            mesi_ricerca: months("DaQuantiMesiStaCercandoLavoro", self.mesi_sta_cercando_lavoro)?,
-            iscrizione_corsi: code(
-                r,
-                "AttualmenteIscrittoScuolaUniversitaOCorsoFormazione",
-                self.iscritto_scuola_o_corso,
-            )?,
+            iscrizione_corsi: code(r, 3, self.iscritto_scuola_o_corso)?,
             componenti_famiglia: household(self.numero_componenti_famiglia)?,
             figli_a_carico: self.presenza_figli_a_carico,
             figli_minori: self.children_under_18()?,
@@ -319,17 +393,24 @@ impl RecordView<'_> {
     }
 
     fn comune(&self, r: &Reference, provincia: ProvinciaIdx) -> FieldResult<Option<ComuneIdx>> {
-        let Some(code) = self.comune_domicilio else { return Ok(None) };
-        let idx = r
-            .territory
-            .comune(code)
-            .ok_or_else(|| err("ComuneDomicilio", unknown(code, "data/territorio/comuni.csv")))?;
+        let Some(code) = self.comune_domicilio else {
+            return Ok(None);
+        };
+        let idx = r.territory.comune(code).ok_or_else(|| {
+            err(
+                "ComuneDomicilio",
+                unknown(code, "data/territorio/comuni.csv"),
+            )
+        })?;
         let _ = provincia; // domicile may differ from residence: no cross-check.
         Ok(Some(idx))
     }
 
     fn children_under_18(&self) -> FieldResult<Option<bool>> {
-        match (self.presenza_figli_a_carico, self.presenza_figli_a_carico_meno_18_anni) {
+        match (
+            self.presenza_figli_a_carico,
+            self.presenza_figli_a_carico_meno_18_anni,
+        ) {
             (Some(false), Some(true)) => Err(err(
                 "PresenzaFigliACaricoMeno18Anni",
                 FieldReason::Inconsistent("true while PresenzaFigliACarico is false".into()),
@@ -338,65 +419,69 @@ impl RecordView<'_> {
         }
     }
 
-    /// The canonical digest of every field, in schema order.
-    fn digest(&self) -> String {
-        fn opt_str(v: Option<&str>) -> &[u8] {
-            v.map_or(b"\x00", str::as_bytes)
-        }
-        let int = |v: Option<i64>| v.map_or_else(|| "\x00".to_owned(), |x| x.to_string());
-        let boolean = |v: Option<bool>| match v {
-            None => "\x00",
-            Some(true) => "1",
-            Some(false) => "0",
-        };
-        let date = |v: Option<NaiveDate>| v.map_or_else(|| "\x00".to_owned(), |d| d.to_string());
+    /// The canonical digest of every field, in schema order (see [`RecordDigest`]).
+    fn digest(&self) -> RecordHash {
+        let day = |d: Option<NaiveDate>| d.map(|d| i64::from(d.num_days_from_ce()));
         let mut d = RecordDigest::new();
-        d.field("Id", self.id.as_bytes())
-            .field("CodiceFiscale", opt_str(self.codice_fiscale))
-            .field("DataNascita", date(self.data_nascita).as_bytes())
-            .field("Eta", int(self.eta).as_bytes())
-            .field("Genere", opt_str(self.genere))
-            .field("Cittadinanza", opt_str(self.cittadinanza))
-            .field("DurataPresenzaInItalia", opt_str(self.durata_presenza_in_italia))
-            .field("TitoloDiStudio", opt_str(self.titolo_di_studio))
-            .field("ProvinciaDiResidenza", opt_str(self.provincia_di_residenza))
-            .field("ComuneDomicilio", opt_str(self.comune_domicilio))
-            .field("HaMaiAvutoUnLavoro", boolean(self.ha_mai_avuto_un_lavoro).as_bytes())
-            .field("CondizioneOccupazionaleUnAnnoPrima", opt_str(self.condizione_occupazionale_un_anno_prima))
-            .field("DaQuantiMesiConclusoUltimoRappLavoro", int(self.mesi_concluso_ultimo_rapp_lavoro).as_bytes())
-            .field(
-                "PosizioneProfessioneUltimaOccupazione",
-                opt_str(self.posizione_professione_ultima_occupazione),
-            )
-            .field("DaQuantiMesiStaCercandoLavoro", int(self.mesi_sta_cercando_lavoro).as_bytes())
-            .field("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione", opt_str(self.iscritto_scuola_o_corso))
-            .field("NumeroComponentiFamiglia", int(self.numero_componenti_famiglia).as_bytes())
-            .field("PresenzaFigliACarico", boolean(self.presenza_figli_a_carico).as_bytes())
-            .field("PresenzaFigliACaricoMeno18Anni", boolean(self.presenza_figli_a_carico_meno_18_anni).as_bytes())
-            .field("DataDID", date(self.data_did).as_bytes())
-            .field("Sospensioni", format_suspensions(self.sospensioni).as_bytes())
-            .field("PercettoreNASpI", boolean(self.percettore_naspi).as_bytes());
+        d.text(0, Some(self.id))
+            .text(1, self.codice_fiscale)
+            .int(2, day(self.data_nascita))
+            .int(3, self.eta)
+            .text(4, self.genere)
+            .text(5, self.cittadinanza)
+            .text(6, self.durata_presenza_in_italia)
+            .text(7, self.titolo_di_studio)
+            .text(8, self.provincia_di_residenza)
+            .text(9, self.comune_domicilio)
+            .flag(10, self.ha_mai_avuto_un_lavoro)
+            .text(11, self.condizione_occupazionale_un_anno_prima)
+            .int(12, self.mesi_concluso_ultimo_rapp_lavoro)
+            .text(13, self.posizione_professione_ultima_occupazione)
+            .int(14, self.mesi_sta_cercando_lavoro)
+            .text(15, self.iscritto_scuola_o_corso)
+            .int(16, self.numero_componenti_famiglia)
+            .flag(17, self.presenza_figli_a_carico)
+            .flag(18, self.presenza_figli_a_carico_meno_18_anni)
+            .int(19, day(self.data_did))
+            .int(20, Some(self.sospensioni.len() as i64));
+        for s in self.sospensioni {
+            d.int(21, day(Some(s.dal))).int(22, day(s.al));
+        }
+        d.flag(23, self.percettore_naspi);
         d.finish()
     }
 }
 
 fn unknown(value: &str, list: &'static str) -> FieldReason {
-    FieldReason::UnknownCode { value: value.to_owned(), list }
+    FieldReason::UnknownCode {
+        value: value.to_owned(),
+        list,
+    }
 }
 
-fn code(r: &Reference, field: &'static str, value: Option<&str>) -> FieldResult<Option<u8>> {
+/// Resolves a questionnaire code (`k` indexes `QUESTIONNAIRE_FIELDS`).
+fn code(r: &Reference, k: usize, value: Option<&str>) -> FieldResult<Option<u8>> {
     let Some(value) = value else { return Ok(None) };
-    let list = r.codes.list(field).ok_or_else(|| err(field, unknown(value, "data/codici/variabili_profiling.toml")))?;
-    list.position(value)
-        .map(Some)
-        .ok_or_else(|| err(field, unknown(value, "data/codici/variabili_profiling.toml")))
+    let field = QUESTIONNAIRE_FIELDS[k];
+    r.codes.fixed(k).position(value).map(Some).ok_or_else(|| {
+        err(
+            field,
+            unknown(value, "data/codici/variabili_profiling.toml"),
+        )
+    })
 }
 
 fn months(field: &str, v: Option<i64>) -> FieldResult<Option<u16>> {
     match v {
         None => Ok(None),
         Some(m) if (0..=1200).contains(&m) => Ok(Some(m as u16)),
-        Some(m) => Err(err(field, FieldReason::OutOfRange { value: m.to_string(), range: "0 to 1200 months" })),
+        Some(m) => Err(err(
+            field,
+            FieldReason::OutOfRange {
+                value: m.to_string(),
+                range: "0 to 1200 months",
+            },
+        )),
     }
 }
 
@@ -406,7 +491,10 @@ fn household(v: Option<i64>) -> FieldResult<Option<u8>> {
         Some(n) if (1..=99).contains(&n) => Ok(Some(n as u8)),
         Some(n) => Err(err(
             "NumeroComponentiFamiglia",
-            FieldReason::OutOfRange { value: n.to_string(), range: "1 to 99" },
+            FieldReason::OutOfRange {
+                value: n.to_string(),
+                range: "1 to 99",
+            },
         )),
     }
 }
@@ -416,14 +504,23 @@ fn checked_suspensions(s: &[Sospensione], did: NaiveDate) -> FieldResult<Vec<Sos
     v.sort_by_key(|x| x.dal);
     for (i, x) in v.iter().enumerate() {
         if x.al.is_some_and(|al| al < x.dal) {
-            return Err(err("Sospensioni", FieldReason::Inconsistent(format!("period {i} ends before it starts"))));
+            return Err(err(
+                "Sospensioni",
+                FieldReason::Inconsistent(format!("period {i} ends before it starts")),
+            ));
         }
         if x.dal < did {
-            return Err(err("Sospensioni", FieldReason::Inconsistent(format!("period {i} starts before DataDID"))));
+            return Err(err(
+                "Sospensioni",
+                FieldReason::Inconsistent(format!("period {i} starts before DataDID")),
+            ));
         }
         if let Some(next) = v.get(i + 1) {
             if x.al.is_none_or(|al| al >= next.dal) {
-                return Err(err("Sospensioni", FieldReason::Inconsistent(format!("periods {i} and {} overlap", i + 1))));
+                return Err(err(
+                    "Sospensioni",
+                    FieldReason::Inconsistent(format!("periods {i} and {} overlap", i + 1)),
+                ));
             }
         }
     }
@@ -451,7 +548,10 @@ pub fn parse_suspensions(text: &str) -> FieldResult<Vec<Sospensione>> {
     let bad = || {
         err(
             "Sospensioni",
-            FieldReason::Malformed { value: text.to_owned(), expected: "periods `YYYY-MM-DD/YYYY-MM-DD` separated by `;`" },
+            FieldReason::Malformed {
+                value: text.to_owned(),
+                expected: "periods `YYYY-MM-DD/YYYY-MM-DD` separated by `;`",
+            },
         )
     };
     let text = text.trim();
@@ -462,7 +562,11 @@ pub fn parse_suspensions(text: &str) -> FieldResult<Vec<Sospensione>> {
         .map(|p| {
             let (dal, al) = p.trim().split_once('/').ok_or_else(bad)?;
             let dal = dal.parse().map_err(|_| bad())?;
-            let al = if al.is_empty() { None } else { Some(al.parse().map_err(|_| bad())?) };
+            let al = if al.is_empty() {
+                None
+            } else {
+                Some(al.parse().map_err(|_| bad())?)
+            };
             Ok(Sospensione { dal, al })
         })
         .collect()
@@ -493,7 +597,7 @@ mod tests {
         assert_eq!(p.livello_studio, Some(4));
         assert_eq!(p.cittadinanza, GruppoCittadinanza::Italiana);
         assert_eq!(p.condizione_anno_prima, Some(1));
-        assert!(p.input_digest.starts_with("sha256-128:"));
+        assert_ne!(p.input_digest, [0; 16]);
     }
 
     #[test]
@@ -530,7 +634,10 @@ mod tests {
         assert_eq!(format_suspensions(&s), "2026-02-01/2026-02-28;2026-05-01/");
         let mut r = sample();
         r.sospensioni = parse_suspensions("2026-02-01/2026-03-10;2026-03-01/2026-03-31").unwrap();
-        assert_eq!(r.validate(Reference::bundled()).unwrap_err().field, "Sospensioni");
+        assert_eq!(
+            r.validate(Reference::bundled()).unwrap_err().field,
+            "Sospensioni"
+        );
         assert!(parse_suspensions("2026-02-01").is_err());
     }
 }

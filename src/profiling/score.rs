@@ -2,6 +2,7 @@
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::adr::{Adr, AdrRules};
@@ -125,7 +126,12 @@ pub struct ModelRef {
 impl<'a> Profiler<'a> {
     /// Scores a validated person at `as_of`, writing each feature's contribution into
     /// `contributions` (one slot per model feature).
-    pub fn score_into(&self, p: &Person, as_of: NaiveDate, contributions: &mut [f64]) -> Result<Score, InputError> {
+    pub fn score_into(
+        &self,
+        p: &Person,
+        as_of: NaiveDate,
+        contributions: &mut [f64],
+    ) -> Result<Score, InputError> {
         let at = AtDate::derive(p, as_of)?;
         let mut eta = self.model.intercept;
         for (f, slot) in self.model.features.iter().zip(contributions.iter_mut()) {
@@ -135,14 +141,26 @@ impl<'a> Profiler<'a> {
             eta += c;
         }
         let units = self.model.classes.units(self.model.link.inverse(eta));
-        Ok(Score { linear_predictor: eta, index_units: units, class: self.model.classes.class_of(units), at })
+        Ok(Score {
+            linear_predictor: eta,
+            index_units: units,
+            class: self.model.classes.class_of(units),
+            at,
+        })
     }
 
-    fn value_of(&self, f: &super::model::Feature, p: &Person, at: &AtDate) -> Result<Value, InputError> {
+    fn value_of(
+        &self,
+        f: &super::model::Feature,
+        p: &Person,
+        at: &AtDate,
+    ) -> Result<Value, InputError> {
         value(&f.variable, p, at, self.reference).ok_or_else(|| {
             let reason = match f.variable {
                 super::features::Variable::Territorio { ref name, .. } => {
-                    FieldReason::Inconsistent(format!("indicator `{name}` is not published for this province"))
+                    FieldReason::Inconsistent(format!(
+                        "indicator `{name}` is not published for this province"
+                    ))
                 }
                 _ => FieldReason::Missing,
             };
@@ -152,10 +170,37 @@ impl<'a> Profiler<'a> {
 
     /// The AdR for a scored person.
     pub fn adr(&self, p: &Person, score: &Score) -> Adr {
-        let index = Decimal::new(score.index_units, self.model.classes.decimals);
-        let regione = &self.reference.territory.province()[usize::from(p.provincia)].codice_regione;
-        let beyond = score.at.unemployed_more_than(p.data_did, self.adr.min_unemployment_months);
-        self.adr.assess(index, regione, p.naspi, beyond)
+        let beyond = score
+            .at
+            .unemployed_more_than(p.data_did, self.adr.min_unemployment_months);
+        self.adr
+            .assess(self.index_decimal(score), self.regione(p), p.naspi, beyond)
+    }
+
+    /// The AdR amounts in euro cents, one slot per contract of the rules (`None` where the
+    /// contract does not apply); false when the person is not eligible. The batch path: no
+    /// allocation.
+    pub fn adr_cents(&self, p: &Person, score: &Score, out: &mut [Option<i64>]) -> bool {
+        let eligible = p.naspi
+            && score
+                .at
+                .unemployed_more_than(p.data_did, self.adr.min_unemployment_months);
+        let index = self.index_decimal(score);
+        let regione = self.regione(p);
+        for (slot, c) in out.iter_mut().zip(&self.adr.contracts) {
+            *slot = (eligible && self.adr.applies(c, regione))
+                .then(|| (self.adr.amount(c, index) * Decimal::ONE_HUNDRED).to_i64())
+                .flatten();
+        }
+        eligible
+    }
+
+    fn index_decimal(&self, score: &Score) -> Decimal {
+        Decimal::new(score.index_units, self.model.classes.decimals)
+    }
+
+    fn regione(&self, p: &Person) -> &str {
+        &self.reference.territory.province()[usize::from(p.provincia)].codice_regione
     }
 
     /// Validates and profiles one record: the full, explained answer.
@@ -188,7 +233,10 @@ impl<'a> Profiler<'a> {
         Ok(Profile {
             person_id: p.id.clone(),
             index: self.model.classes.from_units(score.index_units),
-            class: ClassRef { code: score.class, label: self.model.classes.label(score.class).to_owned() },
+            class: ClassRef {
+                code: score.class,
+                label: self.model.classes.label(score.class).to_owned(),
+            },
             linear_predictor: score.linear_predictor,
             contributions,
             derived: Derived {
@@ -198,8 +246,13 @@ impl<'a> Profiler<'a> {
             },
             adr: self.adr(p, &score),
             model: self.model_ref(),
-            omitted_variables: self.model.omitted.iter().map(|o| o.variable.clone()).collect(),
-            input_digest: p.input_digest.clone(),
+            omitted_variables: self
+                .model
+                .omitted
+                .iter()
+                .map(|o| o.variable.clone())
+                .collect(),
+            input_digest: crate::digest::record_hash_text(&p.input_digest),
             profiled_at: as_of,
             next_review_at: next_review(as_of),
             notice: notice(self.model),
@@ -243,6 +296,9 @@ pub fn notice(model: &ProfilingModel) -> Option<String> {
              do not use this index for decisions about people",
             model.key()
         )),
-        Status::Fitted => Some(format!("FITTED MODEL {}: estimated on data, not an official model", model.key())),
+        Status::Fitted => Some(format!(
+            "FITTED MODEL {}: estimated on data, not an official model",
+            model.key()
+        )),
     }
 }

@@ -44,7 +44,10 @@ impl CodeList {
     /// The position of a code or alias.
     pub fn position(&self, value: &str) -> Option<u8> {
         let canonical = self.aliases.get(value).map_or(value, String::as_str);
-        self.codes.iter().position(|c| c == canonical).map(|p| p as u8)
+        self.codes
+            .iter()
+            .position(|c| c == canonical)
+            .map(|p| p as u8)
     }
 }
 
@@ -54,10 +57,24 @@ pub struct Codes {
     cittadinanze: HashMap<String, GruppoCittadinanza>,
     titoli: HashMap<String, u8>,
     questionnaire: BTreeMap<String, CodeList>,
+    /// The four questionnaire lists, resolved once (hot path of validation).
+    fixed: [CodeList; 4],
 }
 
+/// The questionnaire fields with a closed code list, in the order of `Codes::fixed`.
+pub const QUESTIONNAIRE_FIELDS: [&str; 4] = [
+    "DurataPresenzaInItalia",
+    "CondizioneOccupazionaleUnAnnoPrima",
+    "PosizioneProfessioneUltimaOccupazione",
+    "AttualmenteIscrittoScuolaUniversitaOCorsoFormazione",
+];
+
 impl Codes {
-    pub(super) fn parse(cittadinanze: &str, titoli: &str, questionnaire: &str) -> Result<Self, ModelError> {
+    pub(super) fn parse(
+        cittadinanze: &str,
+        titoli: &str,
+        questionnaire: &str,
+    ) -> Result<Self, ModelError> {
         let mut c = HashMap::new();
         for row in csv_rows("data/codici/cittadinanze.csv", cittadinanze)? {
             let group = match (&row[0], &row[2]) {
@@ -70,13 +87,39 @@ impl Codes {
         let mut t = HashMap::new();
         for row in csv_rows("data/codici/titoli_studio.csv", titoli)? {
             let level = row[1].parse::<u8>().map_err(|_| {
-                ModelError::new("data/codici/titoli_studio.csv", "livello", format!("bad level `{}`", &row[1]))
+                ModelError::new(
+                    "data/codici/titoli_studio.csv",
+                    "livello",
+                    format!("bad level `{}`", &row[1]),
+                )
             })?;
             t.insert(row[0].to_owned(), level);
         }
-        let questionnaire: BTreeMap<String, CodeList> = toml::from_str(questionnaire)
-            .map_err(|e| ModelError::new("data/codici/variabili_profiling.toml", "", e.to_string()))?;
-        Ok(Codes { cittadinanze: c, titoli: t, questionnaire })
+        let questionnaire: BTreeMap<String, CodeList> =
+            toml::from_str(questionnaire).map_err(|e| {
+                ModelError::new("data/codici/variabili_profiling.toml", "", e.to_string())
+            })?;
+        let get = |f: &str| {
+            questionnaire.get(f).cloned().ok_or_else(|| {
+                ModelError::new(
+                    "data/codici/variabili_profiling.toml",
+                    f,
+                    "code list missing",
+                )
+            })
+        };
+        let fixed = [
+            get(QUESTIONNAIRE_FIELDS[0])?,
+            get(QUESTIONNAIRE_FIELDS[1])?,
+            get(QUESTIONNAIRE_FIELDS[2])?,
+            get(QUESTIONNAIRE_FIELDS[3])?,
+        ];
+        Ok(Codes {
+            cittadinanze: c,
+            titoli: t,
+            questionnaire,
+            fixed,
+        })
     }
 
     /// The group of a ministerial citizenship code (`000` Italia).
@@ -89,6 +132,11 @@ impl Codes {
         self.titoli.get(code).copied()
     }
 
+    /// The code list of `QUESTIONNAIRE_FIELDS[i]`.
+    pub fn fixed(&self, i: usize) -> &CodeList {
+        &self.fixed[i]
+    }
+
     /// A questionnaire code list by field name (e.g. `CondizioneOccupazionaleUnAnnoPrima`).
     pub fn list(&self, field: &str) -> Option<&CodeList> {
         self.questionnaire.get(field)
@@ -96,16 +144,24 @@ impl Codes {
 
     /// Some citizenship codes of each group, sorted (for synthetic data).
     pub fn cittadinanza_codes(&self, group: GruppoCittadinanza) -> Vec<&str> {
-        let mut v: Vec<&str> =
-            self.cittadinanze.iter().filter(|(_, g)| **g == group).map(|(k, _)| k.as_str()).collect();
+        let mut v: Vec<&str> = self
+            .cittadinanze
+            .iter()
+            .filter(|(_, g)| **g == group)
+            .map(|(k, _)| k.as_str())
+            .collect();
         v.sort_unstable();
         v
     }
 
     /// Some titolo codes of a level, sorted (for synthetic data).
     pub fn titolo_codes(&self, level: u8) -> Vec<&str> {
-        let mut v: Vec<&str> =
-            self.titoli.iter().filter(|(_, l)| **l == level).map(|(k, _)| k.as_str()).collect();
+        let mut v: Vec<&str> = self
+            .titoli
+            .iter()
+            .filter(|(_, l)| **l == level)
+            .map(|(k, _)| k.as_str())
+            .collect();
         v.sort_unstable();
         v
     }

@@ -7,7 +7,7 @@
 mod codes;
 mod territory;
 
-pub use self::codes::{CodeList, Codes, GruppoCittadinanza};
+pub use self::codes::{CodeList, Codes, GruppoCittadinanza, QUESTIONNAIRE_FIELDS};
 pub use self::territory::{Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory};
 
 use std::sync::OnceLock;
@@ -67,7 +67,10 @@ mod tests {
         let r = Reference::bundled();
         assert_eq!(r.territory.comuni().len(), 7896);
         assert_eq!(r.territory.province().len(), 107);
-        assert_eq!(r.codes.cittadinanza("000"), Some(GruppoCittadinanza::Italiana));
+        assert_eq!(
+            r.codes.cittadinanza("000"),
+            Some(GruppoCittadinanza::Italiana)
+        );
         assert_eq!(r.codes.cittadinanza("215"), Some(GruppoCittadinanza::Ue)); // Francia
         assert_eq!(r.codes.livello_studio("40000000"), Some(4));
     }

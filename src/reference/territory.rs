@@ -65,8 +65,11 @@ const PROVINCE_FIXED_COLUMNS: usize = 7;
 impl Territory {
     pub(super) fn parse(comuni: &str, province: &str, regioni: &str) -> Result<Self, ModelError> {
         let header = province.lines().next().unwrap_or_default();
-        let indicator_names: Vec<String> =
-            header.split(',').skip(PROVINCE_FIXED_COLUMNS).map(str::to_owned).collect();
+        let indicator_names: Vec<String> = header
+            .split(',')
+            .skip(PROVINCE_FIXED_COLUMNS)
+            .map(str::to_owned)
+            .collect();
         let mut t = Territory {
             comuni: Vec::new(),
             comune_by_code: HashMap::new(),
@@ -119,7 +122,10 @@ impl Territory {
 
     fn push_comune(&mut self, row: &csv::StringRecord) -> Result<(), ModelError> {
         let bad = |key: &str, v: &str| ModelError::new(COMUNI, key, format!("bad value `{v}`"));
-        let provincia = *self.provincia_by_code.get(&row[2]).ok_or_else(|| bad("codice_uts", &row[2]))?;
+        let provincia = *self
+            .provincia_by_code
+            .get(&row[2])
+            .ok_or_else(|| bad("codice_uts", &row[2]))?;
         let c = Comune {
             codice_istat: row[0].to_owned(),
             nome: row[1].to_owned(),
@@ -128,7 +134,8 @@ impl Territory {
             lat: row[5].parse().map_err(|_| bad("lat", &row[5]))?,
             lon: row[6].parse().map_err(|_| bad("lon", &row[6]))?,
         };
-        self.comune_by_code.insert(c.codice_istat.clone(), self.comuni.len() as ComuneIdx);
+        self.comune_by_code
+            .insert(c.codice_istat.clone(), self.comuni.len() as ComuneIdx);
         self.comuni.push(c);
         Ok(())
     }
@@ -170,7 +177,11 @@ impl Territory {
 
     /// An indicator value of a province (`None` where not published).
     pub fn indicator(&self, provincia: ProvinciaIdx, column: usize) -> Option<f64> {
-        self.province[provincia as usize].indicators.get(column).copied().flatten()
+        self.province[provincia as usize]
+            .indicators
+            .get(column)
+            .copied()
+            .flatten()
     }
 
     /// Great-circle distance in km between two comuni centroids (haversine, R = 6371.0088 km).

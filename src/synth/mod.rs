@@ -8,4 +8,4 @@
 
 mod people;
 
-pub use self::people::{PeopleSpec, people_block, BLOCK};
+pub use self::people::{BLOCK, PeopleSpec, people_block};

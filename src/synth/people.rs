@@ -24,7 +24,9 @@ pub struct PeopleSpec {
 /// Common foreign citizenships of registrants (ministerial codes): EU then non-EU.
 const EU: [&str; 6] = ["235", "233", "209", "216", "239", "215"]; // RO PL BG DE ES FR
 const EU_W: [u32; 6] = [60, 12, 10, 6, 6, 6];
-const EXTRA: [&str; 13] = ["436", "201", "314", "243", "330", "305", "344", "419", "443", "450", "460", "323", "254"];
+const EXTRA: [&str; 13] = [
+    "436", "201", "314", "243", "330", "305", "344", "419", "443", "450", "460", "323", "254",
+];
 const EXTRA_W: [u32; 13] = [18, 16, 9, 9, 6, 7, 6, 6, 5, 5, 5, 4, 4];
 
 /// Share of each titolo level among registrants (levels 0–12), per mille.
@@ -49,13 +51,30 @@ fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
 pub fn people_block(spec: &PeopleSpec, block: usize, reference: &Reference) -> Vec<ProfileRecord> {
     let start = block * BLOCK;
     let end = (start + BLOCK).min(spec.n);
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ (block as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(spec.seed ^ (block as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let comuni = reference.territory.comuni();
     let province = reference.territory.province();
-    let condizioni = reference.codes.list("CondizioneOccupazionaleUnAnnoPrima").map(|l| l.codes.clone()).unwrap_or_default();
-    let presenze = reference.codes.list("DurataPresenzaInItalia").map(|l| l.codes.clone()).unwrap_or_default();
-    let posizioni = reference.codes.list("PosizioneProfessioneUltimaOccupazione").map(|l| l.codes.clone()).unwrap_or_default();
-    let corsi = reference.codes.list("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione").map(|l| l.codes.clone()).unwrap_or_default();
+    let condizioni = reference
+        .codes
+        .list("CondizioneOccupazionaleUnAnnoPrima")
+        .map(|l| l.codes.clone())
+        .unwrap_or_default();
+    let presenze = reference
+        .codes
+        .list("DurataPresenzaInItalia")
+        .map(|l| l.codes.clone())
+        .unwrap_or_default();
+    let posizioni = reference
+        .codes
+        .list("PosizioneProfessioneUltimaOccupazione")
+        .map(|l| l.codes.clone())
+        .unwrap_or_default();
+    let corsi = reference
+        .codes
+        .list("AttualmenteIscrittoScuolaUniversitaOCorsoFormazione")
+        .map(|l| l.codes.clone())
+        .unwrap_or_default();
     let titoli: Vec<Vec<&str>> = (0..=12).map(|l| reference.codes.titolo_codes(l)).collect();
     (start..end)
         .map(|i| {
@@ -68,11 +87,15 @@ pub fn people_block(spec: &PeopleSpec, block: usize, reference: &Reference) -> V
             };
             let provincia = &province[usize::from(comune.provincia)];
             // Age 18–66, registrants skew young; birth date on a random day of that year of age.
-            let age = [18, 25, 35, 45, 55][pick(&mut rng, &[18, 24, 20, 20, 18])] + rng.gen_range(0..10).min(11);
+            let age = [18, 25, 35, 45, 55][pick(&mut rng, &[18, 24, 20, 20, 18])]
+                + rng.gen_range(0..10).min(11);
             let birth = spec.as_of - Days::new(age * 365 + rng.gen_range(0..365));
             // Citizenship: 84% Italian, 5% EU, 11% non-EU.
-            let group = [GruppoCittadinanza::Italiana, GruppoCittadinanza::Ue, GruppoCittadinanza::ExtraUe]
-                [pick(&mut rng, &[84, 5, 11])];
+            let group = [
+                GruppoCittadinanza::Italiana,
+                GruppoCittadinanza::Ue,
+                GruppoCittadinanza::ExtraUe,
+            ][pick(&mut rng, &[84, 5, 11])];
             let cittadinanza = match group {
                 GruppoCittadinanza::Italiana => "000",
                 GruppoCittadinanza::Ue => EU[pick(&mut rng, &EU_W)],
@@ -83,7 +106,9 @@ pub fn people_block(spec: &PeopleSpec, block: usize, reference: &Reference) -> V
                 _ => 1 + pick(&mut rng, &[10, 15, 30, 45]),
             };
             let level = pick(&mut rng, &LEVEL_W);
-            let titolo = titoli[level].get(rng.gen_range(0..titoli[level].len().max(1))).copied();
+            let titolo = titoli[level]
+                .get(rng.gen_range(0..titoli[level].len().max(1)))
+                .copied();
             // DID: months ago ~ geometric with mean ≈ 14, at most 6 years.
             let months_ago = (-(1.0 - rng.gen_range(0.0..1.0f64)).ln() * 14.0).min(72.0) as u32;
             let did = (spec.as_of - Months::new(months_ago)) - Days::new(rng.gen_range(0..28));
@@ -106,12 +131,23 @@ pub fn people_block(spec: &PeopleSpec, block: usize, reference: &Reference) -> V
                 comune_domicilio: Some(comune.codice_istat.clone()),
                 ha_mai_avuto_un_lavoro: Some(ever_worked),
                 condizione_occupazionale_un_anno_prima: condizioni.get(condizione).cloned(),
-                mesi_concluso_ultimo_rapp_lavoro: ever_worked.then(|| i64::from(months_ago) + rng.gen_range(0..6)),
+                mesi_concluso_ultimo_rapp_lavoro: ever_worked
+                    .then(|| i64::from(months_ago) + rng.gen_range(0..6)),
                 posizione_professione_ultima_occupazione: posizioni
-                    .get(if ever_worked { pick(&mut rng, &[75, 8, 17]) } else { 3 })
+                    .get(if ever_worked {
+                        pick(&mut rng, &[75, 8, 17])
+                    } else {
+                        3
+                    })
                     .cloned(),
                 mesi_sta_cercando_lavoro: Some(i64::from(months_ago) + rng.gen_range(0..4)),
-                iscritto_scuola_o_corso: corsi.get(if age < 26 { pick(&mut rng, &[70, 10, 15, 5]) } else { pick(&mut rng, &[94, 0, 2, 4]) }).cloned(),
+                iscritto_scuola_o_corso: corsi
+                    .get(if age < 26 {
+                        pick(&mut rng, &[70, 10, 15, 5])
+                    } else {
+                        pick(&mut rng, &[94, 0, 2, 4])
+                    })
+                    .cloned(),
                 numero_componenti_famiglia: Some(household),
                 presenza_figli_a_carico: Some(children),
                 presenza_figli_a_carico_meno_18_anni: Some(children && rng.gen_ratio(2, 3)),
@@ -131,7 +167,10 @@ fn suspension<R: Rng>(rng: &mut R, did: NaiveDate, as_of: NaiveDate) -> Vec<Sosp
     }
     let dal = did + Days::new(rng.gen_range(1..span as u64));
     let al = dal + Days::new(rng.gen_range(15..120));
-    vec![Sospensione { dal, al: (al < as_of).then_some(al) }]
+    vec![Sospensione {
+        dal,
+        al: (al < as_of).then_some(al),
+    }]
 }
 
 #[cfg(test)]
@@ -141,7 +180,11 @@ mod tests {
     #[test]
     fn deterministic_and_valid() {
         let r = Reference::bundled();
-        let spec = PeopleSpec { n: 2000, seed: 7, as_of: "2026-11-23".parse().unwrap() };
+        let spec = PeopleSpec {
+            n: 2000,
+            seed: 7,
+            as_of: "2026-11-23".parse().unwrap(),
+        };
         let a = people_block(&spec, 0, r);
         let b = people_block(&spec, 0, r);
         assert_eq!(a, b);
@@ -149,7 +192,10 @@ mod tests {
         for p in &a {
             p.validate(r).unwrap();
         }
-        let women = a.iter().filter(|p| p.genere.as_deref() == Some("F")).count();
+        let women = a
+            .iter()
+            .filter(|p| p.genere.as_deref() == Some("F"))
+            .count();
         assert!((900..1200).contains(&women), "{women}");
     }
 }

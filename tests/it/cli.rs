@@ -39,10 +39,17 @@ fn bad_record_is_a_named_error_and_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("r.json");
     std::fs::write(&f, r#"{"Id": "X", "DataNascita": "1990-01-01", "Genere": "Q", "Cittadinanza": "000", "ProvinciaDiResidenza": "RM", "DataDID": "2026-01-01"}"#).unwrap();
-    let out = incrocio().args(["profile", "--as-of", "2026-11-23"]).arg(&f).output().unwrap();
+    let out = incrocio()
+        .args(["profile", "--as-of", "2026-11-23"])
+        .arg(&f)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("record X") && err.contains("Genere") && err.contains("`Q`"), "{err}");
+    assert!(
+        err.contains("record X") && err.contains("Genere") && err.contains("`Q`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -50,7 +57,11 @@ fn synth_then_reprofile_writes_output_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let people = dir.path().join("p.parquet");
     let out = dir.path().join("o.parquet");
-    let st = incrocio().args(["synth", "people", "--n", "500", "--seed", "1", "--output"]).arg(&people).status().unwrap();
+    let st = incrocio()
+        .args(["synth", "people", "--n", "500", "--seed", "1", "--output"])
+        .arg(&people)
+        .status()
+        .unwrap();
     assert!(st.success());
     let o = incrocio()
         .args(["reprofile", "--quiet", "--as-of", "2026-11-23", "--input"])
@@ -61,10 +72,16 @@ fn synth_then_reprofile_writes_output_and_report() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o.report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o.report.json")).unwrap())
+            .unwrap();
     assert_eq!(report["output_rows"], 500);
     assert_eq!(report["by_status"]["new"], 500);
-    let total: u64 = report["transitions"].as_array().unwrap().iter().map(|t| t["count"].as_u64().unwrap()).sum();
+    let total: u64 = report["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 500);
     assert!(String::from_utf8_lossy(&o.stdout).contains("class transitions"));
 }

@@ -70,18 +70,43 @@ fn check(name: &str, text: &str) -> Graduatoria {
     for (row, e) in g.ranking.iter().zip(&case.expect) {
         assert_eq!(row.total, e.total, "{name}: total of {}", e.id);
         for (criterion, points) in &e.points {
-            let got = row.criteria.iter().find(|c| &c.criterion == criterion).unwrap_or_else(|| panic!("{name}: {} has no {criterion}", e.id));
-            assert_eq!(got.points, *points, "{name}: {} {criterion} ({})", e.id, got.rule);
+            let got = row
+                .criteria
+                .iter()
+                .find(|c| &c.criterion == criterion)
+                .unwrap_or_else(|| panic!("{name}: {} has no {criterion}", e.id));
+            assert_eq!(
+                got.points, *points,
+                "{name}: {} {criterion} ({})",
+                e.id, got.rule
+            );
         }
         let decided = row.tie_break.as_ref().map(|t| t.decided_by.clone());
         assert_eq!(decided, e.tie_break, "{name}: tie-break of {}", e.id);
         let sum: Decimal = row.criteria.iter().map(|c| c.points).sum();
-        assert_eq!(row.total - sum, rules.base.unwrap(), "{name}: {} total = base + criteria", e.id);
+        assert_eq!(
+            row.total - sum,
+            rules.base.unwrap(),
+            "{name}: {} total = base + criteria",
+            e.id
+        );
     }
     let excluded: Vec<&str> = g.excluded.iter().map(|x| x.applicant_id.as_str()).collect();
-    assert_eq!(excluded, case.excluded.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), "{name}: excluded");
+    assert_eq!(
+        excluded,
+        case.excluded
+            .iter()
+            .map(|x| x.id.as_str())
+            .collect::<Vec<_>>(),
+        "{name}: excluded"
+    );
     for (x, e) in g.excluded.iter().zip(&case.excluded) {
-        assert!(x.reason.contains(&e.reason), "{name}: {} excluded for {}", x.applicant_id, x.reason);
+        assert!(
+            x.reason.contains(&e.reason),
+            "{name}: {} excluded for {}",
+            x.applicant_id,
+            x.reason
+        );
     }
     if let Some(list) = &case.list {
         let got: Vec<&str> = g.list.iter().map(|l| l.applicant_id.as_str()).collect();
@@ -92,37 +117,60 @@ fn check(name: &str, text: &str) -> Graduatoria {
 
 #[test]
 fn emilia_romagna() {
-    let g = check("emilia-romagna", include_str!("../cases/graduatorie/emilia-romagna.toml"));
+    let g = check(
+        "emilia-romagna",
+        include_str!("../cases/graduatorie/emilia-romagna.toml"),
+    );
     let e = g.list.iter().find(|l| l.applicant_id == "E").unwrap();
     assert_eq!(e.title, "riserva:militari_volontari");
-    assert!(g.warnings.iter().any(|w| w.contains("eta")), "inferred parameters are flagged: {:?}", g.warnings);
+    assert!(
+        g.warnings.iter().any(|w| w.contains("eta")),
+        "inferred parameters are flagged: {:?}",
+        g.warnings
+    );
 }
 
 #[test]
 fn campania() {
-    check("campania", include_str!("../cases/graduatorie/campania.toml"));
+    check(
+        "campania",
+        include_str!("../cases/graduatorie/campania.toml"),
+    );
 }
 
 #[test]
 fn veneto() {
     let g = check("veneto", include_str!("../cases/graduatorie/veneto.toml"));
-    assert!(g.warnings.iter().any(|w| w.contains("tie-break chain is Partial")));
+    assert!(
+        g.warnings
+            .iter()
+            .any(|w| w.contains("tie-break chain is Partial"))
+    );
     assert!(g.warnings.iter().any(|w| w.contains("not resolved")));
 }
 
 #[test]
 fn lombardia() {
-    check("lombardia", include_str!("../cases/graduatorie/lombardia.toml"));
+    check(
+        "lombardia",
+        include_str!("../cases/graduatorie/lombardia.toml"),
+    );
 }
 
 #[test]
 fn l68_nazionale() {
-    check("l68-nazionale", include_str!("../cases/graduatorie/l68-nazionale.toml"));
+    check(
+        "l68-nazionale",
+        include_str!("../cases/graduatorie/l68-nazionale.toml"),
+    );
 }
 
 #[test]
 fn l68_piemonte() {
-    check("l68-piemonte", include_str!("../cases/graduatorie/l68-piemonte.toml"));
+    check(
+        "l68-piemonte",
+        include_str!("../cases/graduatorie/l68-piemonte.toml"),
+    );
 }
 
 #[derive(Deserialize)]
@@ -140,7 +188,8 @@ struct ErrorCase {
 
 #[test]
 fn refused_inputs_and_incomplete_rules_are_named() {
-    let cases: ErrorCases = toml::from_str(include_str!("../cases/graduatorie/errors.toml")).unwrap();
+    let cases: ErrorCases =
+        toml::from_str(include_str!("../cases/graduatorie/errors.toml")).unwrap();
     let catalog = crate::catalog();
     for c in cases.error {
         let req = GraduatoriaRequest {
@@ -150,7 +199,9 @@ fn refused_inputs_and_incomplete_rules_are_named() {
             public_employer: true,
             applicants: c.applicants,
         };
-        let err = rank(catalog.graduatoria(&c.rules).unwrap(), &req).unwrap_err().to_string();
+        let err = rank(catalog.graduatoria(&c.rules).unwrap(), &req)
+            .unwrap_err()
+            .to_string();
         for m in &c.message {
             assert!(err.contains(m.as_str()), "{}: `{err}` lacks `{m}`", c.rules);
         }
@@ -159,7 +210,8 @@ fn refused_inputs_and_incomplete_rules_are_named() {
 
 #[test]
 fn national_table_without_public_employer_skips_invalidity() {
-    let case: Case = toml::from_str(include_str!("../cases/graduatorie/l68-nazionale.toml")).unwrap();
+    let case: Case =
+        toml::from_str(include_str!("../cases/graduatorie/l68-nazionale.toml")).unwrap();
     let mut req = request(&case);
     req.public_employer = false;
     let catalog = crate::catalog();
@@ -180,8 +232,13 @@ fn same_input_in_any_order_gives_byte_identical_output() {
     let b = serde_json::to_string(&rank(rules, &req).unwrap()).unwrap();
     assert_eq!(a, b);
     let csv_a = incrocio::files::graduatoria_csv(&rank(rules, &req).unwrap()).unwrap();
-    assert!(csv_a.starts_with("posizione,id,punteggio,isee,anzianita_disoccupazione,carico_familiare,parita,esito\n"));
-    assert!(csv_a.contains("\n7,C4,83.9,-20,2.9,1,dopo C3: more_dependant_points"), "{csv_a}");
+    assert!(csv_a.starts_with(
+        "posizione,id,punteggio,isee,anzianita_disoccupazione,carico_familiare,parita,esito\n"
+    ));
+    assert!(
+        csv_a.contains("\n7,C4,83.9,-20,2.9,1,dopo C3: more_dependant_points"),
+        "{csv_a}"
+    );
 }
 
 #[test]
@@ -193,13 +250,27 @@ fn riesame_explains_who_moved_and_why() {
     let before = rank(rules, &request(&case)).unwrap();
     let mut req = request(&case);
     // A's corrected ISEE: 5.000 → −5, total 100: from 5th to 3rd; B and D move down one place.
-    req.applicants.iter_mut().find(|a| a.id == "A").unwrap().isee = Some(Decimal::from(5000));
+    req.applicants
+        .iter_mut()
+        .find(|a| a.id == "A")
+        .unwrap()
+        .isee = Some(Decimal::from(5000));
     let after = rank(rules, &req).unwrap();
     let diff = riesame(&before, &after);
     assert_eq!(diff.corrected, ["A"]);
-    let moves: Vec<(&str, Option<u32>, Option<u32>)> =
-        diff.moves.iter().map(|m| (m.applicant_id.as_str(), m.from, m.to)).collect();
-    assert_eq!(moves, [("A", Some(5), Some(3)), ("B", Some(3), Some(4)), ("D", Some(4), Some(5))]);
+    let moves: Vec<(&str, Option<u32>, Option<u32>)> = diff
+        .moves
+        .iter()
+        .map(|m| (m.applicant_id.as_str(), m.from, m.to))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("A", Some(5), Some(3)),
+            ("B", Some(3), Some(4)),
+            ("D", Some(4), Some(5))
+        ]
+    );
     assert_eq!(diff.moves[0].own_changes[0].field, "isee");
     assert_eq!(diff.moves[0].own_changes[0].before, "\"12500.00\"");
     assert_eq!(diff.moves[1].cause, "others' corrections: A");
@@ -207,20 +278,29 @@ fn riesame_explains_who_moved_and_why() {
 }
 
 fn applicant() -> impl Strategy<Value = Applicant> {
-    (0u32..40_000, 1950i32..2005, 0u32..4, proptest::option::of(0u32..60_000), 0u32..3).prop_map(|(id, year, carichi, isee, did)| Applicant {
-        id: format!("A{id:05}"),
-        data_nascita: chrono::NaiveDate::from_ymd_opt(year, 1 + (id % 12), 1 + (id % 28)).unwrap(),
-        data_did: (did > 0).then(|| chrono::NaiveDate::from_ymd_opt(2020 + did as i32, 1, 15).unwrap()),
-        sospensioni: vec![],
-        data_iscrizione: None,
-        isee: isee.map(|x| Decimal::new(x as i64 * 100 + (id % 100) as i64, 2)),
-        isee_valido: true,
-        carichi,
-        carichi_invalidi: 0,
-        invalidita: None,
-        reddito: None,
-        riserve: vec![],
-    })
+    (
+        0u32..40_000,
+        1950i32..2005,
+        0u32..4,
+        proptest::option::of(0u32..60_000),
+        0u32..3,
+    )
+        .prop_map(|(id, year, carichi, isee, did)| Applicant {
+            id: format!("A{id:05}"),
+            data_nascita: chrono::NaiveDate::from_ymd_opt(year, 1 + (id % 12), 1 + (id % 28))
+                .unwrap(),
+            data_did: (did > 0)
+                .then(|| chrono::NaiveDate::from_ymd_opt(2020 + did as i32, 1, 15).unwrap()),
+            sospensioni: vec![],
+            data_iscrizione: None,
+            isee: isee.map(|x| Decimal::new(x as i64 * 100 + (id % 100) as i64, 2)),
+            isee_valido: true,
+            carichi,
+            carichi_invalidi: 0,
+            invalidita: None,
+            reddito: None,
+            riserve: vec![],
+        })
 }
 
 proptest! {

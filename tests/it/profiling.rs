@@ -7,13 +7,21 @@ use serde::Deserialize;
 
 fn profile(json: &str, model: &str) -> incrocio::profiling::Profile {
     let c = crate::catalog();
-    let p = Profiler { model: c.profiling(model).unwrap(), adr: c.adr(None).unwrap(), reference: Reference::bundled() };
+    let p = Profiler {
+        model: c.profiling(model).unwrap(),
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
     let r: ProfileRecord = serde_json::from_str(json).unwrap();
     p.profile(&r, "2026-11-23".parse().unwrap()).unwrap()
 }
 
 fn contribution(p: &incrocio::profiling::Profile, feature: &str) -> f64 {
-    p.contributions.iter().find(|c| c.feature == feature).unwrap().contribution
+    p.contributions
+        .iter()
+        .find(|c| c.feature == feature)
+        .unwrap()
+        .contribution
 }
 
 const NAPOLI: &str = r#"{
@@ -47,19 +55,34 @@ fn napoli_woman_55_hand_computed() {
         ("tasso_occupazione", 0.9405),
     ];
     for (f, v) in expect {
-        assert!((contribution(&p, f) - v).abs() < 1e-12, "{f}: {} != {v}", contribution(&p, f));
+        assert!(
+            (contribution(&p, f) - v).abs() < 1e-12,
+            "{f}: {} != {v}",
+            contribution(&p, f)
+        );
     }
     assert!((p.linear_predictor - 2.8405).abs() < 1e-12);
     assert_eq!(p.index, 0.944826);
     assert_eq!((p.class.code, p.class.label.as_str()), (4, "Alto"));
     // AdR (NASpI, 13 months > 4; Campania): m + (p − 0.5) × 2 × (M − m), rounded to the cent.
-    let amounts: Vec<(String, Decimal)> = p.adr.amounts.iter().map(|a| (a.contract.clone(), a.amount_eur)).collect();
+    let amounts: Vec<(String, Decimal)> = p
+        .adr
+        .amounts
+        .iter()
+        .map(|a| (a.contract.clone(), a.amount_eur))
+        .collect();
     assert_eq!(
         amounts,
         vec![
             ("tempo_indeterminato".into(), "4558.61".parse().unwrap()),
-            ("tempo_determinato_6_mesi".into(), "2279.30".parse().unwrap()),
-            ("tempo_determinato_3_6_mesi".into(), "1139.65".parse().unwrap()),
+            (
+                "tempo_determinato_6_mesi".into(),
+                "2279.30".parse().unwrap()
+            ),
+            (
+                "tempo_determinato_3_6_mesi".into(),
+                "1139.65".parse().unwrap()
+            ),
         ]
     );
     assert_eq!(p.next_review_at.to_string(), "2027-02-21");
@@ -90,7 +113,11 @@ fn milano_graduate_hand_computed() {
 #[test]
 fn missing_variable_names_the_field() {
     let c = crate::catalog();
-    let p = Profiler { model: c.profiling("did").unwrap(), adr: c.adr(None).unwrap(), reference: Reference::bundled() };
+    let p = Profiler {
+        model: c.profiling("did").unwrap(),
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
     let r: ProfileRecord = serde_json::from_str(
         r#"{"Id": "P3", "DataNascita": "1996-05-10", "Genere": "M", "Cittadinanza": "000",
             "ProvinciaDiResidenza": "MI", "CondizioneOccupazionaleUnAnnoPrima": "studente", "DataDID": "2026-09-20"}"#,
@@ -123,7 +150,12 @@ fn class_cutoffs_at_exact_boundaries() {
         assert_eq!(classes.status, incrocio::profiling::Status::Official);
         for (index, want) in case.index.iter().zip(&case.class) {
             let units: i64 = index.replace('.', "").parse().unwrap();
-            assert_eq!(classes.class_of(units), *want, "{}: index {index}", case.model);
+            assert_eq!(
+                classes.class_of(units),
+                *want,
+                "{}: index {index}",
+                case.model
+            );
         }
     }
 }
@@ -133,9 +165,15 @@ fn probit_model_from_a_file() {
     let text = include_str!("../../models/profiling/did.v1.toml")
         .replace("link = \"logit\"", "link = \"probit\"")
         .replace("version = 1", "version = 99");
-    let m = incrocio::profiling::ProfilingModel::from_toml("probit.toml", &text, Reference::bundled()).unwrap();
+    let m =
+        incrocio::profiling::ProfilingModel::from_toml("probit.toml", &text, Reference::bundled())
+            .unwrap();
     let c = crate::catalog();
-    let p = Profiler { model: &m, adr: c.adr(None).unwrap(), reference: Reference::bundled() };
+    let p = Profiler {
+        model: &m,
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
     let r: ProfileRecord = serde_json::from_str(NAPOLI).unwrap();
     let out = p.profile(&r, "2026-11-23".parse().unwrap()).unwrap();
     // Φ(2.8405) = 0.99774785… → 0.997748.

@@ -21,9 +21,20 @@ fn write(dir: &Path, name: &str, rows: &[String]) -> PathBuf {
     p
 }
 
-fn run(input: &Path, previous: Option<&Path>, output: &Path, as_of: &str, on_error: OnError, rejects: Option<PathBuf>) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+fn run(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+    on_error: OnError,
+    rejects: Option<PathBuf>,
+) -> incrocio::Result<incrocio::batch::ReprofileReport> {
     let c = crate::catalog();
-    let p = Profiler { model: c.profiling("did").unwrap(), adr: c.adr(None).unwrap(), reference: Reference::bundled() };
+    let p = Profiler {
+        model: c.profiling("did").unwrap(),
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
     let opts = ReprofileOptions {
         input: input.to_path_buf(),
         previous: previous.map(Path::to_path_buf),
@@ -38,48 +49,108 @@ fn run(input: &Path, previous: Option<&Path>, output: &Path, as_of: &str, on_err
 }
 
 fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 fn strings(df: &DataFrame, col: &str) -> Vec<String> {
-    df.column(col).unwrap().str().unwrap().iter().map(|s| s.unwrap_or("").to_owned()).collect()
+    df.column(col)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap_or("").to_owned())
+        .collect()
 }
 
 #[test]
 fn ninety_day_selection_and_carry_over() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let people = write(d, "people.csv", &[row("A", "RM", "2026-01-10"), row("B", "MI", "2026-02-01"), row("C", "NA", "2026-03-01")]);
+    let people = write(
+        d,
+        "people.csv",
+        &[
+            row("A", "RM", "2026-01-10"),
+            row("B", "MI", "2026-02-01"),
+            row("C", "NA", "2026-03-01"),
+        ],
+    );
     let first = d.join("first.parquet");
     let r = run(&people, None, &first, "2026-06-01", OnError::Fail, None).unwrap();
     assert_eq!(r.by_status.get(&RowStatus::New), Some(&3));
     assert_eq!(r.output_rows, 3);
 
     // 30 days later: B's record changed, D is new, C left the register; A is carried over.
-    let people2 = write(d, "people2.csv", &[row("A", "RM", "2026-01-10"), row("B", "TO", "2026-02-01"), row("D", "BA", "2026-05-01")]);
+    let people2 = write(
+        d,
+        "people2.csv",
+        &[
+            row("A", "RM", "2026-01-10"),
+            row("B", "TO", "2026-02-01"),
+            row("D", "BA", "2026-05-01"),
+        ],
+    );
     let second = d.join("second.parquet");
-    let r = run(&people2, Some(&first), &second, "2026-07-01", OnError::Fail, None).unwrap();
+    let r = run(
+        &people2,
+        Some(&first),
+        &second,
+        "2026-07-01",
+        OnError::Fail,
+        None,
+    )
+    .unwrap();
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&1));
     assert_eq!(r.by_status.get(&RowStatus::InputChanged), Some(&1));
     assert_eq!(r.by_status.get(&RowStatus::New), Some(&1));
     assert_eq!(r.dropped_from_previous, 1);
     let df = read(&second);
     assert_eq!(strings(&df, "person_id"), ["A", "B", "D"]);
-    assert_eq!(strings(&df, "status"), ["carried_over", "input_changed", "new"]);
+    assert_eq!(
+        strings(&df, "status"),
+        ["carried_over", "input_changed", "new"]
+    );
     // The carried-over row is the previous row, unchanged (same date, digest, index).
     let prev = read(&first);
     let a_prev = prev.slice(0, 1).drop("status").unwrap();
     let a_now = df.slice(0, 1).drop("status").unwrap();
     assert!(a_prev.equals_missing(&a_now));
-    let profiled = df.column("profiled_at").unwrap().cast(&DataType::String).unwrap();
-    let profiled: Vec<_> = profiled.str().unwrap().iter().map(|s| s.unwrap().to_owned()).collect();
+    let profiled = df
+        .column("profiled_at")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap();
+    let profiled: Vec<_> = profiled
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_owned())
+        .collect();
     assert_eq!(profiled, ["2026-06-01", "2026-07-01", "2026-07-01"]);
 
     // Day 89 after A's profile: still carried; day 90: due.
     let third = d.join("third.parquet");
-    let r = run(&people2, Some(&second), &third, "2026-08-29", OnError::Fail, None).unwrap();
+    let r = run(
+        &people2,
+        Some(&second),
+        &third,
+        "2026-08-29",
+        OnError::Fail,
+        None,
+    )
+    .unwrap();
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&3));
-    let r = run(&people2, Some(&second), &third, "2026-08-30", OnError::Fail, None).unwrap();
+    let r = run(
+        &people2,
+        Some(&second),
+        &third,
+        "2026-08-30",
+        OnError::Fail,
+        None,
+    )
+    .unwrap();
     assert_eq!(r.by_status.get(&RowStatus::Due), Some(&1));
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&2));
 }
@@ -101,20 +172,51 @@ fn bad_rows_fail_with_row_and_field_or_go_to_rejects() {
     let out = d.join("out.parquet");
     let e = run(&people, None, &out, "2026-06-01", OnError::Fail, None).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("row 2") && msg.contains("ProvinciaDiResidenza"), "{msg}");
+    assert!(
+        msg.contains("row 2") && msg.contains("ProvinciaDiResidenza"),
+        "{msg}"
+    );
     assert!(!out.exists(), "no output on failure");
 
     let rejects = d.join("rejects.csv");
-    let r = run(&people, None, &out, "2026-06-01", OnError::Skip, Some(rejects.clone())).unwrap();
+    let r = run(
+        &people,
+        None,
+        &out,
+        "2026-06-01",
+        OnError::Skip,
+        Some(rejects.clone()),
+    )
+    .unwrap();
     assert_eq!((r.input_rows, r.output_rows, r.rejected), (7, 2, 5));
     let text = std::fs::read_to_string(&rejects).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "row,id,field,reason");
-    assert!(lines[1].starts_with("2,BADPROV,ProvinciaDiResidenza,unknown code `XX`"), "{}", lines[1]);
-    assert!(lines[2].starts_with("3,FUTURE,DataDID,DID date 2026-12-01 is after"), "{}", lines[2]);
-    assert!(lines[3].starts_with("4,YOUNG,DataNascita,impossible age 11"), "{}", lines[3]);
-    assert!(lines[4].starts_with("5,BADCOMUNE,ComuneDomicilio,unknown code"), "{}", lines[4]);
-    assert!(lines[5].starts_with("6,BADDATE,DataNascita,`1980-13-01` is not a date"), "{}", lines[5]);
+    assert!(
+        lines[1].starts_with("2,BADPROV,ProvinciaDiResidenza,unknown code `XX`"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("3,FUTURE,DataDID,DID date 2026-12-01 is after"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("4,YOUNG,DataNascita,impossible age 11"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].starts_with("5,BADCOMUNE,ComuneDomicilio,unknown code"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("6,BADDATE,DataNascita,`1980-13-01` is not a date"),
+        "{}",
+        lines[5]
+    );
     assert_eq!(strings(&read(&out), "person_id"), ["OK1", "OK2"]);
 }
 
@@ -124,9 +226,22 @@ fn byte_identical_with_one_or_two_threads() {
     let d = dir.path();
     let people = d.join("people.parquet");
     let as_of = "2026-11-23".parse().unwrap();
-    write_people(&people, &PeopleSpec { n: 30_000, seed: 3, as_of }, Reference::bundled()).unwrap();
+    write_people(
+        &people,
+        &PeopleSpec {
+            n: 30_000,
+            seed: 3,
+            as_of,
+        },
+        Reference::bundled(),
+    )
+    .unwrap();
     let c = crate::catalog();
-    let p = Profiler { model: c.profiling("did").unwrap(), adr: c.adr(None).unwrap(), reference: Reference::bundled() };
+    let p = Profiler {
+        model: c.profiling("did").unwrap(),
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
     let mut outputs = Vec::new();
     for threads in [1, 2] {
         let output = d.join(format!("out-{threads}.parquet"));
@@ -152,7 +267,11 @@ fn csv_jsonl_and_parquet_inputs_agree() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let as_of = "2026-11-23".parse().unwrap();
-    let spec = PeopleSpec { n: 2_000, seed: 9, as_of };
+    let spec = PeopleSpec {
+        n: 2_000,
+        seed: 9,
+        as_of,
+    };
     let mut digests = Vec::new();
     for ext in ["parquet", "csv", "jsonl"] {
         let input = d.join(format!("people.{ext}"));
@@ -160,7 +279,10 @@ fn csv_jsonl_and_parquet_inputs_agree() {
         let out = d.join(format!("out-{ext}.parquet"));
         run(&input, None, &out, "2026-11-23", OnError::Fail, None).unwrap();
         let df = read(&out);
-        digests.push((strings(&df, "input_digest"), df.column("index").unwrap().f64().unwrap().to_vec()));
+        digests.push((
+            strings(&df, "input_digest"),
+            df.column("index").unwrap().f64().unwrap().to_vec(),
+        ));
     }
     assert_eq!(digests[0], digests[1]);
     assert_eq!(digests[0], digests[2]);
