@@ -413,8 +413,7 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
         }
         writeln!(out)?;
     }
-    if let Some(notice) = (r.model.status != incrocio::profiling::Status::Official).then_some(()) {
-        let _ = notice;
+    if r.model.status != incrocio::profiling::Status::Official {
         writeln!(
             out,
             "NOTE: model status is {:?}: its coefficients are not an authority's.",

@@ -98,13 +98,13 @@ impl Applicant {
                 )),
             );
         }
-        if let (Some(did), Some(first)) = (self.data_did, self.sospensioni.first()) {
-            if first.dal < did {
-                return e(
-                    "sospensioni",
-                    FieldReason::Inconsistent("a suspension starts before data_did".into()),
-                );
-            }
+        if let (Some(did), Some(first)) = (self.data_did, self.sospensioni.first())
+            && first.dal < did
+        {
+            return e(
+                "sospensioni",
+                FieldReason::Inconsistent("a suspension starts before data_did".into()),
+            );
         }
         Ok(())
     }

@@ -382,14 +382,14 @@ impl GraduatoriaRules {
                 ));
             }
         }
-        if let Some(t) = &self.ties {
-            if t.status != ParamStatus::Read {
-                out.push(format!(
-                    "tie-break chain is {:?}: {}",
-                    t.status,
-                    t.note.clone().unwrap_or_default()
-                ));
-            }
+        if let Some(t) = &self.ties
+            && t.status != ParamStatus::Read
+        {
+            out.push(format!(
+                "tie-break chain is {:?}: {}",
+                t.status,
+                t.note.clone().unwrap_or_default()
+            ));
         }
         out
     }
@@ -423,10 +423,10 @@ fn validate_criterion(
             if *unit <= Decimal::ZERO {
                 return Err(ModelError::new(file, key("unit"), "must be positive"));
             }
-            if let (Some(lo), Some(hi)) = (min, max) {
-                if lo > hi {
-                    return Err(ModelError::new(file, key("min"), "min is above max"));
-                }
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                return Err(ModelError::new(file, key("min"), "min is above max"));
             }
         }
         (CriterionKind::Brackets { brackets }, _) => {

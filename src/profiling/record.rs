@@ -515,13 +515,13 @@ fn checked_suspensions(s: &[Sospensione], did: NaiveDate) -> FieldResult<Vec<Sos
                 FieldReason::Inconsistent(format!("period {i} starts before DataDID")),
             ));
         }
-        if let Some(next) = v.get(i + 1) {
-            if x.al.is_none_or(|al| al >= next.dal) {
-                return Err(err(
-                    "Sospensioni",
-                    FieldReason::Inconsistent(format!("periods {i} and {} overlap", i + 1)),
-                ));
-            }
+        if let Some(next) = v.get(i + 1)
+            && x.al.is_none_or(|al| al >= next.dal)
+        {
+            return Err(err(
+                "Sospensioni",
+                FieldReason::Inconsistent(format!("periods {i} and {} overlap", i + 1)),
+            ));
         }
     }
     Ok(v)

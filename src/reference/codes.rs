@@ -1,6 +1,8 @@
 //! Ministerial code lists (citizenship, titolo di studio) and the questionnaire code lists.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Deserialize;
 
@@ -75,7 +77,7 @@ impl Codes {
         titoli: &str,
         questionnaire: &str,
     ) -> Result<Self, ModelError> {
-        let mut c = HashMap::new();
+        let mut c = HashMap::default();
         for row in csv_rows("data/codici/cittadinanze.csv", cittadinanze)? {
             let group = match (&row[0], &row[2]) {
                 ("000", _) => GruppoCittadinanza::Italiana,
@@ -84,7 +86,7 @@ impl Codes {
             };
             c.insert(row[0].to_owned(), group);
         }
-        let mut t = HashMap::new();
+        let mut t = HashMap::default();
         for row in csv_rows("data/codici/titoli_studio.csv", titoli)? {
             let level = row[1].parse::<u8>().map_err(|_| {
                 ModelError::new(

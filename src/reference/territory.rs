@@ -1,6 +1,6 @@
 //! Comuni with coordinates, provinces with their indicators, regions.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::csv_rows;
 use crate::error::ModelError;
@@ -72,11 +72,11 @@ impl Territory {
             .collect();
         let mut t = Territory {
             comuni: Vec::new(),
-            comune_by_code: HashMap::new(),
+            comune_by_code: HashMap::default(),
             province: Vec::new(),
-            provincia_by_code: HashMap::new(),
+            provincia_by_code: HashMap::default(),
             indicator_names,
-            regioni: HashMap::new(),
+            regioni: HashMap::default(),
         };
         for row in csv_rows(PROVINCE, province)? {
             t.push_provincia(&row)?;

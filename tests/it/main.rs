@@ -1,4 +1,5 @@
 //! Integration tests: one binary (see STYLE.md), one module per capability.
+#![allow(clippy::unwrap_used)]
 
 mod cli;
 mod graduatorie;
@@ -8,6 +9,7 @@ mod reprofile;
 use incrocio::catalog::Catalog;
 use incrocio::reference::Reference;
 
+/// The models bundled with the build.
 pub fn catalog() -> Catalog {
     Catalog::bundled(Reference::bundled()).expect("bundled models load")
 }
