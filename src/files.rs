@@ -34,7 +34,16 @@ pub fn atomic_write(
     let file = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
+    #[cfg(unix)]
+    {
+        // Temp files are created 0600; outputs are ordinary files (the umask still applies on create).
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    let t = std::time::Instant::now();
     file.sync_all().map_err(|e| Error::io(path, e))?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "synced");
     tmp_path
         .persist(path)
         .map_err(|e| Error::io(path, e.error))?;
@@ -43,6 +52,44 @@ pub fn atomic_write(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.txt");
+        atomic_write(&p, |w| w.write_all(b"one").map_err(|e| Error::io("x", e))).unwrap();
+        atomic_write(&p, |w| w.write_all(b"two").map_err(|e| Error::io("x", e))).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A failing writer leaves the previous content and no temporary file.
+        assert!(atomic_write(&p, |_| Err(Error::data("x", "boom"))).is_err());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn applicant_csv_errors_name_row_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(
+            &p,
+            "id,data_nascita,isee\nA,1990-01-01,12500.00\nB,1990-01-01,12.500\n",
+        )
+        .unwrap();
+        let e = read_applicants(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("row 2") && e.contains("id B") && e.contains("isee"),
+            "{e}"
+        );
+        std::fs::write(&p, "id,data_nascita,stipendio\nA,1990-01-01,1\n").unwrap();
+        let e = read_applicants(&p).unwrap_err().to_string();
+        assert!(e.contains("stipendio"), "{e}");
+    }
 }
 
 /// A CSV row of an applicants file: every column text, empty meaning absent.
@@ -104,6 +151,17 @@ fn decimal(field: &str, raw: &str) -> Result<Option<Decimal>, InputError> {
     })
 }
 
+/// Euro amounts: at most two decimals, so `12.500` (Italian thousands separator) is refused
+/// rather than read as twelve and a half euro.
+fn money(field: &str, raw: &str) -> Result<Option<Decimal>, InputError> {
+    opt(
+        field,
+        raw,
+        "an amount in euro with `.` for cents and no thousands separator (e.g. 12500.00)",
+        |s| s.parse::<Decimal>().ok().filter(|d| d.scale() <= 2),
+    )
+}
+
 fn count(field: &str, raw: &str) -> Result<u32, InputError> {
     Ok(opt(field, raw, "a whole number", |s| s.parse().ok())?.unwrap_or(0))
 }
@@ -124,7 +182,7 @@ impl ApplicantRow {
                 with_id(e)
             })?,
             data_iscrizione: date("data_iscrizione", &self.data_iscrizione).map_err(with_id)?,
-            isee: decimal("isee", &self.isee).map_err(with_id)?,
+            isee: money("isee", &self.isee).map_err(with_id)?,
             isee_valido: opt(
                 "isee_valido",
                 &self.isee_valido,
@@ -140,7 +198,7 @@ impl ApplicantRow {
             carichi: count("carichi", &self.carichi).map_err(with_id)?,
             carichi_invalidi: count("carichi_invalidi", &self.carichi_invalidi).map_err(with_id)?,
             invalidita: decimal("invalidita", &self.invalidita).map_err(with_id)?,
-            reddito: decimal("reddito", &self.reddito).map_err(with_id)?,
+            reddito: money("reddito", &self.reddito).map_err(with_id)?,
             riserve: self
                 .riserve
                 .split(';')

@@ -153,6 +153,21 @@ impl PeopleTable {
         }
     }
 
+    /// The ids of the given rows (all rows, in order, without copying when that is what is asked).
+    pub fn ids(&self, rows: &[u32]) -> PolarsResult<StringChunked> {
+        match self {
+            PeopleTable::Frame(c) if rows.len() == c.n => Ok(c.id.clone()),
+            PeopleTable::Frame(c) => {
+                let idx = IdxCa::from_vec("".into(), rows.iter().map(|&r| r as IdxSize).collect());
+                c.id.take(&idx)
+            }
+            PeopleTable::Records(r) => Ok(rows
+                .iter()
+                .map(|&i| Some(r[i as usize].id.as_str()))
+                .collect()),
+        }
+    }
+
     /// Row `i` as a record view; `scratch` holds its parsed suspensions.
     pub fn view<'a>(
         &'a self,

@@ -6,7 +6,9 @@
 //! on an explicit rayon pool and reassembled in input order, so the output is byte-identical
 //! with 1 or N threads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -16,8 +18,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::people::{PeopleTable, date_from_days, days_from_date};
-use crate::digest::{RecordHash, record_hash_hex};
+use super::people::{PeopleTable, days_from_date};
 use crate::error::{Error, InputError, Result};
 use crate::files::atomic_write;
 use crate::profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
@@ -133,101 +134,126 @@ pub struct ReprofileReport {
     pub rejects_sample: Vec<Reject>,
 }
 
-/// The previous output, indexed by person.
+/// The previous output, indexed by person, with its typed columns.
 struct Previous {
-    df: DataFrame,
     by_id: HashMap<String, u32>,
-    digest: StringChunked,
-    profiled_at: Int32Chunked,
-    model: StringChunked,
-    model_digest: String,
+    /// Whether it was produced by the same model (id, version and digest).
+    same_model: bool,
     class: Int32Chunked,
+    /// The columns carried over; present only when `same_model`.
+    cols: Option<PrevColumns>,
+}
+
+struct PrevColumns {
+    digest: Int64Chunked,
+    profiled_at: Int32Chunked,
+    next_review_at: Int32Chunked,
+    index: Float64Chunked,
+    linear: Float64Chunked,
+    contrib: Vec<Float64Chunked>,
+    eta: Int32Chunked,
+    mesi: Int32Chunked,
+    sosp: Int32Chunked,
+    adr_eligible: BooleanChunked,
+    adr: Vec<Int64Chunked>,
+}
+
+fn metadata_value(reader: &mut ParquetReader<File>, path: &Path, key: &str) -> Result<String> {
+    reader
+        .get_metadata()
+        .map_err(|e| Error::data(path, e))?
+        .key_value_metadata
+        .iter()
+        .flatten()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.clone())
+        .ok_or_else(|| {
+            Error::data(
+                path,
+                format!("no `{key}` metadata: not an incrocio reprofile output"),
+            )
+        })
 }
 
 impl Previous {
-    fn read(path: &Path) -> Result<Previous> {
+    fn read(path: &Path, profiler: &Profiler<'_>) -> Result<Previous> {
         let f = File::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = ParquetReader::new(f);
-        let model_digest = reader
-            .get_metadata()
-            .map_err(|e| Error::data(path, e))?
-            .key_value_metadata
-            .iter()
-            .flatten()
-            .find(|kv| kv.key == METADATA_MODEL_DIGEST)
-            .and_then(|kv| kv.value.clone())
-            .ok_or_else(|| {
-                Error::data(
-                    path,
-                    format!(
-                        "no `{METADATA_MODEL_DIGEST}` metadata: not an incrocio reprofile output"
-                    ),
-                )
-            })?;
+        let same_model = metadata_value(&mut reader, path, METADATA_MODEL_DIGEST)?
+            == profiler.model.digest
+            && metadata_value(&mut reader, path, METADATA_MODEL)? == profiler.model.key();
         let df = reader.finish().map_err(|e| Error::data(path, e))?;
+        let col = |name: &str| df.column(name).map_err(|e| Error::data(path, e));
         let d = |e: PolarsError| Error::data(path, e);
-        let ids = df
-            .column("person_id")
-            .and_then(|c| c.str().cloned())
-            .map_err(d)?;
+        let ids = col("person_id")?.str().map_err(d)?.clone();
         let by_id = ids
             .iter()
             .enumerate()
             .filter_map(|(i, id)| Some((id?.to_owned(), i as u32)))
             .collect();
-        let digest = df
-            .column("input_digest")
-            .and_then(|c| c.str().cloned())
-            .map_err(d)?
-            .rechunk()
-            .into_owned();
-        let profiled_at = df
-            .column("profiled_at")
-            .and_then(|c| c.date().map(|x| x.physical().clone()))
-            .map_err(d)?
-            .rechunk()
-            .into_owned();
-        let model_id = df
-            .column("model_id")
-            .and_then(|c| c.str().cloned())
-            .map_err(d)?;
-        let model_version = df
-            .column("model_version")
-            .and_then(|c| c.i32().cloned())
-            .map_err(d)?;
-        let model: StringChunked = model_id
-            .iter()
-            .zip(model_version.iter())
-            .map(|(id, v)| Some(format!("{}@v{}", id.unwrap_or(""), v.unwrap_or(0))))
-            .collect();
-        let class = df
-            .column("class")
-            .and_then(|c| c.i32().cloned())
-            .map_err(d)?
-            .rechunk()
-            .into_owned();
+        let i32s = |name: &str| -> Result<Int32Chunked> {
+            Ok(col(name)?.i32().map_err(d)?.rechunk().into_owned())
+        };
+        let f64s = |name: &str| -> Result<Float64Chunked> {
+            Ok(col(name)?.f64().map_err(d)?.rechunk().into_owned())
+        };
+        let i64s = |name: &str| -> Result<Int64Chunked> {
+            Ok(col(name)?.i64().map_err(d)?.rechunk().into_owned())
+        };
+        let dates = |name: &str| -> Result<Int32Chunked> {
+            Ok(col(name)?
+                .date()
+                .map_err(d)?
+                .physical()
+                .rechunk()
+                .into_owned())
+        };
+        let cols = if same_model {
+            Some(PrevColumns {
+                digest: i64s("input_digest")?,
+                profiled_at: dates("profiled_at")?,
+                next_review_at: dates("next_review_at")?,
+                index: f64s("index")?,
+                linear: f64s("linear_predictor")?,
+                contrib: profiler
+                    .model
+                    .features
+                    .iter()
+                    .map(|f| f64s(&format!("contrib_{}", f.name)))
+                    .collect::<Result<_>>()?,
+                eta: i32s("eta")?,
+                mesi: i32s("mesi_disoccupazione")?,
+                sosp: i32s("giorni_sospensione")?,
+                adr_eligible: col("adr_eligible")?
+                    .bool()
+                    .map_err(d)?
+                    .rechunk()
+                    .into_owned(),
+                adr: profiler
+                    .adr
+                    .contracts
+                    .iter()
+                    .map(|c| i64s(&format!("adr_{}_cents", c.code)))
+                    .collect::<Result<_>>()?,
+            })
+        } else {
+            None
+        };
         Ok(Previous {
-            df,
             by_id,
-            digest,
-            profiled_at,
-            model,
-            model_digest,
-            class,
+            same_model,
+            class: i32s("class")?,
+            cols,
         })
-    }
-
-    /// Whether row `r` was profiled from an input with digest `h`.
-    fn same_digest(&self, r: u32, h: &RecordHash) -> bool {
-        let mut buf = [0u8; 32];
-        self.digest.get(r as usize) == Some(record_hash_hex(h, &mut buf))
     }
 }
 
-/// Columns of newly profiled rows.
+/// Output values of a run of rows, in input order.
 #[derive(Default)]
-struct Fresh {
-    rows: Vec<u32>,
+struct Rows {
+    /// Input row of each output row.
+    input_row: Vec<u32>,
+    status: Vec<RowStatus>,
     index: Vec<f64>,
     class: Vec<i32>,
     linear: Vec<f64>,
@@ -237,14 +263,46 @@ struct Fresh {
     sosp: Vec<i32>,
     adr_eligible: Vec<bool>,
     adr: Vec<Vec<Option<i64>>>,
-    digest: Vec<RecordHash>,
+    digest: Vec<i64>,
+    profiled_at: Vec<i32>,
+    next_review_at: Vec<i32>,
+}
+
+impl Rows {
+    fn new(features: usize, contracts: usize, capacity: usize) -> Rows {
+        Rows {
+            contrib: vec![Vec::with_capacity(capacity); features],
+            adr: vec![Vec::with_capacity(capacity); contracts],
+            ..Rows::default()
+        }
+    }
+
+    /// Copies row `r` of the previous output.
+    fn push_previous(&mut self, p: &PrevColumns, r: usize) {
+        self.index.push(p.index.get(r).unwrap_or(f64::NAN));
+        self.linear.push(p.linear.get(r).unwrap_or(f64::NAN));
+        for (col, prev) in self.contrib.iter_mut().zip(&p.contrib) {
+            col.push(prev.get(r).unwrap_or(f64::NAN));
+        }
+        self.eta.push(p.eta.get(r).unwrap_or_default());
+        self.mesi.push(p.mesi.get(r).unwrap_or_default());
+        self.sosp.push(p.sosp.get(r).unwrap_or_default());
+        self.adr_eligible
+            .push(p.adr_eligible.get(r).unwrap_or_default());
+        for (col, prev) in self.adr.iter_mut().zip(&p.adr) {
+            col.push(prev.get(r));
+        }
+        self.digest.push(p.digest.get(r).unwrap_or_default());
+        self.profiled_at
+            .push(p.profiled_at.get(r).unwrap_or_default());
+        self.next_review_at
+            .push(p.next_review_at.get(r).unwrap_or_default());
+    }
 }
 
 struct ChunkOut {
-    /// (row, status, previous row when carried over).
-    placed: Vec<(u32, RowStatus, Option<u32>)>,
+    rows: Rows,
     rejects: Vec<(usize, InputError)>,
-    fresh: Fresh,
     transitions: BTreeMap<(Option<u8>, u8), u64>,
 }
 
@@ -252,7 +310,11 @@ struct ChunkOut {
 pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<ReprofileReport> {
     let t = std::time::Instant::now();
     let people = PeopleTable::read(&opts.input)?;
-    let previous = opts.previous.as_deref().map(Previous::read).transpose()?;
+    let previous = opts
+        .previous
+        .as_deref()
+        .map(|p| Previous::read(p, profiler))
+        .transpose()?;
     tracing::info!(
         rows = people.len(),
         ms = t.elapsed().as_millis() as u64,
@@ -302,14 +364,13 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     if let Some(path) = &opts.rejects {
         write_rejects(path, &rejects)?;
     }
-    let mut df = assemble(profiler, &people, previous.as_ref(), &chunks, opts)
-        .map_err(|e| Error::data(&opts.output, e))?;
+    let mut df = assemble(profiler, &people, &chunks).map_err(|e| Error::data(&opts.output, e))?;
     tracing::info!(ms = t.elapsed().as_millis() as u64, "assembled");
     let t = std::time::Instant::now();
     let metadata = file_metadata(profiler, opts.as_of);
     atomic_write(&opts.output, |w| {
         ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Snappy)
+            .with_compression(ParquetCompression::Lz4Raw)
             .with_key_value_metadata(Some(metadata))
             .finish(&mut df)
             .map(|_| ())
@@ -329,32 +390,23 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
 
 /// Keys of the Parquet file metadata: the provenance shared by every row of an output.
 pub const METADATA_MODEL_DIGEST: &str = "incrocio.model_digest";
+/// `id@vN` of the model.
+pub const METADATA_MODEL: &str = "incrocio.model";
 
 fn file_metadata(profiler: &Profiler<'_>, as_of: NaiveDate) -> KeyValueMetadata {
     let m = profiler.model;
     KeyValueMetadata::from_static(vec![
-        (
-            "incrocio.engine_version".into(),
-            env!("CARGO_PKG_VERSION").into(),
-        ),
-        ("incrocio.model".into(), m.key()),
+        ("incrocio.engine_version".into(), env!("CARGO_PKG_VERSION").into()),
+        (METADATA_MODEL.into(), m.key()),
         (METADATA_MODEL_DIGEST.into(), m.digest.clone()),
-        (
-            "incrocio.model_status".into(),
-            format!("{:?}", m.status).to_lowercase(),
-        ),
-        (
-            "incrocio.classes_status".into(),
-            format!("{:?}", m.classes.status).to_lowercase(),
-        ),
+        ("incrocio.model_status".into(), format!("{:?}", m.status).to_lowercase()),
+        ("incrocio.classes_status".into(), format!("{:?}", m.classes.status).to_lowercase()),
         ("incrocio.class_labels".into(), m.classes.labels.join("|")),
         ("incrocio.adr_rules".into(), profiler.adr.key()),
-        (
-            "incrocio.adr_rules_digest".into(),
-            profiler.adr.digest.clone(),
-        ),
+        ("incrocio.adr_rules_digest".into(), profiler.adr.digest.clone()),
         ("incrocio.as_of".into(), as_of.to_string()),
         ("incrocio.adr_amounts".into(), "euro cents".into()),
+        ("incrocio.input_digest".into(), "first 8 bytes of SHA-256 of the canonical record encoding, big-endian, as a signed 64-bit integer".into()),
     ])
 }
 
@@ -378,23 +430,19 @@ fn process_chunk(
     as_of: NaiveDate,
     chunk: usize,
 ) -> ChunkOut {
-    let model_key = profiler.model.key();
     let n_features = profiler.model.features.len();
+    let start = chunk * CHUNK;
+    let end = (start + CHUNK).min(people.len());
     let mut out = ChunkOut {
-        placed: Vec::with_capacity(CHUNK),
+        rows: Rows::new(n_features, profiler.adr.contracts.len(), end - start),
         rejects: Vec::new(),
-        fresh: Fresh {
-            contrib: vec![Vec::new(); n_features],
-            adr: vec![Vec::new(); profiler.adr.contracts.len()],
-            ..Fresh::default()
-        },
         transitions: BTreeMap::new(),
     };
+    let (today, review) = (days_from_date(as_of), days_from_date(next_review(as_of)));
     let mut scratch = Vec::new();
     let mut slots = vec![0.0; n_features];
     let mut cents = vec![None; profiler.adr.contracts.len()];
-    let start = chunk * CHUNK;
-    for i in start..(start + CHUNK).min(people.len()) {
+    for i in start..end {
         let person = people
             .view(i, &mut scratch)
             .and_then(|v| v.validate(profiler.reference));
@@ -406,30 +454,37 @@ fn process_chunk(
                 continue;
             }
         };
-        let prev = previous.and_then(|p| p.by_id.get(&person.id).map(|&r| (p, r)));
+        let digest = person.input_digest as i64;
+        let prev = previous.and_then(|p| p.by_id.get(&person.id).map(|&r| (p, r as usize)));
         let status = match prev {
             None => RowStatus::New,
-            Some((p, _)) if p.model_digest != profiler.model.digest => RowStatus::ModelChanged,
-            Some((p, r)) if p.model.get(r as usize) != Some(model_key.as_str()) => {
-                RowStatus::ModelChanged
-            }
-            Some((p, r)) if !p.same_digest(r, &person.input_digest) => RowStatus::InputChanged,
+            Some((p, _)) if !p.same_model => RowStatus::ModelChanged,
             Some((p, r)) => {
-                let last = p.profiled_at.get(r as usize).map(date_from_days);
-                if last.is_none_or(|d| (as_of - d).num_days() >= REVIEW_INTERVAL_DAYS as i64) {
+                let c = p.cols.as_ref();
+                if c.and_then(|c| c.digest.get(r)) != Some(digest) {
+                    RowStatus::InputChanged
+                } else if c
+                    .and_then(|c| c.profiled_at.get(r))
+                    .is_none_or(|d| today - d >= REVIEW_INTERVAL_DAYS as i32)
+                {
                     RowStatus::Due
                 } else {
                     RowStatus::CarriedOver
                 }
             }
         };
-        let prev_class = prev
-            .and_then(|(p, r)| p.class.get(r as usize))
-            .map(|c| c as u8);
+        let prev_class = prev.and_then(|(p, r)| p.class.get(r)).map(|c| c as u8);
         if status == RowStatus::CarriedOver {
-            let class = prev_class.unwrap_or(0);
-            *out.transitions.entry((prev_class, class)).or_default() += 1;
-            out.placed.push((i as u32, status, prev.map(|(_, r)| r)));
+            if let Some((Some(cols), r)) = prev.map(|(p, r)| (p.cols.as_ref(), r)) {
+                *out.transitions
+                    .entry((prev_class, prev_class.unwrap_or(0)))
+                    .or_default() += 1;
+                let rows = &mut out.rows;
+                rows.input_row.push(i as u32);
+                rows.status.push(status);
+                rows.class.push(i32::from(prev_class.unwrap_or(0)));
+                rows.push_previous(cols, r);
+            }
             continue;
         }
         let score = match profiler.score_into(&person, as_of, &mut slots) {
@@ -443,8 +498,9 @@ fn process_chunk(
             .entry((prev_class, score.class))
             .or_default() += 1;
         let eligible = profiler.adr_cents(&person, &score, &mut cents);
-        let f = &mut out.fresh;
-        f.rows.push(i as u32);
+        let f = &mut out.rows;
+        f.input_row.push(i as u32);
+        f.status.push(status);
         f.index
             .push(profiler.model.classes.from_units(score.index_units));
         f.class.push(i32::from(score.class));
@@ -459,151 +515,95 @@ fn process_chunk(
         for (col, c) in f.adr.iter_mut().zip(&cents) {
             col.push(*c);
         }
-        f.digest.push(person.input_digest);
-        out.placed.push((i as u32, status, None));
+        f.digest.push(digest);
+        f.profiled_at.push(today);
+        f.next_review_at.push(review);
     }
     out
 }
 
-/// Builds the output frame in input order: fresh rows and carried-over previous rows.
+/// Concatenates the chunks' columns (already in input order) into the output frame.
 fn assemble(
     profiler: &Profiler<'_>,
     people: &PeopleTable,
-    previous: Option<&Previous>,
     chunks: &[ChunkOut],
-    opts: &ReprofileOptions,
 ) -> PolarsResult<DataFrame> {
-    let fresh = fresh_frame(profiler, people, chunks, opts.as_of)?;
-    let carried: Vec<u32> = chunks
-        .iter()
-        .flat_map(|c| c.placed.iter().filter_map(|(_, _, p)| *p))
-        .collect();
-    let mut combined = match previous {
-        Some(prev) if !carried.is_empty() => {
-            let taken = prev.df.take(&IdxCa::from_vec(
-                "".into(),
-                carried.iter().map(|&r| r as IdxSize).collect(),
-            ))?;
-            let taken = taken
-                .drop("status")?
-                .select(fresh.get_column_names().into_iter().cloned())?;
-            fresh.vstack(&taken)?
-        }
-        _ => fresh,
-    };
-    // Position of each placed row in `combined`: fresh rows first, then carried ones.
-    let (mut next_fresh, mut next_carried) = (
-        0 as IdxSize,
-        chunks.iter().map(|c| c.fresh.rows.len()).sum::<usize>() as IdxSize,
-    );
-    let mut perm = Vec::new();
-    let mut status = Vec::new();
-    for (_, s, prev) in chunks.iter().flat_map(|c| c.placed.iter()) {
-        if prev.is_some() {
-            perm.push(next_carried);
-            next_carried += 1;
-        } else {
-            perm.push(next_fresh);
-            next_fresh += 1;
-        }
-        status.push(s.as_str());
-    }
-    let identity = perm.iter().enumerate().all(|(i, &p)| p as usize == i);
-    if !identity {
-        combined = combined.take(&IdxCa::from_vec("".into(), perm))?;
-    }
-    combined.insert_column(1, Column::new("status".into(), status))?;
-    combined.rechunk_mut();
-    Ok(combined)
-}
-
-fn fresh_frame(
-    profiler: &Profiler<'_>,
-    people: &PeopleTable,
-    chunks: &[ChunkOut],
-    as_of: NaiveDate,
-) -> PolarsResult<DataFrame> {
-    let cat_f64 = |f: fn(&Fresh) -> &Vec<f64>| {
-        chunks
-            .iter()
-            .flat_map(|c| f(&c.fresh).iter().copied())
-            .collect::<Vec<f64>>()
-    };
-    let cat_i32 = |f: fn(&Fresh) -> &Vec<i32>| {
-        chunks
-            .iter()
-            .flat_map(|c| f(&c.fresh).iter().copied())
-            .collect::<Vec<i32>>()
-    };
-    let n: usize = chunks.iter().map(|c| c.fresh.rows.len()).sum();
+    let n: usize = chunks.iter().map(|c| c.rows.input_row.len()).sum();
     let model = profiler.model;
-    let label: Vec<&str> = chunks
+    fn cat<T: Copy>(chunks: &[ChunkOut], n: usize, f: impl Fn(&Rows) -> &Vec<T>) -> Vec<T> {
+        let mut v = Vec::with_capacity(n);
+        for c in chunks {
+            v.extend_from_slice(f(&c.rows));
+        }
+        v
+    }
+    let input_rows = cat(chunks, n, |r| &r.input_row);
+    let ids = people.ids(&input_rows)?;
+    let status: Vec<&str> = chunks
         .iter()
-        .flat_map(|c| c.fresh.class.iter().map(|&k| model.classes.label(k as u8)))
+        .flat_map(|c| c.rows.status.iter().map(|s| s.as_str()))
         .collect();
-    let ids: StringChunked = chunks
+    let class = cat(chunks, n, |r| &r.class);
+    let label: Vec<&str> = class
         .iter()
-        .flat_map(|c| c.fresh.rows.iter().map(|&r| Some(people.id(r as usize))))
+        .map(|&k| model.classes.label(k as u8))
         .collect();
+    let date = |name: &str, v: Vec<i32>| {
+        Int32Chunked::from_vec(name.into(), v)
+            .into_date()
+            .into_column()
+    };
     let mut cols = vec![
-        Column::new("person_id".into(), ids.into_series()),
-        Column::new("index".into(), cat_f64(|f| &f.index)),
-        Column::new("class".into(), cat_i32(|f| &f.class)),
+        ids.with_name("person_id".into()).into_column(),
+        Column::new("status".into(), status),
+        Column::new("index".into(), cat(chunks, n, |r| &r.index)),
+        Column::new("class".into(), class),
         Column::new("class_label".into(), label),
-        Column::new("linear_predictor".into(), cat_f64(|f| &f.linear)),
+        Column::new("linear_predictor".into(), cat(chunks, n, |r| &r.linear)),
     ];
     for (k, feat) in model.features.iter().enumerate() {
-        let v: Vec<f64> = chunks
-            .iter()
-            .flat_map(|c| c.fresh.contrib[k].iter().copied())
-            .collect();
-        cols.push(Column::new(format!("contrib_{}", feat.name).into(), v));
+        cols.push(Column::new(
+            format!("contrib_{}", feat.name).into(),
+            cat(chunks, n, |r| &r.contrib[k]),
+        ));
     }
-    cols.push(Column::new("eta".into(), cat_i32(|f| &f.eta)));
+    cols.push(Column::new("eta".into(), cat(chunks, n, |r| &r.eta)));
     cols.push(Column::new(
         "mesi_disoccupazione".into(),
-        cat_i32(|f| &f.mesi),
+        cat(chunks, n, |r| &r.mesi),
     ));
     cols.push(Column::new(
         "giorni_sospensione".into(),
-        cat_i32(|f| &f.sosp),
+        cat(chunks, n, |r| &r.sosp),
     ));
-    let eligible: Vec<bool> = chunks
-        .iter()
-        .flat_map(|c| c.fresh.adr_eligible.iter().copied())
-        .collect();
-    cols.push(Column::new("adr_eligible".into(), eligible));
+    cols.push(Column::new(
+        "adr_eligible".into(),
+        cat(chunks, n, |r| &r.adr_eligible),
+    ));
     for (k, c) in profiler.adr.contracts.iter().enumerate() {
         let v: Int64Chunked = chunks
             .iter()
-            .flat_map(|ch| ch.fresh.adr[k].iter().copied())
+            .flat_map(|ch| ch.rows.adr[k].iter().copied())
             .collect();
-        cols.push(Column::new(
-            format!("adr_{}_cents", c.code).into(),
-            v.into_series(),
-        ));
+        cols.push(
+            v.with_name(format!("adr_{}_cents", c.code).into())
+                .into_column(),
+        );
     }
     cols.push(Column::new("model_id".into(), vec![model.id.as_str(); n]));
     cols.push(Column::new(
         "model_version".into(),
         vec![model.version as i32; n],
     ));
-    let mut digests = StringChunkedBuilder::new("input_digest".into(), n);
-    let mut buf = [0u8; 32];
-    for d in chunks.iter().flat_map(|c| c.fresh.digest.iter()) {
-        digests.append_value(record_hash_hex(d, &mut buf));
-    }
-    cols.push(digests.finish().into_column());
-    let date = |name: &str, d: NaiveDate| {
-        Column::new(
-            name.into(),
-            Int32Chunked::from_vec(name.into(), vec![days_from_date(d); n])
-                .into_date()
-                .into_series(),
-        )
-    };
-    cols.push(date("profiled_at", as_of));
-    cols.push(date("next_review_at", next_review(as_of)));
+    cols.push(Column::new(
+        "input_digest".into(),
+        cat(chunks, n, |r| &r.digest),
+    ));
+    cols.push(date("profiled_at", cat(chunks, n, |r| &r.profiled_at)));
+    cols.push(date(
+        "next_review_at",
+        cat(chunks, n, |r| &r.next_review_at),
+    ));
     DataFrame::new(n, cols)
 }
 
@@ -618,23 +618,20 @@ fn report(
 ) -> ReprofileReport {
     let mut by_status = BTreeMap::new();
     let mut transitions = BTreeMap::new();
-    let mut seen = 0usize;
     for c in chunks {
-        for (_, s, _) in &c.placed {
+        for s in &c.rows.status {
             *by_status.entry(*s).or_insert(0) += 1;
         }
         for (k, v) in &c.transitions {
             *transitions.entry(*k).or_insert(0) += v;
         }
-        seen += c.placed.len();
     }
     let in_previous = previous.map_or(0, |p| p.by_id.len());
-    let matched = chunks
+    let matched: u64 = by_status
         .iter()
-        .flat_map(|c| c.placed.iter())
-        .filter(|(_, s, _)| *s != RowStatus::New)
-        .count();
-    let _ = seen;
+        .filter(|(s, _)| **s != RowStatus::New)
+        .map(|(_, n)| *n)
+        .sum();
     ReprofileReport {
         as_of: opts.as_of,
         model: profiler.model_ref(),
@@ -643,7 +640,7 @@ fn report(
         output_rows,
         by_status,
         rejected: rejects.len(),
-        dropped_from_previous: in_previous.saturating_sub(matched),
+        dropped_from_previous: in_previous.saturating_sub(matched as usize),
         transitions: transitions
             .into_iter()
             .map(|((from, to), count)| Transition { from, to, count })

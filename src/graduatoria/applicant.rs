@@ -68,6 +68,17 @@ impl Applicant {
                 },
             );
         }
+        for (field, v) in [("isee", self.isee), ("reddito", self.reddito)] {
+            if v.is_some_and(|x| x.scale() > 2) {
+                return e(
+                    field,
+                    FieldReason::Malformed {
+                        value: fmt(v),
+                        expected: "an amount in euro with at most 2 decimals",
+                    },
+                );
+            }
+        }
         if self.reddito.is_some_and(|x| x < Decimal::ZERO) {
             return e(
                 "reddito",

@@ -252,7 +252,7 @@ impl<'a> Profiler<'a> {
                 .iter()
                 .map(|o| o.variable.clone())
                 .collect(),
-            input_digest: crate::digest::record_hash_text(&p.input_digest),
+            input_digest: crate::digest::record_hash_text(p.input_digest),
             profiled_at: as_of,
             next_review_at: next_review(as_of),
             notice: notice(self.model),

@@ -81,6 +81,24 @@ fn ninety_day_selection_and_carry_over() {
     let r = run(&people, None, &first, "2026-06-01", OnError::Fail, None).unwrap();
     assert_eq!(r.by_status.get(&RowStatus::New), Some(&3));
     assert_eq!(r.output_rows, 3);
+    // Provenance shared by every row travels in the file metadata.
+    let mut reader = ParquetReader::new(File::open(&first).unwrap());
+    let kv = reader
+        .get_metadata()
+        .unwrap()
+        .key_value_metadata
+        .clone()
+        .unwrap();
+    let get = |k: &str| {
+        kv.iter()
+            .find(|x| x.key == k)
+            .and_then(|x| x.value.clone())
+            .unwrap()
+    };
+    assert_eq!(get("incrocio.model"), "did@v1");
+    assert_eq!(get("incrocio.model_status"), "illustrative");
+    assert!(get("incrocio.model_digest").starts_with("sha256:"));
+    assert_eq!(get("incrocio.adr_rules"), "adr-delibera-anpal-14-2018@v1");
 
     // 30 days later: B's record changed, D is new, C left the register; A is carried over.
     let people2 = write(
@@ -280,7 +298,7 @@ fn csv_jsonl_and_parquet_inputs_agree() {
         run(&input, None, &out, "2026-11-23", OnError::Fail, None).unwrap();
         let df = read(&out);
         digests.push((
-            strings(&df, "input_digest"),
+            df.column("input_digest").unwrap().i64().unwrap().to_vec(),
             df.column("index").unwrap().f64().unwrap().to_vec(),
         ));
     }
