@@ -14,6 +14,10 @@ use incrocio::profiling::Profiler;
 use incrocio::reference::Reference;
 use incrocio::synth::{PeopleSpec, people_block};
 
+/// The allocator the `incrocio` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let reference = Reference::bundled();
     let catalog = Catalog::bundled(reference).expect("bundled models");
@@ -71,6 +75,7 @@ fn bench(c: &mut Criterion) {
                 on_error: OnError::Fail,
                 rejects: None,
                 progress: false,
+                chunk_rows: 0,
             };
             black_box(reprofile(&profiler, &opts).expect("reprofile"))
         })

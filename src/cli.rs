@@ -298,6 +298,7 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         on_error,
         rejects: a.rejects,
         progress: !a.quiet,
+        chunk_rows: 0,
     };
     let started = Instant::now();
     let report = reprofile(&p, &opts)?;
@@ -543,6 +544,7 @@ fn run_reprofile(
         on_error: OnError::Fail,
         rejects: None,
         progress: true,
+        chunk_rows: 0,
     };
     let t = Instant::now();
     let report = reprofile(p, &opts)?;

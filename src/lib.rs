@@ -10,6 +10,8 @@
 //! - [`batch`]: re-profiling whole populations every 90 days (Parquet, CSV, JSON lines).
 //! - [`synth`]: seeded synthetic people on real comuni, for demos, tests and benches.
 //! - [`reference`]: the territory and code lists bundled from `data/`.
+//! - [`matching`]: candidate records and competency vectors (matching in progress).
+//! - [`taxonomy`]: ESCO occupations and skills, CP2011 and the CP2011 → ESCO linkage.
 //!
 //! ```
 //! use incrocio::{catalog::Catalog, profiling::{Profiler, ProfileRecord}, reference::Reference};
@@ -34,8 +36,10 @@ pub mod digest;
 pub mod error;
 pub mod files;
 pub mod graduatoria;
+pub mod matching;
 pub mod profiling;
 pub mod reference;
 pub mod synth;
+pub mod taxonomy;
 
 pub use crate::error::{Error, FieldReason, InputError, ModelError, Result};

@@ -37,7 +37,7 @@ def banded(expr, feature):
     return "CASE " + " ".join(parts) + " END"
 
 
-def build_sql(model, people, as_of):
+def build_sql(model, people, as_of, contributions=False):
     codes = tomllib.loads((ROOT / "data/codici/variabili_profiling.toml").read_text())
     domains = {
         "genere": ("Genere", ["M", "F"]),
@@ -61,6 +61,9 @@ def build_sql(model, people, as_of):
             col = v.removeprefix("territorio.")
             terms.append(f"{f['coefficient']!r} * (p.{col} - {f.get('center', 0.0)!r})")
     eta_expr = f"{model['intercept']!r} + " + " + ".join(f"({t})" for t in terms)
+    names = [f"contrib_{f['name']}" for f in model["features"]]
+    contrib_cols = "".join(f"({t}) AS {n}, " for t, n in zip(terms, names)) if contributions else ""
+    contrib_out = "".join(f", {n}" for n in names) if contributions else ""
     link = model["link"]
     prob = f"1.0 / (1.0 + exp(-({eta_expr})))" if link == "logit" else None
     if prob is None:
@@ -94,9 +97,9 @@ months AS (
   FROM derived
 ),
 scored AS (
-  SELECT Id AS person_id, {eta_expr} AS linear_predictor FROM months p
+  SELECT Id AS person_id, {contrib_cols}{eta_expr} AS linear_predictor FROM months p
 )
-SELECT person_id, linear_predictor, idx AS "index", {klass} AS class
+SELECT person_id, linear_predictor, idx AS "index", {klass} AS class{contrib_out}
 FROM (SELECT *, round({prob.replace(eta_expr, 'linear_predictor')}, 6) AS idx FROM scored)
 """
 
@@ -108,17 +111,20 @@ def main():
     ap.add_argument("--as-of", default="2026-11-23")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", default=str(ROOT / "models/profiling/did.v1.toml"))
+    ap.add_argument("--contributions", action="store_true",
+                    help="also write each feature's contribution, as incrocio does")
     ap.add_argument("--check", help="incrocio output to compare index and class with")
     a = ap.parse_args()
     model = tomllib.loads(pathlib.Path(a.model).read_text())
     con = duckdb.connect()
     con.execute(f"SET threads = {a.threads}")
-    sql = build_sql(model, a.people, a.as_of)
+    sql = build_sql(model, a.people, a.as_of, a.contributions)
     t = time.perf_counter()
     con.execute(f"COPY ({sql}) TO '{a.out}' (FORMAT parquet, COMPRESSION snappy)")
     secs = time.perf_counter() - t
     n = con.execute(f"SELECT count(*) FROM read_parquet('{a.out}')").fetchone()[0]
-    print(f"duckdb {duckdb.__version__}: {n} people in {secs:.3f} s ({n / secs:,.0f} people/s), threads={a.threads}")
+    print(f"duckdb {duckdb.__version__}: {n} people in {secs:.3f} s ({n / secs:,.0f} people/s), threads={a.threads}"
+          f"{', with contributions' if a.contributions else ''}")
     if a.check:
         diff = con.execute(f"""
             SELECT count(*) FILTER (WHERE abs(d."index" - i."index") > 1e-9),

@@ -94,6 +94,48 @@ pub enum PeopleTable {
     Records(Vec<ProfileRecord>),
 }
 
+/// A contiguous run of rows of a [`PeopleTable`], addressed by their row in the whole table.
+///
+/// Frame columns are sliced and made contiguous once per window, so each row read is a direct
+/// array access, without concatenating the whole input first.
+pub struct Window<'a> {
+    table: &'a PeopleTable,
+    start: usize,
+    frame: Option<FrameColumns>,
+}
+
+impl<'a> Window<'a> {
+    /// Row `i` (of the whole table) as a record view.
+    pub fn view<'s>(
+        &'s self,
+        i: usize,
+        scratch: &'s mut Vec<Sospensione>,
+    ) -> Result<RecordView<'s>, InputError> {
+        match &self.frame {
+            Some(f) => f.view(i - self.start, scratch),
+            None => self.table.view(i, scratch),
+        }
+    }
+
+    /// The id of row `i` (of the whole table).
+    pub fn id(&self, i: usize) -> &str {
+        match &self.frame {
+            Some(f) => f.id.get(i - self.start).unwrap_or(""),
+            None => self.table.id(i),
+        }
+    }
+}
+
+impl<T: PolarsDataType> Typed<ChunkedArray<T>> {
+    fn window(&self, start: usize, len: usize) -> Self {
+        match self {
+            Typed::Absent => Typed::Absent,
+            Typed::Native(c) => Typed::Native(c.slice(start as i64, len).rechunk().into_owned()),
+            Typed::Text(c) => Typed::Text(c.slice(start as i64, len).rechunk().into_owned()),
+        }
+    }
+}
+
 /// The typed columns of a people frame.
 pub struct FrameColumns {
     n: usize,
@@ -105,7 +147,7 @@ pub struct FrameColumns {
 }
 
 fn rechunked(ca: &StringChunked) -> StringChunked {
-    ca.rechunk().into_owned()
+    ca.clone()
 }
 
 impl PeopleTable {
@@ -165,6 +207,30 @@ impl PeopleTable {
                 .iter()
                 .map(|&i| Some(r[i as usize].id.as_str()))
                 .collect()),
+        }
+    }
+
+    /// The ids of `rows` (input rows of the chunk starting at `start`): a zero-copy slice when
+    /// the chunk kept every row, a gather otherwise.
+    pub fn ids_of_chunk(&self, start: usize, rows: &[u32]) -> PolarsResult<StringChunked> {
+        let contiguous = rows.first().is_none_or(|&f| f as usize == start)
+            && rows.windows(2).all(|w| w[1] == w[0] + 1);
+        match self {
+            PeopleTable::Frame(c) if contiguous => Ok(c.id.slice(start as i64, rows.len())),
+            _ => self.ids(rows),
+        }
+    }
+
+    /// Rows `start..start + len`, ready for fast row access.
+    pub fn window(&self, start: usize, len: usize) -> Window<'_> {
+        let frame = match self {
+            PeopleTable::Frame(c) => Some(c.window(start, len)),
+            PeopleTable::Records(_) => None,
+        };
+        Window {
+            table: self,
+            start,
+            frame,
         }
     }
 
@@ -272,6 +338,18 @@ impl FrameColumns {
             bools,
             dates,
         })
+    }
+
+    fn window(&self, start: usize, len: usize) -> FrameColumns {
+        let text = |c: &StringChunked| c.slice(start as i64, len).rechunk().into_owned();
+        FrameColumns {
+            n: len,
+            id: text(&self.id),
+            strs: self.strs.iter().map(|c| c.as_ref().map(text)).collect(),
+            ints: self.ints.iter().map(|c| c.window(start, len)).collect(),
+            bools: self.bools.iter().map(|c| c.window(start, len)).collect(),
+            dates: self.dates.iter().map(|c| c.window(start, len)).collect(),
+        }
     }
 
     fn s(&self, k: usize, i: usize) -> Option<&str> {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
+use polars::io::parquet::write::{BatchedWriter, RowGroupIterColumns};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -23,7 +24,8 @@ use crate::error::{Error, InputError, Result};
 use crate::files::atomic_write;
 use crate::profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
 
-const CHUNK: usize = 8_192;
+/// Default rows per chunk of work, and per Parquet row group of the output.
+pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
 
 /// What to do with a bad row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct ReprofileOptions {
     pub rejects: Option<PathBuf>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Rows per chunk of work and per Parquet row group (0 = [`DEFAULT_CHUNK_ROWS`]). The output
+    /// depends on it (row-group boundaries), never on the number of threads.
+    pub chunk_rows: usize,
 }
 
 /// Why a row is in the output as it is.
@@ -72,6 +77,14 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
+    const ALL: [RowStatus; 5] = [
+        RowStatus::New,
+        RowStatus::Due,
+        RowStatus::InputChanged,
+        RowStatus::ModelChanged,
+        RowStatus::CarriedOver,
+    ];
+
     fn as_str(self) -> &'static str {
         match self {
             RowStatus::New => "new",
@@ -136,7 +149,12 @@ pub struct ReprofileReport {
 
 /// The previous output, indexed by person, with its typed columns.
 struct Previous {
-    by_id: HashMap<String, u32>,
+    /// Person ids in the previous file's row order.
+    ids: StringChunked,
+    /// Row of each id, built on first need: when input and previous file list people in the
+    /// same order (the usual case: one run's output is the next run's previous), rows match by
+    /// position and no map is built.
+    by_id: std::sync::OnceLock<HashMap<String, u32>>,
     /// Whether it was produced by the same model (id, version and digest).
     same_model: bool,
     class: Int32Chunked,
@@ -186,11 +204,7 @@ impl Previous {
         let col = |name: &str| df.column(name).map_err(|e| Error::data(path, e));
         let d = |e: PolarsError| Error::data(path, e);
         let ids = col("person_id")?.str().map_err(d)?.clone();
-        let by_id = ids
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| Some((id?.to_owned(), i as u32)))
-            .collect();
+        let ids = ids.rechunk().into_owned();
         let i32s = |name: &str| -> Result<Int32Chunked> {
             Ok(col(name)?.i32().map_err(d)?.rechunk().into_owned())
         };
@@ -240,11 +254,29 @@ impl Previous {
             None
         };
         Ok(Previous {
-            by_id,
+            ids,
+            by_id: std::sync::OnceLock::new(),
             same_model,
             class: i32s("class")?,
             cols,
         })
+    }
+}
+
+impl Previous {
+    /// The previous row of person `id`, found at input row `i`.
+    fn row_of(&self, id: &str, i: usize) -> Option<usize> {
+        if self.ids.get(i) == Some(id) {
+            return Some(i);
+        }
+        let by_id = self.by_id.get_or_init(|| {
+            self.ids
+                .iter()
+                .enumerate()
+                .filter_map(|(r, id)| Some((id?.to_owned(), r as u32)))
+                .collect()
+        });
+        by_id.get(id).map(|&r| r as usize)
     }
 }
 
@@ -271,9 +303,20 @@ struct Rows {
 impl Rows {
     fn new(features: usize, contracts: usize, capacity: usize) -> Rows {
         Rows {
+            input_row: Vec::with_capacity(capacity),
+            status: Vec::with_capacity(capacity),
+            index: Vec::with_capacity(capacity),
+            class: Vec::with_capacity(capacity),
+            linear: Vec::with_capacity(capacity),
             contrib: vec![Vec::with_capacity(capacity); features],
+            eta: Vec::with_capacity(capacity),
+            mesi: Vec::with_capacity(capacity),
+            sosp: Vec::with_capacity(capacity),
+            adr_eligible: Vec::with_capacity(capacity),
             adr: vec![Vec::with_capacity(capacity); contracts],
-            ..Rows::default()
+            digest: Vec::with_capacity(capacity),
+            profiled_at: Vec::with_capacity(capacity),
+            next_review_at: Vec::with_capacity(capacity),
         }
     }
 
@@ -301,12 +344,27 @@ impl Rows {
 }
 
 struct ChunkOut {
+    /// First input row of the chunk.
+    start: usize,
     rows: Rows,
     rejects: Vec<(usize, InputError)>,
     transitions: BTreeMap<(Option<u8>, u8), u64>,
 }
 
+/// A chunk after encoding: its Parquet row group (compressed pages, in memory) and its counts.
+struct EncodedChunk {
+    row_groups: Vec<RowGroupIterColumns<'static, PolarsError>>,
+    rows: usize,
+    by_status: [u64; 5],
+    rejects: Vec<(usize, InputError)>,
+    transitions: BTreeMap<(Option<u8>, u8), u64>,
+}
+
 /// Re-profiles a population; see the module docs.
+///
+/// Each chunk of rows is scored, turned into a frame without copying and encoded into its own
+/// Parquet row group on the worker that scored it; the row groups are then written in input
+/// order. Nothing is concatenated, so memory stays at the input plus the compressed output.
 pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<ReprofileReport> {
     let t = std::time::Instant::now();
     let people = PeopleTable::read(&opts.input)?;
@@ -326,36 +384,83 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         .build()
         .map_err(|e| Error::Panic(e.to_string()))?;
     let bar = progress_bar(opts.progress, people.len() as u64);
-    let n_chunks = people.len().div_ceil(CHUNK);
-    let chunks: Vec<ChunkOut> = pool.install(|| {
-        (0..n_chunks)
-            .into_par_iter()
-            .map(|c| {
-                let out = process_chunk(profiler, &people, previous.as_ref(), opts.as_of, c);
-                bar.inc((CHUNK.min(people.len() - c * CHUNK)) as u64);
-                out
+    let chunk_rows = if opts.chunk_rows == 0 {
+        DEFAULT_CHUNK_ROWS
+    } else {
+        opts.chunk_rows
+    };
+    let n_chunks = people.len().div_ceil(chunk_rows);
+    let metadata = file_metadata(profiler, opts.as_of);
+    let schema = chunk_frame(
+        profiler,
+        &people,
+        Rows::new(
+            profiler.model.features.len(),
+            profiler.adr.contracts.len(),
+            0,
+        ),
+        0,
+    )
+    .map_err(|e| Error::data(&opts.output, e))?
+    .schema()
+    .as_ref()
+    .clone();
+    let mut chunks: Vec<EncodedChunk> = Vec::new();
+    let mut first_reject: Option<InputError> = None;
+    atomic_write(&opts.output, |w| {
+        let data = |e: PolarsError| Error::data(&opts.output, e);
+        let writer = ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Lz4Raw)
+            .with_key_value_metadata(Some(metadata))
+            .set_parallel(false)
+            .batched(&schema)
+            .map_err(data)?;
+        chunks = pool
+            .install(|| {
+                (0..n_chunks)
+                    .into_par_iter()
+                    .map(|c| {
+                        let out = process_chunk(
+                            profiler,
+                            &people,
+                            previous.as_ref(),
+                            opts.as_of,
+                            c * chunk_rows,
+                            chunk_rows,
+                        );
+                        let encoded = encode_chunk(profiler, &people, &writer, out);
+                        bar.inc((chunk_rows.min(people.len() - c * chunk_rows)) as u64);
+                        encoded
+                    })
+                    .collect::<PolarsResult<Vec<_>>>()
             })
-            .collect()
-    });
-    bar.finish_and_clear();
-    tracing::info!(ms = t.elapsed().as_millis() as u64, "scored");
-    let t = std::time::Instant::now();
-
-    let mut rejects: Vec<(usize, InputError)> = chunks
-        .iter()
-        .flat_map(|c| c.rejects.iter().cloned())
-        .collect();
-    rejects.sort_by_key(|(row, _)| *row);
-    if opts.on_error == OnError::Fail {
-        if let Some((_, e)) = rejects.into_iter().next() {
-            return Err(Error::Input(e));
+            .map_err(data)?;
+        bar.finish_and_clear();
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "scored and encoded");
+        if opts.on_error == OnError::Fail {
+            // Chunks are in input order and each chunk's rejects are in row order.
+            if let Some((_, e)) = chunks.iter_mut().find_map(|c| c.rejects.first().cloned()) {
+                first_reject = Some(e.clone());
+                return Err(Error::Input(e));
+            }
         }
-        rejects = Vec::new();
-    }
-    let rejects: Vec<Reject> = rejects
-        .into_iter()
+        let t = std::time::Instant::now();
+        for c in &mut chunks {
+            writer
+                .write_row_groups(std::mem::take(&mut c.row_groups))
+                .map_err(data)?;
+        }
+        writer.finish().map_err(data)?;
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "written");
+        Ok(())
+    })?;
+    debug_assert!(first_reject.is_none());
+
+    let rejects: Vec<Reject> = chunks
+        .iter()
+        .flat_map(|c| c.rejects.iter())
         .map(|(row, e)| Reject {
-            row,
+            row: *row,
             id: e.record_id.clone().unwrap_or_default(),
             field: e.field.clone(),
             reason: e.reason.to_string(),
@@ -364,19 +469,6 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     if let Some(path) = &opts.rejects {
         write_rejects(path, &rejects)?;
     }
-    let mut df = assemble(profiler, &people, &chunks).map_err(|e| Error::data(&opts.output, e))?;
-    tracing::info!(ms = t.elapsed().as_millis() as u64, "assembled");
-    let t = std::time::Instant::now();
-    let metadata = file_metadata(profiler, opts.as_of);
-    atomic_write(&opts.output, |w| {
-        ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Lz4Raw)
-            .with_key_value_metadata(Some(metadata))
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| Error::data(&opts.output, e))
-    })?;
-    tracing::info!(ms = t.elapsed().as_millis() as u64, "written");
     Ok(report(
         profiler,
         opts,
@@ -384,8 +476,32 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         previous.as_ref(),
         &chunks,
         rejects,
-        df.height(),
     ))
+}
+
+/// Builds a chunk's output frame (moving its columns, no copy) and encodes it into a row group.
+fn encode_chunk<W: std::io::Write + Send>(
+    profiler: &Profiler<'_>,
+    people: &PeopleTable,
+    writer: &BatchedWriter<W>,
+    out: ChunkOut,
+) -> PolarsResult<EncodedChunk> {
+    let mut by_status = [0u64; 5];
+    for s in &out.rows.status {
+        by_status[*s as usize] += 1;
+    }
+    let rows = out.rows.input_row.len();
+    let frame = chunk_frame(profiler, people, out.rows, out.start)?;
+    let row_groups = writer
+        .encode_and_compress(&frame)
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(EncodedChunk {
+        row_groups,
+        rows,
+        by_status,
+        rejects: out.rejects,
+        transitions: out.transitions,
+    })
 }
 
 /// Keys of the Parquet file metadata: the provenance shared by every row of an output.
@@ -428,12 +544,13 @@ fn process_chunk(
     people: &PeopleTable,
     previous: Option<&Previous>,
     as_of: NaiveDate,
-    chunk: usize,
+    start: usize,
+    chunk_rows: usize,
 ) -> ChunkOut {
     let n_features = profiler.model.features.len();
-    let start = chunk * CHUNK;
-    let end = (start + CHUNK).min(people.len());
+    let end = (start + chunk_rows).min(people.len());
     let mut out = ChunkOut {
+        start,
         rows: Rows::new(n_features, profiler.adr.contracts.len(), end - start),
         rejects: Vec::new(),
         transitions: BTreeMap::new(),
@@ -442,20 +559,21 @@ fn process_chunk(
     let mut scratch = Vec::new();
     let mut slots = vec![0.0; n_features];
     let mut cents = vec![None; profiler.adr.contracts.len()];
+    let window = people.window(start, end - start);
     for i in start..end {
-        let person = people
+        let person = window
             .view(i, &mut scratch)
             .and_then(|v| v.validate(profiler.reference));
         let person = match person {
             Ok(p) => p,
             Err(e) => {
                 out.rejects
-                    .push((i + 1, e.with_record(people.id(i)).with_row(i + 1)));
+                    .push((i + 1, e.with_record(window.id(i)).with_row(i + 1)));
                 continue;
             }
         };
         let digest = person.input_digest as i64;
-        let prev = previous.and_then(|p| p.by_id.get(&person.id).map(|&r| (p, r as usize)));
+        let prev = previous.and_then(|p| p.row_of(&person.id, i).map(|r| (p, r)));
         let status = match prev {
             None => RowStatus::New,
             Some((p, _)) if !p.same_model => RowStatus::ModelChanged,
@@ -522,29 +640,23 @@ fn process_chunk(
     out
 }
 
-/// Concatenates the chunks' columns (already in input order) into the output frame.
-fn assemble(
+/// The output frame of one chunk, taking ownership of its columns (no copy).
+fn chunk_frame(
     profiler: &Profiler<'_>,
     people: &PeopleTable,
-    chunks: &[ChunkOut],
+    rows: Rows,
+    start: usize,
 ) -> PolarsResult<DataFrame> {
-    let n: usize = chunks.iter().map(|c| c.rows.input_row.len()).sum();
+    let n = rows.input_row.len();
     let model = profiler.model;
-    fn cat<T: Copy>(chunks: &[ChunkOut], n: usize, f: impl Fn(&Rows) -> &Vec<T>) -> Vec<T> {
-        let mut v = Vec::with_capacity(n);
-        for c in chunks {
-            v.extend_from_slice(f(&c.rows));
-        }
-        v
-    }
-    let input_rows = cat(chunks, n, |r| &r.input_row);
-    let ids = people.ids(&input_rows)?;
-    let status: Vec<&str> = chunks
-        .iter()
-        .flat_map(|c| c.rows.status.iter().map(|s| s.as_str()))
-        .collect();
-    let class = cat(chunks, n, |r| &r.class);
-    let label: Vec<&str> = class
+    // A slice of the input may span several of its chunks: one row group needs one chunk.
+    let ids = people
+        .ids_of_chunk(start, &rows.input_row)?
+        .rechunk()
+        .into_owned();
+    let status: Vec<&str> = rows.status.iter().map(|s| s.as_str()).collect();
+    let label: Vec<&str> = rows
+        .class
         .iter()
         .map(|&k| model.classes.label(k as u8))
         .collect();
@@ -553,38 +665,25 @@ fn assemble(
             .into_date()
             .into_column()
     };
+    let f64s = |name: String, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
+    let i32s = |name: &str, v: Vec<i32>| Int32Chunked::from_vec(name.into(), v).into_column();
     let mut cols = vec![
         ids.with_name("person_id".into()).into_column(),
         Column::new("status".into(), status),
-        Column::new("index".into(), cat(chunks, n, |r| &r.index)),
-        Column::new("class".into(), class),
+        f64s("index".into(), rows.index),
+        i32s("class", rows.class),
         Column::new("class_label".into(), label),
-        Column::new("linear_predictor".into(), cat(chunks, n, |r| &r.linear)),
+        f64s("linear_predictor".into(), rows.linear),
     ];
-    for (k, feat) in model.features.iter().enumerate() {
-        cols.push(Column::new(
-            format!("contrib_{}", feat.name).into(),
-            cat(chunks, n, |r| &r.contrib[k]),
-        ));
+    for (feat, v) in model.features.iter().zip(rows.contrib) {
+        cols.push(f64s(format!("contrib_{}", feat.name), v));
     }
-    cols.push(Column::new("eta".into(), cat(chunks, n, |r| &r.eta)));
-    cols.push(Column::new(
-        "mesi_disoccupazione".into(),
-        cat(chunks, n, |r| &r.mesi),
-    ));
-    cols.push(Column::new(
-        "giorni_sospensione".into(),
-        cat(chunks, n, |r| &r.sosp),
-    ));
-    cols.push(Column::new(
-        "adr_eligible".into(),
-        cat(chunks, n, |r| &r.adr_eligible),
-    ));
-    for (k, c) in profiler.adr.contracts.iter().enumerate() {
-        let v: Int64Chunked = chunks
-            .iter()
-            .flat_map(|ch| ch.rows.adr[k].iter().copied())
-            .collect();
+    cols.push(i32s("eta", rows.eta));
+    cols.push(i32s("mesi_disoccupazione", rows.mesi));
+    cols.push(i32s("giorni_sospensione", rows.sosp));
+    cols.push(Column::new("adr_eligible".into(), rows.adr_eligible));
+    for (c, v) in profiler.adr.contracts.iter().zip(rows.adr) {
+        let v: Int64Chunked = v.into_iter().collect();
         cols.push(
             v.with_name(format!("adr_{}_cents", c.code).into())
                 .into_column(),
@@ -595,15 +694,9 @@ fn assemble(
         "model_version".into(),
         vec![model.version as i32; n],
     ));
-    cols.push(Column::new(
-        "input_digest".into(),
-        cat(chunks, n, |r| &r.digest),
-    ));
-    cols.push(date("profiled_at", cat(chunks, n, |r| &r.profiled_at)));
-    cols.push(date(
-        "next_review_at",
-        cat(chunks, n, |r| &r.next_review_at),
-    ));
+    cols.push(Int64Chunked::from_vec("input_digest".into(), rows.digest).into_column());
+    cols.push(date("profiled_at", rows.profiled_at));
+    cols.push(date("next_review_at", rows.next_review_at));
     DataFrame::new(n, cols)
 }
 
@@ -612,21 +705,23 @@ fn report(
     opts: &ReprofileOptions,
     people: &PeopleTable,
     previous: Option<&Previous>,
-    chunks: &[ChunkOut],
+    chunks: &[EncodedChunk],
     rejects: Vec<Reject>,
-    output_rows: usize,
 ) -> ReprofileReport {
     let mut by_status = BTreeMap::new();
     let mut transitions = BTreeMap::new();
     for c in chunks {
-        for s in &c.rows.status {
-            *by_status.entry(*s).or_insert(0) += 1;
+        for s in RowStatus::ALL {
+            let n = c.by_status[s as usize];
+            if n > 0 {
+                *by_status.entry(s).or_insert(0) += n;
+            }
         }
         for (k, v) in &c.transitions {
             *transitions.entry(*k).or_insert(0) += v;
         }
     }
-    let in_previous = previous.map_or(0, |p| p.by_id.len());
+    let in_previous = previous.map_or(0, |p| p.ids.len());
     let matched: u64 = by_status
         .iter()
         .filter(|(s, _)| **s != RowStatus::New)
@@ -637,7 +732,7 @@ fn report(
         model: profiler.model_ref(),
         adr_rules: profiler.adr.key(),
         input_rows: people.len(),
-        output_rows,
+        output_rows: chunks.iter().map(|c| c.rows).sum(),
         by_status,
         rejected: rejects.len(),
         dropped_from_previous: in_previous.saturating_sub(matched as usize),

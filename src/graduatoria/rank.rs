@@ -1,9 +1,9 @@
 //! Scoring, ordering, justification, exclusions and the list sent to the employer.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,6 @@ use super::applicant::Applicant;
 use super::rules::{
     CountingDate, Criterion, CriterionKind, GraduatoriaRules, Order, TieBreakKey, Variable,
 };
-use crate::digest::sha256_tagged;
 use crate::error::{Error, FieldReason, InputError, ModelError};
 use crate::profiling::{unemployment_at, whole_months, whole_years};
 
@@ -172,24 +171,36 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         CountingDate::Deadline => request.deadline.unwrap_or(request.publication_date),
     };
     check_ids(&request.applicants)?;
-    let mut scored = Vec::with_capacity(request.applicants.len());
+    // Applicants are scored independently (in parallel); the first error in input order wins,
+    // and the sort is a total order (ties end on the unique id), so the result does not depend
+    // on the number of threads.
+    let outcomes: Vec<Result<Result<Scored<'_>, Excluded>, Error>> = request
+        .applicants
+        .par_iter()
+        .map(|a| {
+            a.validate()?;
+            if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
+                return Ok(Err(Excluded {
+                    applicant_id: a.id.clone(),
+                    reason,
+                }));
+            }
+            Ok(Ok(score(rules, a, base, counting_date, request)?))
+        })
+        .collect();
+    let mut scored = Vec::with_capacity(outcomes.len());
     let mut excluded = Vec::new();
-    for a in &request.applicants {
-        a.validate()?;
-        if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
-            excluded.push(Excluded {
-                applicant_id: a.id.clone(),
-                reason,
-            });
-            continue;
+    for o in outcomes {
+        match o? {
+            Ok(s) => scored.push(s),
+            Err(e) => excluded.push(e),
         }
-        scored.push(score(rules, a, base, counting_date, request)?);
     }
-    scored.sort_by(|x, y| compare(x, y, order, &ties.chain).0);
-    let ranking = rows(&scored, order, &ties.chain);
+    scored.par_sort_by(|x, y| compare(x, y, order, &ties.chain).0);
+    let ranking = rows(&mut scored, order, &ties.chain);
     excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
     let mut inputs = request.applicants.clone();
-    inputs.sort_by(|x, y| x.id.cmp(&y.id));
+    inputs.par_sort_by(|x, y| x.id.cmp(&y.id));
     let list = request
         .posts
         .map(|p| list_sent(rules, &scored, &ranking, p))
@@ -225,7 +236,8 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
 }
 
 fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
-    let mut seen = BTreeSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
+    seen.reserve(applicants.len());
     for a in applicants {
         if !seen.insert(a.id.as_str()) {
             return Err(InputError::new(
@@ -238,15 +250,38 @@ fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The request's digest: SHA-256 over the canonical JSON of the request's other fields
+/// (alphabetical order, compact) followed by the 32-byte SHA-256 of each applicant's compact JSON
+/// (fields in schema order), applicants sorted by id. Applicants are hashed in parallel.
 fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
-    let canonical = serde_json::json!({
-        "publication_date": r.publication_date,
-        "deadline": r.deadline,
-        "posts": r.posts,
-        "public_employer": r.public_employer,
-        "applicants": sorted,
+    #[derive(Serialize)]
+    struct Header {
+        applicants: usize,
+        deadline: Option<NaiveDate>,
+        posts: Option<u32>,
+        public_employer: bool,
+        publication_date: NaiveDate,
+    }
+    fn hash_json<T: Serialize>(v: &T) -> crate::digest::HashWriter {
+        let mut hasher = crate::digest::HashWriter::default();
+        // Writing into a hasher cannot fail, and these types always serialize.
+        if serde_json::to_writer(&mut hasher, v).is_err() {
+            unreachable!("serializing a graduatoria request into a hasher");
+        }
+        hasher
+    }
+    let each: Vec<[u8; 32]> = sorted.par_iter().map(|a| hash_json(a).finish()).collect();
+    let mut all = hash_json(&Header {
+        applicants: sorted.len(),
+        deadline: r.deadline,
+        posts: r.posts,
+        public_employer: r.public_employer,
+        publication_date: r.publication_date,
     });
-    sha256_tagged(canonical.to_string().as_bytes())
+    for d in &each {
+        std::io::Write::write_all(&mut all, d).unwrap_or_default();
+    }
+    all.finish_tagged()
 }
 
 fn exclusion(
@@ -541,9 +576,11 @@ fn key_value(s: &Scored<'_>, key: TieBreakKey) -> String {
     }
 }
 
-fn rows(scored: &[Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> {
-    scored
-        .iter()
+/// The published rows; moves each applicant's criteria out of `scored` into its row.
+fn rows(scored: &mut [Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> {
+    let view: &[Scored<'_>] = scored;
+    let mut rows: Vec<Row> = view
+        .par_iter()
         .enumerate()
         .map(|(i, s)| {
             let tie_break = (i > 0 && scored[i - 1].total == s.total).then(|| {
@@ -568,11 +605,15 @@ fn rows(scored: &[Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> 
                 position: (i + 1) as u32,
                 applicant_id: s.a.id.clone(),
                 total: s.total,
-                criteria: s.criteria.clone(),
+                criteria: Vec::new(),
                 tie_break,
             }
         })
-        .collect()
+        .collect();
+    for (row, s) in rows.iter_mut().zip(scored.iter_mut()) {
+        row.criteria = std::mem::take(&mut s.criteria);
+    }
+    rows
 }
 
 /// The list sent: `list_multiplier × posts` names; each reserve takes

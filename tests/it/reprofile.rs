@@ -44,6 +44,7 @@ fn run(
         on_error,
         rejects,
         progress: false,
+        chunk_rows: 2, // several chunks even for a few rows
     };
     reprofile(&p, &opts)
 }
@@ -260,9 +261,10 @@ fn byte_identical_with_one_or_two_threads() {
         adr: c.adr(None).unwrap(),
         reference: Reference::bundled(),
     };
+    // 8 chunks of 4,096 rows: the chunks are scored on different threads in any order.
     let mut outputs = Vec::new();
-    for threads in [1, 2] {
-        let output = d.join(format!("out-{threads}.parquet"));
+    for (threads, chunk_rows) in [(1, 4096), (2, 4096), (2, 0)] {
+        let output = d.join(format!("out-{threads}-{chunk_rows}.parquet"));
         let opts = ReprofileOptions {
             input: people.clone(),
             previous: None,
@@ -272,12 +274,21 @@ fn byte_identical_with_one_or_two_threads() {
             on_error: OnError::Fail,
             rejects: None,
             progress: false,
+            chunk_rows,
         };
         let r = reprofile(&p, &opts).unwrap();
         assert_eq!(r.output_rows, 30_000);
-        outputs.push(std::fs::read(&output).unwrap());
+        outputs.push(output);
     }
-    assert_eq!(outputs[0], outputs[1]);
+    let bytes = |p: &PathBuf| std::fs::read(p).unwrap();
+    assert_eq!(bytes(&outputs[0]), bytes(&outputs[1]));
+    // Another chunk size changes the row groups, never the rows.
+    assert!(read(&outputs[0]).equals_missing(&read(&outputs[2])));
+    // Rows stay in input order across chunk boundaries.
+    assert_eq!(
+        strings(&read(&outputs[0]), "person_id"),
+        strings(&read(&people), "Id")
+    );
 }
 
 #[test]

@@ -1,0 +1,354 @@
+//! The candidate record (a CV with the SAP data matching needs) and the vacancy record.
+//!
+//! Field names follow the ministerial SAP (`Rev009_SAP.xsd`) where it has the concept, in its
+//! lower-case style; the mapping field by field is in `docs/candidate-record.md`. Codes are the
+//! ministerial code lists' (contract types `tab_tipologia_contr`, working modes
+//! `tab_modalitalav`, licences `tab_tipopatentiguida`, languages `tab_lingue`, titles
+//! `tab_studiotitolo`), levels of language knowledge are CEFR (`A1`…`C2`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldReason, InputError};
+use crate::reference::{ComuneIdx, Reference};
+use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
+
+/// A candidate as a regional system sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateRecord {
+    /// SAP identifier (`identificativosap`) or any stable id of the person.
+    pub id: String,
+    /// ISTAT code of the comune of domicile (`domicilio/codcomune` holds the cadastral code in
+    /// the SAP; send the ISTAT code here).
+    pub comune_domicilio: String,
+    /// Date of the DID (`datiamministrativi/dataiscrizione`'s DID), if any.
+    #[serde(default)]
+    pub data_did: Option<NaiveDate>,
+    /// Status in the PES register: `attivo` (available), `sospeso`, `cessato`.
+    pub stato: Stato,
+    /// Availability.
+    #[serde(default)]
+    pub disponibilita: Disponibilita,
+    /// Title of study (`titolostudio`, code of `tab_studiotitolo`).
+    #[serde(default)]
+    pub titolo_studio: Option<String>,
+    /// Field of study, free text (`descrizionecorsostudio`).
+    #[serde(default)]
+    pub campo_studio: Option<String>,
+    /// Work experiences (`esperienzelavoro_lst`).
+    #[serde(default)]
+    pub esperienze: Vec<Esperienza>,
+    /// Declared skills: ESCO skill URIs (or UUIDs).
+    #[serde(default)]
+    pub competenze: Vec<String>,
+    /// Declared skills as free text (indexed, not resolved).
+    #[serde(default)]
+    pub competenze_testo: Vec<String>,
+    /// Foreign languages (`linguestraniere_lst`).
+    #[serde(default)]
+    pub lingue: Vec<Lingua>,
+    /// Driving licences (`codpatenteguida`, `tab_tipopatentiguida`: `01` A, `02` B, …).
+    #[serde(default)]
+    pub patenti: Vec<String>,
+    /// Registered in the collocamento mirato lists (L. 68/1999; `categorieprotette`).
+    #[serde(default)]
+    pub collocamento_mirato: bool,
+    /// A free-text summary in Italian.
+    #[serde(default)]
+    pub sintesi: Option<String>,
+}
+
+/// Register status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stato {
+    /// Available to be proposed.
+    Attivo,
+    /// Temporarily not available (e.g. a short fixed-term job).
+    Sospeso,
+    /// No longer in the register.
+    Cessato,
+}
+
+/// Availability (`disponibilita` and `modalitalavoro` in the SAP).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disponibilita {
+    /// Contract types accepted (`tab_tipologia_contr`: `A00` indeterminato, `A01` determinato, …);
+    /// empty = any.
+    #[serde(default)]
+    pub contratti: Vec<String>,
+    /// Working modes accepted (`tab_modalitalav`: `FT`, `PT`, `LT`, …); empty or `Q1` = any.
+    #[serde(default)]
+    pub modalita: Vec<String>,
+    /// The furthest the person will travel, in km (great-circle from domicile); none = no limit.
+    #[serde(default)]
+    pub km_max: Option<u32>,
+}
+
+/// A work experience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Esperienza {
+    /// CP2011 unità professionale (`codprofessione`).
+    #[serde(default)]
+    pub cp2011: Option<String>,
+    /// ESCO occupation URI (or UUID).
+    #[serde(default)]
+    pub esco: Option<String>,
+    /// Job title as written (`compiti` / free text).
+    #[serde(default)]
+    pub titolo: Option<String>,
+    /// Duration in months.
+    pub mesi: u32,
+    /// End date (`datafine`); none = ongoing.
+    #[serde(default)]
+    pub fine: Option<NaiveDate>,
+}
+
+/// A language and its CEFR level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lingua {
+    /// Language code (`tab_lingue`: `001` inglese, `002` tedesco, …).
+    pub codice: String,
+    /// CEFR level `A1`…`C2`.
+    pub livello: String,
+}
+
+/// CEFR level as a number 1 (A1) … 6 (C2).
+pub fn cefr(level: &str) -> Option<u8> {
+    match level.trim().to_ascii_uppercase().as_str() {
+        "A1" => Some(1),
+        "A2" => Some(2),
+        "B1" => Some(3),
+        "B2" => Some(4),
+        "C1" => Some(5),
+        "C2" => Some(6),
+        _ => None,
+    }
+}
+
+/// A candidate with every code resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The record as sent.
+    pub record: CandidateRecord,
+    /// Domicile.
+    pub comune: ComuneIdx,
+    /// Level of study (0–12, `tab_studiolivello`), if given.
+    pub livello_studio: Option<u8>,
+    /// Resolved occupation of each experience (`None` when neither code nor title resolves).
+    pub occupazioni: Vec<Option<OccupationId>>,
+    /// Resolved declared skills.
+    pub skills: Vec<SkillId>,
+    /// Languages as (code, CEFR 1–6).
+    pub lingue: Vec<(String, u8)>,
+}
+
+const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
+const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
+const MODES: [&str; 8] = ["Q1", "FT", "PT", "LT", "LN", "WE", "OS", "TL"];
+
+fn err(id: &str, field: impl Into<String>, reason: FieldReason) -> InputError {
+    InputError::new(field, reason).with_record(id)
+}
+
+fn unknown(value: &str, list: &'static str) -> FieldReason {
+    FieldReason::UnknownCode {
+        value: value.to_owned(),
+        list,
+    }
+}
+
+impl CandidateRecord {
+    /// Resolves and checks every code; the first problem is a named error.
+    pub fn validate(self, r: &Reference, t: &Taxonomy) -> Result<Candidate, InputError> {
+        let id = self.id.clone();
+        if id.trim().is_empty() {
+            return Err(err(&id, "id", FieldReason::Missing));
+        }
+        let comune = r.territory.comune(&self.comune_domicilio).ok_or_else(|| {
+            err(
+                &id,
+                "comune_domicilio",
+                unknown(&self.comune_domicilio, "data/territorio/comuni.csv"),
+            )
+        })?;
+        let livello_studio = match &self.titolo_studio {
+            None => None,
+            Some(code) => Some(r.codes.livello_studio(code).ok_or_else(|| {
+                err(
+                    &id,
+                    "titolo_studio",
+                    unknown(code, "data/codici/titoli_studio.csv"),
+                )
+            })?),
+        };
+        for (k, c) in self.disponibilita.contratti.iter().enumerate() {
+            if !CONTRACTS.contains(&c.as_str()) {
+                return Err(err(
+                    &id,
+                    format!("disponibilita.contratti[{k}]"),
+                    unknown(c, "tab_tipologia_contr (A00…A06)"),
+                ));
+            }
+        }
+        for (k, m) in self.disponibilita.modalita.iter().enumerate() {
+            if !MODES.contains(&m.as_str()) {
+                return Err(err(
+                    &id,
+                    format!("disponibilita.modalita[{k}]"),
+                    unknown(m, "tab_modalitalav"),
+                ));
+            }
+        }
+        for (k, p) in self.patenti.iter().enumerate() {
+            if !LICENCES.contains(&p.as_str()) {
+                return Err(err(
+                    &id,
+                    format!("patenti[{k}]"),
+                    unknown(p, "tab_tipopatentiguida"),
+                ));
+            }
+        }
+        let mut occupazioni = Vec::with_capacity(self.esperienze.len());
+        for (k, e) in self.esperienze.iter().enumerate() {
+            let field = |f: &str| format!("esperienze[{k}].{f}");
+            let o = if let Some(uri) = &e.esco {
+                Some(
+                    t.occupation(uri)
+                        .ok_or_else(|| err(&id, field("esco"), unknown(uri, "ESCO occupations")))?,
+                )
+            } else if let Some(code) = &e.cp2011 {
+                let unit = t.cp2011_unit(code).ok_or_else(|| {
+                    err(
+                        &id,
+                        field("cp2011"),
+                        unknown(code, "CP2011 unità professionali"),
+                    )
+                })?;
+                unit.esco.first().map(|l| l.occupation)
+            } else {
+                None
+            };
+            let o = o.or_else(|| {
+                e.titolo
+                    .as_deref()
+                    .and_then(|title| t.occupations_by_title(title).first().copied())
+            });
+            if e.esco.is_none() && e.cp2011.is_none() && e.titolo.is_none() {
+                return Err(err(
+                    &id,
+                    field("esco"),
+                    FieldReason::Inconsistent("an experience needs esco, cp2011 or titolo".into()),
+                ));
+            }
+            occupazioni.push(o);
+        }
+        let mut skills = Vec::with_capacity(self.competenze.len());
+        for (k, s) in self.competenze.iter().enumerate() {
+            skills.push(
+                t.skill(s).ok_or_else(|| {
+                    err(&id, format!("competenze[{k}]"), unknown(s, "ESCO skills"))
+                })?,
+            );
+        }
+        let mut lingue = Vec::with_capacity(self.lingue.len());
+        for (k, l) in self.lingue.iter().enumerate() {
+            let level = cefr(&l.livello).ok_or_else(|| {
+                err(
+                    &id,
+                    format!("lingue[{k}].livello"),
+                    unknown(&l.livello, "CEFR A1…C2"),
+                )
+            })?;
+            lingue.push((l.codice.clone(), level));
+        }
+        Ok(Candidate {
+            record: self,
+            comune,
+            livello_studio,
+            occupazioni,
+            skills,
+            lingue,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CandidateRecord {
+        serde_json::from_str(
+            r#"{
+            "id": "C1", "comune_domicilio": "058091", "stato": "attivo",
+            "disponibilita": {"contratti": ["A00", "A01"], "modalita": ["FT"], "km_max": 30},
+            "titolo_studio": "40000000",
+            "esperienze": [
+                {"cp2011": "3.1.2.3.0", "mesi": 36, "fine": "2025-06-30"},
+                {"titolo": "Cuoco", "mesi": 12}
+            ],
+            "competenze": ["http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"],
+            "lingue": [{"codice": "001", "livello": "b2"}],
+            "patenti": ["02"],
+            "sintesi": "Tecnico web con esperienza in cucina"
+        }"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn resolves_codes_titles_and_levels() {
+        let c = sample()
+            .validate(Reference::bundled(), Taxonomy::bundled())
+            .unwrap();
+        assert_eq!(c.livello_studio, Some(4));
+        assert!(c.occupazioni.iter().all(Option::is_some));
+        assert_eq!(c.skills.len(), 1);
+        assert_eq!(c.lingue, vec![("001".to_owned(), 4)]);
+    }
+
+    #[test]
+    fn bad_codes_are_named_errors() {
+        type Edit = fn(&mut CandidateRecord);
+        let cases: Vec<(Edit, &str)> = vec![
+            (|r| r.comune_domicilio = "999999".into(), "comune_domicilio"),
+            (|r| r.patenti = vec!["B".into()], "patenti[0]"),
+            (
+                |r| r.disponibilita.contratti = vec!["A00".into(), "X".into()],
+                "disponibilita.contratti[1]",
+            ),
+            (|r| r.esperienze[1].titolo = None, "esperienze[1].esco"),
+            (
+                |r| r.esperienze[0].cp2011 = Some("9.9.9".into()),
+                "esperienze[0].cp2011",
+            ),
+            (
+                |r| r.lingue[0].livello = "fluent".into(),
+                "lingue[0].livello",
+            ),
+            (|r| r.competenze = vec!["nope".into()], "competenze[0]"),
+        ];
+        for (edit, field) in cases {
+            let mut r = sample();
+            edit(&mut r);
+            let e = r
+                .validate(Reference::bundled(), Taxonomy::bundled())
+                .unwrap_err();
+            assert_eq!(e.field, field);
+            assert_eq!(e.record_id.as_deref(), Some("C1"));
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let e = serde_json::from_str::<CandidateRecord>(
+            r#"{"id":"C1","comune_domicilio":"058091","stato":"attivo","eta":40}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown field `eta`"), "{e}");
+    }
+}

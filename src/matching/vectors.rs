@@ -1,0 +1,378 @@
+//! Competency vectors: people and vacancies as sparse, L2-normalised vectors over ESCO skills.
+//!
+//! A candidate's vector sums, over their work experiences, the essential (weight 1) and optional
+//! (weight ½) skills of each experience's occupation, scaled by how long it lasted
+//! (`1 − e^(−months/24)`: two years count ≈ 63%, saturating) and how recent it is (halved every
+//! five years since it ended), plus each declared skill at weight 1. A vacancy's vector is its
+//! occupation's skills plus each required skill at weight 2. Every component is then multiplied
+//! by the skill's inverse occupation frequency (`ln(N / (1 + df))`, floored at 0.1), so that
+//! skills almost every occupation lists (teamwork, languages) say little, and the vector is
+//! L2-normalised: the similarity of two vectors is their dot product, in [0, 1].
+//!
+//! Vectors of an index are stored together in CSR form ([`CompetencyMatrix`]), row `i` beside
+//! document `i`. The weights are fixed here; they are documented and covered by tests, and the
+//! scoring model that uses the similarity is versioned data (`models/matching/`).
+
+use std::io::{Read, Write};
+
+use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
+
+/// A sparse vector: strictly increasing skill ids with their weights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    /// Skill ids, strictly increasing.
+    pub idx: Vec<SkillId>,
+    /// Weights, one per id.
+    pub val: Vec<f32>,
+}
+
+impl SparseVec {
+    /// Builds a vector from (skill, weight) pairs, summing repeated skills, dropping zeros.
+    pub fn from_pairs(mut pairs: Vec<(SkillId, f32)>) -> SparseVec {
+        pairs.sort_unstable_by_key(|p| p.0);
+        let mut v = SparseVec::default();
+        for (s, w) in pairs {
+            if v.idx.last() == Some(&s) {
+                if let Some(last) = v.val.last_mut() {
+                    *last += w;
+                }
+            } else {
+                v.idx.push(s);
+                v.val.push(w);
+            }
+        }
+        v
+    }
+
+    /// Number of non-zero components.
+    pub fn nnz(&self) -> usize {
+        self.idx.len()
+    }
+
+    /// Scales to unit length (no-op on the zero vector).
+    pub fn normalize(&mut self) {
+        let norm = self.val.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            self.val.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+
+    /// Dot product with another sparse vector (merge of the two sorted id lists).
+    pub fn dot(&self, other: &SparseVec) -> f32 {
+        dot(&self.idx, &self.val, &other.idx, &other.val)
+    }
+
+    /// The weight of a skill (0 when absent).
+    pub fn get(&self, s: SkillId) -> f32 {
+        self.idx.binary_search(&s).map_or(0.0, |i| self.val[i])
+    }
+}
+
+fn dot(ai: &[u32], av: &[f32], bi: &[u32], bv: &[f32]) -> f32 {
+    let (mut i, mut j, mut acc) = (0, 0, 0.0f32);
+    while i < ai.len() && j < bi.len() {
+        match ai[i].cmp(&bi[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                acc += av[i] * bv[j];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    acc
+}
+
+/// A work experience as the vectoriser sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExperienceSignal {
+    /// The ESCO occupation.
+    pub occupation: OccupationId,
+    /// Duration in months.
+    pub months: u32,
+    /// Whole years between its end and the profiling date (0 when ongoing).
+    pub years_since_end: u32,
+}
+
+/// Builds competency vectors from the taxonomy (holds the skill weights).
+#[derive(Debug, Clone)]
+pub struct Vectorizer {
+    idf: Vec<f32>,
+}
+
+/// Weight of an optional skill relative to an essential one.
+pub const OPTIONAL_WEIGHT: f32 = 0.5;
+/// Weight of a skill a vacancy requires explicitly.
+pub const REQUIRED_WEIGHT: f32 = 2.0;
+
+impl Vectorizer {
+    /// Computes skill inverse occupation frequencies from the taxonomy.
+    pub fn new(t: &Taxonomy) -> Vectorizer {
+        let mut df = vec![0u32; t.skills.len()];
+        for o in 0..t.occupations.len() {
+            for &(s, _) in t.skills_of(o as OccupationId) {
+                df[s as usize] += 1;
+            }
+        }
+        let n = t.occupations.len() as f32;
+        Vectorizer {
+            idf: df
+                .iter()
+                .map(|&d| (n / (1.0 + d as f32)).ln().max(0.1))
+                .collect(),
+        }
+    }
+
+    /// The inverse occupation frequency of a skill.
+    pub fn idf(&self, s: SkillId) -> f32 {
+        self.idf.get(s as usize).copied().unwrap_or(0.1)
+    }
+
+    /// A candidate's vector.
+    pub fn candidate(
+        &self,
+        t: &Taxonomy,
+        experiences: &[ExperienceSignal],
+        declared: &[SkillId],
+    ) -> SparseVec {
+        let mut pairs = Vec::new();
+        for e in experiences {
+            let duration = 1.0 - (-(e.months as f32) / 24.0).exp();
+            let recency = 0.5f32.powf(e.years_since_end as f32 / 5.0);
+            let w = duration * recency;
+            for &(s, essential) in t.skills_of(e.occupation) {
+                pairs.push((s, w * if essential { 1.0 } else { OPTIONAL_WEIGHT }));
+            }
+        }
+        pairs.extend(declared.iter().map(|&s| (s, 1.0)));
+        self.finish(pairs)
+    }
+
+    /// A vacancy's vector.
+    pub fn vacancy(
+        &self,
+        t: &Taxonomy,
+        occupation: Option<OccupationId>,
+        required: &[SkillId],
+    ) -> SparseVec {
+        let mut pairs = Vec::new();
+        if let Some(o) = occupation {
+            for &(s, essential) in t.skills_of(o) {
+                pairs.push((s, if essential { 1.0 } else { OPTIONAL_WEIGHT }));
+            }
+        }
+        pairs.extend(required.iter().map(|&s| (s, REQUIRED_WEIGHT)));
+        self.finish(pairs)
+    }
+
+    fn finish(&self, pairs: Vec<(SkillId, f32)>) -> SparseVec {
+        let mut v = SparseVec::from_pairs(pairs);
+        for (s, w) in v.idx.iter().zip(v.val.iter_mut()) {
+            *w *= self.idf(*s);
+        }
+        v.normalize();
+        v
+    }
+}
+
+/// Many sparse vectors in compressed sparse row form: row `i` is
+/// `indices[indptr[i]..indptr[i + 1]]` with `values` alongside.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompetencyMatrix {
+    indptr: Vec<u64>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+const MAGIC: &[u8; 8] = b"INCRCSR1";
+
+impl CompetencyMatrix {
+    /// An empty matrix.
+    pub fn new() -> CompetencyMatrix {
+        CompetencyMatrix {
+            indptr: vec![0],
+            ..CompetencyMatrix::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.indptr.len().saturating_sub(1)
+    }
+
+    /// Appends a row; returns its number.
+    pub fn push(&mut self, v: &SparseVec) -> usize {
+        if self.indptr.is_empty() {
+            self.indptr.push(0);
+        }
+        self.indices.extend_from_slice(&v.idx);
+        self.values.extend_from_slice(&v.val);
+        self.indptr.push(self.indices.len() as u64);
+        self.rows() - 1
+    }
+
+    /// Dot product of row `r` with `v`.
+    pub fn dot(&self, r: usize, v: &SparseVec) -> f32 {
+        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        dot(&self.indices[a..b], &self.values[a..b], &v.idx, &v.val)
+    }
+
+    /// Row `r` as a vector.
+    pub fn row(&self, r: usize) -> SparseVec {
+        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        SparseVec {
+            idx: self.indices[a..b].to_vec(),
+            val: self.values[a..b].to_vec(),
+        }
+    }
+
+    /// Writes the matrix (little-endian: magic, rows, nnz, indptr, indices, values).
+    pub fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
+        w.write_all(MAGIC)?;
+        w.write_all(&(self.rows() as u64).to_le_bytes())?;
+        w.write_all(&(self.indices.len() as u64).to_le_bytes())?;
+        for x in &self.indptr {
+            w.write_all(&x.to_le_bytes())?;
+        }
+        for x in &self.indices {
+            w.write_all(&x.to_le_bytes())?;
+        }
+        for x in &self.values {
+            w.write_all(&x.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Reads a matrix written by [`CompetencyMatrix::write_to`], checking its structure.
+    pub fn read_from(r: &mut impl Read) -> std::io::Result<CompetencyMatrix> {
+        let bad =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(bad("not an incrocio competency matrix (bad magic)"));
+        }
+        let mut u64s = |n: usize| -> std::io::Result<Vec<u64>> {
+            let mut buf = vec![0u8; n * 8];
+            r.read_exact(&mut buf)?;
+            Ok(buf
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect())
+        };
+        let head = u64s(2)?;
+        let (rows, nnz) = (head[0] as usize, head[1] as usize);
+        let indptr = u64s(rows + 1)?;
+        let mut buf = vec![0u8; nnz * 4];
+        r.read_exact(&mut buf)?;
+        let indices: Vec<u32> = buf
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+            .collect();
+        r.read_exact(&mut buf)?;
+        let values: Vec<f32> = buf
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+            .collect();
+        if indptr.first() != Some(&0)
+            || indptr.last() != Some(&(nnz as u64))
+            || indptr.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(bad("corrupt competency matrix (row pointers)"));
+        }
+        Ok(CompetencyMatrix {
+            indptr,
+            indices,
+            values,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t() -> &'static Taxonomy {
+        Taxonomy::bundled()
+    }
+
+    #[test]
+    fn sparse_vectors_merge_and_normalise() {
+        let mut v = SparseVec::from_pairs(vec![(5, 1.0), (2, 2.0), (5, 1.0), (9, 0.0)]);
+        assert_eq!(v.idx, vec![2, 5, 9]);
+        assert_eq!(v.val, vec![2.0, 2.0, 0.0]);
+        v.normalize();
+        assert!((v.dot(&v) - 1.0).abs() < 1e-6);
+        let w = SparseVec::from_pairs(vec![(5, 1.0)]);
+        assert!((v.dot(&w) - 2.0 / 8f32.sqrt()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn same_occupation_is_closer_than_a_different_one() {
+        let vz = Vectorizer::new(t());
+        let web = t().occupations_by_title("webmaster")[0];
+        let cook = t().occupations_by_title("cuoco")[0];
+        let job = vz.vacancy(t(), Some(web), &[]);
+        let exp = |o, months, years| ExperienceSignal {
+            occupation: o,
+            months,
+            years_since_end: years,
+        };
+        let web_dev = vz.candidate(t(), &[exp(web, 36, 0)], &[]);
+        let chef = vz.candidate(t(), &[exp(cook, 36, 0)], &[]);
+        assert!(job.dot(&web_dev) > 0.9, "{}", job.dot(&web_dev));
+        assert!(job.dot(&chef) < 0.2, "{}", job.dot(&chef));
+        // A required skill the candidate declares raises the similarity.
+        let skill = t().skills_of(cook)[0].0;
+        let job2 = vz.vacancy(t(), Some(web), &[skill]);
+        let declared = vz.candidate(t(), &[exp(web, 36, 0)], &[skill]);
+        assert!(job2.dot(&declared) > job2.dot(&web_dev));
+    }
+
+    #[test]
+    fn older_and_shorter_experience_weighs_less() {
+        let vz = Vectorizer::new(t());
+        let web = t().occupations_by_title("webmaster")[0];
+        let cook = t().occupations_by_title("cuoco")[0];
+        let job = vz.vacancy(t(), Some(web), &[]);
+        let mix = |web_months, web_years| {
+            vz.candidate(
+                t(),
+                &[
+                    ExperienceSignal {
+                        occupation: web,
+                        months: web_months,
+                        years_since_end: web_years,
+                    },
+                    ExperienceSignal {
+                        occupation: cook,
+                        months: 24,
+                        years_since_end: 0,
+                    },
+                ],
+                &[],
+            )
+        };
+        assert!(job.dot(&mix(36, 0)) > job.dot(&mix(36, 10)));
+        assert!(job.dot(&mix(36, 0)) > job.dot(&mix(3, 0)));
+    }
+
+    #[test]
+    fn csr_round_trips_and_rejects_garbage() {
+        let mut m = CompetencyMatrix::new();
+        let a = SparseVec::from_pairs(vec![(1, 0.6), (7, 0.8)]);
+        let b = SparseVec::default();
+        assert_eq!(m.push(&a), 0);
+        assert_eq!(m.push(&b), 1);
+        let mut bytes = Vec::new();
+        m.write_to(&mut bytes).unwrap();
+        let back = CompetencyMatrix::read_from(&mut bytes.as_slice()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.row(0), a);
+        assert!((back.dot(0, &a) - 1.0).abs() < 1e-6);
+        assert_eq!(back.dot(1, &a), 0.0);
+        bytes[0] = b'X';
+        assert!(CompetencyMatrix::read_from(&mut bytes.as_slice()).is_err());
+    }
+}
