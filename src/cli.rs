@@ -14,7 +14,8 @@ use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
 use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest, rank, riesame};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
-use incrocio::synth::PeopleSpec;
+use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
+use incrocio::taxonomy::Taxonomy;
 
 /// Matching and profiling engine for Italian public employment services.
 #[derive(Debug, Parser)]
@@ -83,6 +84,9 @@ struct ReprofileArgs {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Rows per chunk of work and per Parquet row group of the output.
+    #[arg(long, default_value_t = incrocio::batch::DEFAULT_CHUNK_ROWS)]
+    chunk_rows: usize,
     /// Stop at the first bad row, or skip bad rows and list them in --rejects.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     on_error: OnErrorArg,
@@ -148,6 +152,39 @@ enum SynthCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Synthetic CVs (candidate records, docs/candidate-record.md) as JSON lines.
+    Cvs {
+        /// How many.
+        #[arg(long)]
+        n: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Observation date.
+        #[arg(long, default_value = "2026-11-23")]
+        as_of: NaiveDate,
+        /// Output (.jsonl).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Synthetic vacancies as JSON lines.
+    Vacancies {
+        /// How many.
+        #[arg(long)]
+        n: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Observation date.
+        #[arg(long, default_value = "2026-11-23")]
+        as_of: NaiveDate,
+        /// Keep the occupation each vacancy was drawn from in `esco` (for evaluation).
+        #[arg(long)]
+        with_truth: bool,
+        /// Output (.jsonl).
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +224,36 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             write_people(&output, &PeopleSpec { n, seed, as_of }, reference)?;
             eprintln!("wrote {n} people to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth(SynthCommand::Cvs {
+            n,
+            seed,
+            as_of,
+            output,
+        }) => {
+            let spec = CvSpec { n, seed, as_of };
+            write_jsonl(
+                &output,
+                &spec,
+                Synthetic::Cvs,
+                reference,
+                Taxonomy::bundled(),
+            )?;
+            eprintln!("wrote {n} CVs to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth(SynthCommand::Vacancies {
+            n,
+            seed,
+            as_of,
+            with_truth,
+            output,
+        }) => {
+            let spec = CvSpec { n, seed, as_of };
+            let what = Synthetic::Vacancies { with_truth };
+            write_jsonl(&output, &spec, what, reference, Taxonomy::bundled())?;
+            eprintln!("wrote {n} vacancies to {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List | ModelsCommand::Check) => {
@@ -298,7 +365,7 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         on_error,
         rejects: a.rejects,
         progress: !a.quiet,
-        chunk_rows: 0,
+        chunk_rows: a.chunk_rows,
     };
     let started = Instant::now();
     let report = reprofile(&p, &opts)?;

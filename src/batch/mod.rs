@@ -10,6 +10,7 @@ mod reprofile;
 pub use self::people::Format;
 pub use self::people::{PeopleTable, write_people};
 pub use self::reprofile::{
-    OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition, reprofile,
+    DEFAULT_CHUNK_ROWS, OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition,
+    reprofile,
 };
 pub use crate::files::atomic_write;

@@ -147,9 +147,9 @@ pub struct Candidate {
     pub lingue: Vec<(String, u8)>,
 }
 
-const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
-const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
-const MODES: [&str; 8] = ["Q1", "FT", "PT", "LT", "LN", "WE", "OS", "TL"];
+pub(crate) const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
+pub(crate) const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
+pub(crate) const MODES: [&str; 8] = ["Q1", "FT", "PT", "LT", "LN", "WE", "OS", "TL"];
 
 fn err(id: &str, field: impl Into<String>, reason: FieldReason) -> InputError {
     InputError::new(field, reason).with_record(id)

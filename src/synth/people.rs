@@ -35,7 +35,7 @@ const LEVEL_W: [u32; 13] = [20, 50, 330, 80, 350, 10, 10, 130, 10, 3, 3, 2, 2];
 /// Condizione un anno prima (order of the code list), per cent.
 const CONDIZIONE_W: [u32; 6] = [35, 30, 10, 12, 12, 1];
 
-fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
+pub(crate) fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
     let total: u32 = weights.iter().sum();
     let mut x = rng.gen_range(0..total);
     for (i, w) in weights.iter().enumerate() {

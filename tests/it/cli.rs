@@ -85,3 +85,63 @@ fn synth_then_reprofile_writes_output_and_report() {
     assert_eq!(total, 500);
     assert!(String::from_utf8_lossy(&o.stdout).contains("class transitions"));
 }
+
+#[test]
+fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
+    use incrocio::matching::{CandidateRecord, VacancyRecord};
+    use incrocio::reference::Reference;
+    use incrocio::taxonomy::Taxonomy;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = incrocio().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (a, b, v) = (d.join("a.jsonl"), d.join("b.jsonl"), d.join("v.jsonl"));
+    for f in [&a, &b] {
+        run(&[
+            "synth",
+            "cvs",
+            "--n",
+            "300",
+            "--seed",
+            "5",
+            "--output",
+            f.to_str().unwrap(),
+        ]);
+    }
+    run(&[
+        "synth",
+        "vacancies",
+        "--n",
+        "40",
+        "--output",
+        v.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert_eq!(text, std::fs::read_to_string(&b).unwrap());
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let cvs: Vec<CandidateRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cvs.len(), 300);
+    for c in cvs {
+        c.validate(r, t).unwrap();
+    }
+    let vacancies: Vec<VacancyRecord> = std::fs::read_to_string(&v)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(vacancies.len(), 40);
+    // Without --with-truth a vacancy carries only its title, as an employer writes it.
+    assert!(vacancies.iter().all(|v| v.esco.is_none()));
+    for v in vacancies {
+        v.validate(r, t).unwrap();
+    }
+}
