@@ -12,6 +12,7 @@ use incrocio::batch::{OnError, ReprofileOptions, ReprofileReport, reprofile, wri
 use incrocio::catalog::Catalog;
 use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
 use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest, rank, riesame};
+use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate, read_candidates};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
 use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
@@ -44,6 +45,88 @@ enum Command {
     Models(ModelsCommand),
     /// Run the main job on bundled data: synthesise, profile, re-profile, summarise.
     Demo(DemoArgs),
+    /// Build and maintain the candidate index (tantivy + competency vectors).
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// The rosa for a vacancy: hard rules, scored candidates, narrowing suggestions.
+    Shortlist(ShortlistArgs),
+    /// Evaluate models on data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// nDCG@15 and recall@15 of the shortlist scorer vs lexical-only, on vacancies with their
+    /// true occupation (`synth vacancies --with-truth`), plus shortlist latency.
+    Matching {
+        /// Index directory.
+        #[arg(long)]
+        index: PathBuf,
+        /// The candidate records the index was built from (.jsonl): their occupations grade
+        /// relevance.
+        #[arg(long)]
+        cvs: PathBuf,
+        /// Vacancies with `esco` set to their true occupation (.jsonl).
+        #[arg(long)]
+        vacancies: PathBuf,
+        /// Scoring model file (default: the bundled one).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Build a new index from candidate records (JSON lines, docs/candidate-record.md).
+    Build {
+        /// Candidate records (.jsonl).
+        #[arg(long)]
+        input: PathBuf,
+        /// Index directory (created).
+        #[arg(long)]
+        index: PathBuf,
+        /// Date experience recency is counted at (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Add or replace (by id) candidates.
+    Add {
+        /// Candidate records (.jsonl).
+        #[arg(long)]
+        input: PathBuf,
+        /// Index directory.
+        #[arg(long)]
+        index: PathBuf,
+    },
+    /// Delete candidates by id.
+    Delete {
+        /// Index directory.
+        #[arg(long)]
+        index: PathBuf,
+        /// Candidate ids.
+        #[arg(long = "id", required = true)]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ShortlistArgs {
+    /// Index directory.
+    #[arg(long)]
+    index: PathBuf,
+    /// Vacancy record (JSON).
+    #[arg(long)]
+    vacancy: PathBuf,
+    /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15).
+    #[arg(long)]
+    size: Option<u32>,
+    /// Scoring model file (default: the bundled models/matching/default.v1.toml).
+    #[arg(long)]
+    model: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +309,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {n} people to {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Index(cmd) => index_cmd(reference, cmd),
+        Command::Shortlist(a) => shortlist_cmd(reference, a),
+        Command::Eval(EvalCommand::Matching {
+            index,
+            cvs,
+            vacancies,
+            model,
+            output,
+        }) => eval_matching_cmd(
+            reference,
+            &index,
+            &cvs,
+            &vacancies,
+            model.as_deref(),
+            output,
+        ),
         Command::Synth(SynthCommand::Cvs {
             n,
             seed,
@@ -347,6 +446,130 @@ fn read_stdin() -> Result<String> {
     let mut s = String::new();
     std::io::stdin().read_to_string(&mut s)?;
     Ok(s)
+}
+
+fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
+    let t = Taxonomy::bundled();
+    let started = Instant::now();
+    match cmd {
+        IndexCommand::Build {
+            input,
+            index,
+            as_of,
+        } => {
+            let candidates = read_candidates(&input, reference, t)?;
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let mut idx = CandidateIndex::create(&index, as_of)?;
+            let n = idx.upsert_with_progress(&candidates, t, true)?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "indexed {n} candidates in {secs:.2} s ({:.0} CVs/s) into {}",
+                n as f64 / secs,
+                index.display()
+            );
+        }
+        IndexCommand::Add { input, index } => {
+            let candidates = read_candidates(&input, reference, t)?;
+            let mut idx = CandidateIndex::open(&index)?;
+            let n = idx.upsert_with_progress(&candidates, t, true)?;
+            eprintln!("added or replaced {n} candidates in {}", index.display());
+        }
+        IndexCommand::Delete { index, ids } => {
+            let mut idx = CandidateIndex::open(&index)?;
+            idx.delete(&ids)?;
+            eprintln!("deleted {} ids from {}", ids.len(), index.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn matching_model(path: Option<&Path>) -> Result<MatchingModel> {
+    Ok(match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            MatchingModel::parse(&path.display().to_string(), &text)?
+        }
+        None => MatchingModel::bundled()?,
+    })
+}
+
+fn eval_matching_cmd(
+    reference: &Reference,
+    index: &Path,
+    cvs: &Path,
+    vacancies: &Path,
+    model: Option<&Path>,
+    output: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let t = Taxonomy::bundled();
+    let model = matching_model(model)?;
+    let occupations = read_candidates(cvs, reference, t)?
+        .into_iter()
+        .map(|c| {
+            (
+                c.record.id.clone(),
+                c.occupazioni.iter().flatten().copied().collect(),
+            )
+        })
+        .collect();
+    let text = std::fs::read_to_string(vacancies)
+        .with_context(|| format!("reading {}", vacancies.display()))?;
+    let records: Vec<VacancyRecord> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!(
+                    "{} line {}: not a vacancy record",
+                    vacancies.display(),
+                    n + 1
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let idx = CandidateIndex::open(index)?;
+    let report = evaluate(&idx, &records, &occupations, &model, reference, t)?;
+    println!(
+        "{} vacancies, {} with relevant eligible candidates; titles resolved to the true occupation: {}",
+        report.vacancies, report.evaluated, report.title_resolved_to_truth
+    );
+    println!("scorer               nDCG@15  recall@15");
+    println!(
+        "{:<20} {:>7.4} {:>10.4}",
+        report.model, report.full.ndcg_at_15, report.full.recall_at_15
+    );
+    println!(
+        "{:<20} {:>7.4} {:>10.4}",
+        "lexical-only", report.lexical_only.ndcg_at_15, report.lexical_only.recall_at_15
+    );
+    println!(
+        "shortlist latency (full scorer, in-process): p50 {:.3} ms, p99 {:.3} ms",
+        report.latency_p50_ms, report.latency_p99_ms
+    );
+    if let Some(path) = output {
+        let json = serde_json::to_vec_pretty(&report)?;
+        atomic_write(&path, |w| {
+            w.write_all(&json)
+                .map_err(|e| incrocio::Error::io(&path, e))
+        })?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shortlist_cmd(reference: &Reference, a: ShortlistArgs) -> Result<ExitCode> {
+    let t = Taxonomy::bundled();
+    let model = matching_model(a.model.as_deref())?;
+    let text = std::fs::read_to_string(&a.vacancy)
+        .with_context(|| format!("reading {}", a.vacancy.display()))?;
+    let record: VacancyRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a vacancy record", a.vacancy.display()))?;
+    let vacancy = record.validate(reference, t)?;
+    let idx = CandidateIndex::open(&a.index)?;
+    let out = idx.shortlist(&vacancy, &model, a.size, t)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> Result<ExitCode> {

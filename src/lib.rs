@@ -10,7 +10,7 @@
 //! - [`batch`]: re-profiling whole populations every 90 days (Parquet, CSV, JSON lines).
 //! - [`synth`]: seeded synthetic people on real comuni, for demos, tests and benches.
 //! - [`reference`]: the territory and code lists bundled from `data/`.
-//! - [`matching`]: candidate records and competency vectors (matching in progress).
+//! - [`matching`]: the candidate index, competency vectors, hard rules, scoring and the rosa.
 //! - [`taxonomy`]: ESCO occupations and skills, CP2011 and the CP2011 → ESCO linkage.
 //!
 //! ```

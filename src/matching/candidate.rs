@@ -169,6 +169,13 @@ impl CandidateRecord {
         if id.trim().is_empty() {
             return Err(err(&id, "id", FieldReason::Missing));
         }
+        if id.chars().any(char::is_control) {
+            return Err(err(
+                &id,
+                "id",
+                FieldReason::Inconsistent("an id may not contain control characters".into()),
+            ));
+        }
         let comune = r.territory.comune(&self.comune_domicilio).ok_or_else(|| {
             err(
                 &id,

@@ -8,7 +8,7 @@ mod codes;
 mod territory;
 
 pub use self::codes::{CodeList, Codes, GruppoCittadinanza, QUESTIONNAIRE_FIELDS};
-pub use self::territory::{Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory};
+pub use self::territory::{Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory, haversine_km};
 
 use std::sync::OnceLock;
 

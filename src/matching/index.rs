@@ -1,0 +1,957 @@
+//! The candidate index: tantivy on disk (Italian text + fast fields for every hard rule) with
+//! the competency vectors stored beside it in CSR form, row `slot` for the document whose fast
+//! field `slot` says so.
+//!
+//! Layout of an index directory: `FORMAT` (format version and the `as_of` date the vectors were
+//! built at), `tantivy/` (the text index), `vectors.csr` ([`CompetencyMatrix`]). Reopening an
+//! index written by another format version fails with a message saying which.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer,
+};
+use tantivy::{Index, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+
+use super::candidate::{Candidate, CandidateRecord, Stato};
+use super::model::MatchingModel;
+use super::vacancy::Vacancy;
+use super::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+use crate::taxonomy::Taxonomy;
+
+/// Version of the on-disk layout; bumped whenever fields or encodings change.
+pub const FORMAT_VERSION: u32 = 1;
+const ANALYZER: &str = "it_incrocio";
+
+/// The fields of the index.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    text: Field,
+    slot: Field,
+    attivo: Field,
+    lat: Field,
+    lon: Field,
+    km_max: Field,
+    contratti: Field,
+    patenti: Field,
+    livello: Field,
+    l68: Field,
+    lingue: Field,
+    occupazioni: Field,
+    isco: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED | FAST),
+        text: b.add_text_field("text", text),
+        slot: b.add_u64_field("slot", FAST),
+        attivo: b.add_bool_field("attivo", FAST | INDEXED),
+        lat: b.add_f64_field("lat", FAST),
+        lon: b.add_f64_field("lon", FAST),
+        km_max: b.add_u64_field("km_max", FAST),
+        contratti: b.add_u64_field("contratti", FAST),
+        patenti: b.add_u64_field("patenti", FAST),
+        livello: b.add_u64_field("livello", FAST),
+        l68: b.add_bool_field("l68", FAST),
+        lingue: b.add_u64_field("lingue", FAST),
+        occupazioni: b.add_u64_field("occupazioni", FAST),
+        isco: b.add_u64_field("isco", FAST),
+    };
+    (b.build(), fields)
+}
+
+/// The Italian analyzer: words, at most 40 bytes, lower case, accents folded, Italian stop words
+/// removed, Snowball Italian stemmer.
+pub fn italian_analyzer() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser);
+    match StopWordFilter::new(Language::Italian) {
+        Some(stop) => builder
+            .filter(stop)
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::Italian))
+            .build(),
+        None => builder
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::Italian))
+            .build(),
+    }
+}
+
+const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
+const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
+
+fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
+    if codes.is_empty() && empty_is_all {
+        return u64::MAX;
+    }
+    codes
+        .iter()
+        .filter_map(|c| list.iter().position(|l| l == c))
+        .fold(0, |m, i| m | (1 << i))
+}
+
+fn lang_key(code: &str, level: u8) -> u64 {
+    code.parse::<u64>().unwrap_or(0) * 10 + u64::from(level)
+}
+
+fn isco_key(isco: &str) -> u64 {
+    isco.parse::<u64>().unwrap_or(0)
+}
+
+fn tantivy_err(dir: &Path, e: impl std::fmt::Display) -> Error {
+    Error::data(dir, e.to_string())
+}
+
+/// A candidate index on disk, open for search and upkeep.
+pub struct CandidateIndex {
+    dir: PathBuf,
+    index: Index,
+    fields: Fields,
+    vectors: CompetencyMatrix,
+    /// Candidate id of each vector row (`ids.txt`, one per line).
+    ids: Vec<String>,
+    as_of: NaiveDate,
+    vectorizer: Vectorizer,
+}
+
+impl std::fmt::Debug for CandidateIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CandidateIndex")
+            .field("dir", &self.dir)
+            .field("as_of", &self.as_of)
+            .field("vectors", &self.vectors.rows())
+            .finish()
+    }
+}
+
+fn format_text(as_of: NaiveDate) -> String {
+    format!("incrocio-candidate-index {FORMAT_VERSION}\nas_of {as_of}\n")
+}
+
+impl CandidateIndex {
+    /// Creates an empty index in `dir` (which must not hold one already).
+    pub fn create(dir: &Path, as_of: NaiveDate) -> Result<CandidateIndex> {
+        if dir.join("FORMAT").exists() {
+            return Err(Error::data(dir, "an index already exists here"));
+        }
+        let tdir = dir.join("tantivy");
+        std::fs::create_dir_all(&tdir).map_err(|e| Error::io(&tdir, e))?;
+        let (schema, fields) = schema();
+        let index = Index::create_in_dir(&tdir, schema).map_err(|e| tantivy_err(dir, e))?;
+        index.tokenizers().register(ANALYZER, italian_analyzer());
+        crate::files::atomic_write(&dir.join("FORMAT"), |w| {
+            std::io::Write::write_all(w, format_text(as_of).as_bytes())
+                .map_err(|e| Error::io(dir, e))
+        })?;
+        let idx = CandidateIndex {
+            dir: dir.to_path_buf(),
+            index,
+            fields,
+            vectors: CompetencyMatrix::new(),
+            ids: Vec::new(),
+            as_of,
+            vectorizer: Vectorizer::new(Taxonomy::bundled()),
+        };
+        idx.save_vectors()?;
+        Ok(idx)
+    }
+
+    /// Opens an index, checking its format version.
+    pub fn open(dir: &Path) -> Result<CandidateIndex> {
+        let format_path = dir.join("FORMAT");
+        let text = std::fs::read_to_string(&format_path).map_err(|e| Error::io(&format_path, e))?;
+        let mut lines = text.lines();
+        let version = lines
+            .next()
+            .and_then(|l| l.strip_prefix("incrocio-candidate-index "))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .ok_or_else(|| Error::data(&format_path, "not an incrocio candidate index"))?;
+        if version != FORMAT_VERSION {
+            return Err(Error::data(
+                &format_path,
+                format!(
+                    "index format version {version}, this incrocio reads version {FORMAT_VERSION}: rebuild the index with `incrocio index build`"
+                ),
+            ));
+        }
+        let as_of = lines
+            .next()
+            .and_then(|l| l.strip_prefix("as_of "))
+            .and_then(|d| d.trim().parse().ok())
+            .ok_or_else(|| Error::data(&format_path, "missing as_of line"))?;
+        let index = Index::open_in_dir(dir.join("tantivy")).map_err(|e| tantivy_err(dir, e))?;
+        index.tokenizers().register(ANALYZER, italian_analyzer());
+        let (_, fields) = schema();
+        let vpath = dir.join("vectors.csr");
+        let mut f =
+            std::io::BufReader::new(std::fs::File::open(&vpath).map_err(|e| Error::io(&vpath, e))?);
+        let vectors = CompetencyMatrix::read_from(&mut f).map_err(|e| Error::io(&vpath, e))?;
+        let ipath = dir.join("ids.txt");
+        let ids: Vec<String> = std::fs::read_to_string(&ipath)
+            .map_err(|e| Error::io(&ipath, e))?
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if ids.len() != vectors.rows() {
+            return Err(Error::data(
+                &ipath,
+                format!(
+                    "{} ids for {} vectors: rebuild the index",
+                    ids.len(),
+                    vectors.rows()
+                ),
+            ));
+        }
+        Ok(CandidateIndex {
+            dir: dir.to_path_buf(),
+            index,
+            fields,
+            vectors,
+            ids,
+            as_of,
+            vectorizer: Vectorizer::new(Taxonomy::bundled()),
+        })
+    }
+
+    /// The date experience recency is counted at.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    fn save_vectors(&self) -> Result<()> {
+        let path = self.dir.join("vectors.csr");
+        crate::files::atomic_write(&path, |w| {
+            self.vectors.write_to(w).map_err(|e| Error::io(&path, e))
+        })?;
+        let path = self.dir.join("ids.txt");
+        crate::files::atomic_write(&path, |w| {
+            for id in &self.ids {
+                std::io::Write::write_all(w, id.as_bytes())
+                    .and_then(|()| std::io::Write::write_all(w, b"\n"))
+                    .map_err(|e| Error::io(&path, e))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn writer(&self) -> Result<IndexWriter> {
+        self.index
+            .writer(200_000_000)
+            .map_err(|e| tantivy_err(&self.dir, e))
+    }
+
+    /// Adds (or replaces, by id) candidates and commits; returns how many were written.
+    pub fn upsert(&mut self, candidates: &[Candidate], t: &Taxonomy) -> Result<usize> {
+        self.upsert_with_progress(candidates, t, false)
+    }
+
+    /// [`CandidateIndex::upsert`] with a progress bar on stderr.
+    pub fn upsert_with_progress(
+        &mut self,
+        candidates: &[Candidate],
+        t: &Taxonomy,
+        progress: bool,
+    ) -> Result<usize> {
+        let bar = if progress {
+            let bar = indicatif::ProgressBar::new(candidates.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} indexing [{bar:40}] {human_pos}/{human_len} ({per_sec}, eta {eta})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let mut writer = self.writer()?;
+        for c in candidates {
+            bar.inc(1);
+            writer.delete_term(Term::from_field_text(self.fields.id, &c.record.id));
+            let doc = self.document(c, t);
+            writer
+                .add_document(doc)
+                .map_err(|e| tantivy_err(&self.dir, e))?;
+        }
+        // Vectors first: a crash after this leaves unused rows, never a document without one.
+        self.save_vectors()?;
+        writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        bar.finish_and_clear();
+        Ok(candidates.len())
+    }
+
+    /// Deletes candidates by id and commits.
+    pub fn delete(&mut self, ids: &[String]) -> Result<()> {
+        let mut writer = self.writer()?;
+        for id in ids {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        Ok(())
+    }
+
+    fn document(&mut self, c: &Candidate, t: &Taxonomy) -> TantivyDocument {
+        let f = self.fields;
+        let r = &c.record;
+        let signals: Vec<ExperienceSignal> = r
+            .esperienze
+            .iter()
+            .zip(&c.occupazioni)
+            .filter_map(|(e, o)| {
+                Some(ExperienceSignal {
+                    occupation: (*o)?,
+                    months: e.mesi,
+                    years_since_end: e.fine.map_or(0, |d| {
+                        crate::profiling::whole_years(d, self.as_of).max(0) as u32
+                    }),
+                })
+            })
+            .collect();
+        let vector = self.vectorizer.candidate(t, &signals, &c.skills);
+        let slot = self.vectors.push(&vector);
+        self.ids.push(r.id.clone());
+        let comune = &Reference::bundled().territory.comuni()[usize::from(c.comune)];
+        let mut text = String::new();
+        for (e, o) in r.esperienze.iter().zip(&c.occupazioni) {
+            if let Some(title) = &e.titolo {
+                text.push_str(title);
+                text.push(' ');
+            }
+            if let Some(o) = o {
+                text.push_str(t.occupations[*o as usize].label());
+                text.push(' ');
+            }
+        }
+        for s in r
+            .competenze_testo
+            .iter()
+            .chain(r.campo_studio.iter())
+            .chain(r.sintesi.iter())
+        {
+            text.push_str(s);
+            text.push(' ');
+        }
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &r.id);
+        doc.add_text(f.text, &text);
+        doc.add_u64(f.slot, slot as u64);
+        doc.add_bool(f.attivo, r.stato == Stato::Attivo);
+        doc.add_f64(f.lat, comune.lat);
+        doc.add_f64(f.lon, comune.lon);
+        doc.add_u64(f.km_max, r.disponibilita.km_max.map_or(u64::MAX, u64::from));
+        doc.add_u64(
+            f.contratti,
+            mask(&r.disponibilita.contratti, &CONTRACTS, true),
+        );
+        doc.add_u64(f.patenti, mask(&r.patenti, &LICENCES, false));
+        doc.add_u64(f.livello, c.livello_studio.map_or(u64::MAX, u64::from));
+        doc.add_bool(f.l68, r.collocamento_mirato);
+        for (code, level) in &c.lingue {
+            doc.add_u64(f.lingue, lang_key(code, *level));
+        }
+        for o in c.occupazioni.iter().flatten() {
+            doc.add_u64(f.occupazioni, u64::from(*o));
+            doc.add_u64(f.isco, isco_key(&t.occupations[*o as usize].isco));
+        }
+        doc
+    }
+
+    /// Number of live candidates.
+    pub fn len(&self) -> Result<u64> {
+        let reader = self.index.reader().map_err(|e| tantivy_err(&self.dir, e))?;
+        Ok(reader.searcher().num_docs())
+    }
+
+    /// True when the index holds no live candidate.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Every candidate passing the hard rules, scored and ordered (highest first, equal scores
+    /// by candidate id).
+    pub fn ranking(
+        &self,
+        vacancy: &Vacancy,
+        model: &MatchingModel,
+        t: &Taxonomy,
+    ) -> Result<Ranking> {
+        let reference = Reference::bundled();
+        let vvec = self
+            .vectorizer
+            .vacancy(t, vacancy.occupazione, &vacancy.skills);
+        let place = &reference.territory.comuni()[usize::from(vacancy.comune)];
+        let r = &vacancy.record;
+        // Text: the analyzed terms of title and description, any of them (BM25), plus every
+        // document (AllQuery, constant 1) so candidates without a word in common still count.
+        let mut analyzer = italian_analyzer();
+        let mut terms = Vec::new();
+        let text = format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""));
+        let mut stream = analyzer.token_stream(&text);
+        while let Some(tok) = stream.next() {
+            let term = Term::from_field_text(self.fields.text, &tok.text);
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        for term in terms {
+            clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+        let query = BooleanQuery::new(clauses);
+        let filter = Filter {
+            lat: place.lat,
+            lon: place.lon,
+            radius: f64::from(r.raggio_km),
+            contract: CONTRACTS
+                .iter()
+                .position(|c| *c == r.contratto)
+                .map_or(0, |i| 1u64 << i),
+            licences: mask(&r.patenti, &LICENCES, false),
+            min_level: r.livello_studio_min.map(u64::from),
+            languages: vacancy
+                .lingue
+                .iter()
+                .map(|(c, l)| (lang_key(c, 0), *l))
+                .collect(),
+            l68: r.riservata_l68,
+            occupation: vacancy.occupazione.map(u64::from),
+            isco: vacancy
+                .occupazione
+                .map(|o| isco_key(&t.occupations[o as usize].isco)),
+        };
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| tantivy_err(&self.dir, e))?;
+        let searcher = reader.searcher();
+        let eligible = searcher
+            .search(&query, &filter)
+            .map_err(|e| tantivy_err(&self.dir, e))?;
+        let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max);
+        let w = model.weights;
+        let mut scored: Vec<Ranked> = eligible
+            .iter()
+            .map(|e| {
+                let c = Contributions {
+                    lessicale: if best_bm25 > 0.0 {
+                        f64::from(e.bm25 / best_bm25)
+                    } else {
+                        0.0
+                    },
+                    competenze: f64::from(self.vectors.dot(e.slot as usize, &vvec)).clamp(0.0, 1.0),
+                    esperienza: match e.experience {
+                        Experience::Same => 1.0,
+                        Experience::Adjacent => model.esperienza.adjacent,
+                        Experience::None => 0.0,
+                    },
+                    istruzione: if e.level.is_none() { 0.5 } else { 1.0 },
+                    distanza: if filter.radius > 0.0 {
+                        (1.0 - e.km / filter.radius).clamp(0.0, 1.0)
+                    } else {
+                        1.0
+                    },
+                };
+                let total = w.lessicale * c.lessicale
+                    + w.competenze * c.competenze
+                    + w.esperienza * c.esperienza
+                    + w.istruzione * c.istruzione
+                    + w.distanza * c.distanza;
+                Ranked {
+                    candidate_id: self.ids.get(e.slot as usize).cloned().unwrap_or_default(),
+                    score: total,
+                    contributions: c,
+                    slot: e.slot,
+                    distance_km: e.km,
+                }
+            })
+            .collect();
+        // Highest score first; equal scores by candidate id: deterministic.
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.candidate_id.cmp(&b.candidate_id))
+        });
+        Ok(Ranking {
+            ranked: scored,
+            suggestions: suggestions(&eligible, &filter),
+            vacancy_vector: vvec,
+        })
+    }
+
+    /// The rosa for a vacancy: at most `size` names (else the vacancy's `dimensione_rosa`, else
+    /// the model's default), each explained, with narrowing suggestions when more qualify.
+    pub fn shortlist(
+        &self,
+        vacancy: &Vacancy,
+        model: &MatchingModel,
+        size: Option<u32>,
+        t: &Taxonomy,
+    ) -> Result<Shortlist> {
+        let r = &vacancy.record;
+        let size = size
+            .or(r.dimensione_rosa)
+            .unwrap_or(model.rosa.default_size)
+            .clamp(1, model.rosa.max_size) as usize;
+        let ranking = self.ranking(vacancy, model, t)?;
+        let eligible_count = ranking.ranked.len();
+        let rosa = ranking
+            .ranked
+            .iter()
+            .take(size)
+            .enumerate()
+            .map(|(i, e)| {
+                let cv = self.vectors.row(e.slot as usize);
+                let (matched, missing) = skill_lists(&ranking.vacancy_vector, &cv, vacancy, t);
+                RosaEntry {
+                    position: i as u32 + 1,
+                    candidate_id: e.candidate_id.clone(),
+                    score: round6(e.score),
+                    contributions: e.contributions.rounded(),
+                    distance_km: (e.distance_km * 10.0).round() / 10.0,
+                    matched_skills: matched,
+                    missing_skills: missing,
+                }
+            })
+            .collect();
+        Ok(Shortlist {
+            vacancy_id: r.id.clone(),
+            model: model.key(),
+            model_digest: model.digest.clone(),
+            model_status: model.status,
+            input_digest: crate::digest::sha256_tagged(
+                serde_json::to_string(r).unwrap_or_default().as_bytes(),
+            ),
+            occupation: vacancy.occupazione.map(|o| t.occupations[o as usize].uri()),
+            eligible_count,
+            rosa_size: size,
+            rosa,
+            suggestions: if eligible_count > size {
+                ranking.suggestions
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+/// A scored eligible candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Candidate id.
+    pub candidate_id: String,
+    /// Weighted total.
+    pub score: f64,
+    /// Each contribution.
+    pub contributions: Contributions,
+    /// Row of its competency vector.
+    pub slot: u64,
+    /// Distance to the workplace.
+    pub distance_km: f64,
+}
+
+/// Every eligible candidate for a vacancy, best first.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    /// Scored candidates, best first.
+    pub ranked: Vec<Ranked>,
+    /// Narrowing suggestions over the eligible set.
+    pub suggestions: Vec<Suggestion>,
+    /// The vacancy's competency vector.
+    pub vacancy_vector: SparseVec,
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn skill_lists(
+    vacancy: &SparseVec,
+    cv: &SparseVec,
+    v: &Vacancy,
+    t: &Taxonomy,
+) -> (Vec<String>, Vec<String>) {
+    // Skills the vacancy weighs most, the candidate has / lacks (at most 10 each).
+    let mut by_weight: Vec<(f32, u32)> = vacancy
+        .idx
+        .iter()
+        .zip(&vacancy.val)
+        .map(|(s, w)| (*w, *s))
+        .collect();
+    by_weight.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut matched = Vec::new();
+    let mut missing = Vec::new();
+    for (_, s) in by_weight {
+        let label = t.skills[s as usize].label_en.clone();
+        if cv.get(s) > 0.0 {
+            if matched.len() < 10 {
+                matched.push(label);
+            }
+        } else if missing.len() < 10 && (v.skills.contains(&s) || missing.len() < 5) {
+            missing.push(label);
+        }
+    }
+    (matched, missing)
+}
+
+/// Each contribution of a candidate's score, in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Contributions {
+    /// Normalised BM25.
+    pub lessicale: f64,
+    /// Competency cosine.
+    pub competenze: f64,
+    /// Same (1) or adjacent occupation.
+    pub esperienza: f64,
+    /// Education fit.
+    pub istruzione: f64,
+    /// Nearness.
+    pub distanza: f64,
+}
+
+impl Contributions {
+    fn rounded(&self) -> Contributions {
+        Contributions {
+            lessicale: round6(self.lessicale),
+            competenze: round6(self.competenze),
+            esperienza: round6(self.esperienza),
+            istruzione: round6(self.istruzione),
+            distanza: round6(self.distanza),
+        }
+    }
+}
+
+/// One name of the rosa.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RosaEntry {
+    /// 1-based position.
+    pub position: u32,
+    /// Candidate id.
+    pub candidate_id: String,
+    /// Weighted total.
+    pub score: f64,
+    /// Each contribution before weighting.
+    pub contributions: Contributions,
+    /// Great-circle distance between domicile and workplace comuni.
+    pub distance_km: f64,
+    /// Skills of the vacancy the candidate has (ESCO English labels).
+    pub matched_skills: Vec<String>,
+    /// Skills of the vacancy the candidate lacks (required ones first).
+    pub missing_skills: Vec<String>,
+}
+
+/// A way to narrow the search, with how many eligible candidates would remain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Suggestion {
+    /// Which parameter.
+    pub parameter: String,
+    /// The value to set.
+    pub value: String,
+    /// Eligible candidates that would remain.
+    pub remaining: usize,
+}
+
+/// The answer to a vacancy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Shortlist {
+    /// The vacancy.
+    pub vacancy_id: String,
+    /// Scoring model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+    /// Its status.
+    pub model_status: crate::profiling::Status,
+    /// SHA-256 of the vacancy record.
+    pub input_digest: String,
+    /// The vacancy's resolved ESCO occupation.
+    pub occupation: Option<String>,
+    /// Candidates passing every hard rule.
+    pub eligible_count: usize,
+    /// The size asked (or the default).
+    pub rosa_size: usize,
+    /// The rosa, best first.
+    pub rosa: Vec<RosaEntry>,
+    /// When more qualify than the rosa holds: narrowing parameters with counts.
+    pub suggestions: Vec<Suggestion>,
+}
+
+fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    let count = |p: &dyn Fn(&Eligible) -> bool| eligible.iter().filter(|e| p(e)).count();
+    for level in [4u64, 7] {
+        if f.min_level.is_none_or(|m| m < level) {
+            out.push(Suggestion {
+                parameter: "livello_studio_min".into(),
+                value: level.to_string(),
+                remaining: count(&|e| e.level.is_some_and(|l| l >= level)),
+            });
+        }
+    }
+    if f.languages.is_empty() {
+        out.push(Suggestion {
+            parameter: "lingue".into(),
+            value: "001 (inglese) B1".into(),
+            remaining: count(&|e| e.english >= 3),
+        });
+    }
+    if f.occupation.is_some() {
+        out.push(Suggestion {
+            parameter: "esperienza".into(),
+            value: "nella stessa professione".into(),
+            remaining: count(&|e| e.experience == Experience::Same),
+        });
+    }
+    let mut bands: BTreeMap<u32, usize> = BTreeMap::new();
+    for band in [10u32, 25, 50] {
+        if f64::from(band) < f.radius {
+            bands.insert(band, count(&|e| e.km <= f64::from(band)));
+        }
+    }
+    for (band, n) in bands {
+        out.push(Suggestion {
+            parameter: "raggio_km".into(),
+            value: band.to_string(),
+            remaining: n,
+        });
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Experience {
+    Same,
+    Adjacent,
+    None,
+}
+
+/// A candidate passing the hard rules, with what scoring needs.
+#[derive(Debug, Clone)]
+struct Eligible {
+    bm25: f32,
+    slot: u64,
+    km: f64,
+    level: Option<u64>,
+    english: u8,
+    experience: Experience,
+}
+
+/// The hard rules, evaluated on fast fields for every live document.
+struct Filter {
+    lat: f64,
+    lon: f64,
+    radius: f64,
+    contract: u64,
+    licences: u64,
+    min_level: Option<u64>,
+    languages: Vec<(u64, u8)>,
+    l68: bool,
+    occupation: Option<u64>,
+    isco: Option<u64>,
+}
+
+struct FilterSegment {
+    f: FilterParams,
+    slot: tantivy::columnar::Column<u64>,
+    attivo: tantivy::columnar::Column<bool>,
+    lat: tantivy::columnar::Column<f64>,
+    lon: tantivy::columnar::Column<f64>,
+    km_max: tantivy::columnar::Column<u64>,
+    contratti: tantivy::columnar::Column<u64>,
+    patenti: tantivy::columnar::Column<u64>,
+    livello: tantivy::columnar::Column<u64>,
+    l68: tantivy::columnar::Column<bool>,
+    lingue: tantivy::columnar::Column<u64>,
+    occupazioni: tantivy::columnar::Column<u64>,
+    isco: tantivy::columnar::Column<u64>,
+    out: Vec<Eligible>,
+}
+
+#[derive(Clone)]
+struct FilterParams {
+    lat: f64,
+    lon: f64,
+    radius: f64,
+    /// Latitude window (degrees) that can hold points within the radius.
+    dlat: f64,
+    contract: u64,
+    licences: u64,
+    min_level: Option<u64>,
+    languages: Vec<(u64, u8)>,
+    l68: bool,
+    occupation: Option<u64>,
+    isco: Option<u64>,
+}
+
+impl Collector for Filter {
+    type Fruit = Vec<Eligible>;
+    type Child = FilterSegment;
+
+    fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<FilterSegment> {
+        let ff = reader.fast_fields();
+        Ok(FilterSegment {
+            f: FilterParams {
+                lat: self.lat,
+                lon: self.lon,
+                radius: self.radius,
+                dlat: self.radius / 111.0 + 0.01,
+                contract: self.contract,
+                licences: self.licences,
+                min_level: self.min_level,
+                languages: self.languages.clone(),
+                l68: self.l68,
+                occupation: self.occupation,
+                isco: self.isco,
+            },
+            slot: ff.u64("slot")?,
+            attivo: ff.bool("attivo")?,
+            lat: ff.f64("lat")?,
+            lon: ff.f64("lon")?,
+            km_max: ff.u64("km_max")?,
+            contratti: ff.u64("contratti")?,
+            patenti: ff.u64("patenti")?,
+            livello: ff.u64("livello")?,
+            l68: ff.bool("l68")?,
+            lingue: ff.u64("lingue")?,
+            occupazioni: ff.u64("occupazioni")?,
+            isco: ff.u64("isco")?,
+            out: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Eligible>>) -> tantivy::Result<Vec<Eligible>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for FilterSegment {
+    type Fruit = Vec<Eligible>;
+
+    fn collect(&mut self, doc: u32, score: Score) {
+        let f = &self.f;
+        if self.attivo.first(doc) != Some(true) {
+            return;
+        }
+        if f.l68 && self.l68.first(doc) != Some(true) {
+            return;
+        }
+        if self.contratti.first(doc).unwrap_or(0) & f.contract == 0 {
+            return;
+        }
+        if self.patenti.first(doc).unwrap_or(0) & f.licences != f.licences {
+            return;
+        }
+        let level = self.livello.first(doc).filter(|&l| l != u64::MAX);
+        if let Some(min) = f.min_level
+            && level.is_none_or(|l| l < min)
+        {
+            return;
+        }
+        let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
+            return;
+        };
+        if (lat - f.lat).abs() > f.dlat {
+            return;
+        }
+        let km = crate::reference::haversine_km(f.lat, f.lon, lat, lon);
+        let km_max = self.km_max.first(doc).unwrap_or(u64::MAX);
+        if km > f.radius || (km_max != u64::MAX && km > km_max as f64) {
+            return;
+        }
+        let mut english = 0u8;
+        let mut langs_ok = f.languages.iter().map(|_| false).collect::<Vec<_>>();
+        for v in self.lingue.values_for_doc(doc) {
+            let (code, level) = (v / 10 * 10, (v % 10) as u8);
+            if code == 10 {
+                english = english.max(level);
+            }
+            for (k, (need, min)) in f.languages.iter().enumerate() {
+                if *need == code && level >= *min {
+                    langs_ok[k] = true;
+                }
+            }
+        }
+        if langs_ok.iter().any(|ok| !ok) {
+            return;
+        }
+        let mut experience = Experience::None;
+        if let Some(o) = f.occupation {
+            if self.occupazioni.values_for_doc(doc).any(|x| x == o) {
+                experience = Experience::Same;
+            } else if let Some(i) = f.isco
+                && self.isco.values_for_doc(doc).any(|x| x == i)
+            {
+                experience = Experience::Adjacent;
+            }
+        }
+        self.out.push(Eligible {
+            // AllQuery contributes a constant 1 to every document.
+            bm25: (score - 1.0).max(0.0),
+            slot: self.slot.first(doc).unwrap_or(0),
+            km,
+            level,
+            english,
+            experience,
+        });
+    }
+
+    fn harvest(self) -> Vec<Eligible> {
+        self.out
+    }
+}
+
+/// Reads candidate records (JSON lines) and validates them; the first bad line is an error
+/// naming the line and the field.
+pub fn read_candidates(path: &Path, r: &Reference, t: &Taxonomy) -> Result<Vec<Candidate>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: CandidateRecord = serde_json::from_str(line).map_err(|e| {
+            Error::Input(
+                crate::InputError::new(
+                    "record",
+                    crate::FieldReason::Malformed {
+                        value: e.to_string(),
+                        expected: "a candidate record (docs/candidate-record.md)",
+                    },
+                )
+                .with_row(n + 1),
+            )
+        })?;
+        out.push(
+            rec.validate(r, t)
+                .map_err(|e| Error::Input(e.with_row(n + 1)))?,
+        );
+    }
+    Ok(out)
+}

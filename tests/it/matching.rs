@@ -1,0 +1,229 @@
+//! The candidate index and the rosa: hard rules, size rule, suggestions, determinism, synonyms.
+
+use incrocio::matching::{
+    CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord,
+};
+use incrocio::reference::Reference;
+use incrocio::taxonomy::Taxonomy;
+use serde_json::{Value, json};
+
+const ROMA: &str = "058091";
+const FIUMICINO: &str = "058120";
+/// CP2011 3.1.2.3.0 "Tecnici web"; its voci and the linked ESCO occupation ("webmaster").
+const WEB: &str = "3.1.2.3.0";
+
+fn candidate(id: &str, comune: &str, extra: Value) -> CandidateRecord {
+    let mut v = json!({
+        "id": id, "comune_domicilio": comune, "stato": "attivo",
+        "titolo_studio": "40000000",
+        "esperienze": [{"cp2011": WEB, "mesi": 36}],
+        "patenti": ["02"],
+        "sintesi": "sviluppo siti web e gestione contenuti"
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+fn vacancy(extra: Value) -> VacancyRecord {
+    let mut v = json!({
+        "id": "V1", "titolo": "webmaster", "comune": ROMA, "raggio_km": 25,
+        "contratto": "A01", "patenti": ["02"]
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex {
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let candidates = records
+        .into_iter()
+        .map(|c| c.validate(r, t).unwrap())
+        .collect::<Vec<_>>();
+    let mut idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
+    idx.upsert(&candidates, t).unwrap();
+    idx
+}
+
+fn shortlist(idx: &CandidateIndex, v: VacancyRecord, size: Option<u32>) -> Shortlist {
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let model = MatchingModel::bundled().unwrap();
+    idx.shortlist(&v.validate(r, t).unwrap(), &model, size, t)
+        .unwrap()
+}
+
+fn ids(s: &Shortlist) -> Vec<&str> {
+    s.rosa.iter().map(|e| e.candidate_id.as_str()).collect()
+}
+
+#[test]
+fn hard_rules_exclude_by_radius_licence_status_travel_limit_and_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Reference::bundled();
+    let d = r.territory.distance_km(
+        r.territory.comune(ROMA).unwrap(),
+        r.territory.comune(FIUMICINO).unwrap(),
+    );
+    let idx = build(
+        dir.path(),
+        vec![
+            candidate("in", ROMA, json!({})),
+            candidate("far", FIUMICINO, json!({})),
+            candidate("no-licence", ROMA, json!({"patenti": []})),
+            candidate("suspended", ROMA, json!({"stato": "sospeso"})),
+            candidate(
+                "short-travel",
+                FIUMICINO,
+                json!({"disponibilita": {"km_max": 5}}),
+            ),
+            candidate(
+                "english",
+                ROMA,
+                json!({"lingue": [{"codice": "001", "livello": "B2"}]}),
+            ),
+        ],
+    );
+    // Fiumicino lies between 1 and 2 km beyond this radius: out.
+    let beyond = (d - 1.0).floor() as u32;
+    let s = shortlist(&idx, vacancy(json!({"raggio_km": beyond})), None);
+    let mut got = ids(&s);
+    got.sort();
+    assert_eq!(got, ["english", "in"]);
+    assert_eq!(s.eligible_count, 2);
+    // Just inside the radius: Fiumicino is in, except for the one who travels 5 km at most.
+    let within = d.ceil() as u32;
+    let s = shortlist(&idx, vacancy(json!({"raggio_km": within})), None);
+    let mut got = ids(&s);
+    got.sort();
+    assert_eq!(got, ["english", "far", "in"]);
+    let far = s.rosa.iter().find(|e| e.candidate_id == "far").unwrap();
+    assert!((far.distance_km - d).abs() < 0.1);
+    // A language requirement keeps only who meets the level.
+    let s = shortlist(
+        &idx,
+        vacancy(json!({"lingue": [{"codice": "001", "livello": "B1"}]})),
+        None,
+    );
+    assert_eq!(ids(&s), ["english"]);
+    let s = shortlist(
+        &idx,
+        vacancy(json!({"lingue": [{"codice": "001", "livello": "C1"}]})),
+        None,
+    );
+    assert!(s.rosa.is_empty());
+    assert_eq!(s.eligible_count, 0);
+}
+
+#[test]
+fn rosa_holds_fifteen_unless_asked_and_suggests_narrowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = (0..20)
+        .map(|i| {
+            let extra = if i % 2 == 0 {
+                json!({"lingue": [{"codice": "001", "livello": "B2"}], "titolo_studio": "70000000"})
+            } else {
+                json!({})
+            };
+            candidate(&format!("C{i:02}"), ROMA, extra)
+        })
+        .collect();
+    let idx = build(dir.path(), records);
+    let s = shortlist(&idx, vacancy(json!({})), None);
+    assert_eq!(s.eligible_count, 20);
+    assert_eq!(s.rosa.len(), 15);
+    assert_eq!(s.rosa_size, 15);
+    let english = s
+        .suggestions
+        .iter()
+        .find(|x| x.parameter == "lingue")
+        .unwrap();
+    assert_eq!(english.remaining, 10);
+    let laurea = s
+        .suggestions
+        .iter()
+        .find(|x| x.parameter == "livello_studio_min" && x.value == "7")
+        .unwrap();
+    assert_eq!(laurea.remaining, 10);
+    // The employer asks for 5; or for 30, and gets all 20 without suggestions.
+    assert_eq!(shortlist(&idx, vacancy(json!({})), Some(5)).rosa.len(), 5);
+    let all = shortlist(&idx, vacancy(json!({"dimensione_rosa": 30})), None);
+    assert_eq!(all.rosa.len(), 20);
+    assert!(all.suggestions.is_empty());
+    // Positions are 1.., scores never increase, every answer names the model and the input.
+    for (i, e) in all.rosa.iter().enumerate() {
+        assert_eq!(e.position as usize, i + 1);
+    }
+    assert!(all.rosa.windows(2).all(|w| w[0].score >= w[1].score));
+    assert_eq!(all.model, "default@v1");
+    assert!(all.input_digest.starts_with("sha256:"));
+}
+
+#[test]
+fn same_input_same_answer_and_reopen_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = (0..30)
+        .map(|i| candidate(&format!("C{i:02}"), ROMA, json!({})))
+        .collect();
+    let idx = build(dir.path(), records);
+    let a = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
+    let b = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
+    assert_eq!(a, b);
+    drop(idx);
+    let mut idx = CandidateIndex::open(dir.path()).unwrap();
+    let c = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
+    assert_eq!(a, c);
+    // Identical candidates tie: ordered by id.
+    let s = shortlist(&idx, vacancy(json!({})), Some(3));
+    assert_eq!(ids(&s), ["C00", "C01", "C02"]);
+    idx.delete(&["C00".into()]).unwrap();
+    let s = shortlist(&idx, vacancy(json!({})), Some(3));
+    assert_eq!(ids(&s), ["C01", "C02", "C03"]);
+    assert_eq!(s.eligible_count, 29);
+}
+
+#[test]
+fn a_vacancy_written_with_a_synonym_finds_the_occupation() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Taxonomy::bundled();
+    let cook = t.occupations_by_title("cuoco")[0];
+    let idx = build(
+        dir.path(),
+        vec![
+            candidate("web", ROMA, json!({"sintesi": null})),
+            candidate(
+                "cook",
+                ROMA,
+                json!({"esperienze": [{"esco": t.occupations[cook as usize].uri(), "mesi": 36}],
+                       "sintesi": null}),
+            ),
+        ],
+    );
+    // A CP2011 voce of "Tecnici web" that is none of the ESCO labels.
+    let unit = t.cp2011_unit(WEB).unwrap();
+    let voce = unit
+        .voci
+        .iter()
+        .find(|v| !v.to_lowercase().contains("web"))
+        .unwrap_or(&unit.voci[0])
+        .to_lowercase();
+    let s = shortlist(&idx, vacancy(json!({"titolo": voce})), None);
+    assert_eq!(ids(&s)[0], "web", "{voce}: {:?}", s.rosa);
+    assert_eq!(s.rosa[0].contributions.esperienza, 1.0);
+    assert!(s.rosa[0].contributions.competenze > s.rosa[1].contributions.competenze);
+}
+
+#[test]
+fn reopening_another_format_version_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(build(dir.path(), vec![candidate("a", ROMA, json!({}))]));
+    std::fs::write(
+        dir.path().join("FORMAT"),
+        "incrocio-candidate-index 999\nas_of 2026-11-23\n",
+    )
+    .unwrap();
+    let e = CandidateIndex::open(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("version 999") && e.contains("rebuild"), "{e}");
+}
