@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -30,7 +30,7 @@ use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const ANALYZER: &str = "it_incrocio";
 
 /// The fields of the index.
@@ -50,6 +50,8 @@ struct Fields {
     lingue: Field,
     occupazioni: Field,
     isco: Field,
+    /// Grid cell of the domicile ([`cell_of`]), indexed: the geographic prefilter.
+    cell: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -74,6 +76,7 @@ fn schema() -> (Schema, Fields) {
         lingue: b.add_u64_field("lingue", FAST),
         occupazioni: b.add_u64_field("occupazioni", FAST),
         isco: b.add_u64_field("isco", FAST),
+        cell: b.add_u64_field("cell", INDEXED),
     };
     (b.build(), fields)
 }
@@ -116,6 +119,37 @@ fn lang_key(code: &str, level: u8) -> u64 {
 
 fn isco_key(isco: &str) -> u64 {
     isco.parse::<u64>().unwrap_or(0)
+}
+
+/// Grid cell side, in degrees (0.1° ≈ 11 km of latitude, ≈ 8 km of longitude in Italy).
+const CELL_DEG: f64 = 0.1;
+
+/// The grid cell of a point: its row and column of [`CELL_DEG`] degrees, in one integer.
+fn cell_of(lat: f64, lon: f64) -> u64 {
+    let row = ((lat / CELL_DEG).floor() as i64 + 1_000) as u64;
+    let col = ((lon / CELL_DEG).floor() as i64 + 2_000) as u64;
+    row * 10_000 + col
+}
+
+/// Every cell that may hold a point within `km` of (`lat`, `lon`): the cells of its bounding box.
+fn cells_within(lat: f64, lon: f64, km: f64) -> Vec<u64> {
+    let dlat = km / 110.574 + 1e-6;
+    let dlon = km / (111.320 * (lat.abs() + dlat).min(89.0).to_radians().cos()) + 1e-6;
+    let (r0, r1) = (
+        ((lat - dlat) / CELL_DEG).floor() as i64,
+        ((lat + dlat) / CELL_DEG).floor() as i64,
+    );
+    let (c0, c1) = (
+        ((lon - dlon) / CELL_DEG).floor() as i64,
+        ((lon + dlon) / CELL_DEG).floor() as i64,
+    );
+    let mut out = Vec::with_capacity(((r1 - r0 + 1) * (c1 - c0 + 1)).max(0) as usize);
+    for r in r0..=r1 {
+        for c in c0..=c1 {
+            out.push(((r + 1_000) as u64) * 10_000 + (c + 2_000) as u64);
+        }
+    }
+    out
 }
 
 fn tantivy_err(dir: &Path, e: impl std::fmt::Display) -> Error {
@@ -357,6 +391,7 @@ impl CandidateIndex {
         doc.add_bool(f.attivo, r.stato == Stato::Attivo);
         doc.add_f64(f.lat, comune.lat);
         doc.add_f64(f.lon, comune.lon);
+        doc.add_u64(f.cell, cell_of(comune.lat, comune.lon));
         doc.add_u64(f.km_max, r.disponibilita.km_max.map_or(u64::MAX, u64::from));
         doc.add_u64(
             f.contratti,
@@ -400,8 +435,10 @@ impl CandidateIndex {
             .vacancy(t, vacancy.occupazione, &vacancy.skills);
         let place = &reference.territory.comuni()[usize::from(vacancy.comune)];
         let r = &vacancy.record;
-        // Text: the analyzed terms of title and description, any of them (BM25), plus every
-        // document (AllQuery, constant 1) so candidates without a word in common still count.
+        // Text: the analyzed terms of title and description, any of them (BM25), over the
+        // documents in the grid cells the radius can reach (constant score 0, so candidates
+        // without a word in common still count and the score is BM25 alone); the collector then
+        // applies the exact great-circle distance and every other hard rule.
         let mut analyzer = italian_analyzer();
         let mut terms = Vec::new();
         let text = format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""));
@@ -412,7 +449,16 @@ impl CandidateIndex {
                 terms.push(term);
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        let cells = cells_within(place.lat, place.lon, f64::from(r.raggio_km))
+            .into_iter()
+            .map(|c| Term::from_field_u64(self.fields.cell, c));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermSetQuery::new(cells)),
+                0.0,
+            )),
+        )];
         for term in terms {
             clauses.push((
                 Occur::Should,
@@ -741,6 +787,34 @@ fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
     out
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cover_every_point_within_the_radius() {
+        let r = Reference::bundled();
+        let comuni = r.territory.comuni();
+        for (i, centre) in comuni.iter().enumerate().step_by(397) {
+            for km in [1.0, 10.0, 25.0, 100.0] {
+                let cells = cells_within(centre.lat, centre.lon, km);
+                for other in comuni {
+                    let d = crate::reference::haversine_km(
+                        centre.lat, centre.lon, other.lat, other.lon,
+                    );
+                    if d <= km {
+                        assert!(
+                            cells.contains(&cell_of(other.lat, other.lon)),
+                            "comune {i}: {} at {d:.2} km not covered at {km} km",
+                            other.nome
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Experience {
     Same,
@@ -912,8 +986,8 @@ impl SegmentCollector for FilterSegment {
             }
         }
         self.out.push(Eligible {
-            // AllQuery contributes a constant 1 to every document.
-            bm25: (score - 1.0).max(0.0),
+            // The cell clause scores 0: the score is the text's BM25.
+            bm25: score.max(0.0),
             slot: self.slot.first(doc).unwrap_or(0),
             km,
             level,
