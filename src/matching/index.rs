@@ -429,6 +429,17 @@ impl CandidateIndex {
         model: &MatchingModel,
         t: &Taxonomy,
     ) -> Result<Ranking> {
+        self.ranking_top(vacancy, model, t, None)
+    }
+
+    /// [`CandidateIndex::ranking`] keeping only the best `limit` (the order is the same).
+    pub fn ranking_top(
+        &self,
+        vacancy: &Vacancy,
+        model: &MatchingModel,
+        t: &Taxonomy,
+        limit: Option<usize>,
+    ) -> Result<Ranking> {
         let reference = Reference::bundled();
         let vvec = self
             .vectorizer
@@ -527,7 +538,7 @@ impl CandidateIndex {
                     + w.istruzione * c.istruzione
                     + w.distanza * c.distanza;
                 Ranked {
-                    candidate_id: self.ids.get(e.slot as usize).cloned().unwrap_or_default(),
+                    candidate_id: String::new(),
                     score: total,
                     contributions: c,
                     slot: e.slot,
@@ -535,13 +546,22 @@ impl CandidateIndex {
                 }
             })
             .collect();
-        // Highest score first; equal scores by candidate id: deterministic.
-        scored.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.candidate_id.cmp(&b.candidate_id))
-        });
+        // Highest score first; equal scores by candidate id: deterministic. Ids are looked up by
+        // vector row, and copied only for the rows kept.
+        let id = |r: &Ranked| self.ids.get(r.slot as usize).map_or("", String::as_str);
+        let order =
+            |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)));
+        let eligible_count = scored.len();
+        if let Some(k) = limit.filter(|&k| k < scored.len()) {
+            scored.select_nth_unstable_by(k, order);
+            scored.truncate(k);
+        }
+        scored.sort_by(order);
+        for r in &mut scored {
+            r.candidate_id = id(r).to_owned();
+        }
         Ok(Ranking {
+            eligible_count,
             ranked: scored,
             suggestions: suggestions(&eligible, &filter),
             vacancy_vector: vvec,
@@ -562,8 +582,8 @@ impl CandidateIndex {
             .or(r.dimensione_rosa)
             .unwrap_or(model.rosa.default_size)
             .clamp(1, model.rosa.max_size) as usize;
-        let ranking = self.ranking(vacancy, model, t)?;
-        let eligible_count = ranking.ranked.len();
+        let ranking = self.ranking_top(vacancy, model, t, Some(size))?;
+        let eligible_count = ranking.eligible_count;
         let rosa = ranking
             .ranked
             .iter()
@@ -622,6 +642,8 @@ pub struct Ranked {
 /// Every eligible candidate for a vacancy, best first.
 #[derive(Debug, Clone)]
 pub struct Ranking {
+    /// Candidates passing the hard rules.
+    pub eligible_count: usize,
     /// Scored candidates, best first.
     pub ranked: Vec<Ranked>,
     /// Narrowing suggestions over the eligible set.
