@@ -1,0 +1,64 @@
+//! Shortlist latency over a synthetic candidate index (100,000 CVs built in a temp dir), and
+//! index build throughput (10,000 CVs). For the 1,000,000-CV figures use the CLI
+//! (`incrocio index build`, `incrocio eval matching`, see README "Figures").
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use incrocio::matching::{CandidateIndex, MatchingModel};
+use incrocio::reference::Reference;
+use incrocio::synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
+use incrocio::taxonomy::Taxonomy;
+
+/// The allocator the `incrocio` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn bench(c: &mut Criterion) {
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let as_of = "2026-11-23".parse().expect("date");
+    let candidates = |n: usize| {
+        let spec = CvSpec { n, seed: 42, as_of };
+        (0..n.div_ceil(CV_BLOCK))
+            .flat_map(|b| cv_block(&spec, b, r, t))
+            .map(|c| c.validate(r, t).expect("valid synthetic CV"))
+            .collect::<Vec<_>>()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut idx = CandidateIndex::create(dir.path(), as_of).expect("index");
+    idx.upsert(&candidates(100_000), t).expect("upsert");
+    let model = MatchingModel::bundled().expect("model");
+    let spec = CvSpec {
+        n: 64,
+        seed: 9,
+        as_of,
+    };
+    let vacancies: Vec<_> = vacancy_block(&spec, 0, r, t, false)
+        .into_iter()
+        .map(|v| v.validate(r, t).expect("valid synthetic vacancy"))
+        .collect();
+    let mut g = c.benchmark_group("matching");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(vacancies.len() as u64));
+    g.bench_function("shortlist_64_vacancies_100k_cvs", |b| {
+        b.iter(|| {
+            for v in &vacancies {
+                black_box(idx.shortlist(v, &model, None, t).expect("shortlist"));
+            }
+        })
+    });
+    let small = candidates(10_000);
+    g.throughput(Throughput::Elements(small.len() as u64));
+    g.sample_size(10);
+    g.bench_function("index_build_10k_cvs", |b| {
+        b.iter(|| {
+            let d = tempfile::tempdir().expect("tempdir");
+            let mut i = CandidateIndex::create(d.path(), as_of).expect("index");
+            black_box(i.upsert(&small, t).expect("upsert"))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
