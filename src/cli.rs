@@ -237,30 +237,16 @@ enum SynthCommand {
     },
     /// Synthetic CVs (candidate records, docs/candidate-record.md) as JSON lines.
     Cvs {
-        /// How many.
-        #[arg(long)]
-        n: usize,
-        /// Seed.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Observation date.
-        #[arg(long, default_value = "2026-11-23")]
-        as_of: NaiveDate,
+        #[command(flatten)]
+        spec: SynthSpec,
         /// Output (.jsonl).
         #[arg(long)]
         output: PathBuf,
     },
     /// Synthetic vacancies as JSON lines.
     Vacancies {
-        /// How many.
-        #[arg(long)]
-        n: usize,
-        /// Seed.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Observation date.
-        #[arg(long, default_value = "2026-11-23")]
-        as_of: NaiveDate,
+        #[command(flatten)]
+        spec: SynthSpec,
         /// Keep the occupation each vacancy was drawn from in `esco` (for evaluation).
         #[arg(long)]
         with_truth: bool,
@@ -268,6 +254,30 @@ enum SynthCommand {
         #[arg(long)]
         output: PathBuf,
     },
+}
+
+/// How many records, from which seed, observed when.
+#[derive(Debug, Args)]
+struct SynthSpec {
+    /// How many.
+    #[arg(long)]
+    n: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Observation date.
+    #[arg(long, default_value = "2026-11-23")]
+    as_of: NaiveDate,
+}
+
+impl SynthSpec {
+    fn cv_spec(&self) -> CvSpec {
+        CvSpec {
+            n: self.n,
+            seed: self.seed,
+            as_of: self.as_of,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -325,13 +335,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             model.as_deref(),
             output,
         ),
-        Command::Synth(SynthCommand::Cvs {
-            n,
-            seed,
-            as_of,
-            output,
-        }) => {
-            let spec = CvSpec { n, seed, as_of };
+        Command::Synth(SynthCommand::Cvs { spec, output }) => {
+            let spec = spec.cv_spec();
             write_jsonl(
                 &output,
                 &spec,
@@ -339,20 +344,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 reference,
                 Taxonomy::bundled(),
             )?;
-            eprintln!("wrote {n} CVs to {}", output.display());
+            eprintln!("wrote {} CVs to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Synth(SynthCommand::Vacancies {
-            n,
-            seed,
-            as_of,
+            spec,
             with_truth,
             output,
         }) => {
-            let spec = CvSpec { n, seed, as_of };
+            let spec = spec.cv_spec();
             let what = Synthetic::Vacancies { with_truth };
             write_jsonl(&output, &spec, what, reference, Taxonomy::bundled())?;
-            eprintln!("wrote {n} vacancies to {}", output.display());
+            eprintln!("wrote {} vacancies to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List | ModelsCommand::Check) => {

@@ -856,6 +856,7 @@ struct Eligible {
 }
 
 /// The hard rules, evaluated on fast fields for every live document.
+#[derive(Clone)]
 struct Filter {
     lat: f64,
     lon: f64,
@@ -870,7 +871,9 @@ struct Filter {
 }
 
 struct FilterSegment {
-    f: FilterParams,
+    f: Filter,
+    /// Latitude window (degrees) that can hold points within the radius.
+    dlat: f64,
     slot: tantivy::columnar::Column<u64>,
     attivo: tantivy::columnar::Column<bool>,
     lat: tantivy::columnar::Column<f64>,
@@ -886,22 +889,6 @@ struct FilterSegment {
     out: Vec<Eligible>,
 }
 
-#[derive(Clone)]
-struct FilterParams {
-    lat: f64,
-    lon: f64,
-    radius: f64,
-    /// Latitude window (degrees) that can hold points within the radius.
-    dlat: f64,
-    contract: u64,
-    licences: u64,
-    min_level: Option<u64>,
-    languages: Vec<(u64, u8)>,
-    l68: bool,
-    occupation: Option<u64>,
-    isco: Option<u64>,
-}
-
 impl Collector for Filter {
     type Fruit = Vec<Eligible>;
     type Child = FilterSegment;
@@ -909,19 +896,8 @@ impl Collector for Filter {
     fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<FilterSegment> {
         let ff = reader.fast_fields();
         Ok(FilterSegment {
-            f: FilterParams {
-                lat: self.lat,
-                lon: self.lon,
-                radius: self.radius,
-                dlat: self.radius / 111.0 + 0.01,
-                contract: self.contract,
-                licences: self.licences,
-                min_level: self.min_level,
-                languages: self.languages.clone(),
-                l68: self.l68,
-                occupation: self.occupation,
-                isco: self.isco,
-            },
+            f: self.clone(),
+            dlat: self.radius / 111.0 + 0.01,
             slot: ff.u64("slot")?,
             attivo: ff.bool("attivo")?,
             lat: ff.f64("lat")?,
@@ -973,7 +949,7 @@ impl SegmentCollector for FilterSegment {
         let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
             return;
         };
-        if (lat - f.lat).abs() > f.dlat {
+        if (lat - f.lat).abs() > self.dlat {
             return;
         }
         let km = crate::reference::haversine_km(f.lat, f.lon, lat, lon);
