@@ -222,15 +222,8 @@ struct GraduatoriaArgs {
 enum SynthCommand {
     /// Synthetic DID registrants on real comuni.
     People {
-        /// How many.
-        #[arg(long)]
-        n: usize,
-        /// Seed.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Observation date.
-        #[arg(long, default_value = "2026-11-23")]
-        as_of: NaiveDate,
+        #[command(flatten)]
+        spec: SynthSpec,
         /// Output: .parquet, .csv or .jsonl.
         #[arg(long)]
         output: PathBuf,
@@ -309,14 +302,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(a) => profile(&catalog, reference, a),
         Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
         Command::Graduatoria(a) => graduatoria_cmd(&catalog, a),
-        Command::Synth(SynthCommand::People {
-            n,
-            seed,
-            as_of,
-            output,
-        }) => {
-            write_people(&output, &PeopleSpec { n, seed, as_of }, reference)?;
-            eprintln!("wrote {n} people to {}", output.display());
+        Command::Synth(SynthCommand::People { spec, output }) => {
+            let spec = PeopleSpec {
+                n: spec.n,
+                seed: spec.seed,
+                as_of: spec.as_of,
+            };
+            write_people(&output, &spec, reference)?;
+            eprintln!("wrote {} people to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Index(cmd) => index_cmd(reference, cmd),

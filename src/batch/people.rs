@@ -136,7 +136,8 @@ impl<T: PolarsDataType> Typed<ChunkedArray<T>> {
     }
 }
 
-/// The typed columns of a people frame.
+/// The typed columns of a people frame, as read (possibly in several chunks: [`Window`] makes a
+/// run of rows contiguous once, instead of the whole table up front).
 pub struct FrameColumns {
     n: usize,
     id: StringChunked,
@@ -144,10 +145,6 @@ pub struct FrameColumns {
     ints: Vec<Typed<Int64Chunked>>,
     bools: Vec<Typed<BooleanChunked>>,
     dates: Vec<Typed<Int32Chunked>>,
-}
-
-fn rechunked(ca: &StringChunked) -> StringChunked {
-    ca.clone()
 }
 
 impl PeopleTable {
@@ -271,7 +268,7 @@ impl FrameColumns {
             let c = c
                 .cast(&DataType::String)
                 .map_err(|e| Error::data(path, e))?;
-            Ok(rechunked(c.str().map_err(|e| Error::data(path, e))?))
+            Ok(c.str().map_err(|e| Error::data(path, e))?.clone())
         };
         let mut strs = Vec::new();
         for f in STR_FIELDS {
@@ -297,12 +294,9 @@ impl FrameColumns {
         for f in INT_FIELDS {
             ints.push(match typed(f, &DataType::Int64)? {
                 None => Typed::Absent,
-                Some((c, true)) => Typed::Native(
-                    c.i64()
-                        .map_err(|e| Error::data(path, e))?
-                        .rechunk()
-                        .into_owned(),
-                ),
+                Some((c, true)) => {
+                    Typed::Native(c.i64().map_err(|e| Error::data(path, e))?.clone())
+                }
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
@@ -310,12 +304,9 @@ impl FrameColumns {
         for f in BOOL_FIELDS {
             bools.push(match typed(f, &DataType::Boolean)? {
                 None => Typed::Absent,
-                Some((c, true)) => Typed::Native(
-                    c.bool()
-                        .map_err(|e| Error::data(path, e))?
-                        .rechunk()
-                        .into_owned(),
-                ),
+                Some((c, true)) => {
+                    Typed::Native(c.bool().map_err(|e| Error::data(path, e))?.clone())
+                }
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
@@ -325,14 +316,14 @@ impl FrameColumns {
                 None => Typed::Absent,
                 Some((c, true)) => {
                     let d = c.date().map_err(|e| Error::data(path, e))?;
-                    Typed::Native(d.physical().rechunk().into_owned())
+                    Typed::Native(d.physical().clone())
                 }
                 Some((c, false)) => Typed::Text(as_str(&c)?),
             });
         }
         Ok(FrameColumns {
             n: df.height(),
-            id: rechunked(id.str().map_err(|e| Error::data(path, e))?),
+            id: id.str().map_err(|e| Error::data(path, e))?.clone(),
             strs,
             ints,
             bools,

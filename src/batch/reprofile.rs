@@ -406,7 +406,6 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     .as_ref()
     .clone();
     let mut chunks: Vec<EncodedChunk> = Vec::new();
-    let mut first_reject: Option<InputError> = None;
     atomic_write(&opts.output, |w| {
         let data = |e: PolarsError| Error::data(&opts.output, e);
         let writer = ParquetWriter::new(w)
@@ -439,8 +438,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         tracing::info!(ms = t.elapsed().as_millis() as u64, "scored and encoded");
         if opts.on_error == OnError::Fail {
             // Chunks are in input order and each chunk's rejects are in row order.
-            if let Some((_, e)) = chunks.iter_mut().find_map(|c| c.rejects.first().cloned()) {
-                first_reject = Some(e.clone());
+            if let Some((_, e)) = chunks.iter().find_map(|c| c.rejects.first().cloned()) {
                 return Err(Error::Input(e));
             }
         }
@@ -454,7 +452,6 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         tracing::info!(ms = t.elapsed().as_millis() as u64, "written");
         Ok(())
     })?;
-    debug_assert!(first_reject.is_none());
 
     let rejects: Vec<Reject> = chunks
         .iter()

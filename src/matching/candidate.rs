@@ -151,15 +151,105 @@ pub(crate) const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12"
 pub(crate) const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
 pub(crate) const MODES: [&str; 8] = ["Q1", "FT", "PT", "LT", "LN", "WE", "OS", "TL"];
 
-fn err(id: &str, field: impl Into<String>, reason: FieldReason) -> InputError {
+pub(crate) fn err(id: &str, field: impl Into<String>, reason: FieldReason) -> InputError {
     InputError::new(field, reason).with_record(id)
 }
 
-fn unknown(value: &str, list: &'static str) -> FieldReason {
+pub(crate) fn unknown(value: &str, list: &'static str) -> FieldReason {
     FieldReason::UnknownCode {
         value: value.to_owned(),
         list,
     }
+}
+
+/// Checks each code of `codes` against `list`; the first unknown one names `field[k]`.
+pub(crate) fn check_codes(
+    id: &str,
+    field: &str,
+    codes: &[String],
+    list: &[&str],
+    name: &'static str,
+) -> Result<(), InputError> {
+    match codes
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !list.contains(&c.as_str()))
+    {
+        Some((k, c)) => Err(err(id, format!("{field}[{k}]"), unknown(c, name))),
+        None => Ok(()),
+    }
+}
+
+/// The occupation an ESCO URI, a CP2011 code or else a job title names. A code that does not
+/// exist is an error (field `{prefix}esco` / `{prefix}cp2011`); a CP2011 unit without an ESCO
+/// link, or no code at all, falls back to the title, which may resolve to nothing.
+pub(crate) fn resolve_occupation(
+    t: &Taxonomy,
+    id: &str,
+    prefix: &str,
+    esco: Option<&str>,
+    cp2011: Option<&str>,
+    title: Option<&str>,
+) -> Result<Option<OccupationId>, InputError> {
+    let by_code = if let Some(uri) = esco {
+        Some(t.occupation(uri).ok_or_else(|| {
+            err(
+                id,
+                format!("{prefix}esco"),
+                unknown(uri, "ESCO occupations"),
+            )
+        })?)
+    } else if let Some(code) = cp2011 {
+        let unit = t.cp2011_unit(code).ok_or_else(|| {
+            err(
+                id,
+                format!("{prefix}cp2011"),
+                unknown(code, "CP2011 unità professionali"),
+            )
+        })?;
+        unit.esco.first().map(|l| l.occupation)
+    } else {
+        None
+    };
+    Ok(by_code.or_else(|| title.and_then(|x| t.occupations_by_title(x).first().copied())))
+}
+
+/// ESCO skills by URI or UUID; the first unknown one names `field[k]`.
+pub(crate) fn resolve_skills(
+    t: &Taxonomy,
+    id: &str,
+    field: &str,
+    uris: &[String],
+) -> Result<Vec<SkillId>, InputError> {
+    uris.iter()
+        .enumerate()
+        .map(|(k, s)| {
+            t.skill(s)
+                .ok_or_else(|| err(id, format!("{field}[{k}]"), unknown(s, "ESCO skills")))
+        })
+        .collect()
+}
+
+/// Languages as (code, CEFR 1–6); a bad level names `field[k].livello`.
+pub(crate) fn resolve_languages(
+    id: &str,
+    field: &str,
+    lingue: &[Lingua],
+) -> Result<Vec<(String, u8)>, InputError> {
+    lingue
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let level = cefr(&l.livello).ok_or_else(|| {
+                err(
+                    id,
+                    format!("{field}[{k}].livello"),
+                    unknown(&l.livello, "CEFR A1…C2"),
+                )
+            })?;
+            Ok((l.codice.clone(), level))
+        })
+        .collect()
 }
 
 impl CandidateRecord {
@@ -193,86 +283,48 @@ impl CandidateRecord {
                 )
             })?),
         };
-        for (k, c) in self.disponibilita.contratti.iter().enumerate() {
-            if !CONTRACTS.contains(&c.as_str()) {
-                return Err(err(
-                    &id,
-                    format!("disponibilita.contratti[{k}]"),
-                    unknown(c, "tab_tipologia_contr (A00…A06)"),
-                ));
-            }
-        }
-        for (k, m) in self.disponibilita.modalita.iter().enumerate() {
-            if !MODES.contains(&m.as_str()) {
-                return Err(err(
-                    &id,
-                    format!("disponibilita.modalita[{k}]"),
-                    unknown(m, "tab_modalitalav"),
-                ));
-            }
-        }
-        for (k, p) in self.patenti.iter().enumerate() {
-            if !LICENCES.contains(&p.as_str()) {
-                return Err(err(
-                    &id,
-                    format!("patenti[{k}]"),
-                    unknown(p, "tab_tipopatentiguida"),
-                ));
-            }
-        }
+        check_codes(
+            &id,
+            "disponibilita.contratti",
+            &self.disponibilita.contratti,
+            &CONTRACTS,
+            "tab_tipologia_contr (A00…A06)",
+        )?;
+        check_codes(
+            &id,
+            "disponibilita.modalita",
+            &self.disponibilita.modalita,
+            &MODES,
+            "tab_modalitalav",
+        )?;
+        check_codes(
+            &id,
+            "patenti",
+            &self.patenti,
+            &LICENCES,
+            "tab_tipopatentiguida",
+        )?;
         let mut occupazioni = Vec::with_capacity(self.esperienze.len());
         for (k, e) in self.esperienze.iter().enumerate() {
-            let field = |f: &str| format!("esperienze[{k}].{f}");
-            let o = if let Some(uri) = &e.esco {
-                Some(
-                    t.occupation(uri)
-                        .ok_or_else(|| err(&id, field("esco"), unknown(uri, "ESCO occupations")))?,
-                )
-            } else if let Some(code) = &e.cp2011 {
-                let unit = t.cp2011_unit(code).ok_or_else(|| {
-                    err(
-                        &id,
-                        field("cp2011"),
-                        unknown(code, "CP2011 unità professionali"),
-                    )
-                })?;
-                unit.esco.first().map(|l| l.occupation)
-            } else {
-                None
-            };
-            let o = o.or_else(|| {
-                e.titolo
-                    .as_deref()
-                    .and_then(|title| t.occupations_by_title(title).first().copied())
-            });
+            let prefix = format!("esperienze[{k}].");
             if e.esco.is_none() && e.cp2011.is_none() && e.titolo.is_none() {
                 return Err(err(
                     &id,
-                    field("esco"),
+                    format!("{prefix}esco"),
                     FieldReason::Inconsistent("an experience needs esco, cp2011 or titolo".into()),
                 ));
             }
-            occupazioni.push(o);
+            occupazioni.push(resolve_occupation(
+                t,
+                &id,
+                &prefix,
+                e.esco.as_deref(),
+                e.cp2011.as_deref(),
+                e.titolo.as_deref(),
+            )?);
         }
-        let mut skills = Vec::with_capacity(self.competenze.len());
-        for (k, s) in self.competenze.iter().enumerate() {
-            skills.push(
-                t.skill(s).ok_or_else(|| {
-                    err(&id, format!("competenze[{k}]"), unknown(s, "ESCO skills"))
-                })?,
-            );
-        }
-        let mut lingue = Vec::with_capacity(self.lingue.len());
-        for (k, l) in self.lingue.iter().enumerate() {
-            let level = cefr(&l.livello).ok_or_else(|| {
-                err(
-                    &id,
-                    format!("lingue[{k}].livello"),
-                    unknown(&l.livello, "CEFR A1…C2"),
-                )
-            })?;
-            lingue.push((l.codice.clone(), level));
-        }
+        let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
+        let lingue = resolve_languages(&id, "lingue", &self.lingue)?;
         Ok(Candidate {
             record: self,
             comune,

@@ -19,9 +19,11 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer,
 };
-use tantivy::{Index, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
+};
 
-use super::candidate::{Candidate, CandidateRecord, Stato};
+use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, Stato};
 use super::model::MatchingModel;
 use super::vacancy::Vacancy;
 use super::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};
@@ -100,9 +102,6 @@ pub fn italian_analyzer() -> TextAnalyzer {
     }
 }
 
-const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
-const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
-
 fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
     if codes.is_empty() && empty_is_all {
         return u64::MAX;
@@ -160,6 +159,8 @@ fn tantivy_err(dir: &Path, e: impl std::fmt::Display) -> Error {
 pub struct CandidateIndex {
     dir: PathBuf,
     index: Index,
+    /// Opened once, reloaded after every commit of this handle.
+    reader: IndexReader,
     fields: Fields,
     vectors: CompetencyMatrix,
     /// Candidate id of each vector row (`ids.txt`, one per line).
@@ -176,6 +177,14 @@ impl std::fmt::Debug for CandidateIndex {
             .field("vectors", &self.vectors.rows())
             .finish()
     }
+}
+
+fn open_reader(index: &Index, dir: &Path) -> Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| tantivy_err(dir, e))
 }
 
 fn format_text(as_of: NaiveDate) -> String {
@@ -197,9 +206,11 @@ impl CandidateIndex {
             std::io::Write::write_all(w, format_text(as_of).as_bytes())
                 .map_err(|e| Error::io(dir, e))
         })?;
+        let reader = open_reader(&index, dir)?;
         let idx = CandidateIndex {
             dir: dir.to_path_buf(),
             index,
+            reader,
             fields,
             vectors: CompetencyMatrix::new(),
             ids: Vec::new(),
@@ -256,9 +267,11 @@ impl CandidateIndex {
                 ),
             ));
         }
+        let reader = open_reader(&index, dir)?;
         Ok(CandidateIndex {
             dir: dir.to_path_buf(),
             index,
+            reader,
             fields,
             vectors,
             ids,
@@ -329,6 +342,9 @@ impl CandidateIndex {
         // Vectors first: a crash after this leaves unused rows, never a document without one.
         self.save_vectors()?;
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        self.reader
+            .reload()
+            .map_err(|e| tantivy_err(&self.dir, e))?;
         bar.finish_and_clear();
         Ok(candidates.len())
     }
@@ -340,6 +356,9 @@ impl CandidateIndex {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        self.reader
+            .reload()
+            .map_err(|e| tantivy_err(&self.dir, e))?;
         Ok(())
     }
 
@@ -412,8 +431,7 @@ impl CandidateIndex {
 
     /// Number of live candidates.
     pub fn len(&self) -> Result<u64> {
-        let reader = self.index.reader().map_err(|e| tantivy_err(&self.dir, e))?;
-        Ok(reader.searcher().num_docs())
+        Ok(self.reader.searcher().num_docs())
     }
 
     /// True when the index holds no live candidate.
@@ -450,7 +468,11 @@ impl CandidateIndex {
         // documents in the grid cells the radius can reach (constant score 0, so candidates
         // without a word in common still count and the score is BM25 alone); the collector then
         // applies the exact great-circle distance and every other hard rule.
-        let mut analyzer = italian_analyzer();
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(ANALYZER)
+            .unwrap_or_else(italian_analyzer);
         let mut terms = Vec::new();
         let text = format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""));
         let mut stream = analyzer.token_stream(&text);
@@ -498,13 +520,7 @@ impl CandidateIndex {
                 .occupazione
                 .map(|o| isco_key(&t.occupations[o as usize].isco)),
         };
-        let reader = self
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| tantivy_err(&self.dir, e))?;
-        let searcher = reader.searcher();
+        let searcher = self.reader.searcher();
         let eligible = searcher
             .search(&query, &filter)
             .map_err(|e| tantivy_err(&self.dir, e))?;
@@ -563,7 +579,12 @@ impl CandidateIndex {
         Ok(Ranking {
             eligible_count,
             ranked: scored,
-            suggestions: suggestions(&eligible, &filter),
+            // Suggestions are for when more qualify than the rosa holds.
+            suggestions: if limit.is_none_or(|k| eligible_count > k) {
+                suggestions(&eligible, &filter)
+            } else {
+                Vec::new()
+            },
             vacancy_vector: vvec,
         })
     }
@@ -615,11 +636,7 @@ impl CandidateIndex {
             eligible_count,
             rosa_size: size,
             rosa,
-            suggestions: if eligible_count > size {
-                ranking.suggestions
-            } else {
-                Vec::new()
-            },
+            suggestions: ranking.suggestions,
         })
     }
 }

@@ -6,7 +6,10 @@ use crate::error::{FieldReason, InputError};
 use crate::reference::{ComuneIdx, Reference};
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
 
-use super::candidate::cefr;
+use super::candidate::{
+    CONTRACTS, LICENCES, MODES, check_codes, err, resolve_languages, resolve_occupation,
+    resolve_skills, unknown,
+};
 
 /// A vacancy as an employer or a CPI operator sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,79 +76,55 @@ impl VacancyRecord {
     /// Resolves and checks every code; the first problem is a named error.
     pub fn validate(self, r: &Reference, t: &Taxonomy) -> Result<Vacancy, InputError> {
         let id = self.id.clone();
-        let err =
-            |field: String, reason: FieldReason| InputError::new(field, reason).with_record(&id);
-        let unknown = |value: &str, list: &'static str| FieldReason::UnknownCode {
-            value: value.to_owned(),
-            list,
-        };
         if id.trim().is_empty() {
-            return Err(err("id".into(), FieldReason::Missing));
+            return Err(err(&id, "id", FieldReason::Missing));
         }
         let comune = r.territory.comune(&self.comune).ok_or_else(|| {
             err(
-                "comune".into(),
+                &id,
+                "comune",
                 unknown(&self.comune, "data/territorio/comuni.csv"),
             )
         })?;
-        if !super::candidate::CONTRACTS.contains(&self.contratto.as_str()) {
+        if !CONTRACTS.contains(&self.contratto.as_str()) {
             return Err(err(
-                "contratto".into(),
+                &id,
+                "contratto",
                 unknown(&self.contratto, "tab_tipologia_contr (A00…A06)"),
             ));
         }
         if let Some(m) = &self.modalita
-            && !super::candidate::MODES.contains(&m.as_str())
+            && !MODES.contains(&m.as_str())
         {
-            return Err(err("modalita".into(), unknown(m, "tab_modalitalav")));
+            return Err(err(&id, "modalita", unknown(m, "tab_modalitalav")));
         }
         if let Some(l) = self.livello_studio_min.filter(|&l| l > 12) {
             return Err(err(
-                "livello_studio_min".into(),
+                &id,
+                "livello_studio_min",
                 FieldReason::OutOfRange {
                     value: l.to_string(),
                     range: "a level of study 0–12",
                 },
             ));
         }
-        for (k, p) in self.patenti.iter().enumerate() {
-            if !super::candidate::LICENCES.contains(&p.as_str()) {
-                return Err(err(
-                    format!("patenti[{k}]"),
-                    unknown(p, "tab_tipopatentiguida"),
-                ));
-            }
-        }
-        let occupazione = if let Some(uri) = &self.esco {
-            Some(
-                t.occupation(uri)
-                    .ok_or_else(|| err("esco".into(), unknown(uri, "ESCO occupations")))?,
-            )
-        } else if let Some(code) = &self.cp2011 {
-            let unit = t
-                .cp2011_unit(code)
-                .ok_or_else(|| err("cp2011".into(), unknown(code, "CP2011 unità professionali")))?;
-            unit.esco.first().map(|l| l.occupation)
-        } else {
-            t.occupations_by_title(&self.titolo).first().copied()
-        };
-        let mut skills = Vec::with_capacity(self.competenze.len());
-        for (k, s) in self.competenze.iter().enumerate() {
-            skills.push(
-                t.skill(s)
-                    .ok_or_else(|| err(format!("competenze[{k}]"), unknown(s, "ESCO skills")))?,
-            );
-        }
-        let mut lingue = Vec::with_capacity(self.lingue.len());
-        for (k, l) in self.lingue.iter().enumerate() {
-            let level = cefr(&l.livello).ok_or_else(|| {
-                err(
-                    format!("lingue[{k}].livello"),
-                    unknown(&l.livello, "CEFR A1…C2"),
-                )
-            })?;
-            lingue.push((l.codice.clone(), level));
-        }
+        check_codes(
+            &id,
+            "patenti",
+            &self.patenti,
+            &LICENCES,
+            "tab_tipopatentiguida",
+        )?;
+        let occupazione = resolve_occupation(
+            t,
+            &id,
+            "",
+            self.esco.as_deref(),
+            self.cp2011.as_deref(),
+            Some(&self.titolo),
+        )?;
+        let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
+        let lingue = resolve_languages(&id, "lingue", &self.lingue)?;
         Ok(Vacancy {
             record: self,
             comune,

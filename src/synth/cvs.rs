@@ -94,6 +94,26 @@ fn level_for<R: Rng>(rng: &mut R, isco: &str) -> u8 {
     }
 }
 
+/// Up to `below − 1` distinct essential skills of `o` (URIs, sorted), drawn at random.
+fn essential_skills<R: Rng>(
+    rng: &mut R,
+    t: &Taxonomy,
+    o: OccupationId,
+    below: usize,
+) -> Vec<String> {
+    let essentials: Vec<_> = t
+        .skills_of(o)
+        .iter()
+        .filter(|(_, e)| *e)
+        .map(|(s, _)| *s)
+        .collect();
+    (0..rng.gen_range(0..below).min(essentials.len()))
+        .map(|_| t.skills[essentials[rng.gen_range(0..essentials.len())] as usize].uri())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 const CONTRACTS: [&str; 4] = ["A00", "A01", "A02", "A03"];
 const LANGS: [&str; 4] = ["001", "002", "004", "005"];
 const CEFR: [&str; 6] = ["A1", "A2", "B1", "B2", "C1", "C2"];
@@ -153,17 +173,7 @@ pub fn cv_block(
                 });
             }
             // 0–4 declared skills among the anchor's essential ones.
-            let essentials: Vec<_> = t
-                .skills_of(main)
-                .iter()
-                .filter(|(_, e)| *e)
-                .map(|(s, _)| *s)
-                .collect();
-            let competenze = (0..rng.gen_range(0..5).min(essentials.len()))
-                .map(|_| t.skills[essentials[rng.gen_range(0..essentials.len())] as usize].uri())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let competenze = essential_skills(&mut rng, t, main, 5);
             let level = level_for(&mut rng, &isco);
             let titoli = reference.codes.titolo_codes(level);
             // Languages: 60% English A2–C1, 15% a second language.
@@ -255,17 +265,7 @@ pub fn vacancy_block(
             } else {
                 title(&mut rng, t, o)
             };
-            let essentials: Vec<_> = t
-                .skills_of(o)
-                .iter()
-                .filter(|(_, e)| *e)
-                .map(|(s, _)| *s)
-                .collect();
-            let competenze = (0..rng.gen_range(0..3).min(essentials.len()))
-                .map(|_| t.skills[essentials[rng.gen_range(0..essentials.len())] as usize].uri())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let competenze = essential_skills(&mut rng, t, o, 3);
             let isco = &t.occupations[o as usize].isco;
             VacancyRecord {
                 id: format!("V{i:08}"),
