@@ -25,7 +25,7 @@ fn bench(c: &mut Criterion) {
             .collect::<Vec<_>>()
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut idx = CandidateIndex::create(dir.path(), as_of).expect("index");
+    let idx = CandidateIndex::create(dir.path(), as_of).expect("index");
     idx.upsert(&candidates(100_000), t).expect("upsert");
     let model = MatchingModel::bundled().expect("model");
     let spec = CvSpec {
@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("index_build_10k_cvs", |b| {
         b.iter(|| {
             let d = tempfile::tempdir().expect("tempdir");
-            let mut i = CandidateIndex::create(d.path(), as_of).expect("index");
+            let i = CandidateIndex::create(d.path(), as_of).expect("index");
             black_box(i.upsert(&small, t).expect("upsert"))
         })
     });

@@ -34,6 +34,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The computation needs a candidate index and none is open.
+    #[error("no candidate index is open (start with --index DIR)")]
+    NoIndex,
     /// A worker thread panicked; the batch was aborted.
     #[error("internal error: a worker panicked: {0}")]
     Panic(String),

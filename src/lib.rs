@@ -11,6 +11,8 @@
 //! - [`synth`]: seeded synthetic people on real comuni, for demos, tests and benches.
 //! - [`reference`]: the territory and code lists bundled from `data/`.
 //! - [`matching`]: the candidate index, competency vectors, hard rules, scoring and the rosa.
+//! - [`engine`]: the one API the CLI and the HTTP service share.
+//! - [`http`]: the HTTP service (axum), a thin edge over [`engine`].
 //! - [`taxonomy`]: ESCO occupations and skills, CP2011 and the CP2011 → ESCO linkage.
 //!
 //! ```
@@ -33,9 +35,11 @@
 pub mod batch;
 pub mod catalog;
 pub mod digest;
+pub mod engine;
 pub mod error;
 pub mod files;
 pub mod graduatoria;
+pub mod http;
 pub mod matching;
 pub mod profiling;
 pub mod reference;

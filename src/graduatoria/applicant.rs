@@ -9,7 +9,7 @@ use crate::profiling::Sospensione;
 
 /// One applicant, as the CPI collected it (JSON object or CSV row; dates `YYYY-MM-DD`,
 /// amounts in euro with `.` as decimal separator).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Applicant {
     /// The CPI's applicant id (published in the graduatoria instead of the name).

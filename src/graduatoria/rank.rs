@@ -16,7 +16,7 @@ use crate::error::{Error, FieldReason, InputError, ModelError};
 use crate::profiling::{unemployment_at, whole_months, whole_years};
 
 /// What a CPI asks: rank these applicants to this notice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraduatoriaRequest {
     /// Publication date of the notice (avviso).
@@ -39,7 +39,7 @@ fn yes() -> bool {
 }
 
 /// Identity of the rule set on every output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RulesRef {
     /// Id.
     pub id: String,
@@ -54,7 +54,7 @@ pub struct RulesRef {
 }
 
 /// One criterion's points for one applicant, with what produced them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CriterionPoints {
     /// Criterion name.
     pub criterion: String,
@@ -67,7 +67,7 @@ pub struct CriterionPoints {
 }
 
 /// Why a row sits after its equal-total neighbour.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TieBreak {
     /// The applicant just above with the same total.
     pub after: String,
@@ -78,7 +78,7 @@ pub struct TieBreak {
 }
 
 /// A ranked applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Row {
     /// 1-based position.
     pub position: u32,
@@ -94,7 +94,7 @@ pub struct Row {
 }
 
 /// An applicant left out of the ranking.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Excluded {
     /// Applicant id.
     pub applicant_id: String,
@@ -103,7 +103,7 @@ pub struct Excluded {
 }
 
 /// A name on the list sent to the administration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListEntry {
     /// Position in the graduatoria.
     pub position: u32,
@@ -114,7 +114,7 @@ pub struct ListEntry {
 }
 
 /// The ranking, justified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Graduatoria {
     /// Rule set.
     pub rules: RulesRef,
@@ -254,7 +254,7 @@ fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
 /// (alphabetical order, compact) followed by the 32-byte SHA-256 of each applicant's compact JSON
 /// (fields in schema order), applicants sorted by id. Applicants are hashed in parallel.
 fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
-    #[derive(Serialize)]
+    #[derive(Serialize, schemars::JsonSchema)]
     struct Header {
         applicants: usize,
         deadline: Option<NaiveDate>,

@@ -8,7 +8,7 @@ use super::applicant::Applicant;
 use super::rank::Graduatoria;
 
 /// A changed input field of one applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     /// Field name.
     pub field: String,
@@ -19,7 +19,7 @@ pub struct FieldChange {
 }
 
 /// One applicant whose position, total or inclusion changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Move {
     /// Applicant id.
     pub applicant_id: String,
@@ -38,7 +38,7 @@ pub struct Move {
 }
 
 /// The diff between a graduatoria and its recomputation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Riesame {
     /// Input digest before.
     pub previous_input_digest: String,

@@ -8,7 +8,7 @@ use crate::digest::sha256_tagged;
 use crate::error::ModelError;
 
 /// Which way the ranking runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
     /// The highest total ranks first.
@@ -18,7 +18,7 @@ pub enum Order {
 }
 
 /// How trustworthy a rule or parameter is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamStatus {
     /// Read in the cited act.
@@ -30,7 +30,7 @@ pub enum ParamStatus {
 }
 
 /// The reference date for ages and durations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CountingDate {
     /// The publication date of the notice.
@@ -40,7 +40,7 @@ pub enum CountingDate {
 }
 
 /// An applicant quantity a criterion reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Variable {
     /// ISEE in euro (missing when absent or flagged invalid).
@@ -64,7 +64,7 @@ pub enum Variable {
 }
 
 /// Rounding of `value / unit` to whole units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// No rounding: fractional units count.
@@ -90,7 +90,7 @@ impl Rounding {
 }
 
 /// A bracket of a `brackets` criterion (bounds inclusive).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bracket {
     /// Lowest value in the bracket.
@@ -103,7 +103,7 @@ pub struct Bracket {
 }
 
 /// An override above a threshold (Piemonte: more than 24 months of iscrizione → 50 points).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Above {
     /// Threshold (strict).
@@ -113,7 +113,7 @@ pub struct Above {
 }
 
 /// How a criterion turns its input into points.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum CriterionKind {
     /// `offset + points_per_unit × round(value / unit)`, clamped to `[min, max]`; values up to
@@ -162,7 +162,7 @@ pub enum CriterionKind {
 }
 
 /// One scoring criterion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
     /// Name in outputs.
@@ -190,7 +190,7 @@ fn read() -> ParamStatus {
 }
 
 /// A tie-break, applied in chain order after the total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TieBreakKey {
     /// The younger first (later birth date).
@@ -206,7 +206,7 @@ pub enum TieBreakKey {
 }
 
 /// The tie-break chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ties {
     /// Keys in order.
@@ -220,7 +220,7 @@ pub struct Ties {
 }
 
 /// Who may be ranked.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     /// The DID must precede the notice's publication.
@@ -238,7 +238,7 @@ pub struct Eligibility {
 }
 
 /// A reserve of the list for a category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reserve {
     /// Category code applicants declare (e.g. `militari_volontari`).
@@ -250,7 +250,7 @@ pub struct Reserve {
 }
 
 /// A parameter the act leaves unknown: the rule set cannot rank until it is supplied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingParameter {
     /// The parameter.
@@ -260,7 +260,7 @@ pub struct MissingParameter {
 }
 
 /// A complete rule set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraduatoriaRules {
     /// Stable id.

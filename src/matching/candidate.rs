@@ -14,7 +14,7 @@ use crate::reference::{ComuneIdx, Reference};
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
 
 /// A candidate as a regional system sends it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateRecord {
     /// SAP identifier (`identificativosap`) or any stable id of the person.
@@ -60,7 +60,7 @@ pub struct CandidateRecord {
 }
 
 /// Register status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stato {
     /// Available to be proposed.
@@ -72,7 +72,7 @@ pub enum Stato {
 }
 
 /// Availability (`disponibilita` and `modalitalavoro` in the SAP).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disponibilita {
     /// Contract types accepted (`tab_tipologia_contr`: `A00` indeterminato, `A01` determinato, …);
@@ -88,7 +88,7 @@ pub struct Disponibilita {
 }
 
 /// A work experience.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Esperienza {
     /// CP2011 unità professionale (`codprofessione`).
@@ -108,7 +108,7 @@ pub struct Esperienza {
 }
 
 /// A language and its CEFR level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lingua {
     /// Language code (`tab_lingue`: `001` inglese, `002` tedesco, …).

@@ -3,17 +3,24 @@
 //! field `slot` says so.
 //!
 //! Layout of an index directory: `FORMAT` (format version and the `as_of` date the vectors were
-//! built at), `tantivy/` (the text index), `vectors.csr` ([`CompetencyMatrix`]). Reopening an
-//! index written by another format version fails with a message saying which.
+//! built at), `tantivy/` (the text index, which also stores each candidate's record),
+//! `vectors.csr` and `vectors.journal` (the competency vectors and ids, [`super::store`]).
+//! Reopening an index written by another format version fails with a message saying which.
+//!
+//! A handle is shared: searches take `&self` and run concurrently with writes; writes are
+//! serialised by the handle's one tantivy writer. A write returns once it is durable (vector rows
+//! synced, tantivy committed) and visible to the next search.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
-use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -25,20 +32,23 @@ use tantivy::{
 
 use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, Stato};
 use super::model::MatchingModel;
+use super::store::{Journal, VectorStore};
 use super::vacancy::Vacancy;
-use super::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};
+use super::vectors::{ExperienceSignal, SparseVec, Vectorizer};
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const ANALYZER: &str = "it_incrocio";
 
 /// The fields of the index.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
+    /// The candidate record as received (JSON), stored for `GET`.
+    record: Field,
     text: Field,
     slot: Field,
     attivo: Field,
@@ -65,6 +75,7 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED | FAST),
+        record: b.add_bytes_field("record", STORED),
         text: b.add_text_field("text", text),
         slot: b.add_u64_field("slot", FAST),
         attivo: b.add_bool_field("attivo", FAST | INDEXED),
@@ -162,11 +173,17 @@ pub struct CandidateIndex {
     /// Opened once, reloaded after every commit of this handle.
     reader: IndexReader,
     fields: Fields,
-    vectors: CompetencyMatrix,
-    /// Candidate id of each vector row (`ids.txt`, one per line).
-    ids: Vec<String>,
+    /// Vector rows and their candidate ids, by slot.
+    store: RwLock<VectorStore>,
+    /// The one writer (opened on first write) and the vector journal.
+    writing: Mutex<Writing>,
     as_of: NaiveDate,
     vectorizer: Vectorizer,
+}
+
+struct Writing {
+    writer: Option<IndexWriter>,
+    journal: Journal,
 }
 
 impl std::fmt::Debug for CandidateIndex {
@@ -174,7 +191,7 @@ impl std::fmt::Debug for CandidateIndex {
         f.debug_struct("CandidateIndex")
             .field("dir", &self.dir)
             .field("as_of", &self.as_of)
-            .field("vectors", &self.vectors.rows())
+            .field("vectors", &self.store().rows())
             .finish()
     }
 }
@@ -202,26 +219,40 @@ impl CandidateIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&tdir, schema).map_err(|e| tantivy_err(dir, e))?;
         index.tokenizers().register(ANALYZER, italian_analyzer());
+        let (store, journal) = VectorStore::create(dir)?;
+        // FORMAT last: a directory without it is not an index yet.
         crate::files::atomic_write(&dir.join("FORMAT"), |w| {
             std::io::Write::write_all(w, format_text(as_of).as_bytes())
                 .map_err(|e| Error::io(dir, e))
         })?;
+        CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
+    }
+
+    fn assemble(
+        dir: &Path,
+        index: Index,
+        fields: Fields,
+        store: VectorStore,
+        journal: Journal,
+        as_of: NaiveDate,
+    ) -> Result<CandidateIndex> {
         let reader = open_reader(&index, dir)?;
-        let idx = CandidateIndex {
+        Ok(CandidateIndex {
             dir: dir.to_path_buf(),
             index,
             reader,
             fields,
-            vectors: CompetencyMatrix::new(),
-            ids: Vec::new(),
+            store: RwLock::new(store),
+            writing: Mutex::new(Writing {
+                writer: None,
+                journal,
+            }),
             as_of,
             vectorizer: Vectorizer::new(Taxonomy::bundled()),
-        };
-        idx.save_vectors()?;
-        Ok(idx)
+        })
     }
 
-    /// Opens an index, checking its format version.
+    /// Opens an index, checking its format version and replaying the vector journal.
     pub fn open(dir: &Path) -> Result<CandidateIndex> {
         let format_path = dir.join("FORMAT");
         let text = std::fs::read_to_string(&format_path).map_err(|e| Error::io(&format_path, e))?;
@@ -247,37 +278,8 @@ impl CandidateIndex {
         let index = Index::open_in_dir(dir.join("tantivy")).map_err(|e| tantivy_err(dir, e))?;
         index.tokenizers().register(ANALYZER, italian_analyzer());
         let (_, fields) = schema();
-        let vpath = dir.join("vectors.csr");
-        let mut f =
-            std::io::BufReader::new(std::fs::File::open(&vpath).map_err(|e| Error::io(&vpath, e))?);
-        let vectors = CompetencyMatrix::read_from(&mut f).map_err(|e| Error::io(&vpath, e))?;
-        let ipath = dir.join("ids.txt");
-        let ids: Vec<String> = std::fs::read_to_string(&ipath)
-            .map_err(|e| Error::io(&ipath, e))?
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        if ids.len() != vectors.rows() {
-            return Err(Error::data(
-                &ipath,
-                format!(
-                    "{} ids for {} vectors: rebuild the index",
-                    ids.len(),
-                    vectors.rows()
-                ),
-            ));
-        }
-        let reader = open_reader(&index, dir)?;
-        Ok(CandidateIndex {
-            dir: dir.to_path_buf(),
-            index,
-            reader,
-            fields,
-            vectors,
-            ids,
-            as_of,
-            vectorizer: Vectorizer::new(Taxonomy::bundled()),
-        })
+        let (store, journal) = VectorStore::open(dir)?;
+        CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
     }
 
     /// The date experience recency is counted at.
@@ -285,36 +287,45 @@ impl CandidateIndex {
         self.as_of
     }
 
-    fn save_vectors(&self) -> Result<()> {
-        let path = self.dir.join("vectors.csr");
-        crate::files::atomic_write(&path, |w| {
-            self.vectors.write_to(w).map_err(|e| Error::io(&path, e))
-        })?;
-        let path = self.dir.join("ids.txt");
-        crate::files::atomic_write(&path, |w| {
-            for id in &self.ids {
-                std::io::Write::write_all(w, id.as_bytes())
-                    .and_then(|()| std::io::Write::write_all(w, b"\n"))
-                    .map_err(|e| Error::io(&path, e))?;
-            }
-            Ok(())
-        })
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    fn writer(&self) -> Result<IndexWriter> {
-        self.index
-            .writer(200_000_000)
-            .map_err(|e| tantivy_err(&self.dir, e))
+    fn store(&self) -> std::sync::RwLockReadGuard<'_, VectorStore> {
+        // A panic while holding the lock cannot leave the store half-written (push is the only
+        // mutation and it appends), so a poisoned lock is still safe to read.
+        self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writing(&self) -> Result<std::sync::MutexGuard<'_, Writing>> {
+        let mut w = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        if w.writer.is_none() {
+            w.writer = Some(
+                self.index
+                    .writer(200_000_000)
+                    .map_err(|e| tantivy_err(&self.dir, e))?,
+            );
+        }
+        Ok(w)
+    }
+
+    /// Writes every vector row into the compacted base and empties the journal (after a bulk
+    /// build; optional otherwise).
+    pub fn compact(&self) -> Result<()> {
+        let mut w = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let store = self.store();
+        store.compact(&self.dir, &mut w.journal)
     }
 
     /// Adds (or replaces, by id) candidates and commits; returns how many were written.
-    pub fn upsert(&mut self, candidates: &[Candidate], t: &Taxonomy) -> Result<usize> {
+    pub fn upsert(&self, candidates: &[Candidate], t: &Taxonomy) -> Result<usize> {
         self.upsert_with_progress(candidates, t, false)
     }
 
     /// [`CandidateIndex::upsert`] with a progress bar on stderr.
     pub fn upsert_with_progress(
-        &mut self,
+        &self,
         candidates: &[Candidate],
         t: &Taxonomy,
         progress: bool,
@@ -330,17 +341,33 @@ impl CandidateIndex {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        let mut writer = self.writer()?;
-        for c in candidates {
-            bar.inc(1);
-            writer.delete_term(Term::from_field_text(self.fields.id, &c.record.id));
-            let doc = self.document(c, t);
-            writer
-                .add_document(doc)
-                .map_err(|e| tantivy_err(&self.dir, e))?;
+        let mut guard = self.writing()?;
+        let w = &mut *guard;
+        let Some(writer) = w.writer.as_mut() else {
+            return Err(tantivy_err(&self.dir, "no index writer"));
+        };
+        let first = self.store().rows();
+        for chunk in candidates.chunks(4096) {
+            let vectors: Vec<SparseVec> = chunk.iter().map(|c| self.vector(c, t)).collect();
+            let base = {
+                let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+                let base = store.rows();
+                for (c, v) in chunk.iter().zip(&vectors) {
+                    store.push(&c.record.id, v);
+                }
+                base
+            };
+            for (k, c) in chunk.iter().enumerate() {
+                bar.inc(1);
+                writer.delete_term(Term::from_field_text(self.fields.id, &c.record.id));
+                let doc = self.document(c, t, base + k);
+                writer
+                    .add_document(doc)
+                    .map_err(|e| tantivy_err(&self.dir, e))?;
+            }
         }
-        // Vectors first: a crash after this leaves unused rows, never a document without one.
-        self.save_vectors()?;
+        // Vector rows first: a crash after this leaves unused rows, never a document without one.
+        w.journal.append(&self.store(), first)?;
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
         self.reader
             .reload()
@@ -349,9 +376,19 @@ impl CandidateIndex {
         Ok(candidates.len())
     }
 
-    /// Deletes candidates by id and commits.
-    pub fn delete(&mut self, ids: &[String]) -> Result<()> {
-        let mut writer = self.writer()?;
+    /// Deletes candidates by id and commits; returns how many of them were in the index.
+    pub fn delete(&self, ids: &[String]) -> Result<usize> {
+        let present = ids
+            .iter()
+            .map(|id| self.contains(id))
+            .collect::<Result<Vec<bool>>>()?
+            .into_iter()
+            .filter(|p| *p)
+            .count();
+        let mut guard = self.writing()?;
+        let Some(writer) = guard.writer.as_mut() else {
+            return Err(tantivy_err(&self.dir, "no index writer"));
+        };
         for id in ids {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
@@ -359,13 +396,49 @@ impl CandidateIndex {
         self.reader
             .reload()
             .map_err(|e| tantivy_err(&self.dir, e))?;
-        Ok(())
+        Ok(present)
     }
 
-    fn document(&mut self, c: &Candidate, t: &Taxonomy) -> TantivyDocument {
-        let f = self.fields;
-        let r = &c.record;
-        let signals: Vec<ExperienceSignal> = r
+    /// Whether a live candidate has this id.
+    pub fn contains(&self, id: &str) -> Result<bool> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let n = self
+            .reader
+            .searcher()
+            .search(&q, &Count)
+            .map_err(|e| tantivy_err(&self.dir, e))?;
+        Ok(n > 0)
+    }
+
+    /// The record of a live candidate, as it was written.
+    pub fn get(&self, id: &str) -> Result<Option<CandidateRecord>> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| tantivy_err(&self.dir, e))?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(|e| tantivy_err(&self.dir, e))?;
+        let bytes = doc
+            .get_first(self.fields.record)
+            .and_then(|v| v.as_bytes())
+            .ok_or_else(|| tantivy_err(&self.dir, "stored record missing"))?;
+        serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| tantivy_err(&self.dir, e))
+    }
+
+    fn vector(&self, c: &Candidate, t: &Taxonomy) -> SparseVec {
+        let signals: Vec<ExperienceSignal> = c
+            .record
             .esperienze
             .iter()
             .zip(&c.occupazioni)
@@ -379,9 +452,12 @@ impl CandidateIndex {
                 })
             })
             .collect();
-        let vector = self.vectorizer.candidate(t, &signals, &c.skills);
-        let slot = self.vectors.push(&vector);
-        self.ids.push(r.id.clone());
+        self.vectorizer.candidate(t, &signals, &c.skills)
+    }
+
+    fn document(&self, c: &Candidate, t: &Taxonomy, slot: usize) -> TantivyDocument {
+        let f = self.fields;
+        let r = &c.record;
         let comune = &Reference::bundled().territory.comuni()[usize::from(c.comune)];
         let mut text = String::new();
         for (e, o) in r.esperienze.iter().zip(&c.occupazioni) {
@@ -405,6 +481,7 @@ impl CandidateIndex {
         }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &r.id);
+        doc.add_bytes(f.record, &serde_json::to_vec(r).unwrap_or_default());
         doc.add_text(f.text, &text);
         doc.add_u64(f.slot, slot as u64);
         doc.add_bool(f.attivo, r.stato == Stato::Attivo);
@@ -525,6 +602,7 @@ impl CandidateIndex {
             .search(&query, &filter)
             .map_err(|e| tantivy_err(&self.dir, e))?;
         let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max);
+        let store = self.store();
         let w = model.weights;
         let mut scored: Vec<Ranked> = eligible
             .iter()
@@ -535,7 +613,7 @@ impl CandidateIndex {
                     } else {
                         0.0
                     },
-                    competenze: f64::from(self.vectors.dot(e.slot as usize, &vvec)).clamp(0.0, 1.0),
+                    competenze: f64::from(store.dot(e.slot as usize, &vvec)).clamp(0.0, 1.0),
                     esperienza: match e.experience {
                         Experience::Same => 1.0,
                         Experience::Adjacent => model.esperienza.adjacent,
@@ -564,7 +642,7 @@ impl CandidateIndex {
             .collect();
         // Highest score first; equal scores by candidate id: deterministic. Ids are looked up by
         // vector row, and copied only for the rows kept.
-        let id = |r: &Ranked| self.ids.get(r.slot as usize).map_or("", String::as_str);
+        let id = |r: &Ranked| store.id(r.slot as usize).unwrap_or("");
         let order =
             |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)));
         let eligible_count = scored.len();
@@ -611,7 +689,7 @@ impl CandidateIndex {
             .take(size)
             .enumerate()
             .map(|(i, e)| {
-                let cv = self.vectors.row(e.slot as usize);
+                let cv = self.store().row(e.slot as usize);
                 let (matched, missing) = skill_lists(&ranking.vacancy_vector, &cv, vacancy, t);
                 RosaEntry {
                     position: i as u32 + 1,
@@ -703,7 +781,7 @@ fn skill_lists(
 }
 
 /// Each contribution of a candidate's score, in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Contributions {
     /// Normalised BM25.
     pub lessicale: f64,
@@ -730,7 +808,7 @@ impl Contributions {
 }
 
 /// One name of the rosa.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct RosaEntry {
     /// 1-based position.
     pub position: u32,
@@ -749,7 +827,7 @@ pub struct RosaEntry {
 }
 
 /// A way to narrow the search, with how many eligible candidates would remain.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Suggestion {
     /// Which parameter.
     pub parameter: String,
@@ -760,7 +838,7 @@ pub struct Suggestion {
 }
 
 /// The answer to a vacancy.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Shortlist {
     /// The vacancy.
     pub vacancy_id: String,

@@ -10,6 +10,7 @@ pub mod candidate;
 pub mod eval;
 pub mod index;
 pub mod model;
+pub mod store;
 pub mod vacancy;
 pub mod vectors;
 

@@ -12,7 +12,7 @@ use super::candidate::{
 };
 
 /// A vacancy as an employer or a CPI operator sends it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VacancyRecord {
     /// Vacancy id.

@@ -14,7 +14,7 @@ use crate::digest::sha256_tagged;
 use crate::error::ModelError;
 
 /// The AdR rules of one act.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdrRules {
     /// Stable id.
@@ -37,7 +37,7 @@ pub struct AdrRules {
 }
 
 /// The amount range of one contract type.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdrContract {
     /// Code used in outputs (e.g. `tempo_indeterminato`).
@@ -54,7 +54,7 @@ pub struct AdrContract {
 }
 
 /// The AdR of one person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Adr {
     /// `id@vN` of the rules.
     pub rules: String,
@@ -68,7 +68,7 @@ pub struct Adr {
 }
 
 /// One amount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AdrAmount {
     /// Contract code.
     pub contract: String,

@@ -11,7 +11,7 @@ use crate::error::ModelError;
 use crate::reference::Reference;
 
 /// How much a model or rule set can be trusted as law.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Published by the competent authority, reproduced exactly.
@@ -23,7 +23,7 @@ pub enum Status {
 }
 
 /// The link function of the GLM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Link {
     /// p = 1 / (1 + e^-η).

@@ -20,7 +20,7 @@ use crate::reference::{
 };
 
 /// A suspension of the unemployment status (short job): its days do not count as unemployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Sospensione {
     /// First day suspended.
@@ -31,7 +31,7 @@ pub struct Sospensione {
 }
 
 /// One person's profiling record as received (JSON, or one row of a batch file).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRecord {
     /// Pseudonymous person id of the calling system (never the codice fiscale in logs).

@@ -40,7 +40,7 @@ pub struct Score {
 }
 
 /// A person's profile: the answer to one profiling request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Profile {
     /// The person's id.
     pub person_id: String,
@@ -72,7 +72,7 @@ pub struct Profile {
 }
 
 /// A class code and label.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClassRef {
     /// 1-based code.
     pub code: u8,
@@ -81,7 +81,7 @@ pub struct ClassRef {
 }
 
 /// One term's share of the linear predictor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contribution {
     /// Feature name (`intercept` for the constant).
     pub feature: String,
@@ -96,7 +96,7 @@ pub struct Contribution {
 }
 
 /// Quantities derived at `as_of`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Derived {
     /// Age in whole years.
     pub eta: i64,
@@ -107,7 +107,7 @@ pub struct Derived {
 }
 
 /// Identity of a model on every output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelRef {
     /// Model id.
     pub id: String,

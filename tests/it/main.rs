@@ -3,6 +3,7 @@
 
 mod cli;
 mod graduatorie;
+mod http;
 mod matching;
 mod profiling;
 mod reprofile;

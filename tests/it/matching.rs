@@ -43,7 +43,7 @@ fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex
         .into_iter()
         .map(|c| c.validate(r, t).unwrap())
         .collect::<Vec<_>>();
-    let mut idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
+    let idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
     idx.upsert(&candidates, t).unwrap();
     idx
 }
@@ -172,7 +172,7 @@ fn same_input_same_answer_and_reopen_and_delete() {
     let b = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
     assert_eq!(a, b);
     drop(idx);
-    let mut idx = CandidateIndex::open(dir.path()).unwrap();
+    let idx = CandidateIndex::open(dir.path()).unwrap();
     let c = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
     assert_eq!(a, c);
     // Identical candidates tie: ordered by id.

@@ -1,5 +1,8 @@
 //! Command-line edge: turns arguments into library calls and results into text. No rules here.
 
+mod demo;
+mod serve;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -53,6 +56,13 @@ enum Command {
     /// Evaluate models on data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Serve the HTTP API (config file, then INCROCIO_* environment, then flags).
+    Serve(serve::ServeArgs),
+    /// API keys for the HTTP service.
+    #[command(subcommand)]
+    Key(serve::KeyCommand),
+    /// Print the OpenAPI document (the committed copy is docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +299,9 @@ struct DemoArgs {
     /// Working directory for the demo files.
     #[arg(long, default_value = "target/demo")]
     dir: PathBuf,
+    /// Synthetic CVs to index.
+    #[arg(long, default_value_t = 20_000)]
+    cvs: usize,
 }
 
 /// Runs a parsed command line.
@@ -390,7 +403,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(a) => demo(&catalog, reference, a),
+        Command::Demo(a) => demo::demo(&catalog, reference, a),
+        Command::Serve(a) => serve::serve(catalog, a),
+        Command::Key(k) => serve::key(k),
+        Command::Openapi => {
+            std::io::stdout()
+                .lock()
+                .write_all(incrocio::http::openapi::document_text().as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -455,8 +476,9 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
         } => {
             let candidates = read_candidates(&input, reference, t)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let mut idx = CandidateIndex::create(&index, as_of)?;
+            let idx = CandidateIndex::create(&index, as_of)?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
+            idx.compact()?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "indexed {n} candidates in {secs:.2} s ({:.0} CVs/s) into {}",
@@ -466,12 +488,12 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
         }
         IndexCommand::Add { input, index } => {
             let candidates = read_candidates(&input, reference, t)?;
-            let mut idx = CandidateIndex::open(&index)?;
+            let idx = CandidateIndex::open(&index)?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
         IndexCommand::Delete { index, ids } => {
-            let mut idx = CandidateIndex::open(&index)?;
+            let idx = CandidateIndex::open(&index)?;
             idx.delete(&ids)?;
             eprintln!("deleted {} ids from {}", ids.len(), index.display());
         }
@@ -709,138 +731,3 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
     }
     Ok(())
 }
-
-fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCode> {
-    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
-    let as_of: NaiveDate = "2026-11-23".parse()?;
-    let people = a.dir.join("people.parquet");
-    let t = Instant::now();
-    write_people(
-        &people,
-        &PeopleSpec {
-            n: a.n,
-            seed: 42,
-            as_of,
-        },
-        reference,
-    )?;
-    println!(
-        "== synthesised {} people in {:.2} s → {}",
-        a.n,
-        t.elapsed().as_secs_f64(),
-        people.display()
-    );
-
-    let p = profiler(catalog, reference, "did")?;
-    let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
-    let profile = p.profile(&one, as_of)?;
-    println!(
-        "== one person ({}): index {:.6}, class {} {}",
-        profile.person_id, profile.index, profile.class.code, profile.class.label
-    );
-    for c in &profile.contributions {
-        let level = c
-            .level
-            .as_deref()
-            .map(|l| format!(" [{l}]"))
-            .unwrap_or_default();
-        let value = c
-            .value
-            .as_ref()
-            .map(|v| format!(" = {v}"))
-            .unwrap_or_default();
-        println!("   {:<24}{value}{level}: {:+.4}", c.feature, c.contribution);
-    }
-    for amt in &profile.adr.amounts {
-        println!("   AdR {:<28} {} €", amt.contract, amt.amount_eur);
-    }
-    if let Some(n) = &profile.notice {
-        println!("   {n}");
-    }
-
-    let first = a.dir.join("profiles-2026-11-23.parquet");
-    println!("== first profiling of everyone, as of {as_of}");
-    run_reprofile(&p, &people, None, &first, as_of)?;
-    let later = as_of + chrono::Days::new(45);
-    let second = a.dir.join("profiles-2027-01-07.parquet");
-    println!("== 45 days later ({later}): only what changed is due");
-    run_reprofile(&p, &people, Some(&first), &second, later)?;
-    let review = as_of + chrono::Days::new(90);
-    let third = a.dir.join("profiles-2027-02-21.parquet");
-    println!("== 90 days later ({review}): everyone is due again");
-    run_reprofile(&p, &people, Some(&second), &third, review)?;
-
-    println!("== graduatoria art. 16, Emilia-Romagna rules, 10 example applicants, 2 posts");
-    let rules = catalog.graduatoria("art16-emilia-romagna")?;
-    let request = GraduatoriaRequest {
-        publication_date: "2026-03-01".parse()?,
-        deadline: None,
-        posts: Some(2),
-        public_employer: true,
-        applicants: read_applicants_text(DEMO_APPLICANTS)?,
-    };
-    let g = rank(rules, &request)?;
-    for r in &g.ranking {
-        let tie = r
-            .tie_break
-            .as_ref()
-            .map(|t| format!("  (after {}: {})", t.after, t.decided_by))
-            .unwrap_or_default();
-        let listed = g
-            .list
-            .iter()
-            .find(|l| l.applicant_id == r.applicant_id)
-            .map(|l| format!("  → sent, {}", l.title))
-            .unwrap_or_default();
-        println!(
-            "   {:>2}. {}  {:>6}{tie}{listed}",
-            r.position,
-            r.applicant_id,
-            r.total.to_string()
-        );
-    }
-    for w in &g.warnings {
-        println!("   warning: {w}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-const DEMO_APPLICANTS: &str = include_str!("../data/esempi/candidati-art16.csv");
-
-fn read_applicants_text(text: &str) -> Result<Vec<incrocio::graduatoria::Applicant>> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("candidati.csv");
-    std::fs::write(&path, text)?;
-    Ok(read_applicants(&path)?)
-}
-
-fn run_reprofile(
-    p: &Profiler<'_>,
-    input: &Path,
-    previous: Option<&Path>,
-    output: &Path,
-    as_of: NaiveDate,
-) -> Result<()> {
-    let opts = ReprofileOptions {
-        input: input.to_path_buf(),
-        previous: previous.map(Path::to_path_buf),
-        output: output.to_path_buf(),
-        as_of,
-        threads: 0,
-        on_error: OnError::Fail,
-        rejects: None,
-        progress: true,
-        chunk_rows: 0,
-    };
-    let t = Instant::now();
-    let report = reprofile(p, &opts)?;
-    print_report(&report, t.elapsed().as_secs_f64())
-}
-
-const DEMO_RECORD: &str = r#"{
-  "Id": "DEMO-1", "DataNascita": "1971-03-02", "Genere": "F", "Cittadinanza": "000",
-  "TitoloDiStudio": "20000000", "ProvinciaDiResidenza": "NA", "ComuneDomicilio": "063049",
-  "HaMaiAvutoUnLavoro": true, "CondizioneOccupazionaleUnAnnoPrima": "occupato",
-  "DataDID": "2025-09-01", "Sospensioni": [{"Dal": "2026-01-10", "Al": "2026-02-09"}],
-  "PercettoreNASpI": true
-}"#;

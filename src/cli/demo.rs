@@ -1,0 +1,248 @@
+//! `incrocio demo`: the main job on bundled data, end to end — profiling and re-profiling a
+//! synthetic population, a graduatoria, a candidate index with a shortlist, and a ready-to-serve
+//! configuration for the HTTP service.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use incrocio::batch::{OnError, ReprofileOptions, reprofile, write_people};
+use incrocio::catalog::Catalog;
+use incrocio::files::{atomic_write, read_applicants};
+use incrocio::graduatoria::{GraduatoriaRequest, rank};
+use incrocio::http::config::key_hash;
+use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, read_candidates};
+use incrocio::profiling::{ProfileRecord, Profiler};
+use incrocio::reference::Reference;
+use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
+use incrocio::taxonomy::Taxonomy;
+
+use super::{DemoArgs, print_report, profiler};
+
+/// The demo's API key: printed in the README, valid only for the demo configuration (which
+/// listens on 127.0.0.1).
+pub const DEMO_KEY: &str = "incrocio-demo-key-not-secret";
+
+pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
+    let as_of: NaiveDate = "2026-11-23".parse()?;
+    let people = a.dir.join("people.parquet");
+    let t = Instant::now();
+    write_people(
+        &people,
+        &PeopleSpec {
+            n: a.n,
+            seed: 42,
+            as_of,
+        },
+        reference,
+    )?;
+    println!(
+        "== synthesised {} people in {:.2} s → {}",
+        a.n,
+        t.elapsed().as_secs_f64(),
+        people.display()
+    );
+
+    let p = profiler(catalog, reference, "did")?;
+    let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
+    let profile = p.profile(&one, as_of)?;
+    println!(
+        "== one person ({}): index {:.6}, class {} {}",
+        profile.person_id, profile.index, profile.class.code, profile.class.label
+    );
+    for c in &profile.contributions {
+        let level = c
+            .level
+            .as_deref()
+            .map(|l| format!(" [{l}]"))
+            .unwrap_or_default();
+        let value = c
+            .value
+            .as_ref()
+            .map(|v| format!(" = {v}"))
+            .unwrap_or_default();
+        println!("   {:<24}{value}{level}: {:+.4}", c.feature, c.contribution);
+    }
+    for amt in &profile.adr.amounts {
+        println!("   AdR {:<28} {} €", amt.contract, amt.amount_eur);
+    }
+    if let Some(n) = &profile.notice {
+        println!("   {n}");
+    }
+
+    let first = a.dir.join("profiles-2026-11-23.parquet");
+    println!("== first profiling of everyone, as of {as_of}");
+    run_reprofile(&p, &people, None, &first, as_of)?;
+    let later = as_of + chrono::Days::new(45);
+    let second = a.dir.join("profiles-2027-01-07.parquet");
+    println!("== 45 days later ({later}): only what changed is due");
+    run_reprofile(&p, &people, Some(&first), &second, later)?;
+    let review = as_of + chrono::Days::new(90);
+    let third = a.dir.join("profiles-2027-02-21.parquet");
+    println!("== 90 days later ({review}): everyone is due again");
+    run_reprofile(&p, &people, Some(&second), &third, review)?;
+
+    println!("== graduatoria art. 16, Emilia-Romagna rules, 10 example applicants, 2 posts");
+    let rules = catalog.graduatoria("art16-emilia-romagna")?;
+    let request = GraduatoriaRequest {
+        publication_date: "2026-03-01".parse()?,
+        deadline: None,
+        posts: Some(2),
+        public_employer: true,
+        applicants: read_applicants_text(DEMO_APPLICANTS)?,
+    };
+    let g = rank(rules, &request)?;
+    for r in &g.ranking {
+        let tie = r
+            .tie_break
+            .as_ref()
+            .map(|t| format!("  (after {}: {})", t.after, t.decided_by))
+            .unwrap_or_default();
+        let listed = g
+            .list
+            .iter()
+            .find(|l| l.applicant_id == r.applicant_id)
+            .map(|l| format!("  → sent, {}", l.title))
+            .unwrap_or_default();
+        println!(
+            "   {:>2}. {}  {:>6}{tie}{listed}",
+            r.position,
+            r.applicant_id,
+            r.total.to_string()
+        );
+    }
+    for w in &g.warnings {
+        println!("   warning: {w}");
+    }
+    demo_matching(reference, &a.dir, a.cvs, as_of)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) -> Result<()> {
+    let t = Taxonomy::bundled();
+    let cvs = dir.join("cvs.jsonl");
+    let spec = CvSpec { n, seed: 42, as_of };
+    write_jsonl(&cvs, &spec, Synthetic::Cvs, reference, t)?;
+    let vacancies = dir.join("vacancies.jsonl");
+    let vspec = CvSpec {
+        n: 20,
+        seed: 7,
+        as_of,
+    };
+    write_jsonl(
+        &vacancies,
+        &vspec,
+        Synthetic::Vacancies { with_truth: false },
+        reference,
+        t,
+    )?;
+    let index_dir = dir.join("index");
+    if index_dir.exists() {
+        std::fs::remove_dir_all(&index_dir)
+            .with_context(|| format!("removing the old {}", index_dir.display()))?;
+    }
+    let started = Instant::now();
+    let candidates = read_candidates(&cvs, reference, t)?;
+    let idx = CandidateIndex::create(&index_dir, as_of)?;
+    idx.upsert_with_progress(&candidates, t, true)?;
+    idx.compact()?;
+    println!(
+        "== candidate index: {} synthetic CVs in {:.2} s → {}",
+        candidates.len(),
+        started.elapsed().as_secs_f64(),
+        index_dir.display()
+    );
+    let model = MatchingModel::bundled()?;
+    let text = std::fs::read_to_string(&vacancies)?;
+    let first = text.lines().next().context("no vacancy synthesised")?;
+    std::fs::write(dir.join("vacancy.json"), first)?;
+    let record: VacancyRecord = serde_json::from_str(first)?;
+    let vacancy = record.clone().validate(reference, t)?;
+    let s = idx.shortlist(&vacancy, &model, None, t)?;
+    println!(
+        "== shortlist for \"{}\" ({} km around {}): {} eligible, rosa of {}",
+        record.titolo,
+        record.raggio_km,
+        record.comune,
+        s.eligible_count,
+        s.rosa.len()
+    );
+    for e in s.rosa.iter().take(5) {
+        let c = &e.contributions;
+        println!(
+            "   {:>2}. {}  score {:.3} (lessicale {:.2}, competenze {:.2}, esperienza {:.2}, istruzione {:.2}, distanza {:.2}), {:.1} km",
+            e.position,
+            e.candidate_id,
+            e.score,
+            c.lessicale,
+            c.competenze,
+            c.esperienza,
+            c.istruzione,
+            c.distanza,
+            e.distance_km
+        );
+    }
+    for sug in s.suggestions.iter().take(3) {
+        println!(
+            "   narrowing: {} = {} → {} eligible",
+            sug.parameter, sug.value, sug.remaining
+        );
+    }
+    drop(idx);
+    let config = dir.join("serve.toml");
+    let text = format!(
+        "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\"]\n",
+        key_hash(DEMO_KEY)
+    );
+    atomic_write(&config, |w| {
+        std::io::Write::write_all(w, text.as_bytes()).map_err(|e| incrocio::Error::io(&config, e))
+    })?;
+    println!(
+        "== HTTP service: `cargo run --release -- serve --config {}` (key: {DEMO_KEY}); README \"Use over HTTP\"",
+        config.display()
+    );
+    Ok(())
+}
+
+const DEMO_APPLICANTS: &str = include_str!("../../data/esempi/candidati-art16.csv");
+
+fn read_applicants_text(text: &str) -> Result<Vec<incrocio::graduatoria::Applicant>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("candidati.csv");
+    std::fs::write(&path, text)?;
+    Ok(read_applicants(&path)?)
+}
+
+fn run_reprofile(
+    p: &Profiler<'_>,
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: NaiveDate,
+) -> Result<()> {
+    let opts = ReprofileOptions {
+        input: input.to_path_buf(),
+        previous: previous.map(Path::to_path_buf),
+        output: output.to_path_buf(),
+        as_of,
+        threads: 0,
+        on_error: OnError::Fail,
+        rejects: None,
+        progress: true,
+        chunk_rows: 0,
+    };
+    let t = Instant::now();
+    let report = reprofile(p, &opts)?;
+    print_report(&report, t.elapsed().as_secs_f64())
+}
+
+const DEMO_RECORD: &str = r#"{
+  "Id": "DEMO-1", "DataNascita": "1971-03-02", "Genere": "F", "Cittadinanza": "000",
+  "TitoloDiStudio": "20000000", "ProvinciaDiResidenza": "NA", "ComuneDomicilio": "063049",
+  "HaMaiAvutoUnLavoro": true, "CondizioneOccupazionaleUnAnnoPrima": "occupato",
+  "DataDID": "2025-09-01", "Sospensioni": [{"Dal": "2026-01-10", "Al": "2026-02-09"}],
+  "PercettoreNASpI": true
+}"#;

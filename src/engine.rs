@@ -1,0 +1,395 @@
+//! The one API the CLI and the HTTP service share: loaded models and rule sets, the taxonomy and
+//! (optionally) an open candidate index, with one method per computation.
+//!
+//! Every method takes a request value and returns a result value carrying its provenance; none
+//! does HTTP, argument parsing or printing. Requests name models by `id` or `id@vN`; an unknown
+//! one is the caller's error (field `model` / `rules`), not the operator's.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::error::{Error, FieldReason, InputError, Result};
+use crate::graduatoria::{Graduatoria, GraduatoriaRequest, GraduatoriaRules, Riesame};
+use crate::matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
+use crate::profiling::{Profile, ProfileRecord, Profiler, Status};
+use crate::reference::Reference;
+use crate::taxonomy::Taxonomy;
+
+/// Most records one profiling request may carry.
+pub const MAX_PROFILING_RECORDS: usize = 10_000;
+
+/// Profile one or many records.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilingRequest {
+    /// Model `id` or `id@vN` (default `did`, its highest version).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Profiling date (default: today).
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+    /// The records (DID/SAP field names, `docs/profile-record.md`), 1 to 10,000.
+    pub records: Vec<ProfileRecord>,
+}
+
+/// The profiles, in the order of the records.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProfilingResponse {
+    /// One profile per record.
+    pub profiles: Vec<Profile>,
+}
+
+/// A vacancy to shortlist for.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShortlistRequest {
+    /// The vacancy (`docs/candidate-record.md`).
+    pub vacancy: VacancyRecord,
+    /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15).
+    #[serde(default)]
+    pub size: Option<u32>,
+}
+
+/// Rank applicants under a rule set.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraduatoriaCall {
+    /// Rule set `id` or `id@vN` (`GET /v1/models`).
+    pub rules: String,
+    /// The notice and its applicants.
+    pub request: GraduatoriaRequest,
+}
+
+/// Re-rank after a riesame: the corrected applicants against the graduatoria published before.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiesameCall {
+    /// Rule set `id` or `id@vN`: normally the one of `previous`.
+    pub rules: String,
+    /// The notice with the corrected applicants.
+    pub request: GraduatoriaRequest,
+    /// The graduatoria as published.
+    pub previous: Graduatoria,
+}
+
+/// The new graduatoria and what changed.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RiesameResponse {
+    /// The graduatoria recomputed on the corrected data.
+    pub graduatoria: Graduatoria,
+    /// Moves, entries, exits and changed fields against `previous`.
+    pub riesame: Riesame,
+}
+
+/// One model or rule set of the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelInfo {
+    /// `profiling`, `adr`, `graduatoria` or `matching`.
+    pub kind: String,
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// `official`, `illustrative` or `fitted`; for rule sets, `incomplete` when the act leaves
+    /// parameters unknown (ranking refuses to run).
+    pub status: String,
+    /// `sha256:` digest of the file.
+    pub digest: String,
+    /// Region, for graduatoria rule sets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// A candidate write acknowledged: durable and visible to shortlists.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CandidateWritten {
+    /// The candidate id.
+    pub id: String,
+    /// Live candidates in the index after the write.
+    pub indexed: u64,
+}
+
+/// The engine: everything a computation needs, loaded once.
+#[derive(Debug)]
+pub struct Engine {
+    reference: &'static Reference,
+    taxonomy: &'static Taxonomy,
+    catalog: Catalog,
+    matching: MatchingModel,
+    index: Option<CandidateIndex>,
+}
+
+fn unknown_model(field: &str, spec: &str) -> Error {
+    Error::Input(InputError::new(
+        field,
+        FieldReason::UnknownCode {
+            value: spec.to_owned(),
+            list: "the catalog (GET /v1/models)",
+        },
+    ))
+}
+
+fn status_name(s: Status) -> String {
+    match s {
+        Status::Official => "official",
+        Status::Illustrative => "illustrative",
+        Status::Fitted => "fitted",
+    }
+    .to_owned()
+}
+
+impl Engine {
+    /// An engine over a catalog, a matching model and optionally a candidate index.
+    pub fn new(catalog: Catalog, matching: MatchingModel, index: Option<CandidateIndex>) -> Engine {
+        Engine {
+            reference: Reference::bundled(),
+            taxonomy: Taxonomy::bundled(),
+            catalog,
+            matching,
+            index,
+        }
+    }
+
+    /// The bundled models, no index.
+    pub fn bundled() -> Result<Engine> {
+        let catalog = Catalog::bundled(Reference::bundled())?;
+        Ok(Engine::new(catalog, MatchingModel::bundled()?, None))
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The candidate index, when one is open.
+    pub fn index(&self) -> Option<&CandidateIndex> {
+        self.index.as_ref()
+    }
+
+    fn require_index(&self) -> Result<&CandidateIndex> {
+        self.index.as_ref().ok_or(Error::NoIndex)
+    }
+
+    /// A profiler for `model` (`id` or `id@vN`).
+    pub fn profiler(&self, model: &str) -> Result<Profiler<'_>> {
+        Ok(Profiler {
+            model: self
+                .catalog
+                .profiling(model)
+                .map_err(|_| unknown_model("model", model))?,
+            adr: self.catalog.adr(None)?,
+            reference: self.reference,
+        })
+    }
+
+    /// Profiles every record; the first invalid one fails the request, named by its position.
+    pub fn profile(&self, req: &ProfilingRequest, today: NaiveDate) -> Result<ProfilingResponse> {
+        let n = req.records.len();
+        if n == 0 || n > MAX_PROFILING_RECORDS {
+            return Err(Error::Input(InputError::new(
+                "records",
+                FieldReason::OutOfRange {
+                    value: n.to_string(),
+                    range: "1 to 10,000 records",
+                },
+            )));
+        }
+        let profiler = self.profiler(req.model.as_deref().unwrap_or("did"))?;
+        let as_of = req.as_of.unwrap_or(today);
+        let profiles = req
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                profiler.profile(r, as_of).map_err(|mut e| {
+                    e.field = format!("records[{i}].{}", e.field);
+                    Error::Input(e)
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ProfilingResponse { profiles })
+    }
+
+    /// The rosa for a vacancy.
+    pub fn shortlist(&self, req: ShortlistRequest) -> Result<Shortlist> {
+        let index = self.require_index()?;
+        let vacancy = req
+            .vacancy
+            .validate(self.reference, self.taxonomy)
+            .map_err(|mut e| {
+                e.field = format!("vacancy.{}", e.field);
+                Error::Input(e)
+            })?;
+        index.shortlist(&vacancy, &self.matching, req.size, self.taxonomy)
+    }
+
+    /// Validates candidate records (the first bad one is an error naming its position).
+    pub fn validate_candidates(
+        &self,
+        records: Vec<CandidateRecord>,
+    ) -> Result<Vec<crate::matching::Candidate>> {
+        let many = records.len() > 1;
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.validate(self.reference, self.taxonomy).map_err(|mut e| {
+                    if many {
+                        e.field = format!("[{i}].{}", e.field);
+                    }
+                    Error::Input(e)
+                })
+            })
+            .collect()
+    }
+
+    /// Adds or replaces validated candidates; durable and visible when it returns.
+    pub fn upsert_candidates(&self, candidates: &[crate::matching::Candidate]) -> Result<u64> {
+        let index = self.require_index()?;
+        index.upsert(candidates, self.taxonomy)?;
+        index.len()
+    }
+
+    /// A candidate's record as last written, if present.
+    pub fn candidate(&self, id: &str) -> Result<Option<CandidateRecord>> {
+        self.require_index()?.get(id)
+    }
+
+    /// Deletes candidates; returns how many were present.
+    pub fn delete_candidates(&self, ids: &[String]) -> Result<usize> {
+        self.require_index()?.delete(ids)
+    }
+
+    fn rules(&self, spec: &str) -> Result<&GraduatoriaRules> {
+        let rules = self
+            .catalog
+            .graduatoria(spec)
+            .map_err(|_| unknown_model("rules", spec))?;
+        if !rules.missing.is_empty() {
+            // The caller asked for a rule set whose act leaves parameters unknown.
+            let names: Vec<&str> = rules.missing.iter().map(|m| m.parameter.as_str()).collect();
+            return Err(Error::Input(InputError::new(
+                "rules",
+                FieldReason::Inconsistent(format!(
+                    "{} cannot rank: the act's parameters are not known: {}",
+                    rules.key(),
+                    names.join("; ")
+                )),
+            )));
+        }
+        Ok(rules)
+    }
+
+    /// A graduatoria.
+    pub fn graduatoria(&self, call: &GraduatoriaCall) -> Result<Graduatoria> {
+        crate::graduatoria::rank(self.rules(&call.rules)?, &call.request)
+    }
+
+    /// A graduatoria recomputed on corrected data, with the differences from `previous`.
+    pub fn riesame(&self, call: &RiesameCall) -> Result<RiesameResponse> {
+        let graduatoria = crate::graduatoria::rank(self.rules(&call.rules)?, &call.request)?;
+        let riesame = crate::graduatoria::riesame(&call.previous, &graduatoria);
+        Ok(RiesameResponse {
+            graduatoria,
+            riesame,
+        })
+    }
+
+    /// Every model and rule set, by kind, id and version.
+    pub fn models(&self) -> Vec<ModelInfo> {
+        let mut out = Vec::new();
+        for m in self.catalog.profiling_models() {
+            out.push(ModelInfo {
+                kind: "profiling".into(),
+                id: m.id.clone(),
+                version: m.version,
+                status: status_name(m.status),
+                digest: m.digest.clone(),
+                region: None,
+            });
+        }
+        for r in self.catalog.adr_rules() {
+            out.push(ModelInfo {
+                kind: "adr".into(),
+                id: r.id.clone(),
+                version: r.version,
+                status: status_name(r.status),
+                digest: r.digest.clone(),
+                region: None,
+            });
+        }
+        for r in self.catalog.graduatoria_rules() {
+            out.push(ModelInfo {
+                kind: "graduatoria".into(),
+                id: r.id.clone(),
+                version: r.version,
+                status: if r.missing.is_empty() {
+                    "rankable".into()
+                } else {
+                    "incomplete".into()
+                },
+                digest: r.digest.clone(),
+                region: Some(r.region.clone()),
+            });
+        }
+        out.push(ModelInfo {
+            kind: "matching".into(),
+            id: self.matching.id.clone(),
+            version: self.matching.version,
+            status: status_name(self.matching.status),
+            digest: self.matching.digest.clone(),
+            region: None,
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
+
+    #[test]
+    fn unknown_model_is_the_callers_error_naming_the_field() {
+        let e = Engine::bundled().unwrap();
+        let req: ProfilingRequest = serde_json::from_value(serde_json::json!({
+            "model": "nope", "records": [{"Id": "P1"}]
+        }))
+        .unwrap();
+        let err = e.profile(&req, today()).unwrap_err();
+        assert!(err.is_user_error());
+        assert!(err.to_string().contains("`model`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_record_is_named_by_position() {
+        let e = Engine::bundled().unwrap();
+        let req: ProfilingRequest = serde_json::from_value(serde_json::json!({
+            "records": [
+                {"Id": "P1", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
+                 "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "NA",
+                 "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"},
+                {"Id": "P2", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
+                 "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "ZZ",
+                 "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"}
+            ]
+        }))
+        .unwrap();
+        let err = e.profile(&req, today()).unwrap_err().to_string();
+        assert!(err.contains("records[1].ProvinciaDiResidenza"), "{err}");
+    }
+
+    #[test]
+    fn models_lists_every_kind_and_no_index_is_an_error() {
+        let e = Engine::bundled().unwrap();
+        let kinds: Vec<String> = e.models().into_iter().map(|m| m.kind).collect();
+        for k in ["profiling", "adr", "graduatoria", "matching"] {
+            assert!(kinds.iter().any(|x| x == k), "{k}");
+        }
+        assert!(matches!(e.candidate("X"), Err(Error::NoIndex)));
+    }
+}

@@ -1,0 +1,279 @@
+//! The OpenAPI 3.1 document, generated from the route table ([`super::routes::ROUTES`]) and the
+//! request and response types (their JSON Schemas derived with `schemars`). The committed copy
+//! is `docs/openapi.json`; a test fails when it differs from what this module generates.
+
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+
+use super::problem::Problem;
+use super::routes::{Access, ROUTES, RouteSpec};
+use crate::engine::{
+    CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingRequest, ProfilingResponse, RiesameCall,
+    RiesameResponse, ShortlistRequest,
+};
+use crate::graduatoria::Graduatoria;
+use crate::matching::{CandidateRecord, Shortlist};
+
+struct Operation {
+    request: Option<Schema>,
+    ok: u16,
+    response: Option<Value>,
+    /// Problem statuses beyond the ones every keyed route has.
+    problems: &'static [u16],
+}
+
+fn json_body(schema: &Schema) -> Value {
+    json!({"content": {"application/json": {"schema": schema}}})
+}
+
+fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
+    fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+        g.subschema_for::<T>()
+    }
+    let body = |x: Schema| Some(json_body(&x));
+    match r.operation {
+        "profile" => Operation {
+            request: Some(s::<ProfilingRequest>(g)),
+            ok: 200,
+            response: body(s::<ProfilingResponse>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "shortlist" => Operation {
+            request: Some(s::<ShortlistRequest>(g)),
+            ok: 200,
+            response: body(s::<Shortlist>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "putCandidate" => Operation {
+            request: Some(s::<CandidateRecord>(g)),
+            ok: 201,
+            response: body(s::<CandidateWritten>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "getCandidate" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<CandidateRecord>(g)),
+            problems: &[404, 503],
+        },
+        "deleteCandidate" => Operation {
+            request: None,
+            ok: 204,
+            response: None,
+            problems: &[404, 503],
+        },
+        "graduatoria" => Operation {
+            request: Some(s::<GraduatoriaCall>(g)),
+            ok: 200,
+            response: body(s::<Graduatoria>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "riesame" => Operation {
+            request: Some(s::<RiesameCall>(g)),
+            ok: 200,
+            response: body(s::<RiesameResponse>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "models" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<Vec<ModelInfo>>(g)),
+            problems: &[],
+        },
+        "metrics" => Operation {
+            request: None,
+            ok: 200,
+            response: Some(json!({"content": {"text/plain": {"schema": {"type": "string"}}}})),
+            problems: &[],
+        },
+        "readyz" => Operation {
+            request: None,
+            ok: 200,
+            response: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
+            ),
+            problems: &[503],
+        },
+        _ => Operation {
+            request: None,
+            ok: 200,
+            response: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
+            ),
+            problems: &[],
+        },
+    }
+}
+
+fn status_text(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created (200 when an existing candidate was replaced)",
+        204 => "No content",
+        400 => "Malformed body: `field` is the JSON path where it does not parse",
+        401 => "Missing or unknown API key",
+        403 => "The key lacks the route's scope",
+        404 => "Not found",
+        413 => "Body larger than the configured limit",
+        422 => "A field is invalid: `field` and `reason` say which and why",
+        503 => "Busy (work queue full, with Retry-After), timed out, or no index configured",
+        _ => "Internal error (no detail; the request id names the log entry)",
+    }
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    let mut g = SchemaGenerator::new(settings);
+    let problem = g.subschema_for::<Problem>();
+    let mut paths = Map::new();
+    for r in &ROUTES {
+        let o = op(&mut g, r);
+        let mut responses = Map::new();
+        let mut ok = json!({"description": status_text(o.ok)});
+        if let (Some(Value::Object(m)), Some(obj)) = (&o.response, ok.as_object_mut()) {
+            obj.extend(m.clone());
+        }
+        if r.operation == "putCandidate" {
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "Replaced an existing candidate",
+                    "content": ok["content"].clone()
+                }),
+            );
+        }
+        responses.insert(o.ok.to_string(), ok);
+        let mut problems: Vec<u16> = o.problems.to_vec();
+        if r.access != Access::Open {
+            problems.extend([401, 500]);
+        }
+        if matches!(r.access, Access::Scoped(_)) {
+            problems.push(403);
+        }
+        problems.sort_unstable();
+        problems.dedup();
+        for code in problems {
+            responses.insert(
+                code.to_string(),
+                json!({
+                    "description": status_text(code),
+                    "content": {"application/problem+json": {"schema": problem}}
+                }),
+            );
+        }
+        let mut operation = json!({
+            "operationId": r.operation,
+            "summary": r.summary,
+            "responses": responses,
+        });
+        if let Some(req) = &o.request {
+            operation["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": req}}});
+        }
+        match r.access {
+            Access::Open => operation["security"] = json!([]),
+            Access::AnyKey => {
+                operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
+            }
+            Access::Scoped(scope) => {
+                operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
+                operation["x-required-scope"] = json!(scope.name());
+            }
+        }
+        if r.path.contains("{id}") {
+            operation["parameters"] = json!([{
+                "name": "id", "in": "path", "required": true,
+                "description": "Candidate id", "schema": {"type": "string"}
+            }]);
+        }
+        let method = r.method.as_str().to_ascii_lowercase();
+        let entry = paths
+            .entry(r.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[method.as_str()] = operation;
+    }
+    let schemas = g.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "incrocio",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Matching and profiling engine for Italian public employment services: profiling (art. 19 D.Lgs. 150/2015), shortlists (incrocio domanda/offerta), candidate index upkeep, graduatorie (art. 16 L. 56/1987, L. 68/1999). Every 4xx is application/problem+json naming the field and the reason.",
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}
+        },
+        "servers": [{"url": "http://127.0.0.1:8080"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "API key as a bearer token"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+            },
+            "schemas": schemas
+        }
+    })
+}
+
+/// The document as committed: pretty JSON with a final newline.
+pub fn document_text() -> String {
+    let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "$ref" {
+                        if let Some(s) = x.as_str() {
+                            out.push(s.to_owned());
+                        }
+                    } else {
+                        refs(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_ref_resolves() {
+        let d = document();
+        for r in &ROUTES {
+            let m = r.method.as_str().to_ascii_lowercase();
+            assert!(
+                d["paths"][r.path][m.as_str()]["responses"].is_object(),
+                "{}",
+                r.path
+            );
+        }
+        let mut all = Vec::new();
+        refs(&d, &mut all);
+        assert!(all.len() > 10);
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").expect(&r);
+            assert!(
+                d["components"]["schemas"][name].is_object(),
+                "{r} unresolved"
+            );
+        }
+    }
+
+    #[test]
+    fn the_committed_document_is_current() {
+        let committed = include_str!("../../docs/openapi.json");
+        assert!(
+            committed == document_text(),
+            "docs/openapi.json differs from the generated document: run `cargo run -- openapi > docs/openapi.json`"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Where CPU work and candidate writes run, off the async runtime.
+//!
+//! - [`WorkQueue`]: at most `workers` jobs run at once on the blocking pool, at most `queue` more
+//!   wait; past that a request is refused at once with 503 + `Retry-After`.
+//! - [`WriteQueue`]: candidate writes go to one writer thread that commits them in groups (all
+//!   that arrived while the previous commit ran, up to `write_batch_max`) and answers each only
+//!   after its group is durable and visible to searches.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::metrics::Metrics;
+use super::problem::Problem;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::matching::Candidate;
+
+/// The bounded queue for CPU work.
+#[derive(Debug, Clone)]
+pub struct WorkQueue {
+    admitted: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+impl WorkQueue {
+    /// `workers` at once, `queue` waiting.
+    pub fn new(workers: usize, queue: usize, metrics: Arc<Metrics>) -> WorkQueue {
+        WorkQueue {
+            admitted: Arc::new(Semaphore::new(workers + queue)),
+            running: Arc::new(Semaphore::new(workers)),
+            metrics,
+        }
+    }
+
+    /// Jobs admitted (running or waiting) now.
+    pub fn in_use(&self, capacity: usize) -> usize {
+        capacity.saturating_sub(self.admitted.available_permits())
+    }
+
+    /// Runs `job` on the blocking pool once a worker is free; 503 when the queue is full, 500
+    /// when the job panics (the panic never reaches the connection).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T, Problem> {
+        let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
+            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
+            return Err(Problem::busy());
+        };
+        let running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Problem::internal())?;
+        let out = tokio::task::spawn_blocking(job).await;
+        drop((running, admitted));
+        match out {
+            Ok(r) => r.map_err(Problem::from),
+            Err(e) => {
+                tracing::error!(panic = e.is_panic(), "a job failed");
+                Err(Problem::internal())
+            }
+        }
+    }
+}
+
+/// A candidate write.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// Add or replace.
+    Upsert(Box<Candidate>),
+    /// Remove by id.
+    Delete(String),
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Whether the id was in the index before the write.
+    pub existed: bool,
+    /// Live candidates after the commit.
+    pub indexed: u64,
+}
+
+struct Pending {
+    op: WriteOp,
+    done: oneshot::Sender<Result<WriteOutcome, ()>>,
+}
+
+/// The sending side of the writer thread.
+#[derive(Debug, Clone)]
+pub struct WriteQueue {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+impl WriteQueue {
+    /// Starts the writer thread; it ends when every [`WriteQueue`] clone is dropped, after
+    /// committing what it holds.
+    pub fn start(
+        engine: Arc<Engine>,
+        batch_max: usize,
+        capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<(WriteQueue, std::thread::JoinHandle<()>)> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let handle = std::thread::Builder::new()
+            .name("incrocio-writer".into())
+            .spawn(move || writer_loop(&engine, rx, batch_max, &metrics))?;
+        Ok((WriteQueue { tx }, handle))
+    }
+
+    /// Whether the writer thread has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Queues a write and waits until it is durable; 503 when the write queue is full.
+    pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Problem> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .try_send(Pending { op, done })
+            .map_err(|_| Problem::busy())?;
+        match wait.await {
+            Ok(Ok(o)) => Ok(o),
+            _ => Err(Problem::internal()),
+        }
+    }
+}
+
+fn writer_loop(
+    engine: &Engine,
+    mut rx: mpsc::Receiver<Pending>,
+    batch_max: usize,
+    metrics: &Metrics,
+) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < batch_max {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        commit(engine, batch, metrics);
+    }
+    tracing::info!("candidate writer stopped");
+}
+
+/// Commits a batch in arrival order: each run of upserts or deletes is one commit.
+fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
+    let mut batch = batch.into_iter().peekable();
+    while let Some(first) = batch.next() {
+        let upsert = matches!(first.op, WriteOp::Upsert(_));
+        let mut run = vec![first];
+        while let Some(p) = batch.next_if(|p| matches!(p.op, WriteOp::Upsert(_)) == upsert) {
+            run.push(p);
+        }
+        let result = apply(engine, &run);
+        metrics.write_batches.fetch_add(1, Ordering::Relaxed);
+        metrics
+            .writes
+            .fetch_add(run.len() as u64, Ordering::Relaxed);
+        match result {
+            Ok((existed, indexed)) => {
+                for (p, existed) in run.into_iter().zip(existed) {
+                    let _ = p.done.send(Ok(WriteOutcome { existed, indexed }));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = run.len(), "candidate write failed");
+                for p in run {
+                    let _ = p.done.send(Err(()));
+                }
+            }
+        }
+    }
+}
+
+fn apply(engine: &Engine, run: &[Pending]) -> Result<(Vec<bool>, u64)> {
+    let index = engine.index().ok_or(crate::error::Error::NoIndex)?;
+    let ids: Vec<String> = run
+        .iter()
+        .map(|p| match &p.op {
+            WriteOp::Upsert(c) => c.record.id.clone(),
+            WriteOp::Delete(id) => id.clone(),
+        })
+        .collect();
+    let existed = ids
+        .iter()
+        .map(|id| index.contains(id))
+        .collect::<Result<Vec<bool>>>()?;
+    let candidates: Vec<Candidate> = run
+        .iter()
+        .filter_map(|p| match &p.op {
+            WriteOp::Upsert(c) => Some((**c).clone()),
+            WriteOp::Delete(_) => None,
+        })
+        .collect();
+    if candidates.is_empty() {
+        index.delete(&ids)?;
+    } else {
+        engine.upsert_candidates(&candidates)?;
+    }
+    Ok((existed, index.len()?))
+}

@@ -1,0 +1,320 @@
+//! The route table and the handlers. Each handler only translates: it takes the parsed body,
+//! runs one [`Engine`](crate::engine::Engine) method on the work queue and wraps the result.
+
+use axum::Json;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::config::Scope;
+use super::problem::Problem;
+use super::queue::WriteOp;
+use super::state::AppState;
+use crate::engine::{
+    CandidateWritten, GraduatoriaCall, ProfilingRequest, RiesameCall, ShortlistRequest,
+};
+use crate::matching::CandidateRecord;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No key (health probes).
+    Open,
+    /// Any valid key.
+    AnyKey,
+    /// A key with this scope.
+    Scoped(Scope),
+}
+
+/// One route: the source of both the auth check and the OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, axum syntax (`/v1/candidates/{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+    /// Operation id.
+    pub operation: &'static str,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    operation: &'static str,
+    summary: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        summary,
+        operation,
+    }
+}
+
+/// Every route of the service.
+pub const ROUTES: [RouteSpec; 12] = [
+    route(
+        Method::POST,
+        "/v1/profiling",
+        Access::Scoped(Scope::Profiling),
+        "profile",
+        "Profile one or many DID/SAP records: index, class, contributions, AdR, provenance",
+    ),
+    route(
+        Method::POST,
+        "/v1/shortlists",
+        Access::Scoped(Scope::Shortlists),
+        "shortlist",
+        "The rosa for a vacancy: hard rules, explained scores, eligible count, narrowing suggestions",
+    ),
+    route(
+        Method::PUT,
+        "/v1/candidates/{id}",
+        Access::Scoped(Scope::CandidatesWrite),
+        "putCandidate",
+        "Add or replace a candidate; answered once durable and visible to shortlists",
+    ),
+    route(
+        Method::GET,
+        "/v1/candidates/{id}",
+        Access::Scoped(Scope::CandidatesRead),
+        "getCandidate",
+        "A candidate's record as last written",
+    ),
+    route(
+        Method::DELETE,
+        "/v1/candidates/{id}",
+        Access::Scoped(Scope::CandidatesWrite),
+        "deleteCandidate",
+        "Remove a candidate; answered once durable",
+    ),
+    route(
+        Method::POST,
+        "/v1/graduatorie",
+        Access::Scoped(Scope::Graduatorie),
+        "graduatoria",
+        "Rank applicants under a Region's rule set, every row justified",
+    ),
+    route(
+        Method::POST,
+        "/v1/graduatorie/riesame",
+        Access::Scoped(Scope::Graduatorie),
+        "riesame",
+        "Recompute a graduatoria on corrected data and list what changed",
+    ),
+    route(
+        Method::GET,
+        "/v1/models",
+        Access::AnyKey,
+        "models",
+        "Every model and rule set with id, version, status and digest",
+    ),
+    route(Method::GET, "/healthz", Access::Open, "healthz", "Liveness"),
+    route(
+        Method::GET,
+        "/readyz",
+        Access::Open,
+        "readyz",
+        "Readiness: models loaded, index open, writer running",
+    ),
+    route(
+        Method::GET,
+        "/metrics",
+        Access::AnyKey,
+        "metrics",
+        "Prometheus metrics",
+    ),
+    route(
+        Method::GET,
+        "/openapi.json",
+        Access::AnyKey,
+        "openapi",
+        "This document",
+    ),
+];
+
+/// The access rule of a matched route.
+pub fn access(method: &Method, path: &str) -> Access {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path)
+        .map_or(Access::AnyKey, |r| r.access)
+}
+
+/// A JSON body: 413 past the limit, 400 naming the path where it does not parse.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::too_large(state.body_limit())
+                } else {
+                    Problem::malformed("(body)".into(), e.body_text())
+                }
+            })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "(body)".into() } else { path };
+            Problem::malformed(field, e.into_inner().to_string())
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// `POST /v1/profiling`.
+pub async fn profile(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<ProfilingRequest>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s.work().run(move || engine.profile(&req, today())).await?;
+    Ok(Json(out).into_response())
+}
+
+/// `POST /v1/shortlists`.
+pub async fn shortlist(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<ShortlistRequest>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s.work().run(move || engine.shortlist(req)).await?;
+    Ok(Json(out).into_response())
+}
+
+/// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced.
+pub async fn put_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(record): JsonBody<CandidateRecord>,
+) -> Result<Response, Problem> {
+    if record.id != id {
+        return Err(Problem::invalid(
+            "id",
+            format!("the body's id `{}` is not the path's `{id}`", record.id),
+        ));
+    }
+    let engine = s.engine();
+    let mut valid = s
+        .work()
+        .run(move || engine.validate_candidates(vec![record]))
+        .await?;
+    let candidate = valid.pop().ok_or_else(Problem::internal)?;
+    let writes = s
+        .writes()
+        .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
+    let done = writes.write(WriteOp::Upsert(Box::new(candidate))).await?;
+    let status = if done.existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = CandidateWritten {
+        id,
+        indexed: done.indexed,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /v1/candidates/{id}`.
+pub async fn get_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let found = s.work().run(move || engine.candidate(&id)).await?;
+    match found {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(Problem::not_found("no candidate with this id")),
+    }
+}
+
+/// `DELETE /v1/candidates/{id}`: 204, or 404 when absent.
+pub async fn delete_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let writes = s
+        .writes()
+        .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
+    let done = writes.write(WriteOp::Delete(id)).await?;
+    if done.existed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("no candidate with this id"))
+    }
+}
+
+/// `POST /v1/graduatorie`.
+pub async fn graduatoria(
+    State(s): State<AppState>,
+    JsonBody(call): JsonBody<GraduatoriaCall>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s.work().run(move || engine.graduatoria(&call)).await?;
+    Ok(Json(out).into_response())
+}
+
+/// `POST /v1/graduatorie/riesame`.
+pub async fn riesame(
+    State(s): State<AppState>,
+    JsonBody(call): JsonBody<RiesameCall>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s.work().run(move || engine.riesame(&call)).await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/models`.
+pub async fn models(State(s): State<AppState>) -> Response {
+    Json(s.engine().models()).into_response()
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> Response {
+    Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`.
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    if s.is_ready() {
+        Json(serde_json::json!({"status": "ready"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "not ready"})),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.render_metrics(),
+    )
+        .into_response()
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Response {
+    Json(super::openapi::document()).into_response()
+}

@@ -1,0 +1,601 @@
+//! The HTTP service against real servers on 127.0.0.1 (ephemeral ports): every route, auth,
+//! limits, bad input, and durability across `kill -9` of a server process (issue 5).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use incrocio::engine::Engine;
+use incrocio::http::Service;
+use incrocio::http::config::{ServerConfig, key_hash};
+use incrocio::matching::{CandidateIndex, MatchingModel};
+use serde_json::{Value, json};
+
+const ALL: &str = "key-all-scopes";
+const PROFILING_ONLY: &str = "key-profiling-only";
+
+/// A response: status, lower-case headers, body.
+struct Res {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Res {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (no client library: the test sees the bytes).
+fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Res {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(k) = key {
+        req.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    let body = body.unwrap_or(b"");
+    if !body.is_empty() || method == "POST" || method == "PUT" {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
+    {
+        body = dechunk(&body);
+    }
+    Res {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+    out
+}
+
+fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res {
+    call(
+        addr,
+        "POST",
+        path,
+        Some(key),
+        Some(body.to_string().as_bytes()),
+    )
+}
+
+fn config_text(index: &Path, extra: &str) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\nindex = \"{}\"\n{extra}\n[[keys]]\nid = \"all\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\"]\n\n[[keys]]\nid = \"prof\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
+        index.display(),
+        key_hash(ALL),
+        key_hash(PROFILING_ONLY)
+    )
+}
+
+/// An in-process server on its own runtime thread; dropped = shut down gracefully.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(index: &Path, extra: &str) -> Server {
+        let config = ServerConfig::parse("test.toml", &config_text(index, extra)).unwrap();
+        let idx = if index.join("FORMAT").exists() {
+            CandidateIndex::open(index).unwrap()
+        } else {
+            CandidateIndex::create(index, "2026-11-23".parse().unwrap()).unwrap()
+        };
+        let engine = Engine::new(
+            crate::catalog(),
+            MatchingModel::bundled().unwrap(),
+            Some(idx),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let service = Service::new(engine, &config).unwrap();
+                service
+                    .serve(listener, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+const ROMA: &str = "058091";
+
+fn candidate(id: &str, comune: &str) -> Value {
+    json!({
+        "id": id, "comune_domicilio": comune, "stato": "attivo",
+        "titolo_studio": "40000000",
+        "esperienze": [{"cp2011": "3.1.2.3.0", "mesi": 36}],
+        "patenti": ["02"],
+        "sintesi": "sviluppo siti web e gestione contenuti"
+    })
+}
+
+fn vacancy() -> Value {
+    json!({"vacancy": {
+        "id": "V1", "titolo": "webmaster", "comune": ROMA, "raggio_km": 25,
+        "contratto": "A01", "patenti": ["02"]
+    }})
+}
+
+fn record() -> Value {
+    json!({"Id": "P1", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
+           "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "NA",
+           "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"})
+}
+
+fn assert_problem(r: &Res, status: u16) -> Value {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let p = r.json();
+    assert_eq!(p["status"], status);
+    assert!(
+        p["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:incrocio:problem:")
+    );
+    p
+}
+
+#[test]
+fn health_auth_and_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    assert_eq!(call(s.addr, "GET", "/healthz", None, None).status, 200);
+    assert_eq!(call(s.addr, "GET", "/readyz", None, None).status, 200);
+    let r = call(s.addr, "GET", "/v1/models", None, None);
+    assert_problem(&r, 401);
+    assert!(r.header("www-authenticate").is_some());
+    assert_problem(&call(s.addr, "GET", "/v1/models", Some("wrong"), None), 401);
+    let r = post(s.addr, "/v1/shortlists", PROFILING_ONLY, &vacancy());
+    assert_eq!(assert_problem(&r, 403)["required_scope"], "shortlists");
+    // X-Api-Key works too, and the models list carries every kind with digests.
+    let mut st = TcpStream::connect(s.addr).unwrap();
+    write!(
+        st,
+        "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Api-Key: {PROFILING_ONLY}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    st.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let models = call(s.addr, "GET", "/v1/models", Some(ALL), None).json();
+    let kinds: Vec<&str> = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    for k in ["profiling", "adr", "graduatoria", "matching"] {
+        assert!(kinds.contains(&k), "{k}");
+    }
+    assert!(models[0]["digest"].as_str().unwrap().starts_with("sha256:"));
+    // Every response carries a request id.
+    assert!(
+        call(s.addr, "GET", "/healthz", None, None)
+            .header("x-request-id")
+            .is_some()
+    );
+    s.stop();
+}
+
+#[test]
+fn profiling_one_and_many_and_bad_input_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        PROFILING_ONLY,
+        &json!({"as_of": "2026-11-23", "records": [record(), record()]}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["profiles"].as_array().unwrap().len(), 2);
+    let p = &v["profiles"][0];
+    assert!((0.0..=1.0).contains(&p["index"].as_f64().unwrap()));
+    assert_eq!(p["model"]["id"], "did");
+    assert_eq!(p["model"]["status"], "illustrative");
+    assert_eq!(p["next_review_at"], "2027-02-21");
+    // The same answer as the library gives.
+    let engine = Engine::bundled().unwrap();
+    let lib = engine
+        .profiler("did")
+        .unwrap()
+        .profile(
+            &serde_json::from_value(record()).unwrap(),
+            "2026-11-23".parse().unwrap(),
+        )
+        .unwrap();
+    assert_eq!(p["index"].as_f64().unwrap(), lib.index);
+
+    // A bad code: 422 naming the record's position and field.
+    let mut bad = record();
+    bad["ProvinciaDiResidenza"] = json!("ZZ");
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        ALL,
+        &json!({"records": [record(), bad]}),
+    );
+    let p = assert_problem(&r, 422);
+    assert_eq!(p["field"], "records[1].ProvinciaDiResidenza");
+    assert!(p["reason"].as_str().unwrap().contains("ZZ"));
+    // Not JSON of the right shape: 400 with the path.
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        ALL,
+        &json!({"records": [{"Id": 5}]}),
+    );
+    assert_eq!(assert_problem(&r, 400)["field"], "records[0].Id");
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        ALL,
+        &json!({"records": [], "colour": 1}),
+    );
+    let p = assert_problem(&r, 400);
+    assert!(p["reason"].as_str().unwrap().contains("colour"), "{p}");
+    let r = call(
+        s.addr,
+        "POST",
+        "/v1/profiling",
+        Some(ALL),
+        Some(b"{not json"),
+    );
+    assert_problem(&r, 400);
+    let r = post(s.addr, "/v1/profiling", ALL, &json!({"records": []}));
+    assert_eq!(assert_problem(&r, 422)["field"], "records");
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        ALL,
+        &json!({"model": "nope", "records": [record()]}),
+    );
+    assert_eq!(assert_problem(&r, 422)["field"], "model");
+    // Unknown route and wrong method are problems too.
+    assert_problem(&call(s.addr, "GET", "/v1/nothing", Some(ALL), None), 404);
+    assert_problem(&call(s.addr, "GET", "/v1/profiling", Some(ALL), None), 405);
+    s.stop();
+}
+
+#[test]
+fn body_limit_is_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "body_limit_bytes = 1000");
+    let big = json!({"records": vec![record(); 20]});
+    let r = post(s.addr, "/v1/profiling", ALL, &big);
+    assert_problem(&r, 413);
+    s.stop();
+}
+
+#[test]
+fn candidates_upkeep_and_shortlists() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let a = s.addr;
+    let body = candidate("C1", ROMA).to_string();
+    let r = call(
+        a,
+        "PUT",
+        "/v1/candidates/C1",
+        Some(ALL),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["indexed"], 1);
+    // Visible at once: the write was acknowledged after its commit.
+    let sl = post(a, "/v1/shortlists", ALL, &vacancy());
+    assert_eq!(sl.status, 200, "{}", String::from_utf8_lossy(&sl.body));
+    let v = sl.json();
+    assert_eq!(v["rosa"][0]["candidate_id"], "C1");
+    assert_eq!(v["eligible_count"], 1);
+    assert_eq!(v["model"], "default@v1");
+    assert!(v["input_digest"].as_str().unwrap().starts_with("sha256:"));
+    // GET returns what was written; a replacement is 200.
+    let got = call(a, "GET", "/v1/candidates/C1", Some(PROFILING_ONLY), None);
+    assert_problem(&got, 403);
+    let got = call(a, "GET", "/v1/candidates/C1", Some(ALL), None);
+    assert_eq!(
+        got.json(),
+        serde_json::to_value(
+            serde_json::from_value::<incrocio::matching::CandidateRecord>(candidate("C1", ROMA))
+                .unwrap()
+        )
+        .unwrap()
+    );
+    let r = call(
+        a,
+        "PUT",
+        "/v1/candidates/C1",
+        Some(ALL),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    // Bad writes name the field.
+    let r = call(
+        a,
+        "PUT",
+        "/v1/candidates/C2",
+        Some(ALL),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(assert_problem(&r, 422)["field"], "id");
+    let bad = candidate("C3", "999999").to_string();
+    let r = call(
+        a,
+        "PUT",
+        "/v1/candidates/C3",
+        Some(ALL),
+        Some(bad.as_bytes()),
+    );
+    let p = assert_problem(&r, 422);
+    assert_eq!(p["field"], "comune_domicilio");
+    assert_eq!(p["record_id"], "C3");
+    let mut v = vacancy();
+    v["vacancy"]["comune"] = json!("000000");
+    assert_eq!(
+        assert_problem(&post(a, "/v1/shortlists", ALL, &v), 422)["field"],
+        "vacancy.comune"
+    );
+    // Delete: 204, then 404.
+    assert_eq!(
+        call(a, "DELETE", "/v1/candidates/C1", Some(ALL), None).status,
+        204
+    );
+    assert_problem(&call(a, "GET", "/v1/candidates/C1", Some(ALL), None), 404);
+    assert_problem(
+        &call(a, "DELETE", "/v1/candidates/C1", Some(ALL), None),
+        404,
+    );
+    assert_eq!(
+        post(a, "/v1/shortlists", ALL, &vacancy()).json()["eligible_count"],
+        0
+    );
+    // Metrics saw all of it.
+    let m = String::from_utf8(call(a, "GET", "/metrics", Some(ALL), None).body).unwrap();
+    assert!(m.contains("incrocio_http_requests_total{route=\"/v1/candidates/{id}\",method=\"PUT\",status=\"201\"} 1"), "{m}");
+    assert!(m.contains("incrocio_candidates_indexed 0"));
+    s.stop();
+}
+
+#[test]
+fn graceful_shutdown_keeps_acknowledged_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    for i in 0..5 {
+        let body = candidate(&format!("G{i}"), ROMA).to_string();
+        let r = call(
+            s.addr,
+            "PUT",
+            &format!("/v1/candidates/G{i}"),
+            Some(ALL),
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 201);
+    }
+    s.stop();
+    let idx = CandidateIndex::open(dir.path()).unwrap();
+    assert_eq!(idx.len().unwrap(), 5);
+    assert!(idx.get("G3").unwrap().is_some());
+}
+
+fn applicants() -> Value {
+    let a = incrocio::files::read_applicants(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/esempi/candidati-art16.csv"
+    )))
+    .unwrap();
+    serde_json::to_value(a).unwrap()
+}
+
+#[test]
+fn graduatorie_and_riesame() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let call_body = json!({"rules": "art16-emilia-romagna", "request": {
+        "publication_date": "2026-03-01", "posts": 2, "applicants": applicants()
+    }});
+    let r = post(s.addr, "/v1/graduatorie", ALL, &call_body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let g = r.json();
+    assert_eq!(g["rules"]["id"], "art16-emilia-romagna");
+    assert!(g["ranking"].as_array().unwrap().len() >= 2);
+    // The same bytes as the library's graduatoria: deterministic and nothing added.
+    let lib = Engine::bundled()
+        .unwrap()
+        .graduatoria(&serde_json::from_value(call_body.clone()).unwrap())
+        .unwrap();
+    assert_eq!(g, serde_json::to_value(&lib).unwrap());
+    // Riesame: the first applicant's ISEE corrected upwards.
+    let mut corrected = call_body["request"].clone();
+    corrected["applicants"][0]["isee"] = json!("99999.00");
+    let r = post(
+        s.addr,
+        "/v1/graduatorie/riesame",
+        ALL,
+        &json!({"rules": "art16-emilia-romagna", "request": corrected, "previous": g}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert!(v["graduatoria"]["ranking"].is_array());
+    assert!(v["riesame"].is_object());
+    // A rule set whose act leaves parameters unknown cannot rank: the caller's error.
+    let mut umbria = call_body.clone();
+    umbria["rules"] = json!("art16-umbria");
+    assert_eq!(
+        assert_problem(&post(s.addr, "/v1/graduatorie", ALL, &umbria), 422)["field"],
+        "rules"
+    );
+    s.stop();
+}
+
+#[test]
+fn the_served_openapi_document_is_the_committed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let r = call(s.addr, "GET", "/openapi.json", Some(PROFILING_ONLY), None);
+    assert_eq!(r.status, 200);
+    let committed: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+    assert_eq!(r.json(), committed);
+    s.stop();
+}
+
+/// Starts `incrocio serve` as a process; returns it and its address (from its first line).
+fn spawn_server(config: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+        .args(["serve", "--create-index", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+#[test]
+fn r5_acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    let config = dir.path().join("serve.toml");
+    std::fs::write(&config, config_text(&index, "")).unwrap();
+    let (mut child, addr) = spawn_server(&config);
+    // Concurrent writers, so some writes are group-committed together.
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let id = format!("K{t}-{i}");
+                    let body = candidate(&id, ROMA).to_string();
+                    let r = call(
+                        addr,
+                        "PUT",
+                        &format!("/v1/candidates/{id}"),
+                        Some(ALL),
+                        Some(body.as_bytes()),
+                    );
+                    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+    let (mut child, addr) = spawn_server(&config);
+    for t in 0..4 {
+        for i in 0..10 {
+            let r = call(
+                addr,
+                "GET",
+                &format!("/v1/candidates/K{t}-{i}"),
+                Some(ALL),
+                None,
+            );
+            assert_eq!(r.status, 200, "K{t}-{i} lost after kill -9");
+        }
+    }
+    let mut v = vacancy();
+    v["size"] = json!(50);
+    let sl = post(addr, "/v1/shortlists", ALL, &v).json();
+    assert_eq!(sl["eligible_count"], 40);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
