@@ -13,6 +13,7 @@
 //! - [`matching`]: the candidate index, competency vectors, hard rules, scoring and the rosa.
 //! - [`engine`]: the one API the CLI and the HTTP service share.
 //! - [`http`]: the HTTP service (axum), a thin edge over [`engine`].
+//! - [`research`]: fitting, simulating, evaluating and tuning the models (researchers).
 //! - [`taxonomy`]: ESCO occupations and skills, CP2011 and the CP2011 → ESCO linkage.
 //!
 //! ```
@@ -43,6 +44,7 @@ pub mod http;
 pub mod matching;
 pub mod profiling;
 pub mod reference;
+pub mod research;
 pub mod synth;
 pub mod taxonomy;
 

@@ -8,7 +8,7 @@ mod people;
 mod reprofile;
 
 pub use self::people::Format;
-pub use self::people::{PeopleTable, write_people};
+pub use self::people::{PeopleTable, write_people, write_with_outcome};
 pub use self::reprofile::{
     DEFAULT_CHUNK_ROWS, OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition,
     reprofile,

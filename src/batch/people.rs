@@ -152,23 +152,51 @@ impl PeopleTable {
     pub fn read(path: &Path) -> Result<PeopleTable> {
         match Format::of(path)? {
             Format::JsonLines => read_jsonl(path).map(PeopleTable::Records),
-            Format::Parquet => {
-                let f = File::open(path).map_err(|e| Error::io(path, e))?;
-                let df = ParquetReader::new(f)
-                    .finish()
-                    .map_err(|e| Error::data(path, e))?;
-                FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))
-            }
-            Format::Csv => {
-                let df = CsvReadOptions::default()
-                    .with_has_header(true)
-                    .with_infer_schema_length(Some(0))
-                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                    .and_then(|r| r.finish())
-                    .map_err(|e| Error::data(path, e))?;
-                FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))
+            _ => {
+                FrameColumns::new(path, &read_frame(path)?).map(|c| PeopleTable::Frame(Box::new(c)))
             }
         }
+    }
+
+    /// Reads a labeled people file (Parquet or CSV): the people columns plus the outcome column
+    /// `outcome` (0/1 or false/true; 1 = still unemployed at the model's horizon). A missing or
+    /// other value is an error naming the row.
+    pub fn read_labeled(path: &Path, outcome: &str) -> Result<(PeopleTable, Vec<bool>)> {
+        if Format::of(path)? == Format::JsonLines {
+            return Err(Error::data(
+                path,
+                "labeled data must be Parquet or CSV (a column per field plus the outcome)",
+            ));
+        }
+        let mut df = read_frame(path)?;
+        let col = df
+            .drop_in_place(outcome)
+            .map_err(|_| Error::data(path, format!("missing outcome column `{outcome}`")))?;
+        let text = col
+            .cast(&DataType::String)
+            .map_err(|e| Error::data(path, e))?;
+        let text = text.str().map_err(|e| Error::data(path, e))?;
+        let mut y = Vec::with_capacity(text.len());
+        for (i, v) in text.iter().enumerate() {
+            y.push(match v.map(str::trim) {
+                Some("1" | "true") => true,
+                Some("0" | "false") => false,
+                other => {
+                    return Err(Error::Input(
+                        InputError::new(
+                            outcome,
+                            FieldReason::Malformed {
+                                value: other.unwrap_or("").to_owned(),
+                                expected: "0 or 1",
+                            },
+                        )
+                        .with_row(i + 1),
+                    ));
+                }
+            });
+        }
+        let table = FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))?;
+        Ok((table, y))
     }
 
     /// Number of rows.
@@ -242,6 +270,44 @@ impl PeopleTable {
             PeopleTable::Frame(c) => c.view(i, scratch),
         }
     }
+}
+
+fn read_frame(path: &Path) -> Result<DataFrame> {
+    match Format::of(path)? {
+        Format::Parquet => {
+            let f = File::open(path).map_err(|e| Error::io(path, e))?;
+            ParquetReader::new(f)
+                .finish()
+                .map_err(|e| Error::data(path, e))
+        }
+        _ => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|e| Error::data(path, e)),
+    }
+}
+
+/// Copies a people file (Parquet or CSV) to `output` (Parquet, atomically) with an outcome
+/// column added, one value per row.
+pub fn write_with_outcome(input: &Path, output: &Path, name: &str, y: &[bool]) -> Result<()> {
+    let mut df = read_frame(input)?;
+    if df.height() != y.len() {
+        return Err(Error::data(
+            input,
+            format!("{} rows, {} outcomes", df.height(), y.len()),
+        ));
+    }
+    let col: Vec<i32> = y.iter().map(|&v| i32::from(v)).collect();
+    df.with_column(Column::new(name.into(), col))
+        .map_err(|e| Error::data(output, e))?;
+    atomic_write(output, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| Error::data(output, e))
+    })
 }
 
 impl FrameColumns {

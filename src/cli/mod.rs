@@ -1,6 +1,7 @@
 //! Command-line edge: turns arguments into library calls and results into text. No rules here.
 
 mod demo;
+mod research;
 mod serve;
 
 use std::io::{Read, Write};
@@ -63,10 +64,27 @@ enum Command {
     Key(serve::KeyCommand),
     /// Print the OpenAPI document (the committed copy is docs/openapi.json).
     Openapi,
+    /// Fit models on labeled data.
+    #[command(subcommand)]
+    Fit(research::FitCommand),
+    /// Tune models on judgments.
+    #[command(subcommand)]
+    Tune(TuneCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TuneCommand {
+    /// Search the shortlist weights maximising nDCG@15 on judged vacancies; writes a new
+    /// model version.
+    Matching(research::TuneArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
+    /// AUC, Brier, log-loss, calibration and class shares of a profiling model on labeled
+    /// people, overall and by gender, citizenship and age band; JSON and HTML reports;
+    /// `--against` compares two models and their class transitions.
+    Profiling(research::EvalProfilingArgs),
     /// nDCG@15 and recall@15 of the shortlist scorer vs lexical-only, on vacancies with their
     /// true occupation (`synth vacancies --with-truth`), plus shortlist latency.
     Matching {
@@ -246,6 +264,10 @@ enum SynthCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Labeled outcomes drawn from a known profiling model (adds `Esito` to a people file).
+    Outcomes(research::OutcomesArgs),
+    /// Graded judgments (or simulated esiti) for vacancies with a known occupation.
+    Judgments(research::JudgmentsArgs),
     /// Synthetic vacancies as JSON lines.
     Vacancies {
         #[command(flatten)]
@@ -406,6 +428,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::demo(&catalog, reference, a),
         Command::Serve(a) => serve::serve(catalog, a),
         Command::Key(k) => serve::key(k),
+        Command::Fit(research::FitCommand::Profiling(a)) => research::fit(&catalog, reference, a),
+        Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(reference, a),
+        Command::Eval(EvalCommand::Profiling(a)) => {
+            research::eval_profiling(&catalog, reference, a)
+        }
+        Command::Synth(SynthCommand::Outcomes(a)) => research::outcomes(&catalog, reference, a),
+        Command::Synth(SynthCommand::Judgments(a)) => research::judgments(reference, a),
         Command::Openapi => {
             std::io::stdout()
                 .lock()

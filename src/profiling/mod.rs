@@ -13,7 +13,7 @@ mod score;
 
 pub use self::adr::{Adr, AdrAmount, AdrContract, AdrRules};
 pub use self::features::{
-    AtDate, Unemployment, Value, Variable, unemployment_at, whole_months, whole_years,
+    AtDate, Unemployment, Value, Variable, unemployment_at, value, whole_months, whole_years,
 };
 pub use self::model::{Classes, Feature, Link, Omitted, ProfilingModel, Status, Term};
 pub use self::record::{

@@ -7,6 +7,7 @@ mod http;
 mod matching;
 mod profiling;
 mod reprofile;
+mod research;
 
 use incrocio::catalog::Catalog;
 use incrocio::reference::Reference;

@@ -1,0 +1,530 @@
+//! `incrocio fit`, `synth outcomes`, `synth judgments`, `eval profiling`, `tune matching`:
+//! the researchers' commands. Arguments in, files out; the computations are in `research`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use incrocio::batch::{PeopleTable, write_with_outcome};
+use incrocio::catalog::Catalog;
+use incrocio::files::atomic_write;
+use incrocio::matching::eval::relevance;
+use incrocio::matching::{CandidateIndex, VacancyRecord, read_candidates};
+use incrocio::reference::Reference;
+use incrocio::research::glm::FitOptions;
+use incrocio::research::profiling::{
+    FitRequest, OUTCOME, compare, evaluate, fit_profiling, observe, synth_outcomes,
+};
+use incrocio::research::report::html;
+use incrocio::research::tune::{Esito, Judgment, TuneOptions, grades, tune};
+use incrocio::taxonomy::Taxonomy;
+use rand::{Rng, SeedableRng};
+
+use super::profiler;
+
+/// What to fit.
+#[derive(Debug, Subcommand)]
+pub enum FitCommand {
+    /// Maximum-likelihood logit/probit of a profiling model on labeled people.
+    Profiling(FitArgs),
+}
+
+/// `fit profiling`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The spec: a profiling model file (features, bands, link, classes); its coefficients are
+    /// ignored.
+    #[arg(long)]
+    spec: PathBuf,
+    /// Labeled people (.parquet or .csv): the people columns plus the outcome column.
+    #[arg(long)]
+    data: PathBuf,
+    /// The profiling date the data were observed at.
+    #[arg(long)]
+    as_of: NaiveDate,
+    /// The outcome column (1 = still unemployed at the horizon).
+    #[arg(long, default_value = OUTCOME)]
+    outcome: String,
+    /// L2 penalty λ on every coefficient but the intercept.
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
+    /// Most IRLS iterations.
+    #[arg(long, default_value_t = 100)]
+    max_iter: usize,
+    /// Id of the new model (default: the spec's).
+    #[arg(long)]
+    id: Option<String>,
+    /// Version of the new model (default: one above every version of the id in the catalog).
+    #[arg(long)]
+    version: Option<u32>,
+    /// The new model file (must not exist: released files are never overwritten).
+    #[arg(long)]
+    output: PathBuf,
+    /// Also write the fit report (coefficients, standard errors, convergence) as JSON.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+/// `synth outcomes`.
+#[derive(Debug, Args)]
+pub struct OutcomesArgs {
+    /// The model outcomes are drawn from (`id` or `id@vN`).
+    #[arg(long)]
+    model: String,
+    /// People (.parquet or .csv, e.g. from `synth people`).
+    #[arg(long)]
+    people: PathBuf,
+    /// The profiling date.
+    #[arg(long)]
+    as_of: NaiveDate,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output: the people plus the `Esito` column (.parquet).
+    #[arg(long)]
+    output: PathBuf,
+}
+
+/// `synth judgments`.
+#[derive(Debug, Args)]
+pub struct JudgmentsArgs {
+    /// Index directory.
+    #[arg(long)]
+    index: PathBuf,
+    /// The candidate records the index was built from (their occupations grade relevance).
+    #[arg(long)]
+    cvs: PathBuf,
+    /// Vacancies with their true occupation in `esco` (`synth vacancies --with-truth`).
+    #[arg(long)]
+    vacancies: PathBuf,
+    /// Write simulated selection outcomes of each vacancy's rosa instead of grades.
+    #[arg(long)]
+    esiti: bool,
+    /// Seed (esiti).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output (.jsonl).
+    #[arg(long)]
+    output: PathBuf,
+}
+
+/// `eval profiling`.
+#[derive(Debug, Args)]
+pub struct EvalProfilingArgs {
+    /// Model `id` or `id@vN`.
+    #[arg(long)]
+    model: String,
+    /// A second model to compare with on the same people.
+    #[arg(long)]
+    against: Option<String>,
+    /// Labeled people (.parquet or .csv).
+    #[arg(long)]
+    data: PathBuf,
+    /// The profiling date the data were observed at.
+    #[arg(long)]
+    as_of: NaiveDate,
+    /// The outcome column.
+    #[arg(long, default_value = OUTCOME)]
+    outcome: String,
+    /// Classes from this one up count as high risk (default: the upper half).
+    #[arg(long)]
+    high_risk_from: Option<u8>,
+    /// JSON report.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Self-contained HTML report with SVG plots.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+/// `tune matching`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Index directory.
+    #[arg(long)]
+    index: PathBuf,
+    /// The judged vacancies (.jsonl; an `esco` field, if present, is ignored for ranking).
+    #[arg(long)]
+    vacancies: PathBuf,
+    /// Judgments (.jsonl: `vacancy_id`, `candidate_id`, and `grade` 0–3 or `esito`).
+    #[arg(long)]
+    judgments: PathBuf,
+    /// The model tuned from (default: the bundled models/matching/default.v1.toml).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Version of the new model (default: the base's + 1).
+    #[arg(long)]
+    version: Option<u32>,
+    /// The new model file (must not exist).
+    #[arg(long)]
+    output: PathBuf,
+    /// Random simplex points tried.
+    #[arg(long, default_value_t = 2_000)]
+    samples: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Share of vacancies held out.
+    #[arg(long, default_value_t = 0.3)]
+    test_share: f64,
+    /// Grade of a `rejected` esito.
+    #[arg(long, default_value_t = 0)]
+    rejected_grade: u8,
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        bail!(
+            "{} exists: a released model file is never overwritten (choose a new version)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    atomic_write(path, |w| {
+        w.write_all(text.as_bytes())
+            .map_err(|e| incrocio::Error::io(path, e))
+    })?;
+    Ok(())
+}
+
+fn file_digest(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(incrocio::digest::sha256_tagged(&bytes))
+}
+
+pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Result<ExitCode> {
+    refuse_existing(&a.output)?;
+    let spec_text = std::fs::read_to_string(&a.spec)
+        .with_context(|| format!("reading {}", a.spec.display()))?;
+    let spec_file = a.spec.display().to_string();
+    let spec = incrocio::profiling::ProfilingModel::from_toml(&spec_file, &spec_text, reference)?;
+    let id = a.id.clone().unwrap_or_else(|| spec.id.clone());
+    let version = a.version.unwrap_or_else(|| {
+        catalog
+            .profiling_models()
+            .iter()
+            .filter(|m| m.id == id)
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
+            + 1
+    });
+    let (table, y) = PeopleTable::read_labeled(&a.data, &a.outcome)?;
+    let req = FitRequest {
+        spec_text: &spec_text,
+        spec_file: &spec_file,
+        id: Some(id),
+        version,
+        data_digest: file_digest(&a.data)?,
+        as_of: a.as_of,
+        options: FitOptions {
+            l2: a.l2,
+            max_iter: a.max_iter,
+            ..FitOptions::default()
+        },
+    };
+    let (text, report) = fit_profiling(&req, &table, &y, reference)?;
+    write_text(&a.output, &text)?;
+    if let Some(p) = &a.report {
+        write_text(p, &serde_json::to_string_pretty(&report)?)?;
+    }
+    let f = &report.fit;
+    println!(
+        "{}: {} people ({} events), {} after {} iterations (last change {:.2e}); log-likelihood {:.4}, AIC {:.2}, pseudo-R² {:.4}, AUC {:.4}",
+        report.model,
+        f.n,
+        f.events,
+        if f.convergence.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        f.convergence.iterations,
+        f.convergence.last_change,
+        f.log_likelihood,
+        f.aic(),
+        f.pseudo_r2(),
+        report.auc.unwrap_or(f64::NAN)
+    );
+    println!(
+        "{:<40} {:>11} {:>10}",
+        "coefficient", "estimate", "std error"
+    );
+    for ((c, b), s) in report
+        .columns
+        .iter()
+        .zip(&f.coefficients)
+        .zip(&f.std_errors)
+    {
+        println!("{c:<40} {b:>11.6} {s:>10.6}");
+    }
+    eprintln!("wrote {}", a.output.display());
+    Ok(if f.convergence.converged {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub(super) fn outcomes(
+    catalog: &Catalog,
+    reference: &Reference,
+    a: OutcomesArgs,
+) -> Result<ExitCode> {
+    let p = profiler(catalog, reference, &a.model)?;
+    let table = PeopleTable::read(&a.people)?;
+    let y = synth_outcomes(&p, &table, a.as_of, a.seed)?;
+    write_with_outcome(&a.people, &a.output, OUTCOME, &y)?;
+    let events = y.iter().filter(|v| **v).count();
+    eprintln!(
+        "wrote {} people with outcomes drawn from {} ({events} still unemployed, seed {}) to {}",
+        y.len(),
+        p.model.key(),
+        a.seed,
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn eval_profiling(
+    catalog: &Catalog,
+    reference: &Reference,
+    a: EvalProfilingArgs,
+) -> Result<ExitCode> {
+    let (table, y) = PeopleTable::read_labeled(&a.data, &a.outcome)?;
+    let pa = profiler(catalog, reference, &a.model)?;
+    let high = a
+        .high_risk_from
+        .unwrap_or(pa.model.classes.labels.len() as u8 / 2 + 1);
+    let oa = observe(&pa, &table, &y, a.as_of)?;
+    let ea = evaluate(&pa, &oa, high);
+    let data = format!(
+        "{} ({}, {} people, as of {})",
+        a.data.display(),
+        file_digest(&a.data)?,
+        y.len(),
+        a.as_of
+    );
+    let (json, page) = match &a.against {
+        None => (
+            serde_json::to_string_pretty(&ea)?,
+            html(&[&ea], None, &data),
+        ),
+        Some(b) => {
+            let pb = profiler(catalog, reference, b)?;
+            let ob = observe(&pb, &table, &y, a.as_of)?;
+            let eb = evaluate(&pb, &ob, high);
+            let c = compare(ea, eb, &oa, &ob);
+            let page = html(&[&c.a, &c.b], Some(&c), &data);
+            (serde_json::to_string_pretty(&c)?, page)
+        }
+    };
+    if let Some(p) = &a.output {
+        write_text(p, &json)?;
+    }
+    if let Some(p) = &a.html {
+        write_text(p, &page)?;
+        eprintln!("wrote {}", p.display());
+    }
+    let v: serde_json::Value = serde_json::from_str(&json)?;
+    let evals: Vec<&serde_json::Value> = if v.get("a").is_some() {
+        vec![&v["a"], &v["b"]]
+    } else {
+        vec![&v]
+    };
+    println!(
+        "{:<24} {:>8} {:>8} {:>8} {:>9} {:>10} {:>12}",
+        "model / group", "n", "AUC", "Brier", "log-loss", "cal. gap", "found work→hi"
+    );
+    for e in evals {
+        let row = |name: &str, s: &serde_json::Value| {
+            println!(
+                "{:<24} {:>8} {:>8.4} {:>8.4} {:>9.4} {:>10.4} {:>12.4}",
+                name,
+                s["n"],
+                s["auc"].as_f64().unwrap_or(f64::NAN),
+                s["brier"].as_f64().unwrap_or(f64::NAN),
+                s["log_loss"].as_f64().unwrap_or(f64::NAN),
+                s["calibration_gap"].as_f64().unwrap_or(f64::NAN),
+                s["high_risk_share_among_employed"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+            );
+        };
+        row(e["model"].as_str().unwrap_or(""), &e["overall"]);
+        for g in e["groups"].as_array().into_iter().flatten() {
+            let name = format!(
+                "  {}={}",
+                g["dimension"].as_str().unwrap_or(""),
+                g["group"].as_str().unwrap_or("")
+            );
+            row(&name, &g["summary"]);
+        }
+    }
+    if let Some(t) = v.get("transitions") {
+        println!(
+            "class transitions (rows: {}, columns: {}): {t}",
+            v["a"]["model"], v["b"]["model"]
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not {what}", path.display(), n + 1))
+        })
+        .collect()
+}
+
+pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
+    let t = Taxonomy::bundled();
+    let occupations: std::collections::HashMap<String, Vec<u32>> =
+        read_candidates(&a.cvs, reference, t)?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.record.id.clone(),
+                    c.occupazioni.iter().flatten().copied().collect(),
+                )
+            })
+            .collect();
+    let vacancies: Vec<VacancyRecord> = read_jsonl(&a.vacancies, "a vacancy record")?;
+    let idx = CandidateIndex::open(&a.index)?;
+    let model = super::matching_model(None)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let mut out = String::new();
+    let mut n = 0usize;
+    for v in &vacancies {
+        let Some(truth) = v.esco.as_deref().and_then(|u| t.occupation(u)) else {
+            continue;
+        };
+        let mut blind = v.clone();
+        blind.esco = None;
+        blind.cp2011 = None;
+        let vacancy = blind.validate(reference, t)?;
+        let grade = |id: &str| occupations.get(id).map_or(0, |o| relevance(t, truth, o));
+        let mut lines: Vec<Judgment> = Vec::new();
+        if a.esiti {
+            // Simulated employers: a relevant candidate of the rosa is hired with probability
+            // ½ (else rejected), an adjacent one is rejected (⅘) or not presented, others are
+            // rejected (½) or not presented.
+            for e in idx.shortlist(&vacancy, &model, None, t)?.rosa {
+                let u: f64 = rng.r#gen();
+                let esito = match grade(&e.candidate_id) {
+                    2 if u < 0.5 => Esito::Hired,
+                    2 => Esito::Rejected,
+                    1 if u < 0.8 => Esito::Rejected,
+                    0 if u < 0.5 => Esito::Rejected,
+                    _ => Esito::NotPresented,
+                };
+                lines.push(Judgment {
+                    vacancy_id: v.id.clone(),
+                    candidate_id: e.candidate_id,
+                    grade: None,
+                    esito: Some(esito),
+                });
+            }
+        } else {
+            for e in idx.ranking(&vacancy, &model, t)?.ranked {
+                let g = grade(&e.candidate_id);
+                if g > 0 {
+                    lines.push(Judgment {
+                        vacancy_id: v.id.clone(),
+                        candidate_id: e.candidate_id,
+                        grade: Some(g),
+                        esito: None,
+                    });
+                }
+            }
+        }
+        for j in lines {
+            out.push_str(&serde_json::to_string(&j)?);
+            out.push('\n');
+            n += 1;
+        }
+    }
+    write_text(&a.output, &out)?;
+    eprintln!(
+        "wrote {n} {} to {}",
+        if a.esiti { "esiti" } else { "judgments" },
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCode> {
+    refuse_existing(&a.output)?;
+    let t = Taxonomy::bundled();
+    let (base, base_text) = match &a.model {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            (
+                incrocio::matching::MatchingModel::parse(&p.display().to_string(), &text)?,
+                text,
+            )
+        }
+        None => (
+            incrocio::matching::MatchingModel::bundled()?,
+            include_str!("../../models/matching/default.v1.toml").to_owned(),
+        ),
+    };
+    let version = a.version.unwrap_or(base.version + 1);
+    if version <= base.version {
+        bail!(
+            "--version {version} is not above the base model's {}",
+            base.version
+        );
+    }
+    let mut vacancies: Vec<VacancyRecord> = read_jsonl(&a.vacancies, "a vacancy record")?;
+    for v in &mut vacancies {
+        v.esco = None;
+        v.cp2011 = None;
+    }
+    let judgments: Vec<Judgment> = read_jsonl(&a.judgments, "a judgment")?;
+    let g = grades(&judgments, a.rejected_grade)?;
+    let idx = CandidateIndex::open(&a.index)?;
+    let opts = TuneOptions {
+        samples: a.samples,
+        seed: a.seed,
+        test_share: a.test_share,
+        rejected_grade: a.rejected_grade,
+    };
+    let (text, r) = tune(
+        &idx, &vacancies, &g, &base, &base_text, version, &opts, reference, t,
+    )?;
+    write_text(&a.output, &text)?;
+    println!(
+        "{} → {}: {} training / {} held-out vacancies",
+        r.base, r.model, r.train_vacancies, r.test_vacancies
+    );
+    println!("                 nDCG@15 train  nDCG@15 held-out");
+    println!(
+        "base             {:>13.4}  {:>16.4}",
+        r.base_train_ndcg, r.base_test_ndcg
+    );
+    println!(
+        "tuned            {:>13.4}  {:>16.4}",
+        r.tuned_train_ndcg, r.tuned_test_ndcg
+    );
+    let w = r.weights;
+    println!(
+        "weights: lessicale {} competenze {} esperienza {} istruzione {} distanza {}",
+        w.lessicale, w.competenze, w.esperienza, w.istruzione, w.distanza
+    );
+    eprintln!("wrote {}", a.output.display());
+    Ok(ExitCode::SUCCESS)
+}
