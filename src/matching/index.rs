@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -26,11 +26,10 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer,
 };
-use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, Stato};
+use super::filter::{AttrCache, Eligible, Experience, Filter};
 use super::model::MatchingModel;
 use super::store::{Journal, VectorStore};
 use super::vacancy::Vacancy;
@@ -40,7 +39,7 @@ use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const ANALYZER: &str = "it_incrocio";
 
 /// The fields of the index.
@@ -62,7 +61,9 @@ struct Fields {
     lingue: Field,
     occupazioni: Field,
     isco: Field,
-    /// Grid cell of the domicile ([`cell_of`]), indexed: the geographic prefilter.
+    /// Grid cell of the domicile ([`cell_of`]), indexed: the geographic prefilter. The index is
+    /// sorted by it, so the documents of a cell are contiguous and a search reads the decoded
+    /// fields of the cells it reaches as runs of memory, not scattered rows.
     cell: Field,
 }
 
@@ -89,7 +90,7 @@ fn schema() -> (Schema, Fields) {
         lingue: b.add_u64_field("lingue", FAST),
         occupazioni: b.add_u64_field("occupazioni", FAST),
         isco: b.add_u64_field("isco", FAST),
-        cell: b.add_u64_field("cell", INDEXED),
+        cell: b.add_u64_field("cell", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -175,6 +176,8 @@ pub struct CandidateIndex {
     fields: Fields,
     /// Vector rows and their candidate ids, by slot.
     store: RwLock<VectorStore>,
+    /// The hard-rule fast fields, decoded per segment.
+    attrs: std::sync::Arc<AttrCache>,
     /// The one writer (opened on first write) and the vector journal.
     writing: Mutex<Writing>,
     as_of: NaiveDate,
@@ -217,7 +220,18 @@ impl CandidateIndex {
         let tdir = dir.join("tantivy");
         std::fs::create_dir_all(&tdir).map_err(|e| Error::io(&tdir, e))?;
         let (schema, fields) = schema();
-        let index = Index::create_in_dir(&tdir, schema).map_err(|e| tantivy_err(dir, e))?;
+        let settings = tantivy::index::IndexSettings {
+            sort_by_field: Some(tantivy::index::IndexSortByField {
+                field: "cell".into(),
+                order: tantivy::index::Order::Asc,
+            }),
+            ..tantivy::index::IndexSettings::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(&tdir)
+            .map_err(|e| tantivy_err(dir, e))?;
         index.tokenizers().register(ANALYZER, italian_analyzer());
         let (store, journal) = VectorStore::create(dir)?;
         // FORMAT last: a directory without it is not an index yet.
@@ -237,12 +251,17 @@ impl CandidateIndex {
         as_of: NaiveDate,
     ) -> Result<CandidateIndex> {
         let reader = open_reader(&index, dir)?;
+        let attrs = std::sync::Arc::new(AttrCache::default());
+        attrs
+            .refresh(&reader.searcher())
+            .map_err(|e| tantivy_err(dir, e))?;
         Ok(CandidateIndex {
             dir: dir.to_path_buf(),
             index,
             reader,
             fields,
             store: RwLock::new(store),
+            attrs,
             writing: Mutex::new(Writing {
                 writer: None,
                 journal,
@@ -369,9 +388,7 @@ impl CandidateIndex {
         // Vector rows first: a crash after this leaves unused rows, never a document without one.
         w.journal.append(&self.store(), first)?;
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
-        self.reader
-            .reload()
-            .map_err(|e| tantivy_err(&self.dir, e))?;
+        self.reload()?;
         bar.finish_and_clear();
         Ok(candidates.len())
     }
@@ -393,10 +410,18 @@ impl CandidateIndex {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        self.reload()?;
+        Ok(present)
+    }
+
+    /// Makes the last commit visible: reloads the reader and decodes the segments it adds.
+    fn reload(&self) -> Result<()> {
         self.reader
             .reload()
             .map_err(|e| tantivy_err(&self.dir, e))?;
-        Ok(present)
+        self.attrs
+            .refresh(&self.reader.searcher())
+            .map_err(|e| tantivy_err(&self.dir, e))
     }
 
     /// Whether a live candidate has this id.
@@ -596,6 +621,7 @@ impl CandidateIndex {
             isco: vacancy
                 .occupazione
                 .map(|o| isco_key(&t.occupations[o as usize].isco)),
+            cache: self.attrs.clone(),
         };
         let searcher = self.reader.searcher();
         let eligible = searcher
@@ -603,57 +629,77 @@ impl CandidateIndex {
             .map_err(|e| tantivy_err(&self.dir, e))?;
         let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max);
         let store = self.store();
+        let dense = vvec.to_dense(t.skills.len());
         let w = model.weights;
-        let mut scored: Vec<Ranked> = eligible
+        let contributions_without_competences = |e: &Eligible| Contributions {
+            lessicale: if best_bm25 > 0.0 {
+                f64::from(e.bm25 / best_bm25)
+            } else {
+                0.0
+            },
+            competenze: 0.0,
+            esperienza: match e.experience {
+                Experience::Same => 1.0,
+                Experience::Adjacent => model.esperienza.adjacent,
+                Experience::None => 0.0,
+            },
+            istruzione: if e.level.is_none() { 0.5 } else { 1.0 },
+            distanza: if filter.radius > 0.0 {
+                (1.0 - e.km / filter.radius).clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
+        };
+        let contributions = |e: &Eligible| Contributions {
+            competenze: f64::from(store.dot_dense(e.slot as usize, &dense)).clamp(0.0, 1.0),
+            ..contributions_without_competences(e)
+        };
+        let total = |c: &Contributions| {
+            w.lessicale * c.lessicale
+                + w.competenze * c.competenze
+                + w.esperienza * c.esperienza
+                + w.istruzione * c.istruzione
+                + w.distanza * c.distanza
+        };
+        let id = |i: u32| store.id(eligible[i as usize].slot as usize).unwrap_or("");
+        let cmp =
+            |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)));
+        let eligible_count = eligible.len();
+        let order = match limit.filter(|&k| k < eligible_count) {
+            None => {
+                let mut all: Vec<(f64, u32)> = eligible
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (total(&contributions(e)), i as u32))
+                    .collect();
+                all.sort_by(cmp);
+                all
+            }
+            Some(k) => top_k(&eligible, k, &cmp, |e, exact| {
+                let mut c = contributions_without_competences(e);
+                if exact {
+                    c.competenze =
+                        f64::from(store.dot_dense(e.slot as usize, &dense)).clamp(0.0, 1.0);
+                } else {
+                    // The competency similarity is at most 1: an upper bound of the total.
+                    c.competenze = 1.0;
+                }
+                total(&c)
+            }),
+        };
+        let scored: Vec<Ranked> = order
             .iter()
-            .map(|e| {
-                let c = Contributions {
-                    lessicale: if best_bm25 > 0.0 {
-                        f64::from(e.bm25 / best_bm25)
-                    } else {
-                        0.0
-                    },
-                    competenze: f64::from(store.dot(e.slot as usize, &vvec)).clamp(0.0, 1.0),
-                    esperienza: match e.experience {
-                        Experience::Same => 1.0,
-                        Experience::Adjacent => model.esperienza.adjacent,
-                        Experience::None => 0.0,
-                    },
-                    istruzione: if e.level.is_none() { 0.5 } else { 1.0 },
-                    distanza: if filter.radius > 0.0 {
-                        (1.0 - e.km / filter.radius).clamp(0.0, 1.0)
-                    } else {
-                        1.0
-                    },
-                };
-                let total = w.lessicale * c.lessicale
-                    + w.competenze * c.competenze
-                    + w.esperienza * c.esperienza
-                    + w.istruzione * c.istruzione
-                    + w.distanza * c.distanza;
+            .map(|&(score, i)| {
+                let e = &eligible[i as usize];
                 Ranked {
-                    candidate_id: String::new(),
-                    score: total,
-                    contributions: c,
-                    slot: e.slot,
+                    candidate_id: id(i).to_owned(),
+                    score,
+                    contributions: contributions(e),
+                    slot: u64::from(e.slot),
                     distance_km: e.km,
                 }
             })
             .collect();
-        // Highest score first; equal scores by candidate id: deterministic. Ids are looked up by
-        // vector row, and copied only for the rows kept.
-        let id = |r: &Ranked| store.id(r.slot as usize).unwrap_or("");
-        let order =
-            |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)));
-        let eligible_count = scored.len();
-        if let Some(k) = limit.filter(|&k| k < scored.len()) {
-            scored.select_nth_unstable_by(k, order);
-            scored.truncate(k);
-        }
-        scored.sort_by(order);
-        for r in &mut scored {
-            r.candidate_id = id(r).to_owned();
-        }
         Ok(Ranking {
             eligible_count,
             ranked: scored,
@@ -717,6 +763,41 @@ impl CandidateIndex {
             suggestions: ranking.suggestions,
         })
     }
+}
+
+/// A score and a position in the eligible list.
+type Scored = (f64, u32);
+
+/// The best `k` of `eligible` by `cmp` (sorted), computing the exact score (`score(e, true)`)
+/// only where the upper bound (`score(e, false)`) can still beat the k-th best: candidates are
+/// visited by decreasing bound and the visit stops once a bound falls below the k-th exact
+/// score. The result is the same as scoring everyone exactly and sorting (the bound is never
+/// below the exact score, and an equal bound is still visited, so ties are settled by `cmp`).
+fn top_k(
+    eligible: &[Eligible],
+    k: usize,
+    cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
+    score: impl Fn(&Eligible, bool) -> f64,
+) -> Vec<(f64, u32)> {
+    let mut bounds: Vec<(f64, u32)> = eligible
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (score(e, false), i as u32))
+        .collect();
+    bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut best: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
+    for (bound, i) in bounds {
+        if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
+            break;
+        }
+        let exact = (score(&eligible[i as usize], true), i);
+        let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
+        if at < k {
+            best.insert(at, exact);
+            best.truncate(k);
+        }
+    }
+    best
 }
 
 /// A scored eligible candidate.
@@ -870,7 +951,7 @@ fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
             out.push(Suggestion {
                 parameter: "livello_studio_min".into(),
                 value: level.to_string(),
-                remaining: count(&|e| e.level.is_some_and(|l| l >= level)),
+                remaining: count(&|e| e.level.is_some_and(|l| u64::from(l) >= level)),
             });
         }
     }
@@ -904,196 +985,6 @@ fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_cover_every_point_within_the_radius() {
-        let r = Reference::bundled();
-        let comuni = r.territory.comuni();
-        for (i, centre) in comuni.iter().enumerate().step_by(397) {
-            for km in [1.0, 10.0, 25.0, 100.0] {
-                let cells = cells_within(centre.lat, centre.lon, km);
-                for other in comuni {
-                    let d = crate::reference::haversine_km(
-                        centre.lat, centre.lon, other.lat, other.lon,
-                    );
-                    if d <= km {
-                        assert!(
-                            cells.contains(&cell_of(other.lat, other.lon)),
-                            "comune {i}: {} at {d:.2} km not covered at {km} km",
-                            other.nome
-                        );
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Experience {
-    Same,
-    Adjacent,
-    None,
-}
-
-/// A candidate passing the hard rules, with what scoring needs.
-#[derive(Debug, Clone)]
-struct Eligible {
-    bm25: f32,
-    slot: u64,
-    km: f64,
-    level: Option<u64>,
-    english: u8,
-    experience: Experience,
-}
-
-/// The hard rules, evaluated on fast fields for every live document.
-#[derive(Clone)]
-struct Filter {
-    lat: f64,
-    lon: f64,
-    radius: f64,
-    contract: u64,
-    licences: u64,
-    min_level: Option<u64>,
-    languages: Vec<(u64, u8)>,
-    l68: bool,
-    occupation: Option<u64>,
-    isco: Option<u64>,
-}
-
-struct FilterSegment {
-    f: Filter,
-    /// Latitude window (degrees) that can hold points within the radius.
-    dlat: f64,
-    slot: tantivy::columnar::Column<u64>,
-    attivo: tantivy::columnar::Column<bool>,
-    lat: tantivy::columnar::Column<f64>,
-    lon: tantivy::columnar::Column<f64>,
-    km_max: tantivy::columnar::Column<u64>,
-    contratti: tantivy::columnar::Column<u64>,
-    patenti: tantivy::columnar::Column<u64>,
-    livello: tantivy::columnar::Column<u64>,
-    l68: tantivy::columnar::Column<bool>,
-    lingue: tantivy::columnar::Column<u64>,
-    occupazioni: tantivy::columnar::Column<u64>,
-    isco: tantivy::columnar::Column<u64>,
-    out: Vec<Eligible>,
-}
-
-impl Collector for Filter {
-    type Fruit = Vec<Eligible>;
-    type Child = FilterSegment;
-
-    fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<FilterSegment> {
-        let ff = reader.fast_fields();
-        Ok(FilterSegment {
-            f: self.clone(),
-            dlat: self.radius / 111.0 + 0.01,
-            slot: ff.u64("slot")?,
-            attivo: ff.bool("attivo")?,
-            lat: ff.f64("lat")?,
-            lon: ff.f64("lon")?,
-            km_max: ff.u64("km_max")?,
-            contratti: ff.u64("contratti")?,
-            patenti: ff.u64("patenti")?,
-            livello: ff.u64("livello")?,
-            l68: ff.bool("l68")?,
-            lingue: ff.u64("lingue")?,
-            occupazioni: ff.u64("occupazioni")?,
-            isco: ff.u64("isco")?,
-            out: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<Eligible>>) -> tantivy::Result<Vec<Eligible>> {
-        Ok(fruits.into_iter().flatten().collect())
-    }
-}
-
-impl SegmentCollector for FilterSegment {
-    type Fruit = Vec<Eligible>;
-
-    fn collect(&mut self, doc: u32, score: Score) {
-        let f = &self.f;
-        if self.attivo.first(doc) != Some(true) {
-            return;
-        }
-        if f.l68 && self.l68.first(doc) != Some(true) {
-            return;
-        }
-        if self.contratti.first(doc).unwrap_or(0) & f.contract == 0 {
-            return;
-        }
-        if self.patenti.first(doc).unwrap_or(0) & f.licences != f.licences {
-            return;
-        }
-        let level = self.livello.first(doc).filter(|&l| l != u64::MAX);
-        if let Some(min) = f.min_level
-            && level.is_none_or(|l| l < min)
-        {
-            return;
-        }
-        let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
-            return;
-        };
-        if (lat - f.lat).abs() > self.dlat {
-            return;
-        }
-        let km = crate::reference::haversine_km(f.lat, f.lon, lat, lon);
-        let km_max = self.km_max.first(doc).unwrap_or(u64::MAX);
-        if km > f.radius || (km_max != u64::MAX && km > km_max as f64) {
-            return;
-        }
-        let mut english = 0u8;
-        let mut langs_ok = f.languages.iter().map(|_| false).collect::<Vec<_>>();
-        for v in self.lingue.values_for_doc(doc) {
-            let (code, level) = (v / 10 * 10, (v % 10) as u8);
-            if code == 10 {
-                english = english.max(level);
-            }
-            for (k, (need, min)) in f.languages.iter().enumerate() {
-                if *need == code && level >= *min {
-                    langs_ok[k] = true;
-                }
-            }
-        }
-        if langs_ok.iter().any(|ok| !ok) {
-            return;
-        }
-        let mut experience = Experience::None;
-        if let Some(o) = f.occupation {
-            if self.occupazioni.values_for_doc(doc).any(|x| x == o) {
-                experience = Experience::Same;
-            } else if let Some(i) = f.isco
-                && self.isco.values_for_doc(doc).any(|x| x == i)
-            {
-                experience = Experience::Adjacent;
-            }
-        }
-        self.out.push(Eligible {
-            // The cell clause scores 0: the score is the text's BM25.
-            bm25: score.max(0.0),
-            slot: self.slot.first(doc).unwrap_or(0),
-            km,
-            level,
-            english,
-            experience,
-        });
-    }
-
-    fn harvest(self) -> Vec<Eligible> {
-        self.out
-    }
-}
-
 /// Reads candidate records (JSON lines) and validates them; the first bad line is an error
 /// naming the line and the field.
 pub fn read_candidates(path: &Path, r: &Reference, t: &Taxonomy) -> Result<Vec<Candidate>> {
@@ -1121,4 +1012,55 @@ pub fn read_candidates(path: &Path, r: &Reference, t: &Taxonomy) -> Result<Vec<C
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn bounded_top_k_is_the_exact_top_k(
+            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..300),
+            k in 1usize..20,
+        ) {
+            // Exact scores with many ties; bounds at or above them.
+            let exact: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 4.0).collect();
+            let bound: Vec<f64> = rows.iter().zip(&exact).map(|(r, e)| e + f64::from(r.1) / 2.0).collect();
+            let eligible: Vec<Eligible> = (0..rows.len())
+                .map(|i| Eligible { bm25: 0.0, slot: i as u32, km: 0.0, level: None, english: 0, experience: Experience::None })
+                .collect();
+            // Ties broken by a permuted "id" order, as candidate ids would.
+            let key = |i: u32| (i * 7919) % 1009;
+            let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1)));
+            let got = top_k(&eligible, k, &cmp, |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] });
+            let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
+            want.sort_by(cmp);
+            want.truncate(k);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn cells_cover_every_point_within_the_radius() {
+        let r = Reference::bundled();
+        let comuni = r.territory.comuni();
+        for (i, centre) in comuni.iter().enumerate().step_by(397) {
+            for km in [1.0, 10.0, 25.0, 100.0] {
+                let cells = cells_within(centre.lat, centre.lon, km);
+                for other in comuni {
+                    let d = crate::reference::haversine_km(
+                        centre.lat, centre.lon, other.lat, other.lon,
+                    );
+                    if d <= km {
+                        assert!(
+                            cells.contains(&cell_of(other.lat, other.lon)),
+                            "comune {i}: {} at {d:.2} km not covered at {km} km",
+                            other.nome
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod candidate;
 pub mod eval;
+mod filter;
 pub mod index;
 pub mod model;
 pub mod store;

@@ -77,6 +77,15 @@ impl VectorStore {
         }
     }
 
+    /// Dot product of row `slot` with a dense vector (0 for a slot out of range).
+    pub fn dot_dense(&self, slot: usize, dense: &[f32]) -> f32 {
+        if slot < self.rows() {
+            self.matrix.dot_dense(slot, dense)
+        } else {
+            0.0
+        }
+    }
+
     /// Row `slot` (empty when out of range).
     pub fn row(&self, slot: usize) -> SparseVec {
         if slot < self.rows() {

@@ -27,6 +27,17 @@ pub struct SparseVec {
 }
 
 impl SparseVec {
+    /// The vector scattered into a dense array of `len` weights (ids beyond it are dropped).
+    pub fn to_dense(&self, len: usize) -> Vec<f32> {
+        let mut d = vec![0.0f32; len];
+        for (i, v) in self.idx.iter().zip(&self.val) {
+            if let Some(x) = d.get_mut(*i as usize) {
+                *x = *v;
+            }
+        }
+        d
+    }
+
     /// Builds a vector from (skill, weight) pairs, summing repeated skills, dropping zeros.
     pub fn from_pairs(mut pairs: Vec<(SkillId, f32)>) -> SparseVec {
         pairs.sort_unstable_by_key(|p| p.0);
@@ -218,6 +229,21 @@ impl CompetencyMatrix {
         dot(&self.indices[a..b], &self.values[a..b], &v.idx, &v.val)
     }
 
+    /// Dot product of row `r` with a vector scattered into `dense` (one weight per skill id):
+    /// a gather over the row's entries, in the same order as [`CompetencyMatrix::dot`] adds
+    /// them, so the result is the same to the bit.
+    pub fn dot_dense(&self, r: usize, dense: &[f32]) -> f32 {
+        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        let mut acc = 0.0f32;
+        for (i, v) in self.indices[a..b].iter().zip(&self.values[a..b]) {
+            let w = dense.get(*i as usize).copied().unwrap_or(0.0);
+            if w != 0.0 {
+                acc += v * w;
+            }
+        }
+        acc
+    }
+
     /// Row `r` as a vector.
     pub fn row(&self, r: usize) -> SparseVec {
         let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
@@ -374,5 +400,19 @@ mod tests {
         assert_eq!(back.dot(1, &a), 0.0);
         bytes[0] = b'X';
         assert!(CompetencyMatrix::read_from(&mut bytes.as_slice()).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dense_gather_equals_the_sparse_merge_to_the_bit(
+            a in proptest::collection::vec((0u32..500, 0.01f32..1.0), 0..80),
+            b in proptest::collection::vec((0u32..500, 0.01f32..1.0), 0..80),
+        ) {
+            let (a, b) = (SparseVec::from_pairs(a), SparseVec::from_pairs(b));
+            let mut m = CompetencyMatrix::new();
+            m.push(&a);
+            let dense = b.to_dense(500);
+            proptest::prop_assert_eq!(m.dot_dense(0, &dense).to_bits(), m.dot(0, &b).to_bits());
+        }
     }
 }
