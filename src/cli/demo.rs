@@ -127,15 +127,17 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
     let spec = CvSpec { n, seed: 42, as_of };
     write_jsonl(&cvs, &spec, Synthetic::Cvs, reference, t)?;
     let vacancies = dir.join("vacancies.jsonl");
+    // With their true occupation (`esco`), so `eval matching`, `synth judgments` and `tune
+    // matching` can grade relevance on them.
     let vspec = CvSpec {
-        n: 20,
+        n: 100,
         seed: 7,
         as_of,
     };
     write_jsonl(
         &vacancies,
         &vspec,
-        Synthetic::Vacancies { with_truth: false },
+        Synthetic::Vacancies { with_truth: true },
         reference,
         t,
     )?;

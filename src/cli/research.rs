@@ -25,6 +25,22 @@ use rand::{Rng, SeedableRng};
 
 use super::profiler;
 
+/// A model named by `id`/`id@vN` in the catalog, or a model file's path (e.g. one `fit` wrote).
+fn model_of<'a>(
+    catalog: &'a Catalog,
+    reference: &Reference,
+    spec: &str,
+    holder: &'a mut Option<incrocio::profiling::ProfilingModel>,
+) -> Result<&'a incrocio::profiling::ProfilingModel> {
+    let path = Path::new(spec);
+    if spec.ends_with(".toml") && path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {spec}"))?;
+        let m = incrocio::profiling::ProfilingModel::from_toml(spec, &text, reference)?;
+        return Ok(holder.insert(m));
+    }
+    Ok(catalog.profiling(spec)?)
+}
+
 /// What to fit.
 #[derive(Debug, Subcommand)]
 pub enum FitCommand {
@@ -71,7 +87,7 @@ pub struct FitArgs {
 /// `synth outcomes`.
 #[derive(Debug, Args)]
 pub struct OutcomesArgs {
-    /// The model outcomes are drawn from (`id` or `id@vN`).
+    /// The model outcomes are drawn from (`id`, `id@vN` or a .toml file).
     #[arg(long)]
     model: String,
     /// People (.parquet or .csv, e.g. from `synth people`).
@@ -114,10 +130,10 @@ pub struct JudgmentsArgs {
 /// `eval profiling`.
 #[derive(Debug, Args)]
 pub struct EvalProfilingArgs {
-    /// Model `id` or `id@vN`.
+    /// Model `id` or `id@vN`, or a model file (.toml).
     #[arg(long)]
     model: String,
-    /// A second model to compare with on the same people.
+    /// A second model (`id`, `id@vN` or a .toml file) to compare with on the same people.
     #[arg(long)]
     against: Option<String>,
     /// Labeled people (.parquet or .csv).
@@ -298,7 +314,13 @@ pub(super) fn eval_profiling(
     a: EvalProfilingArgs,
 ) -> Result<ExitCode> {
     let (table, y) = PeopleTable::read_labeled(&a.data, &a.outcome)?;
-    let pa = profiler(catalog, reference, &a.model)?;
+    let adr = catalog.adr(None)?;
+    let (mut ha, mut hb) = (None, None);
+    let pa = incrocio::profiling::Profiler {
+        model: model_of(catalog, reference, &a.model, &mut ha)?,
+        adr,
+        reference,
+    };
     let high = a
         .high_risk_from
         .unwrap_or(pa.model.classes.labels.len() as u8 / 2 + 1);
@@ -317,7 +339,11 @@ pub(super) fn eval_profiling(
             html(&[&ea], None, &data),
         ),
         Some(b) => {
-            let pb = profiler(catalog, reference, b)?;
+            let pb = incrocio::profiling::Profiler {
+                model: model_of(catalog, reference, b, &mut hb)?,
+                adr,
+                reference,
+            };
             let ob = observe(&pb, &table, &y, a.as_of)?;
             let eb = evaluate(&pb, &ob, high);
             let c = compare(ea, eb, &oa, &ob);
@@ -525,6 +551,11 @@ pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCo
         "weights: lessicale {} competenze {} esperienza {} istruzione {} distanza {}",
         w.lessicale, w.competenze, w.esperienza, w.istruzione, w.distanza
     );
+    if r.tuned_test_ndcg < r.base_test_ndcg {
+        println!(
+            "WARNING: the tuned weights do worse than the base on the held-out vacancies: they fit the training judgments, not the task; do not release this version"
+        );
+    }
     eprintln!("wrote {}", a.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -145,3 +145,107 @@ fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
         v.validate(r, t).unwrap();
     }
 }
+
+#[test]
+fn researchers_commands_chain_and_never_overwrite_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = incrocio().args(args).current_dir(d).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&[
+        "synth",
+        "people",
+        "--n",
+        "4000",
+        "--seed",
+        "3",
+        "--output",
+        "p.parquet",
+    ]);
+    run(&[
+        "synth",
+        "outcomes",
+        "--model",
+        "did",
+        "--people",
+        "p.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--output",
+        "l.parquet",
+    ]);
+    let fit = run(&[
+        "fit",
+        "profiling",
+        "--spec",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/models/profiling/did.v1.toml"),
+        "--data",
+        "l.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--id",
+        "did-test",
+        "--output",
+        "m.toml",
+    ]);
+    assert!(
+        fit.contains("did-test@v1") && fit.contains("converged"),
+        "{fit}"
+    );
+    assert!(fit.contains("tasso_occupazione"));
+    let model = std::fs::read_to_string(d.join("m.toml")).unwrap();
+    assert!(model.contains("status = \"fitted\""));
+    // A second fit to the same file is refused.
+    let again = incrocio()
+        .args(["fit", "profiling", "--spec"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/profiling/did.v1.toml"
+        ))
+        .args([
+            "--data",
+            "l.parquet",
+            "--as-of",
+            "2026-11-23",
+            "--output",
+            "m.toml",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
+    let eval = run(&[
+        "eval",
+        "profiling",
+        "--model",
+        "did",
+        "--against",
+        "m.toml",
+        "--data",
+        "l.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--html",
+        "r.html",
+        "--output",
+        "r.json",
+    ]);
+    assert!(
+        eval.contains("cittadinanza=extra_ue") && eval.contains("class transitions"),
+        "{eval}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["a"]["model"], "did@v1");
+    assert_eq!(report["b"]["model"], "did-test@v1");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Class transitions"));
+}
