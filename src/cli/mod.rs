@@ -88,16 +88,8 @@ enum EvalCommand {
     /// nDCG@15 and recall@15 of the shortlist scorer vs lexical-only, on vacancies with their
     /// true occupation (`synth vacancies --with-truth`), plus shortlist latency.
     Matching {
-        /// Index directory.
-        #[arg(long)]
-        index: PathBuf,
-        /// The candidate records the index was built from (.jsonl): their occupations grade
-        /// relevance.
-        #[arg(long)]
-        cvs: PathBuf,
-        /// Vacancies with `esco` set to their true occupation (.jsonl).
-        #[arg(long)]
-        vacancies: PathBuf,
+        #[command(flatten)]
+        corpus: Corpus,
         /// Scoring model file (default: the bundled one).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -105,6 +97,23 @@ enum EvalCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+/// An index, the candidate records it was built from, and vacancies with their true
+/// occupation in `esco` (`synth vacancies --with-truth`): what evaluation, judgments and
+/// exports read.
+#[derive(Debug, Args)]
+pub struct Corpus {
+    /// Index directory.
+    #[arg(long)]
+    index: PathBuf,
+    /// The candidate records the index was built from (.jsonl): their occupations grade
+    /// relevance.
+    #[arg(long)]
+    cvs: PathBuf,
+    /// Vacancies (.jsonl) with `esco` set to their true occupation (removed before ranking).
+    #[arg(long)]
+    vacancies: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +138,16 @@ enum IndexCommand {
         /// Index directory.
         #[arg(long)]
         index: PathBuf,
+    },
+    /// Write the candidates and vacancies as an external engine needs them for the same
+    /// shortlist (JSON lines: text, hard-rule fields, competency vectors); used by
+    /// benches/compare/pg.
+    Export {
+        #[command(flatten)]
+        corpus: Corpus,
+        /// Output directory: candidates.jsonl and queries.jsonl.
+        #[arg(long)]
+        output_dir: PathBuf,
     },
     /// Delete candidates by id.
     Delete {
@@ -350,16 +369,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index(cmd) => index_cmd(reference, cmd),
         Command::Shortlist(a) => shortlist_cmd(reference, a),
         Command::Eval(EvalCommand::Matching {
-            index,
-            cvs,
-            vacancies,
+            corpus,
             model,
             output,
         }) => eval_matching_cmd(
             reference,
-            &index,
-            &cvs,
-            &vacancies,
+            &corpus.index,
+            &corpus.cvs,
+            &corpus.vacancies,
             model.as_deref(),
             output,
         ),
@@ -521,6 +538,7 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
+        IndexCommand::Export { corpus, output_dir } => export_cmd(reference, &corpus, &output_dir)?,
         IndexCommand::Delete { index, ids } => {
             let idx = CandidateIndex::open(&index)?;
             idx.delete(&ids)?;
@@ -528,6 +546,52 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> {
+    let (index, cvs, vacancies) = (&corpus.index, &corpus.cvs, &corpus.vacancies);
+    use incrocio::matching::export::{candidate_row, query_row};
+    let t = Taxonomy::bundled();
+    let idx = CandidateIndex::open(index)?;
+    let model = MatchingModel::bundled()?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let candidates = read_candidates(cvs, reference, t)?;
+    let path = out.join("candidates.jsonl");
+    atomic_write(&path, |w| {
+        for c in &candidates {
+            serde_json::to_writer(&mut *w, &candidate_row(&idx, c, t))
+                .map_err(|e| incrocio::Error::data(&path, e))?;
+            w.write_all(b"\n")
+                .map_err(|e| incrocio::Error::io(&path, e))?;
+        }
+        Ok(())
+    })?;
+    let text = std::fs::read_to_string(vacancies)
+        .with_context(|| format!("reading {}", vacancies.display()))?;
+    let qpath = out.join("queries.jsonl");
+    let mut lines = String::new();
+    for (n, l) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let mut v: VacancyRecord = serde_json::from_str(l)
+            .with_context(|| format!("{} line {}: not a vacancy", vacancies.display(), n + 1))?;
+        let truth = v.esco.take().and_then(|u| t.occupation(&u));
+        v.cp2011 = None;
+        let vacancy = v.validate(reference, t)?;
+        lines.push_str(&serde_json::to_string(&query_row(
+            &idx, &vacancy, &model, truth, t,
+        ))?);
+        lines.push('\n');
+    }
+    atomic_write(&qpath, |w| {
+        w.write_all(lines.as_bytes())
+            .map_err(|e| incrocio::Error::io(&qpath, e))
+    })?;
+    eprintln!(
+        "wrote {} candidates and {} queries to {}",
+        candidates.len(),
+        text.lines().filter(|l| !l.trim().is_empty()).count(),
+        out.display()
+    );
+    Ok(())
 }
 
 fn matching_model(path: Option<&Path>) -> Result<MatchingModel> {

@@ -55,15 +55,8 @@ pub struct FitArgs {
     /// ignored.
     #[arg(long)]
     spec: PathBuf,
-    /// Labeled people (.parquet or .csv): the people columns plus the outcome column.
-    #[arg(long)]
-    data: PathBuf,
-    /// The profiling date the data were observed at.
-    #[arg(long)]
-    as_of: NaiveDate,
-    /// The outcome column (1 = still unemployed at the horizon).
-    #[arg(long, default_value = OUTCOME)]
-    outcome: String,
+    #[command(flatten)]
+    labeled: Labeled,
     /// L2 penalty λ on every coefficient but the intercept.
     #[arg(long, default_value_t = 0.0)]
     l2: f64,
@@ -82,6 +75,20 @@ pub struct FitArgs {
     /// Also write the fit report (coefficients, standard errors, convergence) as JSON.
     #[arg(long)]
     report: Option<PathBuf>,
+}
+
+/// Labeled people observed at one date.
+#[derive(Debug, Args)]
+pub struct Labeled {
+    /// Labeled people (.parquet or .csv): the people columns plus the outcome column.
+    #[arg(long)]
+    data: PathBuf,
+    /// The profiling date the data were observed at.
+    #[arg(long)]
+    as_of: NaiveDate,
+    /// The outcome column (1 = still unemployed at the horizon).
+    #[arg(long, default_value = OUTCOME)]
+    outcome: String,
 }
 
 /// `synth outcomes`.
@@ -107,15 +114,8 @@ pub struct OutcomesArgs {
 /// `synth judgments`.
 #[derive(Debug, Args)]
 pub struct JudgmentsArgs {
-    /// Index directory.
-    #[arg(long)]
-    index: PathBuf,
-    /// The candidate records the index was built from (their occupations grade relevance).
-    #[arg(long)]
-    cvs: PathBuf,
-    /// Vacancies with their true occupation in `esco` (`synth vacancies --with-truth`).
-    #[arg(long)]
-    vacancies: PathBuf,
+    #[command(flatten)]
+    corpus: super::Corpus,
     /// Write simulated selection outcomes of each vacancy's rosa instead of grades.
     #[arg(long)]
     esiti: bool,
@@ -136,15 +136,8 @@ pub struct EvalProfilingArgs {
     /// A second model (`id`, `id@vN` or a .toml file) to compare with on the same people.
     #[arg(long)]
     against: Option<String>,
-    /// Labeled people (.parquet or .csv).
-    #[arg(long)]
-    data: PathBuf,
-    /// The profiling date the data were observed at.
-    #[arg(long)]
-    as_of: NaiveDate,
-    /// The outcome column.
-    #[arg(long, default_value = OUTCOME)]
-    outcome: String,
+    #[command(flatten)]
+    labeled: Labeled,
     /// Classes from this one up count as high risk (default: the upper half).
     #[arg(long)]
     high_risk_from: Option<u8>,
@@ -231,14 +224,14 @@ pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Resul
             .unwrap_or(0)
             + 1
     });
-    let (table, y) = PeopleTable::read_labeled(&a.data, &a.outcome)?;
+    let (table, y) = PeopleTable::read_labeled(&a.labeled.data, &a.labeled.outcome)?;
     let req = FitRequest {
         spec_text: &spec_text,
         spec_file: &spec_file,
         id: Some(id),
         version,
-        data_digest: file_digest(&a.data)?,
-        as_of: a.as_of,
+        data_digest: file_digest(&a.labeled.data)?,
+        as_of: a.labeled.as_of,
         options: FitOptions {
             l2: a.l2,
             max_iter: a.max_iter,
@@ -313,7 +306,7 @@ pub(super) fn eval_profiling(
     reference: &Reference,
     a: EvalProfilingArgs,
 ) -> Result<ExitCode> {
-    let (table, y) = PeopleTable::read_labeled(&a.data, &a.outcome)?;
+    let (table, y) = PeopleTable::read_labeled(&a.labeled.data, &a.labeled.outcome)?;
     let adr = catalog.adr(None)?;
     let (mut ha, mut hb) = (None, None);
     let pa = incrocio::profiling::Profiler {
@@ -324,14 +317,14 @@ pub(super) fn eval_profiling(
     let high = a
         .high_risk_from
         .unwrap_or(pa.model.classes.labels.len() as u8 / 2 + 1);
-    let oa = observe(&pa, &table, &y, a.as_of)?;
+    let oa = observe(&pa, &table, &y, a.labeled.as_of)?;
     let ea = evaluate(&pa, &oa, high);
     let data = format!(
         "{} ({}, {} people, as of {})",
-        a.data.display(),
-        file_digest(&a.data)?,
+        a.labeled.data.display(),
+        file_digest(&a.labeled.data)?,
         y.len(),
-        a.as_of
+        a.labeled.as_of
     );
     let (json, page) = match &a.against {
         None => (
@@ -344,7 +337,7 @@ pub(super) fn eval_profiling(
                 adr,
                 reference,
             };
-            let ob = observe(&pb, &table, &y, a.as_of)?;
+            let ob = observe(&pb, &table, &y, a.labeled.as_of)?;
             let eb = evaluate(&pb, &ob, high);
             let c = compare(ea, eb, &oa, &ob);
             let page = html(&[&c.a, &c.b], Some(&c), &data);
@@ -418,7 +411,7 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
 pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
     let occupations: std::collections::HashMap<String, Vec<u32>> =
-        read_candidates(&a.cvs, reference, t)?
+        read_candidates(&a.corpus.cvs, reference, t)?
             .into_iter()
             .map(|c| {
                 (
@@ -427,8 +420,8 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
                 )
             })
             .collect();
-    let vacancies: Vec<VacancyRecord> = read_jsonl(&a.vacancies, "a vacancy record")?;
-    let idx = CandidateIndex::open(&a.index)?;
+    let vacancies: Vec<VacancyRecord> = read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
+    let idx = CandidateIndex::open(&a.corpus.index)?;
     let model = super::matching_model(None)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let mut out = String::new();

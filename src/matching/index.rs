@@ -114,7 +114,7 @@ pub fn italian_analyzer() -> TextAnalyzer {
     }
 }
 
-fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
+pub(super) fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
     if codes.is_empty() && empty_is_all {
         return u64::MAX;
     }
@@ -124,11 +124,11 @@ fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
         .fold(0, |m, i| m | (1 << i))
 }
 
-fn lang_key(code: &str, level: u8) -> u64 {
+pub(super) fn lang_key(code: &str, level: u8) -> u64 {
     code.parse::<u64>().unwrap_or(0) * 10 + u64::from(level)
 }
 
-fn isco_key(isco: &str) -> u64 {
+pub(super) fn isco_key(isco: &str) -> u64 {
     isco.parse::<u64>().unwrap_or(0)
 }
 
@@ -301,6 +301,11 @@ impl CandidateIndex {
         CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
     }
 
+    /// The competency vector of a vacancy, as a shortlist computes it.
+    pub fn vacancy_vector(&self, v: &Vacancy, t: &Taxonomy) -> SparseVec {
+        self.vectorizer.vacancy(t, v.occupazione, &v.skills)
+    }
+
     /// The date experience recency is counted at.
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
@@ -461,7 +466,7 @@ impl CandidateIndex {
             .map_err(|e| tantivy_err(&self.dir, e))
     }
 
-    fn vector(&self, c: &Candidate, t: &Taxonomy) -> SparseVec {
+    pub(super) fn vector(&self, c: &Candidate, t: &Taxonomy) -> SparseVec {
         let signals: Vec<ExperienceSignal> = c
             .record
             .esperienze
@@ -484,26 +489,7 @@ impl CandidateIndex {
         let f = self.fields;
         let r = &c.record;
         let comune = &Reference::bundled().territory.comuni()[usize::from(c.comune)];
-        let mut text = String::new();
-        for (e, o) in r.esperienze.iter().zip(&c.occupazioni) {
-            if let Some(title) = &e.titolo {
-                text.push_str(title);
-                text.push(' ');
-            }
-            if let Some(o) = o {
-                text.push_str(t.occupations[*o as usize].label());
-                text.push(' ');
-            }
-        }
-        for s in r
-            .competenze_testo
-            .iter()
-            .chain(r.campo_studio.iter())
-            .chain(r.sintesi.iter())
-        {
-            text.push_str(s);
-            text.push(' ');
-        }
+        let text = candidate_text(c, t);
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &r.id);
         doc.add_bytes(f.record, &serde_json::to_vec(r).unwrap_or_default());
@@ -763,6 +749,33 @@ impl CandidateIndex {
             suggestions: ranking.suggestions,
         })
     }
+}
+
+/// The text indexed for a candidate: experience titles and their occupations' labels, skills as
+/// free text, field of study, summary.
+pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
+    let r = &c.record;
+    let mut text = String::new();
+    for (e, o) in r.esperienze.iter().zip(&c.occupazioni) {
+        if let Some(title) = &e.titolo {
+            text.push_str(title);
+            text.push(' ');
+        }
+        if let Some(o) = o {
+            text.push_str(t.occupations[*o as usize].label());
+            text.push(' ');
+        }
+    }
+    for s in r
+        .competenze_testo
+        .iter()
+        .chain(r.campo_studio.iter())
+        .chain(r.sintesi.iter())
+    {
+        text.push_str(s);
+        text.push(' ');
+    }
+    text
 }
 
 /// A score and a position in the eligible list.

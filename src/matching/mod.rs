@@ -8,6 +8,7 @@
 
 pub mod candidate;
 pub mod eval;
+pub mod export;
 mod filter;
 pub mod index;
 pub mod model;
