@@ -334,6 +334,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_request_past_the_timeout_answers_503_problem_json() {
+        let config = ServerConfig::parse(
+            "t.toml",
+            &format!(
+                "request_timeout_ms = 20\n[[keys]]\nid = \"t\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
+                config::key_hash("k")
+            ),
+        )
+        .unwrap();
+        let routes = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "late"
+            }),
+        );
+        let app = with_layers(routes, state(&config));
+        let res = app
+            .oneshot(
+                Request::builder()
+                    .uri("/slow")
+                    .header("x-api-key", "k")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers()["retry-after"], "1");
+        let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
+        let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(p["type"], "urn:incrocio:problem:timeout");
+    }
+
+    #[tokio::test]
     async fn a_full_queue_answers_503_with_retry_after() {
         let metrics = Arc::new(metrics::Metrics::default());
         let q = queue::WorkQueue::new(1, 0, metrics);
