@@ -297,16 +297,27 @@ mod tests {
             .state
     }
 
+    /// A configuration with `extra` and one key, `k`, of scope profiling.
+    fn keyed(extra: &str) -> ServerConfig {
+        let text = format!(
+            "{extra}[[keys]]\nid = \"t\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
+            config::key_hash("k")
+        );
+        ServerConfig::parse("t.toml", &text).unwrap()
+    }
+
+    async fn get_with_key(app: Router, uri: &str) -> Response {
+        let req = Request::builder()
+            .uri(uri)
+            .header("x-api-key", "k")
+            .body(Body::empty())
+            .unwrap();
+        app.oneshot(req).await.unwrap()
+    }
+
     #[tokio::test]
     async fn a_panicking_handler_answers_500_problem_json() {
-        let config = ServerConfig::parse(
-            "t.toml",
-            &format!(
-                "[[keys]]\nid = \"t\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
-                config::key_hash("k")
-            ),
-        )
-        .unwrap();
+        let config = keyed("");
         let routes = Router::new().route(
             "/boom",
             get(|| async {
@@ -317,17 +328,7 @@ mod tests {
                 "unreachable"
             }),
         );
-        let app = with_layers(routes, state(&config));
-        let res = app
-            .oneshot(
-                Request::builder()
-                    .uri("/boom")
-                    .header("x-api-key", "k")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let res = get_with_key(with_layers(routes, state(&config)), "/boom").await;
         assert_eq!(res.status(), 500);
         assert_eq!(res.headers()["content-type"], problem::PROBLEM_JSON);
         assert!(res.headers().contains_key("x-request-id"));
@@ -335,14 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_past_the_timeout_answers_503_problem_json() {
-        let config = ServerConfig::parse(
-            "t.toml",
-            &format!(
-                "request_timeout_ms = 20\n[[keys]]\nid = \"t\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
-                config::key_hash("k")
-            ),
-        )
-        .unwrap();
+        let config = keyed("request_timeout_ms = 20\n");
         let routes = Router::new().route(
             "/slow",
             get(|| async {
@@ -350,17 +344,7 @@ mod tests {
                 "late"
             }),
         );
-        let app = with_layers(routes, state(&config));
-        let res = app
-            .oneshot(
-                Request::builder()
-                    .uri("/slow")
-                    .header("x-api-key", "k")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let res = get_with_key(with_layers(routes, state(&config)), "/slow").await;
         assert_eq!(res.status(), 503);
         assert_eq!(res.headers()["retry-after"], "1");
         let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
