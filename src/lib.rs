@@ -9,7 +9,7 @@
 //! - [`graduatoria`]: art. 16 L. 56/1987 and L. 68/1999 rankings, exact and justified, with riesame.
 //! - [`batch`]: re-profiling whole populations every 90 days (Parquet, CSV, JSON lines).
 //! - [`synth`]: seeded synthetic people on real comuni, for demos, tests and benches.
-//! - [`reference`]: the territory and code lists bundled from `data/`.
+//! - [`reference`](mod@reference): the territory and code lists bundled from `data/`.
 //! - [`matching`]: the candidate index, competency vectors, hard rules, scoring and the rosa.
 //! - [`engine`]: the one API the CLI and the HTTP service share.
 //! - [`http`]: the HTTP service (axum), a thin edge over [`engine`].

@@ -528,9 +528,15 @@ fn the_served_openapi_document_is_the_committed_one() {
 
 /// Starts `incrocio serve` as a process; returns it and its address (from its first line).
 fn spawn_server(config: &Path) -> (Child, SocketAddr) {
+    spawn_with(config, &[], &[])
+}
+
+fn spawn_with(config: &Path, args: &[&str], env: &[(&str, String)]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_incrocio"))
         .args(["serve", "--create-index", "--config"])
         .arg(config)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -596,6 +602,38 @@ fn r5_acknowledged_writes_survive_kill_9() {
     v["size"] = json!(50);
     let sl = post(addr, "/v1/shortlists", ALL, &v).json();
     assert_eq!(sl["eligible_count"], 40);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn configuration_precedence_is_flags_then_environment_then_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(&config, config_text(&dir.path().join("index"), "")).unwrap();
+    // The file says port 0 (any); the environment names a port: the environment wins.
+    let port = free_port();
+    let env = [("INCROCIO_LISTEN", format!("127.0.0.1:{port}"))];
+    let (mut child, addr) = spawn_with(&config, &[], &env);
+    assert_eq!(addr.port(), port);
+    assert_eq!(call(addr, "GET", "/healthz", None, None).status, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A flag beats the environment.
+    let other = free_port();
+    let flag = format!("127.0.0.1:{other}");
+    let (mut child, addr) = spawn_with(&config, &["--listen", &flag], &env);
+    assert_eq!(addr.port(), other);
+    // The file's keys still apply.
+    assert_eq!(call(addr, "GET", "/v1/models", Some(ALL), None).status, 200);
     child.kill().unwrap();
     child.wait().unwrap();
 }
