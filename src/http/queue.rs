@@ -195,9 +195,20 @@ fn apply(engine: &Engine, run: &[Pending]) -> Result<(Vec<bool>, u64)> {
             WriteOp::Delete(id) => id.clone(),
         })
         .collect();
+    // A run is all upserts or all deletes. A repeated id sees the effect of its earlier write
+    // in the run: an upsert made it exist, a delete removed it.
+    let upserts = matches!(run.first().map(|p| &p.op), Some(WriteOp::Upsert(_)));
+    let mut seen = std::collections::BTreeSet::new();
     let existed = ids
         .iter()
-        .map(|id| index.contains(id))
+        .map(|id| {
+            let repeated = !seen.insert(id.as_str());
+            Ok(match (repeated, upserts) {
+                (true, true) => true,
+                (true, false) => false,
+                (false, _) => index.contains(id)?,
+            })
+        })
         .collect::<Result<Vec<bool>>>()?;
     let candidates: Vec<Candidate> = run
         .iter()

@@ -187,6 +187,9 @@ pub struct CandidateIndex {
 struct Writing {
     writer: Option<IndexWriter>,
     journal: Journal,
+    /// Vector rows already in the base or the journal: the next append starts here, so rows of
+    /// a write that failed before its sync are journaled by the next one (no slot gap).
+    persisted: usize,
 }
 
 impl std::fmt::Debug for CandidateIndex {
@@ -251,6 +254,7 @@ impl CandidateIndex {
         as_of: NaiveDate,
     ) -> Result<CandidateIndex> {
         let reader = open_reader(&index, dir)?;
+        let persisted = store.rows();
         let attrs = std::sync::Arc::new(AttrCache::default());
         attrs
             .refresh(&reader.searcher())
@@ -265,6 +269,7 @@ impl CandidateIndex {
             writing: Mutex::new(Writing {
                 writer: None,
                 journal,
+                persisted,
             }),
             as_of,
             vectorizer: Vectorizer::new(Taxonomy::bundled()),
@@ -339,7 +344,9 @@ impl CandidateIndex {
     pub fn compact(&self) -> Result<()> {
         let mut w = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let store = self.store();
-        store.compact(&self.dir, &mut w.journal)
+        store.compact(&self.dir, &mut w.journal)?;
+        w.persisted = store.rows();
+        Ok(())
     }
 
     /// Adds (or replaces, by id) candidates and commits; returns how many were written.
@@ -366,11 +373,26 @@ impl CandidateIndex {
             indicatif::ProgressBar::hidden()
         };
         let mut guard = self.writing()?;
-        let w = &mut *guard;
+        let result = self.write_candidates(&mut guard, candidates, t, &bar);
+        if result.is_err() {
+            // A failed writer may hold half a batch: drop it (its uncommitted documents with
+            // it); the next write opens a fresh one.
+            guard.writer = None;
+        }
+        bar.finish_and_clear();
+        result
+    }
+
+    fn write_candidates(
+        &self,
+        w: &mut Writing,
+        candidates: &[Candidate],
+        t: &Taxonomy,
+        bar: &indicatif::ProgressBar,
+    ) -> Result<usize> {
         let Some(writer) = w.writer.as_mut() else {
             return Err(tantivy_err(&self.dir, "no index writer"));
         };
-        let first = self.store().rows();
         for chunk in candidates.chunks(4096) {
             let vectors: Vec<SparseVec> = chunk.iter().map(|c| self.vector(c, t)).collect();
             let base = {
@@ -391,10 +413,12 @@ impl CandidateIndex {
             }
         }
         // Vector rows first: a crash after this leaves unused rows, never a document without one.
-        w.journal.append(&self.store(), first)?;
+        let store = self.store();
+        w.journal.append(&store, w.persisted)?;
+        w.persisted = store.rows();
+        drop(store);
         writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
         self.reload()?;
-        bar.finish_and_clear();
         Ok(candidates.len())
     }
 
@@ -414,7 +438,10 @@ impl CandidateIndex {
         for id in ids {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
-        writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        if let Err(e) = writer.commit() {
+            guard.writer = None;
+            return Err(tantivy_err(&self.dir, e));
+        }
         self.reload()?;
         Ok(present)
     }
