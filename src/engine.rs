@@ -33,6 +33,30 @@ pub struct ProfilingRequest {
     pub records: Vec<ProfileRecord>,
 }
 
+/// What `POST /v1/profiling` accepts: the full request, an array of records, or one record
+/// (the last two take `model` and `as_of` from the query string). Documentation type: the
+/// body is dispatched on its shape (an object with `records`, an array, another object).
+#[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(untagged)]
+pub enum ProfilingBody {
+    /// `{"model"?, "as_of"?, "records": [...]}`.
+    Request(ProfilingRequest),
+    /// `[record, ...]`.
+    Records(Vec<ProfileRecord>),
+    /// One record.
+    Record(Box<ProfileRecord>),
+}
+
+/// What `POST /v1/shortlists` accepts: `{"vacancy": ..., "size"?}` or the vacancy record alone.
+#[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(untagged)]
+pub enum ShortlistBody {
+    /// `{"vacancy": {...}, "size"?: n}`.
+    Request(ShortlistRequest),
+    /// The vacancy record alone (size from the query string, else the vacancy's own).
+    Vacancy(Box<VacancyRecord>),
+}
+
 /// The profiles, in the order of the records.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfilingResponse {

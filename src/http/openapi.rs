@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use super::problem::Problem;
 use super::routes::{Access, ROUTES, RouteSpec};
 use crate::engine::{
-    CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingRequest, ProfilingResponse, RiesameCall,
-    RiesameResponse, ShortlistRequest,
+    CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingBody, ProfilingResponse, RiesameCall,
+    RiesameResponse, ShortlistBody,
 };
 use crate::graduatoria::Graduatoria;
 use crate::matching::{CandidateRecord, Shortlist};
@@ -34,13 +34,13 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
     let body = |x: Schema| Some(json_body(&x));
     match r.operation {
         "profile" => Operation {
-            request: Some(s::<ProfilingRequest>(g)),
+            request: Some(s::<ProfilingBody>(g)),
             ok: 200,
             response: body(s::<ProfilingResponse>(g)),
             problems: &[400, 413, 422, 503],
         },
         "shortlist" => Operation {
-            request: Some(s::<ShortlistRequest>(g)),
+            request: Some(s::<ShortlistBody>(g)),
             ok: 200,
             response: body(s::<Shortlist>(g)),
             problems: &[400, 413, 422, 503],

@@ -2,7 +2,8 @@
 //! runs one [`Engine`](crate::engine::Engine) method on the work queue and wraps the result.
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -179,21 +180,68 @@ fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// `POST /v1/profiling`.
+/// Deserializes a parsed body, naming the JSON path where it does not fit.
+fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "(body)".into() } else { path };
+        Problem::malformed(field, e.into_inner().to_string())
+    })
+}
+
+/// `model`, `as_of` and `size` when the body is only records or a vacancy.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    model: Option<String>,
+    as_of: Option<chrono::NaiveDate>,
+    size: Option<u32>,
+}
+
+fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params, Problem> {
+    q.map(|Query(p)| p)
+        .map_err(|e| Problem::invalid("(query)", e.body_text()))
+}
+
+/// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record.
 pub async fn profile(
     State(s): State<AppState>,
-    JsonBody(req): JsonBody<ProfilingRequest>,
+    query: Result<Query<Params>, QueryRejection>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let req: ProfilingRequest = match body {
+        serde_json::Value::Object(ref m) if m.contains_key("records") => from_value(body)?,
+        serde_json::Value::Array(_) => ProfilingRequest {
+            model: q.model,
+            as_of: q.as_of,
+            records: from_value(body)?,
+        },
+        other => ProfilingRequest {
+            model: q.model,
+            as_of: q.as_of,
+            records: vec![from_value(other)?],
+        },
+    };
     let engine = s.engine();
     let out = s.work().run(move || engine.profile(&req, today())).await?;
     Ok(Json(out).into_response())
 }
 
-/// `POST /v1/shortlists`.
+/// `POST /v1/shortlists`: `{"vacancy": {...}, "size"?}` or the vacancy alone.
 pub async fn shortlist(
     State(s): State<AppState>,
-    JsonBody(req): JsonBody<ShortlistRequest>,
+    query: Result<Query<Params>, QueryRejection>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let req: ShortlistRequest = match body {
+        serde_json::Value::Object(ref m) if m.contains_key("vacancy") => from_value(body)?,
+        other => ShortlistRequest {
+            vacancy: from_value(other)?,
+            size: q.size,
+        },
+    };
     let engine = s.engine();
     let out = s.work().run(move || engine.shortlist(req)).await?;
     Ok(Json(out).into_response())

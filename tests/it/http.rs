@@ -293,6 +293,43 @@ fn profiling_one_and_many_and_bad_input_named() {
         .unwrap();
     assert_eq!(p["index"].as_f64().unwrap(), lib.index);
 
+    // The records alone (an array, or one), with model and date in the query string.
+    let arr = serde_json::to_vec(&json!([record(), record()])).unwrap();
+    let r = call(
+        s.addr,
+        "POST",
+        "/v1/profiling?as_of=2026-11-23&model=did%40v1",
+        Some(ALL),
+        Some(&arr),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(r.json()["profiles"][1]["index"], p["index"]);
+    let one = serde_json::to_vec(&record()).unwrap();
+    let r = call(
+        s.addr,
+        "POST",
+        "/v1/profiling?as_of=2026-11-23",
+        Some(ALL),
+        Some(&one),
+    );
+    assert_eq!(r.json()["profiles"][0]["person_id"], "P1");
+    let r = call(
+        s.addr,
+        "POST",
+        "/v1/profiling?as_of=tomorrow",
+        Some(ALL),
+        Some(&one),
+    );
+    assert_eq!(assert_problem(&r, 422)["field"], "(query)");
+    let r = call(
+        s.addr,
+        "POST",
+        "/v1/profiling?colour=red",
+        Some(ALL),
+        Some(&one),
+    );
+    assert_problem(&r, 422);
     // A bad code: 422 naming the record's position and field.
     let mut bad = record();
     bad["ProvinciaDiResidenza"] = json!("ZZ");
@@ -377,6 +414,11 @@ fn candidates_upkeep_and_shortlists() {
     assert_eq!(v["eligible_count"], 1);
     assert_eq!(v["model"], "default@v1");
     assert!(v["input_digest"].as_str().unwrap().starts_with("sha256:"));
+    // The vacancy alone, size from the query string.
+    let bare = serde_json::to_vec(&vacancy()["vacancy"]).unwrap();
+    let r = call(a, "POST", "/v1/shortlists?size=1", Some(ALL), Some(&bare));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["rosa_size"], 1);
     // GET returns what was written; a replacement is 200.
     let got = call(a, "GET", "/v1/candidates/C1", Some(PROFILING_ONLY), None);
     assert_problem(&got, 403);
