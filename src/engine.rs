@@ -52,7 +52,7 @@ pub enum ProfilingBody {
 #[schemars(untagged)]
 pub enum ShortlistBody {
     /// `{"vacancy": {...}, "size"?: n}`.
-    Request(ShortlistRequest),
+    Request(Box<ShortlistRequest>),
     /// The vacancy record alone (size from the query string, else the vacancy's own).
     Vacancy(Box<VacancyRecord>),
 }

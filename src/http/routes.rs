@@ -181,6 +181,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 /// Deserializes a parsed body, naming the JSON path where it does not fit.
+#[allow(clippy::result_large_err)] // a problem is built once per failed request
 fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
@@ -198,6 +199,7 @@ pub struct Params {
     size: Option<u32>,
 }
 
+#[allow(clippy::result_large_err)] // a problem is built once per failed request
 fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params, Problem> {
     q.map(|Query(p)| p)
         .map_err(|e| Problem::invalid("(query)", e.body_text()))
