@@ -149,6 +149,13 @@ enum IndexCommand {
         #[arg(long)]
         output_dir: PathBuf,
     },
+    /// Rebuild the index from its stored records, dropping the vector rows of replaced and
+    /// deleted candidates (stop the server first).
+    Rebuild {
+        /// Index directory.
+        #[arg(long)]
+        index: PathBuf,
+    },
     /// Delete candidates by id.
     Delete {
         /// Index directory.
@@ -539,6 +546,16 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
         IndexCommand::Export { corpus, output_dir } => export_cmd(reference, &corpus, &output_dir)?,
+        IndexCommand::Rebuild { index } => {
+            let before = CandidateIndex::open(&index)?.vector_rows();
+            let idx = CandidateIndex::rebuild(&index, t)?;
+            eprintln!(
+                "rebuilt {}: {} candidates, vector rows {before} → {}",
+                index.display(),
+                idx.len()?,
+                idx.vector_rows()
+            );
+        }
         IndexCommand::Delete { index, ids } => {
             let idx = CandidateIndex::open(&index)?;
             idx.delete(&ids)?;

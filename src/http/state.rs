@@ -106,17 +106,19 @@ impl AppState {
 
     /// The metrics text with the gauges read now.
     pub fn render_metrics(&self) -> String {
-        let indexed = self
-            .inner
-            .engine
-            .index()
-            .and_then(|i| i.len().ok())
-            .unwrap_or(0);
+        let index = self.inner.engine.index();
+        let indexed = index.and_then(|i| i.len().ok()).unwrap_or(0);
+        let rows = index.map_or(0, |i| i.vector_rows());
         self.inner.metrics.render(&[
             (
                 "incrocio_candidates_indexed",
                 "Live candidates in the index.",
                 indexed as f64,
+            ),
+            (
+                "incrocio_vector_rows",
+                "Competency vector rows held, live or dead (`incrocio index rebuild` drops the dead).",
+                rows as f64,
             ),
             (
                 "incrocio_work_queue_in_use",

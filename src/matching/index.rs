@@ -493,6 +493,76 @@ impl CandidateIndex {
             .map_err(|e| tantivy_err(&self.dir, e))
     }
 
+    /// Every live candidate's record, ordered by id.
+    pub fn records(&self) -> Result<Vec<CandidateRecord>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for reader in searcher.segment_readers() {
+            let store = reader
+                .get_store_reader(64)
+                .map_err(|e| Error::io(&self.dir, e))?;
+            for doc in reader.doc_ids_alive() {
+                let d: TantivyDocument = store.get(doc).map_err(|e| tantivy_err(&self.dir, e))?;
+                let bytes = d
+                    .get_first(self.fields.record)
+                    .and_then(|v| v.as_bytes())
+                    .ok_or_else(|| tantivy_err(&self.dir, "stored record missing"))?;
+                out.push(
+                    serde_json::from_slice::<CandidateRecord>(bytes)
+                        .map_err(|e| tantivy_err(&self.dir, e))?,
+                );
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Vector rows held, live or not: each replacement adds one, and only a rebuild
+    /// ([`CandidateIndex::rebuild`]) gives the dead ones back.
+    pub fn vector_rows(&self) -> usize {
+        self.store().rows()
+    }
+
+    /// Rebuilds the index in `dir` from its stored records into a fresh directory and swaps it
+    /// in (the old one is removed last): the dead vector rows of replaced and deleted candidates
+    /// are dropped. The index must not be open elsewhere (its writer lock is taken here). Should
+    /// the machine stop between the two renames, the previous index is in `.NAME.old` beside it.
+    pub fn rebuild(dir: &Path, t: &Taxonomy) -> Result<CandidateIndex> {
+        let old = CandidateIndex::open(dir)?;
+        // Take the writer lock: a running server (or another command) makes this fail cleanly.
+        drop(old.writing()?);
+        let r = Reference::bundled();
+        let candidates = old
+            .records()?
+            .into_iter()
+            .map(|rec| rec.validate(r, t).map_err(Error::Input))
+            .collect::<Result<Vec<_>>>()?;
+        let as_of = old.as_of;
+        drop(old);
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "index".into());
+        let parent = dir.parent().unwrap_or_else(|| Path::new("."));
+        let fresh = parent.join(format!(".{name}.rebuild"));
+        let retired = parent.join(format!(".{name}.old"));
+        for p in [&fresh, &retired] {
+            if p.exists() {
+                std::fs::remove_dir_all(p).map_err(|e| Error::io(p, e))?;
+            }
+        }
+        std::fs::create_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        {
+            let idx = CandidateIndex::create(&fresh, as_of)?;
+            idx.upsert(&candidates, t)?;
+            idx.compact()?;
+        }
+        std::fs::rename(dir, &retired).map_err(|e| Error::io(dir, e))?;
+        std::fs::rename(&fresh, dir).map_err(|e| Error::io(&fresh, e))?;
+        std::fs::remove_dir_all(&retired).map_err(|e| Error::io(&retired, e))?;
+        CandidateIndex::open(dir)
+    }
+
     pub(super) fn vector(&self, c: &Candidate, t: &Taxonomy) -> SparseVec {
         let signals: Vec<ExperienceSignal> = c
             .record

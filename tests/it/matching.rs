@@ -227,3 +227,33 @@ fn reopening_another_format_version_is_a_clear_error() {
     let e = CandidateIndex::open(dir.path()).unwrap_err().to_string();
     assert!(e.contains("version 999") && e.contains("rebuild"), "{e}");
 }
+
+#[test]
+fn rebuild_drops_dead_vector_rows_and_keeps_every_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let records: Vec<CandidateRecord> = (0..6)
+        .map(|i| candidate(&format!("C{i:02}"), ROMA, json!({})))
+        .collect();
+    let idx = build(&index, records.clone());
+    // Replace C00 twice and delete C05: 9 rows for 5 live candidates.
+    for _ in 0..2 {
+        idx.upsert(&[records[0].clone().validate(r, t).unwrap()], t)
+            .unwrap();
+    }
+    idx.delete(&["C05".into()]).unwrap();
+    assert_eq!((idx.len().unwrap(), idx.vector_rows()), (5, 8));
+    let before = shortlist(&idx, vacancy(json!({})), None);
+    drop(idx);
+    let idx = CandidateIndex::rebuild(&index, t).unwrap();
+    assert_eq!((idx.len().unwrap(), idx.vector_rows()), (5, 5));
+    let after = shortlist(&idx, vacancy(json!({})), None);
+    assert_eq!(ids(&after), ids(&before));
+    assert_eq!(after.rosa[0].score, before.rosa[0].score);
+    assert_eq!(idx.get("C03").unwrap(), Some(records[3].clone()));
+    assert!(idx.get("C05").unwrap().is_none());
+    // Reopening sees the rebuilt index.
+    drop(idx);
+    assert_eq!(CandidateIndex::open(&index).unwrap().vector_rows(), 5);
+}
