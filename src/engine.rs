@@ -181,11 +181,6 @@ impl Engine {
         Ok(Engine::new(catalog, MatchingModel::bundled()?, None))
     }
 
-    /// The catalog.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
     /// The candidate index, when one is open.
     pub fn index(&self) -> Option<&CandidateIndex> {
         self.index.as_ref()
@@ -268,7 +263,8 @@ impl Engine {
             .collect()
     }
 
-    /// Adds or replaces validated candidates; durable and visible when it returns.
+    /// Adds or replaces validated candidates; durable and visible when it returns. Returns the
+    /// live candidates after the write.
     pub fn upsert_candidates(&self, candidates: &[crate::matching::Candidate]) -> Result<u64> {
         let index = self.require_index()?;
         index.upsert(candidates, self.taxonomy)?;
@@ -280,9 +276,17 @@ impl Engine {
         self.require_index()?.get(id)
     }
 
-    /// Deletes candidates; returns how many were present.
-    pub fn delete_candidates(&self, ids: &[String]) -> Result<usize> {
-        self.require_index()?.delete(ids)
+    /// Whether a live candidate has this id.
+    pub fn has_candidate(&self, id: &str) -> Result<bool> {
+        self.require_index()?.contains(id)
+    }
+
+    /// Deletes candidates; durable and visible when it returns. Returns the live candidates
+    /// left.
+    pub fn delete_candidates(&self, ids: &[String]) -> Result<u64> {
+        let index = self.require_index()?;
+        index.delete(ids)?;
+        index.len()
     }
 
     fn rules(&self, spec: &str) -> Result<&GraduatoriaRules> {

@@ -583,13 +583,11 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
         }
         Ok(())
     })?;
-    let text = std::fs::read_to_string(vacancies)
-        .with_context(|| format!("reading {}", vacancies.display()))?;
+    let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
     let qpath = out.join("queries.jsonl");
     let mut lines = String::new();
-    for (n, l) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-        let mut v: VacancyRecord = serde_json::from_str(l)
-            .with_context(|| format!("{} line {}: not a vacancy", vacancies.display(), n + 1))?;
+    let queries = records.len();
+    for mut v in records {
         let truth = v.esco.take().and_then(|u| t.occupation(&u));
         v.cp2011 = None;
         let vacancy = v.validate(reference, t)?;
@@ -605,10 +603,24 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
     eprintln!(
         "wrote {} candidates and {} queries to {}",
         candidates.len(),
-        text.lines().filter(|l| !l.trim().is_empty()).count(),
+        queries,
         out.display()
     );
     Ok(())
+}
+
+/// Reads JSON lines (blank lines skipped); a bad line is an error naming it.
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not {what}", path.display(), n + 1))
+        })
+        .collect()
 }
 
 fn matching_model(path: Option<&Path>) -> Result<MatchingModel> {
@@ -641,22 +653,7 @@ fn eval_matching_cmd(
             )
         })
         .collect();
-    let text = std::fs::read_to_string(vacancies)
-        .with_context(|| format!("reading {}", vacancies.display()))?;
-    let records: Vec<VacancyRecord> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(n, l)| {
-            serde_json::from_str(l).with_context(|| {
-                format!(
-                    "{} line {}: not a vacancy record",
-                    vacancies.display(),
-                    n + 1
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
     let idx = CandidateIndex::open(index)?;
     let report = evaluate(&idx, &records, &occupations, &model, reference, t)?;
     println!(

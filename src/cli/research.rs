@@ -15,6 +15,7 @@ use incrocio::matching::eval::relevance;
 use incrocio::matching::{CandidateIndex, VacancyRecord, read_candidates};
 use incrocio::reference::Reference;
 use incrocio::research::glm::FitOptions;
+use incrocio::research::metrics::Summary;
 use incrocio::research::profiling::{
     FitRequest, OUTCOME, compare, evaluate, fit_profiling, observe, synth_outcomes,
 };
@@ -326,10 +327,12 @@ pub(super) fn eval_profiling(
         y.len(),
         a.labeled.as_of
     );
-    let (json, page) = match &a.against {
+    let (json, page, evals, transitions) = match &a.against {
         None => (
             serde_json::to_string_pretty(&ea)?,
             html(&[&ea], None, &data),
+            vec![ea],
+            None,
         ),
         Some(b) => {
             let pb = incrocio::profiling::Profiler {
@@ -341,7 +344,8 @@ pub(super) fn eval_profiling(
             let eb = evaluate(&pb, &ob, high);
             let c = compare(ea, eb, &oa, &ob);
             let page = html(&[&c.a, &c.b], Some(&c), &data);
-            (serde_json::to_string_pretty(&c)?, page)
+            let json = serde_json::to_string_pretty(&c)?;
+            (json, page, vec![c.a, c.b], Some(c.transitions))
         }
     };
     if let Some(p) = &a.output {
@@ -351,61 +355,35 @@ pub(super) fn eval_profiling(
         write_text(p, &page)?;
         eprintln!("wrote {}", p.display());
     }
-    let v: serde_json::Value = serde_json::from_str(&json)?;
-    let evals: Vec<&serde_json::Value> = if v.get("a").is_some() {
-        vec![&v["a"], &v["b"]]
-    } else {
-        vec![&v]
-    };
     println!(
         "{:<24} {:>8} {:>8} {:>8} {:>9} {:>10} {:>12}",
         "model / group", "n", "AUC", "Brier", "log-loss", "cal. gap", "found work→hi"
     );
-    for e in evals {
-        let row = |name: &str, s: &serde_json::Value| {
-            println!(
-                "{:<24} {:>8} {:>8.4} {:>8.4} {:>9.4} {:>10.4} {:>12.4}",
-                name,
-                s["n"],
-                s["auc"].as_f64().unwrap_or(f64::NAN),
-                s["brier"].as_f64().unwrap_or(f64::NAN),
-                s["log_loss"].as_f64().unwrap_or(f64::NAN),
-                s["calibration_gap"].as_f64().unwrap_or(f64::NAN),
-                s["high_risk_share_among_employed"]
-                    .as_f64()
-                    .unwrap_or(f64::NAN)
-            );
-        };
-        row(e["model"].as_str().unwrap_or(""), &e["overall"]);
-        for g in e["groups"].as_array().into_iter().flatten() {
-            let name = format!(
-                "  {}={}",
-                g["dimension"].as_str().unwrap_or(""),
-                g["group"].as_str().unwrap_or("")
-            );
-            row(&name, &g["summary"]);
+    let row = |name: &str, s: &Summary| {
+        println!(
+            "{:<24} {:>8} {:>8.4} {:>8.4} {:>9.4} {:>10.4} {:>12.4}",
+            name,
+            s.n,
+            s.auc.unwrap_or(f64::NAN),
+            s.brier,
+            s.log_loss,
+            s.calibration_gap,
+            s.high_risk_share_among_employed.unwrap_or(f64::NAN)
+        );
+    };
+    for e in &evals {
+        row(&e.model, &e.overall);
+        for g in &e.groups {
+            row(&format!("  {}={}", g.dimension, g.group), &g.summary);
         }
     }
-    if let Some(t) = v.get("transitions") {
+    if let Some(t) = transitions {
         println!(
-            "class transitions (rows: {}, columns: {}): {t}",
-            v["a"]["model"], v["b"]["model"]
+            "class transitions (rows: {}, columns: {}): {t:?}",
+            evals[0].model, evals[1].model
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{} line {}: not {what}", path.display(), n + 1))
-        })
-        .collect()
 }
 
 pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
@@ -420,7 +398,7 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
                 )
             })
             .collect();
-    let vacancies: Vec<VacancyRecord> = read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
+    let vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
     let idx = CandidateIndex::open(&a.corpus.index)?;
     let model = super::matching_model(None)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
@@ -508,12 +486,12 @@ pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCo
             base.version
         );
     }
-    let mut vacancies: Vec<VacancyRecord> = read_jsonl(&a.vacancies, "a vacancy record")?;
+    let mut vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.vacancies, "a vacancy record")?;
     for v in &mut vacancies {
         v.esco = None;
         v.cp2011 = None;
     }
-    let judgments: Vec<Judgment> = read_jsonl(&a.judgments, "a judgment")?;
+    let judgments: Vec<Judgment> = super::read_jsonl(&a.judgments, "a judgment")?;
     let g = grades(&judgments, a.rejected_grade)?;
     let idx = CandidateIndex::open(&a.index)?;
     let opts = TuneOptions {

@@ -77,6 +77,19 @@ pub enum WriteOp {
     Delete(String),
 }
 
+impl WriteOp {
+    fn is_upsert(&self) -> bool {
+        matches!(self, WriteOp::Upsert(_))
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            WriteOp::Upsert(c) => &c.record.id,
+            WriteOp::Delete(id) => id,
+        }
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteOutcome {
@@ -160,67 +173,60 @@ fn writer_loop(
 fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
     let mut batch = batch.into_iter().peekable();
     while let Some(first) = batch.next() {
-        let upsert = matches!(first.op, WriteOp::Upsert(_));
+        let upserts = first.op.is_upsert();
         let mut run = vec![first];
-        while let Some(p) = batch.next_if(|p| matches!(p.op, WriteOp::Upsert(_)) == upsert) {
+        while let Some(p) = batch.next_if(|p| p.op.is_upsert() == upserts) {
             run.push(p);
         }
-        let result = apply(engine, &run);
+        let (ops, done): (Vec<WriteOp>, Vec<_>) = run.into_iter().map(|p| (p.op, p.done)).unzip();
+        let n = ops.len();
+        let result = apply(engine, ops, upserts);
         metrics.write_batches.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .writes
-            .fetch_add(run.len() as u64, Ordering::Relaxed);
+        metrics.writes.fetch_add(n as u64, Ordering::Relaxed);
         match result {
             Ok((existed, indexed)) => {
-                for (p, existed) in run.into_iter().zip(existed) {
-                    let _ = p.done.send(Ok(WriteOutcome { existed, indexed }));
+                for (d, existed) in done.into_iter().zip(existed) {
+                    let _ = d.send(Ok(WriteOutcome { existed, indexed }));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, writes = run.len(), "candidate write failed");
-                for p in run {
-                    let _ = p.done.send(Err(()));
+                tracing::error!(error = %e, writes = n, "candidate write failed");
+                for d in done {
+                    let _ = d.send(Err(()));
                 }
             }
         }
     }
 }
 
-fn apply(engine: &Engine, run: &[Pending]) -> Result<(Vec<bool>, u64)> {
-    let index = engine.index().ok_or(crate::error::Error::NoIndex)?;
-    let ids: Vec<String> = run
-        .iter()
-        .map(|p| match &p.op {
-            WriteOp::Upsert(c) => c.record.id.clone(),
-            WriteOp::Delete(id) => id.clone(),
-        })
-        .collect();
-    // A run is all upserts or all deletes. A repeated id sees the effect of its earlier write
-    // in the run: an upsert made it exist, a delete removed it.
-    let upserts = matches!(run.first().map(|p| &p.op), Some(WriteOp::Upsert(_)));
+/// Applies a run of upserts or of deletes with one commit; returns whether each id existed
+/// before its write and the live candidates after.
+fn apply(engine: &Engine, ops: Vec<WriteOp>, upserts: bool) -> Result<(Vec<bool>, u64)> {
+    let ids: Vec<String> = ops.iter().map(|op| op.id().to_owned()).collect();
+    // A repeated id sees the effect of its earlier write in the run: an upsert made it exist,
+    // a delete removed it.
     let mut seen = std::collections::BTreeSet::new();
     let existed = ids
         .iter()
         .map(|id| {
-            let repeated = !seen.insert(id.as_str());
-            Ok(match (repeated, upserts) {
-                (true, true) => true,
-                (true, false) => false,
-                (false, _) => index.contains(id)?,
-            })
+            if seen.insert(id.as_str()) {
+                engine.has_candidate(id)
+            } else {
+                Ok(upserts)
+            }
         })
         .collect::<Result<Vec<bool>>>()?;
-    let candidates: Vec<Candidate> = run
-        .iter()
-        .filter_map(|p| match &p.op {
-            WriteOp::Upsert(c) => Some((**c).clone()),
-            WriteOp::Delete(_) => None,
-        })
-        .collect();
-    if candidates.is_empty() {
-        index.delete(&ids)?;
+    let indexed = if upserts {
+        let candidates: Vec<Candidate> = ops
+            .into_iter()
+            .filter_map(|op| match op {
+                WriteOp::Upsert(c) => Some(*c),
+                WriteOp::Delete(_) => None,
+            })
+            .collect();
+        engine.upsert_candidates(&candidates)?
     } else {
-        engine.upsert_candidates(&candidates)?;
-    }
-    Ok((existed, index.len()?))
+        engine.delete_candidates(&ids)?
+    };
+    Ok((existed, indexed))
 }

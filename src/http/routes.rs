@@ -167,12 +167,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                 }
             })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "(body)".into() } else { path };
-            Problem::malformed(field, e.into_inner().to_string())
-        })?;
-        Ok(JsonBody(value))
+        serde_path_to_error::deserialize(de)
+            .map(JsonBody)
+            .map_err(misfit)
     }
 }
 
@@ -180,40 +177,62 @@ fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// Deserializes a parsed body, naming the JSON path where it does not fit.
-#[allow(clippy::result_large_err)] // a problem is built once per failed request
-fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "(body)".into() } else { path };
-        Problem::malformed(field, e.into_inner().to_string())
-    })
+/// The body does not fit the type: 400 naming the JSON path.
+fn misfit<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Problem {
+    let path = e.path().to_string();
+    let field = if path == "." { "(body)".into() } else { path };
+    Problem::malformed(field, e.into_inner().to_string())
 }
 
-/// `model`, `as_of` and `size` when the body is only records or a vacancy.
+/// Deserializes a parsed body, naming the JSON path where it does not fit.
+fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(v).map_err(misfit)
+}
+
+/// `model` and `as_of`, when the profiling body is only records.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Params {
+pub struct ProfilingParams {
     model: Option<String>,
     as_of: Option<chrono::NaiveDate>,
+}
+
+/// `size`, when the shortlist body is only the vacancy.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShortlistParams {
     size: Option<u32>,
 }
 
-#[allow(clippy::result_large_err)] // a problem is built once per failed request
-fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params, Problem> {
+fn params<P>(q: Result<Query<P>, QueryRejection>) -> Result<P, Problem> {
     q.map(|Query(p)| p)
         .map_err(|e| Problem::invalid("(query)", e.body_text()))
+}
+
+/// The query parameters only go with the short body forms: with the full form they would be
+/// silently ignored, so they are refused.
+fn no_query_with_full_body(given: bool) -> Result<(), Problem> {
+    if given {
+        return Err(Problem::invalid(
+            "(query)",
+            "with the full request body, give these parameters in the body",
+        ));
+    }
+    Ok(())
 }
 
 /// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record.
 pub async fn profile(
     State(s): State<AppState>,
-    query: Result<Query<Params>, QueryRejection>,
+    query: Result<Query<ProfilingParams>, QueryRejection>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
     let req: ProfilingRequest = match body {
-        serde_json::Value::Object(ref m) if m.contains_key("records") => from_value(body)?,
+        serde_json::Value::Object(ref m) if m.contains_key("records") => {
+            no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
+            from_value(body)?
+        }
         serde_json::Value::Array(_) => ProfilingRequest {
             model: q.model,
             as_of: q.as_of,
@@ -233,12 +252,15 @@ pub async fn profile(
 /// `POST /v1/shortlists`: `{"vacancy": {...}, "size"?}` or the vacancy alone.
 pub async fn shortlist(
     State(s): State<AppState>,
-    query: Result<Query<Params>, QueryRejection>,
+    query: Result<Query<ShortlistParams>, QueryRejection>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
     let req: ShortlistRequest = match body {
-        serde_json::Value::Object(ref m) if m.contains_key("vacancy") => from_value(body)?,
+        serde_json::Value::Object(ref m) if m.contains_key("vacancy") => {
+            no_query_with_full_body(q.size.is_some())?;
+            from_value(body)?
+        }
         other => ShortlistRequest {
             vacancy: from_value(other)?,
             size: q.size,

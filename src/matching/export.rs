@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::candidate::{CONTRACTS, Candidate, LICENCES, Stato};
-use super::index::{CandidateIndex, candidate_text, isco_key, lang_key, mask};
+use super::index::{CandidateIndex, candidate_text, isco_key, lang_key, mask, vacancy_text};
 use super::model::{MatchingModel, Weights};
 use super::vacancy::Vacancy;
 use crate::reference::Reference;
@@ -131,25 +131,22 @@ pub fn query_row(
     t: &Taxonomy,
 ) -> QueryRow {
     let r = &v.record;
-    let place = &Reference::bundled().territory.comuni()[usize::from(v.comune)];
+    let f = index.filter(v, t);
     let vec = index.vacancy_vector(v, t);
     let isco = |o: u32| isco_key(&t.occupations[o as usize].isco);
     QueryRow {
         id: r.id.clone(),
-        text: format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or("")),
-        lat: place.lat,
-        lon: place.lon,
+        text: vacancy_text(v),
+        lat: f.lat,
+        lon: f.lon,
         radius_km: r.raggio_km,
-        contract: CONTRACTS
-            .iter()
-            .position(|c| *c == r.contratto)
-            .map_or(0, |i| 1u64 << i),
-        licences: mask(&r.patenti, &LICENCES, false),
+        contract: f.contract,
+        licences: f.licences,
         min_level: r.livello_studio_min,
-        languages: v.lingue.iter().map(|(c, l)| (lang_key(c, 0), *l)).collect(),
-        l68: r.riservata_l68,
+        languages: f.languages,
+        l68: f.l68,
         occupation: v.occupazione,
-        isco: v.occupazione.map(isco),
+        isco: f.isco,
         vec_idx: vec.idx,
         vec_val: vec.val,
         weights: model.weights,

@@ -306,6 +306,34 @@ impl CandidateIndex {
         CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
     }
 
+    /// The hard rules of a vacancy, as the collector applies them.
+    pub(super) fn filter(&self, vacancy: &Vacancy, t: &Taxonomy) -> Filter {
+        let place = &Reference::bundled().territory.comuni()[usize::from(vacancy.comune)];
+        let r = &vacancy.record;
+        Filter {
+            lat: place.lat,
+            lon: place.lon,
+            radius: f64::from(r.raggio_km),
+            contract: CONTRACTS
+                .iter()
+                .position(|c| *c == r.contratto)
+                .map_or(0, |i| 1u64 << i),
+            licences: mask(&r.patenti, &LICENCES, false),
+            min_level: r.livello_studio_min.map(u64::from),
+            languages: vacancy
+                .lingue
+                .iter()
+                .map(|(c, l)| (lang_key(c, 0), *l))
+                .collect(),
+            l68: r.riservata_l68,
+            occupation: vacancy.occupazione.map(u64::from),
+            isco: vacancy
+                .occupazione
+                .map(|o| isco_key(&t.occupations[o as usize].isco)),
+            cache: self.attrs.clone(),
+        }
+    }
+
     /// The competency vector of a vacancy, as a shortlist computes it.
     pub fn vacancy_vector(&self, v: &Vacancy, t: &Taxonomy) -> SparseVec {
         self.vectorizer.vacancy(t, v.occupazione, &v.skills)
@@ -314,11 +342,6 @@ impl CandidateIndex {
     /// The date experience recency is counted at.
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
-    }
-
-    /// The index directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn store(&self) -> std::sync::RwLockReadGuard<'_, VectorStore> {
@@ -424,13 +447,10 @@ impl CandidateIndex {
 
     /// Deletes candidates by id and commits; returns how many of them were in the index.
     pub fn delete(&self, ids: &[String]) -> Result<usize> {
-        let present = ids
-            .iter()
-            .map(|id| self.contains(id))
-            .collect::<Result<Vec<bool>>>()?
-            .into_iter()
-            .filter(|p| *p)
-            .count();
+        let mut present = 0;
+        for id in ids {
+            present += usize::from(self.contains(id)?);
+        }
         let mut guard = self.writing()?;
         let Some(writer) = guard.writer.as_mut() else {
             return Err(tantivy_err(&self.dir, "no index writer"));
@@ -456,41 +476,43 @@ impl CandidateIndex {
             .map_err(|e| tantivy_err(&self.dir, e))
     }
 
-    /// Whether a live candidate has this id.
-    pub fn contains(&self, id: &str) -> Result<bool> {
-        let q = TermQuery::new(
+    fn id_query(&self, id: &str) -> TermQuery {
+        TermQuery::new(
             Term::from_field_text(self.fields.id, id),
             IndexRecordOption::Basic,
-        );
+        )
+    }
+
+    /// The candidate record a stored document holds.
+    fn stored_record(&self, doc: &TantivyDocument) -> Result<CandidateRecord> {
+        let bytes = doc
+            .get_first(self.fields.record)
+            .and_then(|v| v.as_bytes())
+            .ok_or_else(|| tantivy_err(&self.dir, "stored record missing"))?;
+        serde_json::from_slice(bytes).map_err(|e| tantivy_err(&self.dir, e))
+    }
+
+    /// Whether a live candidate has this id.
+    pub fn contains(&self, id: &str) -> Result<bool> {
         let n = self
             .reader
             .searcher()
-            .search(&q, &Count)
+            .search(&self.id_query(id), &Count)
             .map_err(|e| tantivy_err(&self.dir, e))?;
         Ok(n > 0)
     }
 
     /// The record of a live candidate, as it was written.
     pub fn get(&self, id: &str) -> Result<Option<CandidateRecord>> {
-        let q = TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            IndexRecordOption::Basic,
-        );
         let searcher = self.reader.searcher();
         let top = searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .search(&self.id_query(id), &TopDocs::with_limit(1).order_by_score())
             .map_err(|e| tantivy_err(&self.dir, e))?;
         let Some((_, addr)) = top.first() else {
             return Ok(None);
         };
         let doc: TantivyDocument = searcher.doc(*addr).map_err(|e| tantivy_err(&self.dir, e))?;
-        let bytes = doc
-            .get_first(self.fields.record)
-            .and_then(|v| v.as_bytes())
-            .ok_or_else(|| tantivy_err(&self.dir, "stored record missing"))?;
-        serde_json::from_slice(bytes)
-            .map(Some)
-            .map_err(|e| tantivy_err(&self.dir, e))
+        self.stored_record(&doc).map(Some)
     }
 
     /// Every live candidate's record, ordered by id.
@@ -503,14 +525,7 @@ impl CandidateIndex {
                 .map_err(|e| Error::io(&self.dir, e))?;
             for doc in reader.doc_ids_alive() {
                 let d: TantivyDocument = store.get(doc).map_err(|e| tantivy_err(&self.dir, e))?;
-                let bytes = d
-                    .get_first(self.fields.record)
-                    .and_then(|v| v.as_bytes())
-                    .ok_or_else(|| tantivy_err(&self.dir, "stored record missing"))?;
-                out.push(
-                    serde_json::from_slice::<CandidateRecord>(bytes)
-                        .map_err(|e| tantivy_err(&self.dir, e))?,
-                );
+                out.push(self.stored_record(&d)?);
             }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -643,12 +658,8 @@ impl CandidateIndex {
         t: &Taxonomy,
         limit: Option<usize>,
     ) -> Result<Ranking> {
-        let reference = Reference::bundled();
-        let vvec = self
-            .vectorizer
-            .vacancy(t, vacancy.occupazione, &vacancy.skills);
-        let place = &reference.territory.comuni()[usize::from(vacancy.comune)];
-        let r = &vacancy.record;
+        let vvec = self.vacancy_vector(vacancy, t);
+        let filter = self.filter(vacancy, t);
         // Text: the analyzed terms of title and description, any of them (BM25), over the
         // documents in the grid cells the radius can reach (constant score 0, so candidates
         // without a word in common still count and the score is BM25 alone); the collector then
@@ -659,7 +670,7 @@ impl CandidateIndex {
             .get(ANALYZER)
             .unwrap_or_else(italian_analyzer);
         let mut terms = Vec::new();
-        let text = format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""));
+        let text = vacancy_text(vacancy);
         let mut stream = analyzer.token_stream(&text);
         while let Some(tok) = stream.next() {
             let term = Term::from_field_text(self.fields.text, &tok.text);
@@ -667,7 +678,7 @@ impl CandidateIndex {
                 terms.push(term);
             }
         }
-        let cells = cells_within(place.lat, place.lon, f64::from(r.raggio_km))
+        let cells = cells_within(filter.lat, filter.lon, filter.radius)
             .into_iter()
             .map(|c| Term::from_field_u64(self.fields.cell, c));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
@@ -684,28 +695,6 @@ impl CandidateIndex {
             ));
         }
         let query = BooleanQuery::new(clauses);
-        let filter = Filter {
-            lat: place.lat,
-            lon: place.lon,
-            radius: f64::from(r.raggio_km),
-            contract: CONTRACTS
-                .iter()
-                .position(|c| *c == r.contratto)
-                .map_or(0, |i| 1u64 << i),
-            licences: mask(&r.patenti, &LICENCES, false),
-            min_level: r.livello_studio_min.map(u64::from),
-            languages: vacancy
-                .lingue
-                .iter()
-                .map(|(c, l)| (lang_key(c, 0), *l))
-                .collect(),
-            l68: r.riservata_l68,
-            occupation: vacancy.occupazione.map(u64::from),
-            isco: vacancy
-                .occupazione
-                .map(|o| isco_key(&t.occupations[o as usize].isco)),
-            cache: self.attrs.clone(),
-        };
         let searcher = self.reader.searcher();
         let eligible = searcher
             .search(&query, &filter)
@@ -714,7 +703,8 @@ impl CandidateIndex {
         let store = self.store();
         let dense = vvec.to_dense(t.skills.len());
         let w = model.weights;
-        let contributions_without_competences = |e: &Eligible| Contributions {
+        // Every contribution but the competency similarity, the one that costs a dot product.
+        let cheap = |e: &Eligible| Contributions {
             lessicale: if best_bm25 > 0.0 {
                 f64::from(e.bm25 / best_bm25)
             } else {
@@ -735,7 +725,7 @@ impl CandidateIndex {
         };
         let contributions = |e: &Eligible| Contributions {
             competenze: f64::from(store.dot_dense(e.slot as usize, &dense)).clamp(0.0, 1.0),
-            ..contributions_without_competences(e)
+            ..cheap(e)
         };
         let total = |c: &Contributions| {
             w.lessicale * c.lessicale
@@ -759,15 +749,15 @@ impl CandidateIndex {
                 all
             }
             Some(k) => top_k(&eligible, k, &cmp, |e, exact| {
-                let mut c = contributions_without_competences(e);
                 if exact {
-                    c.competenze =
-                        f64::from(store.dot_dense(e.slot as usize, &dense)).clamp(0.0, 1.0);
+                    total(&contributions(e))
                 } else {
                     // The competency similarity is at most 1: an upper bound of the total.
-                    c.competenze = 1.0;
+                    total(&Contributions {
+                        competenze: 1.0,
+                        ..cheap(e)
+                    })
                 }
-                total(&c)
             }),
         };
         let scored: Vec<Ranked> = order
@@ -873,6 +863,12 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
         text.push(' ');
     }
     text
+}
+
+/// The text a vacancy is searched with: title and description.
+pub(super) fn vacancy_text(v: &Vacancy) -> String {
+    let r = &v.record;
+    format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""))
 }
 
 /// A score and a position in the eligible list.

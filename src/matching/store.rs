@@ -68,15 +68,6 @@ impl VectorStore {
         self.ids.get(slot).map(String::as_str)
     }
 
-    /// Dot product of row `slot` with `v` (0 for a slot out of range).
-    pub fn dot(&self, slot: usize, v: &SparseVec) -> f32 {
-        if slot < self.rows() {
-            self.matrix.dot(slot, v)
-        } else {
-            0.0
-        }
-    }
-
     /// Dot product of row `slot` with a dense vector (0 for a slot out of range).
     pub fn dot_dense(&self, slot: usize, dense: &[f32]) -> f32 {
         if slot < self.rows() {
@@ -147,17 +138,17 @@ fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
     Ok(u32::from_le_bytes(b))
 }
 
-fn encode(slot: usize, id: &str, v: &SparseVec, out: &mut Vec<u8>) {
+fn encode(slot: usize, id: &str, (idx, val): (&[u32], &[f32]), out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0u8; 8]);
     out.extend_from_slice(&(slot as u64).to_le_bytes());
     out.extend_from_slice(&(id.len() as u32).to_le_bytes());
     out.extend_from_slice(id.as_bytes());
-    out.extend_from_slice(&(v.idx.len() as u32).to_le_bytes());
-    for i in &v.idx {
+    out.extend_from_slice(&(idx.len() as u32).to_le_bytes());
+    for i in idx {
         out.extend_from_slice(&i.to_le_bytes());
     }
-    for x in &v.val {
+    for x in val {
         out.extend_from_slice(&x.to_le_bytes());
     }
     let payload = &out[start + 8..];
@@ -282,12 +273,8 @@ impl Journal {
     pub fn append(&mut self, store: &VectorStore, from: usize) -> Result<()> {
         let mut buf = Vec::new();
         for slot in from..store.rows() {
-            encode(
-                slot,
-                store.id(slot).unwrap_or(""),
-                &store.row(slot),
-                &mut buf,
-            );
+            let row = store.matrix.row_parts(slot);
+            encode(slot, store.id(slot).unwrap_or(""), row, &mut buf);
         }
         self.file
             .write_all(&buf)
@@ -340,7 +327,8 @@ mod tests {
         drop(j);
         // Half a record, as a crash mid-append would leave it.
         let mut extra = Vec::new();
-        encode(1, "B", &v(&[(2, 0.5)]), &mut extra);
+        let b = v(&[(2, 0.5)]);
+        encode(1, "B", (&b.idx, &b.val), &mut extra);
         let path = dir.path().join(JOURNAL);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&extra[..extra.len() / 2]).unwrap();

@@ -233,9 +233,9 @@ impl CompetencyMatrix {
     /// a gather over the row's entries, in the same order as [`CompetencyMatrix::dot`] adds
     /// them, so the result is the same to the bit.
     pub fn dot_dense(&self, r: usize, dense: &[f32]) -> f32 {
-        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        let (idx, val) = self.row_parts(r);
         let mut acc = 0.0f32;
-        for (i, v) in self.indices[a..b].iter().zip(&self.values[a..b]) {
+        for (i, v) in idx.iter().zip(val) {
             let w = dense.get(*i as usize).copied().unwrap_or(0.0);
             if w != 0.0 {
                 acc += v * w;
@@ -244,12 +244,18 @@ impl CompetencyMatrix {
         acc
     }
 
+    /// Row `r`'s skill ids and weights, borrowed.
+    pub fn row_parts(&self, r: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
     /// Row `r` as a vector.
     pub fn row(&self, r: usize) -> SparseVec {
-        let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);
+        let (idx, val) = self.row_parts(r);
         SparseVec {
-            idx: self.indices[a..b].to_vec(),
-            val: self.values[a..b].to_vec(),
+            idx: idx.to_vec(),
+            val: val.to_vec(),
         }
     }
 

@@ -83,6 +83,16 @@ pub fn auc(p: &[f64], y: &[bool]) -> Option<f64> {
     Some((rank_sum - pos_f * (pos_f + 1.0) / 2.0) / (pos_f * neg as f64))
 }
 
+/// Mean squared error of the probabilities.
+pub fn brier(p: &[f64], y: &[bool]) -> f64 {
+    let se: f64 = p
+        .iter()
+        .zip(y)
+        .map(|(p, &y)| (p - f64::from(u8::from(y))).powi(2))
+        .sum();
+    se / p.len().max(1) as f64
+}
+
 /// The ROC curve, from (0, 0) to (1, 1), one point per distinct threshold.
 pub fn roc(p: &[f64], y: &[bool]) -> Vec<RocPoint> {
     let pos = y.iter().filter(|v| **v).count().max(1) as f64;
@@ -138,12 +148,7 @@ pub fn calibration(p: &[f64], y: &[bool]) -> Vec<CalibrationBin> {
 pub fn summary(p: &[f64], y: &[bool], class: &[u8], classes: usize, high_risk_from: u8) -> Summary {
     let n = p.len();
     let nf = n.max(1) as f64;
-    let brier = p
-        .iter()
-        .zip(y)
-        .map(|(p, &y)| (p - f64::from(u8::from(y))).powi(2))
-        .sum::<f64>()
-        / nf;
+    let brier = brier(p, y);
     let log_loss = -p
         .iter()
         .zip(y)

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::design::Design;
 use super::glm::{Fit, FitOptions, fit};
-use super::metrics::{CalibrationBin, RocPoint, Summary, calibration, roc, summary};
+use super::metrics::{CalibrationBin, RocPoint, Summary, auc, brier, calibration, roc, summary};
 use crate::batch::PeopleTable;
 use crate::error::{Error, InputError, ModelError, Result};
 use crate::profiling::{AtDate, Person, Profiler, ProfilingModel, Sospensione, Status};
@@ -159,7 +159,6 @@ pub fn fit_profiling(
         .iter()
         .map(|&e| model.link.inverse(e))
         .collect();
-    let s = summary(&p, y, &vec![1; p.len()], 1, 2);
     let id = req.id.clone().unwrap_or_else(|| model.id.clone());
     let report = FitReport {
         model: format!("{id}@v{}", req.version),
@@ -167,8 +166,8 @@ pub fn fit_profiling(
         as_of: req.as_of,
         columns: design.columns().iter().map(|c| c.name.clone()).collect(),
         l2: opts.l2,
-        auc: s.auc,
-        brier: s.brier,
+        auc: auc(&p, y),
+        brier: brier(&p, y),
         fit: fitted,
     };
     let text = fitted_file(req, &design, &report, &id)?;
