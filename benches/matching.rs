@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
         let spec = CvSpec { n, seed: 42, as_of };
         (0..n.div_ceil(CV_BLOCK))
             .flat_map(|b| cv_block(&spec, b, r, t))
-            .map(|c| c.validate(r, t).expect("valid synthetic CV"))
+            .map(|c| c.validate(r, t, spec.as_of).expect("valid synthetic CV"))
             .collect::<Vec<_>>()
     };
     let dir = tempfile::tempdir().expect("tempdir");

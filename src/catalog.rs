@@ -72,16 +72,44 @@ impl Catalog {
     /// The models compiled into this build.
     pub fn bundled(reference: &Reference) -> Result<Catalog, ModelError> {
         Catalog::from_files(
-            BUNDLED
-                .iter()
-                .map(|(p, t)| ((*p).to_owned(), (*t).to_owned())),
+            BUNDLED.iter().map(|(p, t)| {
+                // `models/<kind>/<file>`: the kind is the path's second component.
+                let kind = match p.split('/').nth(1) {
+                    Some("adr") => "adr",
+                    Some("graduatorie") => "graduatorie",
+                    _ => "profiling",
+                };
+                (kind, (*p).to_owned(), (*t).to_owned())
+            }),
             reference,
         )
     }
 
     /// Loads `DIR/profiling/*.toml`, `DIR/adr/*.toml` and `DIR/graduatorie/*.toml` (absent
-    /// subdirectories are skipped).
+    /// subdirectories are skipped). A `DIR` that is not a directory, or holds none of the
+    /// three, is an error: never an empty catalog that "passes".
     pub fn from_dir(dir: &Path, reference: &Reference) -> Result<Catalog, Error> {
+        if !dir.is_dir() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the models directory does not exist or is not a directory",
+                ),
+            ));
+        }
+        if !["profiling", "adr", "graduatorie"]
+            .iter()
+            .any(|k| dir.join(k).is_dir())
+        {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no profiling/, adr/ or graduatorie/ subdirectory: not a models directory",
+                ),
+            ));
+        }
         let mut files = Vec::new();
         for kind in ["profiling", "adr", "graduatorie"] {
             let sub = dir.join(kind);
@@ -94,27 +122,16 @@ impl Catalog {
             paths.sort();
             for p in paths {
                 let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                files.push((
-                    format!(
-                        "{kind}/{}",
-                        p.file_name()
-                            .map(|n| n.to_string_lossy())
-                            .unwrap_or_default()
-                    ),
-                    text,
-                ));
+                files.push((kind, p.display().to_string(), text));
             }
         }
-        Ok(Catalog::from_files(
-            files
-                .into_iter()
-                .map(|(p, t)| (format!("{}/{p}", dir.display()), t)),
-            reference,
-        )?)
+        Ok(Catalog::from_files(files.into_iter(), reference)?)
     }
 
+    /// Loads `(kind, file name, text)` triples; the kind is the subdirectory the file came
+    /// from (`profiling`, `adr`, `graduatorie`), never guessed from the path.
     fn from_files(
-        files: impl Iterator<Item = (String, String)>,
+        files: impl Iterator<Item = (&'static str, String, String)>,
         reference: &Reference,
     ) -> Result<Catalog, ModelError> {
         let mut c = Catalog {
@@ -122,15 +139,15 @@ impl Catalog {
             adr: Vec::new(),
             graduatorie: Vec::new(),
         };
-        for (path, text) in files {
-            if path.contains("/adr/") || path.starts_with("adr/") {
-                c.adr.push(AdrRules::from_toml(&path, &text)?);
-            } else if path.contains("graduatorie/") {
-                c.graduatorie
-                    .push(GraduatoriaRules::from_toml(&path, &text)?);
-            } else {
-                c.profiling
-                    .push(ProfilingModel::from_toml(&path, &text, reference)?);
+        for (kind, path, text) in files {
+            match kind {
+                "adr" => c.adr.push(AdrRules::from_toml(&path, &text)?),
+                "graduatorie" => c
+                    .graduatorie
+                    .push(GraduatoriaRules::from_toml(&path, &text)?),
+                _ => c
+                    .profiling
+                    .push(ProfilingModel::from_toml(&path, &text, reference)?),
             }
         }
         for (i, m) in c.profiling.iter().enumerate() {

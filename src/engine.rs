@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::catalog::Catalog;
 use crate::error::{Error, FieldReason, InputError, Result};
 use crate::graduatoria::{Graduatoria, GraduatoriaRequest, GraduatoriaRules, Riesame};
@@ -30,6 +31,7 @@ pub struct ProfilingRequest {
     #[serde(default)]
     pub as_of: Option<NaiveDate>,
     /// The records (DID/SAP field names, `docs/profile-record.md`), 1 to 10,000.
+    #[schemars(length(min = 1, max = 10000))]
     pub records: Vec<ProfileRecord>,
 }
 
@@ -70,8 +72,10 @@ pub struct ProfilingResponse {
 pub struct ShortlistRequest {
     /// The vacancy (`docs/candidate-record.md`).
     pub vacancy: VacancyRecord,
-    /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15).
+    /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15); 1 to the
+    /// model's `rosa.max_size` (100).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
     pub size: Option<u32>,
 }
 
@@ -203,7 +207,13 @@ impl Engine {
     }
 
     /// Profiles every record; the first invalid one fails the request, named by its position.
-    pub fn profile(&self, req: &ProfilingRequest, today: NaiveDate) -> Result<ProfilingResponse> {
+    /// Stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn profile(
+        &self,
+        req: &ProfilingRequest,
+        today: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<ProfilingResponse> {
         let n = req.records.len();
         if n == 0 || n > MAX_PROFILING_RECORDS {
             return Err(Error::Input(InputError::new(
@@ -221,6 +231,9 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(i, r)| {
+                if i % 256 == 255 {
+                    cancel.check()?;
+                }
                 profiler.profile(r, as_of).map_err(|mut e| {
                     e.field = format!("records[{i}].{}", e.field);
                     Error::Input(e)
@@ -230,8 +243,8 @@ impl Engine {
         Ok(ProfilingResponse { profiles })
     }
 
-    /// The rosa for a vacancy.
-    pub fn shortlist(&self, req: ShortlistRequest) -> Result<Shortlist> {
+    /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
         let index = self.require_index()?;
         let vacancy = req
             .vacancy
@@ -240,25 +253,29 @@ impl Engine {
                 e.field = format!("vacancy.{}", e.field);
                 Error::Input(e)
             })?;
-        index.shortlist(&vacancy, &self.matching, req.size, self.taxonomy)
+        index.shortlist_with(&vacancy, &self.matching, req.size, self.taxonomy, cancel)
     }
 
-    /// Validates candidate records (the first bad one is an error naming its position).
+    /// Validates candidate records (the first bad one is an error naming its position). No
+    /// DID may be later than `today` (or the index date, when later).
     pub fn validate_candidates(
         &self,
         records: Vec<CandidateRecord>,
+        today: NaiveDate,
     ) -> Result<Vec<crate::matching::Candidate>> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let many = records.len() > 1;
         records
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                r.validate(self.reference, self.taxonomy).map_err(|mut e| {
-                    if many {
-                        e.field = format!("[{i}].{}", e.field);
-                    }
-                    Error::Input(e)
-                })
+                r.validate(self.reference, self.taxonomy, latest)
+                    .map_err(|mut e| {
+                        if many {
+                            e.field = format!("[{i}].{}", e.field);
+                        }
+                        Error::Input(e)
+                    })
             })
             .collect()
     }
@@ -309,14 +326,22 @@ impl Engine {
         Ok(rules)
     }
 
-    /// A graduatoria.
-    pub fn graduatoria(&self, call: &GraduatoriaCall) -> Result<Graduatoria> {
-        crate::graduatoria::rank(self.rules(&call.rules)?, &call.request)
+    /// A graduatoria; stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn graduatoria(&self, call: &GraduatoriaCall, cancel: &Cancel) -> Result<Graduatoria> {
+        cancel.check()?;
+        let g = crate::graduatoria::rank(self.rules(&call.rules)?, &call.request)?;
+        cancel.check()?;
+        Ok(g)
     }
 
-    /// A graduatoria recomputed on corrected data, with the differences from `previous`.
-    pub fn riesame(&self, call: &RiesameCall) -> Result<RiesameResponse> {
-        let graduatoria = crate::graduatoria::rank(self.rules(&call.rules)?, &call.request)?;
+    /// A graduatoria recomputed on corrected data, with the differences from `previous`; the
+    /// previous graduatoria must be of the same rule set and notice, with each applicant once.
+    pub fn riesame(&self, call: &RiesameCall, cancel: &Cancel) -> Result<RiesameResponse> {
+        cancel.check()?;
+        let rules = self.rules(&call.rules)?;
+        crate::graduatoria::check_previous(rules, &call.request, &call.previous)?;
+        let graduatoria = crate::graduatoria::rank(rules, &call.request)?;
+        cancel.check()?;
         let riesame = crate::graduatoria::riesame(&call.previous, &graduatoria);
         Ok(RiesameResponse {
             graduatoria,
@@ -388,7 +413,7 @@ mod tests {
             "model": "nope", "records": [{"Id": "P1"}]
         }))
         .unwrap();
-        let err = e.profile(&req, today()).unwrap_err();
+        let err = e.profile(&req, today(), &Cancel::never()).unwrap_err();
         assert!(err.is_user_error());
         assert!(err.to_string().contains("`model`"), "{err}");
     }
@@ -407,7 +432,10 @@ mod tests {
             ]
         }))
         .unwrap();
-        let err = e.profile(&req, today()).unwrap_err().to_string();
+        let err = e
+            .profile(&req, today(), &Cancel::never())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("records[1].ProvinciaDiResidenza"), "{err}");
     }
 

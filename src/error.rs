@@ -37,6 +37,9 @@ pub enum Error {
     /// The computation needs a candidate index and none is open.
     #[error("no candidate index is open (start with --index DIR)")]
     NoIndex,
+    /// The work was stopped before it finished: its deadline passed or its caller gave up.
+    #[error("the computation was stopped: its time limit passed or its caller gave up")]
+    Cancelled,
     /// A worker thread panicked; the batch was aborted.
     #[error("internal error: a worker panicked: {0}")]
     Panic(String),
@@ -202,6 +205,29 @@ impl ModelError {
             .unwrap_or_default();
         ModelError::new(file, key, e.message().to_owned())
     }
+}
+
+/// The longest id a record may carry (person, candidate, vacancy, applicant), in characters.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// Why an id cannot be used: blank, longer than [`MAX_ID_CHARS`], or with a control
+/// character (a NUL, a line break) that would corrupt a published list or a log line.
+pub fn check_id(id: &str) -> Result<(), FieldReason> {
+    if id.trim().is_empty() {
+        return Err(FieldReason::Missing);
+    }
+    if id.chars().count() > MAX_ID_CHARS {
+        return Err(FieldReason::OutOfRange {
+            value: format!("{} characters", id.chars().count()),
+            range: "1 to 128 characters",
+        });
+    }
+    if id.chars().any(char::is_control) {
+        return Err(FieldReason::Inconsistent(
+            "an id may not contain control characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Result alias of the library.

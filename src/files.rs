@@ -218,20 +218,61 @@ pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
     match ext {
         "json" => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            serde_json::from_str(&text)
-                .map_err(|e| Error::data(path, format!("not an array of applicants: {e}")))
+            let out: Vec<Applicant> = crate::json::from_str_strict(&text)
+                .map_err(|e| Error::data(path, format!("not an array of applicants: {e}")))?;
+            non_empty(path, out)
         }
         "csv" => {
             let mut reader = csv::Reader::from_path(path).map_err(|e| Error::data(path, e))?;
+            let headers = reader.headers().map_err(|e| Error::data(path, e))?;
+            if headers.is_empty() {
+                return Err(Error::data(
+                    path,
+                    "the file is empty: it needs a header row and one row per applicant",
+                ));
+            }
             let mut out = Vec::new();
             for (i, row) in reader.deserialize::<ApplicantRow>().enumerate() {
                 let row = row.map_err(|e| Error::data(path, format!("row {}: {e}", i + 1)))?;
                 out.push(row.into_applicant().map_err(|e| e.with_row(i + 1))?);
             }
-            Ok(out)
+            non_empty(path, out)
         }
         _ => Err(Error::data(path, "applicants must be .csv or .json")),
     }
+}
+
+/// A notice with no applicants is a mistake in the file, not an empty graduatoria.
+fn non_empty(path: &Path, applicants: Vec<Applicant>) -> Result<Vec<Applicant>> {
+    if applicants.is_empty() {
+        return Err(Error::data(path, "no applicants in the file"));
+    }
+    Ok(applicants)
+}
+
+/// A tie-break in Italian, for the published CSV.
+fn tie_break_it(t: &crate::graduatoria::TieBreak) -> String {
+    let [above, this] = &t.values;
+    let or_none = |v: &String| {
+        if v.is_empty() {
+            "nessuna".to_owned()
+        } else {
+            v.clone()
+        }
+    };
+    let (what, unit) = match t.decided_by.as_str() {
+        "younger" => ("più giovane", "nascita"),
+        "older" => ("più anziano di età", "nascita"),
+        "more_dependant_points" => ("più punti per carichi familiari", "punti"),
+        "longer_unemployment" => ("disoccupazione più lunga", "giorni"),
+        "earlier_registration" => ("iscrizione più remota", "iscrizione"),
+        _ => return "parità su ogni criterio: ordine per identificativo".into(),
+    };
+    format!(
+        "{what} ({unit} {} contro {})",
+        or_none(above),
+        or_none(this)
+    )
 }
 
 /// The graduatoria as the CPI publishes it: position, applicant id, total, each criterion's
@@ -270,7 +311,7 @@ pub fn graduatoria_csv(g: &Graduatoria) -> Result<String> {
         rec.push(
             r.tie_break
                 .as_ref()
-                .map(|t| format!("dopo {}: {} ({})", t.after, t.decided_by, t.detail))
+                .map(|t| format!("dopo {}: {}", t.after, tie_break_it(t)))
                 .unwrap_or_default(),
         );
         let listed = g

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod batch;
+pub mod cancel;
 pub mod catalog;
 pub mod digest;
 pub mod engine;
@@ -41,6 +42,7 @@ pub mod error;
 pub mod files;
 pub mod graduatoria;
 pub mod http;
+pub mod json;
 pub mod matching;
 pub mod profiling;
 pub mod reference;

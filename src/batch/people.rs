@@ -46,7 +46,7 @@ const BOOL_FIELDS: [&str; 4] = [
     "PresenzaFigliACaricoMeno18Anni",
     "PercettoreNASpI",
 ];
-const DATE_FIELDS: [&str; 2] = ["DataNascita", "DataDID"];
+const DATE_FIELDS: [&str; 3] = ["DataNascita", "DataDID", "DataFineUltimoRapporto"];
 
 /// A tabular file format, from the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +218,38 @@ impl PeopleTable {
             PeopleTable::Frame(c) => c.id.get(i).unwrap_or(""),
             PeopleTable::Records(r) => &r[i].id,
         }
+    }
+
+    /// The first id that appears on two rows, with both 1-based rows: a population lists each
+    /// person once (a second row would be profiled twice and matched against the previous run
+    /// by chance). Ids are hashed and sorted in parallel; equal hashes are compared as text.
+    pub fn first_repeated_id(&self) -> Option<(String, usize, usize)> {
+        use rayon::prelude::*;
+        use std::hash::{BuildHasher, Hasher};
+        let build = rustc_hash::FxBuildHasher;
+        let mut keyed: Vec<(u64, u32)> = (0..self.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut h = build.build_hasher();
+                h.write(self.id(i).as_bytes());
+                (h.finish(), i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        let mut found: Option<(usize, usize)> = None;
+        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            for (k, a) in run.iter().enumerate() {
+                for b in &run[k + 1..] {
+                    if self.id(a.1 as usize) == self.id(b.1 as usize) {
+                        let pair = (a.1 as usize, b.1 as usize);
+                        if found.is_none_or(|f| pair.1 < f.1) {
+                            found = Some(pair);
+                        }
+                    }
+                }
+            }
+        }
+        found.map(|(a, b)| (self.id(a).to_owned(), a + 1, b + 1))
     }
 
     /// The ids of the given rows (all rows, in order, without copying when that is what is asked).
@@ -483,6 +515,7 @@ impl FrameColumns {
             data_did: self.date(1, i)?,
             sospensioni: scratch.as_slice(),
             percettore_naspi: self.flag(3, i)?,
+            data_fine_ultimo_rapporto: self.date(2, i)?,
         })
     }
 }
@@ -626,7 +659,7 @@ fn people_frame<'a>(
         .clone()
         .map(|r| (!r.sospensioni.is_empty()).then(|| format_suspensions(&r.sospensioni)))
         .collect();
-    DataFrame::new_infer_height(vec![
+    let mut columns = vec![
         s("Id", |r| Some(r.id.as_str())),
         d("DataNascita", |r| r.data_nascita)?,
         s("Genere", |r| r.genere.as_deref()),
@@ -663,5 +696,15 @@ fn people_frame<'a>(
         d("DataDID", |r| r.data_did)?,
         Column::new("Sospensioni".into(), sosp.into_series()),
         b("PercettoreNASpI", |r| r.percettore_naspi),
-    ])
+    ];
+    // Written only when some record has it: files of people without it keep their columns.
+    if records
+        .clone()
+        .any(|r| r.data_fine_ultimo_rapporto.is_some())
+    {
+        columns.push(d("DataFineUltimoRapporto", |r| {
+            r.data_fine_ultimo_rapporto
+        })?);
+    }
+    DataFrame::new_infer_height(columns)
 }

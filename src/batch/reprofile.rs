@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::people::{PeopleTable, days_from_date};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, FieldReason, InputError, Result};
 use crate::files::atomic_write;
 use crate::profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
 
@@ -368,6 +368,18 @@ struct EncodedChunk {
 pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<ReprofileReport> {
     let t = std::time::Instant::now();
     let people = PeopleTable::read(&opts.input)?;
+    if let Some((id, first, again)) = people.first_repeated_id() {
+        return Err(Error::Input(
+            InputError::new(
+                "Id",
+                FieldReason::Inconsistent(format!(
+                    "the id is also on row {first}: a population lists each person once"
+                )),
+            )
+            .with_record(&id)
+            .with_row(again),
+        ));
+    }
     let previous = opts
         .previous
         .as_deref()

@@ -147,7 +147,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             .with_context(|| format!("removing the old {}", index_dir.display()))?;
     }
     let started = Instant::now();
-    let candidates = read_candidates(&cvs, reference, t)?;
+    let candidates = read_candidates(&cvs, reference, t, as_of)?;
     let idx = CandidateIndex::create(&index_dir, as_of)?;
     idx.upsert_with_progress(&candidates, t, true)?;
     idx.compact()?;

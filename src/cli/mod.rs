@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use incrocio::batch::{OnError, ReprofileOptions, ReprofileReport, reprofile, write_people};
 use incrocio::catalog::Catalog;
 use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
-use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest, rank, riesame};
+use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest};
 use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate, read_candidates};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
@@ -92,7 +92,7 @@ enum EvalCommand {
         corpus: Corpus,
         /// Scoring model file (default: the bundled one).
         #[arg(long)]
-        model: Option<PathBuf>,
+        model_file: Option<PathBuf>,
         /// Also write the report as JSON here.
         #[arg(long)]
         output: Option<PathBuf>,
@@ -180,7 +180,7 @@ struct ShortlistArgs {
     size: Option<u32>,
     /// Scoring model file (default: the bundled models/matching/default.v1.toml).
     #[arg(long)]
-    model: Option<PathBuf>,
+    model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -333,8 +333,13 @@ impl SynthSpec {
 
 #[derive(Debug, Subcommand)]
 enum ModelsCommand {
-    /// List every model with id, version, status and digest.
-    List,
+    /// List every model and rule set (profiling, AdR, graduatorie, matching) with id, version,
+    /// status and digest.
+    List {
+        /// As a JSON array (the objects of `GET /v1/models`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Load and validate every model (with --models DIR, that directory's).
     Check,
 }
@@ -352,6 +357,45 @@ struct DemoArgs {
     cvs: usize,
 }
 
+/// A command line that parsed but does not make sense (exit code 64, like clap's own).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code of a failed command (sysexits.h): 64 usage, 65 bad input data, 66 an input
+/// that is not there (no index), 70 internal, 74 I/O, 75 stopped (try again), 78 a bad model
+/// or configuration file.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.is::<UsageError>() {
+            return 64;
+        }
+        if let Some(e) = cause.downcast_ref::<incrocio::Error>() {
+            return match e {
+                incrocio::Error::Input(_) | incrocio::Error::Data { .. } => 65,
+                incrocio::Error::NoIndex => 66,
+                incrocio::Error::Panic(_) => 70,
+                incrocio::Error::Io { .. } => 74,
+                incrocio::Error::Cancelled => 75,
+                incrocio::Error::Model(_) => 78,
+            };
+        }
+        if cause.is::<incrocio::ModelError>() {
+            return 78;
+        }
+        if cause.is::<incrocio::InputError>() {
+            return 65;
+        }
+        if cause.is::<serde_json::Error>() {
+            return 65;
+        }
+        if cause.is::<std::io::Error>() {
+            return 74;
+        }
+    }
+    70
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let reference = Reference::bundled();
@@ -362,7 +406,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Profile(a) => profile(&catalog, reference, a),
         Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
-        Command::Graduatoria(a) => graduatoria_cmd(&catalog, a),
+        Command::Graduatoria(a) => graduatoria_cmd(catalog, a),
         Command::Synth(SynthCommand::People { spec, output }) => {
             let spec = PeopleSpec {
                 n: spec.n,
@@ -377,14 +421,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shortlist(a) => shortlist_cmd(reference, a),
         Command::Eval(EvalCommand::Matching {
             corpus,
-            model,
+            model_file,
             output,
         }) => eval_matching_cmd(
             reference,
             &corpus.index,
             &corpus.cvs,
             &corpus.vacancies,
-            model.as_deref(),
+            model_file.as_deref(),
             output,
         ),
         Command::Synth(SynthCommand::Cvs { spec, output }) => {
@@ -410,43 +454,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {} vacancies to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Models(ModelsCommand::List | ModelsCommand::Check) => {
-            let mut out = std::io::stdout().lock();
-            for m in catalog.profiling_models() {
-                writeln!(
-                    out,
-                    "profiling  {:<28} {:<13} classes={:<13} {}",
-                    m.key(),
-                    status(m.status),
-                    status(m.classes.status),
-                    m.digest
-                )?;
-            }
-            for r in catalog.adr_rules() {
-                writeln!(
-                    out,
-                    "adr        {:<28} {:<13} {:<21} {}",
-                    r.key(),
-                    status(r.status),
-                    "",
-                    r.digest
-                )?;
-            }
-            for r in catalog.graduatoria_rules() {
-                let state = if r.missing.is_empty() {
-                    "rankable"
-                } else {
-                    "INCOMPLETE"
-                };
-                writeln!(
-                    out,
-                    "graduatoria {:<27} {:<13} {:<21} {}",
-                    r.key(),
-                    state,
-                    r.region,
-                    r.digest
-                )?;
-            }
+        Command::Models(ModelsCommand::List { json }) => {
+            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            print_models(&engine.models(), json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models(ModelsCommand::Check) => {
+            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let models = engine.models();
+            print_models(&models, false)?;
+            eprintln!("{} models and rule sets load and validate", models.len());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(a) => demo::demo(&catalog, reference, a),
@@ -468,8 +485,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn status(s: incrocio::profiling::Status) -> String {
-    format!("{s:?}").to_lowercase()
+fn print_models(models: &[incrocio::engine::ModelInfo], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(models)?)?;
+        return Ok(());
+    }
+    for m in models {
+        writeln!(
+            out,
+            "{:<12} {:<30} {:<13} {:<16} {}",
+            m.kind,
+            format!("{}@v{}", m.id, m.version),
+            m.status,
+            m.region.as_deref().unwrap_or(""),
+            m.digest
+        )?;
+    }
+    Ok(())
 }
 
 fn profiler<'a>(
@@ -494,22 +527,42 @@ fn profile(catalog: &Catalog, reference: &Reference, a: ProfileArgs) -> Result<E
     };
     let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let p = profiler(catalog, reference, &a.model)?;
-    let value: serde_json::Value = serde_json::from_str(&text).context("input is not JSON")?;
+    let value = incrocio::json::value_from_slice(text.as_bytes())
+        .map_err(|e| input_error("(input)", format!("not JSON: {e}")))?;
     let out = if value.is_array() {
-        let records: Vec<ProfileRecord> =
-            serde_json::from_value(value).context("not an array of profile records")?;
+        let records: Vec<ProfileRecord> = incrocio::json::from_value(value)
+            .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?;
         let profiles = records
             .iter()
             .map(|r| p.profile(r, as_of))
             .collect::<Result<Vec<_>, _>>()?;
         serde_json::to_string_pretty(&profiles)?
     } else {
-        let record: ProfileRecord =
-            serde_json::from_value(value).context("not a profile record")?;
+        let record: ProfileRecord = incrocio::json::from_value(value)
+            .map_err(|e| input_error("(input)", format!("not a profile record: {e}")))?;
         serde_json::to_string_pretty(&p.profile(&record, as_of)?)?
     };
     writeln!(std::io::stdout().lock(), "{out}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A caller's input error (exit code 65) on `field`.
+fn input_error(field: &str, reason: String) -> incrocio::Error {
+    incrocio::Error::Input(incrocio::InputError::new(
+        field,
+        incrocio::FieldReason::Inconsistent(reason),
+    ))
+}
+
+/// Today, on this machine's clock (the CLI's default dates).
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// The latest date a candidate's DID may bear when written to `idx`: today, or the index
+/// date when later.
+pub(crate) fn latest(idx: &CandidateIndex) -> NaiveDate {
+    idx.as_of().max(today())
 }
 
 fn read_stdin() -> Result<String> {
@@ -527,8 +580,8 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             index,
             as_of,
         } => {
-            let candidates = read_candidates(&input, reference, t)?;
-            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let as_of = as_of.unwrap_or_else(today);
+            let candidates = read_candidates(&input, reference, t, as_of.max(today()))?;
             let idx = CandidateIndex::create(&index, as_of)?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             idx.compact()?;
@@ -540,8 +593,8 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             );
         }
         IndexCommand::Add { input, index } => {
-            let candidates = read_candidates(&input, reference, t)?;
             let idx = CandidateIndex::open(&index)?;
+            let candidates = read_candidates(&input, reference, t, latest(&idx))?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
@@ -572,7 +625,7 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
     let idx = CandidateIndex::open(index)?;
     let model = MatchingModel::bundled()?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let candidates = read_candidates(cvs, reference, t)?;
+    let candidates = read_candidates(cvs, reference, t, latest(&idx))?;
     let path = out.join("candidates.jsonl");
     atomic_write(&path, |w| {
         for c in &candidates {
@@ -617,8 +670,9 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{} line {}: not {what}", path.display(), n + 1))
+            incrocio::json::from_str_strict(l).map_err(|e| {
+                incrocio::Error::data(path, format!("line {}: not {what}: {e}", n + 1)).into()
+            })
         })
         .collect()
 }
@@ -644,7 +698,8 @@ fn eval_matching_cmd(
 ) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
     let model = matching_model(model)?;
-    let occupations = read_candidates(cvs, reference, t)?
+    let idx = CandidateIndex::open(index)?;
+    let occupations = read_candidates(cvs, reference, t, latest(&idx))?
         .into_iter()
         .map(|c| {
             (
@@ -654,7 +709,6 @@ fn eval_matching_cmd(
         })
         .collect();
     let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
-    let idx = CandidateIndex::open(index)?;
     let report = evaluate(&idx, &records, &occupations, &model, reference, t)?;
     println!(
         "{} vacancies, {} with relevant eligible candidates; titles resolved to the true occupation: {}",
@@ -685,11 +739,11 @@ fn eval_matching_cmd(
 
 fn shortlist_cmd(reference: &Reference, a: ShortlistArgs) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let model = matching_model(a.model.as_deref())?;
+    let model = matching_model(a.model_file.as_deref())?;
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
-    let record: VacancyRecord = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a vacancy record", a.vacancy.display()))?;
+    let record: VacancyRecord = incrocio::json::from_str_strict(&text)
+        .map_err(|e| incrocio::Error::data(&a.vacancy, format!("not a vacancy record: {e}")))?;
     let vacancy = record.validate(reference, t)?;
     let idx = CandidateIndex::open(&a.index)?;
     let out = idx.shortlist(&vacancy, &model, a.size, t)?;
@@ -700,7 +754,9 @@ fn shortlist_cmd(reference: &Reference, a: ShortlistArgs) -> Result<ExitCode> {
 fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> Result<ExitCode> {
     let on_error = match a.on_error {
         OnErrorArg::Fail => OnError::Fail,
-        OnErrorArg::Skip if a.rejects.is_none() => bail!("--on-error skip needs --rejects FILE"),
+        OnErrorArg::Skip if a.rejects.is_none() => {
+            return Err(UsageError("--on-error skip needs --rejects FILE".into()).into());
+        }
         OnErrorArg::Skip => OnError::Skip,
     };
     let p = profiler(catalog, reference, &a.model)?;
@@ -730,8 +786,8 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
-    let rules = catalog.graduatoria(&a.rules)?;
+fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
+    let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
     let request = GraduatoriaRequest {
         publication_date: a.publication,
         deadline: a.deadline,
@@ -739,25 +795,57 @@ fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
         public_employer: !a.private_employer,
         applicants: read_applicants(&a.applicants)?,
     };
-    let g = rank(rules, &request)?;
+    // Everything is computed and checked before anything is written: the outputs are all
+    // written or none is.
+    let never = incrocio::cancel::Cancel::never();
+    let (g, diff) = match &a.previous {
+        None => {
+            let call = incrocio::engine::GraduatoriaCall {
+                rules: a.rules.clone(),
+                request,
+            };
+            (engine.graduatoria(&call, &never)?, None)
+        }
+        Some(prev) => {
+            let text = std::fs::read_to_string(prev)
+                .with_context(|| format!("reading {}", prev.display()))?;
+            let previous: Graduatoria = incrocio::json::from_str_strict(&text)
+                .map_err(|e| incrocio::Error::data(prev, format!("not a graduatoria JSON: {e}")))?;
+            let call = incrocio::engine::RiesameCall {
+                rules: a.rules.clone(),
+                request,
+                previous,
+            };
+            let out = engine.riesame(&call, &never)?;
+            (out.graduatoria, Some(out.riesame))
+        }
+    };
     let json = serde_json::to_string_pretty(&g)?;
-    match &a.output {
-        Some(p) => atomic_write(p, |w| {
-            w.write_all(json.as_bytes())
-                .map_err(|e| incrocio::Error::io(p, e))
-        })?,
-        None => writeln!(std::io::stdout().lock(), "{json}")?,
-    }
-    if let Some(p) = &a.csv {
-        let text = graduatoria_csv(&g)?;
+    let csv = a.csv.as_ref().map(|_| graduatoria_csv(&g)).transpose()?;
+    let diff = diff.map(|d| serde_json::to_string_pretty(&d)).transpose()?;
+    let write = |p: &Path, text: &str| {
         atomic_write(p, |w| {
             w.write_all(text.as_bytes())
                 .map_err(|e| incrocio::Error::io(p, e))
-        })?;
+        })
+    };
+    match &a.output {
+        Some(p) => write(p, &json)?,
+        None => writeln!(std::io::stdout().lock(), "{json}")?,
+    }
+    if let (Some(p), Some(text)) = (&a.csv, &csv) {
+        write(p, text)?;
+    }
+    if let Some(diff) = &diff {
+        match &a.riesame {
+            Some(p) => write(p, diff)?,
+            None => writeln!(std::io::stdout().lock(), "{diff}")?,
+        }
     }
     eprintln!(
-        "{}: {} ranked, {} excluded, {} on the list sent{}",
-        rules.key(),
+        "{}@v{}: {} ranked, {} excluded, {} on the list sent{}",
+        g.rules.id,
+        g.rules.version,
         g.ranking.len(),
         g.excluded.len(),
         g.list.len(),
@@ -767,20 +855,6 @@ fn graduatoria_cmd(catalog: &Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
             format!("; {} warnings", g.warnings.len())
         }
     );
-    if let Some(prev) = &a.previous {
-        let text =
-            std::fs::read_to_string(prev).with_context(|| format!("reading {}", prev.display()))?;
-        let previous: Graduatoria =
-            serde_json::from_str(&text).context("--previous is not a graduatoria JSON")?;
-        let diff = serde_json::to_string_pretty(&riesame(&previous, &g))?;
-        match &a.riesame {
-            Some(p) => atomic_write(p, |w| {
-                w.write_all(diff.as_bytes())
-                    .map_err(|e| incrocio::Error::io(p, e))
-            })?,
-            None => writeln!(std::io::stdout().lock(), "{diff}")?,
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }
 

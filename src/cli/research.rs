@@ -24,22 +24,56 @@ use incrocio::research::tune::{Esito, Judgment, TuneOptions, grades, tune};
 use incrocio::taxonomy::Taxonomy;
 use rand::{Rng, SeedableRng};
 
-use super::profiler;
+/// A profiling model: `--model ID` from the catalog or `--model-file FILE` (e.g. one `fit`
+/// wrote). One flag, one meaning: `--model` is always an id, `--model-file` always a path.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ModelChoice {
+    /// Model `id` or `id@vN` from the catalog (`incrocio models list`).
+    #[arg(long)]
+    model: Option<String>,
+    /// A profiling model file (.toml), e.g. one `fit profiling` wrote.
+    #[arg(long)]
+    model_file: Option<PathBuf>,
+}
 
-/// A model named by `id`/`id@vN` in the catalog, or a model file's path (e.g. one `fit` wrote).
+impl ModelChoice {
+    /// The model chosen.
+    fn resolve<'a>(
+        &self,
+        catalog: &'a Catalog,
+        reference: &Reference,
+        holder: &'a mut Option<incrocio::profiling::ProfilingModel>,
+    ) -> Result<&'a incrocio::profiling::ProfilingModel> {
+        model_of(
+            catalog,
+            reference,
+            self.model.as_deref(),
+            self.model_file.as_deref(),
+            holder,
+        )
+    }
+}
+
+/// The model an `--id`/`--file` pair names.
 fn model_of<'a>(
     catalog: &'a Catalog,
     reference: &Reference,
-    spec: &str,
+    id: Option<&str>,
+    file: Option<&Path>,
     holder: &'a mut Option<incrocio::profiling::ProfilingModel>,
 ) -> Result<&'a incrocio::profiling::ProfilingModel> {
-    let path = Path::new(spec);
-    if spec.ends_with(".toml") && path.exists() {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {spec}"))?;
-        let m = incrocio::profiling::ProfilingModel::from_toml(spec, &text, reference)?;
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let m = incrocio::profiling::ProfilingModel::from_toml(
+            &path.display().to_string(),
+            &text,
+            reference,
+        )?;
         return Ok(holder.insert(m));
     }
-    Ok(catalog.profiling(spec)?)
+    Ok(catalog.profiling(id.unwrap_or("did"))?)
 }
 
 /// What to fit.
@@ -95,9 +129,9 @@ pub struct Labeled {
 /// `synth outcomes`.
 #[derive(Debug, Args)]
 pub struct OutcomesArgs {
-    /// The model outcomes are drawn from (`id`, `id@vN` or a .toml file).
-    #[arg(long)]
-    model: String,
+    /// The model outcomes are drawn from.
+    #[command(flatten)]
+    model: ModelChoice,
     /// People (.parquet or .csv, e.g. from `synth people`).
     #[arg(long)]
     people: PathBuf,
@@ -131,12 +165,15 @@ pub struct JudgmentsArgs {
 /// `eval profiling`.
 #[derive(Debug, Args)]
 pub struct EvalProfilingArgs {
-    /// Model `id` or `id@vN`, or a model file (.toml).
-    #[arg(long)]
-    model: String,
-    /// A second model (`id`, `id@vN` or a .toml file) to compare with on the same people.
-    #[arg(long)]
+    /// The model evaluated.
+    #[command(flatten)]
+    model: ModelChoice,
+    /// A second model (`id` or `id@vN`) to compare with on the same people.
+    #[arg(long, conflicts_with = "against_file")]
     against: Option<String>,
+    /// A second model file (.toml) to compare with on the same people.
+    #[arg(long)]
+    against_file: Option<PathBuf>,
     #[command(flatten)]
     labeled: Labeled,
     /// Classes from this one up count as high risk (default: the upper half).
@@ -162,9 +199,9 @@ pub struct TuneArgs {
     /// Judgments (.jsonl: `vacancy_id`, `candidate_id`, and `grade` 0–3 or `esito`).
     #[arg(long)]
     judgments: PathBuf,
-    /// The model tuned from (default: the bundled models/matching/default.v1.toml).
+    /// The model file tuned from (default: the bundled models/matching/default.v1.toml).
     #[arg(long)]
-    model: Option<PathBuf>,
+    model_file: Option<PathBuf>,
     /// Version of the new model (default: the base's + 1).
     #[arg(long)]
     version: Option<u32>,
@@ -287,7 +324,12 @@ pub(super) fn outcomes(
     reference: &Reference,
     a: OutcomesArgs,
 ) -> Result<ExitCode> {
-    let p = profiler(catalog, reference, &a.model)?;
+    let mut held = None;
+    let p = incrocio::profiling::Profiler {
+        model: a.model.resolve(catalog, reference, &mut held)?,
+        adr: catalog.adr(None)?,
+        reference,
+    };
     let table = PeopleTable::read(&a.people)?;
     let y = synth_outcomes(&p, &table, a.as_of, a.seed)?;
     write_with_outcome(&a.people, &a.output, OUTCOME, &y)?;
@@ -311,7 +353,7 @@ pub(super) fn eval_profiling(
     let adr = catalog.adr(None)?;
     let (mut ha, mut hb) = (None, None);
     let pa = incrocio::profiling::Profiler {
-        model: model_of(catalog, reference, &a.model, &mut ha)?,
+        model: a.model.resolve(catalog, reference, &mut ha)?,
         adr,
         reference,
     };
@@ -327,16 +369,18 @@ pub(super) fn eval_profiling(
         y.len(),
         a.labeled.as_of
     );
-    let (json, page, evals, transitions) = match &a.against {
+    let against = (a.against.is_some() || a.against_file.is_some())
+        .then_some((a.against.as_deref(), a.against_file.as_deref()));
+    let (json, page, evals, transitions) = match against {
         None => (
             serde_json::to_string_pretty(&ea)?,
             html(&[&ea], None, &data),
             vec![ea],
             None,
         ),
-        Some(b) => {
+        Some((id, file)) => {
             let pb = incrocio::profiling::Profiler {
-                model: model_of(catalog, reference, b, &mut hb)?,
+                model: model_of(catalog, reference, id, file, &mut hb)?,
                 adr,
                 reference,
             };
@@ -388,16 +432,20 @@ pub(super) fn eval_profiling(
 
 pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let occupations: std::collections::HashMap<String, Vec<u32>> =
-        read_candidates(&a.corpus.cvs, reference, t)?
-            .into_iter()
-            .map(|c| {
-                (
-                    c.record.id.clone(),
-                    c.occupazioni.iter().flatten().copied().collect(),
-                )
-            })
-            .collect();
+    let occupations: std::collections::HashMap<String, Vec<u32>> = read_candidates(
+        &a.corpus.cvs,
+        reference,
+        t,
+        super::latest(&CandidateIndex::open(&a.corpus.index)?),
+    )?
+    .into_iter()
+    .map(|c| {
+        (
+            c.record.id.clone(),
+            c.occupazioni.iter().flatten().copied().collect(),
+        )
+    })
+    .collect();
     let vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
     let idx = CandidateIndex::open(&a.corpus.index)?;
     let model = super::matching_model(None)?;
@@ -465,7 +513,7 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
 pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
     let t = Taxonomy::bundled();
-    let (base, base_text) = match &a.model {
+    let (base, base_text) = match &a.model_file {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use incrocio::catalog::Catalog;
 use incrocio::engine::Engine;
-use incrocio::http::config::{Overrides, ServerConfig, key_hash};
+use incrocio::http::config::{Overrides, Scope, ServerConfig, key_hash};
 use incrocio::http::{Service, shutdown_signal};
 use incrocio::matching::CandidateIndex;
 use rand::RngCore;
@@ -42,7 +42,7 @@ pub struct ServeArgs {
     body_limit_bytes: Option<usize>,
     /// Scoring model file (default: the bundled models/matching/default.v1.toml).
     #[arg(long)]
-    model: Option<PathBuf>,
+    model_file: Option<PathBuf>,
 }
 
 /// API key commands.
@@ -54,8 +54,8 @@ pub enum KeyCommand {
         /// Who will hold it (logged by the service).
         #[arg(long)]
         id: String,
-        /// Scopes: profiling, shortlists, candidates:read, candidates:write, graduatorie.
-        #[arg(long = "scope", required = true)]
+        /// Scopes the key grants (repeat the flag for several).
+        #[arg(long = "scope", required = true, value_parser = clap::builder::PossibleValuesParser::new(Scope::ALL.map(Scope::name)))]
         scopes: Vec<String>,
     },
 }
@@ -112,8 +112,12 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("opening the candidate index {}", dir.display()))?,
         ),
     };
-    let model = super::matching_model(a.model.as_deref())?;
+    let model = super::matching_model(a.model_file.as_deref())?;
     let engine = Engine::new(catalog, model, index);
+    match incrocio::http::raise_open_file_limit() {
+        Some(n) => tracing::info!(open_files = n, "open-file limit"),
+        None => tracing::warn!("could not read or raise the open-file limit"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("incrocio-http")

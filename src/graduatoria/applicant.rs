@@ -13,6 +13,7 @@ use crate::profiling::Sospensione;
 #[serde(deny_unknown_fields)]
 pub struct Applicant {
     /// The CPI's applicant id (published in the graduatoria instead of the name).
+    #[schemars(length(min = 1, max = 128))]
     pub id: String,
     /// Birth date (age criteria and tie-breaks).
     pub data_nascita: NaiveDate,
@@ -53,11 +54,45 @@ fn yes() -> bool {
 }
 
 impl Applicant {
-    /// Checks values that no rule set could accept.
-    pub fn validate(&self) -> Result<(), InputError> {
+    /// Checks values that no rule set could accept, and the dates against the notice: no
+    /// one born after its publication, no DID, registration or suspension after the date
+    /// durations are counted at (`counting`), suspensions ordered and not overlapping.
+    pub fn validate(&self, publication: NaiveDate, counting: NaiveDate) -> Result<(), InputError> {
         let e = |field: &str, reason| Err(InputError::new(field, reason).with_record(&self.id));
-        if self.id.trim().is_empty() {
-            return Err(InputError::new("id", FieldReason::Missing));
+        crate::error::check_id(&self.id).map_err(|reason| InputError::new("id", reason))?;
+        if self.data_nascita > publication {
+            return e(
+                "data_nascita",
+                FieldReason::Inconsistent(format!(
+                    "born {} , after the notice's publication {publication}",
+                    self.data_nascita
+                )),
+            );
+        }
+        for (field, date) in [
+            ("data_did", self.data_did),
+            ("data_iscrizione", self.data_iscrizione),
+        ] {
+            if let Some(d) = date.filter(|d| *d > counting) {
+                return e(
+                    field,
+                    FieldReason::Inconsistent(format!(
+                        "{d} is after {counting}, the date durations are counted at"
+                    )),
+                );
+            }
+        }
+        if let Err(reason) = crate::profiling::check_suspension_periods(&self.sospensioni) {
+            return e("sospensioni", FieldReason::Inconsistent(reason));
+        }
+        if let Some(s) = self.sospensioni.iter().find(|s| s.dal > counting) {
+            return e(
+                "sospensioni",
+                FieldReason::Inconsistent(format!(
+                    "a suspension starts on {}, after {counting}, the date durations are counted at",
+                    s.dal
+                )),
+            );
         }
         if self.isee.is_some_and(|x| x < Decimal::ZERO) {
             return e(
@@ -109,8 +144,8 @@ impl Applicant {
                 )),
             );
         }
-        if let (Some(did), Some(first)) = (self.data_did, self.sospensioni.first())
-            && first.dal < did
+        if let Some(did) = self.data_did
+            && self.sospensioni.iter().any(|s| s.dal < did)
         {
             return e(
                 "sospensioni",

@@ -18,7 +18,8 @@ mod rules;
 
 pub use self::applicant::Applicant;
 pub use self::rank::{
-    CriterionPoints, Excluded, Graduatoria, GraduatoriaRequest, ListEntry, Row, TieBreak, rank,
+    CriterionPoints, Excluded, Graduatoria, GraduatoriaRequest, ListEntry, Row, TieBreak,
+    check_previous, rank,
 };
 pub use self::riesame::{FieldChange, Move, Riesame, riesame};
 pub use self::rules::{

@@ -75,6 +75,10 @@ pub struct TieBreak {
     pub decided_by: String,
     /// The compared values, above vs this row.
     pub detail: String,
+    /// The deciding key's raw values, above and this row (a date, a number of days or points;
+    /// empty when absent or unresolved): for renderings in other languages.
+    #[serde(default)]
+    pub values: [String; 2],
 }
 
 /// A ranked applicant.
@@ -166,11 +170,22 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     else {
         return Err(ModelError::new(&rules.key(), "base", "incomplete rule set").into());
     };
+    if let Some(d) = request.deadline.filter(|d| *d < request.publication_date) {
+        return Err(InputError::new(
+            "deadline",
+            FieldReason::Inconsistent(format!(
+                "the deadline {d} is before the publication {}",
+                request.publication_date
+            )),
+        )
+        .into());
+    }
     let counting_date = match counting {
         CountingDate::Publication => request.publication_date,
         CountingDate::Deadline => request.deadline.unwrap_or(request.publication_date),
     };
     check_ids(&request.applicants)?;
+    check_reserves(rules, &request.applicants)?;
     // Applicants are scored independently (in parallel); the first error in input order wins,
     // and the sort is a total order (ties end on the unique id), so the result does not depend
     // on the number of threads.
@@ -178,7 +193,7 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         .applicants
         .par_iter()
         .map(|a| {
-            a.validate()?;
+            a.validate(request.publication_date, counting_date)?;
             if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
                 return Ok(Err(Excluded {
                     applicant_id: a.id.clone(),
@@ -233,6 +248,89 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         warnings,
         inputs,
     })
+}
+
+/// Every reserve category an applicant declares must be one of the rule set's reserves.
+fn check_reserves(rules: &GraduatoriaRules, applicants: &[Applicant]) -> Result<(), InputError> {
+    for a in applicants {
+        for (k, c) in a.riserve.iter().enumerate() {
+            if !rules.reserves.iter().any(|r| &r.category == c) {
+                let known: Vec<&str> = rules.reserves.iter().map(|r| r.category.as_str()).collect();
+                return Err(InputError::new(
+                    format!("riserve[{k}]"),
+                    FieldReason::Inconsistent(format!(
+                        "`{c}` is not a reserve of {} ({})",
+                        rules.key(),
+                        if known.is_empty() {
+                            "it has none".to_owned()
+                        } else {
+                            format!("it has: {}", known.join(", "))
+                        }
+                    )),
+                )
+                .with_record(&a.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A riesame's `previous` must be a graduatoria of the same rule set (any version) and the
+/// same notice (publication date), and list each applicant once in its inputs and its ranking.
+pub fn check_previous(
+    rules: &GraduatoriaRules,
+    request: &GraduatoriaRequest,
+    previous: &Graduatoria,
+) -> Result<(), InputError> {
+    let bad = |field: &str, reason: String| {
+        Err(InputError::new(
+            format!("previous.{field}"),
+            FieldReason::Inconsistent(reason),
+        ))
+    };
+    if previous.rules.id != rules.id {
+        return bad(
+            "rules.id",
+            format!(
+                "the previous graduatoria is of `{}`, not of `{}`",
+                previous.rules.id, rules.id
+            ),
+        );
+    }
+    if previous.publication_date != request.publication_date {
+        return bad(
+            "publication_date",
+            format!(
+                "the previous graduatoria is of the notice published {}, not {}",
+                previous.publication_date, request.publication_date
+            ),
+        );
+    }
+    let mut seen = rustc_hash::FxHashSet::default();
+    for (i, a) in previous.inputs.iter().enumerate() {
+        if !seen.insert(a.id.as_str()) {
+            return bad(
+                &format!("inputs[{i}]"),
+                format!("applicant `{}` appears twice", a.id),
+            );
+        }
+    }
+    let mut ranked = rustc_hash::FxHashSet::default();
+    for (i, r) in previous.ranking.iter().enumerate() {
+        if !ranked.insert(r.applicant_id.as_str()) {
+            return bad(
+                &format!("ranking[{i}]"),
+                format!("applicant `{}` appears twice", r.applicant_id),
+            );
+        }
+        if r.position as usize != i + 1 {
+            return bad(
+                &format!("ranking[{i}].position"),
+                format!("position {} at row {}", r.position, i + 1),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
@@ -468,11 +566,18 @@ fn criterion_points(
             }
         }
         CriterionKind::Brackets { brackets } => {
-            let b = brackets
-                .iter()
-                .find(|b| x >= b.from && b.to.is_none_or(|t| x <= t));
+            // A bracket reaches up to the next bracket's `from` (not included): a value in the
+            // gap between two brackets written in whole numbers (50.5 between "34–50" and
+            // "51–66") has not reached the higher bracket, so it scores in the lower one.
+            let b = brackets.iter().enumerate().find(|(j, b)| {
+                x >= b.from
+                    && match brackets.get(j + 1) {
+                        Some(next) => x < next.from,
+                        None => b.to.is_none_or(|t| x <= t),
+                    }
+            });
             match b {
-                Some(b) => (
+                Some((_, b)) => (
                     b.points,
                     format!(
                         "{x} in [{}, {}] → {}",
@@ -576,6 +681,19 @@ fn key_value(s: &Scored<'_>, key: TieBreakKey) -> String {
     }
 }
 
+fn raw_value(s: &Scored<'_>, key: TieBreakKey) -> String {
+    match key {
+        TieBreakKey::Younger | TieBreakKey::Older => s.a.data_nascita.to_string(),
+        TieBreakKey::MoreDependantPoints => s.dependant_points.normalize().to_string(),
+        TieBreakKey::LongerUnemployment => s.unemployment_days.to_string(),
+        TieBreakKey::EarlierRegistration => {
+            s.a.data_iscrizione
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        }
+    }
+}
+
 /// The published rows; moves each applicant's criteria out of `scored` into its row.
 fn rows(scored: &mut [Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> {
     let view: &[Scored<'_>] = scored;
@@ -593,11 +711,13 @@ fn rows(scored: &mut [Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<R
                             .and_then(|v| v.as_str().map(str::to_owned))
                             .unwrap_or_default(),
                         detail: format!("{} vs {}", key_value(prev, k), key_value(s, k)),
+                        values: [raw_value(prev, k), raw_value(s, k)],
                     },
                     None => TieBreak {
                         after: prev.a.id.clone(),
                         decided_by: "unresolved".into(),
                         detail: "every tie-break key is equal: ordered by applicant id".into(),
+                        values: [String::new(), String::new()],
                     },
                 }
             });

@@ -12,10 +12,10 @@ use super::rank::Graduatoria;
 pub struct FieldChange {
     /// Field name.
     pub field: String,
-    /// Before (JSON text; `null` when absent).
-    pub before: String,
+    /// Before, as the applicant's field (`null` when absent).
+    pub before: serde_json::Value,
     /// After.
-    pub after: String,
+    pub after: serde_json::Value,
 }
 
 /// One applicant whose position, total or inclusion changed.
@@ -54,11 +54,9 @@ pub struct Riesame {
     pub moves: Vec<Move>,
 }
 
-fn fields(a: &Applicant) -> BTreeMap<String, String> {
+fn fields(a: &Applicant) -> BTreeMap<String, serde_json::Value> {
     match serde_json::to_value(a) {
-        Ok(serde_json::Value::Object(m)) => {
-            m.into_iter().map(|(k, v)| (k, v.to_string())).collect()
-        }
+        Ok(serde_json::Value::Object(m)) => m.into_iter().collect(),
         _ => BTreeMap::new(),
     }
 }
@@ -71,7 +69,7 @@ fn changes(before: Option<&Applicant>, after: Option<&Applicant>) -> Vec<FieldCh
     let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
     keys.sort();
     keys.dedup();
-    let null = "null".to_owned();
+    let null = serde_json::Value::Null;
     keys.into_iter()
         .filter(|k| b.get(*k) != a.get(*k))
         .map(|k| FieldChange {

@@ -89,7 +89,10 @@ impl Rounding {
     }
 }
 
-/// A bracket of a `brackets` criterion (bounds inclusive).
+/// A bracket of a `brackets` criterion: from `from` (included) up to the next bracket's `from`
+/// (excluded), the last one up to `to` (included). `to` of an inner bracket is the act's
+/// wording (whole numbers, "da 34 a 50"); a value between it and the next `from` (50.5) has
+/// not reached the next bracket and stays in this one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bracket {

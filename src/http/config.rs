@@ -9,6 +9,8 @@
 //! request_timeout_ms = 10000
 //! body_limit_bytes = 8388608
 //! write_batch_max = 512        # candidate writes committed together at most
+//! max_connections = 4096       # open connections at most (the open-file limit is raised to fit)
+//! header_read_timeout_ms = 10000   # a connection silent this long before a request head: closed
 //!
 //! [[keys]]
 //! id = "sil-emilia-romagna"    # who calls (logged); never the key itself
@@ -45,6 +47,15 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 5] = [
+        Scope::Profiling,
+        Scope::Shortlists,
+        Scope::CandidatesRead,
+        Scope::CandidatesWrite,
+        Scope::Graduatorie,
+    ];
+
     /// The name used in config files and error messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -107,6 +118,13 @@ pub struct ServerConfig {
     /// Most candidate writes committed together.
     #[serde(default = "default_batch")]
     pub write_batch_max: usize,
+    /// Open connections at most; a connection past it is closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head within this time — on connect, or
+    /// idle between keep-alive requests — is closed.
+    #[serde(default = "default_header_timeout")]
+    pub header_read_timeout_ms: u64,
     /// API keys.
     #[serde(default)]
     pub keys: Vec<ApiKey>,
@@ -130,6 +148,12 @@ fn default_body_limit() -> usize {
 fn default_batch() -> usize {
     512
 }
+fn default_max_connections() -> usize {
+    4_096
+}
+fn default_header_timeout() -> u64 {
+    10_000
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -141,6 +165,8 @@ impl Default for ServerConfig {
             request_timeout_ms: default_timeout(),
             body_limit_bytes: default_body_limit(),
             write_batch_max: default_batch(),
+            max_connections: default_max_connections(),
+            header_read_timeout_ms: default_header_timeout(),
             keys: Vec::new(),
         }
     }
@@ -212,6 +238,12 @@ impl ServerConfig {
         let bad = |key: &str, reason: &str| Err(ModelError::new(file, key, reason).into());
         if self.workers == 0 {
             return bad("workers", "must be at least 1");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections", "must be at least 1");
+        }
+        if self.header_read_timeout_ms == 0 {
+            return bad("header_read_timeout_ms", "must be at least 1");
         }
         if self.request_timeout_ms == 0 {
             return bad("request_timeout_ms", "must be at least 1");

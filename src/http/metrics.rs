@@ -30,6 +30,10 @@ pub struct Metrics {
     pub write_batches: AtomicU64,
     /// Candidate writes committed.
     pub writes: AtomicU64,
+    /// Connections closed at once because `max_connections` were open.
+    pub refused_connections: AtomicU64,
+    /// Connections open now.
+    pub open_connections: std::sync::Arc<AtomicU64>,
 }
 
 impl Metrics {
@@ -106,6 +110,11 @@ impl Metrics {
                 "incrocio_candidate_writes_total",
                 "Candidate writes (upserts and deletes) committed.",
                 self.writes.load(Ordering::Relaxed),
+            ),
+            (
+                "incrocio_refused_connections_total",
+                "Connections closed at once because max_connections were open.",
+                self.refused_connections.load(Ordering::Relaxed),
             ),
         ] {
             let _ = writeln!(

@@ -17,7 +17,7 @@ pub mod state;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -102,6 +102,7 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         }))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(uri_limit))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req
@@ -144,6 +145,10 @@ async fn authorize(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
     let access = routes::access(req.method(), &path);
+    if access == Access::Denied {
+        // A matched route whose method the access table does not list: never "any key".
+        return with_route(method_not_allowed().await, &path);
+    }
     if access != Access::Open {
         let Some(key) = presented_key(&req).and_then(|k| s.key(k)) else {
             let detail = if presented_key(&req).is_some() {
@@ -181,9 +186,34 @@ async fn timeout(State(s): State<AppState>, req: Request, next: Next) -> Respons
     }
 }
 
+/// The method as a metric label: one of a fixed set, so that made-up methods cannot grow the
+/// label set.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// 414 problem for a request target longer than [`MAX_URI_BYTES`].
+async fn uri_limit(req: Request, next: Next) -> Response {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return Problem::uri_too_long(MAX_URI_BYTES).into_response();
+    }
+    next.run(req).await
+}
+
 async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let res = next.run(req).await;
     let route = res
         .extensions()
@@ -192,7 +222,7 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
         .to_owned();
     let status = res.status().as_u16();
     s.metrics()
-        .observe(&route, &method, status, started.elapsed());
+        .observe(&route, method, status, started.elapsed());
     tracing::info!(
         status,
         ms = started.elapsed().as_secs_f64() * 1e3,
@@ -201,13 +231,21 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     res
 }
 
-/// A running service: its state and the writer thread to join on shutdown.
+/// A running service: its state, the writer thread to join on shutdown and the connection
+/// limits.
 #[derive(Debug)]
 pub struct Service {
     /// The shared state.
     pub state: AppState,
     writer: Option<std::thread::JoinHandle<()>>,
+    max_connections: usize,
+    header_read_timeout: Duration,
 }
+
+/// The largest request head (request line and headers) read, in bytes; hyper answers past it.
+const MAX_HEAD_BYTES: usize = 64 << 10;
+/// The longest request target (path and query) served; past it a 414 problem.
+pub const MAX_URI_BYTES: usize = 8 << 10;
 
 impl Service {
     /// Builds the state (and starts the writer thread when the engine has an index).
@@ -229,31 +267,80 @@ impl Service {
         Ok(Service {
             state: AppState::new(engine, config, writes, metrics),
             writer,
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
         })
     }
 
     /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests and
     /// pending writes before returning.
+    ///
+    /// Connections are bounded: at most `max_connections` are open (one past it is closed at
+    /// once and counted), and a connection that does not send a whole request head within
+    /// `header_read_timeout_ms` — on connect or idle between keep-alive requests — is closed.
+    /// So slow or idle clients cannot hold the open files the health probe needs.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let Service { state, writer } = self;
+        let Service {
+            state,
+            writer,
+            max_connections,
+            header_read_timeout,
+        } = self;
         let app = router(state.clone());
-        let draining = state.clone();
         let addr = listener.local_addr().ok();
-        tracing::info!(addr = ?addr, "listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                draining.set_draining();
-                tracing::info!("shutting down: finishing in-flight requests");
-            })
-            .await
-            .map_err(|e| Error::io("listener", e))?;
+        tracing::info!(addr = ?addr, max_connections, "listening");
+        let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .max_buf_size(MAX_HEAD_BYTES);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors or a connection reset before accept: wait a
+                        // moment instead of spinning, and go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                state
+                    .metrics()
+                    .refused_connections
+                    .fetch_add(1, Ordering::Relaxed);
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let conn = graceful.watch(conn);
+            let open = state.metrics().open_connections.clone();
+            open.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let _ = conn.await;
+                open.fetch_sub(1, Ordering::Relaxed);
+                drop(slot);
+            });
+        }
+        drop(listener);
+        state.set_draining();
+        tracing::info!("shutting down: finishing in-flight requests");
+        graceful.shutdown().await;
         // The router is gone; dropping the last state closes the write queue and the writer
         // commits what it holds, then ends.
+        drop(app);
         drop(state);
         if let Some(h) = writer {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
@@ -261,6 +348,12 @@ impl Service {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Raises the soft limit of open files to the hard limit (where the system allows), so that
+/// `max_connections` and the index's files fit; returns the limit now in force.
+pub fn raise_open_file_limit() -> Option<u64> {
+    rlimit::increase_nofile_limit(u64::MAX).ok()
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -318,8 +411,10 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_answers_500_problem_json() {
         let config = keyed("");
+        // Mounted on a route of the access table (`GET /v1/models`, any key): a route outside it
+        // is denied before its handler runs.
         let routes = Router::new().route(
-            "/boom",
+            "/v1/models",
             get(|| async {
                 let hidden = std::hint::black_box(true);
                 if hidden {
@@ -328,7 +423,7 @@ mod tests {
                 "unreachable"
             }),
         );
-        let res = get_with_key(with_layers(routes, state(&config)), "/boom").await;
+        let res = get_with_key(with_layers(routes, state(&config)), "/v1/models").await;
         assert_eq!(res.status(), 500);
         assert_eq!(res.headers()["content-type"], problem::PROBLEM_JSON);
         assert!(res.headers().contains_key("x-request-id"));
@@ -338,13 +433,13 @@ mod tests {
     async fn a_request_past_the_timeout_answers_503_problem_json() {
         let config = keyed("request_timeout_ms = 20\n");
         let routes = Router::new().route(
-            "/slow",
+            "/v1/models",
             get(|| async {
                 tokio::time::sleep(std::time::Duration::from_secs(30)).await;
                 "late"
             }),
         );
-        let res = get_with_key(with_layers(routes, state(&config)), "/slow").await;
+        let res = get_with_key(with_layers(routes, state(&config)), "/v1/models").await;
         assert_eq!(res.status(), 503);
         assert_eq!(res.headers()["retry-after"], "1");
         let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
@@ -353,13 +448,110 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn issue_11_4_a_route_outside_the_access_table_is_denied_not_any_key() {
+        let config = keyed("");
+        let routes = Router::new().route("/v1/unlisted", get(|| async { "secret" }));
+        let res = get_with_key(with_layers(routes, state(&config)), "/v1/unlisted").await;
+        assert_eq!(res.status(), 405);
+        assert_eq!(res.headers()["content-type"], problem::PROBLEM_JSON);
+    }
+
+    #[tokio::test]
+    async fn issue_11_4_head_has_the_scope_of_get() {
+        // The key has the profiling scope only: HEAD on a candidate needs candidates:read.
+        let app = router(state(&keyed("")));
+        let req = Request::builder()
+            .method("HEAD")
+            .uri("/v1/candidates/C1")
+            .header("x-api-key", "k")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 403);
+    }
+
+    #[tokio::test]
+    async fn issue_11_5_made_up_methods_do_not_grow_the_metrics() {
+        let s = state(&keyed(""));
+        let app = router(s.clone());
+        for i in 0..50 {
+            let req = Request::builder()
+                .method(format!("FOOBAR{i}").as_str())
+                .uri(format!("/x{i}"))
+                .body(Body::empty())
+                .unwrap();
+            let _ = app.clone().oneshot(req).await.unwrap();
+        }
+        let text = s.render_metrics();
+        let lines = text
+            .lines()
+            .filter(|l| l.starts_with("incrocio_http_requests_total{"))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            lines,
+            vec![
+                "incrocio_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"404\"} 50"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn issue_11_7_a_long_request_target_is_a_414_problem() {
+        let app = router(state(&keyed("")));
+        let uri = format!("/healthz?{}", "a".repeat(MAX_URI_BYTES + 1));
+        let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 414);
+        assert_eq!(res.headers()["content-type"], problem::PROBLEM_JSON);
+    }
+
+    #[tokio::test]
+    async fn issue_11_2_a_timed_out_job_is_stopped_and_keeps_its_slot_until_then() {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let q = queue::WorkQueue::new(1, 1, Duration::from_secs(60), metrics);
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopped_tx, stopped_rx) = std::sync::mpsc::channel::<()>();
+        let q2 = q.clone();
+        let waiter = tokio::spawn(async move {
+            q2.run(move |cancel| {
+                let _ = started_tx.send(());
+                // Works until it is told to stop, as a long shortlist checks between documents.
+                while cancel.check().is_ok() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                let _ = stopped_tx.send(());
+                cancel.check().map(|()| 0u8)
+            })
+            .await
+        });
+        started_rx.await.unwrap();
+        assert_eq!(q.in_use(2), 1);
+        // The request gives up (as the timeout layer drops it): the job is told to stop...
+        waiter.abort();
+        let _ = waiter.await;
+        // ...and until it has really stopped it keeps its place in the queue.
+        assert_eq!(q.in_use(2), 1);
+        stopped_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the job stopped");
+        for _ in 0..1000 {
+            if q.in_use(2) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(q.in_use(2), 0);
+    }
+
+    #[tokio::test]
     async fn a_full_queue_answers_503_with_retry_after() {
         let metrics = Arc::new(metrics::Metrics::default());
-        let q = queue::WorkQueue::new(1, 0, metrics);
+        let q = queue::WorkQueue::new(1, 0, std::time::Duration::from_secs(60), metrics);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let q2 = q.clone();
         let first = tokio::spawn(async move {
-            q2.run(move || {
+            q2.run(move |_| {
                 let _ = rx.recv();
                 Ok(1)
             })
@@ -369,17 +561,17 @@ mod tests {
         while q.in_use(1) == 0 {
             tokio::task::yield_now().await;
         }
-        let second = q.run(|| Ok(2)).await.unwrap_err();
+        let second = q.run(|_| Ok(2)).await.unwrap_err();
         assert_eq!(second.status, 503);
         assert_eq!(second.retry_after, Some(1));
         tx.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), 1);
         // A panicking job is a 500, and the slot is given back.
         let p = q
-            .run(|| -> Result<u8> { panic!("job panics") })
+            .run(|_| -> Result<u8> { panic!("job panics") })
             .await
             .unwrap_err();
         assert_eq!(p.status, 500);
-        assert_eq!(q.run(|| Ok(3)).await.unwrap(), 3);
+        assert_eq!(q.run(|_| Ok(3)).await.unwrap(), 3);
     }
 }

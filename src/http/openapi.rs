@@ -115,9 +115,12 @@ fn status_text(code: u16) -> &'static str {
         401 => "Missing or unknown API key",
         403 => "The key lacks the route's scope",
         404 => "Not found",
+        405 => "The route does not take this method",
         413 => "Body larger than the configured limit",
+        414 => "Request target (path and query) longer than 8,192 bytes",
+        415 => "The body is not sent as `Content-Type: application/json`",
         422 => "A field is invalid: `field` and `reason` say which and why",
-        503 => "Busy (work queue full, with Retry-After), timed out, or no index configured",
+        503 => "Busy (work queue full) or timed out, both with Retry-After; or no index configured",
         _ => "Internal error (no detail; the request id names the log entry)",
     }
 }
@@ -147,6 +150,10 @@ pub fn document() -> Value {
         }
         responses.insert(o.ok.to_string(), ok);
         let mut problems: Vec<u16> = o.problems.to_vec();
+        problems.push(414);
+        if o.request.is_some() {
+            problems.push(415);
+        }
         if r.access != Access::Open {
             problems.extend([401, 500]);
         }
@@ -156,13 +163,17 @@ pub fn document() -> Value {
         problems.sort_unstable();
         problems.dedup();
         for code in problems {
-            responses.insert(
-                code.to_string(),
-                json!({
-                    "description": status_text(code),
-                    "content": {"application/problem+json": {"schema": problem}}
-                }),
-            );
+            let mut answer = json!({
+                "description": status_text(code),
+                "content": {"application/problem+json": {"schema": problem}}
+            });
+            if code == 503 {
+                answer["headers"] = json!({"Retry-After": {
+                    "description": "Seconds to wait before retrying",
+                    "schema": {"type": "integer", "minimum": 1}
+                }});
+            }
+            responses.insert(code.to_string(), answer);
         }
         let mut operation = json!({
             "operationId": r.operation,
@@ -174,7 +185,7 @@ pub fn document() -> Value {
                 json!({"required": true, "content": {"application/json": {"schema": req}}});
         }
         match r.access {
-            Access::Open => operation["security"] = json!([]),
+            Access::Open | Access::Denied => operation["security"] = json!([]),
             Access::AnyKey => {
                 operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
             }
@@ -183,11 +194,17 @@ pub fn document() -> Value {
                 operation["x-required-scope"] = json!(scope.name());
             }
         }
+        let mut parameters = Vec::new();
         if r.path.contains("{id}") {
-            operation["parameters"] = json!([{
+            parameters.push(json!({
                 "name": "id", "in": "path", "required": true,
-                "description": "Candidate id", "schema": {"type": "string"}
-            }]);
+                "description": "Candidate id",
+                "schema": {"type": "string", "minLength": 1, "maxLength": crate::error::MAX_ID_CHARS}
+            }));
+        }
+        parameters.extend(query_parameters(r.operation));
+        if !parameters.is_empty() {
+            operation["parameters"] = Value::Array(parameters);
         }
         let method = r.method.as_str().to_ascii_lowercase();
         let entry = paths
@@ -195,7 +212,8 @@ pub fn document() -> Value {
             .or_insert_with(|| Value::Object(Map::new()));
         entry[method.as_str()] = operation;
     }
-    let schemas = g.take_definitions(true);
+    let mut schemas = g.take_definitions(true);
+    restrict_rules(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -214,6 +232,71 @@ pub fn document() -> Value {
             "schemas": schemas
         }
     })
+}
+
+/// The query parameters of an operation (only with the short body forms).
+fn query_parameters(operation: &str) -> Vec<Value> {
+    match operation {
+        "profile" => vec![
+            json!({"name": "model", "in": "query", "required": false,
+                   "description": "Model `id` or `id@vN` (default `did`); only with a body of records alone",
+                   "schema": {"type": "string", "enum": profiling_model_keys()}}),
+            json!({"name": "as_of", "in": "query", "required": false,
+                   "description": "Profiling date (default today); only with a body of records alone",
+                   "schema": {"type": "string", "format": "date"}}),
+        ],
+        "shortlist" => vec![json!({
+            "name": "size", "in": "query", "required": false,
+            "description": "Rosa size; only with the vacancy alone as the body",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100}
+        })],
+        _ => Vec::new(),
+    }
+}
+
+/// `id` and `id@vN` of every bundled model or rule set of a kind.
+fn keys(kind: &str) -> Vec<String> {
+    let Ok(engine) = crate::engine::Engine::bundled() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for m in engine.models().into_iter().filter(|m| m.kind == kind) {
+        if !out.contains(&m.id) {
+            out.push(m.id.clone());
+        }
+        out.push(format!("{}@v{}", m.id, m.version));
+    }
+    out
+}
+
+fn profiling_model_keys() -> Vec<String> {
+    keys("profiling")
+}
+
+/// The `rules` of a graduatoria or riesame call: one of the bundled rule sets.
+fn restrict_rules(schemas: &mut Map<String, Value>) {
+    let rules = keys("graduatoria");
+    for call in ["GraduatoriaCall", "RiesameCall"] {
+        if let Some(p) = schemas
+            .get_mut(call)
+            .and_then(|s| s.pointer_mut("/properties/rules"))
+        {
+            p["enum"] = json!(rules);
+        }
+    }
+    if let Some(p) = schemas
+        .get_mut("ProfilingRequest")
+        .and_then(|s| s.pointer_mut("/properties/model"))
+    {
+        // `Option<String>`: the schema is `type: [string, null]`.
+        p["enum"] = json!(
+            profiling_model_keys()
+                .into_iter()
+                .map(Value::String)
+                .chain([Value::Null])
+                .collect::<Vec<_>>()
+        );
+    }
 }
 
 /// The document as committed: pretty JSON with a final newline.
@@ -266,6 +349,50 @@ mod tests {
                 "{r} unresolved"
             );
         }
+    }
+
+    #[test]
+    fn issue_11_7_the_document_states_the_limits_the_server_enforces() {
+        let d = document();
+        let s = &d["components"]["schemas"];
+        assert_eq!(
+            s["ProfilingRequest"]["properties"]["records"]["maxItems"],
+            10_000
+        );
+        assert_eq!(
+            s["VacancyRecord"]["properties"]["raggio_km"]["maximum"],
+            1_500
+        );
+        assert_eq!(s["VacancyRecord"]["properties"]["lingue"]["maxItems"], 8);
+        assert_eq!(s["ShortlistRequest"]["properties"]["size"]["maximum"], 100);
+        for t in [
+            "ProfileRecord",
+            "CandidateRecord",
+            "VacancyRecord",
+            "Applicant",
+        ] {
+            let id = &s[t]["properties"]["id"];
+            let id = if id.is_null() {
+                &s[t]["properties"]["Id"]
+            } else {
+                id
+            };
+            assert_eq!(id["maxLength"], 128, "{t}");
+        }
+        let rules = s["GraduatoriaCall"]["properties"]["rules"]["enum"]
+            .as_array()
+            .unwrap();
+        assert!(rules.contains(&json!("art16-emilia-romagna@v1")));
+        let post = &d["paths"]["/v1/shortlists"]["post"];
+        assert_eq!(post["parameters"][0]["name"], "size");
+        for code in ["414", "415", "503"] {
+            assert!(post["responses"][code].is_object(), "{code}");
+        }
+        assert!(post["responses"]["503"]["headers"]["Retry-After"].is_object());
+        assert!(
+            d["paths"]["/healthz"]["get"]["responses"]["414"]["content"]["application/problem+json"]
+                .is_object()
+        );
     }
 
     #[test]

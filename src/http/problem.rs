@@ -70,6 +70,26 @@ impl Problem {
         p
     }
 
+    /// 415: the body is not declared as JSON.
+    pub fn unsupported_media_type(given: &str) -> Problem {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!("the body must be sent as `Content-Type: application/json`, not `{given}`"),
+        )
+    }
+
+    /// 414: the request target is longer than the service reads.
+    pub fn uri_too_long(limit: usize) -> Problem {
+        Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "URI too long",
+            format!("the request target exceeds {limit} bytes"),
+        )
+    }
+
     /// 422 on a named field (path or query parameters too).
     pub fn invalid(field: &str, reason: impl Into<String>) -> Problem {
         let reason = reason.into();
@@ -135,13 +155,18 @@ impl Problem {
 
     /// 503: the request ran past the per-request timeout.
     pub fn timeout(ms: u64) -> Problem {
+        Problem::timed_out(format!(
+            "the request did not finish within {ms} ms; a candidate write may still be applied (PUT is idempotent: retry it)"
+        ))
+    }
+
+    /// 503 `timeout` with `Retry-After`.
+    fn timed_out(detail: impl Into<String>) -> Problem {
         let mut p = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
             "Request timed out",
-            format!(
-                "the request did not finish within {ms} ms; a candidate write may still be applied (PUT is idempotent: retry it)"
-            ),
+            detail,
         );
         p.retry_after = Some(1);
         p
@@ -177,6 +202,9 @@ impl From<Error> for Problem {
                 "No candidate index",
                 "this server was started without a candidate index (config `index`)",
             ),
+            Error::Cancelled => {
+                Problem::timed_out("the computation was stopped at the request's time limit")
+            }
             e @ (Error::Model(_) | Error::Io { .. } | Error::Data { .. } | Error::Panic(_)) => {
                 tracing::error!(error = %e, "request failed");
                 Problem::internal()

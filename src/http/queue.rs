@@ -8,11 +8,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::metrics::Metrics;
 use super::problem::Problem;
+use crate::cancel::{Cancel, CancelOnDrop};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::matching::Candidate;
@@ -23,41 +25,57 @@ pub struct WorkQueue {
     admitted: Arc<Semaphore>,
     running: Arc<Semaphore>,
     metrics: Arc<Metrics>,
+    limit: Duration,
 }
 
 impl WorkQueue {
-    /// `workers` at once, `queue` waiting.
-    pub fn new(workers: usize, queue: usize, metrics: Arc<Metrics>) -> WorkQueue {
+    /// `workers` at once, `queue` waiting; each job is stopped at `limit`.
+    pub fn new(workers: usize, queue: usize, limit: Duration, metrics: Arc<Metrics>) -> WorkQueue {
         WorkQueue {
             admitted: Arc::new(Semaphore::new(workers + queue)),
             running: Arc::new(Semaphore::new(workers)),
             metrics,
+            limit,
         }
     }
 
-    /// Jobs admitted (running or waiting) now.
+    /// Jobs admitted (running or waiting) now: a job keeps its place until it has really
+    /// stopped, even when its request has already been answered.
     pub fn in_use(&self, capacity: usize) -> usize {
         capacity.saturating_sub(self.admitted.available_permits())
     }
 
     /// Runs `job` on the blocking pool once a worker is free; 503 when the queue is full, 500
     /// when the job panics (the panic never reaches the connection).
+    ///
+    /// The job gets a [`Cancel`] that is raised at the time limit and when this future is
+    /// dropped (the request timed out or the client left); the job checks it and stops. Its
+    /// queue place and worker are held by the job itself, so they are given back only when it
+    /// has returned, never while it still runs.
     pub async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce() -> Result<T> + Send + 'static,
+        job: impl FnOnce(&Cancel) -> Result<T> + Send + 'static,
     ) -> Result<T, Problem> {
         let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
             self.metrics.busy.fetch_add(1, Ordering::Relaxed);
             return Err(Problem::busy());
         };
+        let cancel = Cancel::after(self.limit);
+        let guard = CancelOnDrop(cancel.clone());
         let running = self
             .running
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Problem::internal())?;
-        let out = tokio::task::spawn_blocking(job).await;
-        drop((running, admitted));
+        let out = tokio::task::spawn_blocking(move || {
+            let permits = (running, admitted);
+            let r = job(&cancel);
+            drop(permits);
+            r
+        })
+        .await;
+        drop(guard);
         match out {
             Ok(r) => r.map_err(Problem::from),
             Err(e) => {

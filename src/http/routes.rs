@@ -26,6 +26,8 @@ pub enum Access {
     AnyKey,
     /// A key with this scope.
     Scoped(Scope),
+    /// Nobody: a method the table does not list for a route.
+    Denied,
 }
 
 /// One route: the source of both the auth check and the OpenAPI document.
@@ -141,12 +143,19 @@ pub const ROUTES: [RouteSpec; 12] = [
     ),
 ];
 
-/// The access rule of a matched route.
+/// The access rule of a matched route; `HEAD` has the rule of `GET` (axum answers it with the
+/// `GET` handler), and a method or route the table does not list is [`Access::Denied`], never
+/// "any key".
 pub fn access(method: &Method, path: &str) -> Access {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     ROUTES
         .iter()
         .find(|r| r.method == method && r.path == path)
-        .map_or(Access::AnyKey, |r| r.access)
+        .map_or(Access::Denied, |r| r.access)
 }
 
 /// A JSON body: 413 past the limit, 400 naming the path where it does not parse.
@@ -157,6 +166,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        check_json_content_type(req.headers())?;
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
@@ -166,10 +176,35 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                     Problem::malformed("(body)".into(), e.body_text())
                 }
             })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
+        crate::json::from_slice_strict(&bytes)
             .map(JsonBody)
             .map_err(misfit)
+    }
+}
+
+/// 415 unless the body is declared `application/json` (parameters such as `charset=utf-8`
+/// allowed) or `application/*+json`.
+fn check_json_content_type(h: &axum::http::HeaderMap) -> Result<(), Problem> {
+    let given = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = given
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(Problem::unsupported_media_type(if given.is_empty() {
+            "(none)"
+        } else {
+            given
+        }))
     }
 }
 
@@ -178,15 +213,18 @@ fn today() -> chrono::NaiveDate {
 }
 
 /// The body does not fit the type: 400 naming the JSON path.
-fn misfit<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Problem {
-    let path = e.path().to_string();
-    let field = if path == "." { "(body)".into() } else { path };
-    Problem::malformed(field, e.into_inner().to_string())
+fn misfit(e: crate::json::JsonError) -> Problem {
+    let field = if e.path == "." {
+        "(body)".into()
+    } else {
+        e.path
+    };
+    Problem::malformed(field, e.reason)
 }
 
 /// Deserializes a parsed body, naming the JSON path where it does not fit.
 fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
-    serde_path_to_error::deserialize(v).map_err(misfit)
+    crate::json::from_value(v).map_err(misfit)
 }
 
 /// `model` and `as_of`, when the profiling body is only records.
@@ -245,7 +283,10 @@ pub async fn profile(
         },
     };
     let engine = s.engine();
-    let out = s.work().run(move || engine.profile(&req, today())).await?;
+    let out = s
+        .work()
+        .run(move |c| engine.profile(&req, today(), c))
+        .await?;
     Ok(Json(out).into_response())
 }
 
@@ -267,7 +308,7 @@ pub async fn shortlist(
         },
     };
     let engine = s.engine();
-    let out = s.work().run(move || engine.shortlist(req)).await?;
+    let out = s.work().run(move |c| engine.shortlist(req, c)).await?;
     Ok(Json(out).into_response())
 }
 
@@ -286,7 +327,7 @@ pub async fn put_candidate(
     let engine = s.engine();
     let mut valid = s
         .work()
-        .run(move || engine.validate_candidates(vec![record]))
+        .run(move |_| engine.validate_candidates(vec![record], today()))
         .await?;
     let candidate = valid.pop().ok_or_else(Problem::internal)?;
     let writes = s
@@ -311,7 +352,7 @@ pub async fn get_candidate(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let found = s.work().run(move || engine.candidate(&id)).await?;
+    let found = s.work().run(move |_| engine.candidate(&id)).await?;
     match found {
         Some(r) => Ok(Json(r).into_response()),
         None => Err(Problem::not_found("no candidate with this id")),
@@ -340,7 +381,7 @@ pub async fn graduatoria(
     JsonBody(call): JsonBody<GraduatoriaCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let out = s.work().run(move || engine.graduatoria(&call)).await?;
+    let out = s.work().run(move |c| engine.graduatoria(&call, c)).await?;
     Ok(Json(out).into_response())
 }
 
@@ -350,7 +391,7 @@ pub async fn riesame(
     JsonBody(call): JsonBody<RiesameCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let out = s.work().run(move || engine.riesame(&call)).await?;
+    let out = s.work().run(move |c| engine.riesame(&call, c)).await?;
     Ok(Json(out).into_response())
 }
 

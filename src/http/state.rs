@@ -47,7 +47,12 @@ impl AppState {
             inner: Arc::new(Inner {
                 engine,
                 keys,
-                work: WorkQueue::new(config.workers, config.queue, metrics.clone()),
+                work: WorkQueue::new(
+                    config.workers,
+                    config.queue,
+                    Duration::from_millis(config.request_timeout_ms),
+                    metrics.clone(),
+                ),
                 capacity: config.workers + config.queue,
                 writes,
                 metrics,
@@ -124,6 +129,14 @@ impl AppState {
                 "incrocio_work_queue_in_use",
                 "CPU jobs running or waiting.",
                 self.inner.work.in_use(self.inner.capacity) as f64,
+            ),
+            (
+                "incrocio_open_connections",
+                "HTTP connections open now.",
+                self.inner
+                    .metrics
+                    .open_connections
+                    .load(std::sync::atomic::Ordering::Relaxed) as f64,
             ),
             (
                 "incrocio_work_queue_capacity",

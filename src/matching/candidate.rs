@@ -18,6 +18,7 @@ use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
 #[serde(deny_unknown_fields)]
 pub struct CandidateRecord {
     /// SAP identifier (`identificativosap`) or any stable id of the person.
+    #[schemars(length(min = 1, max = 128))]
     pub id: String,
     /// ISTAT code of the comune of domicile (`domicilio/codcomune` holds the cadastral code in
     /// the SAP; send the ISTAT code here).
@@ -45,8 +46,9 @@ pub struct CandidateRecord {
     /// Declared skills as free text (indexed, not resolved).
     #[serde(default)]
     pub competenze_testo: Vec<String>,
-    /// Foreign languages (`linguestraniere_lst`).
+    /// Foreign languages (`linguestraniere_lst`), at most 30.
     #[serde(default)]
+    #[schemars(length(max = 30))]
     pub lingue: Vec<Lingua>,
     /// Driving licences (`codpatenteguida`, `tab_tipopatentiguida`: `01` A, `02` B, …).
     #[serde(default)]
@@ -100,7 +102,8 @@ pub struct Esperienza {
     /// Job title as written (`compiti` / free text).
     #[serde(default)]
     pub titolo: Option<String>,
-    /// Duration in months.
+    /// Duration in months (at most 720).
+    #[schemars(range(max = 720))]
     pub mesi: u32,
     /// End date (`datafine`); none = ongoing.
     #[serde(default)]
@@ -147,6 +150,38 @@ pub struct Candidate {
     pub lingue: Vec<(String, u8)>,
 }
 
+/// Most foreign languages a candidate record may list.
+pub const MAX_CANDIDATE_LANGUAGES: usize = 30;
+/// Most languages a vacancy may require (the hard-rule collector checks them as a bit set).
+pub const MAX_VACANCY_LANGUAGES: usize = 8;
+/// Experience months at most: 60 years of work.
+pub const MAX_EXPERIENCE_MONTHS: u32 = 720;
+/// No date of a record may be earlier than this.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1950, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// The ministerial language list (`tab_lingue`, `data/codici/lingue.csv`): the codes, in file
+/// order.
+static LANGUAGES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    include_str!("../../data/codici/lingue.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+});
+
+/// The compact key of a language code of `tab_lingue`: numeric codes (`001` inglese …) keep
+/// their number, alphabetic ones (`ALB` …) take 1,000 + their position in the list, so no two
+/// codes share a key. `None` for a code not in the list.
+pub fn language_key(code: &str) -> Option<u64> {
+    let pos = LANGUAGES.iter().position(|c| *c == code)?;
+    Some(code.parse::<u64>().unwrap_or(1_000 + pos as u64))
+}
+
 pub(crate) const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];
 pub(crate) const CONTRACTS: [&str; 7] = ["A00", "A01", "A02", "A03", "A04", "A05", "A06"];
 pub(crate) const MODES: [&str; 8] = ["Q1", "FT", "PT", "LT", "LN", "WE", "OS", "TL"];
@@ -159,6 +194,29 @@ pub(crate) fn unknown(value: &str, list: &'static str) -> FieldReason {
     FieldReason::UnknownCode {
         value: value.to_owned(),
         list,
+    }
+}
+
+/// How far ahead of the reference date an experience may end: a fixed-term contract lasts at
+/// most 24 months, 36 with the extension of art. 19 c. 3 D.Lgs. 81/2015.
+pub const MAX_CONTRACT_YEARS_AHEAD: u32 = 3;
+
+/// A date no earlier than [`EARLIEST_DATE`] and no later than `latest`.
+fn check_date(
+    id: &str,
+    field: &str,
+    date: Option<NaiveDate>,
+    latest: NaiveDate,
+) -> Result<(), InputError> {
+    match date {
+        Some(d) if d < EARLIEST_DATE || d > latest => Err(err(
+            id,
+            field,
+            FieldReason::Inconsistent(format!(
+                "{d} is outside {EARLIEST_DATE} to {latest}: a date that cannot have happened yet or is implausibly old"
+            )),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -230,16 +288,35 @@ pub(crate) fn resolve_skills(
         .collect()
 }
 
-/// Languages as (code, CEFR 1–6); a bad level names `field[k].livello`.
+/// Languages as (code, CEFR 1–6); a code not in `tab_lingue` names `field[k].codice`, a bad
+/// level `field[k].livello`, more than `max` languages `field`.
 pub(crate) fn resolve_languages(
     id: &str,
     field: &str,
     lingue: &[Lingua],
+    max: usize,
 ) -> Result<Vec<(String, u8)>, InputError> {
+    if lingue.len() > max {
+        return Err(err(
+            id,
+            field,
+            FieldReason::Inconsistent(format!(
+                "{} languages: at most {max} are accepted",
+                lingue.len()
+            )),
+        ));
+    }
     lingue
         .iter()
         .enumerate()
         .map(|(k, l)| {
+            if language_key(&l.codice).is_none() {
+                return Err(err(
+                    id,
+                    format!("{field}[{k}].codice"),
+                    unknown(&l.codice, "tab_lingue (data/codici/lingue.csv)"),
+                ));
+            }
             let level = cefr(&l.livello).ok_or_else(|| {
                 err(
                     id,
@@ -253,19 +330,18 @@ pub(crate) fn resolve_languages(
 }
 
 impl CandidateRecord {
-    /// Resolves and checks every code; the first problem is a named error.
-    pub fn validate(self, r: &Reference, t: &Taxonomy) -> Result<Candidate, InputError> {
+    /// Resolves and checks every code and date; the first problem is a named error. `latest`
+    /// is the latest date a DID can bear (today, or the index date when later); an experience
+    /// may end at most [`MAX_CONTRACT_YEARS_AHEAD`] years after it (a fixed-term contract's
+    /// planned end).
+    pub fn validate(
+        self,
+        r: &Reference,
+        t: &Taxonomy,
+        latest: NaiveDate,
+    ) -> Result<Candidate, InputError> {
         let id = self.id.clone();
-        if id.trim().is_empty() {
-            return Err(err(&id, "id", FieldReason::Missing));
-        }
-        if id.chars().any(char::is_control) {
-            return Err(err(
-                &id,
-                "id",
-                FieldReason::Inconsistent("an id may not contain control characters".into()),
-            ));
-        }
+        crate::error::check_id(&id).map_err(|reason| InputError::new("id", reason))?;
         let comune = r.territory.comune(&self.comune_domicilio).ok_or_else(|| {
             err(
                 &id,
@@ -304,9 +380,24 @@ impl CandidateRecord {
             &LICENCES,
             "tab_tipopatentiguida",
         )?;
+        check_date(&id, "data_did", self.data_did, latest)?;
+        let latest_end = latest
+            .checked_add_months(chrono::Months::new(12 * MAX_CONTRACT_YEARS_AHEAD))
+            .unwrap_or(latest);
         let mut occupazioni = Vec::with_capacity(self.esperienze.len());
         for (k, e) in self.esperienze.iter().enumerate() {
             let prefix = format!("esperienze[{k}].");
+            check_date(&id, &format!("{prefix}fine"), e.fine, latest_end)?;
+            if e.mesi > MAX_EXPERIENCE_MONTHS {
+                return Err(err(
+                    &id,
+                    format!("{prefix}mesi"),
+                    FieldReason::OutOfRange {
+                        value: e.mesi.to_string(),
+                        range: "0 to 720 months",
+                    },
+                ));
+            }
             if e.esco.is_none() && e.cp2011.is_none() && e.titolo.is_none() {
                 return Err(err(
                     &id,
@@ -324,7 +415,7 @@ impl CandidateRecord {
             )?);
         }
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
-        let lingue = resolve_languages(&id, "lingue", &self.lingue)?;
+        let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_CANDIDATE_LANGUAGES)?;
         Ok(Candidate {
             record: self,
             comune,
@@ -339,6 +430,10 @@ impl CandidateRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn latest() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
 
     fn sample() -> CandidateRecord {
         serde_json::from_str(
@@ -362,7 +457,7 @@ mod tests {
     #[test]
     fn resolves_codes_titles_and_levels() {
         let c = sample()
-            .validate(Reference::bundled(), Taxonomy::bundled())
+            .validate(Reference::bundled(), Taxonomy::bundled(), latest())
             .unwrap();
         assert_eq!(c.livello_studio, Some(4));
         assert!(c.occupazioni.iter().all(Option::is_some));
@@ -395,7 +490,7 @@ mod tests {
             let mut r = sample();
             edit(&mut r);
             let e = r
-                .validate(Reference::bundled(), Taxonomy::bundled())
+                .validate(Reference::bundled(), Taxonomy::bundled(), latest())
                 .unwrap_err();
             assert_eq!(e.field, field);
             assert_eq!(e.record_id.as_deref(), Some("C1"));

@@ -52,6 +52,9 @@ pub(super) struct Filter {
     pub occupation: Option<u64>,
     pub isco: Option<u64>,
     pub cache: Arc<AttrCache>,
+    /// Raised when the search must stop: the remaining documents are skipped unchecked and the
+    /// caller returns [`crate::Error::Cancelled`].
+    pub cancel: crate::cancel::Cancel,
 }
 
 const ATTIVO: u8 = 1;
@@ -193,6 +196,9 @@ pub(super) struct FilterSegment {
     dlat: f64,
     attrs: Arc<SegmentAttrs>,
     out: Vec<Eligible>,
+    /// Documents seen, for checking the stop signal every few thousand.
+    seen: u32,
+    stopped: bool,
 }
 
 impl Collector for Filter {
@@ -210,6 +216,8 @@ impl Collector for Filter {
             dlat: self.radius / 111.0 + 0.01,
             attrs: self.cache.get(reader)?,
             out: Vec::with_capacity(1024),
+            seen: 0,
+            stopped: false,
         })
     }
 
@@ -226,6 +234,13 @@ impl SegmentCollector for FilterSegment {
     type Fruit = Vec<Eligible>;
 
     fn collect(&mut self, doc: u32, score: Score) {
+        self.seen = self.seen.wrapping_add(1);
+        if self.seen.is_multiple_of(4096) && self.f.cancel.is_cancelled() {
+            self.stopped = true;
+        }
+        if self.stopped {
+            return;
+        }
         let f = &self.f;
         let Some(row) = self.attrs.rows.get(doc as usize) else {
             return;

@@ -12,12 +12,15 @@
 //! synced, tantivy committed) and visible to the next search.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, InvertedIndexRangeQuery, Occur, Query, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -34,12 +37,13 @@ use super::model::MatchingModel;
 use super::store::{Journal, VectorStore};
 use super::vacancy::Vacancy;
 use super::vectors::{ExperienceSignal, SparseVec, Vectorizer};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const ANALYZER: &str = "it_incrocio";
 
 /// The fields of the index.
@@ -124,8 +128,10 @@ pub(super) fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
         .fold(0, |m, i| m | (1 << i))
 }
 
+/// A language and a CEFR level as one fast-field value (the code was validated against
+/// `tab_lingue`, so its key exists).
 pub(super) fn lang_key(code: &str, level: u8) -> u64 {
-    code.parse::<u64>().unwrap_or(0) * 10 + u64::from(level)
+    super::candidate::language_key(code).unwrap_or(u64::MAX / 10) * 10 + u64::from(level)
 }
 
 pub(super) fn isco_key(isco: &str) -> u64 {
@@ -142,25 +148,87 @@ fn cell_of(lat: f64, lon: f64) -> u64 {
     row * 10_000 + col
 }
 
-/// Every cell that may hold a point within `km` of (`lat`, `lon`): the cells of its bounding box.
-fn cells_within(lat: f64, lon: f64, km: f64) -> Vec<u64> {
+/// The cell rows a radius can reach, each as its first and last cell (inclusive): the
+/// bounding box of the circle, row by row. The number of rows is bounded by the radius
+/// ([`super::vacancy::MAX_RADIUS_KM`] gives at most about 275), never by the area.
+fn cell_rows(lat: f64, lon: f64, km: f64) -> Vec<(u64, u64)> {
     let dlat = km / 110.574 + 1e-6;
     let dlon = km / (111.320 * (lat.abs() + dlat).min(89.0).to_radians().cos()) + 1e-6;
     let (r0, r1) = (
-        ((lat - dlat) / CELL_DEG).floor() as i64,
-        ((lat + dlat) / CELL_DEG).floor() as i64,
+        ((lat - dlat).max(-90.0) / CELL_DEG).floor() as i64,
+        ((lat + dlat).min(90.0) / CELL_DEG).floor() as i64,
     );
     let (c0, c1) = (
-        ((lon - dlon) / CELL_DEG).floor() as i64,
-        ((lon + dlon) / CELL_DEG).floor() as i64,
+        ((lon - dlon).max(-180.0) / CELL_DEG).floor() as i64,
+        ((lon + dlon).min(180.0) / CELL_DEG).floor() as i64,
     );
-    let mut out = Vec::with_capacity(((r1 - r0 + 1) * (c1 - c0 + 1)).max(0) as usize);
-    for r in r0..=r1 {
-        for c in c0..=c1 {
-            out.push(((r + 1_000) as u64) * 10_000 + (c + 2_000) as u64);
+    (r0..=r1)
+        .map(|r| {
+            let row = ((r + 1_000) as u64) * 10_000;
+            (row + (c0 + 2_000) as u64, row + (c1 + 2_000) as u64)
+        })
+        .collect()
+}
+
+/// Every cell that may hold a point within `km` of (`lat`, `lon`): the cells of its bounding box.
+#[cfg(test)]
+fn cells_within(lat: f64, lon: f64, km: f64) -> Vec<u64> {
+    cell_rows(lat, lon, km)
+        .into_iter()
+        .flat_map(|(a, b)| a..=b)
+        .collect()
+}
+
+/// Past this many cells in the bounding box, the prefilter reads cell ranges from the term
+/// dictionary (work proportional to the cells that hold candidates) instead of listing every
+/// cell of the area.
+const MAX_LISTED_CELLS: u64 = 2_048;
+
+/// The documents in the cells a radius reaches, with a constant score of 0.
+fn cell_query(field: Field, lat: f64, lon: f64, km: f64) -> Box<dyn Query> {
+    let rows = cell_rows(lat, lon, km);
+    let listed: u64 = rows.iter().map(|(a, b)| b - a + 1).sum();
+    let inner: Box<dyn Query> = if listed <= MAX_LISTED_CELLS {
+        let cells = rows
+            .into_iter()
+            .flat_map(|(a, b)| a..=b)
+            .map(|c| Term::from_field_u64(field, c));
+        Box::new(TermSetQuery::new(cells))
+    } else {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = rows
+            .into_iter()
+            .map(|(a, b)| {
+                let q: Box<dyn Query> = Box::new(InvertedIndexRangeQuery::new(
+                    Bound::Included(Term::from_field_u64(field, a)),
+                    Bound::Included(Term::from_field_u64(field, b)),
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    };
+    Box::new(ConstScoreQuery::new(inner, 0.0))
+}
+
+/// The distinct analyzed terms of `text`, in order of first appearance, at most `max`; the
+/// count of distinct terms dropped past it.
+fn query_terms(analyzer: &mut TextAnalyzer, text: &str, max: usize) -> (Vec<String>, usize) {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut kept = Vec::new();
+    let mut dropped = 0;
+    let mut stream = analyzer.token_stream(text);
+    while let Some(tok) = stream.next() {
+        if seen.contains(tok.text.as_str()) {
+            continue;
+        }
+        seen.insert(tok.text.clone());
+        if kept.len() < max {
+            kept.push(tok.text.clone());
+        } else {
+            dropped += 1;
         }
     }
-    out
+    (kept, dropped)
 }
 
 fn tantivy_err(dir: &Path, e: impl std::fmt::Display) -> Error {
@@ -331,6 +399,7 @@ impl CandidateIndex {
                 .occupazione
                 .map(|o| isco_key(&t.occupations[o as usize].isco)),
             cache: self.attrs.clone(),
+            cancel: Cancel::never(),
         }
     }
 
@@ -550,7 +619,8 @@ impl CandidateIndex {
         let candidates = old
             .records()?
             .into_iter()
-            .map(|rec| rec.validate(r, t).map_err(Error::Input))
+            // Stored records were checked when written; a rebuild does not re-judge their dates.
+            .map(|rec| rec.validate(r, t, NaiveDate::MAX).map_err(Error::Input))
             .collect::<Result<Vec<_>>>()?;
         let as_of = old.as_of;
         drop(old);
@@ -647,58 +717,55 @@ impl CandidateIndex {
         model: &MatchingModel,
         t: &Taxonomy,
     ) -> Result<Ranking> {
-        self.ranking_top(vacancy, model, t, None)
+        self.ranking_top(vacancy, model, t, None, &Cancel::never())
     }
 
-    /// [`CandidateIndex::ranking`] keeping only the best `limit` (the order is the same).
+    /// [`CandidateIndex::ranking`] keeping only the best `limit` (the order is the same);
+    /// stops with [`Error::Cancelled`] when `cancel` is raised.
     pub fn ranking_top(
         &self,
         vacancy: &Vacancy,
         model: &MatchingModel,
         t: &Taxonomy,
         limit: Option<usize>,
+        cancel: &Cancel,
     ) -> Result<Ranking> {
         let vvec = self.vacancy_vector(vacancy, t);
-        let filter = self.filter(vacancy, t);
+        let mut filter = self.filter(vacancy, t);
+        filter.cancel = cancel.clone();
         // Text: the analyzed terms of title and description, any of them (BM25), over the
         // documents in the grid cells the radius can reach (constant score 0, so candidates
         // without a word in common still count and the score is BM25 alone); the collector then
-        // applies the exact great-circle distance and every other hard rule.
+        // applies the exact great-circle distance and every other hard rule. At most the
+        // model's `query.max_terms` distinct terms are searched; the answer says how many were
+        // dropped.
         let mut analyzer = self
             .index
             .tokenizers()
             .get(ANALYZER)
             .unwrap_or_else(italian_analyzer);
-        let mut terms = Vec::new();
-        let text = vacancy_text(vacancy);
-        let mut stream = analyzer.token_stream(&text);
-        while let Some(tok) = stream.next() {
-            let term = Term::from_field_text(self.fields.text, &tok.text);
-            if !terms.contains(&term) {
-                terms.push(term);
-            }
-        }
-        let cells = cells_within(filter.lat, filter.lon, filter.radius)
-            .into_iter()
-            .map(|c| Term::from_field_u64(self.fields.cell, c));
+        let (terms, dropped_terms) =
+            query_terms(&mut analyzer, &vacancy_text(vacancy), model.query.max_terms);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
             Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                Box::new(TermSetQuery::new(cells)),
-                0.0,
-            )),
+            cell_query(self.fields.cell, filter.lat, filter.lon, filter.radius),
         )];
         for term in terms {
             clauses.push((
                 Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.text, &term),
+                    IndexRecordOption::WithFreqs,
+                )),
             ));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
+        cancel.check()?;
         let eligible = searcher
             .search(&query, &filter)
             .map_err(|e| tantivy_err(&self.dir, e))?;
+        cancel.check()?;
         let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max);
         let store = self.store();
         let dense = vvec.to_dense(t.skills.len());
@@ -745,10 +812,11 @@ impl CandidateIndex {
                     .enumerate()
                     .map(|(i, e)| (total(&contributions(e)), i as u32))
                     .collect();
+                cancel.check()?;
                 all.sort_by(cmp);
                 all
             }
-            Some(k) => top_k(&eligible, k, &cmp, |e, exact| {
+            Some(k) => top_k(&eligible, k, &cmp, cancel, |e, exact| {
                 if exact {
                     total(&contributions(e))
                 } else {
@@ -758,7 +826,7 @@ impl CandidateIndex {
                         ..cheap(e)
                     })
                 }
-            }),
+            })?,
         };
         let scored: Vec<Ranked> = order
             .iter()
@@ -783,11 +851,13 @@ impl CandidateIndex {
                 Vec::new()
             },
             vacancy_vector: vvec,
+            dropped_terms,
         })
     }
 
     /// The rosa for a vacancy: at most `size` names (else the vacancy's `dimensione_rosa`, else
-    /// the model's default), each explained, with narrowing suggestions when more qualify.
+    /// the model's default), each explained, with narrowing suggestions when more qualify. A
+    /// size outside 1 to the model's `rosa.max_size` is the caller's error, never clamped.
     pub fn shortlist(
         &self,
         vacancy: &Vacancy,
@@ -795,12 +865,21 @@ impl CandidateIndex {
         size: Option<u32>,
         t: &Taxonomy,
     ) -> Result<Shortlist> {
+        self.shortlist_with(vacancy, model, size, t, &Cancel::never())
+    }
+
+    /// [`CandidateIndex::shortlist`], stopping with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn shortlist_with(
+        &self,
+        vacancy: &Vacancy,
+        model: &MatchingModel,
+        size: Option<u32>,
+        t: &Taxonomy,
+        cancel: &Cancel,
+    ) -> Result<Shortlist> {
         let r = &vacancy.record;
-        let size = size
-            .or(r.dimensione_rosa)
-            .unwrap_or(model.rosa.default_size)
-            .clamp(1, model.rosa.max_size) as usize;
-        let ranking = self.ranking_top(vacancy, model, t, Some(size))?;
+        let size = model.rosa_size(size, r.dimensione_rosa)?;
+        let ranking = self.ranking_top(vacancy, model, t, Some(size), cancel)?;
         let eligible_count = ranking.eligible_count;
         let rosa = ranking
             .ranked
@@ -834,6 +913,7 @@ impl CandidateIndex {
             rosa_size: size,
             rosa,
             suggestions: ranking.suggestions,
+            warnings: dropped_terms_warning(ranking.dropped_terms, model.query.max_terms),
         })
     }
 }
@@ -883,16 +963,21 @@ fn top_k(
     eligible: &[Eligible],
     k: usize,
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
+    cancel: &Cancel,
     score: impl Fn(&Eligible, bool) -> f64,
-) -> Vec<(f64, u32)> {
+) -> Result<Vec<(f64, u32)>> {
     let mut bounds: Vec<(f64, u32)> = eligible
         .iter()
         .enumerate()
         .map(|(i, e)| (score(e, false), i as u32))
         .collect();
     bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    cancel.check()?;
     let mut best: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
-    for (bound, i) in bounds {
+    for (n, (bound, i)) in bounds.into_iter().enumerate() {
+        if n % 4096 == 4095 {
+            cancel.check()?;
+        }
         if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
             break;
         }
@@ -903,7 +988,17 @@ fn top_k(
             best.truncate(k);
         }
     }
-    best
+    Ok(best)
+}
+
+/// The warning of a shortlist whose query lost terms to the model's bound.
+fn dropped_terms_warning(dropped: usize, max: usize) -> Vec<String> {
+    if dropped == 0 {
+        return Vec::new();
+    }
+    vec![format!(
+        "the title and description have more than {max} distinct words (query.max_terms of the model): the {dropped} after the first {max} were not searched"
+    )]
 }
 
 /// A scored eligible candidate.
@@ -932,6 +1027,8 @@ pub struct Ranking {
     pub suggestions: Vec<Suggestion>,
     /// The vacancy's competency vector.
     pub vacancy_vector: SparseVec,
+    /// Distinct query terms past the model's `query.max_terms`, not searched.
+    pub dropped_terms: usize,
 }
 
 fn round6(x: f64) -> f64 {
@@ -1047,6 +1144,9 @@ pub struct Shortlist {
     pub rosa: Vec<RosaEntry>,
     /// When more qualify than the rosa holds: narrowing parameters with counts.
     pub suggestions: Vec<Suggestion>,
+    /// What the caller should know about how the request was read (e.g. query terms dropped).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
@@ -1091,16 +1191,23 @@ fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
     out
 }
 
-/// Reads candidate records (JSON lines) and validates them; the first bad line is an error
-/// naming the line and the field.
-pub fn read_candidates(path: &Path, r: &Reference, t: &Taxonomy) -> Result<Vec<Candidate>> {
+/// Reads candidate records (JSON lines) and validates them (`latest`: the latest date a DID
+/// may bear, [`CandidateRecord::validate`]); the first bad line is an error naming the line and
+/// the field, and an id given twice is an error naming both lines (never "the last wins").
+pub fn read_candidates(
+    path: &Path,
+    r: &Reference,
+    t: &Taxonomy,
+    latest: NaiveDate,
+) -> Result<Vec<Candidate>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
+    let mut rows: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let rec: CandidateRecord = serde_json::from_str(line).map_err(|e| {
+        let rec: CandidateRecord = crate::json::from_str_strict(line).map_err(|e| {
             Error::Input(
                 crate::InputError::new(
                     "record",
@@ -1112,8 +1219,20 @@ pub fn read_candidates(path: &Path, r: &Reference, t: &Taxonomy) -> Result<Vec<C
                 .with_row(n + 1),
             )
         })?;
+        if let Some(first) = rows.insert(rec.id.clone(), n + 1) {
+            return Err(Error::Input(
+                crate::InputError::new(
+                    "id",
+                    crate::FieldReason::Inconsistent(format!(
+                        "the id is also on line {first}: each candidate once"
+                    )),
+                )
+                .with_record(&rec.id)
+                .with_row(n + 1),
+            ));
+        }
         out.push(
-            rec.validate(r, t)
+            rec.validate(r, t, latest)
                 .map_err(|e| Error::Input(e.with_row(n + 1)))?,
         );
     }
@@ -1139,7 +1258,7 @@ mod tests {
             // Ties broken by a permuted "id" order, as candidate ids would.
             let key = |i: u32| (i * 7919) % 1009;
             let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1)));
-            let got = top_k(&eligible, k, &cmp, |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] });
+            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }).unwrap();
             let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
             want.sort_by(cmp);
             want.truncate(k);

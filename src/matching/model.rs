@@ -40,6 +40,23 @@ pub struct RosaParams {
     pub max_size: u32,
 }
 
+/// Bounds on the query a vacancy makes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParams {
+    /// Distinct analyzed words of title and description searched at most; the rest are
+    /// dropped with a warning in the answer.
+    pub max_terms: usize,
+}
+
+impl Default for QueryParams {
+    /// For model files written before `[query]` existed (`default.v1`): 1,024 distinct words,
+    /// more than any demo or realistic vacancy has, so their rosas are unchanged.
+    fn default() -> Self {
+        QueryParams { max_terms: 1_024 }
+    }
+}
+
 /// A matching model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +75,9 @@ pub struct MatchingModel {
     pub esperienza: EsperienzaParams,
     /// Rosa size rules.
     pub rosa: RosaParams,
+    /// Query bounds (absent in `default.v1`: [`QueryParams::default`]).
+    #[serde(default)]
+    pub query: QueryParams,
     /// SHA-256 of the file.
     #[serde(skip)]
     pub digest: String,
@@ -109,8 +129,41 @@ impl MatchingModel {
                 "must be between 1 and rosa.max_size",
             ));
         }
+        if m.query.max_terms == 0 || m.query.max_terms > 65_536 {
+            return Err(ModelError::new(
+                file,
+                "query.max_terms",
+                "must be between 1 and 65,536",
+            ));
+        }
         m.digest = sha256_tagged(text.as_bytes());
         Ok(m)
+    }
+
+    /// The rosa size for a request: `size`, else the vacancy's `dimensione_rosa`, else the
+    /// model's default. Outside 1 to `rosa.max_size` it is the caller's error naming the field
+    /// that gave it (never clamped).
+    pub fn rosa_size(
+        &self,
+        size: Option<u32>,
+        dimensione_rosa: Option<u32>,
+    ) -> Result<usize, crate::Error> {
+        let (field, asked) = match (size, dimensione_rosa) {
+            (Some(s), _) => ("size", s),
+            (None, Some(d)) => ("vacancy.dimensione_rosa", d),
+            (None, None) => return Ok(self.rosa.default_size as usize),
+        };
+        if asked == 0 || asked > self.rosa.max_size {
+            return Err(crate::Error::Input(crate::InputError::new(
+                field,
+                crate::FieldReason::Inconsistent(format!(
+                    "{asked} is out of range: a rosa holds 1 to {} names (rosa.max_size of {})",
+                    self.rosa.max_size,
+                    self.key()
+                )),
+            )));
+        }
+        Ok(asked as usize)
     }
 
     /// `id@vN`.

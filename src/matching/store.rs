@@ -98,11 +98,15 @@ impl VectorStore {
     pub fn open(dir: &Path) -> Result<(VectorStore, Journal)> {
         let path = dir.join(BASE);
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
         let mut r = BufReader::new(file);
-        let matrix = CompetencyMatrix::read_from(&mut r).map_err(|e| Error::io(&path, e))?;
+        let matrix = CompetencyMatrix::read_from(&mut r, len).map_err(|e| Error::io(&path, e))?;
         let mut ids = Vec::with_capacity(matrix.rows());
         for _ in 0..matrix.rows() {
             let n = read_u32(&mut r).map_err(|e| Error::io(&path, e))? as usize;
+            if n as u64 > len {
+                return Err(bad(&path, "corrupt id length"));
+            }
             let mut buf = vec![0u8; n];
             r.read_exact(&mut buf).map_err(|e| Error::io(&path, e))?;
             ids.push(String::from_utf8(buf).map_err(|_| bad(&path, "an id is not UTF-8"))?);

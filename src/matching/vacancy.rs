@@ -7,15 +7,21 @@ use crate::reference::{ComuneIdx, Reference};
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
 
 use super::candidate::{
-    CONTRACTS, LICENCES, MODES, check_codes, err, resolve_languages, resolve_occupation,
-    resolve_skills, unknown,
+    CONTRACTS, LICENCES, MAX_VACANCY_LANGUAGES, MODES, check_codes, err, resolve_languages,
+    resolve_occupation, resolve_skills, unknown,
 };
+
+/// The widest search radius, in km: more than the greatest distance between two Italian
+/// comuni (about 1,300 km, from the Alto Adige to Lampedusa), so every search within Italy
+/// fits; a larger radius is refused, not clamped.
+pub const MAX_RADIUS_KM: u32 = 1_500;
 
 /// A vacancy as an employer or a CPI operator sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VacancyRecord {
     /// Vacancy id.
+    #[schemars(length(min = 1, max = 128))]
     pub id: String,
     /// Job title as written (resolved through ESCO labels and CP2011 voci when no code is given).
     pub titolo: String,
@@ -27,7 +33,8 @@ pub struct VacancyRecord {
     pub cp2011: Option<String>,
     /// ISTAT code of the comune of the workplace.
     pub comune: String,
-    /// Search radius in km around the workplace.
+    /// Search radius in km around the workplace, 0 to 1,500.
+    #[schemars(range(max = 1500))]
     pub raggio_km: u32,
     /// Contract type offered (`tab_tipologia_contr`).
     pub contratto: String,
@@ -40,8 +47,9 @@ pub struct VacancyRecord {
     /// Required ESCO skills (URIs or UUIDs).
     #[serde(default)]
     pub competenze: Vec<String>,
-    /// Required languages with minimum CEFR level.
+    /// Required languages with minimum CEFR level (at most 8).
     #[serde(default)]
+    #[schemars(length(max = 8))]
     pub lingue: Vec<super::candidate::Lingua>,
     /// Required driving licences (`tab_tipopatentiguida`).
     #[serde(default)]
@@ -52,8 +60,9 @@ pub struct VacancyRecord {
     /// Free-text description.
     #[serde(default)]
     pub descrizione: Option<String>,
-    /// Rosa size asked for (default 15).
+    /// Rosa size asked for (default 15; 1 to the model's `rosa.max_size`, 100).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
     pub dimensione_rosa: Option<u32>,
 }
 
@@ -76,9 +85,7 @@ impl VacancyRecord {
     /// Resolves and checks every code; the first problem is a named error.
     pub fn validate(self, r: &Reference, t: &Taxonomy) -> Result<Vacancy, InputError> {
         let id = self.id.clone();
-        if id.trim().is_empty() {
-            return Err(err(&id, "id", FieldReason::Missing));
-        }
+        crate::error::check_id(&id).map_err(|reason| InputError::new("id", reason))?;
         let comune = r.territory.comune(&self.comune).ok_or_else(|| {
             err(
                 &id,
@@ -86,6 +93,16 @@ impl VacancyRecord {
                 unknown(&self.comune, "data/territorio/comuni.csv"),
             )
         })?;
+        if self.raggio_km > MAX_RADIUS_KM {
+            return Err(err(
+                &id,
+                "raggio_km",
+                FieldReason::OutOfRange {
+                    value: self.raggio_km.to_string(),
+                    range: "0 to 1,500 km",
+                },
+            ));
+        }
         if !CONTRACTS.contains(&self.contratto.as_str()) {
             return Err(err(
                 &id,
@@ -124,7 +141,7 @@ impl VacancyRecord {
             Some(&self.titolo),
         )?;
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
-        let lingue = resolve_languages(&id, "lingue", &self.lingue)?;
+        let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
         Ok(Vacancy {
             record: self,
             comune,

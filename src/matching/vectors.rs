@@ -277,7 +277,7 @@ impl CompetencyMatrix {
     }
 
     /// Reads a matrix written by [`CompetencyMatrix::write_to`], checking its structure.
-    pub fn read_from(r: &mut impl Read) -> std::io::Result<CompetencyMatrix> {
+    pub fn read_from(r: &mut impl Read, budget: u64) -> std::io::Result<CompetencyMatrix> {
         let bad =
             |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
         let mut magic = [0u8; 8];
@@ -294,6 +294,16 @@ impl CompetencyMatrix {
                 .collect())
         };
         let head = u64s(2)?;
+        // The sizes in the header are checked against the bytes the file has before anything
+        // is allocated: a corrupt header is an error, never a huge allocation.
+        let needed = head[0]
+            .checked_add(1)
+            .and_then(|r| r.checked_mul(8))
+            .and_then(|a| head[1].checked_mul(8).and_then(|b| a.checked_add(b)))
+            .and_then(|n| n.checked_add(24));
+        if needed.is_none_or(|n| n > budget) {
+            return Err(bad("corrupt competency matrix (sizes beyond the file)"));
+        }
         let (rows, nnz) = (head[0] as usize, head[1] as usize);
         let indptr = u64s(rows + 1)?;
         let mut buf = vec![0u8; nnz * 4];
@@ -399,13 +409,13 @@ mod tests {
         assert_eq!(m.push(&b), 1);
         let mut bytes = Vec::new();
         m.write_to(&mut bytes).unwrap();
-        let back = CompetencyMatrix::read_from(&mut bytes.as_slice()).unwrap();
+        let back = CompetencyMatrix::read_from(&mut bytes.as_slice(), bytes.len() as u64).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.row(0), a);
         assert!((back.dot(0, &a) - 1.0).abs() < 1e-6);
         assert_eq!(back.dot(1, &a), 0.0);
         bytes[0] = b'X';
-        assert!(CompetencyMatrix::read_from(&mut bytes.as_slice()).is_err());
+        assert!(CompetencyMatrix::read_from(&mut bytes.as_slice(), bytes.len() as u64).is_err());
     }
 
     proptest::proptest! {

@@ -204,7 +204,7 @@ impl AtDate {
                 },
             ));
         }
-        let u = unemployment_at(p.data_did, &p.sospensioni, as_of);
+        let u = unemployment_at(p.unemployment_start(), &p.sospensioni, as_of);
         Ok(AtDate {
             eta,
             mesi_disoccupazione: u.months,

@@ -17,8 +17,8 @@ pub use self::features::{
 };
 pub use self::model::{Classes, Feature, Link, Omitted, ProfilingModel, Status, Term};
 pub use self::record::{
-    AGE_RANGE, Nascita, Person, ProfileRecord, RecordView, Sospensione, format_suspensions,
-    parse_suspensions,
+    AGE_RANGE, Nascita, Person, ProfileRecord, RecordView, Sospensione, check_suspension_periods,
+    format_suspensions, parse_suspensions,
 };
 pub use self::score::{
     ClassRef, Contribution, Derived, ModelRef, Profile, Profiler, REVIEW_INTERVAL_DAYS, Score,

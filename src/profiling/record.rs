@@ -36,6 +36,7 @@ pub struct Sospensione {
 pub struct ProfileRecord {
     /// Pseudonymous person id of the calling system (never the codice fiscale in logs).
     #[serde(rename = "Id")]
+    #[schemars(length(min = 1, max = 128))]
     pub id: String,
     /// Codice fiscale (optional; used only in the input digest).
     #[serde(
@@ -168,7 +169,20 @@ pub struct ProfileRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub percettore_naspi: Option<bool>,
+    /// Last day of the last employment, when known. A worker under notice of dismissal may
+    /// file the DID before the job ends (art. 19 c. 4 D.Lgs. 150/2015): unemployment is
+    /// counted from the later of `DataDID` and the day after this date.
+    #[serde(
+        rename = "DataFineUltimoRapporto",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data_fine_ultimo_rapporto: Option<NaiveDate>,
 }
+
+/// How long after the DID the last job may end: the DID of a worker under notice of
+/// dismissal precedes the end of the job by at most this many months.
+pub const MAX_NOTICE_MONTHS: u32 = 12;
 
 /// Ages the DID admits: the XSD's minimum (15) to the pension age ceiling used here (70).
 pub const AGE_RANGE: (i64, i64) = (15, 70);
@@ -212,12 +226,28 @@ pub struct Person {
     pub figli_minori: Option<bool>,
     /// DID date.
     pub data_did: NaiveDate,
+    /// Last day of the last employment, when known.
+    pub fine_ultimo_rapporto: Option<NaiveDate>,
     /// Suspensions, sorted by start.
     pub sospensioni: Vec<Sospensione>,
     /// NASpI recipient.
     pub naspi: bool,
     /// Digest of the canonical encoding of the input.
     pub input_digest: RecordHash,
+}
+
+impl Person {
+    /// The first day unemployment counts from: the DID, or the day after the last job ends
+    /// when that is later (a DID filed during the notice period, art. 19 c. 4 D.Lgs.
+    /// 150/2015). Reading: the status of disoccupato begins when the job has ended, so the
+    /// months of unemployment (profiling variables, the AdR's "more than four months") count
+    /// from then, not from the early filing.
+    pub fn unemployment_start(&self) -> NaiveDate {
+        match self.fine_ultimo_rapporto.and_then(|f| f.succ_opt()) {
+            Some(after) if after > self.data_did => after,
+            _ => self.data_did,
+        }
+    }
 }
 
 /// How a person's age is known.
@@ -268,6 +298,7 @@ pub struct RecordView<'a> {
     pub data_did: Option<NaiveDate>,
     pub sospensioni: &'a [Sospensione],
     pub percettore_naspi: Option<bool>,
+    pub data_fine_ultimo_rapporto: Option<NaiveDate>,
 }
 
 impl ProfileRecord {
@@ -300,6 +331,7 @@ impl ProfileRecord {
             data_did: self.data_did,
             sospensioni: &self.sospensioni,
             percettore_naspi: self.percettore_naspi,
+            data_fine_ultimo_rapporto: self.data_fine_ultimo_rapporto,
         }
     }
 
@@ -320,9 +352,7 @@ impl RecordView<'_> {
     }
 
     fn validate_fields(&self, r: &Reference) -> FieldResult<Person> {
-        if self.id.is_empty() {
-            return Err(err("Id", FieldReason::Missing));
-        }
+        crate::error::check_id(self.id).map_err(|reason| err("Id", reason))?;
         let nascita = match (self.data_nascita, self.eta) {
             (Some(d), _) => Nascita::Data(d),
             (None, Some(e)) => Nascita::Eta(e),
@@ -361,6 +391,7 @@ impl RecordView<'_> {
         let comune = self.comune(r, provincia)?;
         let data_did = required("DataDID", self.data_did)?;
         let sospensioni = checked_suspensions(self.sospensioni, data_did)?;
+        let fine_ultimo_rapporto = self.end_of_last_job(data_did)?;
         Ok(Person {
             id: self.id.to_owned(),
             nascita,
@@ -386,6 +417,7 @@ impl RecordView<'_> {
             figli_a_carico: self.presenza_figli_a_carico,
             figli_minori: self.children_under_18()?,
             data_did,
+            fine_ultimo_rapporto,
             sospensioni,
             naspi: self.percettore_naspi.unwrap_or(false),
             input_digest: self.digest(),
@@ -404,6 +436,28 @@ impl RecordView<'_> {
         })?;
         let _ = provincia; // domicile may differ from residence: no cross-check.
         Ok(Some(idx))
+    }
+
+    /// `DataFineUltimoRapporto`: not before 1950, and at most [`MAX_NOTICE_MONTHS`] after the
+    /// DID (a DID filed during the notice period precedes the job's end by the notice, which
+    /// collective agreements keep well under a year).
+    fn end_of_last_job(&self, did: NaiveDate) -> FieldResult<Option<NaiveDate>> {
+        let Some(fine) = self.data_fine_ultimo_rapporto else {
+            return Ok(None);
+        };
+        let latest = did
+            .checked_add_months(chrono::Months::new(MAX_NOTICE_MONTHS))
+            .unwrap_or(did);
+        let earliest = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or(NaiveDate::MIN);
+        if fine < earliest || fine > latest {
+            return Err(err(
+                "DataFineUltimoRapporto",
+                FieldReason::Inconsistent(format!(
+                    "{fine} is not between {earliest} and {latest} ({MAX_NOTICE_MONTHS} months after DataDID: the longest notice period accepted)"
+                )),
+            ));
+        }
+        Ok(Some(fine))
     }
 
     fn children_under_18(&self) -> FieldResult<Option<bool>> {
@@ -448,6 +502,11 @@ impl RecordView<'_> {
             d.int(21, day(Some(s.dal))).int(22, day(s.al));
         }
         d.flag(23, self.percettore_naspi);
+        // Added after the first release: encoded only when present, so the digests of records
+        // without it are unchanged.
+        if self.data_fine_ultimo_rapporto.is_some() {
+            d.int(24, day(self.data_fine_ultimo_rapporto));
+        }
         d.finish()
     }
 }
@@ -502,29 +561,35 @@ fn household(v: Option<i64>) -> FieldResult<Option<u8>> {
 fn checked_suspensions(s: &[Sospensione], did: NaiveDate) -> FieldResult<Vec<Sospensione>> {
     let mut v = s.to_vec();
     v.sort_by_key(|x| x.dal);
-    for (i, x) in v.iter().enumerate() {
-        if x.al.is_some_and(|al| al < x.dal) {
-            return Err(err(
-                "Sospensioni",
-                FieldReason::Inconsistent(format!("period {i} ends before it starts")),
-            ));
-        }
-        if x.dal < did {
-            return Err(err(
-                "Sospensioni",
-                FieldReason::Inconsistent(format!("period {i} starts before DataDID")),
-            ));
-        }
-        if let Some(next) = v.get(i + 1)
-            && x.al.is_none_or(|al| al >= next.dal)
-        {
-            return Err(err(
-                "Sospensioni",
-                FieldReason::Inconsistent(format!("periods {i} and {} overlap", i + 1)),
-            ));
-        }
+    check_suspension_periods(&v)
+        .map_err(|reason| err("Sospensioni", FieldReason::Inconsistent(reason)))?;
+    if let Some(i) = v.iter().position(|x| x.dal < did) {
+        return Err(err(
+            "Sospensioni",
+            FieldReason::Inconsistent(format!("period {i} starts before DataDID")),
+        ));
     }
     Ok(v)
+}
+
+/// Checks suspension periods as given: each ends no earlier than it starts, and no two
+/// overlap (an open one overlaps everything after it). The reason names the periods by their
+/// position in the order given.
+pub fn check_suspension_periods(s: &[Sospensione]) -> Result<(), String> {
+    let mut order: Vec<usize> = (0..s.len()).collect();
+    order.sort_by_key(|&i| s[i].dal);
+    for (k, &i) in order.iter().enumerate() {
+        let x = &s[i];
+        if x.al.is_some_and(|al| al < x.dal) {
+            return Err(format!("period {i} ends before it starts"));
+        }
+        if let Some(&j) = order.get(k + 1)
+            && x.al.is_none_or(|al| al >= s[j].dal)
+        {
+            return Err(format!("periods {i} and {j} overlap"));
+        }
+    }
+    Ok(())
 }
 
 /// Formats suspensions the way flat files carry them: `dal/al;dal/al` (`al` empty while open).

@@ -172,7 +172,7 @@ impl<'a> Profiler<'a> {
     pub fn adr(&self, p: &Person, score: &Score) -> Adr {
         let beyond = score
             .at
-            .unemployed_more_than(p.data_did, self.adr.min_unemployment_months);
+            .unemployed_more_than(p.unemployment_start(), self.adr.min_unemployment_months);
         self.adr
             .assess(self.index_decimal(score), self.regione(p), p.naspi, beyond)
     }
@@ -184,7 +184,7 @@ impl<'a> Profiler<'a> {
         let eligible = p.naspi
             && score
                 .at
-                .unemployed_more_than(p.data_did, self.adr.min_unemployment_months);
+                .unemployed_more_than(p.unemployment_start(), self.adr.min_unemployment_months);
         let index = self.index_decimal(score);
         let regione = self.regione(p);
         for (slot, c) in out.iter_mut().zip(&self.adr.contracts) {

@@ -398,7 +398,7 @@ mod tests {
         let mut resolved = 0;
         let mut experiences = 0;
         for c in a {
-            let v = c.validate(r, t).unwrap();
+            let v = c.validate(r, t, spec(1).as_of).unwrap();
             experiences += v.occupazioni.len();
             resolved += v.occupazioni.iter().filter(|o| o.is_some()).count();
         }

@@ -154,6 +154,7 @@ pub fn people_block(spec: &PeopleSpec, block: usize, reference: &Reference) -> V
                 data_did: Some(did),
                 sospensioni,
                 percettore_naspi: Some(ever_worked && rng.gen_ratio(2, 5)),
+                data_fine_ultimo_rapporto: None,
             }
         })
         .collect()

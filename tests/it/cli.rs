@@ -131,7 +131,7 @@ fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
         .collect();
     assert_eq!(cvs.len(), 300);
     for c in cvs {
-        c.validate(r, t).unwrap();
+        c.validate(r, t, "2026-11-23".parse().unwrap()).unwrap();
     }
     let vacancies: Vec<VacancyRecord> = std::fs::read_to_string(&v)
         .unwrap()
@@ -227,7 +227,7 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
         "profiling",
         "--model",
         "did",
-        "--against",
+        "--against-file",
         "m.toml",
         "--data",
         "l.parquet",

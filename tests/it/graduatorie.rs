@@ -236,7 +236,9 @@ fn same_input_in_any_order_gives_byte_identical_output() {
         "posizione,id,punteggio,isee,anzianita_disoccupazione,carico_familiare,parita,esito\n"
     ));
     assert!(
-        csv_a.contains("\n7,C4,83.9,-20,2.9,1,dopo C3: more_dependant_points"),
+        csv_a.contains(
+            "\n7,C4,83.9,-20,2.9,1,dopo C3: più punti per carichi familiari (punti 1.5 contro 1),"
+        ),
         "{csv_a}"
     );
 }
@@ -272,7 +274,9 @@ fn riesame_explains_who_moved_and_why() {
         ]
     );
     assert_eq!(diff.moves[0].own_changes[0].field, "isee");
-    assert_eq!(diff.moves[0].own_changes[0].before, "\"12500.00\"");
+    // The values as the applicant's fields, not JSON text inside a string.
+    assert_eq!(diff.moves[0].own_changes[0].before, "12500.00");
+    assert_eq!(diff.moves[0].own_changes[0].after, "5000");
     assert_eq!(diff.moves[1].cause, "others' corrections: A");
     assert_ne!(diff.previous_input_digest, diff.input_digest);
 }
@@ -334,5 +338,63 @@ proptest! {
             shuffled.applicants.rotate_left(k);
             prop_assert_eq!(&rank(rules, &shuffled).unwrap(), &g);
         }
+    }
+}
+
+/// Issue 11.6: the DPR 246/1997 invalidity brackets are written in whole numbers (34–50,
+/// 51–66, 67–79, 80–100) but percentages may carry decimals. Reading: a bracket reaches up to
+/// the next bracket's first value, so a percentage that has not reached 51 (50.5) stays in
+/// 34–50; nothing falls between brackets. Below 34: no points.
+#[test]
+fn issue_11_6_l68_invalidity_brackets_cover_decimal_percentages() {
+    let catalog = crate::catalog();
+    let rules = catalog.graduatoria("l68-nazionale-dpr246").unwrap();
+    let cases = [
+        ("33.9", "0"),
+        ("34", "-7"),
+        ("50", "-7"),
+        ("50.5", "-7"),
+        ("51", "-14"),
+        ("66.5", "-14"),
+        ("79.9", "-21"),
+        ("80", "-28"),
+        ("100", "-28"),
+    ];
+    let applicants: Vec<Applicant> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (pct, _))| {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("I{i}"), "data_nascita": "1980-01-01",
+                "data_iscrizione": "2020-04-30", "reddito": "0", "invalidita": pct
+            }))
+            .unwrap()
+        })
+        .collect();
+    let req = GraduatoriaRequest {
+        publication_date: "2026-03-01".parse().unwrap(),
+        deadline: None,
+        posts: None,
+        public_employer: true,
+        applicants,
+    };
+    let g = rank(rules, &req).unwrap();
+    for (i, (pct, points)) in cases.iter().enumerate() {
+        let row = g
+            .ranking
+            .iter()
+            .find(|r| r.applicant_id == format!("I{i}"))
+            .unwrap();
+        let c = row
+            .criteria
+            .iter()
+            .find(|c| c.criterion == "invalidita")
+            .unwrap();
+        assert_eq!(
+            c.points.to_string(),
+            *points,
+            "invalidità {pct}%: {}",
+            c.rule
+        );
     }
 }

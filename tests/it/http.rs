@@ -12,30 +12,36 @@ use incrocio::http::config::{ServerConfig, key_hash};
 use incrocio::matching::{CandidateIndex, MatchingModel};
 use serde_json::{Value, json};
 
-const ALL: &str = "key-all-scopes";
-const PROFILING_ONLY: &str = "key-profiling-only";
+pub(crate) const ALL: &str = "key-all-scopes";
+pub(crate) const PROFILING_ONLY: &str = "key-profiling-only";
 
 /// A response: status, lower-case headers, body.
-struct Res {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Res {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Res {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// One HTTP/1.1 request on a fresh connection (no client library: the test sees the bytes).
-fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Res {
+pub(crate) fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&[u8]>,
+) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(k) = key {
@@ -95,7 +101,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
-fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res {
+pub(crate) fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res {
     call(
         addr,
         "POST",
@@ -105,7 +111,7 @@ fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res {
     )
 }
 
-fn config_text(index: &Path, extra: &str) -> String {
+pub(crate) fn config_text(index: &Path, extra: &str) -> String {
     format!(
         "listen = \"127.0.0.1:0\"\nindex = \"{}\"\n{extra}\n[[keys]]\nid = \"all\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\"]\n\n[[keys]]\nid = \"prof\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
         index.display(),
@@ -115,14 +121,14 @@ fn config_text(index: &Path, extra: &str) -> String {
 }
 
 /// An in-process server on its own runtime thread; dropped = shut down gracefully.
-struct Server {
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(index: &Path, extra: &str) -> Server {
+    pub(crate) fn start(index: &Path, extra: &str) -> Server {
         let config = ServerConfig::parse("test.toml", &config_text(index, extra)).unwrap();
         let idx = if index.join("FORMAT").exists() {
             CandidateIndex::open(index).unwrap()
@@ -182,9 +188,9 @@ impl Drop for Server {
     }
 }
 
-const ROMA: &str = "058091";
+pub(crate) const ROMA: &str = "058091";
 
-fn candidate(id: &str, comune: &str) -> Value {
+pub(crate) fn candidate(id: &str, comune: &str) -> Value {
     json!({
         "id": id, "comune_domicilio": comune, "stato": "attivo",
         "titolo_studio": "40000000",
@@ -194,20 +200,20 @@ fn candidate(id: &str, comune: &str) -> Value {
     })
 }
 
-fn vacancy() -> Value {
+pub(crate) fn vacancy() -> Value {
     json!({"vacancy": {
         "id": "V1", "titolo": "webmaster", "comune": ROMA, "raggio_km": 25,
         "contratto": "A01", "patenti": ["02"]
     }})
 }
 
-fn record() -> Value {
+pub(crate) fn record() -> Value {
     json!({"Id": "P1", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
            "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "NA",
            "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"})
 }
 
-fn assert_problem(r: &Res, status: u16) -> Value {
+pub(crate) fn assert_problem(r: &Res, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
     let p = r.json();
@@ -507,7 +513,7 @@ fn graceful_shutdown_keeps_acknowledged_writes() {
     assert!(idx.get("G3").unwrap().is_some());
 }
 
-fn applicants() -> Value {
+pub(crate) fn applicants() -> Value {
     let a = incrocio::files::read_applicants(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/esempi/candidati-art16.csv"
@@ -531,7 +537,10 @@ fn graduatorie_and_riesame() {
     // The same bytes as the library's graduatoria: deterministic and nothing added.
     let lib = Engine::bundled()
         .unwrap()
-        .graduatoria(&serde_json::from_value(call_body.clone()).unwrap())
+        .graduatoria(
+            &serde_json::from_value(call_body.clone()).unwrap(),
+            &incrocio::cancel::Cancel::never(),
+        )
         .unwrap();
     assert_eq!(g, serde_json::to_value(&lib).unwrap());
     // Riesame: the first applicant's ISEE corrected upwards.
@@ -563,6 +572,7 @@ fn graduatorie_and_riesame() {
         .graduatoria(
             &serde_json::from_value(json!({"rules": "art16-emilia-romagna", "request": corrected}))
                 .unwrap(),
+            &incrocio::cancel::Cancel::never(),
         )
         .unwrap();
     assert_eq!(v["graduatoria"], serde_json::to_value(&lib).unwrap());
@@ -588,11 +598,15 @@ fn the_served_openapi_document_is_the_committed_one() {
 }
 
 /// Starts `incrocio serve` as a process; returns it and its address (from its first line).
-fn spawn_server(config: &Path) -> (Child, SocketAddr) {
+pub(crate) fn spawn_server(config: &Path) -> (Child, SocketAddr) {
     spawn_with(config, &[], &[])
 }
 
-fn spawn_with(config: &Path, args: &[&str], env: &[(&str, String)]) -> (Child, SocketAddr) {
+pub(crate) fn spawn_with(
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_incrocio"))
         .args(["serve", "--create-index", "--config"])
         .arg(config)

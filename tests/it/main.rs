@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod fuzz;
 mod graduatorie;
+mod hardening;
 mod http;
 mod matching;
 mod profiling;

@@ -41,7 +41,7 @@ fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let candidates = records
         .into_iter()
-        .map(|c| c.validate(r, t).unwrap())
+        .map(|c| c.validate(r, t, "2026-11-23".parse().unwrap()).unwrap())
         .collect::<Vec<_>>();
     let idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
     idx.upsert(&candidates, t).unwrap();
@@ -239,8 +239,14 @@ fn rebuild_drops_dead_vector_rows_and_keeps_every_answer() {
     let idx = build(&index, records.clone());
     // Replace C00 twice and delete C05: 9 rows for 5 live candidates.
     for _ in 0..2 {
-        idx.upsert(&[records[0].clone().validate(r, t).unwrap()], t)
-            .unwrap();
+        idx.upsert(
+            &[records[0]
+                .clone()
+                .validate(r, t, "2026-11-23".parse().unwrap())
+                .unwrap()],
+            t,
+        )
+        .unwrap();
     }
     idx.delete(&["C05".into()]).unwrap();
     assert_eq!((idx.len().unwrap(), idx.vector_rows()), (5, 8));

@@ -276,7 +276,7 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         t,
     )
     .unwrap();
-    let candidates = read_candidates(&cvs, r, t).unwrap();
+    let candidates = read_candidates(&cvs, r, t, as_of).unwrap();
     let occupations: std::collections::HashMap<String, Vec<u32>> = candidates
         .iter()
         .map(|c| {
