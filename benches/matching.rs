@@ -17,17 +17,20 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn bench(c: &mut Criterion) {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let as_of = "2026-11-23".parse().expect("date");
+    let model = MatchingModel::bundled().expect("model");
     let candidates = |n: usize| {
         let spec = CvSpec { n, seed: 42, as_of };
         (0..n.div_ceil(CV_BLOCK))
             .flat_map(|b| cv_block(&spec, b, r, t))
-            .map(|c| c.validate(r, t, spec.as_of).expect("valid synthetic CV"))
+            .map(|c| {
+                c.validate(r, t, spec.as_of, &model.titles)
+                    .expect("valid synthetic CV")
+            })
             .collect::<Vec<_>>()
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let idx = CandidateIndex::create(dir.path(), as_of).expect("index");
     idx.upsert(&candidates(100_000), t).expect("upsert");
-    let model = MatchingModel::bundled().expect("model");
     let spec = CvSpec {
         n: 64,
         seed: 9,
@@ -35,7 +38,10 @@ fn bench(c: &mut Criterion) {
     };
     let vacancies: Vec<_> = vacancy_block(&spec, 0, r, t, false)
         .into_iter()
-        .map(|v| v.validate(r, t).expect("valid synthetic vacancy"))
+        .map(|v| {
+            v.validate(r, t, &model.titles)
+                .expect("valid synthetic vacancy")
+        })
         .collect();
     let mut g = c.benchmark_group("matching");
     g.sample_size(20);

@@ -138,6 +138,86 @@ pub struct CandidateWritten {
     pub indexed: u64,
 }
 
+/// An ESCO occupation as answers name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OccupationRef {
+    /// ESCO URI.
+    pub uri: String,
+    /// ESCO code (`2512.4`).
+    pub code: String,
+    /// ISCO-08 unit group.
+    pub isco: String,
+    /// Italian preferred label (empty for the few occupations without one).
+    pub label_it: String,
+    /// English preferred label.
+    pub label_en: String,
+}
+
+/// A candidate occupation for a title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TitleCandidate {
+    /// The occupation.
+    pub occupation: OccupationRef,
+    /// 0–1: the cosine of the title's and the best label's folded words (1: the same words).
+    pub confidence: f64,
+    /// The label that matched best.
+    pub matched_label: String,
+    /// `preferred`, `alternative` or `cp2011` (a CP2011 unit name or voce, through the
+    /// linkage).
+    pub label_kind: String,
+}
+
+/// What a free-text title resolves to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TitleResolution {
+    /// The title as given.
+    pub title: String,
+    /// `resolved` or `unresolved` (no candidate reaches the model's `titles.min_confidence`).
+    pub status: String,
+    /// The occupation the title resolves to, as vacancies and CVs resolve it.
+    pub occupation: Option<TitleCandidate>,
+    /// The best candidates, most confident first (the resolved one included).
+    pub candidates: Vec<TitleCandidate>,
+    /// The model's threshold.
+    pub min_confidence: f64,
+    /// Matching model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+}
+
+/// One adjacent occupation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AdjacentOccupation {
+    /// The occupation.
+    pub occupation: OccupationRef,
+    /// Cosine of the two occupations' idf-weighted ESCO skill vectors.
+    pub similarity: f64,
+    /// Whether the model gives experience credit for it (within `esperienza.neighbours` and at
+    /// or above `esperienza.min_similarity`).
+    pub credited: bool,
+}
+
+/// An occupation's adjacent occupations (profili di prossimità).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AdjacentOccupations {
+    /// The occupation asked about.
+    pub occupation: OccupationRef,
+    /// Its nearest occupations, most similar first.
+    pub neighbours: Vec<AdjacentOccupation>,
+    /// The model's experience credit per unit of similarity (`esperienza.proximity`).
+    pub proximity_credit: f64,
+    /// Matching model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+}
+
+/// Most candidates a title resolution lists.
+pub const MAX_TITLE_CANDIDATES: usize = 20;
+/// The longest title resolved, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 /// The engine: everything a computation needs, loaded once.
 #[derive(Debug)]
 pub struct Engine {
@@ -248,7 +328,7 @@ impl Engine {
         let index = self.require_index()?;
         let vacancy = req
             .vacancy
-            .validate(self.reference, self.taxonomy)
+            .validate(self.reference, self.taxonomy, &self.matching.titles)
             .map_err(|mut e| {
                 e.field = format!("vacancy.{}", e.field);
                 Error::Input(e)
@@ -269,7 +349,7 @@ impl Engine {
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                r.validate(self.reference, self.taxonomy, latest)
+                r.validate(self.reference, self.taxonomy, latest, &self.matching.titles)
                     .map_err(|mut e| {
                         if many {
                             e.field = format!("[{i}].{}", e.field);
@@ -346,6 +426,142 @@ impl Engine {
         Ok(RiesameResponse {
             graduatoria,
             riesame,
+        })
+    }
+
+    /// The matching model in use.
+    pub fn matching_model(&self) -> &MatchingModel {
+        &self.matching
+    }
+
+    /// Checks that the index (if any) was built with the matching model's vectors and titles.
+    pub fn check(&self) -> Result<()> {
+        match &self.index {
+            Some(i) => i.check_model(&self.matching),
+            None => Ok(()),
+        }
+    }
+
+    fn occupation_ref(&self, o: crate::taxonomy::OccupationId) -> OccupationRef {
+        let x = &self.taxonomy.occupations[o as usize];
+        OccupationRef {
+            uri: x.uri(),
+            code: x.code.clone(),
+            isco: x.isco.clone(),
+            label_it: x.label_it.clone(),
+            label_en: x.label_en.clone(),
+        }
+    }
+
+    /// The occupations a free-text job title may name, with confidences, and the one it
+    /// resolves to under the matching model's `[titles]` (as vacancy and CV titles resolve).
+    pub fn resolve_title(&self, title: &str, limit: Option<usize>) -> Result<TitleResolution> {
+        let bad = |field: &str, reason: String| {
+            Error::Input(InputError::new(field, FieldReason::Inconsistent(reason)))
+        };
+        if title.trim().is_empty() {
+            return Err(Error::Input(InputError::new("title", FieldReason::Missing)));
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(bad(
+                "title",
+                format!("at most {MAX_TITLE_CHARS} characters"),
+            ));
+        }
+        let limit = limit.unwrap_or(5);
+        if limit == 0 || limit > MAX_TITLE_CANDIDATES {
+            return Err(bad(
+                "limit",
+                format!("{limit} is out of range: 1 to {MAX_TITLE_CANDIDATES}"),
+            ));
+        }
+        let p = &self.matching.titles;
+        let candidates: Vec<TitleCandidate> = self
+            .taxonomy
+            .titles()
+            .resolve(title, limit)
+            .into_iter()
+            .map(|m| TitleCandidate {
+                occupation: self.occupation_ref(m.occupation),
+                confidence: m.confidence,
+                matched_label: m.label,
+                label_kind: match m.kind {
+                    crate::taxonomy::titles::LabelKind::Preferred => "preferred",
+                    crate::taxonomy::titles::LabelKind::Alternative => "alternative",
+                    crate::taxonomy::titles::LabelKind::Cp2011 => "cp2011",
+                }
+                .into(),
+            })
+            .collect();
+        let resolved = self
+            .taxonomy
+            .resolve_title(title, p.fuzzy, p.min_confidence);
+        let occupation = resolved.map(|o| {
+            let uri = self.taxonomy.occupations[o as usize].uri();
+            candidates
+                .iter()
+                .find(|c| c.occupation.uri == uri)
+                .cloned()
+                .unwrap_or_else(|| TitleCandidate {
+                    occupation: self.occupation_ref(o),
+                    confidence: 1.0,
+                    matched_label: title.to_owned(),
+                    label_kind: "exact".into(),
+                })
+        });
+        Ok(TitleResolution {
+            title: title.to_owned(),
+            status: if occupation.is_some() {
+                "resolved"
+            } else {
+                "unresolved"
+            }
+            .into(),
+            occupation,
+            candidates,
+            min_confidence: p.min_confidence,
+            model: self.matching.key(),
+            model_digest: self.matching.digest.clone(),
+        })
+    }
+
+    /// An occupation's adjacent occupations by ESCO skill overlap. `code` is an ESCO URI or
+    /// UUID, or a CP2011 unit code (its first linked ESCO occupation).
+    pub fn adjacent_occupations(&self, code: &str) -> Result<AdjacentOccupations> {
+        let t = self.taxonomy;
+        let o = t
+            .occupation(code)
+            .or_else(|| {
+                t.cp2011_unit(code)
+                    .and_then(|u| u.esco.first().map(|l| l.occupation))
+            })
+            .ok_or_else(|| {
+                Error::Input(InputError::new(
+                    "code",
+                    FieldReason::UnknownCode {
+                        value: code.to_owned(),
+                        list: "ESCO occupations (URI or UUID) or CP2011 units with an ESCO link",
+                    },
+                ))
+            })?;
+        let adjacency = crate::matching::Adjacency::shared(t, &self.matching.vectors);
+        let credited = adjacency.of(o, &self.matching.esperienza).len();
+        let neighbours = adjacency
+            .all(o)
+            .iter()
+            .enumerate()
+            .map(|(i, &(n, s))| AdjacentOccupation {
+                occupation: self.occupation_ref(n),
+                similarity: (f64::from(s) * 1e6).round() / 1e6,
+                credited: i < credited,
+            })
+            .collect();
+        Ok(AdjacentOccupations {
+            occupation: self.occupation_ref(o),
+            neighbours,
+            proximity_credit: self.matching.esperienza.proximity,
+            model: self.matching.key(),
+            model_digest: self.matching.digest.clone(),
         })
     }
 

@@ -13,7 +13,9 @@ use incrocio::catalog::Catalog;
 use incrocio::files::{atomic_write, read_applicants};
 use incrocio::graduatoria::{GraduatoriaRequest, rank};
 use incrocio::http::config::key_hash;
-use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, read_candidates};
+use incrocio::matching::{
+    CandidateIndex, IndexParams, MatchingModel, VacancyRecord, read_candidates,
+};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
 use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
@@ -147,8 +149,9 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             .with_context(|| format!("removing the old {}", index_dir.display()))?;
     }
     let started = Instant::now();
-    let candidates = read_candidates(&cvs, reference, t, as_of)?;
-    let idx = CandidateIndex::create(&index_dir, as_of)?;
+    let model = MatchingModel::bundled()?;
+    let candidates = read_candidates(&cvs, reference, t, as_of, &model.titles)?;
+    let idx = CandidateIndex::create_with(&index_dir, as_of, &IndexParams::of(&model))?;
     idx.upsert_with_progress(&candidates, t, true)?;
     idx.compact()?;
     println!(
@@ -157,12 +160,11 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         started.elapsed().as_secs_f64(),
         index_dir.display()
     );
-    let model = MatchingModel::bundled()?;
     let text = std::fs::read_to_string(&vacancies)?;
     let first = text.lines().next().context("no vacancy synthesised")?;
     std::fs::write(dir.join("vacancy.json"), first)?;
     let record: VacancyRecord = serde_json::from_str(first)?;
-    let vacancy = record.clone().validate(reference, t)?;
+    let vacancy = record.clone().validate(reference, t, &model.titles)?;
     let s = idx.shortlist(&vacancy, &model, None, t)?;
     println!(
         "== shortlist for \"{}\" ({} km around {}): {} eligible, rosa of {}",
@@ -179,11 +181,11 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             e.position,
             e.candidate_id,
             e.score,
-            c.lessicale,
-            c.competenze,
-            c.esperienza,
-            c.istruzione,
-            c.distanza,
+            c.lessicale.value,
+            c.competenze.value,
+            c.esperienza.value,
+            c.istruzione.value,
+            c.distanza.value,
             e.distance_km
         );
     }

@@ -14,9 +14,12 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use incrocio::batch::{OnError, ReprofileOptions, ReprofileReport, reprofile, write_people};
 use incrocio::catalog::Catalog;
+use incrocio::engine::Engine;
 use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
 use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest};
-use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate, read_candidates};
+use incrocio::matching::{
+    CandidateIndex, IndexParams, MatchingModel, VacancyRecord, evaluate, read_candidates,
+};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
 use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
@@ -57,6 +60,9 @@ enum Command {
     /// Evaluate models on data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Occupations: resolve free-text job titles, list adjacent occupations.
+    #[command(subcommand)]
+    Occupations(OccupationsCommand),
     /// Serve the HTTP API (config file, then INCROCIO_* environment, then flags).
     Serve(serve::ServeArgs),
     /// API keys for the HTTP service.
@@ -73,6 +79,30 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum OccupationsCommand {
+    /// The ESCO occupations a free-text job title may name, with confidences, and the one it
+    /// resolves to under the matching model (JSON).
+    Resolve {
+        /// The title, as an employer or an operator writes it.
+        title: String,
+        /// Candidates listed (1–20).
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Scoring model file (default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
+    /// An occupation's adjacent occupations by ESCO skill overlap (JSON).
+    Adjacent {
+        /// ESCO URI or UUID, or a CP2011 unit code.
+        code: String,
+        /// Scoring model file (default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum TuneCommand {
     /// Search the shortlist weights maximising nDCG@15 on judged vacancies; writes a new
     /// model version.
@@ -85,6 +115,20 @@ enum EvalCommand {
     /// people, overall and by gender, citizenship and age band; JSON and HTML reports;
     /// `--against` compares two models and their class transitions.
     Profiling(research::EvalProfilingArgs),
+    /// Accuracy@1/@5 of free-text title resolution on a development set: held-out taxonomy
+    /// labels, and job-ad titles with their ISCO-08 unit groups.
+    Titles {
+        /// Titles with ISCO-08 unit groups (TSV `titolo, isco`; default: the hand-written set
+        /// in tests/fixtures/titles/annunci.tsv).
+        #[arg(long)]
+        titles: Option<PathBuf>,
+        /// Hold out every N-th alternative label and CP2011 voce.
+        #[arg(long, default_value_t = 7)]
+        holdout: u64,
+        /// Scoring model file (its `titles.min_confidence`; default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
     /// nDCG@15 and recall@15 of the shortlist scorer vs lexical-only, on vacancies with their
     /// true occupation (`synth vacancies --with-truth`), plus shortlist latency.
     Matching {
@@ -129,6 +173,10 @@ enum IndexCommand {
         /// Date experience recency is counted at (default: today).
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// The scoring model the index is built for: its `[vectors]` and `[titles]` (default:
+        /// the newest bundled model).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
     },
     /// Add or replace (by id) candidates.
     Add {
@@ -404,7 +452,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => Catalog::bundled(reference)?,
     };
     match cli.command {
-        Command::Profile(a) => profile(&catalog, reference, a),
+        Command::Profile(a) => profile(catalog, a),
         Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
         Command::Graduatoria(a) => graduatoria_cmd(catalog, a),
         Command::Synth(SynthCommand::People { spec, output }) => {
@@ -418,7 +466,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Index(cmd) => index_cmd(reference, cmd),
-        Command::Shortlist(a) => shortlist_cmd(reference, a),
+        Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
+        Command::Shortlist(a) => shortlist_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
             corpus,
             model_file,
@@ -471,6 +520,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Key(k) => serve::key(k),
         Command::Fit(research::FitCommand::Profiling(a)) => research::fit(&catalog, reference, a),
         Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(reference, a),
+        Command::Eval(EvalCommand::Titles {
+            titles,
+            holdout,
+            model_file,
+        }) => {
+            let text = match &titles {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
+            };
+            let model = matching_model(model_file.as_deref())?;
+            let cases = incrocio::taxonomy::titles::isco_cases(&text);
+            let r = incrocio::taxonomy::titles::report(
+                Taxonomy::bundled(),
+                &cases,
+                holdout,
+                model.titles.min_confidence,
+            );
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Profiling(a)) => {
             research::eval_profiling(&catalog, reference, a)
         }
@@ -517,7 +587,7 @@ fn profiler<'a>(
     })
 }
 
-fn profile(catalog: &Catalog, reference: &Reference, a: ProfileArgs) -> Result<ExitCode> {
+fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
     let text = match a.input.as_deref() {
         None => read_stdin()?,
         Some(p) if p == Path::new("-") => read_stdin()?,
@@ -525,24 +595,33 @@ fn profile(catalog: &Catalog, reference: &Reference, a: ProfileArgs) -> Result<E
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
         }
     };
-    let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let p = profiler(catalog, reference, &a.model)?;
     let value = incrocio::json::value_from_slice(text.as_bytes())
         .map_err(|e| input_error("(input)", format!("not JSON: {e}")))?;
-    let out = if value.is_array() {
-        let records: Vec<ProfileRecord> = incrocio::json::from_value(value)
-            .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?;
-        let profiles = records
-            .iter()
-            .map(|r| p.profile(r, as_of))
-            .collect::<Result<Vec<_>, _>>()?;
-        serde_json::to_string_pretty(&profiles)?
+    let many = value.is_array();
+    let records: Vec<ProfileRecord> = if many {
+        incrocio::json::from_value(value)
+            .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?
     } else {
-        let record: ProfileRecord = incrocio::json::from_value(value)
-            .map_err(|e| input_error("(input)", format!("not a profile record: {e}")))?;
-        serde_json::to_string_pretty(&p.profile(&record, as_of)?)?
+        vec![
+            incrocio::json::from_value(value)
+                .map_err(|e| input_error("(input)", format!("not a profile record: {e}")))?,
+        ]
     };
-    writeln!(std::io::stdout().lock(), "{out}")?;
+    let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+    let request = incrocio::engine::ProfilingRequest {
+        model: Some(a.model),
+        as_of: a.as_of,
+        records,
+    };
+    let mut out = engine
+        .profile(&request, today(), &incrocio::cancel::Cancel::never())?
+        .profiles;
+    let text = if many {
+        serde_json::to_string_pretty(&out)?
+    } else {
+        serde_json::to_string_pretty(&out.pop().context("one profile")?)?
+    };
+    writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -579,10 +658,13 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             input,
             index,
             as_of,
+            model_file,
         } => {
             let as_of = as_of.unwrap_or_else(today);
-            let candidates = read_candidates(&input, reference, t, as_of.max(today()))?;
-            let idx = CandidateIndex::create(&index, as_of)?;
+            let model = matching_model(model_file.as_deref())?;
+            let candidates =
+                read_candidates(&input, reference, t, as_of.max(today()), &model.titles)?;
+            let idx = CandidateIndex::create_with(&index, as_of, &IndexParams::of(&model))?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             idx.compact()?;
             let secs = started.elapsed().as_secs_f64();
@@ -594,7 +676,8 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
         }
         IndexCommand::Add { input, index } => {
             let idx = CandidateIndex::open(&index)?;
-            let candidates = read_candidates(&input, reference, t, latest(&idx))?;
+            let candidates =
+                read_candidates(&input, reference, t, latest(&idx), &idx.params().titles)?;
             let n = idx.upsert_with_progress(&candidates, t, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
@@ -624,8 +707,9 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
     let t = Taxonomy::bundled();
     let idx = CandidateIndex::open(index)?;
     let model = MatchingModel::bundled()?;
+    idx.check_model(&model)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let candidates = read_candidates(cvs, reference, t, latest(&idx))?;
+    let candidates = read_candidates(cvs, reference, t, latest(&idx), &model.titles)?;
     let path = out.join("candidates.jsonl");
     atomic_write(&path, |w| {
         for c in &candidates {
@@ -643,7 +727,7 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
     for mut v in records {
         let truth = v.esco.take().and_then(|u| t.occupation(&u));
         v.cp2011 = None;
-        let vacancy = v.validate(reference, t)?;
+        let vacancy = v.validate(reference, t, &model.titles)?;
         lines.push_str(&serde_json::to_string(&query_row(
             &idx, &vacancy, &model, truth, t,
         ))?);
@@ -699,7 +783,8 @@ fn eval_matching_cmd(
     let t = Taxonomy::bundled();
     let model = matching_model(model)?;
     let idx = CandidateIndex::open(index)?;
-    let occupations = read_candidates(cvs, reference, t, latest(&idx))?
+    idx.check_model(&model)?;
+    let occupations = read_candidates(cvs, reference, t, latest(&idx), &model.titles)?
         .into_iter()
         .map(|c| {
             (
@@ -737,16 +822,40 @@ fn eval_matching_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn shortlist_cmd(reference: &Reference, a: ShortlistArgs) -> Result<ExitCode> {
-    let t = Taxonomy::bundled();
+fn occupations_cmd(catalog: Catalog, cmd: OccupationsCommand) -> Result<ExitCode> {
+    let text = match cmd {
+        OccupationsCommand::Resolve {
+            title,
+            limit,
+            model_file,
+        } => {
+            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            serde_json::to_string_pretty(&engine.resolve_title(&title, Some(limit))?)?
+        }
+        OccupationsCommand::Adjacent { code, model_file } => {
+            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            serde_json::to_string_pretty(&engine.adjacent_occupations(&code)?)?
+        }
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
     let model = matching_model(a.model_file.as_deref())?;
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
-    let record: VacancyRecord = incrocio::json::from_str_strict(&text)
+    let vacancy: VacancyRecord = incrocio::json::from_str_strict(&text)
         .map_err(|e| incrocio::Error::data(&a.vacancy, format!("not a vacancy record: {e}")))?;
-    let vacancy = record.validate(reference, t)?;
-    let idx = CandidateIndex::open(&a.index)?;
-    let out = idx.shortlist(&vacancy, &model, a.size, t)?;
+    let engine = Engine::new(catalog, model, Some(CandidateIndex::open(&a.index)?));
+    engine.check()?;
+    let out = engine.shortlist(
+        incrocio::engine::ShortlistRequest {
+            vacancy,
+            size: a.size,
+        },
+        &incrocio::cancel::Cancel::never(),
+    )?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use incrocio::batch::{PeopleTable, write_with_outcome};
@@ -224,10 +224,11 @@ pub struct TuneArgs {
 
 fn refuse_existing(path: &Path) -> Result<()> {
     if path.exists() {
-        bail!(
+        return Err(super::UsageError(format!(
             "{} exists: a released model file is never overwritten (choose a new version)",
             path.display()
-        );
+        ))
+        .into());
     }
     Ok(())
 }
@@ -432,11 +433,15 @@ pub(super) fn eval_profiling(
 
 pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
+    let idx = CandidateIndex::open(&a.corpus.index)?;
+    let model = super::matching_model(None)?;
+    idx.check_model(&model)?;
     let occupations: std::collections::HashMap<String, Vec<u32>> = read_candidates(
         &a.corpus.cvs,
         reference,
         t,
-        super::latest(&CandidateIndex::open(&a.corpus.index)?),
+        super::latest(&idx),
+        &idx.params().titles,
     )?
     .into_iter()
     .map(|c| {
@@ -447,8 +452,6 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
     })
     .collect();
     let vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
-    let idx = CandidateIndex::open(&a.corpus.index)?;
-    let model = super::matching_model(None)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let mut out = String::new();
     let mut n = 0usize;
@@ -459,7 +462,7 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
         let mut blind = v.clone();
         blind.esco = None;
         blind.cp2011 = None;
-        let vacancy = blind.validate(reference, t)?;
+        let vacancy = blind.validate(reference, t, &model.titles)?;
         let grade = |id: &str| occupations.get(id).map_or(0, |o| relevance(t, truth, o));
         let mut lines: Vec<Judgment> = Vec::new();
         if a.esiti {
@@ -513,26 +516,14 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
 pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
     let t = Taxonomy::bundled();
-    let (base, base_text) = match &a.model_file {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            (
-                incrocio::matching::MatchingModel::parse(&p.display().to_string(), &text)?,
-                text,
-            )
-        }
-        None => (
-            incrocio::matching::MatchingModel::bundled()?,
-            include_str!("../../models/matching/default.v1.toml").to_owned(),
-        ),
-    };
+    let base = super::matching_model(a.model_file.as_deref())?;
     let version = a.version.unwrap_or(base.version + 1);
     if version <= base.version {
-        bail!(
+        return Err(super::UsageError(format!(
             "--version {version} is not above the base model's {}",
             base.version
-        );
+        ))
+        .into());
     }
     let mut vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.vacancies, "a vacancy record")?;
     for v in &mut vacancies {
@@ -542,15 +533,14 @@ pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCo
     let judgments: Vec<Judgment> = super::read_jsonl(&a.judgments, "a judgment")?;
     let g = grades(&judgments, a.rejected_grade)?;
     let idx = CandidateIndex::open(&a.index)?;
+    idx.check_model(&base)?;
     let opts = TuneOptions {
         samples: a.samples,
         seed: a.seed,
         test_share: a.test_share,
         rejected_grade: a.rejected_grade,
     };
-    let (text, r) = tune(
-        &idx, &vacancies, &g, &base, &base_text, version, &opts, reference, t,
-    )?;
+    let (text, r) = tune(&idx, &vacancies, &g, &base, version, &opts, reference, t)?;
     write_text(&a.output, &text)?;
     println!(
         "{} → {}: {} training / {} held-out vacancies",
@@ -565,14 +555,13 @@ pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCo
         "tuned            {:>13.4}  {:>16.4}",
         r.tuned_train_ndcg, r.tuned_test_ndcg
     );
-    let w = r.weights;
-    println!(
-        "weights: lessicale {} competenze {} esperienza {} istruzione {} distanza {}",
-        w.lessicale, w.competenze, w.esperienza, w.istruzione, w.distanza
-    );
+    println!("parameter                      base     tuned");
+    for (name, before, after) in &r.parameters {
+        println!("{name:<28} {before:>7.4}  {after:>7.4}");
+    }
     if r.tuned_test_ndcg < r.base_test_ndcg {
         println!(
-            "WARNING: the tuned weights do worse than the base on the held-out vacancies: they fit the training judgments, not the task; do not release this version"
+            "WARNING: the tuned parameters do worse than the base on the held-out vacancies: they fit the training judgments, not the task; do not release this version"
         );
     }
     eprintln!("wrote {}", a.output.display());

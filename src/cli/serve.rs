@@ -114,6 +114,9 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     };
     let model = super::matching_model(a.model_file.as_deref())?;
     let engine = Engine::new(catalog, model, index);
+    // An index built for another model's vectors or titles is refused at start, not at the
+    // first shortlist.
+    engine.check()?;
     match incrocio::http::raise_open_file_limit() {
         Some(n) => tracing::info!(open_files = n, "open-file limit"),
         None => tracing::warn!("could not read or raise the open-file limit"),

@@ -70,6 +70,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/graduatorie", post(routes::graduatoria))
         .route("/v1/graduatorie/riesame", post(routes::riesame))
+        .route("/v1/occupations", get(routes::resolve_title))
+        .route(
+            "/v1/occupations/{code}/adjacent",
+            get(routes::adjacent_occupations),
+        )
         .route("/v1/models", get(routes::models))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))

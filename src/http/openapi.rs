@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use super::problem::Problem;
 use super::routes::{Access, ROUTES, RouteSpec};
 use crate::engine::{
-    CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingBody, ProfilingResponse, RiesameCall,
-    RiesameResponse, ShortlistBody,
+    AdjacentOccupations, CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingBody,
+    ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody, TitleResolution,
 };
 use crate::graduatoria::Graduatoria;
 use crate::matching::{CandidateRecord, Shortlist};
@@ -74,6 +74,18 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
             ok: 200,
             response: body(s::<RiesameResponse>(g)),
             problems: &[400, 413, 422, 503],
+        },
+        "resolveTitle" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<TitleResolution>(g)),
+            problems: &[422, 503],
+        },
+        "adjacentOccupations" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<AdjacentOccupations>(g)),
+            problems: &[422, 503],
         },
         "models" => Operation {
             request: None,
@@ -195,6 +207,13 @@ pub fn document() -> Value {
             }
         }
         let mut parameters = Vec::new();
+        if r.path.contains("{code}") {
+            parameters.push(json!({
+                "name": "code", "in": "path", "required": true,
+                "description": "ESCO occupation URI or UUID, or a CP2011 unit code",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200}
+            }));
+        }
         if r.path.contains("{id}") {
             parameters.push(json!({
                 "name": "id", "in": "path", "required": true,
@@ -244,6 +263,14 @@ fn query_parameters(operation: &str) -> Vec<Value> {
             json!({"name": "as_of", "in": "query", "required": false,
                    "description": "Profiling date (default today); only with a body of records alone",
                    "schema": {"type": "string", "format": "date"}}),
+        ],
+        "resolveTitle" => vec![
+            json!({"name": "title", "in": "query", "required": true,
+                   "description": "The job title as written (1 to 200 characters)",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": crate::engine::MAX_TITLE_CHARS}}),
+            json!({"name": "limit", "in": "query", "required": false,
+                   "description": "Candidates listed (default 5)",
+                   "schema": {"type": "integer", "minimum": 1, "maximum": crate::engine::MAX_TITLE_CANDIDATES}}),
         ],
         "shortlist" => vec![json!({
             "name": "size", "in": "query", "required": false,

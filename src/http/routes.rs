@@ -62,7 +62,7 @@ const fn route(
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 12] = [
+pub const ROUTES: [RouteSpec; 14] = [
     route(
         Method::POST,
         "/v1/profiling",
@@ -111,6 +111,20 @@ pub const ROUTES: [RouteSpec; 12] = [
         Access::Scoped(Scope::Graduatorie),
         "riesame",
         "Recompute a graduatoria on corrected data and list what changed",
+    ),
+    route(
+        Method::GET,
+        "/v1/occupations",
+        Access::AnyKey,
+        "resolveTitle",
+        "The ESCO occupations a free-text job title may name, with confidences, and the one it resolves to",
+    ),
+    route(
+        Method::GET,
+        "/v1/occupations/{code}/adjacent",
+        Access::AnyKey,
+        "adjacentOccupations",
+        "An occupation's adjacent occupations by ESCO skill overlap (profili di prossimità)",
     ),
     route(
         Method::GET,
@@ -392,6 +406,41 @@ pub async fn riesame(
 ) -> Result<Response, Problem> {
     let engine = s.engine();
     let out = s.work().run(move |c| engine.riesame(&call, c)).await?;
+    Ok(Json(out).into_response())
+}
+
+/// `title` and `limit` of `GET /v1/occupations`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleParams {
+    title: String,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/occupations?title=&limit=`.
+pub async fn resolve_title(
+    State(s): State<AppState>,
+    query: Result<Query<TitleParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |_| engine.resolve_title(&q.title, q.limit))
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/occupations/{code}/adjacent`.
+pub async fn adjacent_occupations(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |_| engine.adjacent_occupations(&code))
+        .await?;
     Ok(Json(out).into_response())
 }
 

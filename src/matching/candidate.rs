@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::model::TitleParams;
 use crate::error::{FieldReason, InputError};
 use crate::reference::{ComuneIdx, Reference};
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
@@ -174,6 +175,16 @@ static LANGUAGES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::
         .collect()
 });
 
+/// The name of a language code of `tab_lingue`, in lower case (`001` → `inglese`).
+pub fn language_name(code: &str) -> Option<String> {
+    include_str!("../../data/codici/lingue.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .find(|(c, _)| c.trim() == code)
+        .map(|(_, rest)| rest.split(',').next().unwrap_or("").trim().to_lowercase())
+}
+
 /// The compact key of a language code of `tab_lingue`: numeric codes (`001` inglese …) keep
 /// their number, alphabetic ones (`ALB` …) take 1,000 + their position in the list, so no two
 /// codes share a key. `None` for a code not in the list.
@@ -248,6 +259,7 @@ pub(crate) fn resolve_occupation(
     esco: Option<&str>,
     cp2011: Option<&str>,
     title: Option<&str>,
+    titles: &TitleParams,
 ) -> Result<Option<OccupationId>, InputError> {
     let by_code = if let Some(uri) = esco {
         Some(t.occupation(uri).ok_or_else(|| {
@@ -269,7 +281,8 @@ pub(crate) fn resolve_occupation(
     } else {
         None
     };
-    Ok(by_code.or_else(|| title.and_then(|x| t.occupations_by_title(x).first().copied())))
+    Ok(by_code
+        .or_else(|| title.and_then(|x| t.resolve_title(x, titles.fuzzy, titles.min_confidence))))
 }
 
 /// ESCO skills by URI or UUID; the first unknown one names `field[k]`.
@@ -339,6 +352,7 @@ impl CandidateRecord {
         r: &Reference,
         t: &Taxonomy,
         latest: NaiveDate,
+        titles: &TitleParams,
     ) -> Result<Candidate, InputError> {
         let id = self.id.clone();
         crate::error::check_id(&id).map_err(|reason| InputError::new("id", reason))?;
@@ -412,6 +426,7 @@ impl CandidateRecord {
                 e.esco.as_deref(),
                 e.cp2011.as_deref(),
                 e.titolo.as_deref(),
+                titles,
             )?);
         }
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
@@ -457,7 +472,12 @@ mod tests {
     #[test]
     fn resolves_codes_titles_and_levels() {
         let c = sample()
-            .validate(Reference::bundled(), Taxonomy::bundled(), latest())
+            .validate(
+                Reference::bundled(),
+                Taxonomy::bundled(),
+                latest(),
+                &crate::matching::MatchingModel::V1_DEFAULTS.titles,
+            )
             .unwrap();
         assert_eq!(c.livello_studio, Some(4));
         assert!(c.occupazioni.iter().all(Option::is_some));
@@ -490,7 +510,12 @@ mod tests {
             let mut r = sample();
             edit(&mut r);
             let e = r
-                .validate(Reference::bundled(), Taxonomy::bundled(), latest())
+                .validate(
+                    Reference::bundled(),
+                    Taxonomy::bundled(),
+                    latest(),
+                    &crate::matching::MatchingModel::V1_DEFAULTS.titles,
+                )
                 .unwrap_err();
             assert_eq!(e.field, field);
             assert_eq!(e.record_id.as_deref(), Some("C1"));

@@ -114,14 +114,14 @@ pub fn evaluate(
         let mut blind = v.clone();
         blind.esco = None;
         blind.cp2011 = None;
-        let vacancy = blind.validate(r, t)?;
+        let vacancy = blind.validate(r, t, &model.titles)?;
         if vacancy.occupazione == Some(truth) {
             resolved += 1;
         }
         let started = Instant::now();
         let _ = index.shortlist(&vacancy, model, None, t)?;
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
-        let rels = |ranking: &super::index::Ranking| -> Vec<u8> {
+        let rels = |ranking: &super::rosa::Ranking| -> Vec<u8> {
             ranking
                 .ranked
                 .iter()

@@ -131,7 +131,7 @@ pub fn query_row(
     t: &Taxonomy,
 ) -> QueryRow {
     let r = &v.record;
-    let f = index.filter(v, t);
+    let f = index.filter(v, model, t);
     let vec = index.vacancy_vector(v, t);
     let isco = |o: u32| isco_key(&t.occupations[o as usize].isco);
     QueryRow {

@@ -15,27 +15,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::{Score, SegmentReader};
 
-/// How a candidate's experience relates to the vacancy's occupation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Experience {
-    /// An experience in the same ESCO occupation.
-    Same,
-    /// One in the same ISCO-08 unit group.
-    Adjacent,
-    /// Neither.
-    None,
-}
-
-/// A candidate passing the hard rules, with what scoring needs.
-#[derive(Debug, Clone)]
-pub(super) struct Eligible {
-    pub bm25: f32,
-    pub slot: u32,
-    pub km: f64,
-    pub level: Option<u8>,
-    pub english: u8,
-    pub experience: Experience,
-}
+pub(super) use super::score::{Eligible, Experience};
 
 /// The hard rules of one vacancy.
 #[derive(Clone, Debug)]
@@ -51,6 +31,10 @@ pub(super) struct Filter {
     pub l68: bool,
     pub occupation: Option<u64>,
     pub isco: Option<u64>,
+    /// The vacancy occupation's adjacent occupations the model uses, with their similarity.
+    pub neighbours: Vec<(u64, f32)>,
+    /// The language the model's suggestions propose, as a key without level (`code × 10`).
+    pub suggest_language: u64,
     pub cache: Arc<AttrCache>,
     /// Raised when the search must stop: the remaining documents are skipped unchecked and the
     /// caller returns [`crate::Error::Cancelled`].
@@ -267,12 +251,12 @@ impl SegmentCollector for FilterSegment {
         let start = row.start as usize;
         let values = &self.attrs.multi[start..];
         let lingue = &values[..usize::from(row.n_lingue)];
-        let mut english = 0u8;
+        let mut suggested = 0u8;
         let mut satisfied = 0u8;
         for v in lingue {
             let (code, level) = (v / 10 * 10, (v % 10) as u8);
-            if code == 10 {
-                english = english.max(level);
+            if code == f.suggest_language {
+                suggested = suggested.max(level);
             }
             for (k, (need, min)) in f.languages.iter().enumerate() {
                 if *need == code && level >= *min {
@@ -286,14 +270,18 @@ impl SegmentCollector for FilterSegment {
         let occ_end = usize::from(row.n_lingue) + usize::from(row.n_occupazioni);
         let occupazioni = &values[usize::from(row.n_lingue)..occ_end];
         let isco = &values[occ_end..occ_end + usize::from(row.n_isco)];
-        let mut experience = Experience::None;
+        let mut experience = Experience::default();
         if let Some(o) = f.occupation {
-            if occupazioni.contains(&o) {
-                experience = Experience::Same;
-            } else if let Some(i) = f.isco
-                && isco.contains(&i)
-            {
-                experience = Experience::Adjacent;
+            experience.same = occupazioni.contains(&o);
+            experience.same_unit_group = f.isco.is_some_and(|i| isco.contains(&i));
+            if !experience.same {
+                for &c in occupazioni {
+                    if let Some(&(_, s)) = f.neighbours.iter().find(|(n, _)| *n == c)
+                        && experience.adjacent.is_none_or(|(_, best)| s > best)
+                    {
+                        experience.adjacent = Some((c as u32, s));
+                    }
+                }
             }
         }
         self.out.push(Eligible {
@@ -302,7 +290,7 @@ impl SegmentCollector for FilterSegment {
             slot: row.slot,
             km,
             level,
-            english,
+            suggested_language: suggested,
             experience,
         });
     }

@@ -31,9 +31,16 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::adjacency::Adjacency;
 use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, Stato};
-use super::filter::{AttrCache, Eligible, Experience, Filter};
+use super::filter::{AttrCache, Filter};
 use super::model::MatchingModel;
+use super::model::{TitleParams, VectorParams};
+use super::rosa::{
+    Asked, Ranked, Ranking, RosaEntry, Shortlist, dropped_terms_warning, experience_match,
+    skill_lists, suggestions,
+};
+use super::score::{Eligible, Parts, Scorer};
 use super::store::{Journal, VectorStore};
 use super::vacancy::Vacancy;
 use super::vectors::{ExperienceSignal, SparseVec, Vectorizer};
@@ -249,7 +256,80 @@ pub struct CandidateIndex {
     /// The one writer (opened on first write) and the vector journal.
     writing: Mutex<Writing>,
     as_of: NaiveDate,
+    params: IndexParams,
     vectorizer: Vectorizer,
+}
+
+/// What an index is built with besides its documents: the taxonomy, the model's `[vectors]`
+/// (candidate vectors are computed when written) and `[titles]` (experience titles are
+/// resolved when written). Recorded in `FORMAT`; a model that differs is refused ("rebuild").
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexParams {
+    /// `[vectors]` of the model.
+    pub vectors: VectorParams,
+    /// `[titles]` of the model.
+    pub titles: TitleParams,
+}
+
+impl IndexParams {
+    /// The parameters `model` builds an index with.
+    pub fn of(model: &MatchingModel) -> IndexParams {
+        IndexParams {
+            vectors: model.vectors,
+            titles: model.titles,
+        }
+    }
+
+    fn vectors_line(&self) -> String {
+        let v = &self.vectors;
+        format!(
+            "vectors essential={} optional={} required={} declared={} saturation_months={} half_life_years={} idf_floor={}",
+            v.essential,
+            v.optional,
+            v.required,
+            v.declared,
+            v.saturation_months,
+            v.half_life_years,
+            v.idf_floor
+        )
+    }
+
+    fn titles_line(&self) -> String {
+        format!(
+            "titles fuzzy={} min_confidence={}",
+            self.titles.fuzzy, self.titles.min_confidence
+        )
+    }
+
+    fn parse(vectors: &str, titles: &str) -> Option<IndexParams> {
+        let kv = |line: &str, prefix: &str| -> Option<BTreeMap<String, String>> {
+            Some(
+                line.strip_prefix(prefix)?
+                    .split_whitespace()
+                    .filter_map(|p| p.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            )
+        };
+        let v = kv(vectors, "vectors ")?;
+        let t = kv(titles, "titles ")?;
+        let f = |k: &str| v.get(k)?.parse::<f64>().ok();
+        Some(IndexParams {
+            vectors: VectorParams {
+                essential: f("essential")?,
+                optional: f("optional")?,
+                required: f("required")?,
+                declared: f("declared")?,
+                saturation_months: f("saturation_months")?,
+                half_life_years: f("half_life_years")?,
+                idf_floor: f("idf_floor")?,
+            },
+            titles: TitleParams {
+                fuzzy: t.get("fuzzy")?.parse().ok()?,
+                min_confidence: t.get("min_confidence")?.parse().ok()?,
+            },
+        })
+    }
 }
 
 struct Writing {
@@ -278,13 +358,29 @@ fn open_reader(index: &Index, dir: &Path) -> Result<IndexReader> {
         .map_err(|e| tantivy_err(dir, e))
 }
 
-fn format_text(as_of: NaiveDate) -> String {
-    format!("incrocio-candidate-index {FORMAT_VERSION}\nas_of {as_of}\n")
+fn format_text(as_of: NaiveDate, params: &IndexParams, t: &Taxonomy) -> String {
+    format!(
+        "incrocio-candidate-index {FORMAT_VERSION}\nas_of {as_of}\ntaxonomy {} {}\n{}\n{}\n",
+        t.digest,
+        crate::taxonomy::VERSION,
+        params.vectors_line(),
+        params.titles_line()
+    )
 }
 
 impl CandidateIndex {
-    /// Creates an empty index in `dir` (which must not hold one already).
+    /// Creates an empty index in `dir` (which must not hold one already) for the newest bundled
+    /// model ([`MatchingModel::bundled`]).
     pub fn create(dir: &Path, as_of: NaiveDate) -> Result<CandidateIndex> {
+        CandidateIndex::create_with(dir, as_of, &IndexParams::of(&MatchingModel::bundled()?))
+    }
+
+    /// Creates an empty index in `dir` built with `params` (a model's, [`IndexParams::of`]).
+    pub fn create_with(
+        dir: &Path,
+        as_of: NaiveDate,
+        params: &IndexParams,
+    ) -> Result<CandidateIndex> {
         if dir.join("FORMAT").exists() {
             return Err(Error::data(dir, "an index already exists here"));
         }
@@ -307,10 +403,13 @@ impl CandidateIndex {
         let (store, journal) = VectorStore::create(dir)?;
         // FORMAT last: a directory without it is not an index yet.
         crate::files::atomic_write(&dir.join("FORMAT"), |w| {
-            std::io::Write::write_all(w, format_text(as_of).as_bytes())
-                .map_err(|e| Error::io(dir, e))
+            std::io::Write::write_all(
+                w,
+                format_text(as_of, params, Taxonomy::bundled()).as_bytes(),
+            )
+            .map_err(|e| Error::io(dir, e))
         })?;
-        CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
+        CandidateIndex::assemble(dir, index, fields, store, journal, as_of, params.clone())
     }
 
     fn assemble(
@@ -320,6 +419,7 @@ impl CandidateIndex {
         store: VectorStore,
         journal: Journal,
         as_of: NaiveDate,
+        params: IndexParams,
     ) -> Result<CandidateIndex> {
         let reader = open_reader(&index, dir)?;
         let persisted = store.rows();
@@ -340,7 +440,8 @@ impl CandidateIndex {
                 persisted,
             }),
             as_of,
-            vectorizer: Vectorizer::new(Taxonomy::bundled()),
+            vectorizer: Vectorizer::new(Taxonomy::bundled(), &params.vectors),
+            params,
         })
     }
 
@@ -367,15 +468,66 @@ impl CandidateIndex {
             .and_then(|l| l.strip_prefix("as_of "))
             .and_then(|d| d.trim().parse().ok())
             .ok_or_else(|| Error::data(&format_path, "missing as_of line"))?;
+        let taxonomy = lines
+            .next()
+            .and_then(|l| l.strip_prefix("taxonomy "))
+            .and_then(|l| l.split_whitespace().next())
+            .ok_or_else(|| Error::data(&format_path, "missing taxonomy line"))?;
+        let t = Taxonomy::bundled();
+        if taxonomy != t.digest {
+            return Err(Error::data(
+                &format_path,
+                format!(
+                    "the index was built with taxonomy {taxonomy}, this incrocio has {} ({}): rebuild the index with `incrocio index build`",
+                    t.digest,
+                    crate::taxonomy::VERSION
+                ),
+            ));
+        }
+        let params = match (lines.next(), lines.next()) {
+            (Some(v), Some(ti)) => IndexParams::parse(v, ti),
+            _ => None,
+        }
+        .ok_or_else(|| Error::data(&format_path, "missing or bad vectors / titles lines"))?;
         let index = Index::open_in_dir(dir.join("tantivy")).map_err(|e| tantivy_err(dir, e))?;
         index.tokenizers().register(ANALYZER, italian_analyzer());
         let (_, fields) = schema();
         let (store, journal) = VectorStore::open(dir)?;
-        CandidateIndex::assemble(dir, index, fields, store, journal, as_of)
+        CandidateIndex::assemble(dir, index, fields, store, journal, as_of, params)
+    }
+
+    /// What the index was built with.
+    pub fn params(&self) -> &IndexParams {
+        &self.params
+    }
+
+    /// Refuses a model whose `[vectors]` or `[titles]` differ from the index's: its vectors and
+    /// resolved occupations would not be what the model describes.
+    pub fn check_model(&self, model: &MatchingModel) -> Result<()> {
+        let wanted = IndexParams::of(model);
+        if wanted != self.params {
+            return Err(Error::Model(crate::error::ModelError::new(
+                &model.key(),
+                if wanted.vectors != self.params.vectors {
+                    "vectors"
+                } else {
+                    "titles"
+                },
+                format!(
+                    "the index {} was built with `{}` and `{}`; the model asks `{}` and `{}`: rebuild the index with this model (`incrocio index build --model-file`)",
+                    self.dir.display(),
+                    self.params.vectors_line(),
+                    self.params.titles_line(),
+                    wanted.vectors_line(),
+                    wanted.titles_line()
+                ),
+            )));
+        }
+        Ok(())
     }
 
     /// The hard rules of a vacancy, as the collector applies them.
-    pub(super) fn filter(&self, vacancy: &Vacancy, t: &Taxonomy) -> Filter {
+    pub(super) fn filter(&self, vacancy: &Vacancy, model: &MatchingModel, t: &Taxonomy) -> Filter {
         let place = &Reference::bundled().territory.comuni()[usize::from(vacancy.comune)];
         let r = &vacancy.record;
         Filter {
@@ -398,9 +550,24 @@ impl CandidateIndex {
             isco: vacancy
                 .occupazione
                 .map(|o| isco_key(&t.occupations[o as usize].isco)),
+            neighbours: match vacancy.occupazione {
+                Some(o) if model.esperienza.neighbours > 0 => self
+                    .adjacency(t)
+                    .of(o, &model.esperienza)
+                    .iter()
+                    .map(|&(n, s)| (u64::from(n), s))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            suggest_language: lang_key(&model.suggestions.language, 0),
             cache: self.attrs.clone(),
             cancel: Cancel::never(),
         }
+    }
+
+    /// The adjacent occupations under this index's vector parameters.
+    pub fn adjacency(&self, t: &Taxonomy) -> std::sync::Arc<Adjacency> {
+        Adjacency::shared(t, &self.params.vectors)
     }
 
     /// The competency vector of a vacancy, as a shortlist computes it.
@@ -620,9 +787,13 @@ impl CandidateIndex {
             .records()?
             .into_iter()
             // Stored records were checked when written; a rebuild does not re-judge their dates.
-            .map(|rec| rec.validate(r, t, NaiveDate::MAX).map_err(Error::Input))
+            .map(|rec| {
+                rec.validate(r, t, NaiveDate::MAX, &old.params.titles)
+                    .map_err(Error::Input)
+            })
             .collect::<Result<Vec<_>>>()?;
         let as_of = old.as_of;
+        let params = old.params.clone();
         drop(old);
         let name = dir
             .file_name()
@@ -638,7 +809,7 @@ impl CandidateIndex {
         }
         std::fs::create_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
         {
-            let idx = CandidateIndex::create(&fresh, as_of)?;
+            let idx = CandidateIndex::create_with(&fresh, as_of, &params)?;
             idx.upsert(&candidates, t)?;
             idx.compact()?;
         }
@@ -731,7 +902,8 @@ impl CandidateIndex {
         cancel: &Cancel,
     ) -> Result<Ranking> {
         let vvec = self.vacancy_vector(vacancy, t);
-        let mut filter = self.filter(vacancy, t);
+        self.check_model(model)?;
+        let mut filter = self.filter(vacancy, model, t);
         filter.cancel = cancel.clone();
         // Text: the analyzed terms of title and description, any of them (BM25), over the
         // documents in the grid cells the radius can reach (constant score 0, so candidates
@@ -766,87 +938,42 @@ impl CandidateIndex {
             .search(&query, &filter)
             .map_err(|e| tantivy_err(&self.dir, e))?;
         cancel.check()?;
-        let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max);
         let store = self.store();
         let dense = vvec.to_dense(t.skills.len());
-        let w = model.weights;
-        // Every contribution but the competency similarity, the one that costs a dot product.
-        let cheap = |e: &Eligible| Contributions {
-            lessicale: if best_bm25 > 0.0 {
-                f64::from(e.bm25 / best_bm25)
-            } else {
-                0.0
-            },
-            competenze: 0.0,
-            esperienza: match e.experience {
-                Experience::Same => 1.0,
-                Experience::Adjacent => model.esperienza.adjacent,
-                Experience::None => 0.0,
-            },
-            istruzione: if e.level.is_none() { 0.5 } else { 1.0 },
-            distanza: if filter.radius > 0.0 {
-                (1.0 - e.km / filter.radius).clamp(0.0, 1.0)
-            } else {
-                1.0
-            },
-        };
-        let contributions = |e: &Eligible| Contributions {
-            competenze: f64::from(store.dot_dense(e.slot as usize, &dense)).clamp(0.0, 1.0),
-            ..cheap(e)
-        };
-        let total = |c: &Contributions| {
-            w.lessicale * c.lessicale
-                + w.competenze * c.competenze
-                + w.esperienza * c.esperienza
-                + w.istruzione * c.istruzione
-                + w.distanza * c.distanza
-        };
+        let scorer = Scorer::new(&eligible, filter.radius, model);
+        let competenze = |e: &Eligible| f64::from(store.dot_dense(e.slot as usize, &dense));
         let id = |i: u32| store.id(eligible[i as usize].slot as usize).unwrap_or("");
         let cmp =
             |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)));
         let eligible_count = eligible.len();
-        let order = match limit.filter(|&k| k < eligible_count) {
-            None => {
-                let mut all: Vec<(f64, u32)> = eligible
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (total(&contributions(e)), i as u32))
-                    .collect();
-                cancel.check()?;
-                all.sort_by(cmp);
-                all
-            }
-            Some(k) => top_k(&eligible, k, &cmp, cancel, |e, exact| {
-                if exact {
-                    total(&contributions(e))
-                } else {
-                    // The competency similarity is at most 1: an upper bound of the total.
-                    total(&Contributions {
-                        competenze: 1.0,
-                        ..cheap(e)
-                    })
-                }
-            })?,
-        };
-        let scored: Vec<Ranked> = order
+        let order = super::score::rank(&eligible, &scorer, &competenze, &cmp, limit, cancel)?;
+        let ranked: Vec<Ranked> = order
             .iter()
             .map(|&(score, i)| {
                 let e = &eligible[i as usize];
                 Ranked {
                     candidate_id: id(i).to_owned(),
                     score,
-                    contributions: contributions(e),
+                    contributions: scorer.values(e, competenze(e)),
                     slot: u64::from(e.slot),
                     distance_km: e.km,
+                    experience: e.experience,
+                    level_known: e.level.is_some(),
                 }
             })
             .collect();
+        let asked = Asked {
+            min_level: filter.min_level,
+            languages: !filter.languages.is_empty(),
+            occupation: filter.occupation.is_some(),
+            radius: filter.radius,
+        };
         Ok(Ranking {
             eligible_count,
-            ranked: scored,
+            ranked,
             // Suggestions are for when more qualify than the rosa holds.
             suggestions: if limit.is_none_or(|k| eligible_count > k) {
-                suggestions(&eligible, &filter)
+                suggestions(&eligible, &asked, &model.suggestions)
             } else {
                 Vec::new()
             },
@@ -889,11 +1016,18 @@ impl CandidateIndex {
             .map(|(i, e)| {
                 let cv = self.store().row(e.slot as usize);
                 let (matched, missing) = skill_lists(&ranking.vacancy_vector, &cv, vacancy, t);
+                let parts = Parts::new(&e.contributions, &model.weights);
                 RosaEntry {
                     position: i as u32 + 1,
                     candidate_id: e.candidate_id.clone(),
-                    score: round6(e.score),
-                    contributions: e.contributions.rounded(),
+                    score: parts.total(),
+                    contributions: parts,
+                    experience: experience_match(
+                        &e.experience,
+                        &model.esperienza,
+                        vacancy.occupazione,
+                        t,
+                    ),
                     distance_km: (e.distance_km * 10.0).round() / 10.0,
                     matched_skills: matched,
                     missing_skills: missing,
@@ -951,246 +1085,6 @@ pub(super) fn vacancy_text(v: &Vacancy) -> String {
     format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""))
 }
 
-/// A score and a position in the eligible list.
-type Scored = (f64, u32);
-
-/// The best `k` of `eligible` by `cmp` (sorted), computing the exact score (`score(e, true)`)
-/// only where the upper bound (`score(e, false)`) can still beat the k-th best: candidates are
-/// visited by decreasing bound and the visit stops once a bound falls below the k-th exact
-/// score. The result is the same as scoring everyone exactly and sorting (the bound is never
-/// below the exact score, and an equal bound is still visited, so ties are settled by `cmp`).
-fn top_k(
-    eligible: &[Eligible],
-    k: usize,
-    cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
-    cancel: &Cancel,
-    score: impl Fn(&Eligible, bool) -> f64,
-) -> Result<Vec<(f64, u32)>> {
-    let mut bounds: Vec<(f64, u32)> = eligible
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (score(e, false), i as u32))
-        .collect();
-    bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    cancel.check()?;
-    let mut best: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
-    for (n, (bound, i)) in bounds.into_iter().enumerate() {
-        if n % 4096 == 4095 {
-            cancel.check()?;
-        }
-        if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
-            break;
-        }
-        let exact = (score(&eligible[i as usize], true), i);
-        let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
-        if at < k {
-            best.insert(at, exact);
-            best.truncate(k);
-        }
-    }
-    Ok(best)
-}
-
-/// The warning of a shortlist whose query lost terms to the model's bound.
-fn dropped_terms_warning(dropped: usize, max: usize) -> Vec<String> {
-    if dropped == 0 {
-        return Vec::new();
-    }
-    vec![format!(
-        "the title and description have more than {max} distinct words (query.max_terms of the model): the {dropped} after the first {max} were not searched"
-    )]
-}
-
-/// A scored eligible candidate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ranked {
-    /// Candidate id.
-    pub candidate_id: String,
-    /// Weighted total.
-    pub score: f64,
-    /// Each contribution.
-    pub contributions: Contributions,
-    /// Row of its competency vector.
-    pub slot: u64,
-    /// Distance to the workplace.
-    pub distance_km: f64,
-}
-
-/// Every eligible candidate for a vacancy, best first.
-#[derive(Debug, Clone)]
-pub struct Ranking {
-    /// Candidates passing the hard rules.
-    pub eligible_count: usize,
-    /// Scored candidates, best first.
-    pub ranked: Vec<Ranked>,
-    /// Narrowing suggestions over the eligible set.
-    pub suggestions: Vec<Suggestion>,
-    /// The vacancy's competency vector.
-    pub vacancy_vector: SparseVec,
-    /// Distinct query terms past the model's `query.max_terms`, not searched.
-    pub dropped_terms: usize,
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
-fn skill_lists(
-    vacancy: &SparseVec,
-    cv: &SparseVec,
-    v: &Vacancy,
-    t: &Taxonomy,
-) -> (Vec<String>, Vec<String>) {
-    // Skills the vacancy weighs most, the candidate has / lacks (at most 10 each).
-    let mut by_weight: Vec<(f32, u32)> = vacancy
-        .idx
-        .iter()
-        .zip(&vacancy.val)
-        .map(|(s, w)| (*w, *s))
-        .collect();
-    by_weight.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut matched = Vec::new();
-    let mut missing = Vec::new();
-    for (_, s) in by_weight {
-        let label = t.skills[s as usize].label_en.clone();
-        if cv.get(s) > 0.0 {
-            if matched.len() < 10 {
-                matched.push(label);
-            }
-        } else if missing.len() < 10 && (v.skills.contains(&s) || missing.len() < 5) {
-            missing.push(label);
-        }
-    }
-    (matched, missing)
-}
-
-/// Each contribution of a candidate's score, in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct Contributions {
-    /// Normalised BM25.
-    pub lessicale: f64,
-    /// Competency cosine.
-    pub competenze: f64,
-    /// Same (1) or adjacent occupation.
-    pub esperienza: f64,
-    /// Education fit.
-    pub istruzione: f64,
-    /// Nearness.
-    pub distanza: f64,
-}
-
-impl Contributions {
-    fn rounded(&self) -> Contributions {
-        Contributions {
-            lessicale: round6(self.lessicale),
-            competenze: round6(self.competenze),
-            esperienza: round6(self.esperienza),
-            istruzione: round6(self.istruzione),
-            distanza: round6(self.distanza),
-        }
-    }
-}
-
-/// One name of the rosa.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct RosaEntry {
-    /// 1-based position.
-    pub position: u32,
-    /// Candidate id.
-    pub candidate_id: String,
-    /// Weighted total.
-    pub score: f64,
-    /// Each contribution before weighting.
-    pub contributions: Contributions,
-    /// Great-circle distance between domicile and workplace comuni.
-    pub distance_km: f64,
-    /// Skills of the vacancy the candidate has (ESCO English labels).
-    pub matched_skills: Vec<String>,
-    /// Skills of the vacancy the candidate lacks (required ones first).
-    pub missing_skills: Vec<String>,
-}
-
-/// A way to narrow the search, with how many eligible candidates would remain.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct Suggestion {
-    /// Which parameter.
-    pub parameter: String,
-    /// The value to set.
-    pub value: String,
-    /// Eligible candidates that would remain.
-    pub remaining: usize,
-}
-
-/// The answer to a vacancy.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct Shortlist {
-    /// The vacancy.
-    pub vacancy_id: String,
-    /// Scoring model `id@vN`.
-    pub model: String,
-    /// Its digest.
-    pub model_digest: String,
-    /// Its status.
-    pub model_status: crate::profiling::Status,
-    /// SHA-256 of the vacancy record.
-    pub input_digest: String,
-    /// The vacancy's resolved ESCO occupation.
-    pub occupation: Option<String>,
-    /// Candidates passing every hard rule.
-    pub eligible_count: usize,
-    /// The size asked (or the default).
-    pub rosa_size: usize,
-    /// The rosa, best first.
-    pub rosa: Vec<RosaEntry>,
-    /// When more qualify than the rosa holds: narrowing parameters with counts.
-    pub suggestions: Vec<Suggestion>,
-    /// What the caller should know about how the request was read (e.g. query terms dropped).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-}
-
-fn suggestions(eligible: &[Eligible], f: &Filter) -> Vec<Suggestion> {
-    let mut out = Vec::new();
-    let count = |p: &dyn Fn(&Eligible) -> bool| eligible.iter().filter(|e| p(e)).count();
-    for level in [4u64, 7] {
-        if f.min_level.is_none_or(|m| m < level) {
-            out.push(Suggestion {
-                parameter: "livello_studio_min".into(),
-                value: level.to_string(),
-                remaining: count(&|e| e.level.is_some_and(|l| u64::from(l) >= level)),
-            });
-        }
-    }
-    if f.languages.is_empty() {
-        out.push(Suggestion {
-            parameter: "lingue".into(),
-            value: "001 (inglese) B1".into(),
-            remaining: count(&|e| e.english >= 3),
-        });
-    }
-    if f.occupation.is_some() {
-        out.push(Suggestion {
-            parameter: "esperienza".into(),
-            value: "nella stessa professione".into(),
-            remaining: count(&|e| e.experience == Experience::Same),
-        });
-    }
-    let mut bands: BTreeMap<u32, usize> = BTreeMap::new();
-    for band in [10u32, 25, 50] {
-        if f64::from(band) < f.radius {
-            bands.insert(band, count(&|e| e.km <= f64::from(band)));
-        }
-    }
-    for (band, n) in bands {
-        out.push(Suggestion {
-            parameter: "raggio_km".into(),
-            value: band.to_string(),
-            remaining: n,
-        });
-    }
-    out
-}
-
 /// Reads candidate records (JSON lines) and validates them (`latest`: the latest date a DID
 /// may bear, [`CandidateRecord::validate`]); the first bad line is an error naming the line and
 /// the field, and an id given twice is an error naming both lines (never "the last wins").
@@ -1199,6 +1093,7 @@ pub fn read_candidates(
     r: &Reference,
     t: &Taxonomy,
     latest: NaiveDate,
+    titles: &TitleParams,
 ) -> Result<Vec<Candidate>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
@@ -1232,7 +1127,7 @@ pub fn read_candidates(
             ));
         }
         out.push(
-            rec.validate(r, t, latest)
+            rec.validate(r, t, latest, titles)
                 .map_err(|e| Error::Input(e.with_row(n + 1)))?,
         );
     }
@@ -1242,29 +1137,6 @@ pub fn read_candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        #[test]
-        fn bounded_top_k_is_the_exact_top_k(
-            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..300),
-            k in 1usize..20,
-        ) {
-            // Exact scores with many ties; bounds at or above them.
-            let exact: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 4.0).collect();
-            let bound: Vec<f64> = rows.iter().zip(&exact).map(|(r, e)| e + f64::from(r.1) / 2.0).collect();
-            let eligible: Vec<Eligible> = (0..rows.len())
-                .map(|i| Eligible { bm25: 0.0, slot: i as u32, km: 0.0, level: None, english: 0, experience: Experience::None })
-                .collect();
-            // Ties broken by a permuted "id" order, as candidate ids would.
-            let key = |i: u32| (i * 7919) % 1009;
-            let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1)));
-            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }).unwrap();
-            let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
-            want.sort_by(cmp);
-            want.truncate(k);
-            proptest::prop_assert_eq!(got, want);
-        }
-    }
 
     #[test]
     fn cells_cover_every_point_within_the_radius() {

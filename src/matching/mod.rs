@@ -2,25 +2,33 @@
 //!
 //! - [`candidate`], [`vacancy`]: the records and their validation (`docs/candidate-record.md`);
 //! - [`vectors`]: competency vectors over ESCO skills and their CSR store;
-//! - [`index`]: the tantivy index on disk, the hard rules, scoring and the rosa;
+//! - [`index`]: the tantivy index on disk, its upkeep and the query (with `filter`, the hard
+//!   rules as a collector);
+//! - [`score`]: the scoring core (parts, weights, contributions, bounded top-k), no tantivy;
+//! - [`rosa`]: the rosa, its explanations and the narrowing suggestions;
+//! - [`adjacency`]: adjacent occupations from ESCO skill overlap;
 //! - [`model`]: the scoring model file (`models/matching/`);
 //! - [`eval`]: nDCG@15 / recall@15 against lexical-only relevance.
 
+pub mod adjacency;
 pub mod candidate;
 pub mod eval;
 pub mod export;
 mod filter;
 pub mod index;
 pub mod model;
+pub mod rosa;
+pub mod score;
 pub mod store;
 pub mod vacancy;
 pub mod vectors;
 
+pub use self::adjacency::Adjacency;
 pub use self::candidate::{Candidate, CandidateRecord, Disponibilita, Esperienza, Lingua, Stato};
 pub use self::eval::{EvalReport, Metrics, evaluate};
-pub use self::index::{
-    CandidateIndex, Ranked, Ranking, RosaEntry, Shortlist, Suggestion, read_candidates,
-};
+pub use self::index::{CandidateIndex, IndexParams, read_candidates};
 pub use self::model::MatchingModel;
+pub use self::rosa::{ExperienceMatch, Ranked, Ranking, RosaEntry, Shortlist, Suggestion};
+pub use self::score::{Contributions, Part, Parts};
 pub use self::vacancy::{Vacancy, VacancyRecord};
 pub use self::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};

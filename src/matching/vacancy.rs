@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::model::TitleParams;
 use crate::error::{FieldReason, InputError};
 use crate::reference::{ComuneIdx, Reference};
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
@@ -83,7 +84,12 @@ pub struct Vacancy {
 
 impl VacancyRecord {
     /// Resolves and checks every code; the first problem is a named error.
-    pub fn validate(self, r: &Reference, t: &Taxonomy) -> Result<Vacancy, InputError> {
+    pub fn validate(
+        self,
+        r: &Reference,
+        t: &Taxonomy,
+        titles: &TitleParams,
+    ) -> Result<Vacancy, InputError> {
         let id = self.id.clone();
         crate::error::check_id(&id).map_err(|reason| InputError::new("id", reason))?;
         let comune = r.territory.comune(&self.comune).ok_or_else(|| {
@@ -139,6 +145,7 @@ impl VacancyRecord {
             self.esco.as_deref(),
             self.cp2011.as_deref(),
             Some(&self.titolo),
+            titles,
         )?;
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
@@ -156,6 +163,8 @@ impl VacancyRecord {
 mod tests {
     use super::*;
 
+    const V1: TitleParams = crate::matching::MatchingModel::V1_DEFAULTS.titles;
+
     fn sample() -> VacancyRecord {
         serde_json::from_str(
             r#"{"id": "V1", "titolo": "Tecnici web", "comune": "058091", "raggio_km": 25,
@@ -168,7 +177,7 @@ mod tests {
     #[test]
     fn a_cp2011_voce_as_title_resolves_to_the_linked_occupation() {
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-        let v = sample().validate(r, t).unwrap();
+        let v = sample().validate(r, t, &V1).unwrap();
         let unit = t.cp2011_unit("3.1.2.3.0").unwrap();
         assert_eq!(v.occupazione, Some(unit.esco[0].occupation));
         assert_eq!(v.lingue, vec![("001".to_owned(), 3)]);
@@ -190,7 +199,7 @@ mod tests {
             let mut v = sample();
             edit(&mut v);
             let e = v
-                .validate(Reference::bundled(), Taxonomy::bundled())
+                .validate(Reference::bundled(), Taxonomy::bundled(), &V1)
                 .unwrap_err();
             assert_eq!(e.field, field);
             assert_eq!(e.record_id.as_deref(), Some("V1"));

@@ -1,20 +1,21 @@
 //! Competency vectors: people and vacancies as sparse, L2-normalised vectors over ESCO skills.
 //!
-//! A candidate's vector sums, over their work experiences, the essential (weight 1) and optional
-//! (weight ½) skills of each experience's occupation, scaled by how long it lasted
-//! (`1 − e^(−months/24)`: two years count ≈ 63%, saturating) and how recent it is (halved every
-//! five years since it ended), plus each declared skill at weight 1. A vacancy's vector is its
-//! occupation's skills plus each required skill at weight 2. Every component is then multiplied
-//! by the skill's inverse occupation frequency (`ln(N / (1 + df))`, floored at 0.1), so that
-//! skills almost every occupation lists (teamwork, languages) say little, and the vector is
-//! L2-normalised: the similarity of two vectors is their dot product, in [0, 1].
+//! A candidate's vector sums, over their work experiences, the essential and optional skills of
+//! each experience's occupation (weights `essential`, `optional`), scaled by how long it lasted
+//! (`1 − e^(−months/saturation_months)`) and how recent it is (halved every `half_life_years`
+//! since it ended), plus each declared skill at `declared`. A vacancy's vector is its
+//! occupation's skills plus each required skill at `required`. Every component is then
+//! multiplied by the skill's inverse occupation frequency (`ln(N / (1 + df))`, floored at
+//! `idf_floor`), so that skills almost every occupation lists (teamwork, languages) say little,
+//! and the vector is L2-normalised: the similarity of two vectors is their dot product, in
+//! [0, 1]. Every number is the model file's (`[vectors]`, [`VectorParams`]).
 //!
 //! Vectors of an index are stored together in CSR form ([`CompetencyMatrix`]), row `i` beside
-//! document `i`. The weights are fixed here; they are documented and covered by tests, and the
-//! scoring model that uses the similarity is versioned data (`models/matching/`).
+//! document `i`.
 
 use std::io::{Read, Write};
 
+use super::model::VectorParams;
 use crate::taxonomy::{OccupationId, SkillId, Taxonomy};
 
 /// A sparse vector: strictly increasing skill ids with their weights.
@@ -110,16 +111,12 @@ pub struct ExperienceSignal {
 #[derive(Debug, Clone)]
 pub struct Vectorizer {
     idf: Vec<f32>,
+    params: VectorParams,
 }
-
-/// Weight of an optional skill relative to an essential one.
-pub const OPTIONAL_WEIGHT: f32 = 0.5;
-/// Weight of a skill a vacancy requires explicitly.
-pub const REQUIRED_WEIGHT: f32 = 2.0;
 
 impl Vectorizer {
     /// Computes skill inverse occupation frequencies from the taxonomy.
-    pub fn new(t: &Taxonomy) -> Vectorizer {
+    pub fn new(t: &Taxonomy, params: &VectorParams) -> Vectorizer {
         let mut df = vec![0u32; t.skills.len()];
         for o in 0..t.occupations.len() {
             for &(s, _) in t.skills_of(o as OccupationId) {
@@ -127,17 +124,43 @@ impl Vectorizer {
             }
         }
         let n = t.occupations.len() as f32;
+        let floor = params.idf_floor as f32;
         Vectorizer {
             idf: df
                 .iter()
-                .map(|&d| (n / (1.0 + d as f32)).ln().max(0.1))
+                .map(|&d| (n / (1.0 + d as f32)).ln().max(floor))
                 .collect(),
+            params: *params,
         }
+    }
+
+    /// The parameters the vectors are built with.
+    pub fn params(&self) -> &VectorParams {
+        &self.params
     }
 
     /// The inverse occupation frequency of a skill.
     pub fn idf(&self, s: SkillId) -> f32 {
-        self.idf.get(s as usize).copied().unwrap_or(0.1)
+        self.idf
+            .get(s as usize)
+            .copied()
+            .unwrap_or(self.params.idf_floor as f32)
+    }
+
+    /// An occupation's skills, essential and optional weighted: the vacancy side of a vector.
+    fn occupation_pairs(&self, t: &Taxonomy, o: OccupationId, out: &mut Vec<(SkillId, f32)>) {
+        let (essential, optional) = (self.params.essential as f32, self.params.optional as f32);
+        for &(s, e) in t.skills_of(o) {
+            out.push((s, if e { essential } else { optional }));
+        }
+    }
+
+    /// An occupation's own vector (its skills, idf-weighted, normalised): what adjacency
+    /// compares.
+    pub fn occupation(&self, t: &Taxonomy, o: OccupationId) -> SparseVec {
+        let mut pairs = Vec::new();
+        self.occupation_pairs(t, o, &mut pairs);
+        self.finish(pairs)
     }
 
     /// A candidate's vector.
@@ -147,16 +170,20 @@ impl Vectorizer {
         experiences: &[ExperienceSignal],
         declared: &[SkillId],
     ) -> SparseVec {
+        let p = &self.params;
+        let (essential, optional) = (p.essential as f32, p.optional as f32);
+        let (saturation, half_life) = (p.saturation_months as f32, p.half_life_years as f32);
         let mut pairs = Vec::new();
         for e in experiences {
-            let duration = 1.0 - (-(e.months as f32) / 24.0).exp();
-            let recency = 0.5f32.powf(e.years_since_end as f32 / 5.0);
+            let duration = 1.0 - (-(e.months as f32) / saturation).exp();
+            let recency = 0.5f32.powf(e.years_since_end as f32 / half_life);
             let w = duration * recency;
-            for &(s, essential) in t.skills_of(e.occupation) {
-                pairs.push((s, w * if essential { 1.0 } else { OPTIONAL_WEIGHT }));
+            for &(s, is_essential) in t.skills_of(e.occupation) {
+                pairs.push((s, w * if is_essential { essential } else { optional }));
             }
         }
-        pairs.extend(declared.iter().map(|&s| (s, 1.0)));
+        let declared_weight = p.declared as f32;
+        pairs.extend(declared.iter().map(|&s| (s, declared_weight)));
         self.finish(pairs)
     }
 
@@ -169,11 +196,10 @@ impl Vectorizer {
     ) -> SparseVec {
         let mut pairs = Vec::new();
         if let Some(o) = occupation {
-            for &(s, essential) in t.skills_of(o) {
-                pairs.push((s, if essential { 1.0 } else { OPTIONAL_WEIGHT }));
-            }
+            self.occupation_pairs(t, o, &mut pairs);
         }
-        pairs.extend(required.iter().map(|&s| (s, REQUIRED_WEIGHT)));
+        let required_weight = self.params.required as f32;
+        pairs.extend(required.iter().map(|&s| (s, required_weight)));
         self.finish(pairs)
     }
 
@@ -352,7 +378,7 @@ mod tests {
 
     #[test]
     fn same_occupation_is_closer_than_a_different_one() {
-        let vz = Vectorizer::new(t());
+        let vz = Vectorizer::new(t(), &crate::matching::MatchingModel::V1_DEFAULTS.vectors);
         let web = t().occupations_by_title("webmaster")[0];
         let cook = t().occupations_by_title("cuoco")[0];
         let job = vz.vacancy(t(), Some(web), &[]);
@@ -374,7 +400,7 @@ mod tests {
 
     #[test]
     fn older_and_shorter_experience_weighs_less() {
-        let vz = Vectorizer::new(t());
+        let vz = Vectorizer::new(t(), &crate::matching::MatchingModel::V1_DEFAULTS.vectors);
         let web = t().occupations_by_title("webmaster")[0];
         let cook = t().occupations_by_title("cuoco")[0];
         let job = vz.vacancy(t(), Some(web), &[]);

@@ -110,32 +110,95 @@ pub fn grades(
     Ok(out)
 }
 
-/// A judged vacancy: each eligible candidate's contributions and grade.
+/// What a candidate brings to a vacancy, before any score-time parameter: the part values that
+/// do not depend on them, and the signals the experience and education parts are made of.
+#[derive(Debug, Clone, Copy)]
+struct Signals {
+    lessicale: f64,
+    competenze: f64,
+    distanza: f64,
+    same: bool,
+    same_unit_group: bool,
+    /// Similarity of the nearest adjacent occupation (0: none).
+    adjacent: f64,
+    level_known: bool,
+}
+
+/// A judged vacancy: each eligible candidate's signals, id and grade.
 #[derive(Debug, Clone)]
 struct Case {
     held_out: bool,
-    /// (contributions, candidate id, grade).
-    rows: Vec<([f64; 5], String, u8)>,
+    rows: Vec<(Signals, String, u8)>,
 }
 
-fn as_array(w: &Weights) -> [f64; 5] {
+/// The parameters tuned: the five weights (on the simplex), then `esperienza.adjacent`,
+/// `esperienza.proximity`, `esperienza.min_similarity` and `istruzione.unknown` (each in
+/// [0, 1]). The others change the index (`[vectors]`, `[titles]`), are counts
+/// (`esperienza.neighbours`, rosa sizes, `query.max_terms`) or are not scores
+/// (`[suggestions]`): they are kept from the base model.
+pub const TUNED: [&str; 9] = [
+    "weights.lessicale",
+    "weights.competenze",
+    "weights.esperienza",
+    "weights.istruzione",
+    "weights.distanza",
+    "esperienza.adjacent",
+    "esperienza.proximity",
+    "esperienza.min_similarity",
+    "istruzione.unknown",
+];
+
+type Theta = [f64; 9];
+
+fn theta_of(m: &MatchingModel) -> Theta {
+    let w = m.weights.as_array();
+    let s: f64 = w.iter().sum();
     [
-        w.lessicale,
-        w.competenze,
-        w.esperienza,
-        w.istruzione,
-        w.distanza,
+        w[0] / s,
+        w[1] / s,
+        w[2] / s,
+        w[3] / s,
+        w[4] / s,
+        m.esperienza.adjacent,
+        m.esperienza.proximity,
+        m.esperienza.min_similarity,
+        m.istruzione.unknown,
     ]
 }
 
-fn weights_of(a: [f64; 5]) -> Weights {
-    Weights {
-        lessicale: a[0],
-        competenze: a[1],
-        esperienza: a[2],
-        istruzione: a[3],
-        distanza: a[4],
-    }
+fn model_of(base: &MatchingModel, th: &Theta) -> MatchingModel {
+    let mut m = base.clone();
+    m.weights = Weights {
+        lessicale: th[0],
+        competenze: th[1],
+        esperienza: th[2],
+        istruzione: th[3],
+        distanza: th[4],
+    };
+    m.esperienza.adjacent = th[5];
+    m.esperienza.proximity = th[6];
+    m.esperienza.min_similarity = th[7];
+    m.istruzione.unknown = th[8];
+    m
+}
+
+fn score(x: &Signals, th: &Theta) -> f64 {
+    let adjacent = if x.adjacent > 0.0 && x.adjacent >= th[7] {
+        th[6] * x.adjacent
+    } else {
+        0.0
+    };
+    let esperienza = if x.same {
+        1.0
+    } else {
+        (if x.same_unit_group { th[5] } else { 0.0 }).max(adjacent)
+    };
+    let istruzione = if x.level_known { 1.0 } else { th[8] };
+    th[0] * x.lessicale
+        + th[1] * x.competenze
+        + th[2] * esperienza
+        + th[3] * istruzione
+        + th[4] * x.distanza
 }
 
 fn held_out(vacancy_id: &str, share: f64) -> bool {
@@ -145,22 +208,22 @@ fn held_out(vacancy_id: &str, share: f64) -> bool {
     (x as f64 / f64::from(u32::MAX)) < share
 }
 
-fn ndcg(case: &Case, w: &[f64; 5]) -> Option<f64> {
+fn ndcg(case: &Case, th: &Theta) -> Option<f64> {
     let mut scored: Vec<(f64, &str, u8)> = case
         .rows
         .iter()
-        .map(|(c, id, g)| (c.iter().zip(w).map(|(c, w)| c * w).sum(), id.as_str(), *g))
+        .map(|(x, id, g)| (score(x, th), id.as_str(), *g))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let ranked: Vec<u8> = scored.iter().map(|x| x.2).collect();
     ndcg_at(K, &ranked, &ranked)
 }
 
-fn mean_ndcg(cases: &[Case], held: bool, w: &[f64; 5]) -> f64 {
+fn mean_ndcg(cases: &[Case], held: bool, th: &Theta) -> f64 {
     let v: Vec<f64> = cases
         .iter()
         .filter(|c| c.held_out == held)
-        .filter_map(|c| ndcg(c, w))
+        .filter_map(|c| ndcg(c, th))
         .collect();
     if v.is_empty() {
         0.0
@@ -180,27 +243,95 @@ pub struct TuneReport {
     pub train_vacancies: usize,
     /// Held-out vacancies.
     pub test_vacancies: usize,
-    /// Mean nDCG@15 of the base weights, training split.
+    /// Mean nDCG@15 of the base parameters, training split.
     pub base_train_ndcg: f64,
     /// Same, held-out split.
     pub base_test_ndcg: f64,
-    /// Mean nDCG@15 of the tuned weights, training split.
+    /// Mean nDCG@15 of the tuned parameters, training split.
     pub tuned_train_ndcg: f64,
     /// Same, held-out split.
     pub tuned_test_ndcg: f64,
     /// The tuned weights (sum 1).
     pub weights: Weights,
+    /// Every tuned parameter ([`TUNED`]) with its base and tuned value.
+    pub parameters: Vec<(String, f64, f64)>,
 }
 
-/// Tunes `base`'s weights on the judged vacancies; returns the new model file's text (version
-/// `version`, status `fitted`) and the report.
+/// The signals of every eligible candidate of a judged vacancy, from a ranking under `base`
+/// with every adjacent occupation it keeps (`min_similarity` 0, so a tuned threshold can be
+/// applied afterwards).
+fn signals(
+    index: &CandidateIndex,
+    vacancy: &crate::matching::Vacancy,
+    base: &MatchingModel,
+    t: &Taxonomy,
+) -> Result<Vec<(Signals, String)>> {
+    let mut wide = base.clone();
+    wide.esperienza.min_similarity = 0.0;
+    let ranking = index.ranking(vacancy, &wide, t)?;
+    Ok(ranking
+        .ranked
+        .iter()
+        .map(|e| {
+            let c = &e.contributions;
+            let x = &e.experience;
+            (
+                Signals {
+                    lessicale: c.lessicale,
+                    competenze: c.competenze,
+                    distanza: c.distanza,
+                    same: x.same,
+                    same_unit_group: x.same_unit_group,
+                    adjacent: x.adjacent.map_or(0.0, |(_, s)| f64::from(s)),
+                    level_known: e.level_known,
+                },
+                e.candidate_id.clone(),
+            )
+        })
+        .collect())
+}
+
+/// A random parameter vector: weights uniform on the simplex, the rest uniform in [0, 1].
+fn random_theta(rng: &mut ChaCha8Rng) -> Theta {
+    let mut th = [0.0; 9];
+    for x in th.iter_mut().take(5) {
+        *x = -(1.0 - rng.r#gen::<f64>()).ln();
+    }
+    let s: f64 = th[..5].iter().sum();
+    for x in th.iter_mut().take(5) {
+        *x /= s;
+    }
+    for x in th.iter_mut().skip(5) {
+        *x = rng.r#gen::<f64>();
+    }
+    th
+}
+
+/// `th` with parameter `i` moved by `delta` (weights renormalised, the rest kept in [0, 1]).
+fn moved(th: &Theta, i: usize, delta: f64) -> Option<Theta> {
+    let mut n = *th;
+    n[i] = (n[i] + delta).clamp(0.0, if i < 5 { f64::INFINITY } else { 1.0 });
+    if i < 5 {
+        let s: f64 = n[..5].iter().sum();
+        if s <= 0.0 {
+            return None;
+        }
+        for x in n.iter_mut().take(5) {
+            *x /= s;
+        }
+    }
+    Some(n)
+}
+
+/// Tunes every score-time parameter of `base` ([`TUNED`]) on the judged vacancies; returns the
+/// new model file's text (version `version`, status `fitted`, every section stated) and the
+/// report.
 #[allow(clippy::too_many_arguments)]
 pub fn tune(
     index: &CandidateIndex,
     vacancies: &[VacancyRecord],
     grades: &HashMap<String, HashMap<String, u8>>,
     base: &MatchingModel,
-    base_text: &str,
     version: u32,
     opts: &TuneOptions,
     r: &Reference,
@@ -209,24 +340,12 @@ pub fn tune(
     let mut cases = Vec::new();
     for v in vacancies {
         let Some(g) = grades.get(&v.id) else { continue };
-        let vacancy = v.clone().validate(r, t)?;
-        let ranking = index.ranking(&vacancy, base, t)?;
-        let rows = ranking
-            .ranked
-            .iter()
-            .map(|e| {
-                let c = &e.contributions;
-                (
-                    [
-                        c.lessicale,
-                        c.competenze,
-                        c.esperienza,
-                        c.istruzione,
-                        c.distanza,
-                    ],
-                    e.candidate_id.clone(),
-                    g.get(&e.candidate_id).copied().unwrap_or(0),
-                )
+        let vacancy = v.clone().validate(r, t, &base.titles)?;
+        let rows = signals(index, &vacancy, base, t)?
+            .into_iter()
+            .map(|(x, id)| {
+                let grade = g.get(&id).copied().unwrap_or(0);
+                (x, id, grade)
             })
             .collect();
         cases.push(Case {
@@ -241,41 +360,27 @@ pub fn tune(
             FieldReason::Inconsistent("no judged vacancy in the training split".into()),
         )));
     }
-    let start = {
-        let a = as_array(&base.weights);
-        let s: f64 = a.iter().sum();
-        a.map(|x| x / s)
-    };
+    let start = theta_of(base);
     let mut best = (mean_ndcg(&cases, false, &start), start);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     for _ in 0..opts.samples {
-        // Uniform on the simplex: normalised exponentials.
-        let mut w = [0.0; 5];
-        for x in &mut w {
-            *x = -(1.0 - rng.r#gen::<f64>()).ln();
-        }
-        let s: f64 = w.iter().sum();
-        let w = w.map(|x| x / s);
-        let score = mean_ndcg(&cases, false, &w);
-        if score > best.0 {
-            best = (score, w);
+        let th = random_theta(&mut rng);
+        let s = mean_ndcg(&cases, false, &th);
+        if s > best.0 {
+            best = (s, th);
         }
     }
     let mut step = 0.1;
     while step > 1e-3 {
         let mut improved = false;
-        for i in 0..5 {
+        for i in 0..TUNED.len() {
             for dir in [1.0, -1.0] {
-                let mut w = best.1;
-                w[i] = (w[i] + dir * step).max(0.0);
-                let s: f64 = w.iter().sum();
-                if s <= 0.0 {
+                let Some(th) = moved(&best.1, i, dir * step) else {
                     continue;
-                }
-                let w = w.map(|x| x / s);
-                let score = mean_ndcg(&cases, false, &w);
-                if score > best.0 + 1e-12 {
-                    best = (score, w);
+                };
+                let s = mean_ndcg(&cases, false, &th);
+                if s > best.0 + 1e-12 {
+                    best = (s, th);
                     improved = true;
                 }
             }
@@ -285,7 +390,8 @@ pub fn tune(
         }
     }
     let round = |x: f64| (x * 1e4).round() / 1e4;
-    let w = best.1.map(round);
+    let th = best.1.map(round);
+    let tuned = model_of(base, &th);
     let report = TuneReport {
         base: base.key(),
         model: format!("{}@v{version}", base.id),
@@ -293,49 +399,42 @@ pub fn tune(
         test_vacancies: cases.len() - train,
         base_train_ndcg: round(mean_ndcg(&cases, false, &start)),
         base_test_ndcg: round(mean_ndcg(&cases, true, &start)),
-        tuned_train_ndcg: round(mean_ndcg(&cases, false, &w)),
-        tuned_test_ndcg: round(mean_ndcg(&cases, true, &w)),
-        weights: weights_of(w),
+        tuned_train_ndcg: round(mean_ndcg(&cases, false, &th)),
+        tuned_test_ndcg: round(mean_ndcg(&cases, true, &th)),
+        weights: tuned.weights,
+        parameters: TUNED
+            .iter()
+            .enumerate()
+            .map(|(i, name)| ((*name).to_owned(), round(start[i]), th[i]))
+            .collect(),
     };
-    let text = tuned_file(base_text, version, &report, opts)?;
+    let text = tuned_file(tuned, version, &report, opts)?;
     MatchingModel::parse(&report.model, &text)?;
     Ok((text, report))
 }
 
-fn tuned_file(base_text: &str, version: u32, r: &TuneReport, opts: &TuneOptions) -> Result<String> {
-    let mut file: toml::Table =
-        toml::from_str(base_text).map_err(|e| Error::data("base model", e.to_string()))?;
-    file.insert("version".into(), toml::Value::Integer(i64::from(version)));
-    file.insert("status".into(), toml::Value::String("fitted".into()));
-    file.insert(
-        "description".into(),
-        toml::Value::String(format!(
-            "{} — weights tuned by `incrocio tune matching` from {} (nDCG@15 held-out {:.4} → {:.4}, {} training / {} held-out vacancies, seed {}, {} samples)",
-            file.get("description").and_then(|d| d.as_str()).unwrap_or(""),
-            r.base,
-            r.base_test_ndcg,
-            r.tuned_test_ndcg,
-            r.train_vacancies,
-            r.test_vacancies,
-            opts.seed,
-            opts.samples
-        )),
+fn tuned_file(
+    mut m: MatchingModel,
+    version: u32,
+    r: &TuneReport,
+    opts: &TuneOptions,
+) -> Result<String> {
+    m.version = version;
+    m.status = crate::profiling::Status::Fitted;
+    m.description = format!(
+        "{} — tuned by `incrocio tune matching` from {} (nDCG@15 held-out {:.4} → {:.4}, {} training / {} held-out vacancies, seed {}, {} samples)",
+        m.description,
+        r.base,
+        r.base_test_ndcg,
+        r.tuned_test_ndcg,
+        r.train_vacancies,
+        r.test_vacancies,
+        opts.seed,
+        opts.samples
     );
-    let w = &r.weights;
-    let mut weights = toml::Table::new();
-    for (k, v) in [
-        ("lessicale", w.lessicale),
-        ("competenze", w.competenze),
-        ("esperienza", w.esperienza),
-        ("istruzione", w.istruzione),
-        ("distanza", w.distanza),
-    ] {
-        weights.insert(k.into(), toml::Value::Float(v));
-    }
-    file.insert("weights".into(), toml::Value::Table(weights));
-    let body = toml::to_string(&file).map_err(|e| Error::data("tuned model", e.to_string()))?;
+    let body = toml::to_string(&m).map_err(|e| Error::data("tuned model", e.to_string()))?;
     Ok(format!(
-        "# Tuned by `incrocio tune matching`: status \"fitted\" on the judgments it was given, not\n# an authority's weights. Released files never change: retune = new version.\n{body}"
+        "# Tuned by `incrocio tune matching`: status \"fitted\" on the judgments it was given, not\n# an authority's parameters. Every section is stated. Released files never change: retune =\n# new version.\n{body}"
     ))
 }
 
@@ -375,17 +474,51 @@ mod tests {
     #[test]
     fn the_objective_prefers_the_weights_that_rank_the_judged_first() {
         // Two candidates: A is lexically best, B has the competences; only B is relevant.
+        let x = |lessicale, competenze| Signals {
+            lessicale,
+            competenze,
+            distanza: 0.0,
+            same: false,
+            same_unit_group: false,
+            adjacent: 0.0,
+            level_known: true,
+        };
         let case = Case {
             held_out: false,
-            rows: vec![
-                ([1.0, 0.0, 0.0, 0.0, 0.0], "A".into(), 0),
-                ([0.2, 1.0, 0.0, 0.0, 0.0], "B".into(), 2),
-            ],
+            rows: vec![(x(1.0, 0.0), "A".into(), 0), (x(0.2, 1.0), "B".into(), 2)],
         };
-        let lexical = ndcg(&case, &[1.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
-        let competence = ndcg(&case, &[0.0, 1.0, 0.0, 0.0, 0.0]).unwrap();
+        let only = |i: usize| {
+            let mut th = [0.0; 9];
+            th[i] = 1.0;
+            th
+        };
+        let lexical = ndcg(&case, &only(0)).unwrap();
+        let competence = ndcg(&case, &only(1)).unwrap();
         assert!((competence - 1.0).abs() < 1e-12);
         assert!(lexical < competence);
         assert!(held_out("V1", 1.0) && !held_out("V1", 0.0));
+    }
+
+    #[test]
+    fn experience_and_education_follow_the_tuned_credits() {
+        // th: weights (0, 0, 1, 0, 0) → the score is the experience value.
+        let mut th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25];
+        let s = |adjacent, unit| Signals {
+            lessicale: 0.0,
+            competenze: 0.0,
+            distanza: 0.0,
+            same: false,
+            same_unit_group: unit,
+            adjacent,
+            level_known: false,
+        };
+        assert!((score(&s(0.9, false), &th) - 0.54).abs() < 1e-12);
+        assert!((score(&s(0.9, true), &th) - 0.54).abs() < 1e-12);
+        assert!((score(&s(0.2, true), &th) - 0.5).abs() < 1e-12);
+        // Below min_similarity an adjacent occupation earns nothing.
+        assert_eq!(score(&s(0.2, false), &th), 0.0);
+        // Education weight 1: the unknown level scores istruzione.unknown.
+        th = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.3, 0.25];
+        assert!((score(&s(0.0, false), &th) - 0.25).abs() < 1e-12);
     }
 }

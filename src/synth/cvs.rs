@@ -381,6 +381,9 @@ mod erased {
 mod tests {
     use super::*;
 
+    const V1: crate::matching::model::TitleParams =
+        crate::matching::MatchingModel::V1_DEFAULTS.titles;
+
     fn spec(n: usize) -> CvSpec {
         CvSpec {
             n,
@@ -398,7 +401,7 @@ mod tests {
         let mut resolved = 0;
         let mut experiences = 0;
         for c in a {
-            let v = c.validate(r, t, spec(1).as_of).unwrap();
+            let v = c.validate(r, t, spec(1).as_of, &V1).unwrap();
             experiences += v.occupazioni.len();
             resolved += v.occupazioni.iter().filter(|o| o.is_some()).count();
         }
@@ -417,8 +420,8 @@ mod tests {
         let mut same = 0;
         for (a, b) in with.into_iter().zip(without) {
             assert_eq!(a.titolo, b.titolo);
-            let truth = a.validate(r, t).unwrap().occupazione;
-            if b.validate(r, t).unwrap().occupazione == truth {
+            let truth = a.validate(r, t, &V1).unwrap().occupazione;
+            if b.validate(r, t, &V1).unwrap().occupazione == truth {
                 same += 1;
             }
         }

@@ -131,7 +131,8 @@ fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
         .collect();
     assert_eq!(cvs.len(), 300);
     for c in cvs {
-        c.validate(r, t, "2026-11-23".parse().unwrap()).unwrap();
+        c.validate(r, t, "2026-11-23".parse().unwrap(), &crate::titles())
+            .unwrap();
     }
     let vacancies: Vec<VacancyRecord> = std::fs::read_to_string(&v)
         .unwrap()
@@ -142,7 +143,7 @@ fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
     // Without --with-truth a vacancy carries only its title, as an employer writes it.
     assert!(vacancies.iter().all(|v| v.esco.is_none()));
     for v in vacancies {
-        v.validate(r, t).unwrap();
+        v.validate(r, t, &crate::titles()).unwrap();
     }
 }
 

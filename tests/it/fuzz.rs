@@ -159,7 +159,7 @@ proptest! {
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
         for text in [v.to_string().into_bytes(), bytes] {
             if let Ok(c) = incrocio::json::from_slice_strict::<CandidateRecord>(&text) {
-                let _ = c.validate(r, t, date());
+                let _ = c.validate(r, t, date(), &crate::titles());
             }
         }
     }
@@ -171,7 +171,7 @@ proptest! {
         let model = MatchingModel::bundled().unwrap();
         for text in [v.to_string().into_bytes(), bytes] {
             if let Ok(rec) = incrocio::json::from_slice_strict::<VacancyRecord>(&text)
-                && let Ok(vac) = rec.validate(r, t)
+                && let Ok(vac) = rec.validate(r, t, &crate::titles())
             {
                 let _ = idx.shortlist(&vac, &model, None, t);
             }
@@ -264,7 +264,7 @@ fn small_index() -> (tempfile::TempDir, CandidateIndex) {
             v["id"] = serde_json::json!(id);
             serde_json::from_value::<CandidateRecord>(v)
                 .unwrap()
-                .validate(r, t, date())
+                .validate(r, t, date(), &crate::titles())
                 .unwrap()
         })
         .collect();
@@ -278,9 +278,9 @@ fn the_seeds_are_valid_so_mutations_start_from_good_inputs() {
     let p: ProfileRecord = incrocio::json::from_str_strict(PROFILE).unwrap();
     assert!(p.validate(r).is_ok());
     let c: CandidateRecord = incrocio::json::from_str_strict(CANDIDATE).unwrap();
-    assert!(c.validate(r, t, date()).is_ok());
+    assert!(c.validate(r, t, date(), &crate::titles()).is_ok());
     let v: VacancyRecord = incrocio::json::from_str_strict(VACANCY).unwrap();
-    assert!(v.validate(r, t).is_ok());
+    assert!(v.validate(r, t, &crate::titles()).is_ok());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.json");
     std::fs::write(&path, APPLICANTS_JSON).unwrap();

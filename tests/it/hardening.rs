@@ -145,7 +145,10 @@ fn issue_11_2_a_cancelled_shortlist_stops_with_cancelled() {
     let idx = CandidateIndex::create(dir.path(), "2026-11-23".parse().unwrap()).unwrap();
     let c: CandidateRecord = serde_json::from_value(candidate("C1", ROMA)).unwrap();
     idx.upsert(
-        &[c.validate(r, t, "2026-11-23".parse().unwrap()).unwrap()],
+        &[
+            c.validate(r, t, "2026-11-23".parse().unwrap(), &crate::titles())
+                .unwrap(),
+        ],
         t,
     )
     .unwrap();
@@ -747,7 +750,7 @@ fn issue_11_9_models_list_includes_the_matching_model_and_logs_have_no_colour_in
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("matching") && l.contains("default@v1"))
+            .any(|l| l.starts_with("matching") && l.contains("default@v2"))
     );
     let out = Command::new(env!("CARGO_BIN_EXE_incrocio"))
         .args(["profile", "--as-of", "2026-11-23", "no-such.json"])

@@ -7,12 +7,21 @@ mod graduatorie;
 mod hardening;
 mod http;
 mod matching;
+mod model;
 mod profiling;
 mod reprofile;
 mod research;
 
 use incrocio::catalog::Catalog;
 use incrocio::reference::Reference;
+
+/// The title resolution of the newest bundled matching model (what indexes are built with by
+/// default).
+pub fn titles() -> incrocio::matching::model::TitleParams {
+    incrocio::matching::MatchingModel::bundled()
+        .expect("bundled matching model")
+        .titles
+}
 
 /// The models bundled with the build.
 pub fn catalog() -> Catalog {

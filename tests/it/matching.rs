@@ -41,7 +41,10 @@ fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let candidates = records
         .into_iter()
-        .map(|c| c.validate(r, t, "2026-11-23".parse().unwrap()).unwrap())
+        .map(|c| {
+            c.validate(r, t, "2026-11-23".parse().unwrap(), &crate::titles())
+                .unwrap()
+        })
         .collect::<Vec<_>>();
     let idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
     idx.upsert(&candidates, t).unwrap();
@@ -51,8 +54,13 @@ fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex
 fn shortlist(idx: &CandidateIndex, v: VacancyRecord, size: Option<u32>) -> Shortlist {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let model = MatchingModel::bundled().unwrap();
-    idx.shortlist(&v.validate(r, t).unwrap(), &model, size, t)
-        .unwrap()
+    idx.shortlist(
+        &v.validate(r, t, &crate::titles()).unwrap(),
+        &model,
+        size,
+        t,
+    )
+    .unwrap()
 }
 
 fn ids(s: &Shortlist) -> Vec<&str> {
@@ -157,7 +165,7 @@ fn rosa_holds_fifteen_unless_asked_and_suggests_narrowing() {
         assert_eq!(e.position as usize, i + 1);
     }
     assert!(all.rosa.windows(2).all(|w| w[0].score >= w[1].score));
-    assert_eq!(all.model, "default@v1");
+    assert_eq!(all.model, "default@v2");
     assert!(all.input_digest.starts_with("sha256:"));
 }
 
@@ -211,8 +219,8 @@ fn a_vacancy_written_with_a_synonym_finds_the_occupation() {
         .to_lowercase();
     let s = shortlist(&idx, vacancy(json!({"titolo": voce})), None);
     assert_eq!(ids(&s)[0], "web", "{voce}: {:?}", s.rosa);
-    assert_eq!(s.rosa[0].contributions.esperienza, 1.0);
-    assert!(s.rosa[0].contributions.competenze > s.rosa[1].contributions.competenze);
+    assert_eq!(s.rosa[0].contributions.esperienza.value, 1.0);
+    assert!(s.rosa[0].contributions.competenze.value > s.rosa[1].contributions.competenze.value);
 }
 
 #[test]
@@ -242,7 +250,7 @@ fn rebuild_drops_dead_vector_rows_and_keeps_every_answer() {
         idx.upsert(
             &[records[0]
                 .clone()
-                .validate(r, t, "2026-11-23".parse().unwrap())
+                .validate(r, t, "2026-11-23".parse().unwrap(), &crate::titles())
                 .unwrap()],
             t,
         )

@@ -276,7 +276,7 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         t,
     )
     .unwrap();
-    let candidates = read_candidates(&cvs, r, t, as_of).unwrap();
+    let candidates = read_candidates(&cvs, r, t, as_of, &crate::titles()).unwrap();
     let occupations: std::collections::HashMap<String, Vec<u32>> = candidates
         .iter()
         .map(|c| {
@@ -303,7 +303,11 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         b.esco = None;
         b.cp2011 = None;
         let ranking = idx
-            .ranking(&b.clone().validate(r, t).unwrap(), &base, t)
+            .ranking(
+                &b.clone().validate(r, t, &crate::titles()).unwrap(),
+                &base,
+                t,
+            )
             .unwrap();
         for (k, e) in ranking.ranked.iter().enumerate() {
             let g = relevance(t, truth, &occupations[&e.candidate_id]);
@@ -331,24 +335,24 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         }
         blind.push(b);
     }
-    let base_text = include_str!("../../models/matching/default.v1.toml");
     let opts = TuneOptions {
         samples: 300,
         ..TuneOptions::default()
     };
     for js in [&judgments, &esiti] {
         let g = grades(js, 0).unwrap();
-        let (text, rep) = tune(&idx, &blind, &g, &base, base_text, 2, &opts, r, t).unwrap();
+        let (text, rep) = tune(&idx, &blind, &g, &base, 3, &opts, r, t).unwrap();
         assert!(rep.train_vacancies > 0 && rep.test_vacancies > 0, "{rep:?}");
         assert!(rep.tuned_train_ndcg >= rep.base_train_ndcg, "{rep:?}");
         let m = MatchingModel::parse("tuned.toml", &text).unwrap();
-        assert_eq!(m.key(), "default@v2");
+        assert_eq!(m.key(), "default@v3");
+        assert_eq!(rep.parameters.len(), 9);
         assert_eq!(m.status, Status::Fitted);
         let w = m.weights;
         let sum = w.lessicale + w.competenze + w.esperienza + w.istruzione + w.distanza;
         assert!((sum - 1.0).abs() < 1e-3, "{sum}");
         // Same inputs, same result.
-        let (again, _) = tune(&idx, &blind, &g, &base, base_text, 2, &opts, r, t).unwrap();
+        let (again, _) = tune(&idx, &blind, &g, &base, 3, &opts, r, t).unwrap();
         assert_eq!(again, text);
     }
 }

@@ -9,6 +9,8 @@
 
 use std::sync::OnceLock;
 
+pub mod titles;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::ModelError;
@@ -122,7 +124,17 @@ pub struct Taxonomy {
     /// Normalised label (Italian and English, preferred and alternative; CP2011 voci through the
     /// linkage) → occupations.
     by_label: HashMap<String, Vec<OccupationId>>,
+    /// `sha256:` over the six tables: what an index records it was built with.
+    pub digest: String,
+    titles: OnceLock<titles::TitleIndex>,
 }
+
+/// The taxonomy's name and version, recorded with its digest by every index.
+pub const VERSION: &str =
+    "ESCO 1.1.1 (IT labels 1.0.8) + ISTAT CP2011 + incrocio CP2011→ESCO link v1";
+
+/// The abbreviations job titles use (`data/titoli/abbreviazioni.tsv`).
+pub const ABBREVIATIONS: &str = include_str!("../../data/titoli/abbreviazioni.tsv");
 
 impl Taxonomy {
     /// The tables bundled from `data/`, parsed on first use.
@@ -132,12 +144,12 @@ impl Taxonomy {
             // Bundled files are part of the build and covered by tests: a parse failure is a
             // build defect, not an input error.
             Taxonomy::parse(
-                include_str!("../data/esco/occupations.tsv"),
-                include_str!("../data/esco/skills.tsv"),
-                include_str!("../data/esco/occupation_skills.tsv"),
-                include_str!("../data/cp2011/unita.tsv"),
-                include_str!("../data/cp2011/voci.tsv"),
-                include_str!("../data/cp2011/esco_link.tsv"),
+                include_str!("../../data/esco/occupations.tsv"),
+                include_str!("../../data/esco/skills.tsv"),
+                include_str!("../../data/esco/occupation_skills.tsv"),
+                include_str!("../../data/cp2011/unita.tsv"),
+                include_str!("../../data/cp2011/voci.tsv"),
+                include_str!("../../data/cp2011/esco_link.tsv"),
             )
             .unwrap_or_else(|e| panic!("bundled taxonomy: {e}"))
         })
@@ -152,6 +164,14 @@ impl Taxonomy {
         voci: &str,
         links: &str,
     ) -> Result<Taxonomy, ModelError> {
+        let digest = {
+            let mut all = Vec::new();
+            for t in [occupations, skills, occupation_skills, units, voci, links] {
+                all.extend_from_slice(&(t.len() as u64).to_le_bytes());
+                all.extend_from_slice(t.as_bytes());
+            }
+            crate::digest::sha256_tagged(&all)
+        };
         let occupations: Vec<Occupation> = tsv("esco/occupations.tsv", occupations, 8)?
             .into_iter()
             .map(|r| Occupation {
@@ -293,7 +313,36 @@ impl Taxonomy {
             rel_start,
             relations,
             by_label,
+            digest,
+            titles: OnceLock::new(),
         })
+    }
+
+    /// The title index (built on first use, about 40,000 labels).
+    pub fn titles(&self) -> &titles::TitleIndex {
+        self.titles
+            .get_or_init(|| titles::TitleIndex::build(self, ABBREVIATIONS, &|_, _, _| false))
+    }
+
+    /// The occupation a free-text title names under `params`: an exact label first; then, when
+    /// `params.fuzzy`, the best inexact match if its confidence reaches `params.min_confidence`.
+    pub fn resolve_title(
+        &self,
+        title: &str,
+        fuzzy: bool,
+        min_confidence: f64,
+    ) -> Option<OccupationId> {
+        if let Some(&o) = self.occupations_by_title(title).first() {
+            return Some(o);
+        }
+        if !fuzzy {
+            return None;
+        }
+        self.titles()
+            .resolve(title, 1)
+            .into_iter()
+            .find(|m| m.confidence >= min_confidence)
+            .map(|m| m.occupation)
     }
 
     /// The occupation with this ESCO URI or bare UUID.

@@ -1,0 +1,355 @@
+//! The scoring core: from the plain rows of the eligible candidates and a model, each part's
+//! value, weight and weighted contribution, the total, and the exact bounded top-k. No tantivy
+//! and no I/O here: the index collects [`Eligible`] rows, this module ranks them.
+//!
+//! A score is `Σ weight × value` over five parts, added in a fixed order (lessicale, competenze,
+//! esperienza, istruzione, distanza), so the total is the same to the bit whether it is computed
+//! for ranking or summed from the explanation ([`Parts`]).
+
+use serde::Serialize;
+
+use super::model::{EsperienzaParams, MatchingModel, Weights};
+use crate::cancel::Cancel;
+use crate::error::Result;
+
+/// How a candidate's experience relates to the vacancy's occupation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Experience {
+    /// An experience in the vacancy's ESCO occupation.
+    pub same: bool,
+    /// One in the same ISCO-08 unit group.
+    pub same_unit_group: bool,
+    /// The candidate's occupation nearest to the vacancy's among its adjacent occupations, with
+    /// the similarity.
+    pub adjacent: Option<(u32, f32)>,
+}
+
+/// A candidate passing the hard rules, with what scoring needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eligible {
+    /// BM25 of the vacancy's words over the CV.
+    pub bm25: f32,
+    /// Row of the competency vector (and of the id).
+    pub slot: u32,
+    /// Great-circle distance between domicile and workplace.
+    pub km: f64,
+    /// Level of study 0–12, when known.
+    pub level: Option<u8>,
+    /// CEFR level (1–6, 0: none) in the language the model's suggestions propose.
+    pub suggested_language: u8,
+    /// Experience relation.
+    pub experience: Experience,
+}
+
+/// The value of each part, in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Contributions {
+    /// Normalised BM25.
+    pub lessicale: f64,
+    /// Competency cosine.
+    pub competenze: f64,
+    /// Same (1), same unit group or adjacent occupation (partial), none (0).
+    pub esperienza: f64,
+    /// Education fit.
+    pub istruzione: f64,
+    /// Nearness.
+    pub distanza: f64,
+}
+
+impl Contributions {
+    /// The values in part order.
+    pub fn as_array(&self) -> [f64; 5] {
+        [
+            self.lessicale,
+            self.competenze,
+            self.esperienza,
+            self.istruzione,
+            self.distanza,
+        ]
+    }
+}
+
+/// One part of a score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Part {
+    /// The part's value, in [0, 1].
+    pub value: f64,
+    /// Its weight in the model.
+    pub weight: f64,
+    /// `weight × value`.
+    pub contribution: f64,
+}
+
+/// The explained score: each part's value, weight and contribution. The contributions add up
+/// to the score exactly (the same additions in the same order as the ranking).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Parts {
+    /// Lexical relevance.
+    pub lessicale: Part,
+    /// Competency similarity.
+    pub competenze: Part,
+    /// Experience.
+    pub esperienza: Part,
+    /// Education.
+    pub istruzione: Part,
+    /// Distance.
+    pub distanza: Part,
+}
+
+impl Parts {
+    /// Values weighted by `w`.
+    pub fn new(c: &Contributions, w: &Weights) -> Parts {
+        let part = |value: f64, weight: f64| Part {
+            value,
+            weight,
+            contribution: weight * value,
+        };
+        Parts {
+            lessicale: part(c.lessicale, w.lessicale),
+            competenze: part(c.competenze, w.competenze),
+            esperienza: part(c.esperienza, w.esperienza),
+            istruzione: part(c.istruzione, w.istruzione),
+            distanza: part(c.distanza, w.distanza),
+        }
+    }
+
+    /// The sum of the contributions, in part order.
+    pub fn total(&self) -> f64 {
+        self.lessicale.contribution
+            + self.competenze.contribution
+            + self.esperienza.contribution
+            + self.istruzione.contribution
+            + self.distanza.contribution
+    }
+}
+
+/// `Σ weight × value`, in part order (the same arithmetic as [`Parts::total`]).
+pub fn total(c: &Contributions, w: &Weights) -> f64 {
+    w.lessicale * c.lessicale
+        + w.competenze * c.competenze
+        + w.esperienza * c.esperienza
+        + w.istruzione * c.istruzione
+        + w.distanza * c.distanza
+}
+
+/// The `esperienza` value: 1 for the same occupation; else the larger of the unit-group credit
+/// and `proximity × similarity` of an adjacent occupation; else 0.
+pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
+    if x.same {
+        return 1.0;
+    }
+    let mut v = if x.same_unit_group { p.adjacent } else { 0.0 };
+    if let Some((_, s)) = x.adjacent {
+        v = v.max(p.proximity * f64::from(s));
+    }
+    v
+}
+
+/// What every candidate of one vacancy shares: the best BM25, the radius, the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Scorer<'a> {
+    best_bm25: f32,
+    radius: f64,
+    model: &'a MatchingModel,
+}
+
+impl<'a> Scorer<'a> {
+    /// The scorer of one vacancy's eligible candidates.
+    pub fn new(eligible: &[Eligible], radius: f64, model: &'a MatchingModel) -> Scorer<'a> {
+        Scorer {
+            best_bm25: eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max),
+            radius,
+            model,
+        }
+    }
+
+    /// Every value but the competency similarity (the one that costs a dot product).
+    pub fn cheap(&self, e: &Eligible) -> Contributions {
+        Contributions {
+            lessicale: if self.best_bm25 > 0.0 {
+                f64::from(e.bm25 / self.best_bm25)
+            } else {
+                0.0
+            },
+            competenze: 0.0,
+            esperienza: esperienza(&e.experience, &self.model.esperienza),
+            istruzione: if e.level.is_none() {
+                self.model.istruzione.unknown
+            } else {
+                1.0
+            },
+            distanza: if self.radius > 0.0 {
+                (1.0 - e.km / self.radius).clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// Every value, with the competency similarity `competenze` (clamped to [0, 1]).
+    pub fn values(&self, e: &Eligible, competenze: f64) -> Contributions {
+        Contributions {
+            competenze: competenze.clamp(0.0, 1.0),
+            ..self.cheap(e)
+        }
+    }
+
+    /// The total of `c`.
+    pub fn total(&self, c: &Contributions) -> f64 {
+        total(c, &self.model.weights)
+    }
+
+    /// A total no candidate's exact total exceeds: the similarity is at most 1.
+    pub fn upper_bound(&self, e: &Eligible) -> f64 {
+        self.total(&self.values(e, 1.0))
+    }
+
+    /// The explained parts of `c`.
+    pub fn parts(&self, c: &Contributions) -> Parts {
+        Parts::new(c, &self.model.weights)
+    }
+}
+
+/// A score and a position in the eligible list.
+pub type Scored = (f64, u32);
+
+/// Every eligible candidate (when `limit` is none or not below their number) or the best
+/// `limit`, best first: `(total, position in eligible)`. `competenze(e)` computes the costly
+/// value; `cmp` orders equal totals (by candidate id). Bounded and exact: see [`top_k`].
+pub fn rank(
+    eligible: &[Eligible],
+    scorer: &Scorer<'_>,
+    competenze: &dyn Fn(&Eligible) -> f64,
+    cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
+    limit: Option<usize>,
+    cancel: &Cancel,
+) -> Result<Vec<Scored>> {
+    let exact = |e: &Eligible| scorer.total(&scorer.values(e, competenze(e)));
+    match limit.filter(|&k| k < eligible.len()) {
+        None => {
+            let mut all: Vec<Scored> = eligible
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (exact(e), i as u32))
+                .collect();
+            cancel.check()?;
+            all.sort_by(cmp);
+            Ok(all)
+        }
+        Some(k) => top_k(eligible, k, cmp, cancel, |e, is_exact| {
+            if is_exact {
+                exact(e)
+            } else {
+                scorer.upper_bound(e)
+            }
+        }),
+    }
+}
+
+/// The best `k` of `eligible` by `cmp` (sorted), computing the exact score (`score(e, true)`)
+/// only where the upper bound (`score(e, false)`) can still beat the k-th best: candidates are
+/// visited by decreasing bound and the visit stops once a bound falls below the k-th exact
+/// score. The result is the same as scoring everyone exactly and sorting (the bound is never
+/// below the exact score, and an equal bound is still visited, so ties are settled by `cmp`).
+pub fn top_k(
+    eligible: &[Eligible],
+    k: usize,
+    cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
+    cancel: &Cancel,
+    score: impl Fn(&Eligible, bool) -> f64,
+) -> Result<Vec<Scored>> {
+    let mut bounds: Vec<Scored> = eligible
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (score(e, false), i as u32))
+        .collect();
+    bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    cancel.check()?;
+    let mut best: Vec<Scored> = Vec::with_capacity(k + 1);
+    for (n, (bound, i)) in bounds.into_iter().enumerate() {
+        if n % 4096 == 4095 {
+            cancel.check()?;
+        }
+        if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
+            break;
+        }
+        let exact = (score(&eligible[i as usize], true), i);
+        let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
+        if at < k {
+            best.insert(at, exact);
+            best.truncate(k);
+        }
+    }
+    Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: u32) -> Eligible {
+        Eligible {
+            bm25: 0.0,
+            slot: i,
+            km: 0.0,
+            level: None,
+            suggested_language: 0,
+            experience: Experience::default(),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bounded_top_k_is_the_exact_top_k(
+            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..300),
+            k in 1usize..20,
+        ) {
+            // Exact scores with many ties; bounds at or above them.
+            let exact: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 4.0).collect();
+            let bound: Vec<f64> = rows.iter().zip(&exact).map(|(r, e)| e + f64::from(r.1) / 2.0).collect();
+            let eligible: Vec<Eligible> = (0..rows.len() as u32).map(row).collect();
+            // Ties broken by a permuted "id" order, as candidate ids would.
+            let key = |i: u32| (i * 7919) % 1009;
+            let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1)));
+            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }).unwrap();
+            let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
+            want.sort_by(cmp);
+            want.truncate(k);
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn the_parts_add_up_to_the_total_exactly(
+            v in proptest::array::uniform5(0.0f64..=1.0),
+            w in proptest::array::uniform5(0.0f64..=1.0),
+        ) {
+            let c = Contributions { lessicale: v[0], competenze: v[1], esperienza: v[2], istruzione: v[3], distanza: v[4] };
+            let w = Weights { lessicale: w[0], competenze: w[1], esperienza: w[2], istruzione: w[3], distanza: w[4] };
+            let parts = Parts::new(&c, &w);
+            proptest::prop_assert_eq!(parts.total().to_bits(), total(&c, &w).to_bits());
+        }
+    }
+
+    #[test]
+    fn experience_credit_takes_the_larger_relation() {
+        let p = EsperienzaParams {
+            adjacent: 0.5,
+            proximity: 0.6,
+            neighbours: 10,
+            min_similarity: 0.3,
+        };
+        let x = |same, unit, adj: Option<f32>| Experience {
+            same,
+            same_unit_group: unit,
+            adjacent: adj.map(|s| (7, s)),
+        };
+        assert_eq!(esperienza(&x(true, true, Some(0.9)), &p), 1.0);
+        assert_eq!(esperienza(&x(false, true, None), &p), 0.5);
+        // 0.6 × 0.9 = 0.54 > 0.5.
+        assert!((esperienza(&x(false, true, Some(0.9)), &p) - 0.54).abs() < 1e-6);
+        // 0.6 × 0.5 = 0.30 < 0.5.
+        assert_eq!(esperienza(&x(false, true, Some(0.5)), &p), 0.5);
+        assert!((esperienza(&x(false, false, Some(0.5)), &p) - 0.3).abs() < 1e-6);
+        assert_eq!(esperienza(&x(false, false, None), &p), 0.0);
+    }
+}
