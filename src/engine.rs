@@ -434,12 +434,16 @@ impl Engine {
         &self.matching
     }
 
-    /// Checks that the index (if any) was built with the matching model's vectors and titles.
+    /// Checks that the index (if any) was built with the matching model's vectors and titles,
+    /// and computes what the first requests would otherwise wait for (the adjacent occupations,
+    /// the title index): a server calls it at start.
     pub fn check(&self) -> Result<()> {
-        match &self.index {
-            Some(i) => i.check_model(&self.matching),
-            None => Ok(()),
+        if let Some(i) = &self.index {
+            i.check_model(&self.matching)?;
         }
+        let _ = crate::matching::Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let _ = self.taxonomy.titles();
+        Ok(())
     }
 
     fn occupation_ref(&self, o: crate::taxonomy::OccupationId) -> OccupationRef {

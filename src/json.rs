@@ -42,6 +42,23 @@ pub fn from_slice_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonErr
     from_value(v)
 }
 
+/// One record of a type whose fields are all named (`#[derive(Deserialize)]` without
+/// `flatten` or maps): serde rejects a repeated field of such a type and `serde_json::from_str`
+/// rejects bytes after the document, so it is as strict as [`from_str_strict`] at the cost of
+/// one parse instead of two (the batch readers' path). Errors carry the JSON path.
+pub fn from_str_record<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let v = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
+        path: e.path().to_string(),
+        reason: e.into_inner().to_string(),
+    })?;
+    de.end().map_err(|e| JsonError {
+        path: ".".into(),
+        reason: format!("unexpected data after the JSON document ({e})"),
+    })?;
+    Ok(v)
+}
+
 /// [`from_slice_strict`] of a string.
 pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     from_slice_strict(text.as_bytes())
@@ -137,6 +154,17 @@ mod tests {
         assert!(value_from_slice(b"{\"a\":1} x").is_err());
         assert!(value_from_slice(b"{\"a\":1}{}").is_err());
         assert_eq!(value_from_slice(b" {\"a\":1}\n\t ").unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn a_record_type_rejects_repeated_fields_and_trailing_data_in_one_parse() {
+        let ok = r#"{"id":"C1","comune_domicilio":"058091","stato":"attivo"}"#;
+        assert!(from_str_record::<crate::matching::CandidateRecord>(ok).is_ok());
+        let twice = r#"{"id":"C1","id":"C2","comune_domicilio":"058091","stato":"attivo"}"#;
+        let e = from_str_record::<crate::matching::CandidateRecord>(twice).unwrap_err();
+        assert!(e.reason.contains("duplicate field `id`"), "{e}");
+        let trailing = format!("{ok} x");
+        assert!(from_str_record::<crate::matching::CandidateRecord>(&trailing).is_err());
     }
 
     #[test]

@@ -754,7 +754,7 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            incrocio::json::from_str_strict(l).map_err(|e| {
+            incrocio::json::from_str_record(l).map_err(|e| {
                 incrocio::Error::data(path, format!("line {}: not {what}: {e}", n + 1)).into()
             })
         })

@@ -25,6 +25,8 @@ pub(super) struct Filter {
     pub radius: f64,
     pub contract: u64,
     pub licences: u64,
+    /// The working mode offered, as a bit of `tab_modalitalav` (all bits: none stated or `Q1`).
+    pub mode: u64,
     pub min_level: Option<u64>,
     /// (language key, minimum CEFR level); at most 8 are checked per document.
     pub languages: Vec<(u64, u8)>,
@@ -51,6 +53,7 @@ struct Row {
     lon: f64,
     contratti: u64,
     patenti: u64,
+    modalita: u64,
     slot: u32,
     /// `u32::MAX`: no limit.
     km_max: u32,
@@ -82,6 +85,7 @@ impl SegmentAttrs {
         let km_max = ff.u64("km_max")?;
         let contratti = ff.u64("contratti")?;
         let patenti = ff.u64("patenti")?;
+        let modalita = ff.u64("modalita")?;
         let livello = ff.u64("livello")?;
         let l68 = ff.bool("l68")?;
         let lingue = ff.u64("lingue")?;
@@ -110,6 +114,7 @@ impl SegmentAttrs {
                 lon: lon.first(doc).unwrap_or(f64::NAN),
                 contratti: contratti.first(doc).unwrap_or(0),
                 patenti: patenti.first(doc).unwrap_or(0),
+                modalita: modalita.first(doc).unwrap_or(u64::MAX),
                 slot: slot.first(doc).unwrap_or(0) as u32,
                 km_max: km_max
                     .first(doc)
@@ -232,7 +237,10 @@ impl SegmentCollector for FilterSegment {
         if row.flags & ATTIVO == 0 || (f.l68 && row.flags & L68 == 0) {
             return;
         }
-        if row.contratti & f.contract == 0 || row.patenti & f.licences != f.licences {
+        if row.contratti & f.contract == 0
+            || row.patenti & f.licences != f.licences
+            || row.modalita & f.mode == 0
+        {
             return;
         }
         let level = (row.livello != u8::MAX).then_some(row.livello);

@@ -32,7 +32,7 @@ use tantivy::tokenizer::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::adjacency::Adjacency;
-use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, Stato};
+use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, MODES, Stato};
 use super::filter::{AttrCache, Filter};
 use super::model::MatchingModel;
 use super::model::{TitleParams, VectorParams};
@@ -67,6 +67,8 @@ struct Fields {
     km_max: Field,
     contratti: Field,
     patenti: Field,
+    /// Working modes accepted (`tab_modalitalav` bits; all bits: any).
+    modalita: Field,
     livello: Field,
     l68: Field,
     lingue: Field,
@@ -96,6 +98,7 @@ fn schema() -> (Schema, Fields) {
         km_max: b.add_u64_field("km_max", FAST),
         contratti: b.add_u64_field("contratti", FAST),
         patenti: b.add_u64_field("patenti", FAST),
+        modalita: b.add_u64_field("modalita", FAST),
         livello: b.add_u64_field("livello", FAST),
         l68: b.add_bool_field("l68", FAST),
         lingue: b.add_u64_field("lingue", FAST),
@@ -123,6 +126,17 @@ pub fn italian_analyzer() -> TextAnalyzer {
             .filter(Stemmer::new(Language::Italian))
             .build(),
     }
+}
+
+/// `Q1` of `tab_modalitalav`: any working mode.
+const ANY_MODE: &str = "Q1";
+
+/// The working modes a candidate accepts: every mode when none is listed or `Q1` is.
+pub(super) fn modes_mask(modes: &[String]) -> u64 {
+    if modes.iter().any(|m| m == ANY_MODE) {
+        return u64::MAX;
+    }
+    mask(modes, &MODES, true)
 }
 
 pub(super) fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
@@ -539,6 +553,12 @@ impl CandidateIndex {
                 .position(|c| *c == r.contratto)
                 .map_or(0, |i| 1u64 << i),
             licences: mask(&r.patenti, &LICENCES, false),
+            mode: r
+                .modalita
+                .as_deref()
+                .filter(|m| *m != ANY_MODE)
+                .and_then(|m| MODES.iter().position(|x| *x == m))
+                .map_or(u64::MAX, |i| 1u64 << i),
             min_level: r.livello_studio_min.map(u64::from),
             languages: vacancy
                 .lingue
@@ -858,6 +878,7 @@ impl CandidateIndex {
             mask(&r.disponibilita.contratti, &CONTRACTS, true),
         );
         doc.add_u64(f.patenti, mask(&r.patenti, &LICENCES, false));
+        doc.add_u64(f.modalita, modes_mask(&r.disponibilita.modalita));
         doc.add_u64(f.livello, c.livello_studio.map_or(u64::MAX, u64::from));
         doc.add_bool(f.l68, r.collocamento_mirato);
         for (code, level) in &c.lingue {
@@ -1102,7 +1123,7 @@ pub fn read_candidates(
         if line.trim().is_empty() {
             continue;
         }
-        let rec: CandidateRecord = crate::json::from_str_strict(line).map_err(|e| {
+        let rec: CandidateRecord = crate::json::from_str_record(line).map_err(|e| {
             Error::Input(
                 crate::InputError::new(
                     "record",

@@ -127,7 +127,12 @@ pub struct Taxonomy {
     /// `sha256:` over the six tables: what an index records it was built with.
     pub digest: String,
     titles: OnceLock<titles::TitleIndex>,
+    /// Fuzzy resolutions already made, by (title, threshold bits): CVs repeat titles.
+    resolved: std::sync::Mutex<HashMap<(String, u64), Option<OccupationId>>>,
 }
+
+/// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
+const RESOLVED_CACHE: usize = 200_000;
 
 /// The taxonomy's name and version, recorded with its digest by every index.
 pub const VERSION: &str =
@@ -315,6 +320,7 @@ impl Taxonomy {
             by_label,
             digest,
             titles: OnceLock::new(),
+            resolved: std::sync::Mutex::default(),
         })
     }
 
@@ -338,11 +344,23 @@ impl Taxonomy {
         if !fuzzy {
             return None;
         }
-        self.titles()
+        let key = (title.to_owned(), min_confidence.to_bits());
+        let cache = || self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache().get(&key) {
+            return *hit;
+        }
+        let found = self
+            .titles()
             .resolve(title, 1)
             .into_iter()
             .find(|m| m.confidence >= min_confidence)
-            .map(|m| m.occupation)
+            .map(|m| m.occupation);
+        let mut c = cache();
+        if c.len() >= RESOLVED_CACHE {
+            c.clear();
+        }
+        c.insert(key, found);
+        found
     }
 
     /// The occupation with this ESCO URI or bare UUID.

@@ -12,7 +12,7 @@
 //! confidence is its best label's score. Ties go to a preferred label over an alternative one,
 //! then to the lower occupation id, so the answer is deterministic.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{OccupationId, Taxonomy, normalize_label};
 
@@ -178,7 +178,7 @@ impl TitleIndex {
         abbreviations: &str,
         skip: &dyn Fn(OccupationId, LabelKind, &str) -> bool,
     ) -> TitleIndex {
-        let mut abbr: HashMap<String, Vec<String>> = HashMap::new();
+        let mut abbr: HashMap<String, Vec<String>> = HashMap::default();
         for line in abbreviations.lines().skip(1) {
             if let Some((a, e)) = line.split_once('\t') {
                 let words: Vec<String> = normalize_label(e)
@@ -191,7 +191,7 @@ impl TitleIndex {
         }
         let mut index = TitleIndex {
             labels: Vec::new(),
-            token_ids: HashMap::new(),
+            token_ids: HashMap::default(),
             postings: Vec::new(),
             idf: Vec::new(),
             unknown_weight: 0.0,
@@ -315,14 +315,14 @@ impl TitleIndex {
         }
         let qnorm = norm2.sqrt();
         // Shared weight per label, over the labels that share a token.
-        let mut shared: HashMap<u32, f64> = HashMap::new();
+        let mut shared: HashMap<u32, f64> = HashMap::default();
         for &(t, x) in &known {
             for &l in &self.postings[t as usize] {
                 *shared.entry(l).or_insert(0.0) += x * x;
             }
         }
         // Best label per occupation.
-        let mut best: HashMap<OccupationId, (f64, LabelKind, u32)> = HashMap::new();
+        let mut best: HashMap<OccupationId, (f64, LabelKind, u32)> = HashMap::default();
         for (l, dot) in shared {
             let label = &self.labels[l as usize];
             let score = (dot / (qnorm * label.norm)).min(1.0);

@@ -364,3 +364,49 @@ fn issue_12_4_and_5_occupations_over_http() {
     let r = call(s.addr, "GET", "/v1/occupations?title=cuoco", None, None);
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn issue_12_6_the_working_mode_is_a_hard_rule() {
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let model = MatchingModel::bundled().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(&model)).unwrap();
+    let people: Vec<_> = [
+        ("FT", json!(["FT"])),
+        ("PT", json!(["PT"])),
+        ("NONE", json!([])),
+        ("ANY", json!(["Q1"])),
+    ]
+    .into_iter()
+    .map(|(id, modes)| {
+        let c: CandidateRecord = serde_json::from_value(json!({
+            "id": id, "comune_domicilio": "058091", "stato": "attivo",
+            "disponibilita": {"modalita": modes}
+        }))
+        .unwrap();
+        c.validate(r, t, as_of(), &model.titles).unwrap()
+    })
+    .collect();
+    idx.upsert(&people, t).unwrap();
+    let engine = Engine::new(crate::catalog(), model, Some(idx));
+    let eligible = |mode: Option<&str>| {
+        let mut v = json!({"id": "V", "titolo": "cuoco", "comune": "058091",
+                           "raggio_km": 5, "contratto": "A01"});
+        if let Some(m) = mode {
+            v["modalita"] = json!(m);
+        }
+        let s = engine
+            .shortlist(
+                serde_json::from_value(json!({"vacancy": v})).unwrap(),
+                &Cancel::never(),
+            )
+            .unwrap();
+        let mut ids: Vec<String> = s.rosa.into_iter().map(|e| e.candidate_id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(eligible(Some("PT")), ["ANY", "NONE", "PT"]);
+    assert_eq!(eligible(Some("FT")), ["ANY", "FT", "NONE"]);
+    assert_eq!(eligible(Some("Q1")).len(), 4);
+    assert_eq!(eligible(None).len(), 4);
+}
