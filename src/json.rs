@@ -23,12 +23,17 @@ pub struct JsonError {
 
 /// Parses one JSON document with no duplicate keys and nothing but white space after it.
 pub fn value_from_slice(bytes: &[u8]) -> Result<Value, JsonError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let StrictValue(v) =
-        serde_path_to_error::deserialize::<_, StrictValue>(&mut de).map_err(|e| JsonError {
-            path: e.path().to_string(),
-            reason: e.into_inner().to_string(),
-        })?;
+    one::<_, StrictValue>(serde_json::Deserializer::from_slice(bytes)).map(|StrictValue(v)| v)
+}
+
+/// One document from `de`, then nothing but white space; errors carry the JSON path.
+fn one<'de, R: serde_json::de::Read<'de>, T: serde::Deserialize<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<T, JsonError> {
+    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| JsonError {
+        path: e.path().to_string(),
+        reason: e.into_inner().to_string(),
+    })?;
     de.end().map_err(|e| JsonError {
         path: ".".into(),
         reason: format!("unexpected data after the JSON document ({e})"),
@@ -47,16 +52,7 @@ pub fn from_slice_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonErr
 /// rejects bytes after the document, so it is as strict as [`from_str_strict`] at the cost of
 /// one parse instead of two (the batch readers' path). Errors carry the JSON path.
 pub fn from_str_record<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let v = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
-        path: e.path().to_string(),
-        reason: e.into_inner().to_string(),
-    })?;
-    de.end().map_err(|e| JsonError {
-        path: ".".into(),
-        reason: format!("unexpected data after the JSON document ({e})"),
-    })?;
-    Ok(v)
+    one(serde_json::Deserializer::from_str(text))
 }
 
 /// [`from_slice_strict`] of a string.

@@ -56,19 +56,6 @@ pub struct Contributions {
     pub distanza: f64,
 }
 
-impl Contributions {
-    /// The values in part order.
-    pub fn as_array(&self) -> [f64; 5] {
-        [
-            self.lessicale,
-            self.competenze,
-            self.esperienza,
-            self.istruzione,
-            self.distanza,
-        ]
-    }
-}
-
 /// One part of a score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Part {
