@@ -441,8 +441,12 @@ impl Engine {
         if let Some(i) = &self.index {
             i.check_model(&self.matching)?;
         }
-        let _ = crate::matching::Adjacency::shared(self.taxonomy, &self.matching.vectors);
-        let _ = self.taxonomy.titles();
+        if self.matching.esperienza.neighbours > 0 {
+            let _ = crate::matching::Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        }
+        if self.matching.titles.fuzzy {
+            let _ = self.taxonomy.titles();
+        }
         Ok(())
     }
 
@@ -497,10 +501,10 @@ impl Engine {
                 .into(),
             })
             .collect();
-        let resolved = self
-            .taxonomy
-            .resolve_title(title, p.fuzzy, p.min_confidence);
-        let occupation = resolved.map(|o| {
+        // As `Taxonomy::resolve_title` resolves vacancy and CV titles: an exact label first,
+        // else (fuzzy models) the best candidate at or above the threshold — the first of
+        // `candidates`, already computed.
+        let exact = self.taxonomy.occupations_by_title(title).first().map(|&o| {
             let uri = self.taxonomy.occupations[o as usize].uri();
             candidates
                 .iter()
@@ -512,6 +516,12 @@ impl Engine {
                     matched_label: title.to_owned(),
                     label_kind: "exact".into(),
                 })
+        });
+        let occupation = exact.or_else(|| {
+            candidates
+                .first()
+                .filter(|c| p.fuzzy && c.confidence >= p.min_confidence)
+                .cloned()
         });
         Ok(TitleResolution {
             title: title.to_owned(),

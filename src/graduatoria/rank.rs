@@ -306,46 +306,48 @@ pub fn check_previous(
             ),
         );
     }
-    let mut seen = rustc_hash::FxHashSet::default();
-    for (i, a) in previous.inputs.iter().enumerate() {
-        if !seen.insert(a.id.as_str()) {
-            return bad(
-                &format!("inputs[{i}]"),
-                format!("applicant `{}` appears twice", a.id),
-            );
-        }
+    if let Some((i, id)) = first_repeated(previous.inputs.iter().map(|a| a.id.as_str())) {
+        return bad(
+            &format!("inputs[{i}]"),
+            format!("applicant `{id}` appears twice"),
+        );
     }
-    let mut ranked = rustc_hash::FxHashSet::default();
-    for (i, r) in previous.ranking.iter().enumerate() {
-        if !ranked.insert(r.applicant_id.as_str()) {
-            return bad(
-                &format!("ranking[{i}]"),
-                format!("applicant `{}` appears twice", r.applicant_id),
-            );
-        }
-        if r.position as usize != i + 1 {
-            return bad(
-                &format!("ranking[{i}].position"),
-                format!("position {} at row {}", r.position, i + 1),
-            );
-        }
+    if let Some((i, id)) = first_repeated(previous.ranking.iter().map(|r| r.applicant_id.as_str()))
+    {
+        return bad(
+            &format!("ranking[{i}]"),
+            format!("applicant `{id}` appears twice"),
+        );
+    }
+    if let Some((i, r)) = previous
+        .ranking
+        .iter()
+        .enumerate()
+        .find(|(i, r)| r.position as usize != i + 1)
+    {
+        return bad(
+            &format!("ranking[{i}].position"),
+            format!("position {} at row {}", r.position, i + 1),
+        );
     }
     Ok(())
 }
 
-fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
+/// The position and id of the first id seen before.
+fn first_repeated<'a>(ids: impl Iterator<Item = &'a str>) -> Option<(usize, &'a str)> {
     let mut seen = rustc_hash::FxHashSet::default();
-    seen.reserve(applicants.len());
-    for a in applicants {
-        if !seen.insert(a.id.as_str()) {
-            return Err(InputError::new(
-                "id",
-                FieldReason::Inconsistent("duplicate applicant id".into()),
-            )
-            .with_record(&a.id));
-        }
+    ids.enumerate().find(|(_, id)| !seen.insert(*id))
+}
+
+fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
+    match first_repeated(applicants.iter().map(|a| a.id.as_str())) {
+        Some((_, id)) => Err(InputError::new(
+            "id",
+            FieldReason::Inconsistent("duplicate applicant id".into()),
+        )
+        .with_record(id)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The request's digest: SHA-256 over the canonical JSON of the request's other fields

@@ -163,33 +163,35 @@ pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1950, 1, 1) {
     None => panic!("a valid date"),
 };
 
-/// The ministerial language list (`tab_lingue`, `data/codici/lingue.csv`): the codes, in file
-/// order.
-static LANGUAGES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-    include_str!("../../data/codici/lingue.csv")
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').next())
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect()
-});
+/// The ministerial language list (`tab_lingue`, `data/codici/lingue.csv`): (code, name in
+/// lower case), in file order.
+static LANGUAGES: std::sync::LazyLock<Vec<(&'static str, String)>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("../../data/codici/lingue.csv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut cols = l.split(',');
+                let code = cols.next()?.trim();
+                let name = cols.next().unwrap_or("").trim().to_lowercase();
+                (!code.is_empty()).then_some((code, name))
+            })
+            .collect()
+    });
 
 /// The name of a language code of `tab_lingue`, in lower case (`001` → `inglese`).
-pub fn language_name(code: &str) -> Option<String> {
-    include_str!("../../data/codici/lingue.csv")
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(','))
-        .find(|(c, _)| c.trim() == code)
-        .map(|(_, rest)| rest.split(',').next().unwrap_or("").trim().to_lowercase())
+pub fn language_name(code: &str) -> Option<&'static str> {
+    LANGUAGES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| name.as_str())
 }
 
 /// The compact key of a language code of `tab_lingue`: numeric codes (`001` inglese …) keep
 /// their number, alphabetic ones (`ALB` …) take 1,000 + their position in the list, so no two
 /// codes share a key. `None` for a code not in the list.
 pub fn language_key(code: &str) -> Option<u64> {
-    let pos = LANGUAGES.iter().position(|c| *c == code)?;
+    let pos = LANGUAGES.iter().position(|(c, _)| *c == code)?;
     Some(code.parse::<u64>().unwrap_or(1_000 + pos as u64))
 }
 

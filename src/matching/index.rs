@@ -272,6 +272,7 @@ pub struct CandidateIndex {
     as_of: NaiveDate,
     params: IndexParams,
     vectorizer: Vectorizer,
+    adjacency: std::sync::OnceLock<std::sync::Arc<Adjacency>>,
 }
 
 /// What an index is built with besides its documents: the taxonomy, the model's `[vectors]`
@@ -456,6 +457,7 @@ impl CandidateIndex {
             as_of,
             vectorizer: Vectorizer::new(Taxonomy::bundled(), &params.vectors),
             params,
+            adjacency: std::sync::OnceLock::new(),
         })
     }
 
@@ -585,9 +587,10 @@ impl CandidateIndex {
         }
     }
 
-    /// The adjacent occupations under this index's vector parameters.
-    pub fn adjacency(&self, t: &Taxonomy) -> std::sync::Arc<Adjacency> {
-        Adjacency::shared(t, &self.params.vectors)
+    /// The adjacent occupations under this index's vector parameters (computed once).
+    pub fn adjacency(&self, t: &Taxonomy) -> &Adjacency {
+        self.adjacency
+            .get_or_init(|| Adjacency::shared(t, &self.params.vectors))
     }
 
     /// The competency vector of a vacancy, as a shortlist computes it.

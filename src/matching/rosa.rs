@@ -232,7 +232,7 @@ pub fn suggestions(eligible: &[Eligible], asked: &Asked, p: &SuggestionParams) -
     }
     if !asked.languages {
         let min = super::candidate::cefr(&p.language_level).unwrap_or(u8::MAX);
-        let name = super::candidate::language_name(&p.language).unwrap_or_default();
+        let name = super::candidate::language_name(&p.language).unwrap_or("");
         let remaining = count(&|e| e.suggested_language >= min);
         offer(
             "lingue",

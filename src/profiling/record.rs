@@ -576,15 +576,26 @@ fn checked_suspensions(s: &[Sospensione], did: NaiveDate) -> FieldResult<Vec<Sos
 /// overlap (an open one overlaps everything after it). The reason names the periods by their
 /// position in the order given.
 pub fn check_suspension_periods(s: &[Sospensione]) -> Result<(), String> {
+    // Periods come sorted almost always (and always from `checked_suspensions`): no allocation.
+    if s.is_sorted_by_key(|x| x.dal) {
+        return check_in_order(s.iter().enumerate());
+    }
     let mut order: Vec<usize> = (0..s.len()).collect();
     order.sort_by_key(|&i| s[i].dal);
-    for (k, &i) in order.iter().enumerate() {
-        let x = &s[i];
+    check_in_order(order.into_iter().map(|i| (i, &s[i])))
+}
+
+/// Checks periods visited in start order, each with its position as given.
+fn check_in_order<'a>(
+    periods: impl Iterator<Item = (usize, &'a Sospensione)>,
+) -> Result<(), String> {
+    let mut periods = periods.peekable();
+    while let Some((i, x)) = periods.next() {
         if x.al.is_some_and(|al| al < x.dal) {
             return Err(format!("period {i} ends before it starts"));
         }
-        if let Some(&j) = order.get(k + 1)
-            && x.al.is_none_or(|al| al >= s[j].dal)
+        if let Some(&(j, next)) = periods.peek()
+            && x.al.is_none_or(|al| al >= next.dal)
         {
             return Err(format!("periods {i} and {j} overlap"));
         }

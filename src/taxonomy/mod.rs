@@ -127,8 +127,8 @@ pub struct Taxonomy {
     /// `sha256:` over the six tables: what an index records it was built with.
     pub digest: String,
     titles: OnceLock<titles::TitleIndex>,
-    /// Fuzzy resolutions already made, by (title, threshold bits): CVs repeat titles.
-    resolved: std::sync::Mutex<HashMap<(String, u64), Option<OccupationId>>>,
+    /// Fuzzy resolutions already made, by threshold (its bits) and title: CVs repeat titles.
+    resolved: std::sync::Mutex<HashMap<u64, HashMap<String, Option<OccupationId>>>>,
 }
 
 /// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
@@ -344,9 +344,9 @@ impl Taxonomy {
         if !fuzzy {
             return None;
         }
-        let key = (title.to_owned(), min_confidence.to_bits());
+        let threshold = min_confidence.to_bits();
         let cache = || self.resolved.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hit) = cache().get(&key) {
+        if let Some(hit) = cache().get(&threshold).and_then(|c| c.get(title)) {
             return *hit;
         }
         let found = self
@@ -355,11 +355,12 @@ impl Taxonomy {
             .into_iter()
             .find(|m| m.confidence >= min_confidence)
             .map(|m| m.occupation);
-        let mut c = cache();
+        let mut all = cache();
+        let c = all.entry(threshold).or_default();
         if c.len() >= RESOLVED_CACHE {
             c.clear();
         }
-        c.insert(key, found);
+        c.insert(title.to_owned(), found);
         found
     }
 

@@ -219,13 +219,14 @@ fn issue_12_2_an_index_refuses_a_model_it_was_not_built_for() {
         Some(idx),
     );
     let e = engine.check().unwrap_err().to_string();
-    assert!(e.contains("rebuild") && e.contains("titles"), "{e}");
+    assert!(e.contains(": `titles`:") && e.contains("rebuild"), "{e}");
     let text = include_str!("../../models/matching/default.v2.toml")
         .replace("half_life_years = 5.0", "half_life_years = 4.0");
     let changed = MatchingModel::parse("x.toml", &text).unwrap();
     let idx = CandidateIndex::open(dir.path()).unwrap();
     let e = idx.check_model(&changed).unwrap_err().to_string();
-    assert!(e.contains("`vectors`") || e.contains("vectors"), "{e}");
+    // The error names the section that differs (every message quotes both lines).
+    assert!(e.contains(": `vectors`:") && e.contains("rebuild"), "{e}");
 }
 
 #[test]
@@ -242,36 +243,41 @@ fn issue_12_5_a_vacancy_credits_an_adjacent_occupation_and_says_so() {
         .iter()
         .find(|n| n.credited && &n.occupation.isco != web_isco)
         .expect("a credited neighbour in another unit group");
-    let dir = tempfile::tempdir().unwrap();
-    let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(&model)).unwrap();
-    let c: CandidateRecord = serde_json::from_value(json!({
-        "id": "N1", "comune_domicilio": "058091", "stato": "attivo",
-        "esperienze": [{"esco": near.occupation.uri, "mesi": 24}]
-    }))
-    .unwrap();
-    idx.upsert(&[c.validate(r, t, as_of(), &model.titles).unwrap()], t)
+    // One candidate whose only experience is in that occupation, shortlisted under `m`.
+    let first_entry = |m: &MatchingModel| {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(m)).unwrap();
+        let c: CandidateRecord = serde_json::from_value(json!({
+            "id": "N1", "comune_domicilio": "058091", "stato": "attivo",
+            "esperienze": [{"esco": near.occupation.uri, "mesi": 24}]
+        }))
         .unwrap();
-    let engine = Engine::new(crate::catalog(), model.clone(), Some(idx));
-    let s = engine
-        .shortlist(
-            serde_json::from_value(json!({"vacancy": {
-                "id": "V1", "titolo": "sviluppatore web", "esco": web, "comune": "058091",
-                "raggio_km": 10, "contratto": "A01"
-            }}))
-            .unwrap(),
-            &Cancel::never(),
-        )
-        .unwrap();
-    let e = &s.rosa[0];
+        idx.upsert(&[c.validate(r, t, as_of(), &m.titles).unwrap()], t)
+            .unwrap();
+        let engine = Engine::new(crate::catalog(), m.clone(), Some(idx));
+        let s = engine
+            .shortlist(
+                serde_json::from_value(json!({"vacancy": {
+                    "id": "V1", "titolo": "sviluppatore web", "esco": web, "comune": "058091",
+                    "raggio_km": 10, "contratto": "A01"
+                }}))
+                .unwrap(),
+                &Cancel::never(),
+            )
+            .unwrap();
+        s.rosa[0].clone()
+    };
+    let e = first_entry(&model);
     let x = e.experience.as_ref().expect("credited");
     assert_eq!(x.relation, "adjacent_occupation");
     assert_eq!(x.occupation.as_deref(), Some(near.occupation.uri.as_str()));
     assert_eq!(x.similarity, Some(near.similarity));
     let want = model.esperienza.proximity * near.similarity;
     assert!((e.contributions.esperienza.value - want).abs() < 1e-6);
-    // Under v1 (no adjacency) the same candidate earns nothing for experience.
-    let v1 = MatchingModel::bundled_named("default@v1").unwrap();
-    assert_eq!(v1.esperienza.neighbours, 0);
+    // Under v1 (no adjacent occupations) the same candidate earns nothing for experience.
+    let e = first_entry(&MatchingModel::bundled_named("default@v1").unwrap());
+    assert_eq!(e.contributions.esperienza.value, 0.0);
+    assert!(e.experience.is_none());
 }
 
 #[test]
