@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::Cancel;
 use crate::catalog::Catalog;
+use crate::congruita::RuleSet;
 use crate::error::{Error, FieldReason, InputError, Result};
 use crate::graduatoria::{Graduatoria, GraduatoriaRequest, GraduatoriaRules, Riesame};
+use crate::matching::{Adjacency, OfferSearch, Offers, Vacancy, VacancyBoard};
 use crate::matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
 use crate::profiling::{Profile, ProfileRecord, Profiler, Status};
 use crate::reference::Reference;
@@ -77,6 +79,40 @@ pub struct ShortlistRequest {
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub size: Option<u32>,
+}
+
+/// Which open vacancies fit a person, and which are an offerta congrua.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffersRequest {
+    /// A candidate already in the index (give this or `candidate`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128))]
+    pub candidate_id: Option<String>,
+    /// A full candidate record (give this or `candidate_id`).
+    #[serde(default)]
+    pub candidate: Option<CandidateRecord>,
+    /// The day the offers are made (default: today); unemployment and deadlines are read at it.
+    #[serde(default)]
+    pub data: Option<NaiveDate>,
+    /// How many vacancies (default 15; 1 to the model's `rosa.max_size`, 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub size: Option<u32>,
+    /// Congruity rule set `id` or `id@vN` (default: the newest `dm-2018-04-10`).
+    #[serde(default)]
+    pub rules: Option<String>,
+}
+
+/// A vacancy written to the board.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VacancyWritten {
+    /// Its id.
+    pub id: String,
+    /// Whether it replaced one with the same id.
+    pub replaced: bool,
+    /// Vacancies held after the write.
+    pub held: u64,
 }
 
 /// Rank applicants under a rule set.
@@ -226,7 +262,12 @@ pub struct Engine {
     catalog: Catalog,
     matching: MatchingModel,
     index: Option<CandidateIndex>,
+    vacancies: Option<VacancyBoard>,
+    congruita: Vec<RuleSet>,
 }
+
+/// The congruity rule set used when a request names none.
+pub const DEFAULT_CONGRUITY_RULES: &str = "dm-2018-04-10";
 
 fn unknown_model(field: &str, spec: &str) -> Error {
     Error::Input(InputError::new(
@@ -256,7 +297,136 @@ impl Engine {
             catalog,
             matching,
             index,
+            vacancies: None,
+            // Compiled in and parsed by a test: a bad bundled file cannot ship.
+            congruita: RuleSet::bundled().unwrap_or_default(),
         }
+    }
+
+    /// The same engine with a board of open vacancies.
+    pub fn with_vacancies(mut self, board: VacancyBoard) -> Engine {
+        self.vacancies = Some(board);
+        self
+    }
+
+    /// Opens (or creates empty) the vacancy board in `dir` under this engine's model.
+    pub fn open_vacancies(&self, dir: &std::path::Path) -> Result<VacancyBoard> {
+        VacancyBoard::open(dir, &self.matching, self.reference, self.taxonomy)
+    }
+
+    /// Writes a new vacancy board in `dir` holding exactly `vacancies` (atomically).
+    pub fn create_vacancies(
+        &self,
+        dir: &std::path::Path,
+        vacancies: &[Vacancy],
+    ) -> Result<VacancyBoard> {
+        VacancyBoard::create(dir, vacancies, &self.matching, self.taxonomy)
+    }
+
+    /// Reads and validates vacancy records (JSON lines), naming the line of the first bad one.
+    pub fn read_vacancies(&self, path: &std::path::Path) -> Result<Vec<Vacancy>> {
+        crate::matching::board::read_vacancies(
+            path,
+            self.reference,
+            self.taxonomy,
+            &self.matching.titles,
+        )
+    }
+
+    /// The board of open vacancies, when one is open.
+    pub fn vacancies(&self) -> Option<&VacancyBoard> {
+        self.vacancies.as_ref()
+    }
+
+    fn require_vacancies(&self) -> Result<&VacancyBoard> {
+        self.vacancies.as_ref().ok_or(Error::NoVacancies)
+    }
+
+    /// Validates a vacancy record under the engine's taxonomy and model.
+    pub fn validate_vacancy(&self, record: VacancyRecord) -> Result<Vacancy> {
+        record
+            .validate(self.reference, self.taxonomy, &self.matching.titles)
+            .map_err(Error::Input)
+    }
+
+    /// Adds or replaces validated vacancies; durable and visible when it returns. Returns the
+    /// vacancies held after.
+    pub fn upsert_vacancies(&self, vacancies: &[Vacancy]) -> Result<u64> {
+        self.require_vacancies()?.upsert(vacancies, self.taxonomy)
+    }
+
+    /// Deletes vacancies; durable when it returns. Returns the vacancies held after.
+    pub fn delete_vacancies(&self, ids: &[String]) -> Result<u64> {
+        self.require_vacancies()?.delete(ids)
+    }
+
+    /// A vacancy's record as last written, if held.
+    pub fn vacancy(&self, id: &str) -> Result<Option<VacancyRecord>> {
+        self.require_vacancies()?.get(id)
+    }
+
+    /// Whether a vacancy with this id is held.
+    pub fn has_vacancy(&self, id: &str) -> Result<bool> {
+        self.require_vacancies()?.contains(id)
+    }
+
+    /// A congruity rule set by `id` or `id@vN`.
+    pub fn congruity_rules(&self, spec: Option<&str>) -> Result<&RuleSet> {
+        let spec = spec.unwrap_or(DEFAULT_CONGRUITY_RULES);
+        let (id, version) = match spec.split_once("@v") {
+            Some((id, v)) => (
+                id,
+                Some(v.parse::<u32>().map_err(|_| unknown_model("rules", spec))?),
+            ),
+            None => (spec, None),
+        };
+        self.congruita
+            .iter()
+            .filter(|r| r.file.id == id && version.is_none_or(|v| v == r.file.version))
+            .max_by_key(|r| r.file.version)
+            .ok_or_else(|| unknown_model("rules", spec))
+    }
+
+    /// The open vacancies that fit a person, best first, each with its congruity verdict;
+    /// stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn offers(&self, req: OffersRequest, today: NaiveDate, cancel: &Cancel) -> Result<Offers> {
+        let board = self.require_vacancies()?;
+        let rules = self.congruity_rules(req.rules.as_deref())?;
+        let date = req.data.unwrap_or(today);
+        let record = match (req.candidate_id, req.candidate) {
+            (Some(id), None) => self.candidate(&id)?.ok_or_else(|| {
+                Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(format!("no candidate `{id}` in the index")),
+                ))
+            })?,
+            (None, Some(c)) => c,
+            _ => {
+                return Err(Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(
+                        "give exactly one of candidate_id and candidate".into(),
+                    ),
+                )));
+            }
+        };
+        let latest = self.index.as_ref().map_or(date, |i| i.as_of().max(date));
+        let person = record
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|mut e| {
+                e.field = format!("candidate.{}", e.field);
+                Error::Input(e)
+            })?;
+        let size = self.matching.rosa_size(req.size, None)?;
+        let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let search = OfferSearch {
+            model: &self.matching,
+            taxonomy: self.taxonomy,
+            adjacency: &adjacency,
+            rules,
+            minutes: &|_, _| None,
+        };
+        board.offers(&person, date, size, &search, cancel)
     }
 
     /// The bundled models, no index.

@@ -37,6 +37,9 @@ pub enum Error {
     /// The computation needs a candidate index and none is open.
     #[error("no candidate index is open (start with --index DIR)")]
     NoIndex,
+    /// The computation needs the open vacancies and no vacancy board is open.
+    #[error("no vacancy board is open (start with --vacancies DIR)")]
+    NoVacancies,
     /// The work was stopped before it finished: its deadline passed or its caller gave up.
     #[error("the computation was stopped: its time limit passed or its caller gave up")]
     Cancelled,

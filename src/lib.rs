@@ -14,6 +14,7 @@
 //! - [`engine`]: the one API the CLI and the HTTP service share.
 //! - [`http`]: the HTTP service (axum), a thin edge over [`engine`].
 //! - [`research`]: fitting, simulating, evaluating and tuning the models (researchers).
+//! - [`congruita`]: offerta di lavoro congrua (art. 25 D.Lgs. 150/2015, DM 10.4.2018) as a versioned rule set.
 //! - [`taxonomy`]: ESCO occupations and skills, CP2011 and the CP2011 → ESCO linkage.
 //!
 //! ```
@@ -36,6 +37,7 @@
 pub mod batch;
 pub mod cancel;
 pub mod catalog;
+pub mod congruita;
 pub mod digest;
 pub mod engine;
 pub mod error;

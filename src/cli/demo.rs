@@ -196,9 +196,10 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         );
     }
     drop(idx);
+    demo_offers(reference, dir, &candidates, as_of)?;
     let config = dir.join("serve.toml");
     let text = format!(
-        "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\"]\n",
+        "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\nvacancies = \"bacheca\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\", \"vacancies:write\"]\n",
         key_hash(DEMO_KEY)
     );
     atomic_write(&config, |w| {
@@ -208,6 +209,105 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         "== HTTP service: `cargo run --release -- serve --config {}` (key: {DEMO_KEY}); README \"Use over HTTP\"",
         config.display()
     );
+    Ok(())
+}
+
+/// The person's side: a board of open vacancies and one jobseeker's offers, each with its
+/// congruity verdict and the reasons.
+fn demo_offers(
+    reference: &Reference,
+    dir: &Path,
+    candidates: &[incrocio::matching::Candidate],
+    as_of: NaiveDate,
+) -> Result<()> {
+    let t = Taxonomy::bundled();
+    let file = dir.join("bacheca.jsonl");
+    let spec = CvSpec {
+        n: 20_000,
+        seed: 11,
+        as_of,
+    };
+    write_jsonl(
+        &file,
+        &spec,
+        Synthetic::Vacancies { with_truth: false },
+        reference,
+        t,
+    )?;
+    let engine = incrocio::engine::Engine::bundled()?;
+    let started = Instant::now();
+    let vacancies = engine.read_vacancies(&file)?;
+    let board = engine.create_vacancies(&dir.join("bacheca"), &vacancies)?;
+    println!(
+        "== vacancy board: {} open vacancies in {:.2} s → {}",
+        board.len(),
+        started.elapsed().as_secs_f64(),
+        dir.join("bacheca").display()
+    );
+    let engine = engine.with_vacancies(board);
+    // A NASpI recipient with occupations agreed in the patto and a DID over 6 months old.
+    let person = candidates
+        .iter()
+        .find(|c| {
+            let r = &c.record;
+            r.stato == incrocio::matching::Stato::Attivo
+                && r.prestazione.is_some()
+                && !c.dichiarate.is_empty()
+                && r.data_did.is_some_and(|d| (as_of - d).num_days() > 200)
+                && !r.esperienze.is_empty()
+        })
+        .context("no demo jobseeker with a benefit and a patto")?;
+    std::fs::write(
+        dir.join("person.json"),
+        serde_json::to_string(&person.record)?,
+    )?;
+    let out = engine.offers(
+        incrocio::engine::OffersRequest {
+            candidate_id: None,
+            candidate: Some(person.record.clone()),
+            data: Some(as_of),
+            size: Some(5),
+            rules: None,
+        },
+        as_of,
+        &incrocio::cancel::Cancel::never(),
+    )?;
+    println!(
+        "== offers for {} (NASpI, DID {}): {} of {} open vacancies pass the hard rules; rules {}@v{}",
+        out.candidate_id,
+        person
+            .record
+            .data_did
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        out.eligible_count,
+        out.open_count,
+        out.rules.id,
+        out.rules.version
+    );
+    for o in &out.offers {
+        let c = &o.congruita;
+        let verdict = serde_json::to_value(c.esito)?;
+        println!(
+            "   {:>2}. {} \"{}\" {:.1} km  score {:.3}  → {} (fascia {})",
+            o.position,
+            o.vacancy_id,
+            o.titolo,
+            o.distance_km,
+            o.score,
+            verdict.as_str().unwrap_or("?"),
+            c.fascia.as_deref().unwrap_or("?")
+        );
+        for r in c.regole.iter().filter(|r| {
+            matches!(
+                r.esito,
+                incrocio::congruita::Esito::NonCongrua
+                    | incrocio::congruita::Esito::NonDeterminabile
+            )
+        }) {
+            println!("       {}: {} ({})", r.regola, r.motivo, r.input);
+        }
+    }
     Ok(())
 }
 

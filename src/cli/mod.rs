@@ -57,6 +57,12 @@ enum Command {
     Index(IndexCommand),
     /// The rosa for a vacancy: hard rules, scored candidates, narrowing suggestions.
     Shortlist(ShortlistArgs),
+    /// Build and maintain the board of open vacancies (what `offers` searches).
+    #[command(subcommand)]
+    Vacancies(VacanciesCommand),
+    /// The open vacancies that fit a person, each with its offerta congrua verdict (art. 25
+    /// D.Lgs. 150/2015, DM 10.4.2018).
+    Offers(OffersArgs),
     /// Evaluate models on data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -76,6 +82,69 @@ enum Command {
     /// Tune models on judgments.
     #[command(subcommand)]
     Tune(TuneCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum VacanciesCommand {
+    /// Write a new board holding exactly the vacancies of a JSON-lines file (atomic).
+    Build {
+        /// Vacancy records, one JSON object per line.
+        input: PathBuf,
+        /// Board directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Scoring model file (default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
+    /// Add or replace vacancies (durable when the command returns).
+    Add {
+        /// Vacancy records, one JSON object per line.
+        input: PathBuf,
+        /// Board directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Scoring model file (default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
+    /// Remove vacancies by id (durable when the command returns).
+    Delete {
+        /// Vacancy ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Board directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct OffersArgs {
+    /// Board directory (`incrocio vacancies build`).
+    #[arg(long)]
+    vacancies: PathBuf,
+    /// A candidate record (JSON); or give `--index` and `--candidate-id`.
+    #[arg(long, conflicts_with = "candidate_id")]
+    candidate: Option<PathBuf>,
+    /// A candidate already in the index.
+    #[arg(long, requires = "index")]
+    candidate_id: Option<String>,
+    /// Candidate index directory (with `--candidate-id`).
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// The day the offers are made (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// How many vacancies (default 15).
+    #[arg(long)]
+    size: Option<u32>,
+    /// Congruity rule set `id` or `id@vN` (default: dm-2018-04-10).
+    #[arg(long)]
+    rules: Option<String>,
+    /// Scoring model file (default: the newest bundled one).
+    #[arg(long)]
+    model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +195,28 @@ enum EvalCommand {
         #[arg(long, default_value_t = 7)]
         holdout: u64,
         /// Scoring model file (its `titles.min_confidence`; default: the newest bundled one).
+        #[arg(long)]
+        model_file: Option<PathBuf>,
+    },
+    /// Latency of offers (person → open vacancies with verdicts), in process, one thread: p50
+    /// and p99 over the first `n` CVs of a file, and the verdicts given.
+    Offers {
+        /// Board directory (`incrocio vacancies build`).
+        #[arg(long)]
+        vacancies: PathBuf,
+        /// Candidate records (JSON lines).
+        #[arg(long)]
+        cvs: PathBuf,
+        /// How many CVs.
+        #[arg(long, default_value_t = 300)]
+        n: usize,
+        /// The day the offers are made.
+        #[arg(long, default_value = "2026-11-23")]
+        date: NaiveDate,
+        /// Offers per person.
+        #[arg(long, default_value_t = 15)]
+        size: u32,
+        /// Scoring model file (default: the newest bundled one).
         #[arg(long)]
         model_file: Option<PathBuf>,
     },
@@ -421,7 +512,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<incrocio::Error>() {
             return match e {
                 incrocio::Error::Input(_) | incrocio::Error::Data { .. } => 65,
-                incrocio::Error::NoIndex => 66,
+                incrocio::Error::NoIndex | incrocio::Error::NoVacancies => 66,
                 incrocio::Error::Panic(_) => 70,
                 incrocio::Error::Io { .. } => 74,
                 incrocio::Error::Cancelled => 75,
@@ -468,6 +559,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index(cmd) => index_cmd(reference, cmd),
         Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
+        Command::Vacancies(c) => vacancies_cmd(catalog, c),
+        Command::Offers(a) => offers_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
             corpus,
             model_file,
@@ -520,6 +613,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Key(k) => serve::key(k),
         Command::Fit(research::FitCommand::Profiling(a)) => research::fit(&catalog, reference, a),
         Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(reference, a),
+        Command::Eval(EvalCommand::Offers {
+            vacancies,
+            cvs,
+            n,
+            date,
+            size,
+            model_file,
+        }) => eval_offers_cmd(
+            catalog,
+            &vacancies,
+            &cvs,
+            n,
+            date,
+            size,
+            model_file.as_deref(),
+        ),
         Command::Eval(EvalCommand::Titles {
             titles,
             holdout,
@@ -838,6 +947,160 @@ fn occupations_cmd(catalog: Catalog, cmd: OccupationsCommand) -> Result<ExitCode
         }
     };
     println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
+    match c {
+        VacanciesCommand::Build {
+            input,
+            dir,
+            model_file,
+        } => {
+            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let started = Instant::now();
+            let vacancies = engine.read_vacancies(&input)?;
+            let board = engine.create_vacancies(&dir, &vacancies)?;
+            eprintln!(
+                "board {}: {} vacancies in {:.2} s",
+                dir.display(),
+                board.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        VacanciesCommand::Add {
+            input,
+            dir,
+            model_file,
+        } => {
+            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let vacancies = engine.read_vacancies(&input)?;
+            let engine = {
+                let board = engine.open_vacancies(&dir)?;
+                engine.with_vacancies(board)
+            };
+            let held = engine.upsert_vacancies(&vacancies)?;
+            eprintln!("{} vacancies written; {held} held", vacancies.len());
+        }
+        VacanciesCommand::Delete { ids, dir } => {
+            let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = {
+                let board = engine.open_vacancies(&dir)?;
+                engine.with_vacancies(board)
+            };
+            let held = engine.delete_vacancies(&ids)?;
+            eprintln!("{} ids deleted; {held} held", ids.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
+    let model = matching_model(a.model_file.as_deref())?;
+    let index = a.index.as_deref().map(CandidateIndex::open).transpose()?;
+    let candidate =
+        match &a.candidate {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                Some(incrocio::json::from_str_strict(&text).map_err(|e| {
+                    incrocio::Error::data(path, format!("not a candidate record: {e}"))
+                })?)
+            }
+            None => None,
+        };
+    if candidate.is_none() && a.candidate_id.is_none() {
+        return Err(UsageError(
+            "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
+        )
+        .into());
+    }
+    let engine = Engine::new(catalog, model, index);
+    let board = engine.open_vacancies(&a.vacancies)?;
+    let engine = engine.with_vacancies(board);
+    engine.check()?;
+    let out = engine.offers(
+        incrocio::engine::OffersRequest {
+            candidate_id: a.candidate_id,
+            candidate,
+            data: a.date,
+            size: a.size,
+            rules: a.rules,
+        },
+        chrono::Local::now().date_naive(),
+        &incrocio::cancel::Cancel::never(),
+    )?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_offers_cmd(
+    catalog: Catalog,
+    board: &Path,
+    cvs: &Path,
+    n: usize,
+    date: NaiveDate,
+    size: u32,
+    model_file: Option<&Path>,
+) -> Result<ExitCode> {
+    let engine = Engine::new(catalog, matching_model(model_file)?, None);
+    let open = Instant::now();
+    let engine = {
+        let b = engine.open_vacancies(board)?;
+        engine.with_vacancies(b)
+    };
+    let open_s = open.elapsed().as_secs_f64();
+    engine.check()?;
+    let records: Vec<incrocio::matching::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
+    let mut times = Vec::new();
+    let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
+    let mut eligible = 0usize;
+    let mut slowest = Vec::new();
+    let never = incrocio::cancel::Cancel::never();
+    for r in records.into_iter().take(n) {
+        let req = incrocio::engine::OffersRequest {
+            candidate_id: None,
+            candidate: Some(r),
+            data: Some(date),
+            size: Some(size),
+            rules: None,
+        };
+        let t0 = Instant::now();
+        let out = engine.offers(req, date, &never)?;
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        times.push(ms);
+        slowest.push((ms, out.eligible_count, out.candidate_id.clone()));
+        eligible += out.eligible_count;
+        for o in &out.offers {
+            let v = serde_json::to_value(o.congruita.esito)?;
+            *verdicts
+                .entry(v.as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.truncate(5);
+    let q = |p: f64| {
+        times
+            .get(((times.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+    };
+    let report = serde_json::json!({
+        "people": times.len(),
+        "open_vacancies_held": engine.vacancies().map_or(0, |b| b.len()),
+        "board_open_s": open_s,
+        "p50_ms": q(0.50),
+        "p99_ms": q(0.99),
+        "max_ms": times.last(),
+        "mean_eligible": eligible as f64 / times.len().max(1) as f64,
+        "slowest": slowest
+            .iter()
+            .map(|(ms, n, id)| serde_json::json!({"candidate_id": id, "ms": ms, "eligible": n}))
+            .collect::<Vec<_>>(),
+        "verdicts": verdicts,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Create an empty candidate index at the index path when none is there.
     #[arg(long)]
     create_index: bool,
+    /// Open-vacancy board directory (created empty when missing): enables offers.
+    #[arg(long, env = "INCROCIO_VACANCIES")]
+    vacancies: Option<PathBuf>,
     /// CPU jobs run at once.
     #[arg(long, env = "INCROCIO_WORKERS")]
     workers: Option<usize>,
@@ -40,7 +43,7 @@ pub struct ServeArgs {
     /// Largest request body in bytes (then 413).
     #[arg(long, env = "INCROCIO_BODY_LIMIT_BYTES")]
     body_limit_bytes: Option<usize>,
-    /// Scoring model file (default: the bundled models/matching/default.v1.toml).
+    /// Scoring model file (default: the bundled models/matching/default.v2.toml).
     #[arg(long)]
     model_file: Option<PathBuf>,
 }
@@ -90,6 +93,7 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     let config = file.with(Overrides {
         listen: a.listen,
         index: a.index.clone(),
+        vacancies: a.vacancies.clone(),
         workers: a.workers,
         queue: a.queue,
         request_timeout_ms: a.request_timeout_ms,
@@ -113,7 +117,13 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
         ),
     };
     let model = super::matching_model(a.model_file.as_deref())?;
-    let engine = Engine::new(catalog, model, index);
+    let mut engine = Engine::new(catalog, model, index);
+    if let Some(dir) = &config.vacancies {
+        let board = engine
+            .open_vacancies(dir)
+            .with_context(|| format!("opening the vacancy board {}", dir.display()))?;
+        engine = engine.with_vacancies(board);
+    }
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.
     engine.check()?;

@@ -4,6 +4,7 @@
 //! ```toml
 //! listen = "127.0.0.1:8080"
 //! index = "idx"                # candidate index directory (optional: no shortlists without it)
+//! vacancies = "bacheca"        # open-vacancy board directory (optional: no offers without it)
 //! workers = 2                  # CPU jobs run at once
 //! queue = 64                   # CPU jobs waiting beyond those; past it: 503 + Retry-After
 //! request_timeout_ms = 10000
@@ -44,16 +45,24 @@ pub enum Scope {
     /// `POST /v1/graduatorie`, `POST /v1/graduatorie/riesame`.
     #[serde(rename = "graduatorie")]
     Graduatorie,
+    /// `POST /v1/offers`, `GET /v1/vacancies/{id}` (implied by `vacancies:write`).
+    #[serde(rename = "offers")]
+    Offers,
+    /// `PUT` and `DELETE /v1/vacancies/{id}`.
+    #[serde(rename = "vacancies:write")]
+    VacanciesWrite,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::Profiling,
         Scope::Shortlists,
         Scope::CandidatesRead,
         Scope::CandidatesWrite,
         Scope::Graduatorie,
+        Scope::Offers,
+        Scope::VacanciesWrite,
     ];
 
     /// The name used in config files and error messages.
@@ -64,6 +73,8 @@ impl Scope {
             Scope::CandidatesRead => "candidates:read",
             Scope::CandidatesWrite => "candidates:write",
             Scope::Graduatorie => "graduatorie",
+            Scope::Offers => "offers",
+            Scope::VacanciesWrite => "vacancies:write",
         }
     }
 }
@@ -85,6 +96,7 @@ impl ApiKey {
     pub fn grants(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
             || (scope == Scope::CandidatesRead && self.scopes.contains(&Scope::CandidatesWrite))
+            || (scope == Scope::Offers && self.scopes.contains(&Scope::VacanciesWrite))
     }
 }
 
@@ -103,6 +115,9 @@ pub struct ServerConfig {
     /// Candidate index directory.
     #[serde(default)]
     pub index: Option<PathBuf>,
+    /// Open-vacancy board directory.
+    #[serde(default)]
+    pub vacancies: Option<PathBuf>,
     /// CPU jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
@@ -160,6 +175,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             index: None,
+            vacancies: None,
             workers: default_workers(),
             queue: default_queue(),
             request_timeout_ms: default_timeout(),
@@ -179,6 +195,8 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     /// `--index` / `INCROCIO_INDEX`.
     pub index: Option<PathBuf>,
+    /// `--vacancies` / `INCROCIO_VACANCIES`.
+    pub vacancies: Option<PathBuf>,
     /// `--workers` / `INCROCIO_WORKERS`.
     pub workers: Option<usize>,
     /// `--queue` / `INCROCIO_QUEUE`.
@@ -202,10 +220,12 @@ impl ServerConfig {
     pub fn load(path: &Path) -> Result<ServerConfig> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut c = ServerConfig::parse(&path.display().to_string(), &text)?;
-        if let (Some(index), Some(dir)) = (&c.index, path.parent())
-            && index.is_relative()
-        {
-            c.index = Some(dir.join(index));
+        if let Some(dir) = path.parent() {
+            for p in [&mut c.index, &mut c.vacancies].into_iter().flatten() {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            }
         }
         Ok(c)
     }
@@ -217,6 +237,9 @@ impl ServerConfig {
         }
         if o.index.is_some() {
             self.index = o.index;
+        }
+        if o.vacancies.is_some() {
+            self.vacancies = o.vacancies;
         }
         if let Some(v) = o.workers {
             self.workers = v;

@@ -68,6 +68,13 @@ pub fn router(state: AppState) -> Router {
                 .get(routes::get_candidate)
                 .delete(routes::delete_candidate),
         )
+        .route(
+            "/v1/vacancies/{id}",
+            put(routes::put_vacancy)
+                .get(routes::get_vacancy)
+                .delete(routes::delete_vacancy),
+        )
+        .route("/v1/offers", post(routes::offers))
         .route("/v1/graduatorie", post(routes::graduatoria))
         .route("/v1/graduatorie/riesame", post(routes::riesame))
         .route("/v1/occupations", get(routes::resolve_title))
@@ -257,7 +264,7 @@ impl Service {
     pub fn new(engine: Engine, config: &ServerConfig) -> Result<Service> {
         let engine = Arc::new(engine);
         let metrics = Arc::new(metrics::Metrics::default());
-        let (writes, writer) = if engine.index().is_some() {
+        let (writes, writer) = if engine.index().is_some() || engine.vacancies().is_some() {
             let (q, h) = queue::WriteQueue::start(
                 engine.clone(),
                 config.write_batch_max,

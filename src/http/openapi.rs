@@ -9,11 +9,12 @@ use serde_json::{Map, Value, json};
 use super::problem::Problem;
 use super::routes::{Access, ROUTES, RouteSpec};
 use crate::engine::{
-    AdjacentOccupations, CandidateWritten, GraduatoriaCall, ModelInfo, ProfilingBody,
-    ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody, TitleResolution,
+    AdjacentOccupations, CandidateWritten, GraduatoriaCall, ModelInfo, OffersRequest,
+    ProfilingBody, ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody, TitleResolution,
+    VacancyWritten,
 };
 use crate::graduatoria::Graduatoria;
-use crate::matching::{CandidateRecord, Shortlist};
+use crate::matching::{CandidateRecord, Offers, Shortlist, VacancyRecord};
 
 struct Operation {
     request: Option<Schema>,
@@ -62,6 +63,30 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
             ok: 204,
             response: None,
             problems: &[404, 503],
+        },
+        "putVacancy" => Operation {
+            request: Some(s::<VacancyRecord>(g)),
+            ok: 201,
+            response: body(s::<VacancyWritten>(g)),
+            problems: &[400, 413, 422, 503],
+        },
+        "getVacancy" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<VacancyRecord>(g)),
+            problems: &[404, 503],
+        },
+        "deleteVacancy" => Operation {
+            request: None,
+            ok: 204,
+            response: None,
+            problems: &[404, 503],
+        },
+        "offers" => Operation {
+            request: Some(s::<OffersRequest>(g)),
+            ok: 200,
+            response: body(s::<Offers>(g)),
+            problems: &[400, 413, 422, 503],
         },
         "graduatoria" => Operation {
             request: Some(s::<GraduatoriaCall>(g)),
@@ -121,7 +146,7 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
 fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
-        201 => "Created (200 when an existing candidate was replaced)",
+        201 => "Created (200 when an existing record was replaced)",
         204 => "No content",
         400 => "Malformed body: `field` is the JSON path where it does not parse",
         401 => "Missing or unknown API key",
@@ -132,7 +157,9 @@ fn status_text(code: u16) -> &'static str {
         414 => "Request target (path and query) longer than 8,192 bytes",
         415 => "The body is not sent as `Content-Type: application/json`",
         422 => "A field is invalid: `field` and `reason` say which and why",
-        503 => "Busy (work queue full) or timed out, both with Retry-After; or no index configured",
+        503 => {
+            "Busy (work queue full) or timed out, both with Retry-After; or no index / vacancy board configured"
+        }
         _ => "Internal error (no detail; the request id names the log entry)",
     }
 }
@@ -151,11 +178,11 @@ pub fn document() -> Value {
         if let (Some(Value::Object(m)), Some(obj)) = (&o.response, ok.as_object_mut()) {
             obj.extend(m.clone());
         }
-        if r.operation == "putCandidate" {
+        if r.operation == "putCandidate" || r.operation == "putVacancy" {
             responses.insert(
                 "200".into(),
                 json!({
-                    "description": "Replaced an existing candidate",
+                    "description": "Replaced an existing record with the same id",
                     "content": ok["content"].clone()
                 }),
             );

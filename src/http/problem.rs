@@ -202,6 +202,12 @@ impl From<Error> for Problem {
                 "No candidate index",
                 "this server was started without a candidate index (config `index`)",
             ),
+            Error::NoVacancies => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no-vacancies",
+                "No vacancy board",
+                "this server was started without a vacancy board (config `vacancies`)",
+            ),
             Error::Cancelled => {
                 Problem::timed_out("the computation was stopped at the request's time limit")
             }

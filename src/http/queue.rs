@@ -17,7 +17,7 @@ use super::problem::Problem;
 use crate::cancel::{Cancel, CancelOnDrop};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::matching::Candidate;
+use crate::matching::{Candidate, Vacancy};
 
 /// The bounded queue for CPU work.
 #[derive(Debug, Clone)]
@@ -89,21 +89,40 @@ impl WorkQueue {
 /// A candidate write.
 #[derive(Debug)]
 pub enum WriteOp {
-    /// Add or replace.
+    /// Add or replace a candidate.
     Upsert(Box<Candidate>),
-    /// Remove by id.
+    /// Remove a candidate by id.
     Delete(String),
+    /// Add or replace a vacancy on the board.
+    UpsertVacancy(Box<Vacancy>),
+    /// Remove a vacancy by id.
+    DeleteVacancy(String),
+}
+
+/// What a run of writes commits together: one kind of write on one store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Upsert,
+    Delete,
+    UpsertVacancy,
+    DeleteVacancy,
 }
 
 impl WriteOp {
-    fn is_upsert(&self) -> bool {
-        matches!(self, WriteOp::Upsert(_))
+    fn kind(&self) -> Kind {
+        match self {
+            WriteOp::Upsert(_) => Kind::Upsert,
+            WriteOp::Delete(_) => Kind::Delete,
+            WriteOp::UpsertVacancy(_) => Kind::UpsertVacancy,
+            WriteOp::DeleteVacancy(_) => Kind::DeleteVacancy,
+        }
     }
 
     fn id(&self) -> &str {
         match self {
             WriteOp::Upsert(c) => &c.record.id,
-            WriteOp::Delete(id) => id,
+            WriteOp::UpsertVacancy(v) => &v.record.id,
+            WriteOp::Delete(id) | WriteOp::DeleteVacancy(id) => id,
         }
     }
 }
@@ -187,18 +206,19 @@ fn writer_loop(
     tracing::info!("candidate writer stopped");
 }
 
-/// Commits a batch in arrival order: each run of upserts or deletes is one commit.
+/// Commits a batch in arrival order: each run of one kind of write (candidate upserts,
+/// candidate deletes, vacancy upserts, vacancy deletes) is one commit.
 fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
     let mut batch = batch.into_iter().peekable();
     while let Some(first) = batch.next() {
-        let upserts = first.op.is_upsert();
+        let kind = first.op.kind();
         let mut run = vec![first];
-        while let Some(p) = batch.next_if(|p| p.op.is_upsert() == upserts) {
+        while let Some(p) = batch.next_if(|p| p.op.kind() == kind) {
             run.push(p);
         }
         let (ops, done): (Vec<WriteOp>, Vec<_>) = run.into_iter().map(|p| (p.op, p.done)).unzip();
         let n = ops.len();
-        let result = apply(engine, ops, upserts);
+        let result = apply(engine, ops, kind);
         metrics.write_batches.fetch_add(1, Ordering::Relaxed);
         metrics.writes.fetch_add(n as u64, Ordering::Relaxed);
         match result {
@@ -217,9 +237,11 @@ fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
     }
 }
 
-/// Applies a run of upserts or of deletes with one commit; returns whether each id existed
-/// before its write and the live candidates after.
-fn apply(engine: &Engine, ops: Vec<WriteOp>, upserts: bool) -> Result<(Vec<bool>, u64)> {
+/// Applies a run of one kind of write with one commit; returns whether each id existed before
+/// its write and the live candidates (or held vacancies) after.
+fn apply(engine: &Engine, ops: Vec<WriteOp>, kind: Kind) -> Result<(Vec<bool>, u64)> {
+    let upserts = matches!(kind, Kind::Upsert | Kind::UpsertVacancy);
+    let vacancies = matches!(kind, Kind::UpsertVacancy | Kind::DeleteVacancy);
     let ids: Vec<String> = ops.iter().map(|op| op.id().to_owned()).collect();
     // A repeated id sees the effect of its earlier write in the run: an upsert made it exist,
     // a delete removed it.
@@ -228,23 +250,39 @@ fn apply(engine: &Engine, ops: Vec<WriteOp>, upserts: bool) -> Result<(Vec<bool>
         .iter()
         .map(|id| {
             if seen.insert(id.as_str()) {
-                engine.has_candidate(id)
+                if vacancies {
+                    engine.has_vacancy(id)
+                } else {
+                    engine.has_candidate(id)
+                }
             } else {
                 Ok(upserts)
             }
         })
         .collect::<Result<Vec<bool>>>()?;
-    let indexed = if upserts {
-        let candidates: Vec<Candidate> = ops
-            .into_iter()
-            .filter_map(|op| match op {
-                WriteOp::Upsert(c) => Some(*c),
-                WriteOp::Delete(_) => None,
-            })
-            .collect();
-        engine.upsert_candidates(&candidates)?
-    } else {
-        engine.delete_candidates(&ids)?
+    let indexed = match kind {
+        Kind::Upsert => {
+            let candidates: Vec<Candidate> = ops
+                .into_iter()
+                .filter_map(|op| match op {
+                    WriteOp::Upsert(c) => Some(*c),
+                    _ => None,
+                })
+                .collect();
+            engine.upsert_candidates(&candidates)?
+        }
+        Kind::UpsertVacancy => {
+            let vacancies: Vec<Vacancy> = ops
+                .into_iter()
+                .filter_map(|op| match op {
+                    WriteOp::UpsertVacancy(v) => Some(*v),
+                    _ => None,
+                })
+                .collect();
+            engine.upsert_vacancies(&vacancies)?
+        }
+        Kind::Delete => engine.delete_candidates(&ids)?,
+        Kind::DeleteVacancy => engine.delete_vacancies(&ids)?,
     };
     Ok((existed, indexed))
 }

@@ -13,9 +13,10 @@ use super::problem::Problem;
 use super::queue::WriteOp;
 use super::state::AppState;
 use crate::engine::{
-    CandidateWritten, GraduatoriaCall, ProfilingRequest, RiesameCall, ShortlistRequest,
+    CandidateWritten, GraduatoriaCall, OffersRequest, ProfilingRequest, RiesameCall,
+    ShortlistRequest, VacancyWritten,
 };
-use crate::matching::CandidateRecord;
+use crate::matching::{CandidateRecord, VacancyRecord};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,7 @@ const fn route(
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 14] = [
+pub const ROUTES: [RouteSpec; 18] = [
     route(
         Method::POST,
         "/v1/profiling",
@@ -97,6 +98,34 @@ pub const ROUTES: [RouteSpec; 14] = [
         Access::Scoped(Scope::CandidatesWrite),
         "deleteCandidate",
         "Remove a candidate; answered once durable",
+    ),
+    route(
+        Method::PUT,
+        "/v1/vacancies/{id}",
+        Access::Scoped(Scope::VacanciesWrite),
+        "putVacancy",
+        "Add or replace an open vacancy; answered once durable and visible to offers",
+    ),
+    route(
+        Method::GET,
+        "/v1/vacancies/{id}",
+        Access::Scoped(Scope::Offers),
+        "getVacancy",
+        "A vacancy's record as last written",
+    ),
+    route(
+        Method::DELETE,
+        "/v1/vacancies/{id}",
+        Access::Scoped(Scope::VacanciesWrite),
+        "deleteVacancy",
+        "Close a vacancy (remove it from the board); answered once durable",
+    ),
+    route(
+        Method::POST,
+        "/v1/offers",
+        Access::Scoped(Scope::Offers),
+        "offers",
+        "The open vacancies that fit a person, explained, each with its offerta congrua verdict (art. 25 D.Lgs. 150/2015)",
     ),
     route(
         Method::POST,
@@ -346,6 +375,7 @@ pub async fn put_candidate(
     let candidate = valid.pop().ok_or_else(Problem::internal)?;
     let writes = s
         .writes()
+        .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
     let done = writes.write(WriteOp::Upsert(Box::new(candidate))).await?;
     let status = if done.existed {
@@ -380,6 +410,7 @@ pub async fn delete_candidate(
 ) -> Result<Response, Problem> {
     let writes = s
         .writes()
+        .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
     let done = writes.write(WriteOp::Delete(id)).await?;
     if done.existed {
@@ -387,6 +418,86 @@ pub async fn delete_candidate(
     } else {
         Err(Problem::not_found("no candidate with this id"))
     }
+}
+
+/// `PUT /v1/vacancies/{id}`: 201 when new, 200 when replaced.
+pub async fn put_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(record): JsonBody<VacancyRecord>,
+) -> Result<Response, Problem> {
+    if record.id != id {
+        return Err(Problem::invalid(
+            "id",
+            format!("the body's id `{}` is not the path's `{id}`", record.id),
+        ));
+    }
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(crate::Error::NoVacancies))?;
+    let engine = s.engine();
+    let vacancy = s
+        .work()
+        .run(move |_| engine.validate_vacancy(record))
+        .await?;
+    let done = writes
+        .write(WriteOp::UpsertVacancy(Box::new(vacancy)))
+        .await?;
+    let status = if done.existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = VacancyWritten {
+        id,
+        replaced: done.existed,
+        held: done.indexed,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /v1/vacancies/{id}`.
+pub async fn get_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let found = s.work().run(move |_| engine.vacancy(&id)).await?;
+    match found {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(Problem::not_found("no vacancy with this id")),
+    }
+}
+
+/// `DELETE /v1/vacancies/{id}`: 204, or 404 when absent.
+pub async fn delete_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(crate::Error::NoVacancies))?;
+    let done = writes.write(WriteOp::DeleteVacancy(id)).await?;
+    if done.existed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("no vacancy with this id"))
+    }
+}
+
+/// `POST /v1/offers`.
+pub async fn offers(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<OffersRequest>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |c| engine.offers(req, today(), c))
+        .await?;
+    Ok(Json(out).into_response())
 }
 
 /// `POST /v1/graduatorie`.

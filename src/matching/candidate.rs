@@ -60,6 +60,57 @@ pub struct CandidateRecord {
     /// A free-text summary in Italian.
     #[serde(default)]
     pub sintesi: Option<String>,
+    /// The occupations the person declared themselves available for in the patto di servizio
+    /// ("figure professionali verso cui l'utente intende dichiararsi disponibile … ai fini
+    /// della congruità"), at most 10: each an ESCO URI, a CP2011 code or a title that resolves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub occupazioni_disponibili: Vec<OccupazioneDichiarata>,
+    /// Suspensions of the unemployment status since the DID (short jobs), none overlapping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sospensioni: Vec<crate::congruita::Periodo>,
+    /// The unemployment benefit received, if any (for the congruity of pay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prestazione: Option<Prestazione>,
+    /// Weekly hours of the last contract (for the congruity of hours), 0 to 168.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ore_ultimo_contratto: Option<rust_decimal::Decimal>,
+}
+
+/// An occupation declared in the patto di servizio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OccupazioneDichiarata {
+    /// ESCO occupation URI (or UUID).
+    #[serde(default)]
+    pub esco: Option<String>,
+    /// CP2011 unità professionale.
+    #[serde(default)]
+    pub cp2011: Option<String>,
+    /// A title, resolved like a vacancy's (it must resolve).
+    #[serde(default)]
+    pub titolo: Option<String>,
+}
+
+/// The unemployment benefit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TipoPrestazione {
+    /// NASpI (D.Lgs. 22/2015).
+    Naspi,
+    /// DIS-COLL (D.Lgs. 22/2015 art. 15).
+    DisColl,
+}
+
+/// A benefit and the last month's amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Prestazione {
+    /// Which benefit.
+    pub tipo: TipoPrestazione,
+    /// The indennità received in the last month, euro, without the fondi di solidarietà
+    /// integration.
+    pub indennita_mensile: rust_decimal::Decimal,
 }
 
 /// Register status.
@@ -149,7 +200,12 @@ pub struct Candidate {
     pub skills: Vec<SkillId>,
     /// Languages as (code, CEFR 1–6).
     pub lingue: Vec<(String, u8)>,
+    /// Resolved occupations declared in the patto di servizio.
+    pub dichiarate: Vec<OccupationId>,
 }
+
+/// Most occupations a person may declare in the patto di servizio.
+pub const MAX_DECLARED_OCCUPATIONS: usize = 10;
 
 /// Most foreign languages a candidate record may list.
 pub const MAX_CANDIDATE_LANGUAGES: usize = 30;
@@ -433,6 +489,8 @@ impl CandidateRecord {
         }
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_CANDIDATE_LANGUAGES)?;
+        let dichiarate = self.declared(t, titles)?;
+        self.check_person_side(latest)?;
         Ok(Candidate {
             record: self,
             comune,
@@ -440,7 +498,121 @@ impl CandidateRecord {
             occupazioni,
             skills,
             lingue,
+            dichiarate,
         })
+    }
+}
+
+impl CandidateRecord {
+    /// The declared occupations, each resolved (a title that does not resolve is an error: the
+    /// patto names real occupations).
+    fn declared(
+        &self,
+        t: &Taxonomy,
+        titles: &TitleParams,
+    ) -> Result<Vec<OccupationId>, InputError> {
+        let id = &self.id;
+        if self.occupazioni_disponibili.len() > MAX_DECLARED_OCCUPATIONS {
+            return Err(err(
+                id,
+                "occupazioni_disponibili",
+                FieldReason::OutOfRange {
+                    value: self.occupazioni_disponibili.len().to_string(),
+                    range: "at most 10 occupations",
+                },
+            ));
+        }
+        let mut out = Vec::with_capacity(self.occupazioni_disponibili.len());
+        for (k, o) in self.occupazioni_disponibili.iter().enumerate() {
+            let prefix = format!("occupazioni_disponibili[{k}].");
+            if o.esco.is_none() && o.cp2011.is_none() && o.titolo.is_none() {
+                return Err(err(
+                    id,
+                    format!("{prefix}esco"),
+                    FieldReason::Inconsistent(
+                        "a declared occupation needs esco, cp2011 or titolo".into(),
+                    ),
+                ));
+            }
+            let found = resolve_occupation(
+                t,
+                id,
+                &prefix,
+                o.esco.as_deref(),
+                o.cp2011.as_deref(),
+                o.titolo.as_deref(),
+                titles,
+            )?;
+            let Some(found) = found else {
+                return Err(err(
+                    id,
+                    format!("{prefix}titolo"),
+                    FieldReason::Inconsistent(
+                        "does not resolve to an occupation: send its ESCO or CP2011 code".into(),
+                    ),
+                ));
+            };
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Suspensions (dated, ordered, not overlapping), benefit and hours within their ranges.
+    fn check_person_side(&self, latest: NaiveDate) -> Result<(), InputError> {
+        let id = &self.id;
+        for (k, p) in self.sospensioni.iter().enumerate() {
+            check_date(id, &format!("sospensioni[{k}].dal"), Some(p.dal), latest)?;
+            check_date(id, &format!("sospensioni[{k}].al"), p.al, latest)?;
+        }
+        let periods: Vec<crate::profiling::Sospensione> = self
+            .sospensioni
+            .iter()
+            .map(|p| crate::profiling::Sospensione {
+                dal: p.dal,
+                al: p.al,
+            })
+            .collect();
+        crate::profiling::check_suspension_periods(&periods)
+            .map_err(|reason| err(id, "sospensioni", FieldReason::Inconsistent(reason)))?;
+        if let (Some(did), Some(first)) =
+            (self.data_did, self.sospensioni.iter().map(|p| p.dal).min())
+            && first < did
+        {
+            return Err(err(
+                id,
+                "sospensioni",
+                FieldReason::Inconsistent(format!(
+                    "a suspension starts on {first}, before the DID ({did})"
+                )),
+            ));
+        }
+        if let Some(p) = &self.prestazione
+            && p.indennita_mensile <= rust_decimal::Decimal::ZERO
+        {
+            return Err(err(
+                id,
+                "prestazione.indennita_mensile",
+                FieldReason::OutOfRange {
+                    value: p.indennita_mensile.to_string(),
+                    range: "more than 0 euro",
+                },
+            ));
+        }
+        if let Some(h) = self.ore_ultimo_contratto
+            && (h <= rust_decimal::Decimal::ZERO || h > rust_decimal::Decimal::from(168))
+        {
+            return Err(err(
+                id,
+                "ore_ultimo_contratto",
+                FieldReason::OutOfRange {
+                    value: h.to_string(),
+                    range: "more than 0 and at most 168 hours a week",
+                },
+            ));
+        }
+        Ok(())
     }
 }
 

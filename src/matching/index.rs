@@ -129,7 +129,7 @@ pub fn italian_analyzer() -> TextAnalyzer {
 }
 
 /// `Q1` of `tab_modalitalav`: any working mode.
-const ANY_MODE: &str = "Q1";
+pub(super) const ANY_MODE: &str = "Q1";
 
 /// The working modes a candidate accepts: every mode when none is listed or `Q1` is.
 pub(super) fn modes_mask(modes: &[String]) -> u64 {
@@ -965,6 +965,11 @@ impl CandidateIndex {
         let store = self.store();
         let dense = vvec.to_dense(t.skills.len());
         let scorer = Scorer::new(&eligible, filter.radius, model);
+        let scorer = if vvec.nnz() == 0 {
+            scorer.without_competenze()
+        } else {
+            scorer
+        };
         let competenze = |e: &Eligible| f64::from(store.dot_dense(e.slot as usize, &dense));
         let id = |i: u32| store.id(eligible[i as usize].slot as usize).unwrap_or("");
         let cmp =
@@ -1119,6 +1124,24 @@ pub fn read_candidates(
     latest: NaiveDate,
     titles: &TitleParams,
 ) -> Result<Vec<Candidate>> {
+    read_records(
+        path,
+        "a candidate record (docs/candidate-record.md)",
+        "candidate",
+        |rec: &CandidateRecord| rec.id.clone(),
+        |rec| rec.validate(r, t, latest, titles),
+    )
+}
+
+/// Reads JSON-lines records and validates each: the first bad line is an error naming the line
+/// and the field; an id given twice is an error naming both lines.
+pub(super) fn read_records<R: serde::de::DeserializeOwned, V>(
+    path: &Path,
+    expected: &'static str,
+    what: &str,
+    id_of: impl Fn(&R) -> String,
+    validate: impl Fn(R) -> std::result::Result<V, crate::InputError>,
+) -> Result<Vec<V>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
     let mut rows: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
@@ -1126,34 +1149,32 @@ pub fn read_candidates(
         if line.trim().is_empty() {
             continue;
         }
-        let rec: CandidateRecord = crate::json::from_str_record(line).map_err(|e| {
+        let rec: R = crate::json::from_str_record(line).map_err(|e| {
             Error::Input(
                 crate::InputError::new(
                     "record",
                     crate::FieldReason::Malformed {
                         value: e.to_string(),
-                        expected: "a candidate record (docs/candidate-record.md)",
+                        expected,
                     },
                 )
                 .with_row(n + 1),
             )
         })?;
-        if let Some(first) = rows.insert(rec.id.clone(), n + 1) {
+        let id = id_of(&rec);
+        if let Some(first) = rows.insert(id.clone(), n + 1) {
             return Err(Error::Input(
                 crate::InputError::new(
                     "id",
                     crate::FieldReason::Inconsistent(format!(
-                        "the id is also on line {first}: each candidate once"
+                        "the id is also on line {first}: each {what} once"
                     )),
                 )
-                .with_record(&rec.id)
+                .with_record(&id)
                 .with_row(n + 1),
             ));
         }
-        out.push(
-            rec.validate(r, t, latest, titles)
-                .map_err(|e| Error::Input(e.with_row(n + 1)))?,
-        );
+        out.push(validate(rec).map_err(|e| Error::Input(e.with_row(n + 1)))?);
     }
     Ok(out)
 }

@@ -11,12 +11,14 @@
 //! - [`eval`]: nDCG@15 / recall@15 against lexical-only relevance.
 
 pub mod adjacency;
+pub mod board;
 pub mod candidate;
 pub mod eval;
 pub mod export;
 mod filter;
 pub mod index;
 pub mod model;
+pub mod offers;
 pub mod rosa;
 pub mod score;
 pub mod store;
@@ -24,10 +26,12 @@ pub mod vacancy;
 pub mod vectors;
 
 pub use self::adjacency::Adjacency;
+pub use self::board::VacancyBoard;
 pub use self::candidate::{Candidate, CandidateRecord, Disponibilita, Esperienza, Lingua, Stato};
 pub use self::eval::{EvalReport, Metrics, evaluate};
 pub use self::index::{CandidateIndex, IndexParams, read_candidates};
 pub use self::model::MatchingModel;
+pub use self::offers::{OfferEntry, OfferSearch, Offers};
 pub use self::rosa::{ExperienceMatch, Ranked, Ranking, RosaEntry, Shortlist, Suggestion};
 pub use self::score::{Contributions, Part, Parts};
 pub use self::vacancy::{Vacancy, VacancyRecord};

@@ -132,12 +132,25 @@ pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
     v
 }
 
+/// The `distanza` value: `1 − km / radius` in [0, 1]; 1 when the radius is 0 (the same comune).
+pub fn distanza(km: f64, radius: f64) -> f64 {
+    if radius > 0.0 {
+        (1.0 - km / radius).clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
 /// What every candidate of one vacancy shares: the best BM25, the radius, the model.
 #[derive(Debug, Clone, Copy)]
 pub struct Scorer<'a> {
     best_bm25: f32,
     radius: f64,
     model: &'a MatchingModel,
+    /// The greatest competency similarity any candidate can have: 1, or 0 when the vacancy's
+    /// vector is empty (no occupation, no skill), so the bound is tight and nobody is scored
+    /// exactly for nothing.
+    max_competenze: f64,
 }
 
 impl<'a> Scorer<'a> {
@@ -147,7 +160,15 @@ impl<'a> Scorer<'a> {
             best_bm25: eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max),
             radius,
             model,
+            max_competenze: 1.0,
         }
+    }
+
+    /// The same scorer for a vacancy whose competency vector is empty (no similarity can be
+    /// above 0).
+    pub fn without_competenze(mut self) -> Scorer<'a> {
+        self.max_competenze = 0.0;
+        self
     }
 
     /// Every value but the competency similarity (the one that costs a dot product).
@@ -165,11 +186,7 @@ impl<'a> Scorer<'a> {
             } else {
                 1.0
             },
-            distanza: if self.radius > 0.0 {
-                (1.0 - e.km / self.radius).clamp(0.0, 1.0)
-            } else {
-                1.0
-            },
+            distanza: distanza(e.km, self.radius),
         }
     }
 
@@ -186,9 +203,10 @@ impl<'a> Scorer<'a> {
         total(c, &self.model.weights)
     }
 
-    /// A total no candidate's exact total exceeds: the similarity is at most 1.
+    /// A total no candidate's exact total exceeds: the similarity is at most 1 (0 for an
+    /// empty vacancy vector).
     pub fn upper_bound(&self, e: &Eligible) -> f64 {
-        self.total(&self.values(e, 1.0))
+        self.total(&self.values(e, self.max_competenze))
     }
 
     /// The explained parts of `c`.
@@ -234,38 +252,79 @@ pub fn rank(
 }
 
 /// The best `k` of `eligible` by `cmp` (sorted), computing the exact score (`score(e, true)`)
-/// only where the upper bound (`score(e, false)`) can still beat the k-th best: candidates are
+/// only where the upper bound (`score(e, false)`) can still beat the k-th best: rows are
 /// visited by decreasing bound and the visit stops once a bound falls below the k-th exact
 /// score. The result is the same as scoring everyone exactly and sorting (the bound is never
 /// below the exact score, and an equal bound is still visited, so ties are settled by `cmp`).
-pub fn top_k(
-    eligible: &[Eligible],
+///
+/// The bounds are ordered lazily: the best `max(4k, 256)` are selected (linear) and sorted, and
+/// only when the visit gets past them are the next, four times as many, selected; the visit
+/// order is the full sort's.
+pub fn top_k<T>(
+    eligible: &[T],
     k: usize,
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     cancel: &Cancel,
-    score: impl Fn(&Eligible, bool) -> f64,
+    score: impl Fn(&T, bool) -> f64,
 ) -> Result<Vec<Scored>> {
-    let mut bounds: Vec<Scored> = eligible
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (score(e, false), i as u32))
-        .collect();
-    bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut bounds = BOUNDS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    bounds.clear();
+    bounds.extend(
+        eligible
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (score(e, false), i as u32)),
+    );
+    let result = visit(eligible, &mut bounds, k, cmp, cancel, &score);
+    BOUNDS.with(|b| *b.borrow_mut() = bounds);
+    result
+}
+
+thread_local! {
+    /// Per-thread bounds, reused: a fresh vector per search costs fresh pages.
+    static BOUNDS: std::cell::RefCell<Vec<Scored>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The visit of [`top_k`] over its bounds.
+fn visit<T>(
+    eligible: &[T],
+    bounds: &mut [Scored],
+    k: usize,
+    cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
+    cancel: &Cancel,
+    score: &impl Fn(&T, bool) -> f64,
+) -> Result<Vec<Scored>> {
+    let by_bound = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     cancel.check()?;
     let mut best: Vec<Scored> = Vec::with_capacity(k + 1);
-    for (n, (bound, i)) in bounds.into_iter().enumerate() {
-        if n % 4096 == 4095 {
-            cancel.check()?;
+    let (mut start, mut chunk, mut n) = (0usize, (4 * k).max(256), 0usize);
+    while start < bounds.len() {
+        let rest = &mut bounds[start..];
+        let end = if rest.len() > chunk {
+            rest.select_nth_unstable_by(chunk, by_bound);
+            rest[..chunk].sort_unstable_by(by_bound);
+            start + chunk
+        } else {
+            rest.sort_unstable_by(by_bound);
+            bounds.len()
+        };
+        for &(bound, i) in &bounds[start..end] {
+            n += 1;
+            if n % 4096 == 0 {
+                cancel.check()?;
+            }
+            if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
+                return Ok(best);
+            }
+            let exact = (score(&eligible[i as usize], true), i);
+            let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
+            if at < k {
+                best.insert(at, exact);
+                best.truncate(k);
+            }
         }
-        if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
-            break;
-        }
-        let exact = (score(&eligible[i as usize], true), i);
-        let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
-        if at < k {
-            best.insert(at, exact);
-            best.truncate(k);
-        }
+        start = end;
+        chunk = chunk.saturating_mul(4);
     }
     Ok(best)
 }
@@ -288,16 +347,17 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn bounded_top_k_is_the_exact_top_k(
-            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..300),
+            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..1500),
             k in 1usize..20,
         ) {
             // Exact scores with many ties; bounds at or above them.
             let exact: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 4.0).collect();
             let bound: Vec<f64> = rows.iter().zip(&exact).map(|(r, e)| e + f64::from(r.1) / 2.0).collect();
             let eligible: Vec<Eligible> = (0..rows.len() as u32).map(row).collect();
-            // Ties broken by a permuted "id" order, as candidate ids would.
+            // Ties broken by a permuted "id" order, as candidate ids would (then the position:
+            // the permutation repeats past 1,009 rows).
             let key = |i: u32| (i * 7919) % 1009;
-            let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1)));
+            let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))).then(a.1.cmp(&b.1));
             let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }).unwrap();
             let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
             want.sort_by(cmp);

@@ -1,5 +1,7 @@
 //! The vacancy record: what an employer asks for (the *richiesta di personale*).
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::model::TitleParams;
@@ -65,6 +67,28 @@ pub struct VacancyRecord {
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub dimensione_rosa: Option<u32>,
+    /// Last day the vacancy is open; after it, it drops out of offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_scadenza: Option<NaiveDate>,
+    /// Offered through an employment agency (somministrazione).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub somministrazione: bool,
+    /// Length of a fixed-term contract in whole months (1–120), when stated so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 120))]
+    pub durata_mesi: Option<u32>,
+    /// First and last day of a fixed-term contract, when stated so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periodo: Option<crate::congruita::Periodo>,
+    /// Weekly hours offered (more than 0, at most 168).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ore_settimanali: Option<Decimal>,
+    /// Monthly gross pay offered, euro.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retribuzione_mensile: Option<Decimal>,
+    /// The collective agreement's monthly gross minimum for the post, euro.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimo_ccnl_mensile: Option<Decimal>,
 }
 
 /// A vacancy with every code resolved.
@@ -149,6 +173,7 @@ impl VacancyRecord {
         )?;
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
+        self.check_terms()?;
         Ok(Vacancy {
             record: self,
             comune,
@@ -156,6 +181,67 @@ impl VacancyRecord {
             skills,
             lingue,
         })
+    }
+}
+
+impl VacancyRecord {
+    /// The terms the congruity rules read: each within its range, and one way of stating a
+    /// fixed-term length.
+    fn check_terms(&self) -> Result<(), InputError> {
+        let id = &self.id;
+        let range = |field: &str, value: String, range: &'static str| {
+            Err(err(id, field, FieldReason::OutOfRange { value, range }))
+        };
+        if let Some(m) = self.durata_mesi
+            && !(1..=120).contains(&m)
+        {
+            return range("durata_mesi", m.to_string(), "1 to 120 months");
+        }
+        if let Some(p) = &self.periodo {
+            match p.al {
+                None => {
+                    return Err(err(id, "periodo.al", FieldReason::Missing));
+                }
+                Some(al) if al < p.dal => {
+                    return Err(err(
+                        id,
+                        "periodo.al",
+                        FieldReason::Inconsistent(format!(
+                            "{al} is before periodo.dal ({})",
+                            p.dal
+                        )),
+                    ));
+                }
+                _ => {}
+            }
+            if self.durata_mesi.is_some() {
+                return Err(err(
+                    id,
+                    "periodo",
+                    FieldReason::Inconsistent("state durata_mesi or periodo, not both".into()),
+                ));
+            }
+        }
+        if let Some(h) = self.ore_settimanali
+            && (h <= Decimal::ZERO || h > Decimal::from(168))
+        {
+            return range(
+                "ore_settimanali",
+                h.to_string(),
+                "more than 0 and at most 168 hours a week",
+            );
+        }
+        for (field, v) in [
+            ("retribuzione_mensile", self.retribuzione_mensile),
+            ("minimo_ccnl_mensile", self.minimo_ccnl_mensile),
+        ] {
+            if let Some(v) = v
+                && v < Decimal::ZERO
+            {
+                return range(field, v.to_string(), "0 euro or more");
+            }
+        }
+        Ok(())
     }
 }
 

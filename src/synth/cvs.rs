@@ -193,7 +193,7 @@ pub fn cv_block(
             let km_max = [None, Some(10), Some(25), Some(50), Some(100)]
                 [pick(&mut rng, &[20, 15, 30, 25, 10])];
             let label = title(&mut rng, t, main);
-            CandidateRecord {
+            let mut record = CandidateRecord {
                 id: format!("C{i:08}"),
                 comune_domicilio: home.codice_istat.clone(),
                 data_did: Some(spec.as_of - Days::new(rng.gen_range(0..900))),
@@ -234,9 +234,100 @@ pub fn cv_block(
                     home.nome,
                     spec.as_of.format("%d/%m/%Y")
                 )),
-            }
+                occupazioni_disponibili: Vec::new(),
+                sospensioni: Vec::new(),
+                prestazione: None,
+                ore_ultimo_contratto: None,
+            };
+            person_side(spec, i, t, main, &mut record);
+            record
         })
         .collect()
+}
+
+/// What the patto di servizio and the benefit add to a CV, drawn from the record's own stream
+/// (so the fields drawn before them, and every rosa on them, do not change): 70% declare the
+/// anchor occupation (a quarter of them also a sibling), 15% had a 30–90-day suspension, 40%
+/// receive NASpI of 700–1,400 €, 60% state the last contract's hours.
+fn person_side(spec: &CvSpec, i: usize, t: &Taxonomy, main: OccupationId, r: &mut CandidateRecord) {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        spec.seed.rotate_left(17) ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+    );
+    let declare = |o: OccupationId| crate::matching::candidate::OccupazioneDichiarata {
+        esco: Some(t.occupations[o as usize].uri()),
+        cp2011: None,
+        titolo: None,
+    };
+    if rng.gen_ratio(7, 10) {
+        r.occupazioni_disponibili.push(declare(main));
+        if rng.gen_ratio(1, 4) {
+            let other = sibling(&mut rng, t, main);
+            if other != main {
+                r.occupazioni_disponibili.push(declare(other));
+            }
+        }
+    }
+    if let Some(did) = r.data_did {
+        let elapsed = (spec.as_of - did).num_days();
+        if elapsed > 120 && rng.gen_ratio(15, 100) {
+            let dal = did + Days::new(rng.gen_range(1..(elapsed as u64 - 100)));
+            let al = dal + Days::new(rng.gen_range(30..90));
+            r.sospensioni
+                .push(crate::congruita::Periodo { dal, al: Some(al) });
+        }
+    }
+    if rng.gen_ratio(4, 10) {
+        r.prestazione = Some(crate::matching::candidate::Prestazione {
+            tipo: crate::matching::candidate::TipoPrestazione::Naspi,
+            indennita_mensile: rust_decimal::Decimal::new(rng.gen_range(70_000..140_000), 2),
+        });
+    }
+    if rng.gen_ratio(6, 10) {
+        r.ore_ultimo_contratto = Some(rust_decimal::Decimal::from(
+            [20u32, 24, 30, 36, 38, 40][pick(&mut rng, &[10, 10, 15, 15, 10, 40])],
+        ));
+    }
+}
+
+/// The terms of an offer, from the vacancy's own stream: open 10–120 days (10% already
+/// expired), 10% through an agency, a fixed-term length for fixed-term contracts (70% in
+/// months, 30% as dates), 70% 40 hours a week, pay 1,100–2,600 € for 80%, with the CCNL
+/// minimum stated for 60% of those.
+fn offer_terms(spec: &CvSpec, i: usize, v: &mut VacancyRecord) {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        (!spec.seed).rotate_left(23) ^ (i as u64).wrapping_mul(0x94D0_49BB_1331_11EB),
+    );
+    v.data_scadenza = Some(if rng.gen_ratio(1, 10) {
+        spec.as_of - Days::new(rng.gen_range(1..30))
+    } else {
+        spec.as_of + Days::new(rng.gen_range(10..120))
+    });
+    v.somministrazione = rng.gen_ratio(1, 10);
+    if v.contratto == "A01" || v.somministrazione {
+        if rng.gen_ratio(7, 10) {
+            v.durata_mesi = Some([1, 2, 3, 6, 12][pick(&mut rng, &[10, 15, 30, 30, 15])]);
+        } else {
+            let dal = spec.as_of + Days::new(rng.gen_range(15..60));
+            v.periodo = Some(crate::congruita::Periodo {
+                dal,
+                al: Some(dal + Days::new(rng.gen_range(60..200))),
+            });
+        }
+    }
+    v.ore_settimanali = Some(rust_decimal::Decimal::from(if rng.gen_ratio(7, 10) {
+        40
+    } else {
+        [18u32, 20, 24, 30, 32][rng.gen_range(0..5)]
+    }));
+    if rng.gen_ratio(8, 10) {
+        let pay = rng.gen_range(1_100u32..2_600);
+        v.retribuzione_mensile = Some(rust_decimal::Decimal::from(pay));
+        if rng.gen_ratio(6, 10) {
+            v.minimo_ccnl_mensile = Some(rust_decimal::Decimal::from(
+                pay * rng.gen_range(85..=105) / 100,
+            ));
+        }
+    }
 }
 
 /// Generates block `block` of the synthetic vacancies. With `with_truth`, `esco` carries the
@@ -267,7 +358,7 @@ pub fn vacancy_block(
             };
             let competenze = essential_skills(&mut rng, t, o, 3);
             let isco = &t.occupations[o as usize].isco;
-            VacancyRecord {
+            let mut v = VacancyRecord {
                 id: format!("V{i:08}"),
                 titolo: titolo.clone(),
                 esco: with_truth.then(|| t.occupations[o as usize].uri()),
@@ -301,7 +392,16 @@ pub fn vacancy_block(
                     (spec.as_of + Days::new(30)).format("%m/%Y")
                 )),
                 dimensione_rosa: None,
-            }
+                data_scadenza: None,
+                somministrazione: false,
+                durata_mesi: None,
+                periodo: None,
+                ore_settimanali: None,
+                retribuzione_mensile: None,
+                minimo_ccnl_mensile: None,
+            };
+            offer_terms(spec, i, &mut v);
+            v
         })
         .collect()
 }

@@ -113,7 +113,7 @@ pub(crate) fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res
 
 pub(crate) fn config_text(index: &Path, extra: &str) -> String {
     format!(
-        "listen = \"127.0.0.1:0\"\nindex = \"{}\"\n{extra}\n[[keys]]\nid = \"all\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\"]\n\n[[keys]]\nid = \"prof\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
+        "listen = \"127.0.0.1:0\"\nindex = \"{}\"\n{extra}\n[[keys]]\nid = \"all\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\", \"vacancies:write\"]\n\n[[keys]]\nid = \"prof\"\nsha256 = \"{}\"\nscopes = [\"profiling\"]\n",
         index.display(),
         key_hash(ALL),
         key_hash(PROFILING_ONLY)
@@ -135,11 +135,15 @@ impl Server {
         } else {
             CandidateIndex::create(index, "2026-11-23".parse().unwrap()).unwrap()
         };
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             crate::catalog(),
             MatchingModel::bundled().unwrap(),
             Some(idx),
         );
+        if let Some(dir) = &config.vacancies {
+            let board = engine.open_vacancies(dir).unwrap();
+            engine = engine.with_vacancies(board);
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

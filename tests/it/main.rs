@@ -2,12 +2,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod congruita;
 mod fuzz;
 mod graduatorie;
 mod hardening;
 mod http;
 mod matching;
 mod model;
+mod offers;
 mod profiling;
 mod reprofile;
 mod research;

@@ -1,0 +1,351 @@
+//! The person's side (issue 14): the board of open vacancies (durable, replayed, torn tail
+//! cut), offers ranked by the mirrored model with explanations that add up, hard rules and
+//! deadlines honoured, a verdict on every offer, and the HTTP routes against a real server.
+
+use incrocio::cancel::Cancel;
+use incrocio::engine::{Engine, OffersRequest};
+use incrocio::matching::{CandidateRecord, MatchingModel, VacancyRecord};
+use incrocio::reference::Reference;
+use incrocio::synth::{CvSpec, cv_block, vacancy_block};
+use incrocio::taxonomy::Taxonomy;
+use serde_json::json;
+
+use crate::http::{ALL, PROFILING_ONLY, Server, assert_problem, call, post};
+
+const DAY: &str = "2026-11-23";
+
+fn spec(n: usize, seed: u64) -> CvSpec {
+    CvSpec {
+        n,
+        seed,
+        as_of: DAY.parse().unwrap(),
+    }
+}
+
+fn vacancies(n: usize) -> Vec<VacancyRecord> {
+    vacancy_block(
+        &spec(n, 42),
+        0,
+        Reference::bundled(),
+        Taxonomy::bundled(),
+        false,
+    )
+}
+
+fn people(n: usize) -> Vec<CandidateRecord> {
+    cv_block(&spec(n, 7), 0, Reference::bundled(), Taxonomy::bundled())
+}
+
+fn engine_with_board(dir: &std::path::Path, records: Vec<VacancyRecord>) -> Engine {
+    let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
+    let valid: Vec<_> = records
+        .into_iter()
+        .map(|r| engine.validate_vacancy(r).unwrap())
+        .collect();
+    let board = engine.create_vacancies(dir, &valid).unwrap();
+    engine.with_vacancies(board)
+}
+
+fn ask(engine: &Engine, person: CandidateRecord, size: Option<u32>) -> incrocio::matching::Offers {
+    let req = OffersRequest {
+        candidate_id: None,
+        candidate: Some(person),
+        data: Some(DAY.parse().unwrap()),
+        size,
+        rules: None,
+    };
+    engine
+        .offers(req, DAY.parse().unwrap(), &Cancel::never())
+        .unwrap()
+}
+
+#[test]
+fn issue_14_offers_add_up_respect_hard_rules_and_carry_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = vacancies(3_000);
+    let engine = engine_with_board(dir.path(), records.clone());
+    let by_id: std::collections::HashMap<_, _> =
+        records.iter().map(|v| (v.id.clone(), v.clone())).collect();
+    let day: chrono::NaiveDate = DAY.parse().unwrap();
+    let mut seen_offers = 0;
+    for person in people(40)
+        .into_iter()
+        .filter(|p| p.stato == incrocio::matching::Stato::Attivo)
+    {
+        let out = ask(&engine, person.clone(), None);
+        assert!(out.offers.len() <= 15);
+        assert!(out.eligible_count <= out.open_count);
+        assert_eq!(out.rules.id, "dm-2018-04-10");
+        assert_eq!(out.model, "default@v2");
+        for (k, o) in out.offers.iter().enumerate() {
+            seen_offers += 1;
+            assert_eq!(o.position as usize, k + 1);
+            // The parts add up to the score.
+            assert!((o.contributions.total() - o.score).abs() < 1e-9);
+            let v = &by_id[&o.vacancy_id];
+            // Deadline, travel limit and contract honoured.
+            assert!(v.data_scadenza.is_none_or(|d| d >= day), "{} expired", v.id);
+            if let Some(max) = person.disponibilita.km_max {
+                assert!(o.distance_km <= f64::from(max) + 0.05);
+            }
+            let accepted = &person.disponibilita.contratti;
+            assert!(accepted.is_empty() || accepted.contains(&v.contratto));
+            if v.riservata_l68 {
+                assert!(person.collocamento_mirato);
+            }
+            // Best first; equal scores by vacancy id.
+            if k > 0 {
+                let prev = &out.offers[k - 1];
+                assert!(
+                    prev.score > o.score
+                        || (prev.score == o.score && prev.vacancy_id < o.vacancy_id)
+                );
+            }
+            // Every rule is reported.
+            assert_eq!(o.congruita.regole.len(), 7);
+        }
+    }
+    assert!(seen_offers > 100, "{seen_offers}");
+}
+
+#[test]
+fn the_bounded_top_k_gives_the_head_of_the_full_ranking() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_with_board(dir.path(), vacancies(2_000));
+    for person in people(12)
+        .into_iter()
+        .filter(|p| p.stato == incrocio::matching::Stato::Attivo)
+    {
+        let all = ask(&engine, person.clone(), Some(100));
+        let few = ask(&engine, person, Some(7));
+        let head: Vec<_> = all
+            .offers
+            .iter()
+            .take(7)
+            .map(|o| (&o.vacancy_id, o.score))
+            .collect();
+        let got: Vec<_> = few
+            .offers
+            .iter()
+            .map(|o| (&o.vacancy_id, o.score))
+            .collect();
+        assert_eq!(head, got);
+    }
+}
+
+#[test]
+fn an_expired_or_deleted_vacancy_drops_out_and_the_board_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let person: CandidateRecord = serde_json::from_value(json!({
+        "id": "P1", "comune_domicilio": "058091", "stato": "attivo", "data_did": "2026-01-10",
+        "esperienze": [{"cp2011": "3.1.2.3.0", "mesi": 36}],
+        "occupazioni_disponibili": [{"cp2011": "3.1.2.3.0"}],
+        "prestazione": {"tipo": "naspi", "indennita_mensile": "1000"},
+        "sintesi": "tecnico web"
+    }))
+    .unwrap();
+    let v = |id: &str, scadenza: &str| -> VacancyRecord {
+        serde_json::from_value(json!({
+            "id": id, "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "058091",
+            "raggio_km": 25, "contratto": "A00", "modalita": "FT", "data_scadenza": scadenza,
+            "retribuzione_mensile": "1300"
+        }))
+        .unwrap()
+    };
+    let engine = engine_with_board(
+        dir.path(),
+        vec![
+            v("OPEN", "2026-12-31"),
+            v("EXPIRED", "2026-11-22"),
+            v("GONE", "2026-12-31"),
+        ],
+    );
+    engine.delete_vacancies(&["GONE".into()]).unwrap();
+    let ids = |e: &Engine| -> Vec<String> {
+        ask(e, person.clone(), None)
+            .offers
+            .into_iter()
+            .map(|o| o.vacancy_id)
+            .collect()
+    };
+    assert_eq!(ids(&engine), vec!["OPEN"]);
+    let out = ask(&engine, person.clone(), None);
+    // 1,300 € ≥ 1.2 × 1,000 €, same occupation as declared, 0 km, permanent, full time: the
+    // only open question is none, so the offer is congruous.
+    assert_eq!(
+        serde_json::to_value(out.offers[0].congruita.esito).unwrap(),
+        json!("congrua"),
+        "{:#?}",
+        out.offers[0].congruita
+    );
+    drop(engine);
+    // Reopened from its journal: the same vacancies, the delete remembered.
+    let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
+    let board = engine.open_vacancies(dir.path()).unwrap();
+    assert_eq!(board.len(), 2);
+    let engine = engine.with_vacancies(board);
+    assert_eq!(ids(&engine), vec!["OPEN"]);
+    assert!(engine.vacancy("GONE").unwrap().is_none());
+    // A torn last record (a crash mid-append) is cut off on open.
+    let journal = dir.path().join(incrocio::matching::board::JOURNAL);
+    let len = std::fs::metadata(&journal).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut f, &[40, 0, 0, 0, 1, 2, 3, 4, b'U', b'{']).unwrap();
+    drop(f);
+    drop(engine);
+    let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
+    assert_eq!(engine.open_vacancies(dir.path()).unwrap().len(), 2);
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), len);
+}
+
+#[test]
+fn person_side_fields_are_checked_by_name() {
+    let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
+    let base = json!({"id": "P1", "comune_domicilio": "058091", "stato": "attivo", "data_did": "2026-01-10"});
+    let cases = [
+        (
+            json!({"occupazioni_disponibili": [{"titolo": "zzzz qqqq"}]}),
+            "occupazioni_disponibili[0].titolo",
+        ),
+        (
+            json!({"prestazione": {"tipo": "naspi", "indennita_mensile": "0"}}),
+            "prestazione.indennita_mensile",
+        ),
+        (
+            json!({"ore_ultimo_contratto": "170"}),
+            "ore_ultimo_contratto",
+        ),
+        (
+            json!({"sospensioni": [{"dal": "2026-03-01", "al": "2026-02-01"}]}),
+            "sospensioni",
+        ),
+        (
+            json!({"sospensioni": [{"dal": "2025-03-01", "al": "2025-04-01"}]}),
+            "sospensioni",
+        ),
+    ];
+    for (extra, field) in cases {
+        let mut r = base.clone();
+        r.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let rec: CandidateRecord = serde_json::from_value(r).unwrap();
+        let e = engine
+            .validate_candidates(vec![rec], DAY.parse().unwrap())
+            .unwrap_err();
+        match e {
+            incrocio::Error::Input(i) => assert_eq!(i.field, field),
+            other => panic!("{other}"),
+        }
+    }
+    let v = json!({"id": "V", "titolo": "cuoco", "comune": "058091", "raggio_km": 10, "contratto": "A01"});
+    let cases = [
+        (json!({"durata_mesi": 0}), "durata_mesi"),
+        (json!({"periodo": {"dal": "2026-12-01"}}), "periodo.al"),
+        (
+            json!({"periodo": {"dal": "2026-12-01", "al": "2026-11-01"}}),
+            "periodo.al",
+        ),
+        (json!({"ore_settimanali": "0"}), "ore_settimanali"),
+        (
+            json!({"retribuzione_mensile": "-1"}),
+            "retribuzione_mensile",
+        ),
+    ];
+    for (extra, field) in cases {
+        let mut r = v.clone();
+        r.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let rec: VacancyRecord = serde_json::from_value(r).unwrap();
+        match engine.validate_vacancy(rec).unwrap_err() {
+            incrocio::Error::Input(i) => assert_eq!(i.field, field),
+            other => panic!("{other}"),
+        }
+    }
+}
+
+#[test]
+fn http_vacancies_and_offers_against_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let board = dir.path().join("bacheca");
+    let server = Server::start(&index, &format!("vacancies = \"{}\"", board.display()));
+    let v = json!({"id": "V1", "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "058091",
+                   "raggio_km": 25, "contratto": "A00", "modalita": "FT"});
+    let body = v.to_string();
+    let r = call(
+        server.addr,
+        "PUT",
+        "/v1/vacancies/V1",
+        Some(ALL),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["held"], 1);
+    let r = call(
+        server.addr,
+        "PUT",
+        "/v1/vacancies/V1",
+        Some(ALL),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    let r = call(server.addr, "GET", "/v1/vacancies/V1", Some(ALL), None);
+    assert_eq!(r.json()["titolo"], "Tecnici web");
+    // A key without the scope is refused; a bad record names its field.
+    let r = call(
+        server.addr,
+        "PUT",
+        "/v1/vacancies/V1",
+        Some(PROFILING_ONLY),
+        Some(body.as_bytes()),
+    );
+    assert_problem(&r, 403);
+    let bad = json!({"id": "V2", "titolo": "x", "comune": "058091", "raggio_km": 25, "contratto": "A01", "durata_mesi": 0});
+    let r = call(
+        server.addr,
+        "PUT",
+        "/v1/vacancies/V2",
+        Some(ALL),
+        Some(bad.to_string().as_bytes()),
+    );
+    assert_eq!(assert_problem(&r, 422)["field"], "durata_mesi");
+    let person = json!({"candidate": {"id": "P1", "comune_domicilio": "058091", "stato": "attivo",
+        "data_did": "2026-01-10", "esperienze": [{"cp2011": "3.1.2.3.0", "mesi": 36}]}, "data": DAY});
+    let r = post(server.addr, "/v1/offers", ALL, &person);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let out = r.json();
+    assert_eq!(out["offers"][0]["vacancy_id"], "V1");
+    assert!(out["offers"][0]["congruita"]["esito"].is_string());
+    // Neither or both of candidate_id and candidate: 422.
+    let r = post(server.addr, "/v1/offers", ALL, &json!({"data": DAY}));
+    assert_eq!(assert_problem(&r, 422)["field"], "candidate_id");
+    let r = call(server.addr, "DELETE", "/v1/vacancies/V1", Some(ALL), None);
+    assert_eq!(r.status, 204);
+    let r = call(server.addr, "DELETE", "/v1/vacancies/V1", Some(ALL), None);
+    assert_problem(&r, 404);
+    let r = post(server.addr, "/v1/offers", ALL, &person);
+    assert_eq!(r.json()["offers"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn offers_without_a_board_are_a_503_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("idx"), "");
+    let r = post(
+        server.addr,
+        "/v1/offers",
+        ALL,
+        &json!({"candidate_id": "P1"}),
+    );
+    assert_eq!(
+        assert_problem(&r, 503)["type"]
+            .as_str()
+            .map(|t| t.ends_with("no-vacancies")),
+        Some(true)
+    );
+}
