@@ -264,6 +264,7 @@ pub struct Engine {
     index: Option<CandidateIndex>,
     vacancies: Option<VacancyBoard>,
     congruita: Vec<RuleSet>,
+    travel_times: Option<crate::congruita::TravelTimes>,
 }
 
 /// The congruity rule set used when a request names none.
@@ -298,6 +299,7 @@ impl Engine {
             matching,
             index,
             vacancies: None,
+            travel_times: None,
             // Compiled in and parsed by a test: a bad bundled file cannot ship.
             congruita: RuleSet::bundled().unwrap_or_default(),
         }
@@ -331,6 +333,13 @@ impl Engine {
             self.taxonomy,
             &self.matching.titles,
         )
+    }
+
+    /// The same engine with a table of travel times by public transport (congruity of
+    /// distance beyond the km threshold).
+    pub fn with_travel_times(mut self, t: crate::congruita::TravelTimes) -> Engine {
+        self.travel_times = Some(t);
+        self
     }
 
     /// The board of open vacancies, when one is open.
@@ -419,14 +428,26 @@ impl Engine {
             })?;
         let size = self.matching.rosa_size(req.size, None)?;
         let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let territory = &self.reference.territory;
+        let minutes = |from: &str, to: &str| {
+            let table = self.travel_times.as_ref()?;
+            table.minutes(territory.comune(from)?, territory.comune(to)?)
+        };
         let search = OfferSearch {
             model: &self.matching,
             taxonomy: self.taxonomy,
             adjacency: &adjacency,
             rules,
-            minutes: &|_, _| None,
+            minutes: &minutes,
         };
-        board.offers(&person, date, size, &search, cancel)
+        let mut out = board.offers(&person, date, size, &search, cancel)?;
+        out.travel_times = self.travel_times.as_ref().map(|t| t.digest().to_owned());
+        if out.travel_times.is_none() {
+            out.warnings.push(
+                "no travel-time table: beyond the distance threshold an offer's travel time is not assessed".into(),
+            );
+        }
+        Ok(out)
     }
 
     /// The bundled models, no index.

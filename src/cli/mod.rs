@@ -142,6 +142,9 @@ struct OffersArgs {
     /// Congruity rule set `id` or `id@vN` (default: dm-2018-04-10).
     #[arg(long)]
     rules: Option<String>,
+    /// Travel times by public transport (CSV `origine,destinazione,minuti`, ISTAT codes).
+    #[arg(long)]
+    travel_times: Option<PathBuf>,
     /// Scoring model file (default: the newest bundled one).
     #[arg(long)]
     model_file: Option<PathBuf>,
@@ -1015,7 +1018,13 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
         )
         .into());
     }
-    let engine = Engine::new(catalog, model, index);
+    let mut engine = Engine::new(catalog, model, index);
+    if let Some(file) = &a.travel_times {
+        engine = engine.with_travel_times(incrocio::congruita::TravelTimes::read(
+            file,
+            Reference::bundled(),
+        )?);
+    }
     let board = engine.open_vacancies(&a.vacancies)?;
     let engine = engine.with_vacancies(board);
     engine.check()?;

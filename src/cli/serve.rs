@@ -43,7 +43,7 @@ pub struct ServeArgs {
     /// Largest request body in bytes (then 413).
     #[arg(long, env = "INCROCIO_BODY_LIMIT_BYTES")]
     body_limit_bytes: Option<usize>,
-    /// Scoring model file (default: the bundled models/matching/default.v2.toml).
+    /// Scoring model file (default: the newest bundled one, models/matching/default.v3.toml).
     #[arg(long)]
     model_file: Option<PathBuf>,
 }
@@ -123,6 +123,12 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
             .open_vacancies(dir)
             .with_context(|| format!("opening the vacancy board {}", dir.display()))?;
         engine = engine.with_vacancies(board);
+    }
+    if let Some(file) = &config.travel_times {
+        let table =
+            incrocio::congruita::TravelTimes::read(file, incrocio::reference::Reference::bundled())
+                .with_context(|| format!("reading the travel-time table {}", file.display()))?;
+        engine = engine.with_travel_times(table);
     }
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.

@@ -14,12 +14,14 @@
 //! verdict in every band.
 
 pub mod rules;
+pub mod travel;
 
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use self::rules::{Reference, RefusalReason, Relation, RuleSet, RuleSetFile, refusal_reasons};
+pub use self::travel::TravelTimes;
 use crate::graduatoria::ParamStatus;
 use crate::matching::Adjacency;
 use crate::taxonomy::{OccupationId, Taxonomy};

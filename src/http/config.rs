@@ -5,6 +5,7 @@
 //! listen = "127.0.0.1:8080"
 //! index = "idx"                # candidate index directory (optional: no shortlists without it)
 //! vacancies = "bacheca"        # open-vacancy board directory (optional: no offers without it)
+//! travel_times = "tempi.csv"   # travel times by public transport (optional; docs/congruita.md)
 //! workers = 2                  # CPU jobs run at once
 //! queue = 64                   # CPU jobs waiting beyond those; past it: 503 + Retry-After
 //! request_timeout_ms = 10000
@@ -118,6 +119,9 @@ pub struct ServerConfig {
     /// Open-vacancy board directory.
     #[serde(default)]
     pub vacancies: Option<PathBuf>,
+    /// Travel-time table (CSV `origine,destinazione,minuti`).
+    #[serde(default)]
+    pub travel_times: Option<PathBuf>,
     /// CPU jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
@@ -176,6 +180,7 @@ impl Default for ServerConfig {
             listen: default_listen(),
             index: None,
             vacancies: None,
+            travel_times: None,
             workers: default_workers(),
             queue: default_queue(),
             request_timeout_ms: default_timeout(),
@@ -221,7 +226,10 @@ impl ServerConfig {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut c = ServerConfig::parse(&path.display().to_string(), &text)?;
         if let Some(dir) = path.parent() {
-            for p in [&mut c.index, &mut c.vacancies].into_iter().flatten() {
+            for p in [&mut c.index, &mut c.vacancies, &mut c.travel_times]
+                .into_iter()
+                .flatten()
+            {
                 if p.is_relative() {
                     *p = dir.join(&*p);
                 }

@@ -140,6 +140,7 @@ mod tests {
             proximity: 0.6,
             neighbours: 3,
             min_similarity: 0.0,
+            declared: 0.0,
         };
         assert_eq!(a.of(web, &p).len(), 3);
     }

@@ -58,10 +58,71 @@ pub struct Posted {
     pub(super) len: u32,
 }
 
+/// What the hard rules and the cheap parts read of a vacancy, packed (about 64 bytes) so the
+/// person's search scans a dense array instead of the full records.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Hot {
+    /// Whether the slot holds a vacancy.
+    pub(super) live: bool,
+    /// Reserved to L. 68/1999.
+    pub(super) l68: bool,
+    /// Whether it requires languages (then the full record is read).
+    pub(super) has_languages: bool,
+    /// Least level of study (`u8::MAX`: none asked).
+    pub(super) min_level: u8,
+    /// Days from 1970-01-01 of the last open day (`i32::MAX`: no deadline).
+    pub(super) open_until: i32,
+    /// The vacancy's occupation (`u32::MAX`: not resolved).
+    pub(super) occupation: u32,
+    /// Its ISCO-08 unit group as a number (0: none).
+    pub(super) isco: u32,
+    pub(super) contract: u64,
+    pub(super) mode: u64,
+    pub(super) licences: u64,
+    pub(super) lat: f64,
+    pub(super) lon: f64,
+    /// Search radius, km.
+    pub(super) radius: u32,
+    /// Analysed words in the title and description (BM25 length).
+    pub(super) len: u32,
+}
+
+/// Days from 1970-01-01 (the `Hot::open_until` scale).
+pub(super) fn day_number(d: NaiveDate) -> i32 {
+    (d - NaiveDate::default()).num_days() as i32
+}
+
+impl Hot {
+    fn of(p: &Posted, t: &Taxonomy) -> Hot {
+        let r = &p.vacancy.record;
+        Hot {
+            live: true,
+            l68: r.riservata_l68,
+            has_languages: !p.languages.is_empty(),
+            min_level: r.livello_studio_min.unwrap_or(u8::MAX),
+            open_until: r.data_scadenza.map_or(i32::MAX, day_number),
+            occupation: p.vacancy.occupazione.unwrap_or(u32::MAX),
+            isco: p
+                .vacancy
+                .occupazione
+                .map_or(0, |o| t.occupations[o as usize].isco.parse().unwrap_or(0)),
+            contract: p.contract,
+            mode: p.mode,
+            licences: p.licences,
+            lat: p.lat,
+            lon: p.lon,
+            radius: r.raggio_km,
+            len: p.len,
+        }
+    }
+}
+
 /// The in-memory side: slots, ids, postings.
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub(super) slots: Vec<Option<Posted>>,
+    /// Per slot, packed for the scan.
+    pub(super) hot: Vec<Hot>,
     ids: FxHashMap<String, u32>,
     free: Vec<u32>,
     pub(super) terms: FxHashMap<String, u32>,
@@ -171,7 +232,7 @@ impl VacancyBoard {
             for v in vacancies {
                 encode(&Op::Upsert(Box::new(v.record.clone())), &mut buf);
                 let p = posted(v.clone(), &board.vectorizer, &board.analyzer, t, inner);
-                inner.put(p);
+                inner.put(p, t);
             }
         }
         let path = dir.join(JOURNAL);
@@ -223,7 +284,7 @@ impl VacancyBoard {
                         .validate(r, t, &self.titles)
                         .map_err(|e| bad(format!("journal record {n} no longer validates: {e}")))?;
                     let posted = posted(v, &self.vectorizer, &self.analyzer, t, inner);
-                    inner.put(posted);
+                    inner.put(posted, t);
                 }
                 b'D' => {
                     let id = String::from_utf8_lossy(&payload[1..]).into_owned();
@@ -269,7 +330,7 @@ impl VacancyBoard {
         for mut p in posted {
             // Words first seen in this batch get their ids now.
             p.terms = intern(&mut inner, &p.vacancy, &self.analyzer);
-            inner.put(p);
+            inner.put(p, t);
         }
         Ok(u64::from(inner.live))
     }
@@ -477,15 +538,17 @@ fn intern(inner: &mut Inner, v: &Vacancy, a: &TextAnalyzer) -> Vec<(u32, u32)> {
 }
 
 impl Inner {
-    fn put(&mut self, p: Posted) {
+    fn put(&mut self, p: Posted, t: &Taxonomy) {
         self.remove(&p.vacancy.record.id);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
                 self.slots.push(None);
+                self.hot.push(Hot::default());
                 (self.slots.len() - 1) as u32
             }
         };
+        self.hot[slot as usize] = Hot::of(&p, t);
         for &(term, tf) in &p.terms {
             self.postings[term as usize].push((slot, tf));
         }
@@ -499,6 +562,7 @@ impl Inner {
         let Some(slot) = self.ids.remove(id) else {
             return;
         };
+        self.hot[slot as usize].live = false;
         if let Some(p) = self.slots[slot as usize].take() {
             for &(term, _) in &p.terms {
                 self.postings[term as usize].retain(|(s, _)| *s != slot);

@@ -43,6 +43,10 @@ pub(super) struct Filter {
     pub cancel: crate::cancel::Cancel,
 }
 
+/// Marks an occupation in the `occupazioni` fast field as declared in the patto di servizio
+/// (not an experience).
+pub(super) const DECLARED: u64 = 1 << 32;
+
 const ATTIVO: u8 = 1;
 const L68: u8 = 2;
 
@@ -281,9 +285,10 @@ impl SegmentCollector for FilterSegment {
         let mut experience = Experience::default();
         if let Some(o) = f.occupation {
             experience.same = occupazioni.contains(&o);
+            experience.declared = occupazioni.contains(&(o | DECLARED));
             experience.same_unit_group = f.isco.is_some_and(|i| isco.contains(&i));
             if !experience.same {
-                for &c in occupazioni {
+                for &c in occupazioni.iter().filter(|&&c| c & DECLARED == 0) {
                     if let Some(&(_, s)) = f.neighbours.iter().find(|(n, _)| *n == c)
                         && experience.adjacent.is_none_or(|(_, best)| s > best)
                     {

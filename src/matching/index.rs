@@ -50,7 +50,7 @@ use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const ANALYZER: &str = "it_incrocio";
 
 /// The fields of the index.
@@ -890,6 +890,9 @@ impl CandidateIndex {
         for o in c.occupazioni.iter().flatten() {
             doc.add_u64(f.occupazioni, u64::from(*o));
             doc.add_u64(f.isco, isco_key(&t.occupations[*o as usize].isco));
+        }
+        for o in &c.dichiarate {
+            doc.add_u64(f.occupazioni, u64::from(*o) | super::filter::DECLARED);
         }
         doc
     }

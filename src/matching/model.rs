@@ -62,6 +62,11 @@ pub struct EsperienzaParams {
     /// Smallest similarity for an occupation to count as adjacent.
     #[serde(default)]
     pub min_similarity: f64,
+    /// Credit when the vacancy's occupation is one the person declared in the patto di
+    /// servizio (`occupazioni_disponibili`), on both sides (shortlist and offers); 0 before v3,
+    /// which states it.
+    #[serde(default)]
+    pub declared: f64,
 }
 
 /// The `istruzione` part.
@@ -214,7 +219,7 @@ fn v1_suggestions() -> SuggestionParams {
 const REQUIRED_FROM_V2: [&str; 5] = ["istruzione", "vectors", "suggestions", "titles", "query"];
 
 /// The bundled model files, oldest first.
-const BUNDLED: [(&str, &str); 2] = [
+const BUNDLED: [(&str, &str); 3] = [
     (
         "models/matching/default.v1.toml",
         include_str!("../../models/matching/default.v1.toml"),
@@ -222,6 +227,10 @@ const BUNDLED: [(&str, &str); 2] = [
     (
         "models/matching/default.v2.toml",
         include_str!("../../models/matching/default.v2.toml"),
+    ),
+    (
+        "models/matching/default.v3.toml",
+        include_str!("../../models/matching/default.v3.toml"),
     ),
 ];
 
@@ -248,7 +257,7 @@ impl MatchingModel {
         query: QueryParams { max_terms: 1_024 },
     };
 
-    /// The newest bundled model (`models/matching/default.v2.toml`).
+    /// The newest bundled model (`models/matching/default.v3.toml`).
     pub fn bundled() -> Result<MatchingModel, ModelError> {
         let (file, text) = BUNDLED[BUNDLED.len() - 1];
         MatchingModel::parse(file, text)
@@ -285,6 +294,17 @@ impl MatchingModel {
                     "a model of version 2 or later states every section",
                 ));
             }
+            let declared = table
+                .get("esperienza")
+                .and_then(|e| e.as_table())
+                .is_some_and(|e| e.contains_key("declared"));
+            if m.version >= 3 && !declared {
+                return Err(ModelError::new(
+                    file,
+                    "esperienza.declared",
+                    "a model of version 3 or later states the credit of a declared occupation",
+                ));
+            }
         }
         m.check(file)?;
         m.digest = sha256_tagged(text.as_bytes());
@@ -314,6 +334,7 @@ impl MatchingModel {
             ("esperienza.adjacent", self.esperienza.adjacent),
             ("esperienza.proximity", self.esperienza.proximity),
             ("esperienza.min_similarity", self.esperienza.min_similarity),
+            ("esperienza.declared", self.esperienza.declared),
             ("istruzione.unknown", self.istruzione.unknown),
             ("titles.min_confidence", self.titles.min_confidence),
         ] {
@@ -408,8 +429,12 @@ mod tests {
 
     #[test]
     fn bundled_models_load_and_bad_values_are_named() {
-        let v2 = MatchingModel::bundled().unwrap();
-        assert_eq!(v2.key(), "default@v2");
+        let v3 = MatchingModel::bundled().unwrap();
+        assert_eq!(v3.key(), "default@v3");
+        assert_eq!(v3.esperienza.declared, 0.8);
+        // v1 and v2 were released without a declared-occupation credit: 0.
+        let v2 = MatchingModel::bundled_named("default@v2").unwrap();
+        assert_eq!(v2.esperienza.declared, 0.0);
         let v1 = MatchingModel::bundled_named("default@v1").unwrap();
         assert_eq!(v1.rosa.default_size, 15);
         // v1 takes the values it was released with.
@@ -428,6 +453,10 @@ mod tests {
         let cut = text.replace("[titles]", "[titles_gone]");
         let e = MatchingModel::parse("x.toml", &cut).unwrap_err();
         assert!(e.key == "titles" || e.reason.contains("titles_gone"), "{e}");
+        // From v3 the declared-occupation credit is stated.
+        let v3 = include_str!("../../models/matching/default.v3.toml");
+        let e = MatchingModel::parse("x.toml", &v3.replace("declared = 0.8", "")).unwrap_err();
+        assert_eq!(e.key, "esperienza.declared");
         let bad = text.replace("idf_floor = 0.1", "idf_floor = -0.1");
         assert_eq!(
             MatchingModel::parse("x.toml", &bad).unwrap_err().key,

@@ -77,6 +77,8 @@ pub struct Offers {
     pub rules: RulesRef,
     /// SHA-256 of the candidate record.
     pub input_digest: String,
+    /// `sha256:` of the travel-time table the distances were also judged by, if any.
+    pub travel_times: Option<String>,
     /// Vacancies open at `data_offerta`.
     pub open_count: usize,
     /// Open vacancies passing every hard rule.
@@ -136,11 +138,11 @@ impl VacancyBoard {
         let (model, t) = (s.model, s.taxonomy);
         let inner = self.read()?;
         let mut warnings = Vec::new();
+        let today = super::board::day_number(date);
         let open_count = inner
-            .slots
+            .hot
             .iter()
-            .flatten()
-            .filter(|p| is_open(p, date))
+            .filter(|h| h.live && h.open_until >= today)
             .count();
 
         // Lexical: BM25 of the person's words over the vacancies, accumulated in a per-thread
@@ -170,7 +172,7 @@ impl VacancyBoard {
             let df = postings.len() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for &(slot, tf) in postings {
-                let len = inner.slots[slot as usize].as_ref().map_or(0, |p| p.len) as f32;
+                let len = inner.hot[slot as usize].len as f32;
                 let tf = tf as f32;
                 if bm25[slot as usize] == 0.0 {
                     touched.push(slot);
@@ -239,55 +241,54 @@ impl VacancyBoard {
                 .map(|(c, l)| (lang_key(c, 0), *l))
                 .collect();
             let km_max = r.disponibilita.km_max.map(f64::from);
-            let isco: Vec<&str> = person
+            let isco: Vec<u32> = person
                 .occupazioni
                 .iter()
                 .flatten()
-                .map(|&o| t.occupations[o as usize].isco.as_str())
+                .filter_map(|&o| t.occupations[o as usize].isco.parse().ok())
                 .collect();
-            for (slot, p) in inner.slots.iter().enumerate() {
+            let occupations: Vec<u32> = person.occupazioni.iter().flatten().copied().collect();
+            let level = person.livello_studio.unwrap_or(0);
+            let level_known = person.livello_studio.is_some();
+            let today = super::board::day_number(date);
+            let dlat = km_max.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
+            for (slot, h) in inner.hot.iter().enumerate() {
                 if slot % 4096 == 4095 {
                     cancel.check()?;
                 }
-                let Some(p) = p else { continue };
-                let v = &p.vacancy;
-                if !is_open(p, date)
-                    || (v.record.riservata_l68 && !r.collocamento_mirato)
-                    || contracts & p.contract == 0
-                    || modes & p.mode == 0
-                    || licences & p.licences != p.licences
+                if !h.live
+                    || h.open_until < today
+                    || (h.l68 && !r.collocamento_mirato)
+                    || contracts & h.contract == 0
+                    || modes & h.mode == 0
+                    || licences & h.licences != h.licences
+                    || (h.min_level != u8::MAX && (!level_known || level < h.min_level))
+                    || (h.lat - home.lat).abs() > dlat
                 {
                     continue;
                 }
-                if let Some(min) = v.record.livello_studio_min
-                    && person.livello_studio.is_none_or(|l| l < min)
+                if h.has_languages
+                    && !inner.slots[slot].as_ref().is_some_and(|p| {
+                        p.languages
+                            .iter()
+                            .all(|(k, min)| langs.iter().any(|(h, l)| h == k && l >= min))
+                    })
                 {
                     continue;
                 }
-                if !p
-                    .languages
-                    .iter()
-                    .all(|(k, min)| langs.iter().any(|(h, l)| h == k && l >= min))
-                {
-                    continue;
-                }
-                if let Some(max) = km_max
-                    && (p.lat - home.lat).abs() > max / 111.0 + 0.01
-                {
-                    continue;
-                }
-                let km = haversine_km(home.lat, home.lon, p.lat, p.lon);
+                let km = haversine_km(home.lat, home.lon, h.lat, h.lon);
                 if km_max.is_some_and(|max| km > max) {
                     continue;
                 }
                 let mut experience = Experience::default();
-                if let Some(o) = v.occupazione {
-                    experience.same = person.occupazioni.contains(&Some(o));
-                    let vi = t.occupations[o as usize].isco.as_str();
-                    experience.same_unit_group = !vi.is_empty() && isco.contains(&vi);
-                    if !experience.same {
+                if h.occupation != u32::MAX {
+                    let o = h.occupation;
+                    experience.same = occupations.contains(&o);
+                    experience.declared = person.dichiarate.contains(&o);
+                    experience.same_unit_group = h.isco != 0 && isco.contains(&h.isco);
+                    if !experience.same && !occupations.is_empty() {
                         for &(nb, sim) in s.adjacency.of(o, &model.esperienza) {
-                            if person.occupazioni.contains(&Some(nb))
+                            if occupations.contains(&nb)
                                 && experience.adjacent.is_none_or(|(_, best)| sim > best)
                             {
                                 experience.adjacent = Some((nb, sim));
@@ -299,7 +300,7 @@ impl VacancyBoard {
                     slot: slot as u32,
                     bm25: bm25[slot],
                     km,
-                    radius: km_max.unwrap_or(f64::from(v.record.raggio_km)),
+                    radius: km_max.unwrap_or(f64::from(h.radius)),
                     experience,
                 });
             }
@@ -379,6 +380,7 @@ impl VacancyBoard {
             model_status: model.status,
             rules: s.rules.rules_ref(),
             input_digest: crate::digest::sha256_tagged(&serde_json::to_vec(r).unwrap_or_default()),
+            travel_times: None,
             open_count,
             eligible_count: eligible.len(),
             size,
@@ -406,10 +408,6 @@ impl VacancyBoard {
             .collect();
         self.vectorizer().candidate(t, &signals, &c.skills)
     }
-}
-
-fn is_open(p: &Posted, date: NaiveDate) -> bool {
-    p.vacancy.record.data_scadenza.is_none_or(|d| d >= date)
 }
 
 /// What the congruity rules read about this person and this vacancy.

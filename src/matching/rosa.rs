@@ -47,8 +47,8 @@ pub struct Ranking {
 /// How a rosa entry's experience relates to the vacancy's occupation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ExperienceMatch {
-    /// `same_occupation`, `same_isco_unit_group` or `adjacent_occupation` (the one that gave
-    /// the credit).
+    /// `same_occupation`, `declared_occupation` (declared in the patto di servizio),
+    /// `same_isco_unit_group` or `adjacent_occupation` (the one that gave the credit).
     pub relation: String,
     /// The candidate's occupation (ESCO URI) for an adjacent occupation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +137,14 @@ pub fn experience_match(
         });
     }
     let unit = if x.same_unit_group { p.adjacent } else { 0.0 };
+    let near = x.adjacent.map_or(0.0, |(_, s)| p.proximity * f64::from(s));
+    if x.declared && p.declared > 0.0 && p.declared >= unit && p.declared >= near {
+        return Some(ExperienceMatch {
+            relation: "declared_occupation".into(),
+            occupation: vacancy.map(|o| t.occupations[o as usize].uri()),
+            similarity: None,
+        });
+    }
     match x.adjacent {
         Some((o, s)) if p.proximity * f64::from(s) > unit => Some(ExperienceMatch {
             relation: "adjacent_occupation".into(),

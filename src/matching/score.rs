@@ -19,6 +19,8 @@ pub struct Experience {
     pub same: bool,
     /// One in the same ISCO-08 unit group.
     pub same_unit_group: bool,
+    /// The vacancy's occupation is one the person declared in the patto di servizio.
+    pub declared: bool,
     /// The candidate's occupation nearest to the vacancy's among its adjacent occupations, with
     /// the similarity.
     pub adjacent: Option<(u32, f32)>,
@@ -119,8 +121,8 @@ pub fn total(c: &Contributions, w: &Weights) -> f64 {
         + w.distanza * c.distanza
 }
 
-/// The `esperienza` value: 1 for the same occupation; else the larger of the unit-group credit
-/// and `proximity × similarity` of an adjacent occupation; else 0.
+/// The `esperienza` value: 1 for the same occupation; else the largest of the declared-occupation
+/// credit, the unit-group credit and `proximity × similarity` of an adjacent occupation; else 0.
 pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
     if x.same {
         return 1.0;
@@ -128,6 +130,9 @@ pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
     let mut v = if x.same_unit_group { p.adjacent } else { 0.0 };
     if let Some((_, s)) = x.adjacent {
         v = v.max(p.proximity * f64::from(s));
+    }
+    if x.declared {
+        v = v.max(p.declared);
     }
     v
 }
@@ -384,10 +389,12 @@ mod tests {
             proximity: 0.6,
             neighbours: 10,
             min_similarity: 0.3,
+            declared: 0.8,
         };
         let x = |same, unit, adj: Option<f32>| Experience {
             same,
             same_unit_group: unit,
+            declared: false,
             adjacent: adj.map(|s| (7, s)),
         };
         assert_eq!(esperienza(&x(true, true, Some(0.9)), &p), 1.0);
@@ -398,5 +405,21 @@ mod tests {
         assert_eq!(esperienza(&x(false, true, Some(0.5)), &p), 0.5);
         assert!((esperienza(&x(false, false, Some(0.5)), &p) - 0.3).abs() < 1e-6);
         assert_eq!(esperienza(&x(false, false, None), &p), 0.0);
+        // Declared in the patto: 0.8, above the unit group's 0.5 and 0.6 × 0.9 = 0.54.
+        let declared = Experience {
+            declared: true,
+            ..x(false, true, Some(0.9))
+        };
+        assert!((esperienza(&declared, &p) - 0.8).abs() < 1e-12);
+        assert_eq!(
+            esperienza(
+                &Experience {
+                    declared: true,
+                    ..x(true, false, None)
+                },
+                &p
+            ),
+            1.0
+        );
     }
 }

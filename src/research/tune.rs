@@ -119,6 +119,8 @@ struct Signals {
     distanza: f64,
     same: bool,
     same_unit_group: bool,
+    /// The vacancy's occupation is declared in the patto.
+    declared: bool,
     /// Similarity of the nearest adjacent occupation (0: none).
     adjacent: f64,
     level_known: bool,
@@ -136,7 +138,7 @@ struct Case {
 /// [0, 1]). The others change the index (`[vectors]`, `[titles]`), are counts
 /// (`esperienza.neighbours`, rosa sizes, `query.max_terms`) or are not scores
 /// (`[suggestions]`): they are kept from the base model.
-pub const TUNED: [&str; 9] = [
+pub const TUNED: [&str; 10] = [
     "weights.lessicale",
     "weights.competenze",
     "weights.esperienza",
@@ -146,9 +148,10 @@ pub const TUNED: [&str; 9] = [
     "esperienza.proximity",
     "esperienza.min_similarity",
     "istruzione.unknown",
+    "esperienza.declared",
 ];
 
-type Theta = [f64; 9];
+type Theta = [f64; 10];
 
 fn theta_of(m: &MatchingModel) -> Theta {
     let w = m.weights.as_array();
@@ -163,6 +166,7 @@ fn theta_of(m: &MatchingModel) -> Theta {
         m.esperienza.proximity,
         m.esperienza.min_similarity,
         m.istruzione.unknown,
+        m.esperienza.declared,
     ]
 }
 
@@ -179,6 +183,7 @@ fn model_of(base: &MatchingModel, th: &Theta) -> MatchingModel {
     m.esperienza.proximity = th[6];
     m.esperienza.min_similarity = th[7];
     m.istruzione.unknown = th[8];
+    m.esperienza.declared = th[9];
     m
 }
 
@@ -191,7 +196,9 @@ fn score(x: &Signals, th: &Theta) -> f64 {
     let esperienza = if x.same {
         1.0
     } else {
-        (if x.same_unit_group { th[5] } else { 0.0 }).max(adjacent)
+        (if x.same_unit_group { th[5] } else { 0.0 })
+            .max(adjacent)
+            .max(if x.declared { th[9] } else { 0.0 })
     };
     let istruzione = if x.level_known { 1.0 } else { th[8] };
     th[0] * x.lessicale
@@ -282,6 +289,7 @@ fn signals(
                     distanza: c.distanza,
                     same: x.same,
                     same_unit_group: x.same_unit_group,
+                    declared: x.declared,
                     adjacent: x.adjacent.map_or(0.0, |(_, s)| f64::from(s)),
                     level_known: e.level_known,
                 },
@@ -293,7 +301,7 @@ fn signals(
 
 /// A random parameter vector: weights uniform on the simplex, the rest uniform in [0, 1].
 fn random_theta(rng: &mut ChaCha8Rng) -> Theta {
-    let mut th = [0.0; 9];
+    let mut th = [0.0; 10];
     for x in th.iter_mut().take(5) {
         *x = -(1.0 - rng.r#gen::<f64>()).ln();
     }
@@ -480,6 +488,7 @@ mod tests {
             distanza: 0.0,
             same: false,
             same_unit_group: false,
+            declared: false,
             adjacent: 0.0,
             level_known: true,
         };
@@ -488,7 +497,7 @@ mod tests {
             rows: vec![(x(1.0, 0.0), "A".into(), 0), (x(0.2, 1.0), "B".into(), 2)],
         };
         let only = |i: usize| {
-            let mut th = [0.0; 9];
+            let mut th = [0.0; 10];
             th[i] = 1.0;
             th
         };
@@ -502,23 +511,30 @@ mod tests {
     #[test]
     fn experience_and_education_follow_the_tuned_credits() {
         // th: weights (0, 0, 1, 0, 0) → the score is the experience value.
-        let mut th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25];
+        let mut th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8];
         let s = |adjacent, unit| Signals {
             lessicale: 0.0,
             competenze: 0.0,
             distanza: 0.0,
             same: false,
             same_unit_group: unit,
+            declared: false,
             adjacent,
             level_known: false,
         };
+        // Declared in the patto: esperienza.declared (0.8) when it is the largest credit.
+        let declared = Signals {
+            declared: true,
+            ..s(0.9, true)
+        };
+        assert!((score(&declared, &th) - 0.8).abs() < 1e-12);
         assert!((score(&s(0.9, false), &th) - 0.54).abs() < 1e-12);
         assert!((score(&s(0.9, true), &th) - 0.54).abs() < 1e-12);
         assert!((score(&s(0.2, true), &th) - 0.5).abs() < 1e-12);
         // Below min_similarity an adjacent occupation earns nothing.
         assert_eq!(score(&s(0.2, false), &th), 0.0);
         // Education weight 1: the unknown level scores istruzione.unknown.
-        th = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.3, 0.25];
+        th = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8];
         assert!((score(&s(0.0, false), &th) - 0.25).abs() < 1e-12);
     }
 }

@@ -165,7 +165,7 @@ fn rosa_holds_fifteen_unless_asked_and_suggests_narrowing() {
         assert_eq!(e.position as usize, i + 1);
     }
     assert!(all.rosa.windows(2).all(|w| w[0].score >= w[1].score));
-    assert_eq!(all.model, "default@v2");
+    assert_eq!(all.model, "default@v3");
     assert!(all.input_digest.starts_with("sha256:"));
 }
 

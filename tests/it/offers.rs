@@ -76,7 +76,7 @@ fn issue_14_offers_add_up_respect_hard_rules_and_carry_verdicts() {
         assert!(out.offers.len() <= 15);
         assert!(out.eligible_count <= out.open_count);
         assert_eq!(out.rules.id, "dm-2018-04-10");
-        assert_eq!(out.model, "default@v2");
+        assert_eq!(out.model, "default@v3");
         for (k, o) in out.offers.iter().enumerate() {
             seen_offers += 1;
             assert_eq!(o.position as usize, k + 1);
@@ -348,4 +348,136 @@ fn offers_without_a_board_are_a_503_problem() {
             .map(|t| t.ends_with("no-vacancies")),
         Some(true)
     );
+}
+
+/// Issue 14.2 by hand, under `default@v3` (weights 0.20 / 0.40 / 0.25 / 0.05 / 0.10,
+/// `esperienza.declared` 0.8). Vacancy: web developer (CP2011 3.1.2.3.0's ESCO occupation) in
+/// Roma, 25 km. D declares that occupation in the patto, E does not; neither has an experience,
+/// a skill or a word in common with the vacancy; both have a level of study and live in Roma.
+///   D: esperienza 0.8 → 0.25·0.8 + 0.05·1 + 0.10·1 = 0.20 + 0.05 + 0.10 = 0.35
+///   E: 0.05·1 + 0.10·1 = 0.15
+/// The same two numbers from the person's side (offers), and D's credit is 0 under v2.
+#[test]
+fn issue_14_2_a_declared_occupation_counts_on_both_sides() {
+    let person = |id: &str, declare: bool| -> CandidateRecord {
+        let mut v = json!({"id": id, "comune_domicilio": "058091", "stato": "attivo",
+                           "titolo_studio": "40000000", "data_did": "2026-01-10"});
+        if declare {
+            v["occupazioni_disponibili"] = json!([{"cp2011": "3.1.2.3.0"}]);
+        }
+        serde_json::from_value(v).unwrap()
+    };
+    let vacancy: VacancyRecord = serde_json::from_value(json!({
+        "id": "V-WEB", "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "058091",
+        "raggio_km": 25, "contratto": "A00"
+    }))
+    .unwrap();
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let as_of: chrono::NaiveDate = DAY.parse().unwrap();
+    for (spec, d_score) in [("default@v3", 0.35), ("default@v2", 0.15)] {
+        let model = MatchingModel::bundled_named(spec).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let idx = incrocio::matching::CandidateIndex::create_with(
+            dir.path(),
+            as_of,
+            &incrocio::matching::IndexParams::of(&model),
+        )
+        .unwrap();
+        let people: Vec<_> = [person("D", true), person("E", false)]
+            .into_iter()
+            .map(|c| c.validate(r, t, as_of, &model.titles).unwrap())
+            .collect();
+        idx.upsert(&people, t).unwrap();
+        let engine = Engine::new(crate::catalog(), model.clone(), Some(idx));
+        let rosa = engine
+            .shortlist(
+                incrocio::engine::ShortlistRequest {
+                    vacancy: vacancy.clone(),
+                    size: None,
+                },
+                &Cancel::never(),
+            )
+            .unwrap();
+        let score = |id: &str| {
+            rosa.rosa
+                .iter()
+                .find(|e| e.candidate_id == id)
+                .unwrap()
+                .score
+        };
+        assert!(
+            (score("D") - d_score).abs() < 1e-9,
+            "{spec}: {}",
+            score("D")
+        );
+        assert!((score("E") - 0.15).abs() < 1e-9, "{spec}: {}", score("E"));
+        let d = rosa.rosa.iter().find(|e| e.candidate_id == "D").unwrap();
+        if spec == "default@v3" {
+            assert_eq!(
+                d.experience.as_ref().unwrap().relation,
+                "declared_occupation"
+            );
+        }
+        // The person's side, mirrored: the same value and contribution.
+        let board_dir = tempfile::tempdir().unwrap();
+        let v = engine.validate_vacancy(vacancy.clone()).unwrap();
+        let board = engine.create_vacancies(board_dir.path(), &[v]).unwrap();
+        let engine = engine.with_vacancies(board);
+        let offers = ask(&engine, person("D", true), None);
+        let o = &offers.offers[0];
+        assert!((o.contributions.esperienza.contribution - (d_score - 0.15)).abs() < 1e-9);
+        assert!((o.score - d_score).abs() < 1e-9, "{spec}: {}", o.score);
+    }
+}
+
+/// Beyond the band's km an offer is congruous only when reachable in the band's minutes by
+/// public transport: undecided without a table, decided by the table's pair (directed).
+#[test]
+fn issue_14_4_a_travel_time_table_decides_distances_beyond_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    // Roma → Latina, about 56 km: beyond band b's 50 km (DID 2026-01-10, offer 2026-11-23:
+    // 10 months, band b), within its 80 minutes when the table says 70.
+    let v: VacancyRecord = serde_json::from_value(json!({
+        "id": "V-LT", "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "059011",
+        "raggio_km": 100, "contratto": "A00", "modalita": "FT"
+    }))
+    .unwrap();
+    let person: CandidateRecord = serde_json::from_value(json!({
+        "id": "P1", "comune_domicilio": "058091", "stato": "attivo", "data_did": "2026-01-10",
+        "occupazioni_disponibili": [{"cp2011": "3.1.2.3.0"}]
+    }))
+    .unwrap();
+    let distanza = |e: &Engine| {
+        let out = ask(e, person.clone(), None);
+        let c = &out.offers[0].congruita;
+        assert_eq!(c.fascia.as_deref(), Some("b"));
+        let r = c
+            .regole
+            .iter()
+            .find(|r| r.regola == "distanza")
+            .unwrap()
+            .clone();
+        (
+            serde_json::to_value(r.esito).unwrap(),
+            out.travel_times.is_some(),
+        )
+    };
+    let engine = engine_with_board(dir.path(), vec![v.clone()]);
+    assert_eq!(distanza(&engine), (json!("non_determinabile"), false));
+    let r = Reference::bundled();
+    for (table, want) in [
+        ("058091,059011,70", "congrua"),
+        ("058091,059011,90", "non_congrua"),
+        // The other direction does not count.
+        ("059011,058091,70", "non_determinabile"),
+    ] {
+        let t = incrocio::congruita::TravelTimes::parse(
+            &format!("origine,destinazione,minuti\n{table}\n"),
+            r,
+        )
+        .unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let engine = engine_with_board(d.path(), vec![v.clone()]).with_travel_times(t);
+        assert_eq!(distanza(&engine), (json!(want), true), "{table}");
+    }
 }
