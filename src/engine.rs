@@ -456,6 +456,63 @@ impl Engine {
         Ok(Engine::new(catalog, MatchingModel::bundled()?, None))
     }
 
+    /// The same engine with a candidate index.
+    pub fn with_index(mut self, index: CandidateIndex) -> Engine {
+        self.index = Some(index);
+        self
+    }
+
+    /// Creates an empty candidate index in `dir` for this engine's model (its vector and title
+    /// parameters recorded), vectors read at `as_of`, and opens it in the engine.
+    pub fn create_index(self, dir: &std::path::Path, as_of: NaiveDate) -> Result<Engine> {
+        let index = CandidateIndex::create_with(
+            dir,
+            as_of,
+            &crate::matching::IndexParams::of(&self.matching),
+        )?;
+        Ok(self.with_index(index))
+    }
+
+    /// Reads and validates candidate records (JSON lines; a bad line is named). With an index
+    /// open, titles resolve as the index was built and no DID may be later than today or the
+    /// index date; without one, under the engine's model and no later than `today`.
+    pub fn read_candidates(
+        &self,
+        path: &std::path::Path,
+        today: NaiveDate,
+    ) -> Result<Vec<crate::matching::Candidate>> {
+        let (latest, titles) = match &self.index {
+            Some(i) => (i.as_of().max(today), i.params().titles),
+            None => (today, self.matching.titles),
+        };
+        crate::matching::read_candidates(path, self.reference, self.taxonomy, latest, &titles)
+    }
+
+    /// Adds or replaces candidates in the open index, with a progress bar when `progress`;
+    /// returns how many were written.
+    pub fn index_candidates(
+        &self,
+        candidates: &[crate::matching::Candidate],
+        progress: bool,
+    ) -> Result<usize> {
+        self.require_index()?
+            .upsert_with_progress(candidates, self.taxonomy, progress)
+    }
+
+    /// Merges the open index's segments and compacts its vector journal.
+    pub fn compact_index(&self) -> Result<()> {
+        self.require_index()?.compact()
+    }
+
+    /// Rewrites the index in `dir` from its stored records (its own parameters kept); the
+    /// engine then holds the rebuilt index.
+    pub fn rebuild_index(mut self, dir: &std::path::Path) -> Result<Engine> {
+        // An index open here is closed first: the rebuild swaps the directory.
+        self.index = None;
+        let index = CandidateIndex::rebuild(dir, self.taxonomy)?;
+        Ok(self.with_index(index))
+    }
+
     /// The candidate index, when one is open.
     pub fn index(&self) -> Option<&CandidateIndex> {
         self.index.as_ref()

@@ -13,9 +13,7 @@ use incrocio::catalog::Catalog;
 use incrocio::files::{atomic_write, read_applicants};
 use incrocio::graduatoria::{GraduatoriaRequest, rank};
 use incrocio::http::config::key_hash;
-use incrocio::matching::{
-    CandidateIndex, IndexParams, MatchingModel, VacancyRecord, read_candidates,
-};
+use incrocio::matching::VacancyRecord;
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
 use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
@@ -149,11 +147,11 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             .with_context(|| format!("removing the old {}", index_dir.display()))?;
     }
     let started = Instant::now();
-    let model = MatchingModel::bundled()?;
-    let candidates = read_candidates(&cvs, reference, t, as_of, &model.titles)?;
-    let idx = CandidateIndex::create_with(&index_dir, as_of, &IndexParams::of(&model))?;
-    idx.upsert_with_progress(&candidates, t, true)?;
-    idx.compact()?;
+    let engine = incrocio::engine::Engine::bundled()?;
+    let candidates = engine.read_candidates(&cvs, as_of)?;
+    let engine = engine.create_index(&index_dir, as_of)?;
+    engine.index_candidates(&candidates, true)?;
+    engine.compact_index()?;
     println!(
         "== candidate index: {} synthetic CVs in {:.2} s → {}",
         candidates.len(),
@@ -164,8 +162,13 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
     let first = text.lines().next().context("no vacancy synthesised")?;
     std::fs::write(dir.join("vacancy.json"), first)?;
     let record: VacancyRecord = serde_json::from_str(first)?;
-    let vacancy = record.clone().validate(reference, t, &model.titles)?;
-    let s = idx.shortlist(&vacancy, &model, None, t)?;
+    let s = engine.shortlist(
+        incrocio::engine::ShortlistRequest {
+            vacancy: record.clone(),
+            size: None,
+        },
+        &incrocio::cancel::Cancel::never(),
+    )?;
     println!(
         "== shortlist for \"{}\" ({} km around {}): {} eligible, rosa of {}",
         record.titolo,
@@ -195,7 +198,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             sug.parameter, sug.value, sug.remaining
         );
     }
-    drop(idx);
+    drop(engine);
     demo_offers(reference, dir, &candidates, as_of)?;
     let config = dir.join("serve.toml");
     let text = format!(

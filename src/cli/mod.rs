@@ -17,9 +17,7 @@ use incrocio::catalog::Catalog;
 use incrocio::engine::Engine;
 use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
 use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest};
-use incrocio::matching::{
-    CandidateIndex, IndexParams, MatchingModel, VacancyRecord, evaluate, read_candidates,
-};
+use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate};
 use incrocio::profiling::{ProfileRecord, Profiler};
 use incrocio::reference::Reference;
 use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
@@ -559,7 +557,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {} people to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Index(cmd) => index_cmd(reference, cmd),
+        Command::Index(cmd) => index_cmd(catalog, reference, cmd),
         Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
@@ -569,6 +567,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             model_file,
             output,
         }) => eval_matching_cmd(
+            catalog,
             reference,
             &corpus.index,
             &corpus.cvs,
@@ -615,7 +614,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve::serve(catalog, a),
         Command::Key(k) => serve::key(k),
         Command::Fit(research::FitCommand::Profiling(a)) => research::fit(&catalog, reference, a),
-        Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(reference, a),
+        Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(catalog, reference, a),
         Command::Eval(EvalCommand::Offers {
             vacancies,
             cvs,
@@ -657,7 +656,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             research::eval_profiling(&catalog, reference, a)
         }
         Command::Synth(SynthCommand::Outcomes(a)) => research::outcomes(&catalog, reference, a),
-        Command::Synth(SynthCommand::Judgments(a)) => research::judgments(reference, a),
+        Command::Synth(SynthCommand::Judgments(a)) => research::judgments(catalog, reference, a),
         Command::Openapi => {
             std::io::stdout()
                 .lock()
@@ -750,20 +749,13 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// The latest date a candidate's DID may bear when written to `idx`: today, or the index
-/// date when later.
-pub(crate) fn latest(idx: &CandidateIndex) -> NaiveDate {
-    idx.as_of().max(today())
-}
-
 fn read_stdin() -> Result<String> {
     let mut s = String::new();
     std::io::stdin().read_to_string(&mut s)?;
     Ok(s)
 }
 
-fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
-    let t = Taxonomy::bundled();
+fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
     let started = Instant::now();
     match cmd {
         IndexCommand::Build {
@@ -773,12 +765,16 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             model_file,
         } => {
             let as_of = as_of.unwrap_or_else(today);
-            let model = matching_model(model_file.as_deref())?;
-            let candidates =
-                read_candidates(&input, reference, t, as_of.max(today()), &model.titles)?;
-            let idx = CandidateIndex::create_with(&index, as_of, &IndexParams::of(&model))?;
-            let n = idx.upsert_with_progress(&candidates, t, true)?;
-            idx.compact()?;
+            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let candidates = engine.read_candidates(&input, as_of.max(today()))?;
+            eprintln!(
+                "read and validated {} candidates in {:.2} s",
+                candidates.len(),
+                started.elapsed().as_secs_f64()
+            );
+            let engine = engine.create_index(&index, as_of)?;
+            let n = engine.index_candidates(&candidates, true)?;
+            engine.compact_index()?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "indexed {n} candidates in {secs:.2} s ({:.0} CVs/s) into {}",
@@ -787,16 +783,20 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             );
         }
         IndexCommand::Add { input, index } => {
-            let idx = CandidateIndex::open(&index)?;
-            let candidates =
-                read_candidates(&input, reference, t, latest(&idx), &idx.params().titles)?;
-            let n = idx.upsert_with_progress(&candidates, t, true)?;
+            let engine = Engine::new(catalog, MatchingModel::bundled()?, None)
+                .with_index(CandidateIndex::open(&index)?);
+            let candidates = engine.read_candidates(&input, today())?;
+            let n = engine.index_candidates(&candidates, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
-        IndexCommand::Export { corpus, output_dir } => export_cmd(reference, &corpus, &output_dir)?,
+        IndexCommand::Export { corpus, output_dir } => {
+            export_cmd(catalog, reference, &corpus, &output_dir)?
+        }
         IndexCommand::Rebuild { index } => {
             let before = CandidateIndex::open(&index)?.vector_rows();
-            let idx = CandidateIndex::rebuild(&index, t)?;
+            let engine =
+                Engine::new(catalog, MatchingModel::bundled()?, None).rebuild_index(&index)?;
+            let idx = engine.index().context("the rebuilt index")?;
             eprintln!(
                 "rebuilt {}: {} candidates, vector rows {before} → {}",
                 index.display(),
@@ -805,27 +805,39 @@ fn index_cmd(reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
             );
         }
         IndexCommand::Delete { index, ids } => {
-            let idx = CandidateIndex::open(&index)?;
-            idx.delete(&ids)?;
-            eprintln!("deleted {} ids from {}", ids.len(), index.display());
+            let engine = Engine::new(catalog, MatchingModel::bundled()?, None)
+                .with_index(CandidateIndex::open(&index)?);
+            let left = engine.delete_candidates(&ids)?;
+            eprintln!(
+                "deleted {} ids from {} ({left} candidates left)",
+                ids.len(),
+                index.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> {
+fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> {
     let (index, cvs, vacancies) = (&corpus.index, &corpus.cvs, &corpus.vacancies);
     use incrocio::matching::export::{candidate_row, query_row};
     let t = Taxonomy::bundled();
-    let idx = CandidateIndex::open(index)?;
-    let model = MatchingModel::bundled()?;
-    idx.check_model(&model)?;
+    let engine = Engine::new(
+        catalog,
+        MatchingModel::bundled()?,
+        Some(CandidateIndex::open(index)?),
+    );
+    engine.check()?;
+    let (idx, model) = (
+        engine.index().context("the candidate index")?,
+        engine.matching_model(),
+    );
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let candidates = read_candidates(cvs, reference, t, latest(&idx), &model.titles)?;
+    let candidates = engine.read_candidates(cvs, today())?;
     let path = out.join("candidates.jsonl");
     atomic_write(&path, |w| {
         for c in &candidates {
-            serde_json::to_writer(&mut *w, &candidate_row(&idx, c, t))
+            serde_json::to_writer(&mut *w, &candidate_row(idx, c, t))
                 .map_err(|e| incrocio::Error::data(&path, e))?;
             w.write_all(b"\n")
                 .map_err(|e| incrocio::Error::io(&path, e))?;
@@ -841,7 +853,7 @@ fn export_cmd(reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> 
         v.cp2011 = None;
         let vacancy = v.validate(reference, t, &model.titles)?;
         lines.push_str(&serde_json::to_string(&query_row(
-            &idx, &vacancy, &model, truth, t,
+            idx, &vacancy, model, truth, t,
         ))?);
         lines.push('\n');
     }
@@ -885,6 +897,7 @@ fn matching_model(path: Option<&Path>) -> Result<MatchingModel> {
 }
 
 fn eval_matching_cmd(
+    catalog: Catalog,
     reference: &Reference,
     index: &Path,
     cvs: &Path,
@@ -893,10 +906,17 @@ fn eval_matching_cmd(
     output: Option<PathBuf>,
 ) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let model = matching_model(model)?;
-    let idx = CandidateIndex::open(index)?;
-    idx.check_model(&model)?;
-    let occupations = read_candidates(cvs, reference, t, latest(&idx), &model.titles)?
+    let engine = Engine::new(
+        catalog,
+        matching_model(model)?,
+        Some(CandidateIndex::open(index)?),
+    );
+    // The model must be the one the index was built for ("rebuild" otherwise).
+    engine.check()?;
+    let idx = engine.index().context("the candidate index")?;
+    let model = engine.matching_model();
+    let occupations = engine
+        .read_candidates(cvs, today())?
         .into_iter()
         .map(|c| {
             (
@@ -906,7 +926,7 @@ fn eval_matching_cmd(
         })
         .collect();
     let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
-    let report = evaluate(&idx, &records, &occupations, &model, reference, t)?;
+    let report = evaluate(idx, &records, &occupations, model, reference, t)?;
     println!(
         "{} vacancies, {} with relevant eligible candidates; titles resolved to the true occupation: {}",
         report.vacancies, report.evaluated, report.title_resolved_to_truth

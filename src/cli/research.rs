@@ -12,7 +12,7 @@ use incrocio::batch::{PeopleTable, write_with_outcome};
 use incrocio::catalog::Catalog;
 use incrocio::files::atomic_write;
 use incrocio::matching::eval::relevance;
-use incrocio::matching::{CandidateIndex, VacancyRecord, read_candidates};
+use incrocio::matching::{CandidateIndex, VacancyRecord};
 use incrocio::reference::Reference;
 use incrocio::research::glm::FitOptions;
 use incrocio::research::metrics::Summary;
@@ -431,26 +431,30 @@ pub(super) fn eval_profiling(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitCode> {
+pub(super) fn judgments(
+    catalog: Catalog,
+    reference: &Reference,
+    a: JudgmentsArgs,
+) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let idx = CandidateIndex::open(&a.corpus.index)?;
-    let model = super::matching_model(None)?;
-    idx.check_model(&model)?;
-    let occupations: std::collections::HashMap<String, Vec<u32>> = read_candidates(
-        &a.corpus.cvs,
-        reference,
-        t,
-        super::latest(&idx),
-        &idx.params().titles,
-    )?
-    .into_iter()
-    .map(|c| {
-        (
-            c.record.id.clone(),
-            c.occupazioni.iter().flatten().copied().collect(),
-        )
-    })
-    .collect();
+    let engine = incrocio::engine::Engine::new(
+        catalog,
+        super::matching_model(None)?,
+        Some(CandidateIndex::open(&a.corpus.index)?),
+    );
+    engine.check()?;
+    let idx = engine.index().context("the candidate index")?;
+    let model = engine.matching_model().clone();
+    let occupations: std::collections::HashMap<String, Vec<u32>> = engine
+        .read_candidates(&a.corpus.cvs, chrono::Local::now().date_naive())?
+        .into_iter()
+        .map(|c| {
+            (
+                c.record.id.clone(),
+                c.occupazioni.iter().flatten().copied().collect(),
+            )
+        })
+        .collect();
     let vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let mut out = String::new();
@@ -513,7 +517,11 @@ pub(super) fn judgments(reference: &Reference, a: JudgmentsArgs) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCode> {
+pub(super) fn tune_matching(
+    catalog: Catalog,
+    reference: &Reference,
+    a: TuneArgs,
+) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
     let t = Taxonomy::bundled();
     let base = super::matching_model(a.model_file.as_deref())?;
@@ -532,15 +540,18 @@ pub(super) fn tune_matching(reference: &Reference, a: TuneArgs) -> Result<ExitCo
     }
     let judgments: Vec<Judgment> = super::read_jsonl(&a.judgments, "a judgment")?;
     let g = grades(&judgments, a.rejected_grade)?;
-    let idx = CandidateIndex::open(&a.index)?;
-    idx.check_model(&base)?;
+    let engine =
+        incrocio::engine::Engine::new(catalog, base, Some(CandidateIndex::open(&a.index)?));
+    engine.check()?;
+    let idx = engine.index().context("the candidate index")?;
+    let base = engine.matching_model();
     let opts = TuneOptions {
         samples: a.samples,
         seed: a.seed,
         test_share: a.test_share,
         rejected_grade: a.rejected_grade,
     };
-    let (text, r) = tune(&idx, &vacancies, &g, &base, version, &opts, reference, t)?;
+    let (text, r) = tune(idx, &vacancies, &g, base, version, &opts, reference, t)?;
     write_text(&a.output, &text)?;
     println!(
         "{} → {}: {} training / {} held-out vacancies",

@@ -675,8 +675,11 @@ impl CandidateIndex {
         let Some(writer) = w.writer.as_mut() else {
             return Err(tantivy_err(&self.dir, "no index writer"));
         };
+        use rayon::prelude::*;
         for chunk in candidates.chunks(4096) {
-            let vectors: Vec<SparseVec> = chunk.iter().map(|c| self.vector(c, t)).collect();
+            // Vectors and documents are built on the rayon pool; rows and documents are then
+            // added in input order, so slots are the same with 1 or N threads.
+            let vectors: Vec<SparseVec> = chunk.par_iter().map(|c| self.vector(c, t)).collect();
             let base = {
                 let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
                 let base = store.rows();
@@ -685,10 +688,14 @@ impl CandidateIndex {
                 }
                 base
             };
-            for (k, c) in chunk.iter().enumerate() {
+            let docs: Vec<TantivyDocument> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(k, c)| self.document(c, t, base + k))
+                .collect();
+            for (c, doc) in chunk.iter().zip(docs) {
                 bar.inc(1);
                 writer.delete_term(Term::from_field_text(self.fields.id, &c.record.id));
-                let doc = self.document(c, t, base + k);
                 writer
                     .add_document(doc)
                     .map_err(|e| tantivy_err(&self.dir, e))?;
@@ -1137,35 +1144,63 @@ pub fn read_candidates(
 }
 
 /// Reads JSON-lines records and validates each: the first bad line is an error naming the line
-/// and the field; an id given twice is an error naming both lines.
-pub(super) fn read_records<R: serde::de::DeserializeOwned, V>(
+/// and the field; an id given twice is an error naming both lines. Lines are parsed and
+/// validated in parallel, then checked in file order, so the error reported is the one a
+/// sequential reader would meet first.
+pub(super) fn read_records<R, V>(
     path: &Path,
     expected: &'static str,
     what: &str,
-    id_of: impl Fn(&R) -> String,
-    validate: impl Fn(R) -> std::result::Result<V, crate::InputError>,
-) -> Result<Vec<V>> {
+    id_of: impl Fn(&R) -> String + Sync,
+    validate: impl Fn(R) -> std::result::Result<V, crate::InputError> + Sync,
+) -> Result<Vec<V>>
+where
+    R: serde::de::DeserializeOwned,
+    V: Send,
+{
+    use rayon::prelude::*;
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut out = Vec::new();
-    let mut rows: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: R = crate::json::from_str_record(line).map_err(|e| {
-            Error::Input(
-                crate::InputError::new(
-                    "record",
-                    crate::FieldReason::Malformed {
-                        value: e.to_string(),
-                        expected,
-                    },
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    type Parsed<V> = std::result::Result<(String, std::result::Result<V, Error>), Error>;
+    let parsed: Vec<Parsed<V>> = lines
+        .par_iter()
+        .map(|&(n, line)| {
+            let rec: R = crate::json::from_str_record(line).map_err(|e| {
+                Error::Input(
+                    crate::InputError::new(
+                        "record",
+                        crate::FieldReason::Malformed {
+                            value: e.to_string(),
+                            expected,
+                        },
+                    )
+                    .with_row(n + 1),
                 )
-                .with_row(n + 1),
-            )
-        })?;
-        let id = id_of(&rec);
-        if let Some(first) = rows.insert(id.clone(), n + 1) {
+            })?;
+            let id = id_of(&rec);
+            Ok((
+                id,
+                validate(rec).map_err(|e| Error::Input(e.with_row(n + 1))),
+            ))
+        })
+        .collect();
+    drop(lines);
+    let mut out = Vec::with_capacity(parsed.len());
+    let mut rows: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+    let numbers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, _)| n + 1)
+        .collect();
+    for (row, r) in numbers.into_iter().zip(parsed) {
+        // As a sequential reader: the line parses, then its id is checked, then its fields.
+        let (id, v) = r?;
+        if let Some(first) = rows.insert(id.clone(), row) {
             return Err(Error::Input(
                 crate::InputError::new(
                     "id",
@@ -1174,10 +1209,10 @@ pub(super) fn read_records<R: serde::de::DeserializeOwned, V>(
                     )),
                 )
                 .with_record(&id)
-                .with_row(n + 1),
+                .with_row(row),
             ));
         }
-        out.push(validate(rec).map_err(|e| Error::Input(e.with_row(n + 1)))?);
+        out.push(v?);
     }
     Ok(out)
 }

@@ -275,10 +275,19 @@ impl Journal {
 
     /// Appends the rows `from..` of `store` and syncs them to disk.
     pub fn append(&mut self, store: &VectorStore, from: usize) -> Result<()> {
-        let mut buf = Vec::new();
+        // Encoded and written 4 MiB at a time: a bulk build appends a million rows, and one
+        // buffer for all of them would be reallocated (copied, fresh pages zeroed) as it grows.
+        const FLUSH: usize = 4 << 20;
+        let mut buf = Vec::with_capacity(FLUSH + (64 << 10));
         for slot in from..store.rows() {
             let row = store.matrix.row_parts(slot);
             encode(slot, store.id(slot).unwrap_or(""), row, &mut buf);
+            if buf.len() >= FLUSH {
+                self.file
+                    .write_all(&buf)
+                    .map_err(|e| Error::io(&self.path, e))?;
+                buf.clear();
+            }
         }
         self.file
             .write_all(&buf)

@@ -481,3 +481,57 @@ fn issue_14_4_a_travel_time_table_decides_distances_beyond_the_threshold() {
         assert_eq!(distanza(&engine), (json!(want), true), "{table}");
     }
 }
+
+/// Vacancy writes acknowledged by a server process survive its `kill -9` (same group-commit
+/// writer as candidates; the journal is synced before the answer).
+#[test]
+fn issue_14_1_acknowledged_vacancy_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    let board = dir.path().join("bacheca");
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        crate::http::config_text(&index, &format!("vacancies = \"{}\"", board.display())),
+    )
+    .unwrap();
+    let (mut child, addr) = crate::http::spawn_server(&config);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..8 {
+                    let id = format!("V{t}-{i}");
+                    let body = json!({"id": id, "titolo": "cuoco", "comune": "058091",
+                                      "raggio_km": 10, "contratto": "A00"})
+                    .to_string();
+                    let path = format!("/v1/vacancies/{id}");
+                    let r = call(addr, "PUT", &path, Some(ALL), Some(body.as_bytes()));
+                    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let r = call(addr, "DELETE", "/v1/vacancies/V0-0", Some(ALL), None);
+    assert_eq!(r.status, 204);
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+    let (mut child, addr) = crate::http::spawn_server(&config);
+    for t in 0..4 {
+        for i in 0..8 {
+            let r = call(
+                addr,
+                "GET",
+                &format!("/v1/vacancies/V{t}-{i}"),
+                Some(ALL),
+                None,
+            );
+            let want = if (t, i) == (0, 0) { 404 } else { 200 };
+            assert_eq!(r.status, want, "V{t}-{i} after kill -9");
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
