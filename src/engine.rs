@@ -265,6 +265,7 @@ pub struct Engine {
     vacancies: Option<VacancyBoard>,
     congruita: Vec<RuleSet>,
     travel_times: Option<crate::congruita::TravelTimes>,
+    ada: Option<crate::congruita::AdaTable>,
 }
 
 /// The congruity rule set used when a request names none.
@@ -300,6 +301,7 @@ impl Engine {
             index,
             vacancies: None,
             travel_times: None,
+            ada: None,
             // Compiled in and parsed by a test: a bad bundled file cannot ship.
             congruita: RuleSet::bundled().unwrap_or_default(),
         }
@@ -339,6 +341,13 @@ impl Engine {
     /// distance beyond the km threshold).
     pub fn with_travel_times(mut self, t: crate::congruita::TravelTimes) -> Engine {
         self.travel_times = Some(t);
+        self
+    }
+
+    /// The same engine with a Region's table of the Atlante del lavoro's ADA by CP2011 unit
+    /// (coherence by area di attività).
+    pub fn with_ada_table(mut self, t: crate::congruita::AdaTable) -> Engine {
+        self.ada = Some(t);
         self
     }
 
@@ -438,10 +447,12 @@ impl Engine {
             taxonomy: self.taxonomy,
             adjacency: &adjacency,
             rules,
+            ada: self.ada.as_ref(),
             minutes: &minutes,
         };
         let mut out = board.offers(&person, date, size, &search, cancel)?;
         out.travel_times = self.travel_times.as_ref().map(|t| t.digest().to_owned());
+        out.ada_table = self.ada.as_ref().map(|t| t.digest().to_owned());
         if out.travel_times.is_none() {
             out.warnings.push(
                 "no travel-time table: beyond the distance threshold an offer's travel time is not assessed".into(),
@@ -862,6 +873,22 @@ impl Engine {
                 },
                 digest: r.digest.clone(),
                 region: Some(r.region.clone()),
+            });
+        }
+        for r in &self.congruita {
+            out.push(ModelInfo {
+                kind: "congruita".into(),
+                id: r.file.id.clone(),
+                version: r.file.version,
+                // The rule set mixes parameters read in the act with inferred ones (each
+                // marked in the file and in every verdict's warnings).
+                status: if r.has_inferred() {
+                    "partly_inferred".into()
+                } else {
+                    "read".into()
+                },
+                digest: r.digest.clone(),
+                region: None,
             });
         }
         out.push(ModelInfo {

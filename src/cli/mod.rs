@@ -143,6 +143,10 @@ struct OffersArgs {
     /// Travel times by public transport (CSV `origine,destinazione,minuti`, ISTAT codes).
     #[arg(long)]
     travel_times: Option<PathBuf>,
+    /// A Region's table of the Atlante del lavoro's ADA and the CP2011 units they cover (CSV
+    /// `ada,cp2011`).
+    #[arg(long)]
+    ada_table: Option<PathBuf>,
     /// Scoring model file (default: the newest bundled one).
     #[arg(long)]
     model_file: Option<PathBuf>,
@@ -1043,6 +1047,12 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
         engine = engine.with_travel_times(incrocio::congruita::TravelTimes::read(
             file,
             Reference::bundled(),
+        )?);
+    }
+    if let Some(file) = &a.ada_table {
+        engine = engine.with_ada_table(incrocio::congruita::AdaTable::read(
+            file,
+            Taxonomy::bundled(),
         )?);
     }
     let board = engine.open_vacancies(&a.vacancies)?;

@@ -130,6 +130,12 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("reading the travel-time table {}", file.display()))?;
         engine = engine.with_travel_times(table);
     }
+    if let Some(file) = &config.ada_table {
+        let table =
+            incrocio::congruita::AdaTable::read(file, incrocio::taxonomy::Taxonomy::bundled())
+                .with_context(|| format!("reading the ADA table {}", file.display()))?;
+        engine = engine.with_ada_table(table);
+    }
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.
     engine.check()?;

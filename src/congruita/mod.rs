@@ -13,6 +13,7 @@
 //! distance) and whose band is unknown (no DID date) is decided only when it gives the same
 //! verdict in every band.
 
+pub mod ada;
 pub mod rules;
 pub mod travel;
 
@@ -20,6 +21,7 @@ use chrono::{Days, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use self::ada::AdaTable;
 pub use self::rules::{Reference, RefusalReason, Relation, RuleSet, RuleSetFile, refusal_reasons};
 pub use self::travel::TravelTimes;
 use crate::graduatoria::ParamStatus;
@@ -93,6 +95,8 @@ pub struct Situation {
     pub dichiarate_note: bool,
     /// Every relation found between the vacancy's occupation and the person's.
     pub links: Vec<Link>,
+    /// Whether a Region's ADA table was read for `links`.
+    pub ada_table: bool,
     /// The offer's terms.
     pub contratto: ContractTerms,
     /// Weekly hours of the person's last contract.
@@ -218,10 +222,12 @@ pub fn unemployment(
 }
 
 /// Every relation between the vacancy's occupation `o` and the person's occupations, from the
-/// taxonomy and the adjacency table (both directions of adjacency).
+/// taxonomy, the adjacency table (both directions of adjacency) and, when a Region supplied
+/// one, the ADA table.
 pub fn links(
     t: &Taxonomy,
     adjacency: &Adjacency,
+    ada: Option<&AdaTable>,
     o: OccupationId,
     dichiarate: &[OccupationId],
     esperienze: &[OccupationId],
@@ -246,6 +252,9 @@ pub fn links(
             push(Relation::Same, None);
             continue;
         }
+        if ada.and_then(|table| table.shared(o, r)).is_some() {
+            push(Relation::SameAda, None);
+        }
         let (a, b) = (isco(o), isco(r));
         if !a.is_empty() && a == b {
             push(Relation::SameUnitGroup, None);
@@ -266,6 +275,8 @@ pub fn links(
     }
     out
 }
+
+const APPROXIMATION_WITH_ADA: &str = "coerenza: aree di attività (ADA) dalla tabella fornita dalla Regione, per le occupazioni che vi compaiono (tramite CP2011); per il resto approssimata con occupazioni ESCO, gruppi ISCO-08 e occupazioni adiacenti per competenze ESCO";
 
 const APPROXIMATION: &str = "coerenza: l'Atlante del lavoro (SEP, processi, ADA) non è disponibile; approssimata con occupazioni ESCO, gruppi ISCO-08 e occupazioni adiacenti per competenze ESCO";
 
@@ -323,7 +334,11 @@ impl RuleSet {
         regole.push(self.orario(s));
         regole.push(self.retribuzione_ccnl(s));
         regole.push(self.retribuzione_indennita(s));
-        warnings.push(APPROXIMATION.to_owned());
+        warnings.push(if s.ada_table {
+            APPROXIMATION_WITH_ADA.to_owned()
+        } else {
+            APPROXIMATION.to_owned()
+        });
         for r in &regole {
             if r.stato != ParamStatus::Read && r.esito != Esito::NonApplicabile {
                 warnings.push(format!(
@@ -869,6 +884,7 @@ fn status_word(s: ParamStatus) -> &'static str {
 fn relation_word(r: Relation) -> &'static str {
     match r {
         Relation::Same => "stessa occupazione",
+        Relation::SameAda => "stessa area di attività (ADA) dell'Atlante",
         Relation::SameUnitGroup => "stesso gruppo di unità ISCO-08",
         Relation::Adjacent => "occupazione adiacente",
         Relation::SameMinorGroup => "stesso gruppo minore ISCO-08",

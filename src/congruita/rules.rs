@@ -25,6 +25,9 @@ pub enum Reference {
 pub enum Relation {
     /// The same ESCO occupation.
     Same,
+    /// An area di attività (ADA) of the Atlante del lavoro in common, from a table a Region
+    /// supplies (the legal basis; absent without a table).
+    SameAda,
     /// The same ISCO-08 unit group (4 digits).
     SameUnitGroup,
     /// One of the adjacent occupations by ESCO skill overlap.
@@ -194,10 +197,16 @@ pub struct RuleSet {
     pub digest: String,
 }
 
-const BUNDLED: [(&str, &str); 1] = [(
-    "models/congruita/dm-2018-04-10.v1.toml",
-    include_str!("../../models/congruita/dm-2018-04-10.v1.toml"),
-)];
+const BUNDLED: [(&str, &str); 2] = [
+    (
+        "models/congruita/dm-2018-04-10.v1.toml",
+        include_str!("../../models/congruita/dm-2018-04-10.v1.toml"),
+    ),
+    (
+        "models/congruita/dm-2018-04-10.v2.toml",
+        include_str!("../../models/congruita/dm-2018-04-10.v2.toml"),
+    ),
+];
 
 impl RuleSet {
     /// Parses and checks a rule set (every band named once per article, in the bands' order).
@@ -315,6 +324,22 @@ impl RuleSet {
         })
     }
 
+    /// Whether any parameter is not read verbatim in a source.
+    pub fn has_inferred(&self) -> bool {
+        let f = &self.file;
+        let read = ParamStatus::Read;
+        f.durata.status != read
+            || f.durata.counting_status != read
+            || f.coerenza.iter().any(|c| c.status != read)
+            || f.distanza.iter().any(|d| d.status != read)
+            || f.contratto.status != read
+            || !f.contratto.permanent_inferred.is_empty()
+            || !f.contratto.not_congruous.is_empty()
+            || f.orario.status != read
+            || f.retribuzione.status != read
+            || f.retribuzione.ccnl_status != read
+    }
+
     /// The bundled rule sets.
     pub fn bundled() -> Result<Vec<RuleSet>, ModelError> {
         BUNDLED.iter().map(|(f, t)| RuleSet::parse(f, t)).collect()
@@ -372,7 +397,7 @@ mod tests {
     #[test]
     fn the_bundled_rule_set_parses_and_lists_six_refusal_reasons() {
         let r = RuleSet::bundled_named("dm-2018-04-10").unwrap().unwrap();
-        assert_eq!(r.file.version, 1);
+        assert_eq!(r.file.version, 2);
         assert_eq!(r.file.durata.bands.len(), 3);
         assert_eq!(refusal_reasons().len(), 6);
         assert!(

@@ -6,6 +6,7 @@
 //! index = "idx"                # candidate index directory (optional: no shortlists without it)
 //! vacancies = "bacheca"        # open-vacancy board directory (optional: no offers without it)
 //! travel_times = "tempi.csv"   # travel times by public transport (optional; docs/congruita.md)
+//! ada_table = "ada.csv"        # Atlante del lavoro ADA ↔ CP2011 (optional; docs/congruita.md)
 //! workers = 2                  # CPU jobs run at once
 //! queue = 64                   # CPU jobs waiting beyond those; past it: 503 + Retry-After
 //! request_timeout_ms = 10000
@@ -122,6 +123,9 @@ pub struct ServerConfig {
     /// Travel-time table (CSV `origine,destinazione,minuti`).
     #[serde(default)]
     pub travel_times: Option<PathBuf>,
+    /// ADA table (CSV `ada,cp2011`).
+    #[serde(default)]
+    pub ada_table: Option<PathBuf>,
     /// CPU jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
@@ -181,6 +185,7 @@ impl Default for ServerConfig {
             index: None,
             vacancies: None,
             travel_times: None,
+            ada_table: None,
             workers: default_workers(),
             queue: default_queue(),
             request_timeout_ms: default_timeout(),
@@ -226,9 +231,14 @@ impl ServerConfig {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut c = ServerConfig::parse(&path.display().to_string(), &text)?;
         if let Some(dir) = path.parent() {
-            for p in [&mut c.index, &mut c.vacancies, &mut c.travel_times]
-                .into_iter()
-                .flatten()
+            for p in [
+                &mut c.index,
+                &mut c.vacancies,
+                &mut c.travel_times,
+                &mut c.ada_table,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if p.is_relative() {
                     *p = dir.join(&*p);

@@ -79,6 +79,8 @@ pub struct Offers {
     pub input_digest: String,
     /// `sha256:` of the travel-time table the distances were also judged by, if any.
     pub travel_times: Option<String>,
+    /// `sha256:` of the ADA table coherence was also judged by, if any.
+    pub ada_table: Option<String>,
     /// Vacancies open at `data_offerta`.
     pub open_count: usize,
     /// Open vacancies passing every hard rule.
@@ -120,6 +122,8 @@ pub struct OfferSearch<'a> {
     pub adjacency: &'a Adjacency,
     /// The congruity rules.
     pub rules: &'a RuleSet,
+    /// The Atlante del lavoro's ADA by CP2011 unit, when a Region supplied a table.
+    pub ada: Option<&'a congruita::AdaTable>,
     /// Average minutes by public transport between two comuni (ISTAT codes), when a table
     /// was supplied.
     pub minutes: &'a dyn Fn(&str, &str) -> Option<u32>,
@@ -381,6 +385,7 @@ impl VacancyBoard {
             rules: s.rules.rules_ref(),
             input_digest: crate::digest::sha256_tagged(&serde_json::to_vec(r).unwrap_or_default()),
             travel_times: None,
+            ada_table: None,
             open_count,
             eligible_count: eligible.len(),
             size,
@@ -429,8 +434,16 @@ fn situation(
         minuti: (s.minutes)(&r.comune_domicilio, &v.record.comune),
         occupazione_nota: v.occupazione.is_some(),
         dichiarate_note: !person.dichiarate.is_empty(),
+        ada_table: s.ada.is_some(),
         links: v.occupazione.map_or_else(Vec::new, |o| {
-            congruita::links(s.taxonomy, s.adjacency, o, &person.dichiarate, &experiences)
+            congruita::links(
+                s.taxonomy,
+                s.adjacency,
+                s.ada,
+                o,
+                &person.dichiarate,
+                &experiences,
+            )
         }),
         contratto: congruita::ContractTerms {
             codice: v.record.contratto.clone(),

@@ -75,6 +75,7 @@ fn link(s: &str) -> Link {
         "same_unit_group" => Relation::SameUnitGroup,
         "adjacent" => Relation::Adjacent,
         "same_minor_group" => Relation::SameMinorGroup,
+        "same_ada" => Relation::SameAda,
         other => panic!("relation {other}"),
     };
     Link {
@@ -142,6 +143,7 @@ fn situation(f: &Fields) -> Situation {
         occupazione_nota: f.occupazione_nota.unwrap_or(true),
         dichiarate_note: f.dichiarate_note.unwrap_or(false),
         links: f.links.iter().flatten().map(|s| link(s)).collect(),
+        ada_table: false,
         contratto: ContractTerms {
             codice: f.codice.clone().unwrap(),
             somministrazione: f.somministrazione.unwrap_or(false),

@@ -535,3 +535,57 @@ fn issue_14_1_acknowledged_vacancy_writes_survive_kill_9() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// With a Region's ADA table, two occupations in one area di attività are coherent in band a
+/// (rule set v2); without it, or under v1, the same offer is not.
+#[test]
+fn issue_14_4_an_ada_table_decides_coherence_by_area_di_attivita() {
+    let dir = tempfile::tempdir().unwrap();
+    let v: VacancyRecord = serde_json::from_value(json!({
+        "id": "V-ADA", "titolo": "deputato", "cp2011": "1.1.1.1.0", "comune": "058091",
+        "raggio_km": 10, "contratto": "A00", "modalita": "FT"
+    }))
+    .unwrap();
+    let person: CandidateRecord = serde_json::from_value(json!({
+        "id": "P1", "comune_domicilio": "058091", "stato": "attivo", "data_did": "2026-10-01",
+        "occupazioni_disponibili": [{"cp2011": "3.1.2.3.0"}]
+    }))
+    .unwrap();
+    let coerenza = |e: &Engine, rules: Option<&str>| {
+        let req = OffersRequest {
+            candidate_id: None,
+            candidate: Some(person.clone()),
+            data: Some(DAY.parse().unwrap()),
+            size: None,
+            rules: rules.map(str::to_owned),
+        };
+        let out = e
+            .offers(req, DAY.parse().unwrap(), &Cancel::never())
+            .unwrap();
+        let c = &out.offers[0].congruita;
+        assert_eq!(c.fascia.as_deref(), Some("a"));
+        let r = c.regole.iter().find(|r| r.regola == "coerenza").unwrap();
+        serde_json::to_value(r.esito).unwrap()
+    };
+    let engine = engine_with_board(dir.path(), vec![v.clone()]);
+    assert_eq!(coerenza(&engine, None), json!("non_congrua"));
+    let table = incrocio::congruita::AdaTable::parse(
+        "ada,cp2011\nADA.99.1,1.1.1.1.0\nADA.99.1,3.1.2.3.0\n",
+        Taxonomy::bundled(),
+    )
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let engine = engine_with_board(d.path(), vec![v]).with_ada_table(table);
+    assert_eq!(coerenza(&engine, None), json!("congrua"));
+    assert_eq!(
+        coerenza(&engine, Some("dm-2018-04-10@v1")),
+        json!("non_congrua")
+    );
+    // A CP2011 code the taxonomy lacks is named with its line.
+    match incrocio::congruita::AdaTable::parse("ada,cp2011\nA,9.9.9.9.9\n", Taxonomy::bundled()) {
+        Err(incrocio::Error::Input(e)) => {
+            assert_eq!((e.field.as_str(), e.row), ("cp2011", Some(2)))
+        }
+        other => panic!("{other:?}"),
+    }
+}
