@@ -391,18 +391,7 @@ impl Engine {
     /// A congruity rule set by `id` or `id@vN`.
     pub fn congruity_rules(&self, spec: Option<&str>) -> Result<&RuleSet> {
         let spec = spec.unwrap_or(DEFAULT_CONGRUITY_RULES);
-        let (id, version) = match spec.split_once("@v") {
-            Some((id, v)) => (
-                id,
-                Some(v.parse::<u32>().map_err(|_| unknown_model("rules", spec))?),
-            ),
-            None => (spec, None),
-        };
-        self.congruita
-            .iter()
-            .filter(|r| r.file.id == id && version.is_none_or(|v| v == r.file.version))
-            .max_by_key(|r| r.file.version)
-            .ok_or_else(|| unknown_model("rules", spec))
+        RuleSet::find(&self.congruita, spec).ok_or_else(|| unknown_model("rules", spec))
     }
 
     /// The open vacancies that fit a person, best first, each with its congruity verdict;

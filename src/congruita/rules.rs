@@ -347,25 +347,19 @@ impl RuleSet {
 
     /// A bundled rule set by `id` (newest version) or `id@vN`.
     pub fn bundled_named(spec: &str) -> Result<Option<RuleSet>, ModelError> {
+        let all = RuleSet::bundled()?;
+        Ok(RuleSet::find(&all, spec).cloned())
+    }
+
+    /// The rule set `spec` names among `sets`: `id` (its newest version) or `id@vN`.
+    pub fn find<'a>(sets: &'a [RuleSet], spec: &str) -> Option<&'a RuleSet> {
         let (id, version) = match spec.split_once("@v") {
-            Some((id, v)) => (id, v.parse::<u32>().ok()),
+            Some((id, v)) => (id, Some(v.parse::<u32>().ok()?)),
             None => (spec, None),
         };
-        if spec.contains("@v") && version.is_none() {
-            return Ok(None);
-        }
-        let mut found: Option<RuleSet> = None;
-        for r in RuleSet::bundled()? {
-            let hit = r.file.id == id && version.is_none_or(|v| v == r.file.version);
-            if hit
-                && found
-                    .as_ref()
-                    .is_none_or(|f| f.file.version < r.file.version)
-            {
-                found = Some(r);
-            }
-        }
-        Ok(found)
+        sets.iter()
+            .filter(|r| r.file.id == id && version.is_none_or(|v| v == r.file.version))
+            .max_by_key(|r| r.file.version)
     }
 }
 

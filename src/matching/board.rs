@@ -13,7 +13,7 @@
 //! `D` + the id (delete).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -21,8 +21,9 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::candidate::{CONTRACTS, LICENCES, MODES};
-use super::index::{ANY_MODE, italian_analyzer, lang_key, mask, vacancy_text};
+use super::candidate::LICENCES;
+use super::index::{contract_bit, italian_analyzer, lang_key, mask, mode_bit, vacancy_text};
+use super::journal;
 use super::model::TitleParams;
 use super::vectors::{SparseVec, Vectorizer};
 use super::{MatchingModel, Vacancy, VacancyRecord};
@@ -39,23 +40,12 @@ pub const JOURNAL: &str = "vacancies.journal";
 pub struct Posted {
     /// The validated vacancy.
     pub vacancy: Vacancy,
-    /// Workplace centroid.
-    pub lat: f64,
-    /// Workplace centroid.
-    pub lon: f64,
     /// Competency vector (as a shortlist computes it).
     pub vector: SparseVec,
-    /// The contract as a bit of `tab_tipologia_contr`.
-    pub(super) contract: u64,
-    /// The mode as a bit of `tab_modalitalav` (all bits: none stated or `Q1`).
-    pub(super) mode: u64,
-    /// Required licences.
-    pub(super) licences: u64,
     /// Required languages (language key without level, least CEFR level).
     pub(super) languages: Vec<(u64, u8)>,
-    /// Analysed words (term id, frequency) and their count.
+    /// Analysed words (term id, frequency).
     terms: Vec<(u32, u32)>,
-    pub(super) len: u32,
 }
 
 /// What the hard rules and the cheap parts read of a vacancy, packed (about 64 bytes) so the
@@ -95,6 +85,7 @@ pub(super) fn day_number(d: NaiveDate) -> i32 {
 impl Hot {
     fn of(p: &Posted, t: &Taxonomy) -> Hot {
         let r = &p.vacancy.record;
+        let place = &Reference::bundled().territory.comuni()[usize::from(p.vacancy.comune)];
         Hot {
             live: true,
             l68: r.riservata_l68,
@@ -106,13 +97,13 @@ impl Hot {
                 .vacancy
                 .occupazione
                 .map_or(0, |o| t.occupations[o as usize].isco.parse().unwrap_or(0)),
-            contract: p.contract,
-            mode: p.mode,
-            licences: p.licences,
-            lat: p.lat,
-            lon: p.lon,
+            contract: contract_bit(&r.contratto),
+            mode: mode_bit(r.modalita.as_deref()),
+            licences: mask(&r.patenti, &LICENCES, false),
+            lat: place.lat,
+            lon: place.lon,
             radius: r.raggio_km,
-            len: p.len,
+            len: p.terms.iter().map(|(_, tf)| tf).sum(),
         }
     }
 }
@@ -151,12 +142,6 @@ impl std::fmt::Debug for VacancyBoard {
     }
 }
 
-fn frame(payload: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    out.extend_from_slice(payload);
-}
-
 /// A write, as journaled.
 enum Op {
     Upsert(Box<VacancyRecord>),
@@ -164,19 +149,19 @@ enum Op {
 }
 
 fn encode(op: &Op, out: &mut Vec<u8>) {
-    let mut payload = Vec::new();
+    let start = journal::begin(out);
     match op {
         Op::Upsert(r) => {
-            payload.push(b'U');
+            out.push(b'U');
             // A record serialises: every field is a plain value.
-            payload.extend_from_slice(&serde_json::to_vec(r).unwrap_or_default());
+            out.extend_from_slice(&serde_json::to_vec(r).unwrap_or_default());
         }
         Op::Delete(id) => {
-            payload.push(b'D');
-            payload.extend_from_slice(id.as_bytes());
+            out.push(b'D');
+            out.extend_from_slice(id.as_bytes());
         }
     }
-    frame(&payload, out);
+    journal::seal(out, start);
 }
 
 impl VacancyBoard {
@@ -231,7 +216,8 @@ impl VacancyBoard {
                 .map_err(|_| Error::data(dir, "lock poisoned"))?;
             for v in vacancies {
                 encode(&Op::Upsert(Box::new(v.record.clone())), &mut buf);
-                let p = posted(v.clone(), &board.vectorizer, &board.analyzer, t, inner);
+                let vector = board.vectorizer.vacancy(t, v.occupazione, &v.skills);
+                let p = post(v.clone(), vector, &board.analyzer, inner);
                 inner.put(p, t);
             }
         }
@@ -249,42 +235,26 @@ impl VacancyBoard {
 
     fn replay(&mut self, path: &Path, r: &Reference, t: &Taxonomy) -> Result<File> {
         let bad = |what: String| Error::data(path, what);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(path, e))?;
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err(bad("not an incrocio vacancy journal (bad magic)".into()));
-        }
+        let (mut file, bytes) = journal::open(path, MAGIC, "vacancy journal")?;
         let mut at = 8usize;
         let mut n = 0usize;
         let inner = self
             .inner
             .get_mut()
             .map_err(|_| bad("lock poisoned".into()))?;
-        while let Some(head) = bytes.get(at..at + 8) {
-            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-            let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-            let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
-                break;
-            };
-            if crc32fast::hash(payload) != crc || payload.is_empty() {
-                break;
-            }
+        while let Some((payload, next)) = journal::record_at(&bytes, at) {
+            let Some(&op) = payload.first() else { break };
             n += 1;
-            match payload[0] {
+            match op {
                 b'U' => {
                     let record: VacancyRecord = serde_json::from_slice(&payload[1..])
                         .map_err(|e| bad(format!("journal record {n}: {e}")))?;
                     let v = record
                         .validate(r, t, &self.titles)
                         .map_err(|e| bad(format!("journal record {n} no longer validates: {e}")))?;
-                    let posted = posted(v, &self.vectorizer, &self.analyzer, t, inner);
-                    inner.put(posted, t);
+                    let vector = self.vectorizer.vacancy(t, v.occupazione, &v.skills);
+                    let p = post(v, vector, &self.analyzer, inner);
+                    inner.put(p, t);
                 }
                 b'D' => {
                     let id = String::from_utf8_lossy(&payload[1..]).into_owned();
@@ -296,19 +266,9 @@ impl VacancyBoard {
                     )));
                 }
             }
-            at += 8 + len;
+            at = next;
         }
-        if at < bytes.len() {
-            tracing::warn!(
-                cut_bytes = bytes.len() - at,
-                "vacancy journal: torn last record cut off"
-            );
-            file.set_len(at as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(path, e))?;
-        }
-        file.seek(SeekFrom::End(0))
-            .map_err(|e| Error::io(path, e))?;
+        journal::finish_replay(&mut file, path, at, bytes.len(), "vacancy journal")?;
         tracing::debug!(records = n, "vacancy journal replayed");
         Ok(file)
     }
@@ -320,16 +280,14 @@ impl VacancyBoard {
             .map(|v| Op::Upsert(Box::new(v.record.clone())))
             .collect();
         self.append(&ops)?;
-        let posted: Vec<Posted> = {
-            vacancies
-                .iter()
-                .map(|v| posted_with(v.clone(), &self.vectorizer, &self.analyzer, t))
-                .collect()
-        };
+        // Vectors outside the lock; words get their ids under it.
+        let vectors: Vec<SparseVec> = vacancies
+            .iter()
+            .map(|v| self.vectorizer.vacancy(t, v.occupazione, &v.skills))
+            .collect();
         let mut inner = self.write()?;
-        for mut p in posted {
-            // Words first seen in this batch get their ids now.
-            p.terms = intern(&mut inner, &p.vacancy, &self.analyzer);
+        for (v, vector) in vacancies.iter().zip(vectors) {
+            let p = post(v.clone(), vector, &self.analyzer, &mut inner);
             inner.put(p, t);
         }
         Ok(u64::from(inner.live))
@@ -465,50 +423,13 @@ fn create_journal(path: &Path, records: &[u8]) -> Result<File> {
     Ok(file)
 }
 
-fn posted(
-    v: Vacancy,
-    vz: &Vectorizer,
-    a: &TextAnalyzer,
-    t: &Taxonomy,
-    inner: &mut Inner,
-) -> Posted {
-    let mut p = posted_with(v, vz, a, t);
-    p.terms = intern(inner, &p.vacancy, a);
-    p
-}
-
-/// Everything but the term ids (which need the write lock).
-fn posted_with(v: Vacancy, vz: &Vectorizer, a: &TextAnalyzer, t: &Taxonomy) -> Posted {
-    let place = &Reference::bundled().territory.comuni()[usize::from(v.comune)];
-    let r = &v.record;
-    let len = {
-        let mut a = a.clone();
-        let text = vacancy_text(&v);
-        let mut stream = a.token_stream(&text);
-        let mut n = 0u32;
-        while stream.advance() {
-            n += 1;
-        }
-        n
-    };
+/// A vacancy ready for the board: its vector, its languages, its words interned.
+fn post(v: Vacancy, vector: SparseVec, a: &TextAnalyzer, inner: &mut Inner) -> Posted {
+    let terms = intern(inner, &v, a);
     Posted {
-        lat: place.lat,
-        lon: place.lon,
-        vector: vz.vacancy(t, v.occupazione, &v.skills),
-        contract: CONTRACTS
-            .iter()
-            .position(|c| *c == r.contratto)
-            .map_or(0, |i| 1u64 << i),
-        mode: r
-            .modalita
-            .as_deref()
-            .filter(|m| *m != ANY_MODE)
-            .and_then(|m| MODES.iter().position(|x| *x == m))
-            .map_or(u64::MAX, |i| 1u64 << i),
-        licences: mask(&r.patenti, &LICENCES, false),
+        vector,
         languages: v.lingue.iter().map(|(c, l)| (lang_key(c, 0), *l)).collect(),
-        terms: Vec::new(),
-        len,
+        terms,
         vacancy: v,
     }
 }
@@ -554,7 +475,7 @@ impl Inner {
         }
         self.ids.insert(p.vacancy.record.id.clone(), slot);
         self.live += 1;
-        self.total_len += u64::from(p.len);
+        self.total_len += u64::from(self.hot[slot as usize].len);
         self.slots[slot as usize] = Some(p);
     }
 
@@ -568,7 +489,7 @@ impl Inner {
                 self.postings[term as usize].retain(|(s, _)| *s != slot);
             }
             self.live -= 1;
-            self.total_len -= u64::from(p.len);
+            self.total_len -= u64::from(self.hot[slot as usize].len);
         }
         self.free.push(slot);
     }

@@ -139,6 +139,22 @@ pub(super) fn modes_mask(modes: &[String]) -> u64 {
     mask(modes, &MODES, true)
 }
 
+/// A contract code as its bit of `tab_tipologia_contr` (0 for a code not in the list).
+pub(super) fn contract_bit(code: &str) -> u64 {
+    CONTRACTS
+        .iter()
+        .position(|c| *c == code)
+        .map_or(0, |i| 1u64 << i)
+}
+
+/// A vacancy's working mode as its bit of `tab_modalitalav`; every bit when none is stated or
+/// it is `Q1` (any).
+pub(super) fn mode_bit(mode: Option<&str>) -> u64 {
+    mode.filter(|m| *m != ANY_MODE)
+        .and_then(|m| MODES.iter().position(|x| *x == m))
+        .map_or(u64::MAX, |i| 1u64 << i)
+}
+
 pub(super) fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
     if codes.is_empty() && empty_is_all {
         return u64::MAX;
@@ -550,17 +566,9 @@ impl CandidateIndex {
             lat: place.lat,
             lon: place.lon,
             radius: f64::from(r.raggio_km),
-            contract: CONTRACTS
-                .iter()
-                .position(|c| *c == r.contratto)
-                .map_or(0, |i| 1u64 << i),
+            contract: contract_bit(&r.contratto),
             licences: mask(&r.patenti, &LICENCES, false),
-            mode: r
-                .modalita
-                .as_deref()
-                .filter(|m| *m != ANY_MODE)
-                .and_then(|m| MODES.iter().position(|x| *x == m))
-                .map_or(u64::MAX, |i| 1u64 << i),
+            mode: mode_bit(r.modalita.as_deref()),
             min_level: r.livello_studio_min.map(u64::from),
             languages: vacancy
                 .lingue
@@ -850,22 +858,7 @@ impl CandidateIndex {
     }
 
     pub(super) fn vector(&self, c: &Candidate, t: &Taxonomy) -> SparseVec {
-        let signals: Vec<ExperienceSignal> = c
-            .record
-            .esperienze
-            .iter()
-            .zip(&c.occupazioni)
-            .filter_map(|(e, o)| {
-                Some(ExperienceSignal {
-                    occupation: (*o)?,
-                    months: e.mesi,
-                    years_since_end: e.fine.map_or(0, |d| {
-                        crate::profiling::whole_years(d, self.as_of).max(0) as u32
-                    }),
-                })
-            })
-            .collect();
-        self.vectorizer.candidate(t, &signals, &c.skills)
+        candidate_vector(&self.vectorizer, c, self.as_of, t)
     }
 
     fn document(&self, c: &Candidate, t: &Taxonomy, slot: usize) -> TantivyDocument {
@@ -1116,6 +1109,32 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
         text.push(' ');
     }
     text
+}
+
+/// A candidate's competency vector, experience recency read at `as_of` (the index date for a
+/// shortlist, the offer date for offers).
+pub(super) fn candidate_vector(
+    vz: &Vectorizer,
+    c: &Candidate,
+    as_of: NaiveDate,
+    t: &Taxonomy,
+) -> SparseVec {
+    let signals: Vec<ExperienceSignal> = c
+        .record
+        .esperienze
+        .iter()
+        .zip(&c.occupazioni)
+        .filter_map(|(e, o)| {
+            Some(ExperienceSignal {
+                occupation: (*o)?,
+                months: e.mesi,
+                years_since_end: e
+                    .fine
+                    .map_or(0, |d| crate::profiling::whole_years(d, as_of).max(0) as u32),
+            })
+        })
+        .collect();
+    vz.candidate(t, &signals, &c.skills)
 }
 
 /// The text a vacancy is searched with: title and description.

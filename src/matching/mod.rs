@@ -17,6 +17,7 @@ pub mod eval;
 pub mod export;
 mod filter;
 pub mod index;
+mod journal;
 pub mod model;
 pub mod offers;
 pub mod rosa;

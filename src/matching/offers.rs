@@ -18,7 +18,6 @@ use super::candidate::{CONTRACTS, LICENCES, Stato};
 use super::index::{candidate_text, lang_key, mask, modes_mask};
 use super::rosa::{ExperienceMatch, experience_match, skill_lists};
 use super::score::{self, Contributions, Experience, Parts, Scored};
-use super::vectors::{ExperienceSignal, SparseVec};
 use super::{Adjacency, Candidate, MatchingModel};
 use crate::cancel::Cancel;
 use crate::congruita::{self, Congruity, RuleSet, RulesRef, Situation};
@@ -311,7 +310,7 @@ impl VacancyBoard {
         }
 
         // Score and rank: the shortlist's parts and weights.
-        let cv = self.person_vector(person, date, t);
+        let cv = super::index::candidate_vector(self.vectorizer(), person, date, t);
         let dense = cv.to_dense(t.skills.len());
         let max_cos = if cv.nnz() == 0 { 0.0 } else { 1.0 };
         let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0f32, f32::max);
@@ -392,26 +391,6 @@ impl VacancyBoard {
             offers,
             warnings,
         })
-    }
-
-    /// The person's competency vector with recency read at `date`.
-    fn person_vector(&self, c: &Candidate, date: NaiveDate, t: &Taxonomy) -> SparseVec {
-        let signals: Vec<ExperienceSignal> = c
-            .record
-            .esperienze
-            .iter()
-            .zip(&c.occupazioni)
-            .filter_map(|(e, o)| {
-                Some(ExperienceSignal {
-                    occupation: (*o)?,
-                    months: e.mesi,
-                    years_since_end: e
-                        .fine
-                        .map_or(0, |d| crate::profiling::whole_years(d, date).max(0) as u32),
-                })
-            })
-            .collect();
-        self.vectorizer().candidate(t, &signals, &c.skills)
     }
 }
 

@@ -16,6 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::journal;
 use super::vectors::{CompetencyMatrix, SparseVec};
 use crate::error::{Error, Result};
 
@@ -143,8 +144,7 @@ fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
 }
 
 fn encode(slot: usize, id: &str, (idx, val): (&[u32], &[f32]), out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0u8; 8]);
+    let start = journal::begin(out);
     out.extend_from_slice(&(slot as u64).to_le_bytes());
     out.extend_from_slice(&(id.len() as u32).to_le_bytes());
     out.extend_from_slice(id.as_bytes());
@@ -155,10 +155,7 @@ fn encode(slot: usize, id: &str, (idx, val): (&[u32], &[f32]), out: &mut Vec<u8>
     for x in val {
         out.extend_from_slice(&x.to_le_bytes());
     }
-    let payload = &out[start + 8..];
-    let (len, crc) = (payload.len() as u32, crc32fast::hash(payload));
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    journal::seal(out, start);
 }
 
 /// A decoded journal record.
@@ -217,28 +214,10 @@ impl Journal {
         if !path.exists() {
             return Journal::create(path);
         }
-        let mut bytes = Vec::new();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(path, e))?;
-        if bytes.len() < 8 || &bytes[..8] != JOURNAL_MAGIC {
-            return Err(bad(path, "not an incrocio vector journal (bad magic)"));
-        }
+        let (mut file, bytes) = journal::open(path, JOURNAL_MAGIC, "vector journal")?;
         let mut at = 8usize;
         let mut replayed = 0usize;
-        while let Some(head) = bytes.get(at..at + 8) {
-            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-            let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-            let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
-                break;
-            };
-            if crc32fast::hash(payload) != crc {
-                break;
-            }
+        while let Some((payload, next)) = journal::record_at(&bytes, at) {
             let Some(rec) = decode(payload) else { break };
             if rec.slot == store.rows() {
                 store.push(&rec.id, &rec.vector);
@@ -253,19 +232,9 @@ impl Journal {
                     ),
                 ));
             }
-            at += 8 + len;
+            at = next;
         }
-        if at < bytes.len() {
-            tracing::warn!(
-                cut_bytes = bytes.len() - at,
-                "vector journal: torn last record cut off"
-            );
-            file.set_len(at as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(path, e))?;
-        }
-        file.seek(SeekFrom::End(0))
-            .map_err(|e| Error::io(path, e))?;
+        journal::finish_replay(&mut file, path, at, bytes.len(), "vector journal")?;
         tracing::debug!(replayed, "vector journal replayed");
         Ok(Journal {
             file,
