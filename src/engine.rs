@@ -534,6 +534,18 @@ impl Engine {
         })
     }
 
+    /// The profiling `model` (`id` or `id@vN`) and the AdR rules as one SQL query for another
+    /// engine (see [`crate::profiling::model_sql`]).
+    pub fn model_sql(&self, model: &str, opts: &crate::profiling::SqlOptions) -> Result<String> {
+        let p = self.profiler(model)?;
+        Ok(crate::profiling::model_sql(
+            p.model,
+            p.adr,
+            p.reference,
+            opts,
+        )?)
+    }
+
     /// Profiles every record; the first invalid one fails the request, named by its position.
     /// Stops with [`Error::Cancelled`] when `cancel` is raised.
     pub fn profile(

@@ -253,11 +253,12 @@ fn non_empty(path: &Path, applicants: Vec<Applicant>) -> Result<Vec<Applicant>> 
 /// A tie-break in Italian, for the published CSV.
 fn tie_break_it(t: &crate::graduatoria::TieBreak) -> String {
     let [above, this] = &t.values;
-    let or_none = |v: &String| {
+    let or_none = |v: &crate::graduatoria::TieValue| {
+        let v = v.to_string();
         if v.is_empty() {
             "nessuna".to_owned()
         } else {
-            v.clone()
+            v
         }
     };
     let (what, unit) = match t.decided_by.as_str() {
@@ -282,7 +283,7 @@ pub fn graduatoria_csv(g: &Graduatoria) -> Result<String> {
     let names: Vec<String> = g
         .ranking
         .first()
-        .map(|r| r.criteria.iter().map(|c| c.criterion.clone()).collect())
+        .map(|r| r.criteria.iter().map(|c| c.criterion.to_string()).collect())
         .unwrap_or_default();
     let mut header = vec![
         "posizione".to_owned(),
@@ -303,7 +304,7 @@ pub fn graduatoria_csv(g: &Graduatoria) -> Result<String> {
             rec.push(
                 r.criteria
                     .iter()
-                    .find(|c| &c.criterion == n)
+                    .find(|c| *c.criterion == **n)
                     .map(|c| c.points.to_string())
                     .unwrap_or_default(),
             );

@@ -88,10 +88,95 @@ enum Typed<T> {
 
 /// People read from a file, addressable by row.
 pub enum PeopleTable {
-    /// Columns of a Parquet or CSV file.
+    /// Columns of a CSV file (or a labeled Parquet file), read whole.
     Frame(Box<FrameColumns>),
+    /// A Parquet file read a window at a time: only the ids are held for the whole file.
+    Parquet(Box<ParquetPeople>),
     /// Records of a JSON-lines file.
     Records(Vec<ProfileRecord>),
+}
+
+/// A Parquet people file, read by row windows ([`PeopleTable::window`]): each worker decodes
+/// only its own rows, into memory it then frees, so a run holds the ids and the windows in
+/// flight, never the whole population's columns.
+pub struct ParquetPeople {
+    path: std::path::PathBuf,
+    n: usize,
+    id: StringChunked,
+}
+
+impl ParquetPeople {
+    fn open(path: &Path) -> Result<ParquetPeople> {
+        let open = || File::open(path).map_err(|e| Error::io(path, e));
+        let mut reader = ParquetReader::new(open()?);
+        let schema = reader.schema().map_err(|e| Error::data(path, e))?;
+        if let Some(bad) = schema.iter_names().find(|n| !known_column(n)) {
+            return Err(unknown_column(path, bad));
+        }
+        if schema.get("Id").is_none() {
+            return Err(Error::data(path, "missing column `Id`"));
+        }
+        let n = reader.num_rows().map_err(|e| Error::data(path, e))?;
+        let ids = ParquetReader::new(open()?)
+            .with_columns(Some(vec!["Id".into()]))
+            .finish()
+            .map_err(|e| Error::data(path, e))?;
+        let id = ids
+            .column("Id")
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(|e| Error::data(path, e))?;
+        let id = id
+            .str()
+            .map_err(|e| Error::data(path, e))?
+            .rechunk()
+            .into_owned();
+        Ok(ParquetPeople {
+            path: path.to_path_buf(),
+            n,
+            id,
+        })
+    }
+
+    /// Rows `start..start + len`, decoded on the calling thread.
+    fn window(&self, start: usize, len: usize) -> Result<FrameColumns> {
+        let f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        // Read and made contiguous on this worker: polars' own pool stays out of it.
+        let mut df = ParquetReader::new(f)
+            .with_slice(Some((start, len)))
+            .read_parallel(ParallelStrategy::None)
+            .set_rechunk(false)
+            .finish()
+            .map_err(|e| Error::data(&self.path, e))?;
+        if df.should_rechunk() {
+            let columns: Vec<Column> = df.columns().iter().map(|c| c.rechunk()).collect();
+            df = DataFrame::new(len, columns).map_err(|e| Error::data(&self.path, e))?;
+        }
+        if df.height() != len {
+            return Err(Error::data(
+                &self.path,
+                format!(
+                    "rows {start}.. changed while reading: {} of {len}",
+                    df.height()
+                ),
+            ));
+        }
+        FrameColumns::new(&self.path, &df)
+    }
+}
+
+fn known_column(name: &str) -> bool {
+    name == "Id"
+        || STR_FIELDS.contains(&name)
+        || INT_FIELDS.contains(&name)
+        || BOOL_FIELDS.contains(&name)
+        || DATE_FIELDS.contains(&name)
+}
+
+fn unknown_column(path: &Path, name: &str) -> Error {
+    Error::data(
+        path,
+        format!("unknown column `{name}` (see docs/profile-record.md)"),
+    )
 }
 
 /// A contiguous run of rows of a [`PeopleTable`], addressed by their row in the whole table.
@@ -99,9 +184,14 @@ pub enum PeopleTable {
 /// Frame columns are sliced and made contiguous once per window, so each row read is a direct
 /// array access, without concatenating the whole input first.
 pub struct Window<'a> {
-    table: &'a PeopleTable,
     start: usize,
-    frame: Option<FrameColumns>,
+    rows: WindowRows<'a>,
+}
+
+/// The rows of a window: columns (sliced, or decoded from Parquet) or JSON records.
+enum WindowRows<'a> {
+    Frame(FrameColumns),
+    Records(&'a [ProfileRecord]),
 }
 
 impl<'a> Window<'a> {
@@ -111,17 +201,17 @@ impl<'a> Window<'a> {
         i: usize,
         scratch: &'s mut Vec<Sospensione>,
     ) -> Result<RecordView<'s>, InputError> {
-        match &self.frame {
-            Some(f) => f.view(i - self.start, scratch),
-            None => self.table.view(i, scratch),
+        match &self.rows {
+            WindowRows::Frame(f) => f.view(i - self.start, scratch),
+            WindowRows::Records(r) => Ok(r[i - self.start].view()),
         }
     }
 
     /// The id of row `i` (of the whole table).
     pub fn id(&self, i: usize) -> &str {
-        match &self.frame {
-            Some(f) => f.id.get(i - self.start).unwrap_or(""),
-            None => self.table.id(i),
+        match &self.rows {
+            WindowRows::Frame(f) => f.id.get(i - self.start).unwrap_or(""),
+            WindowRows::Records(r) => &r[i - self.start].id,
         }
     }
 }
@@ -152,6 +242,7 @@ impl PeopleTable {
     pub fn read(path: &Path) -> Result<PeopleTable> {
         match Format::of(path)? {
             Format::JsonLines => read_jsonl(path).map(PeopleTable::Records),
+            Format::Parquet => ParquetPeople::open(path).map(|p| PeopleTable::Parquet(Box::new(p))),
             _ => {
                 FrameColumns::new(path, &read_frame(path)?).map(|c| PeopleTable::Frame(Box::new(c)))
             }
@@ -203,6 +294,7 @@ impl PeopleTable {
     pub fn len(&self) -> usize {
         match self {
             PeopleTable::Frame(c) => c.n,
+            PeopleTable::Parquet(p) => p.n,
             PeopleTable::Records(r) => r.len(),
         }
     }
@@ -216,6 +308,7 @@ impl PeopleTable {
     pub fn id(&self, i: usize) -> &str {
         match self {
             PeopleTable::Frame(c) => c.id.get(i).unwrap_or(""),
+            PeopleTable::Parquet(p) => p.id.get(i).unwrap_or(""),
             PeopleTable::Records(r) => &r[i].id,
         }
     }
@@ -256,9 +349,14 @@ impl PeopleTable {
     pub fn ids(&self, rows: &[u32]) -> PolarsResult<StringChunked> {
         match self {
             PeopleTable::Frame(c) if rows.len() == c.n => Ok(c.id.clone()),
+            PeopleTable::Parquet(p) if rows.len() == p.n => Ok(p.id.clone()),
             PeopleTable::Frame(c) => {
                 let idx = IdxCa::from_vec("".into(), rows.iter().map(|&r| r as IdxSize).collect());
                 c.id.take(&idx)
+            }
+            PeopleTable::Parquet(p) => {
+                let idx = IdxCa::from_vec("".into(), rows.iter().map(|&r| r as IdxSize).collect());
+                p.id.take(&idx)
             }
             PeopleTable::Records(r) => Ok(rows
                 .iter()
@@ -274,33 +372,20 @@ impl PeopleTable {
             && rows.windows(2).all(|w| w[1] == w[0] + 1);
         match self {
             PeopleTable::Frame(c) if contiguous => Ok(c.id.slice(start as i64, rows.len())),
+            PeopleTable::Parquet(p) if contiguous => Ok(p.id.slice(start as i64, rows.len())),
             _ => self.ids(rows),
         }
     }
 
-    /// Rows `start..start + len`, ready for fast row access.
-    pub fn window(&self, start: usize, len: usize) -> Window<'_> {
-        let frame = match self {
-            PeopleTable::Frame(c) => Some(c.window(start, len)),
-            PeopleTable::Records(_) => None,
+    /// Rows `start..start + len`, ready for fast row access (a Parquet file's rows are read
+    /// here, on the calling thread).
+    pub fn window(&self, start: usize, len: usize) -> Result<Window<'_>> {
+        let rows = match self {
+            PeopleTable::Frame(c) => WindowRows::Frame(c.window(start, len)),
+            PeopleTable::Parquet(p) => WindowRows::Frame(p.window(start, len)?),
+            PeopleTable::Records(r) => WindowRows::Records(&r[start..start + len]),
         };
-        Window {
-            table: self,
-            start,
-            frame,
-        }
-    }
-
-    /// Row `i` as a record view; `scratch` holds its parsed suspensions.
-    pub fn view<'a>(
-        &'a self,
-        i: usize,
-        scratch: &'a mut Vec<Sospensione>,
-    ) -> Result<RecordView<'a>, InputError> {
-        match self {
-            PeopleTable::Records(r) => Ok(r[i].view()),
-            PeopleTable::Frame(c) => c.view(i, scratch),
-        }
+        Ok(Window { start, rows })
     }
 }
 
@@ -344,18 +429,8 @@ pub fn write_with_outcome(input: &Path, output: &Path, name: &str, y: &[bool]) -
 
 impl FrameColumns {
     fn new(path: &Path, df: &DataFrame) -> Result<FrameColumns> {
-        let known = |name: &str| {
-            name == "Id"
-                || STR_FIELDS.contains(&name)
-                || INT_FIELDS.contains(&name)
-                || BOOL_FIELDS.contains(&name)
-                || DATE_FIELDS.contains(&name)
-        };
-        if let Some(bad) = df.get_column_names().into_iter().find(|n| !known(n)) {
-            return Err(Error::data(
-                path,
-                format!("unknown column `{bad}` (see docs/profile-record.md)"),
-            ));
+        if let Some(bad) = df.get_column_names().into_iter().find(|n| !known_column(n)) {
+            return Err(unknown_column(path, bad));
         }
         let col = |name: &str| df.column(name).ok();
         let id = col("Id").ok_or_else(|| Error::data(path, "missing column `Id`"))?;

@@ -158,22 +158,30 @@ struct Previous {
     /// Whether it was produced by the same model (id, version and digest).
     same_model: bool,
     class: Int32Chunked,
-    /// The columns carried over; present only when `same_model`.
+    /// The columns carried over, for the whole file: present when `same_model` and the people
+    /// are not in the input's order.
     cols: Option<PrevColumns>,
+    /// When `same_model` and the previous file lists the input's people in the input's order
+    /// (row for row), the file to read each window's carried-over columns from: only the ids
+    /// and classes are held for the whole run.
+    aligned: Option<PathBuf>,
 }
 
+/// The carried-over columns as plain vectors (row access is an index, not a chunk lookup);
+/// nulls read as the engine always read them (NaN, 0, false), but for the digest and the date
+/// of the last profile, whose absence makes a person due.
 struct PrevColumns {
-    digest: Int64Chunked,
-    profiled_at: Int32Chunked,
-    next_review_at: Int32Chunked,
-    index: Float64Chunked,
-    linear: Float64Chunked,
-    contrib: Vec<Float64Chunked>,
-    eta: Int32Chunked,
-    mesi: Int32Chunked,
-    sosp: Int32Chunked,
-    adr_eligible: BooleanChunked,
-    adr: Vec<Int64Chunked>,
+    digest: Vec<Option<i64>>,
+    profiled_at: Vec<Option<i32>>,
+    next_review_at: Vec<i32>,
+    index: Vec<f64>,
+    linear: Vec<f64>,
+    contrib: Vec<Vec<f64>>,
+    eta: Vec<i32>,
+    mesi: Vec<i32>,
+    sosp: Vec<i32>,
+    adr_eligible: Vec<bool>,
+    adr: Vec<Vec<Option<i64>>>,
 }
 
 fn metadata_value(reader: &mut ParquetReader<File>, path: &Path, key: &str) -> Result<String> {
@@ -193,63 +201,144 @@ fn metadata_value(reader: &mut ParquetReader<File>, path: &Path, key: &str) -> R
         })
 }
 
-impl Previous {
-    fn read(path: &Path, profiler: &Profiler<'_>) -> Result<Previous> {
-        let f = File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = ParquetReader::new(f);
-        let same_model = metadata_value(&mut reader, path, METADATA_MODEL_DIGEST)?
-            == profiler.model.digest
-            && metadata_value(&mut reader, path, METADATA_MODEL)? == profiler.model.key();
-        let df = reader.finish().map_err(|e| Error::data(path, e))?;
-        let col = |name: &str| df.column(name).map_err(|e| Error::data(path, e));
+fn column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a Column> {
+    df.column(name).map_err(|e| Error::data(path, e))
+}
+
+fn i32s(df: &DataFrame, path: &Path, name: &str) -> Result<Int32Chunked> {
+    let c = column(df, path, name)?;
+    Ok(c.i32()
+        .map_err(|e| Error::data(path, e))?
+        .rechunk()
+        .into_owned())
+}
+
+impl PrevColumns {
+    /// The carried-over columns' names in a previous output.
+    fn names(profiler: &Profiler<'_>) -> Vec<String> {
+        let mut v: Vec<String> = [
+            "input_digest",
+            "profiled_at",
+            "next_review_at",
+            "index",
+            "linear_predictor",
+            "eta",
+            "mesi_disoccupazione",
+            "giorni_sospensione",
+            "adr_eligible",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        v.extend(
+            profiler
+                .model
+                .features
+                .iter()
+                .map(|f| format!("contrib_{}", f.name)),
+        );
+        v.extend(
+            profiler
+                .adr
+                .contracts
+                .iter()
+                .map(|c| format!("adr_{}_cents", c.code)),
+        );
+        v
+    }
+
+    fn of(df: &DataFrame, path: &Path, profiler: &Profiler<'_>) -> Result<PrevColumns> {
         let d = |e: PolarsError| Error::data(path, e);
-        let ids = col("person_id")?.str().map_err(d)?.clone();
-        let ids = ids.rechunk().into_owned();
-        let i32s = |name: &str| -> Result<Int32Chunked> {
-            Ok(col(name)?.i32().map_err(d)?.rechunk().into_owned())
+        let f64s = |name: &str| -> Result<Vec<f64>> {
+            Ok(column(df, path, name)?
+                .f64()
+                .map_err(d)?
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect())
         };
-        let f64s = |name: &str| -> Result<Float64Chunked> {
-            Ok(col(name)?.f64().map_err(d)?.rechunk().into_owned())
+        let i64s = |name: &str| -> Result<Vec<Option<i64>>> {
+            Ok(column(df, path, name)?.i64().map_err(d)?.iter().collect())
         };
-        let i64s = |name: &str| -> Result<Int64Chunked> {
-            Ok(col(name)?.i64().map_err(d)?.rechunk().into_owned())
+        let i32s = |name: &str| -> Result<Vec<i32>> {
+            Ok(column(df, path, name)?
+                .i32()
+                .map_err(d)?
+                .iter()
+                .map(Option::unwrap_or_default)
+                .collect())
         };
-        let dates = |name: &str| -> Result<Int32Chunked> {
-            Ok(col(name)?
+        let dates = |name: &str| -> Result<Vec<Option<i32>>> {
+            Ok(column(df, path, name)?
                 .date()
                 .map_err(d)?
                 .physical()
-                .rechunk()
-                .into_owned())
+                .iter()
+                .collect())
         };
-        let cols = if same_model {
-            Some(PrevColumns {
-                digest: i64s("input_digest")?,
-                profiled_at: dates("profiled_at")?,
-                next_review_at: dates("next_review_at")?,
-                index: f64s("index")?,
-                linear: f64s("linear_predictor")?,
-                contrib: profiler
-                    .model
-                    .features
-                    .iter()
-                    .map(|f| f64s(&format!("contrib_{}", f.name)))
-                    .collect::<Result<_>>()?,
-                eta: i32s("eta")?,
-                mesi: i32s("mesi_disoccupazione")?,
-                sosp: i32s("giorni_sospensione")?,
-                adr_eligible: col("adr_eligible")?
-                    .bool()
-                    .map_err(d)?
-                    .rechunk()
-                    .into_owned(),
-                adr: profiler
-                    .adr
-                    .contracts
-                    .iter()
-                    .map(|c| i64s(&format!("adr_{}_cents", c.code)))
-                    .collect::<Result<_>>()?,
-            })
+        Ok(PrevColumns {
+            digest: i64s("input_digest")?,
+            profiled_at: dates("profiled_at")?,
+            next_review_at: dates("next_review_at")?
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+            index: f64s("index")?,
+            linear: f64s("linear_predictor")?,
+            contrib: profiler
+                .model
+                .features
+                .iter()
+                .map(|f| f64s(&format!("contrib_{}", f.name)))
+                .collect::<Result<_>>()?,
+            eta: i32s("eta")?,
+            mesi: i32s("mesi_disoccupazione")?,
+            sosp: i32s("giorni_sospensione")?,
+            adr_eligible: column(df, path, "adr_eligible")?
+                .bool()
+                .map_err(d)?
+                .iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+            adr: profiler
+                .adr
+                .contracts
+                .iter()
+                .map(|c| i64s(&format!("adr_{}_cents", c.code)))
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+impl Previous {
+    fn read(path: &Path, profiler: &Profiler<'_>, people: &PeopleTable) -> Result<Previous> {
+        let open = || File::open(path).map_err(|e| Error::io(path, e));
+        let mut reader = ParquetReader::new(open()?);
+        let same_model = metadata_value(&mut reader, path, METADATA_MODEL_DIGEST)?
+            == profiler.model.digest
+            && metadata_value(&mut reader, path, METADATA_MODEL)? == profiler.model.key();
+        let d = |e: PolarsError| Error::data(path, e);
+        let keys = ParquetReader::new(open()?)
+            .with_columns(Some(vec!["person_id".into(), "class".into()]))
+            .finish()
+            .map_err(d)?;
+        let ids = column(&keys, path, "person_id")?
+            .str()
+            .map_err(d)?
+            .rechunk()
+            .into_owned();
+        let class = i32s(&keys, path, "class")?;
+        let aligned = same_model
+            && ids.len() == people.len()
+            && (0..ids.len())
+                .into_par_iter()
+                .with_min_len(1 << 14)
+                .all(|i| ids.get(i) == Some(people.id(i)));
+        let cols = if same_model && !aligned {
+            let df = ParquetReader::new(open()?)
+                .with_columns(Some(PrevColumns::names(profiler)))
+                .finish()
+                .map_err(d)?;
+            Some(PrevColumns::of(&df, path, profiler)?)
         } else {
             None
         };
@@ -257,9 +346,32 @@ impl Previous {
             ids,
             by_id: std::sync::OnceLock::new(),
             same_model,
-            class: i32s("class")?,
+            class,
             cols,
+            aligned: aligned.then(|| path.to_path_buf()),
         })
+    }
+
+    /// The carried-over columns of rows `start..start + len` of an aligned previous file.
+    fn window(
+        &self,
+        profiler: &Profiler<'_>,
+        start: usize,
+        len: usize,
+    ) -> Result<Option<PrevColumns>> {
+        let Some(path) = &self.aligned else {
+            return Ok(None);
+        };
+        let f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let df = ParquetReader::new(f)
+            .with_columns(Some(PrevColumns::names(profiler)))
+            .with_slice(Some((start, len)))
+            .read_parallel(ParallelStrategy::None)
+            .set_rechunk(false)
+            .finish()
+            .map_err(|e| Error::data(path, e))?;
+        // `of` makes each column contiguous, on this worker.
+        PrevColumns::of(&df, path, profiler).map(Some)
     }
 }
 
@@ -322,24 +434,21 @@ impl Rows {
 
     /// Copies row `r` of the previous output.
     fn push_previous(&mut self, p: &PrevColumns, r: usize) {
-        self.index.push(p.index.get(r).unwrap_or(f64::NAN));
-        self.linear.push(p.linear.get(r).unwrap_or(f64::NAN));
+        self.index.push(p.index[r]);
+        self.linear.push(p.linear[r]);
         for (col, prev) in self.contrib.iter_mut().zip(&p.contrib) {
-            col.push(prev.get(r).unwrap_or(f64::NAN));
+            col.push(prev[r]);
         }
-        self.eta.push(p.eta.get(r).unwrap_or_default());
-        self.mesi.push(p.mesi.get(r).unwrap_or_default());
-        self.sosp.push(p.sosp.get(r).unwrap_or_default());
-        self.adr_eligible
-            .push(p.adr_eligible.get(r).unwrap_or_default());
+        self.eta.push(p.eta[r]);
+        self.mesi.push(p.mesi[r]);
+        self.sosp.push(p.sosp[r]);
+        self.adr_eligible.push(p.adr_eligible[r]);
         for (col, prev) in self.adr.iter_mut().zip(&p.adr) {
-            col.push(prev.get(r));
+            col.push(prev[r]);
         }
-        self.digest.push(p.digest.get(r).unwrap_or_default());
-        self.profiled_at
-            .push(p.profiled_at.get(r).unwrap_or_default());
-        self.next_review_at
-            .push(p.next_review_at.get(r).unwrap_or_default());
+        self.digest.push(p.digest[r].unwrap_or_default());
+        self.profiled_at.push(p.profiled_at[r].unwrap_or_default());
+        self.next_review_at.push(p.next_review_at[r]);
     }
 }
 
@@ -383,7 +492,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     let previous = opts
         .previous
         .as_deref()
-        .map(|p| Previous::read(p, profiler))
+        .map(|p| Previous::read(p, profiler, &people))
         .transpose()?;
     tracing::info!(
         rows = people.len(),
@@ -426,42 +535,78 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
             .set_parallel(false)
             .batched(&schema)
             .map_err(data)?;
-        chunks = pool
-            .install(|| {
-                (0..n_chunks)
-                    .into_par_iter()
-                    .map(|c| {
-                        let out = process_chunk(
-                            profiler,
-                            &people,
-                            previous.as_ref(),
-                            opts.as_of,
-                            c * chunk_rows,
-                            chunk_rows,
-                        );
-                        let encoded = encode_chunk(profiler, &people, &writer, out);
-                        bar.inc((chunk_rows.min(people.len() - c * chunk_rows)) as u64);
-                        encoded
-                    })
-                    .collect::<PolarsResult<Vec<_>>>()
-            })
-            .map_err(data)?;
-        bar.finish_and_clear();
-        tracing::info!(ms = t.elapsed().as_millis() as u64, "scored and encoded");
-        if opts.on_error == OnError::Fail {
-            // Chunks are in input order and each chunk's rejects are in row order.
-            if let Some((_, e)) = chunks.iter().find_map(|c| c.rejects.first().cloned()) {
-                return Err(Error::Input(e));
+        // The pool's workers take chunks in input order (`par_bridge` hands them out one at a
+        // time), score and encode them and pass them to a writer thread, which puts them back
+        // in input order and compresses and writes each row group (polars compresses pages as
+        // they are written) while the workers go on. The channel is bounded: memory holds the
+        // chunks in flight, not the output.
+        let in_flight = pool.current_num_threads().max(1) * 2;
+        let on_error = opts.on_error;
+        let writer = &writer;
+        chunks = std::thread::scope(|scope| -> Result<Vec<EncodedChunk>> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, EncodedChunk)>(in_flight);
+            let write = scope.spawn(move || -> Result<Vec<EncodedChunk>> {
+                let mut done = Vec::with_capacity(n_chunks);
+                let mut waiting = BTreeMap::new();
+                for (c, chunk) in rx {
+                    waiting.insert(c, chunk);
+                    while let Some(mut chunk) = waiting.remove(&done.len()) {
+                        // Chunks are written in input order and each chunk's rejects are in
+                        // row order: the first reject met is the file's first.
+                        if on_error == OnError::Fail
+                            && let Some((_, e)) = chunk.rejects.first()
+                        {
+                            return Err(Error::Input(e.clone()));
+                        }
+                        writer
+                            .write_row_groups(std::mem::take(&mut chunk.row_groups))
+                            .map_err(data)?;
+                        done.push(chunk);
+                    }
+                }
+                Ok(done)
+            });
+            let produced = pool.install(|| {
+                (0..n_chunks).par_bridge().try_for_each(|c| -> Result<()> {
+                    let out = process_chunk(
+                        profiler,
+                        &people,
+                        previous.as_ref(),
+                        opts.as_of,
+                        c * chunk_rows,
+                        chunk_rows,
+                    )?;
+                    let encoded = encode_chunk(profiler, &people, writer, out).map_err(data)?;
+                    bar.inc((chunk_rows.min(people.len() - c * chunk_rows)) as u64);
+                    // A closed channel means the writer stopped on an error: it says which.
+                    let _ = tx.send((c, encoded));
+                    Ok(())
+                })
+            });
+            drop(tx);
+            let written = write
+                .join()
+                .map_err(|_| Error::Panic("the Parquet writer thread panicked".into()))?;
+            // The writer's error (a bad row with --on-error fail) is earlier in input order
+            // than any chunk the pool was still working on.
+            let written = written?;
+            produced?;
+            if written.len() != n_chunks {
+                return Err(Error::Panic(format!(
+                    "{} of {n_chunks} chunks reached the writer",
+                    written.len()
+                )));
             }
-        }
+            Ok(written)
+        })?;
+        bar.finish_and_clear();
+        tracing::info!(
+            ms = t.elapsed().as_millis() as u64,
+            "scored, encoded and written"
+        );
         let t = std::time::Instant::now();
-        for c in &mut chunks {
-            writer
-                .write_row_groups(std::mem::take(&mut c.row_groups))
-                .map_err(data)?;
-        }
         writer.finish().map_err(data)?;
-        tracing::info!(ms = t.elapsed().as_millis() as u64, "written");
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "finished");
         Ok(())
     })?;
 
@@ -555,7 +700,7 @@ fn process_chunk(
     as_of: NaiveDate,
     start: usize,
     chunk_rows: usize,
-) -> ChunkOut {
+) -> Result<ChunkOut> {
     let n_features = profiler.model.features.len();
     let end = (start + chunk_rows).min(people.len());
     let mut out = ChunkOut {
@@ -568,7 +713,24 @@ fn process_chunk(
     let mut scratch = Vec::new();
     let mut slots = vec![0.0; n_features];
     let mut cents = vec![None; profiler.adr.contracts.len()];
-    let window = people.window(start, end - start);
+    let window = people.window(start, end - start)?;
+    // The previous run's carried-over columns: this window's rows of an aligned file (row r of
+    // the file at r − start), or the whole file.
+    let local = match previous {
+        Some(p) => p.window(profiler, start, end - start)?,
+        None => None,
+    };
+    fn carried<'a>(
+        local: &'a Option<PrevColumns>,
+        p: &'a Previous,
+        start: usize,
+        r: usize,
+    ) -> Option<(&'a PrevColumns, usize)> {
+        match local {
+            Some(l) => Some((l, r - start)),
+            None => p.cols.as_ref().map(|c| (c, r)),
+        }
+    }
     for i in start..end {
         let person = window
             .view(i, &mut scratch)
@@ -583,15 +745,15 @@ fn process_chunk(
         };
         let digest = person.input_digest as i64;
         let prev = previous.and_then(|p| p.row_of(&person.id, i).map(|r| (p, r)));
+        let cols = prev.and_then(|(p, r)| carried(&local, p, start, r));
         let status = match prev {
             None => RowStatus::New,
             Some((p, _)) if !p.same_model => RowStatus::ModelChanged,
-            Some((p, r)) => {
-                let c = p.cols.as_ref();
-                if c.and_then(|c| c.digest.get(r)) != Some(digest) {
+            Some(_) => {
+                if cols.and_then(|(c, r)| c.digest[r]) != Some(digest) {
                     RowStatus::InputChanged
-                } else if c
-                    .and_then(|c| c.profiled_at.get(r))
+                } else if cols
+                    .and_then(|(c, r)| c.profiled_at[r])
                     .is_none_or(|d| today - d >= REVIEW_INTERVAL_DAYS as i32)
                 {
                     RowStatus::Due
@@ -602,7 +764,7 @@ fn process_chunk(
         };
         let prev_class = prev.and_then(|(p, r)| p.class.get(r)).map(|c| c as u8);
         if status == RowStatus::CarriedOver {
-            if let Some((Some(cols), r)) = prev.map(|(p, r)| (p.cols.as_ref(), r)) {
+            if let Some((c, r)) = cols {
                 *out.transitions
                     .entry((prev_class, prev_class.unwrap_or(0)))
                     .or_default() += 1;
@@ -610,7 +772,7 @@ fn process_chunk(
                 rows.input_row.push(i as u32);
                 rows.status.push(status);
                 rows.class.push(i32::from(prev_class.unwrap_or(0)));
-                rows.push_previous(cols, r);
+                rows.push_previous(c, r);
             }
             continue;
         }
@@ -646,7 +808,7 @@ fn process_chunk(
         f.profiled_at.push(today);
         f.next_review_at.push(review);
     }
-    out
+    Ok(out)
 }
 
 /// The output frame of one chunk, taking ownership of its columns (no copy).

@@ -486,6 +486,25 @@ enum ModelsCommand {
     },
     /// Load and validate every model (with --models DIR, that directory's).
     Check,
+    /// Write a profiling model (with the AdR rules and the reference tables) as one SQL query
+    /// for DuckDB, Spark, Trino or PostgreSQL, over a table with the ANPAL column names.
+    Sql {
+        /// The profiling model (`id` or `id@vN`).
+        #[arg(long, default_value = "did")]
+        model: String,
+        /// The engine.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(incrocio::profiling::Dialect::ALL.map(incrocio::profiling::Dialect::as_str)))]
+        dialect: String,
+        /// The people table or view (dotted names allowed: `lake.anpal.did`).
+        #[arg(long, default_value = "people")]
+        table: String,
+        /// Profiling date baked into the query; without it the query uses CURRENT_DATE.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Write the query here (atomically) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -612,6 +631,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let models = engine.models();
             print_models(&models, false)?;
             eprintln!("{} models and rule sets load and validate", models.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models(ModelsCommand::Sql {
+            model,
+            dialect,
+            table,
+            as_of,
+            output,
+        }) => {
+            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let opts = incrocio::profiling::SqlOptions {
+                dialect: incrocio::profiling::Dialect::parse(&dialect)
+                    .ok_or_else(|| anyhow::anyhow!("unknown dialect `{dialect}`"))?,
+                table,
+                as_of,
+                engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+            };
+            let sql = engine.model_sql(&model, &opts)?;
+            match output {
+                Some(path) => {
+                    incrocio::files::atomic_write(&path, |w| {
+                        w.write_all(sql.as_bytes())
+                            .map_err(|e| incrocio::error::Error::io(&path, e))
+                    })?;
+                    eprintln!("wrote {} ({} bytes)", path.display(), sql.len());
+                }
+                None => std::io::stdout().write_all(sql.as_bytes())?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(a) => demo::demo(&catalog, reference, a),

@@ -12,11 +12,13 @@
 #![deny(clippy::float_arithmetic)]
 
 mod applicant;
+mod justify;
 mod rank;
 mod riesame;
 mod rules;
 
 pub use self::applicant::Applicant;
+pub use self::justify::{Decided, Rule, Shown, TieDetail, TieValue};
 pub use self::rank::{
     CriterionPoints, Excluded, Graduatoria, GraduatoriaRequest, ListEntry, Row, TieBreak,
     check_previous, rank,

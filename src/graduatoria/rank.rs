@@ -9,6 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::applicant::Applicant;
+use super::justify::{Decided, Rule, Shown, TieDetail, TieValue};
 use super::rules::{
     CountingDate, Criterion, CriterionKind, GraduatoriaRules, Order, TieBreakKey, Variable,
 };
@@ -38,6 +39,10 @@ fn yes() -> bool {
     true
 }
 
+fn no_values() -> [TieValue; 2] {
+    [TieValue::None, TieValue::None]
+}
+
 /// Identity of the rule set on every output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RulesRef {
@@ -57,13 +62,14 @@ pub struct RulesRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CriterionPoints {
     /// Criterion name.
-    pub criterion: String,
+    // Shared with the rule set: one allocation per criterion, not one per row.
+    pub criterion: std::sync::Arc<str>,
     /// The input value read (`missing` when absent or invalid).
-    pub input: String,
+    pub input: Shown,
     /// Points.
     pub points: Decimal,
     /// The arithmetic, in words.
-    pub rule: String,
+    pub rule: Rule,
 }
 
 /// Why a row sits after its equal-total neighbour.
@@ -72,13 +78,13 @@ pub struct TieBreak {
     /// The applicant just above with the same total.
     pub after: String,
     /// The deciding key (`unresolved` when every key ties: then ordered by applicant id).
-    pub decided_by: String,
+    pub decided_by: Decided,
     /// The compared values, above vs this row.
-    pub detail: String,
+    pub detail: TieDetail,
     /// The deciding key's raw values, above and this row (a date, a number of days or points;
     /// empty when absent or unresolved): for renderings in other languages.
-    #[serde(default)]
-    pub values: [String; 2],
+    #[serde(default = "no_values")]
+    pub values: [TieValue; 2],
 }
 
 /// A ranked applicant.
@@ -146,6 +152,8 @@ pub struct Graduatoria {
 struct Scored<'a> {
     a: &'a Applicant,
     total: Decimal,
+    /// `total` as an integer at the largest scale of the ranking (see [`sort_keys`]).
+    key: i128,
     criteria: Vec<CriterionPoints>,
     dependant_points: Decimal,
     unemployment_days: i64,
@@ -211,7 +219,8 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
             Err(e) => excluded.push(e),
         }
     }
-    scored.par_sort_by(|x, y| compare(x, y, order, &ties.chain).0);
+    let exact_keys = sort_keys(&mut scored);
+    scored.par_sort_by(|x, y| compare(x, y, order, &ties.chain, exact_keys).0);
     let ranking = rows(&mut scored, order, &ties.chain);
     excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
     let mut inputs = request.applicants.clone();
@@ -224,7 +233,7 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     if ranking.iter().any(|r| {
         r.tie_break
             .as_ref()
-            .is_some_and(|t| t.decided_by == "unresolved")
+            .is_some_and(|t| matches!(t.decided_by, Decided::Unresolved))
     }) {
         warnings.push(
             "some ties are not resolved by the rule set's chain: ordered by applicant id".into(),
@@ -370,7 +379,18 @@ fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
         }
         hasher
     }
-    let each: Vec<[u8; 32]> = sorted.par_iter().map(|a| hash_json(a).finish()).collect();
+    // Each applicant is serialized into a reused buffer and hashed in one call: the same bytes
+    // as writing into the hasher, without a hasher update per JSON token.
+    let each: Vec<[u8; 32]> = sorted
+        .par_iter()
+        .map_init(Vec::new, |buf, a| {
+            buf.clear();
+            if serde_json::to_writer(&mut *buf, a).is_err() {
+                unreachable!("serializing an applicant into a buffer");
+            }
+            <sha2::Sha256 as sha2::Digest>::digest(buf.as_slice()).into()
+        })
+        .collect();
     let mut all = hash_json(&Header {
         applicants: sorted.len(),
         deadline: r.deadline,
@@ -442,6 +462,7 @@ fn score<'a>(
     Ok(Scored {
         a,
         total: total.normalize(),
+        key: 0,
         criteria,
         dependant_points,
         unemployment_days,
@@ -524,9 +545,9 @@ fn criterion_points(
         };
         return Ok(CriterionPoints {
             criterion: c.name.clone(),
-            input: why.into(),
+            input: Shown::Missing(why),
             points,
-            rule: format!("{why} input → {points}"),
+            rule: Rule::Missing { why, points },
         });
     };
     let (points, rule) = match &c.score {
@@ -541,29 +562,37 @@ fn criterion_points(
             above,
         } => {
             if let Some(o) = above.iter().rev().find(|o| x > o.over) {
-                (o.points, format!("{x} > {} → {}", o.over, o.points))
+                (
+                    o.points,
+                    Rule::Above {
+                        x,
+                        over: o.over,
+                        points: o.points,
+                    },
+                )
             } else if zero_up_to.is_some_and(|z| x <= z) {
                 (
                     Decimal::ZERO,
-                    format!("{x} ≤ {} → 0", zero_up_to.unwrap_or_default()),
+                    Rule::ZeroUpTo {
+                        x,
+                        limit: zero_up_to.unwrap_or_default(),
+                    },
                 )
             } else {
                 let from = zero_up_to.unwrap_or(Decimal::ZERO);
                 let units = rounding.apply((x - from) / unit);
                 let raw = *offset + *points_per_unit * units;
                 let clamped = clamp(raw, *min, *max);
-                let shown = if from.is_zero() {
-                    format!("{x}")
-                } else {
-                    format!("({x} − {from})")
+                let rule = Rule::Linear {
+                    offset: *offset,
+                    per_unit: *points_per_unit,
+                    rounding: *rounding,
+                    x,
+                    from,
+                    unit: *unit,
+                    raw,
+                    capped: (clamped != raw).then_some(clamped),
                 };
-                let mut rule = format!(
-                    "{offset} + {points_per_unit} × {rounding:?}({shown} / {unit}) = {}",
-                    raw.normalize()
-                );
-                if clamped != raw {
-                    rule.push_str(&format!(", capped at {}", clamped.normalize()));
-                }
                 (clamped, rule)
             }
         }
@@ -581,21 +610,26 @@ fn criterion_points(
             match b {
                 Some((_, b)) => (
                     b.points,
-                    format!(
-                        "{x} in [{}, {}] → {}",
-                        b.from,
-                        b.to.map_or("∞".into(), |t| t.to_string()),
-                        b.points
-                    ),
+                    Rule::Bracket {
+                        x,
+                        from: b.from,
+                        to: b.to,
+                        points: b.points,
+                    },
                 ),
-                None => (Decimal::ZERO, format!("{x} in no bracket → 0")),
+                None => (Decimal::ZERO, Rule::NoBracket { x }),
             }
         }
         CriterionKind::Flag { points } => {
             if x.is_zero() {
-                (Decimal::ZERO, "condition not met → 0".into())
+                (Decimal::ZERO, Rule::Flag { points: None })
             } else {
-                (*points, format!("condition met → {points}"))
+                (
+                    *points,
+                    Rule::Flag {
+                        points: Some(*points),
+                    },
+                )
             }
         }
         CriterionKind::Dependants {
@@ -608,16 +642,22 @@ fn criterion_points(
             let p = ord * points_per_dependant + inv * per_inv;
             (
                 p,
-                format!(
-                    "{ord} × {points_per_dependant} + {inv} invalid > 65% × {per_inv} = {}",
-                    p.normalize()
-                ),
+                Rule::Dependants {
+                    ordinary: ord,
+                    per_dependant: *points_per_dependant,
+                    invalid: inv,
+                    per_invalid: per_inv,
+                    points: p,
+                },
             )
         }
     };
     let input = match c.score {
-        CriterionKind::Dependants { .. } => format!("{} ({} invalid > 65%)", x, a.carichi_invalidi),
-        _ => x.to_string(),
+        CriterionKind::Dependants { .. } => Shown::Dependants {
+            all: x,
+            invalid: a.carichi_invalidi,
+        },
+        _ => Shown::Value(x),
     };
     Ok(CriterionPoints {
         criterion: c.name.clone(),
@@ -632,16 +672,37 @@ fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
     max.map_or(x, |m| x.min(m))
 }
 
+/// Sets each total's integer key at the largest scale among the totals, so the sort compares
+/// integers; equal keys are exactly equal totals. False (keys unused) when a key would not fit
+/// in 127 bits, which no rule set's points come near.
+fn sort_keys(scored: &mut [Scored<'_>]) -> bool {
+    let scale = scored.iter().map(|s| s.total.scale()).max().unwrap_or(0);
+    let mut fits = true;
+    for s in scored.iter_mut() {
+        let key = 10i128
+            .checked_pow(scale - s.total.scale())
+            .and_then(|m| s.total.mantissa().checked_mul(m));
+        match key {
+            Some(k) => s.key = k,
+            None => fits = false,
+        }
+    }
+    fits
+}
+
 /// Orders two applicants; the key is the one that decided (None: total or the id fallback).
 fn compare(
     x: &Scored<'_>,
     y: &Scored<'_>,
     order: Order,
     chain: &[TieBreakKey],
+    exact_keys: bool,
 ) -> (Ordering, Option<TieBreakKey>) {
-    let by_total = match order {
-        Order::HigherFirst => y.total.cmp(&x.total),
-        Order::LowerFirst => x.total.cmp(&y.total),
+    let by_total = match (order, exact_keys) {
+        (Order::HigherFirst, true) => y.key.cmp(&x.key),
+        (Order::LowerFirst, true) => x.key.cmp(&y.key),
+        (Order::HigherFirst, false) => y.total.cmp(&x.total),
+        (Order::LowerFirst, false) => x.total.cmp(&y.total),
     };
     if by_total != Ordering::Equal {
         return (by_total, None);
@@ -666,33 +727,12 @@ fn compare(
     (x.a.id.cmp(&y.a.id), None)
 }
 
-fn key_value(s: &Scored<'_>, key: TieBreakKey) -> String {
+fn tie_value(s: &Scored<'_>, key: TieBreakKey) -> TieValue {
     match key {
-        TieBreakKey::Younger | TieBreakKey::Older => format!("born {}", s.a.data_nascita),
-        TieBreakKey::MoreDependantPoints => {
-            format!("{} dependant points", s.dependant_points.normalize())
-        }
-        TieBreakKey::LongerUnemployment => format!("{} days unemployed", s.unemployment_days),
-        TieBreakKey::EarlierRegistration => {
-            format!(
-                "registered {}",
-                s.a.data_iscrizione
-                    .map_or("never".into(), |d| d.to_string())
-            )
-        }
-    }
-}
-
-fn raw_value(s: &Scored<'_>, key: TieBreakKey) -> String {
-    match key {
-        TieBreakKey::Younger | TieBreakKey::Older => s.a.data_nascita.to_string(),
-        TieBreakKey::MoreDependantPoints => s.dependant_points.normalize().to_string(),
-        TieBreakKey::LongerUnemployment => s.unemployment_days.to_string(),
-        TieBreakKey::EarlierRegistration => {
-            s.a.data_iscrizione
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        }
+        TieBreakKey::Younger | TieBreakKey::Older => TieValue::Born(s.a.data_nascita),
+        TieBreakKey::MoreDependantPoints => TieValue::DependantPoints(s.dependant_points),
+        TieBreakKey::LongerUnemployment => TieValue::DaysUnemployed(s.unemployment_days),
+        TieBreakKey::EarlierRegistration => TieValue::Registered(s.a.data_iscrizione),
     }
 }
 
@@ -705,21 +745,18 @@ fn rows(scored: &mut [Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<R
         .map(|(i, s)| {
             let tie_break = (i > 0 && scored[i - 1].total == s.total).then(|| {
                 let prev = &scored[i - 1];
-                match compare(prev, s, order, chain).1 {
+                match compare(prev, s, order, chain, false).1 {
                     Some(k) => TieBreak {
                         after: prev.a.id.clone(),
-                        decided_by: serde_json::to_value(k)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        detail: format!("{} vs {}", key_value(prev, k), key_value(s, k)),
-                        values: [raw_value(prev, k), raw_value(s, k)],
+                        decided_by: Decided::Key(k),
+                        detail: TieDetail::Compared(tie_value(prev, k), tie_value(s, k)),
+                        values: [tie_value(prev, k), tie_value(s, k)],
                     },
                     None => TieBreak {
                         after: prev.a.id.clone(),
-                        decided_by: "unresolved".into(),
-                        detail: "every tie-break key is equal: ordered by applicant id".into(),
-                        values: [String::new(), String::new()],
+                        decided_by: Decided::Unresolved,
+                        detail: TieDetail::Unresolved,
+                        values: no_values(),
                     },
                 }
             });

@@ -169,7 +169,7 @@ pub enum CriterionKind {
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
     /// Name in outputs.
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     /// The input it reads.
     pub variable: Variable,
     /// The arithmetic (`score.linear = {…}`, `score.brackets`, `score.flag`, `score.dependants`).

@@ -10,6 +10,7 @@ mod features;
 mod model;
 mod record;
 mod score;
+mod sql;
 
 pub use self::adr::{Adr, AdrAmount, AdrContract, AdrRules};
 pub use self::features::{
@@ -24,3 +25,4 @@ pub use self::score::{
     ClassRef, Contribution, Derived, ModelRef, Profile, Profiler, REVIEW_INTERVAL_DAYS, Score,
     next_review, notice,
 };
+pub use self::sql::{Dialect, SqlOptions, check_table_name, model_sql};

@@ -45,11 +45,10 @@ pub struct CodeList {
 impl CodeList {
     /// The position of a code or alias.
     pub fn position(&self, value: &str) -> Option<u8> {
-        let canonical = self.aliases.get(value).map_or(value, String::as_str);
-        self.codes
-            .iter()
-            .position(|c| c == canonical)
-            .map(|p| p as u8)
+        // Canonical codes first (the usual case, and no alias is spelled like a code: checked
+        // when the lists are loaded), then the aliases.
+        let at = |v: &str| self.codes.iter().position(|c| c == v).map(|p| p as u8);
+        at(value).or_else(|| self.aliases.get(value).and_then(|c| at(c)))
     }
 }
 
@@ -110,6 +109,15 @@ impl Codes {
                 )
             })
         };
+        for (field, list) in &questionnaire {
+            if let Some(a) = list.aliases.keys().find(|a| list.codes.contains(a)) {
+                return Err(ModelError::new(
+                    "data/codici/variabili_profiling.toml",
+                    field,
+                    format!("alias `{a}` is spelled like a code of the list"),
+                ));
+            }
+        }
         let fixed = [
             get(QUESTIONNAIRE_FIELDS[0])?,
             get(QUESTIONNAIRE_FIELDS[1])?,

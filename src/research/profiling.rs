@@ -35,7 +35,7 @@ fn map_people<T: Send>(
         .par_iter()
         .map(|&start| {
             let len = WINDOW.min(table.len() - start);
-            let w = table.window(start, len);
+            let w = table.window(start, len)?;
             let mut scratch: Vec<Sospensione> = Vec::new();
             (start..start + len)
                 .map(|i| {

@@ -73,7 +73,7 @@ fn check(name: &str, text: &str) -> Graduatoria {
             let got = row
                 .criteria
                 .iter()
-                .find(|c| &c.criterion == criterion)
+                .find(|c| *c.criterion == **criterion)
                 .unwrap_or_else(|| panic!("{name}: {} has no {criterion}", e.id));
             assert_eq!(
                 got.points, *points,
@@ -81,7 +81,7 @@ fn check(name: &str, text: &str) -> Graduatoria {
                 e.id, got.rule
             );
         }
-        let decided = row.tie_break.as_ref().map(|t| t.decided_by.clone());
+        let decided = row.tie_break.as_ref().map(|t| t.decided_by.to_string());
         assert_eq!(decided, e.tie_break, "{name}: tie-break of {}", e.id);
         let sum: Decimal = row.criteria.iter().map(|c| c.points).sum();
         assert_eq!(
@@ -218,7 +218,7 @@ fn national_table_without_public_employer_skips_invalidity() {
     let g = rank(catalog.graduatoria(&case.rules).unwrap(), &req).unwrap();
     let n1 = g.ranking.iter().find(|r| r.applicant_id == "N1").unwrap();
     assert_eq!(n1.total, Decimal::from(1372));
-    assert!(n1.criteria.iter().all(|c| c.criterion != "invalidita"));
+    assert!(n1.criteria.iter().all(|c| &*c.criterion != "invalidita"));
 }
 
 #[test]
@@ -388,7 +388,7 @@ fn issue_11_6_l68_invalidity_brackets_cover_decimal_percentages() {
         let c = row
             .criteria
             .iter()
-            .find(|c| c.criterion == "invalidita")
+            .find(|c| &*c.criterion == "invalidita")
             .unwrap();
         assert_eq!(
             c.points.to_string(),

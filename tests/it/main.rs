@@ -13,6 +13,7 @@ mod offers;
 mod profiling;
 mod reprofile;
 mod research;
+mod sql;
 
 use incrocio::catalog::Catalog;
 use incrocio::reference::Reference;

@@ -49,6 +49,35 @@ fn run(
     reprofile(&p, &opts)
 }
 
+/// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
+fn run_chunked(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+    let c = crate::catalog();
+    let p = Profiler {
+        model: c.profiling("did").unwrap(),
+        adr: c.adr(None).unwrap(),
+        reference: Reference::bundled(),
+    };
+    reprofile(
+        &p,
+        &ReprofileOptions {
+            input: input.to_path_buf(),
+            previous: previous.map(Path::to_path_buf),
+            output: output.to_path_buf(),
+            as_of: as_of.parse().unwrap(),
+            threads: 2,
+            on_error: OnError::Fail,
+            rejects: None,
+            progress: false,
+            chunk_rows: 4096,
+        },
+    )
+}
+
 fn read(path: &Path) -> DataFrame {
     ParquetReader::new(File::open(path).unwrap())
         .finish()
@@ -315,4 +344,46 @@ fn csv_jsonl_and_parquet_inputs_agree() {
     }
     assert_eq!(digests[0], digests[1]);
     assert_eq!(digests[0], digests[2]);
+}
+
+/// A previous output in the input's order is read window by window; one in another order is
+/// read whole and matched by id. Both give the same rows (issue 13.1).
+#[test]
+fn previous_output_in_input_order_or_not_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let people = d.join("people.parquet");
+    write_people(
+        &people,
+        &PeopleSpec {
+            n: 20_000,
+            seed: 5,
+            as_of: "2026-11-23".parse().unwrap(),
+        },
+        Reference::bundled(),
+    )
+    .unwrap();
+    // The same people, last first: against the first run's output, the rows do not align.
+    let mut reversed = read(&people).reverse();
+    let reversed_path = d.join("people-reversed.parquet");
+    ParquetWriter::new(File::create(&reversed_path).unwrap())
+        .finish(&mut reversed)
+        .unwrap();
+    let first = d.join("p1.parquet");
+    run_chunked(&people, None, &first, "2026-11-23").unwrap();
+    // 8 days later nobody is due: every row is carried over from the previous file; 100 days
+    // later everyone is due and re-profiled against the previous class.
+    for as_of in ["2026-12-01", "2027-03-03"] {
+        let aligned = d.join(format!("aligned-{as_of}.parquet"));
+        let by_id = d.join(format!("by-id-{as_of}.parquet"));
+        let a = run_chunked(&people, Some(&first), &aligned, as_of).unwrap();
+        let b = run_chunked(&reversed_path, Some(&first), &by_id, as_of).unwrap();
+        assert_eq!(a.by_status, b.by_status, "{as_of}");
+        assert_eq!(a.transitions, b.transitions, "{as_of}");
+        assert_eq!(a.output_rows, 20_000);
+        assert!(
+            read(&aligned).equals_missing(&read(&by_id).reverse()),
+            "{as_of}: the rows differ"
+        );
+    }
 }

@@ -1,0 +1,191 @@
+//! The profiling model as SQL (issue 13.2): `incrocio models sql` executed in DuckDB gives, for
+//! every person, what `incrocio reprofile` gives (index to 1e-9, the same class, every
+//! contribution, age, months, suspended days, AdR eligibility and cents, dates), names the same
+//! field for every record the engine rejects, and the Spark, Trino and PostgreSQL dialects
+//! parse in sqlglot. The comparison is `tests/sql/check.py` (PyPI `duckdb`, `sqlglot`).
+//!
+//! Python: `INCROCIO_PYTHON` (`.ci/run` points it at its venv) or `python3`. Where neither has
+//! `duckdb` and `sqlglot`, the test says so and passes, unless `INCROCIO_REQUIRE_PYTHON` is
+//! set, as `.ci/run` sets it: in CI it always runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn incrocio(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "incrocio {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn python() -> Option<PathBuf> {
+    let py =
+        std::env::var_os("INCROCIO_PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from);
+    let ok = Command::new(&py)
+        .args(["-c", "import duckdb, sqlglot"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    assert!(
+        std::env::var_os("INCROCIO_REQUIRE_PYTHON").is_none(),
+        "{} has no duckdb/sqlglot (INCROCIO_REQUIRE_PYTHON is set): run .ci/run or pip install duckdb sqlglot",
+        py.display()
+    );
+    eprintln!(
+        "SKIPPED: {} has no duckdb/sqlglot; `pip install duckdb sqlglot` to run this test",
+        py.display()
+    );
+    None
+}
+
+/// A copy of the bundled models with a probit variant of `did@v1` (`did-probit@v1`).
+fn models_with_probit(dir: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = dir.join("models");
+    copy(&root.join("models"), &models);
+    let did = std::fs::read_to_string(root.join("models/profiling/did.v1.toml")).unwrap();
+    let probit = did
+        .replace("id = \"did\"", "id = \"did-probit\"")
+        .replace("link = \"logit\"", "link = \"probit\"");
+    assert_ne!(probit, did);
+    std::fs::write(models.join("profiling/did-probit.v1.toml"), probit).unwrap();
+    models
+}
+
+#[test]
+fn issue_13_2_model_sql_in_duckdb_matches_reprofile() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = models_with_probit(d);
+    let models = models.to_str().unwrap();
+    let synth = d.join("people.parquet");
+    incrocio(&[
+        "synth",
+        "people",
+        "--n",
+        "5000",
+        "--seed",
+        "42",
+        "--output",
+        synth.to_str().unwrap(),
+    ]);
+    let edge = root.join("tests/sql/edge-people.csv");
+    for model in ["did@v1", "garanzia-giovani@v2", "did-probit@v1"] {
+        for (name, people) in [("synth", synth.as_path()), ("edge", edge.as_path())] {
+            let run = d.join(format!("{}-{name}", model.replace('@', "-")));
+            std::fs::create_dir_all(&run).unwrap();
+            let out = run.join("p.parquet");
+            let rejects = run.join("rejects.csv");
+            incrocio(&[
+                "--models",
+                models,
+                "reprofile",
+                "--model",
+                model,
+                "--input",
+                people.to_str().unwrap(),
+                "--as-of",
+                "2026-11-23",
+                "--output",
+                out.to_str().unwrap(),
+                "--on-error",
+                "skip",
+                "--rejects",
+                rejects.to_str().unwrap(),
+            ]);
+            for dialect in ["duckdb", "spark", "trino", "postgres"] {
+                let sql = run.join(format!("{dialect}.sql"));
+                incrocio(&[
+                    "--models",
+                    models,
+                    "models",
+                    "sql",
+                    "--model",
+                    model,
+                    "--dialect",
+                    dialect,
+                    "--as-of",
+                    "2026-11-23",
+                    "--output",
+                    sql.to_str().unwrap(),
+                ]);
+            }
+            let check = Command::new(&py)
+                .arg(root.join("tests/sql/check.py"))
+                .args([people, &out, &rejects, &run])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&check.stdout);
+            eprintln!("{model} on {name}:\n{stdout}");
+            assert!(
+                check.status.success(),
+                "{model} on {name}: {stdout}{}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+            if name == "edge" {
+                // The hand-made file exercises every rejection the query mirrors.
+                assert!(!stdout.contains("incrocio rejects 0\n"), "{stdout}");
+            }
+        }
+    }
+}
+
+#[test]
+fn model_sql_refuses_a_table_name_that_is_not_an_identifier() {
+    let out = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+        .args([
+            "models",
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "people; DROP TABLE x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a table name"), "{err}");
+}
+
+#[test]
+fn model_sql_without_a_date_uses_current_date_and_names_the_model() {
+    let out = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+        .args([
+            "models",
+            "sql",
+            "--dialect",
+            "trino",
+            "--table",
+            "lake.anpal.did",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("CURRENT_DATE"));
+    assert!(sql.contains("FROM lake.anpal.did x"));
+    assert!(sql.contains("'did' AS \"model_id\""));
+    assert!(sql.contains("ILLUSTRATIVE MODEL did@v1"));
+}
