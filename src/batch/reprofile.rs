@@ -149,15 +149,19 @@ pub struct ReprofileReport {
 
 /// The previous output, indexed by person, with its typed columns.
 struct Previous {
-    /// Person ids in the previous file's row order.
-    ids: StringChunked,
+    /// Rows in the previous file.
+    rows: usize,
+    /// Person ids in the previous file's row order; not read when the file's metadata shows it
+    /// lists the input's people in the input's order.
+    ids: Option<StringChunked>,
     /// Row of each id, built on first need: when input and previous file list people in the
     /// same order (the usual case: one run's output is the next run's previous), rows match by
     /// position and no map is built.
     by_id: std::sync::OnceLock<HashMap<String, u32>>,
     /// Whether it was produced by the same model (id, version and digest).
     same_model: bool,
-    class: Int32Chunked,
+    /// Classes, for the whole file; read by window (in [`PrevColumns`]) when aligned.
+    class: Option<Int32Chunked>,
     /// The columns carried over, for the whole file: present when `same_model` and the people
     /// are not in the input's order.
     cols: Option<PrevColumns>,
@@ -171,6 +175,7 @@ struct Previous {
 /// nulls read as the engine always read them (NaN, 0, false), but for the digest and the date
 /// of the last profile, whose absence makes a person due.
 struct PrevColumns {
+    class: Vec<Option<i32>>,
     digest: Vec<Option<i64>>,
     profiled_at: Vec<Option<i32>>,
     next_review_at: Vec<i32>,
@@ -217,6 +222,7 @@ impl PrevColumns {
     /// The carried-over columns' names in a previous output.
     fn names(profiler: &Profiler<'_>) -> Vec<String> {
         let mut v: Vec<String> = [
+            "class",
             "input_digest",
             "profiled_at",
             "next_review_at",
@@ -276,6 +282,11 @@ impl PrevColumns {
                 .collect())
         };
         Ok(PrevColumns {
+            class: column(df, path, "class")?
+                .i32()
+                .map_err(d)?
+                .iter()
+                .collect(),
             digest: i64s("input_digest")?,
             profiled_at: dates("profiled_at")?,
             next_review_at: dates("next_review_at")?
@@ -310,13 +321,37 @@ impl PrevColumns {
 }
 
 impl Previous {
-    fn read(path: &Path, profiler: &Profiler<'_>, people: &PeopleTable) -> Result<Previous> {
+    fn read(
+        path: &Path,
+        profiler: &Profiler<'_>,
+        people: &PeopleTable,
+        input_ids: &str,
+    ) -> Result<Previous> {
         let open = || File::open(path).map_err(|e| Error::io(path, e));
         let mut reader = ParquetReader::new(open()?);
         let same_model = metadata_value(&mut reader, path, METADATA_MODEL_DIGEST)?
             == profiler.model.digest
             && metadata_value(&mut reader, path, METADATA_MODEL)? == profiler.model.key();
         let d = |e: PolarsError| Error::data(path, e);
+        let rows = reader.num_rows().map_err(d)?;
+        // A file written from the same ids in the same order with no row rejected (its rows
+        // are its input's rows) is aligned without reading its ids.
+        let same_ids = metadata_value(&mut reader, path, METADATA_INPUT_IDS).ok()
+            == Some(input_ids.to_owned())
+            && metadata_value(&mut reader, path, METADATA_INPUT_ROWS).ok()
+                == Some(rows.to_string())
+            && rows == people.len();
+        if same_model && same_ids {
+            return Ok(Previous {
+                rows,
+                ids: None,
+                by_id: std::sync::OnceLock::new(),
+                same_model,
+                class: None,
+                cols: None,
+                aligned: Some(path.to_path_buf()),
+            });
+        }
         let keys = ParquetReader::new(open()?)
             .with_columns(Some(vec!["person_id".into(), "class".into()]))
             .finish()
@@ -343,10 +378,11 @@ impl Previous {
             None
         };
         Ok(Previous {
-            ids,
+            rows: ids.len(),
+            ids: Some(ids),
             by_id: std::sync::OnceLock::new(),
             same_model,
-            class,
+            class: Some(class),
             cols,
             aligned: aligned.then(|| path.to_path_buf()),
         })
@@ -378,17 +414,29 @@ impl Previous {
 impl Previous {
     /// The previous row of person `id`, found at input row `i`.
     fn row_of(&self, id: &str, i: usize) -> Option<usize> {
-        if self.ids.get(i) == Some(id) {
+        let Some(ids) = &self.ids else {
+            // Aligned by the file's metadata: row i is person i.
+            return Some(i);
+        };
+        if ids.get(i) == Some(id) {
             return Some(i);
         }
         let by_id = self.by_id.get_or_init(|| {
-            self.ids
-                .iter()
+            ids.iter()
                 .enumerate()
                 .filter_map(|(r, id)| Some((id?.to_owned(), r as u32)))
                 .collect()
         });
         by_id.get(id).map(|&r| r as usize)
+    }
+
+    /// The previous class of row `r`, from the whole-file column or this window's.
+    fn class_of(&self, local: &Option<PrevColumns>, start: usize, r: usize) -> Option<i32> {
+        match (&self.class, local) {
+            (Some(c), _) => c.get(r),
+            (None, Some(l)) => l.class[r - start],
+            (None, None) => None,
+        }
     }
 }
 
@@ -489,10 +537,11 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
             .with_row(again),
         ));
     }
+    let input_ids = ids_digest(&people);
     let previous = opts
         .previous
         .as_deref()
-        .map(|p| Previous::read(p, profiler, &people))
+        .map(|p| Previous::read(p, profiler, &people, &input_ids))
         .transpose()?;
     tracing::info!(
         rows = people.len(),
@@ -511,7 +560,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         opts.chunk_rows
     };
     let n_chunks = people.len().div_ceil(chunk_rows);
-    let metadata = file_metadata(profiler, opts.as_of);
+    let metadata = file_metadata(profiler, opts.as_of, people.len(), &input_ids);
     let schema = chunk_frame(
         profiler,
         &people,
@@ -662,8 +711,30 @@ fn encode_chunk<W: std::io::Write + Send>(
 pub const METADATA_MODEL_DIGEST: &str = "incrocio.model_digest";
 /// `id@vN` of the model.
 pub const METADATA_MODEL: &str = "incrocio.model";
+/// Rows of the run's input (equal to the output's rows when no row was rejected).
+pub const METADATA_INPUT_ROWS: &str = "incrocio.input_rows";
+/// `sha256:` of the input's ids in order (see [`ids_digest`]).
+pub const METADATA_INPUT_IDS: &str = "incrocio.input_ids_digest";
 
-fn file_metadata(profiler: &Profiler<'_>, as_of: NaiveDate) -> KeyValueMetadata {
+/// `sha256:` of the ids of `people` in row order, each as its length (u32, little-endian)
+/// and bytes: two runs over the same people in the same order have the same digest.
+fn ids_digest(people: &PeopleTable) -> String {
+    use std::io::Write;
+    let mut h = crate::digest::HashWriter::default();
+    for i in 0..people.len() {
+        let id = people.id(i).as_bytes();
+        let _ = h.write_all(&(id.len() as u32).to_le_bytes());
+        let _ = h.write_all(id);
+    }
+    h.finish_tagged()
+}
+
+fn file_metadata(
+    profiler: &Profiler<'_>,
+    as_of: NaiveDate,
+    input_rows: usize,
+    input_ids: &str,
+) -> KeyValueMetadata {
     let m = profiler.model;
     KeyValueMetadata::from_static(vec![
         ("incrocio.engine_version".into(), env!("CARGO_PKG_VERSION").into()),
@@ -677,6 +748,8 @@ fn file_metadata(profiler: &Profiler<'_>, as_of: NaiveDate) -> KeyValueMetadata 
         ("incrocio.as_of".into(), as_of.to_string()),
         ("incrocio.adr_amounts".into(), "euro cents".into()),
         ("incrocio.input_digest".into(), "first 8 bytes of SHA-256 of the canonical record encoding, big-endian, as a signed 64-bit integer".into()),
+        (METADATA_INPUT_ROWS.into(), input_rows.to_string()),
+        (METADATA_INPUT_IDS.into(), input_ids.to_owned()),
     ])
 }
 
@@ -762,7 +835,9 @@ fn process_chunk(
                 }
             }
         };
-        let prev_class = prev.and_then(|(p, r)| p.class.get(r)).map(|c| c as u8);
+        let prev_class = prev
+            .and_then(|(p, r)| p.class_of(&local, start, r))
+            .map(|c| c as u8);
         if status == RowStatus::CarriedOver {
             if let Some((c, r)) = cols {
                 *out.transitions
@@ -892,7 +967,7 @@ fn report(
             *transitions.entry(*k).or_insert(0) += v;
         }
     }
-    let in_previous = previous.map_or(0, |p| p.ids.len());
+    let in_previous = previous.map_or(0, |p| p.rows);
     let matched: u64 = by_status
         .iter()
         .filter(|(s, _)| **s != RowStatus::New)
