@@ -139,29 +139,41 @@ impl ParquetPeople {
 
     /// Rows `start..start + len`, decoded on the calling thread.
     fn window(&self, start: usize, len: usize) -> Result<FrameColumns> {
-        let f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        // Read and made contiguous on this worker: polars' own pool stays out of it.
-        let mut df = ParquetReader::new(f)
-            .with_slice(Some((start, len)))
-            .read_parallel(ParallelStrategy::None)
-            .set_rechunk(false)
-            .finish()
-            .map_err(|e| Error::data(&self.path, e))?;
-        if df.should_rechunk() {
-            let columns: Vec<Column> = df.columns().iter().map(|c| c.rechunk()).collect();
-            df = DataFrame::new(len, columns).map_err(|e| Error::data(&self.path, e))?;
-        }
-        if df.height() != len {
-            return Err(Error::data(
-                &self.path,
-                format!(
-                    "rows {start}.. changed while reading: {} of {len}",
-                    df.height()
-                ),
-            ));
-        }
-        FrameColumns::new(&self.path, &df)
+        FrameColumns::new(&self.path, &parquet_rows(&self.path, None, start, len)?)
     }
+}
+
+/// Rows `start..start + len` of a Parquet file (the named columns, or all), read and made
+/// contiguous on the calling thread: polars' own pool stays out of it, since the callers are
+/// already one worker per window.
+pub(super) fn parquet_rows(
+    path: &Path,
+    columns: Option<Vec<String>>,
+    start: usize,
+    len: usize,
+) -> Result<DataFrame> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut df = ParquetReader::new(f)
+        .with_columns(columns)
+        .with_slice(Some((start, len)))
+        .read_parallel(ParallelStrategy::None)
+        .set_rechunk(false)
+        .finish()
+        .map_err(|e| Error::data(path, e))?;
+    if df.height() != len {
+        return Err(Error::data(
+            path,
+            format!(
+                "rows {start}.. changed while reading: {} of {len}",
+                df.height()
+            ),
+        ));
+    }
+    if df.should_rechunk() {
+        let columns: Vec<Column> = df.columns().iter().map(|c| c.rechunk()).collect();
+        df = DataFrame::new(len, columns).map_err(|e| Error::data(path, e))?;
+    }
+    Ok(df)
 }
 
 fn known_column(name: &str) -> bool {

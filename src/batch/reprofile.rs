@@ -19,7 +19,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::people::{PeopleTable, days_from_date};
+use super::people::{PeopleTable, days_from_date, parquet_rows};
 use crate::error::{Error, FieldReason, InputError, Result};
 use crate::files::atomic_write;
 use crate::profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
@@ -154,20 +154,19 @@ struct Previous {
     /// Person ids in the previous file's row order; not read when the file's metadata shows it
     /// lists the input's people in the input's order.
     ids: Option<StringChunked>,
-    /// Row of each id, built on first need: when input and previous file list people in the
-    /// same order (the usual case: one run's output is the next run's previous), rows match by
-    /// position and no map is built.
+    /// Row of each id, built on first need (rows that match by position need no map).
     by_id: std::sync::OnceLock<HashMap<String, u32>>,
     /// Whether it was produced by the same model (id, version and digest).
     same_model: bool,
     /// Classes, for the whole file; read by window (in [`PrevColumns`]) when aligned.
     class: Option<Int32Chunked>,
-    /// The columns carried over, for the whole file: present when `same_model` and the people
-    /// are not in the input's order.
+    /// The columns carried over, for the whole file: present when `same_model` and the file is
+    /// not aligned.
     cols: Option<PrevColumns>,
-    /// When `same_model` and the previous file lists the input's people in the input's order
-    /// (row for row), the file to read each window's carried-over columns from: only the ids
-    /// and classes are held for the whole run.
+    /// When `same_model` and the file's metadata shows it lists the input's people in the
+    /// input's order (the usual case: one run's output is the next run's previous), the file
+    /// to read each window's carried-over columns and classes from: nothing of it is held for
+    /// the whole run.
     aligned: Option<PathBuf>,
 }
 
@@ -362,13 +361,8 @@ impl Previous {
             .rechunk()
             .into_owned();
         let class = i32s(&keys, path, "class")?;
-        let aligned = same_model
-            && ids.len() == people.len()
-            && (0..ids.len())
-                .into_par_iter()
-                .with_min_len(1 << 14)
-                .all(|i| ids.get(i) == Some(people.id(i)));
-        let cols = if same_model && !aligned {
+        // Without the metadata (another order, rejected rows, an older file): matched by id.
+        let cols = if same_model {
             let df = ParquetReader::new(open()?)
                 .with_columns(Some(PrevColumns::names(profiler)))
                 .finish()
@@ -384,7 +378,7 @@ impl Previous {
             same_model,
             class: Some(class),
             cols,
-            aligned: aligned.then(|| path.to_path_buf()),
+            aligned: None,
         })
     }
 
@@ -398,15 +392,7 @@ impl Previous {
         let Some(path) = &self.aligned else {
             return Ok(None);
         };
-        let f = File::open(path).map_err(|e| Error::io(path, e))?;
-        let df = ParquetReader::new(f)
-            .with_columns(Some(PrevColumns::names(profiler)))
-            .with_slice(Some((start, len)))
-            .read_parallel(ParallelStrategy::None)
-            .set_rechunk(false)
-            .finish()
-            .map_err(|e| Error::data(path, e))?;
-        // `of` makes each column contiguous, on this worker.
+        let df = parquet_rows(path, Some(PrevColumns::names(profiler)), start, len)?;
         PrevColumns::of(&df, path, profiler).map(Some)
     }
 }

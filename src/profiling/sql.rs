@@ -719,6 +719,29 @@ pub fn model_sql(
     Ok(sql)
 }
 
+/// Numerator coefficients of [`normal_cdf`]'s rational approximation, highest degree first.
+const PHI_NUMERATOR: [f64; 7] = [
+    3.52624965998911e-02,
+    0.700383064443688,
+    6.37396220353165,
+    33.912866078383,
+    112.079291497871,
+    221.213596169931,
+    220.206867912376,
+];
+
+/// Denominator coefficients, highest degree first.
+const PHI_DENOMINATOR: [f64; 8] = [
+    8.83883476483184e-02,
+    1.75566716318264,
+    16.064177579207,
+    86.7807322029461,
+    296.564248779674,
+    637.333633378831,
+    793.826512519948,
+    440.413735824752,
+];
+
 /// Φ(x), the standard normal CDF, by W. J. Cody's rational approximations as arranged by
 /// Hart (1968, algorithm 5666) and G. West, "Better approximations to cumulative normal
 /// functions" (2005): absolute error below 1e-14, far inside the 6-decimal rounding of the
@@ -732,25 +755,8 @@ fn normal_cdf(d: Dialect, x: &str) -> String {
         }
         acc
     };
-    let num = horner(&[
-        3.52624965998911e-02,
-        0.700383064443688,
-        6.37396220353165,
-        33.912866078383,
-        112.079291497871,
-        221.213596169931,
-        220.206867912376,
-    ]);
-    let den = horner(&[
-        8.83883476483184e-02,
-        1.75566716318264,
-        16.064177579207,
-        86.7807322029461,
-        296.564248779674,
-        637.333633378831,
-        793.826512519948,
-        440.413735824752,
-    ]);
+    let num = horner(&PHI_NUMERATOR);
+    let den = horner(&PHI_DENOMINATOR);
     let e = format!("EXP(-{a} * {a} / {})", double(d, 2.0));
     let cont = format!(
         "({a} + {one} / ({a} + {two} / ({a} + {three} / ({a} + {four} / ({a} + {k})))))",
@@ -781,31 +787,8 @@ mod tests {
     /// The rational approximation, evaluated in Rust exactly as the SQL writes it.
     fn phi(x: f64) -> f64 {
         let a = x.abs();
-        let num = [
-            3.52624965998911e-02,
-            0.700383064443688,
-            6.37396220353165,
-            33.912866078383,
-            112.079291497871,
-            221.213596169931,
-            220.206867912376,
-        ]
-        .iter()
-        .skip(1)
-        .fold(3.52624965998911e-02, |acc, c| acc * a + c);
-        let den = [
-            8.83883476483184e-02,
-            1.75566716318264,
-            16.064177579207,
-            86.7807322029461,
-            296.564248779674,
-            637.333633378831,
-            793.826512519948,
-            440.413735824752,
-        ]
-        .iter()
-        .skip(1)
-        .fold(8.83883476483184e-02, |acc, c| acc * a + c);
+        let horner = |c: &[f64]| c[1..].iter().fold(c[0], |acc, k| acc * a + k);
+        let (num, den) = (horner(&PHI_NUMERATOR), horner(&PHI_DENOMINATOR));
         let e = (-a * a / 2.0).exp();
         let tail = if a > 37.0 {
             0.0

@@ -29,6 +29,29 @@ fn run(
     on_error: OnError,
     rejects: Option<PathBuf>,
 ) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+    // Chunks of 2 rows: several chunks even for a few rows.
+    run_with(input, previous, output, as_of, on_error, rejects, 2)
+}
+
+/// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
+fn run_chunked(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+    run_with(input, previous, output, as_of, OnError::Fail, None, 4096)
+}
+
+fn run_with(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+    on_error: OnError,
+    rejects: Option<PathBuf>,
+    chunk_rows: usize,
+) -> incrocio::Result<incrocio::batch::ReprofileReport> {
     let c = crate::catalog();
     let p = Profiler {
         model: c.profiling("did").unwrap(),
@@ -44,38 +67,9 @@ fn run(
         on_error,
         rejects,
         progress: false,
-        chunk_rows: 2, // several chunks even for a few rows
+        chunk_rows,
     };
     reprofile(&p, &opts)
-}
-
-/// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
-fn run_chunked(
-    input: &Path,
-    previous: Option<&Path>,
-    output: &Path,
-    as_of: &str,
-) -> incrocio::Result<incrocio::batch::ReprofileReport> {
-    let c = crate::catalog();
-    let p = Profiler {
-        model: c.profiling("did").unwrap(),
-        adr: c.adr(None).unwrap(),
-        reference: Reference::bundled(),
-    };
-    reprofile(
-        &p,
-        &ReprofileOptions {
-            input: input.to_path_buf(),
-            previous: previous.map(Path::to_path_buf),
-            output: output.to_path_buf(),
-            as_of: as_of.parse().unwrap(),
-            threads: 2,
-            on_error: OnError::Fail,
-            rejects: None,
-            progress: false,
-            chunk_rows: 4096,
-        },
-    )
 }
 
 fn read(path: &Path) -> DataFrame {
