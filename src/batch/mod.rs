@@ -8,7 +8,9 @@ mod people;
 mod reprofile;
 
 pub use self::people::Format;
-pub use self::people::{PeopleTable, write_people, write_with_outcome};
+pub use self::people::{
+    MISSING_GROUP, PeopleTable, TableColumn, write_people, write_table, write_with_outcome,
+};
 pub use self::reprofile::{
     DEFAULT_CHUNK_ROWS, OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition,
     reprofile,

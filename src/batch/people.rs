@@ -265,6 +265,17 @@ impl PeopleTable {
     /// `outcome` (0/1 or false/true; 1 = still unemployed at the model's horizon). A missing or
     /// other value is an error naming the row.
     pub fn read_labeled(path: &Path, outcome: &str) -> Result<(PeopleTable, Vec<bool>)> {
+        let (table, y, _) = Self::read_labeled_with(path, outcome, &[])?;
+        Ok((table, y))
+    }
+
+    /// Labeled people plus grouping columns that are not people fields (`--group-by`): each
+    /// read as text, a missing value being the group `(missing)`.
+    pub fn read_labeled_with(
+        path: &Path,
+        outcome: &str,
+        group_by: &[String],
+    ) -> Result<(PeopleTable, Vec<bool>, Vec<Vec<String>>)> {
         if Format::of(path)? == Format::JsonLines {
             return Err(Error::data(
                 path,
@@ -272,6 +283,24 @@ impl PeopleTable {
             ));
         }
         let mut df = read_frame(path)?;
+        let mut groups = Vec::with_capacity(group_by.len());
+        for name in group_by {
+            let col = if known_column(name) {
+                df.column(name).cloned()
+            } else {
+                df.drop_in_place(name)
+            }
+            .map_err(|_| Error::data(path, format!("missing --group-by column `{name}`")))?;
+            let text = col
+                .cast(&DataType::String)
+                .map_err(|e| Error::data(path, e))?;
+            let text = text.str().map_err(|e| Error::data(path, e))?;
+            groups.push(
+                text.iter()
+                    .map(|v| v.map_or_else(|| MISSING_GROUP.to_owned(), str::to_owned))
+                    .collect(),
+            );
+        }
         let col = df
             .drop_in_place(outcome)
             .map_err(|_| Error::data(path, format!("missing outcome column `{outcome}`")))?;
@@ -299,7 +328,7 @@ impl PeopleTable {
             });
         }
         let table = FrameColumns::new(path, &df).map(|c| PeopleTable::Frame(Box::new(c)))?;
-        Ok((table, y))
+        Ok((table, y, groups))
     }
 
     /// Number of rows.
@@ -420,6 +449,40 @@ fn read_frame(path: &Path) -> Result<DataFrame> {
 
 /// Copies a people file (Parquet or CSV) to `output` (Parquet, atomically) with an outcome
 /// column added, one value per row.
+/// The group of a `--group-by` value that is missing.
+pub const MISSING_GROUP: &str = "(missing)";
+
+/// A column of a research table ([`write_table`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableColumn {
+    /// Text.
+    Text(Vec<String>),
+    /// Floating point.
+    Float(Vec<f64>),
+    /// Integer.
+    Int(Vec<i32>),
+}
+
+/// Writes named columns of equal length as one Parquet file, atomically.
+pub fn write_table(path: &Path, columns: Vec<(String, TableColumn)>) -> Result<()> {
+    let cols: Vec<Column> = columns
+        .into_iter()
+        .map(|(name, c)| match c {
+            TableColumn::Text(v) => Column::new(name.into(), v),
+            TableColumn::Float(v) => Column::new(name.into(), v),
+            TableColumn::Int(v) => Column::new(name.into(), v),
+        })
+        .collect();
+    let mut df = DataFrame::new_infer_height(cols).map_err(|e| Error::data(path, e))?;
+    atomic_write(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| Error::data(path, e))
+    })
+}
+
+/// Writes `input` with an outcome column added.
 pub fn write_with_outcome(input: &Path, output: &Path, name: &str, y: &[bool]) -> Result<()> {
     let mut df = read_frame(input)?;
     if df.height() != y.len() {

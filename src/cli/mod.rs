@@ -186,9 +186,10 @@ enum TuneCommand {
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
     /// AUC, Brier, log-loss, calibration and class shares of a profiling model on labeled
-    /// people, overall and by gender, citizenship and age band; JSON and HTML reports;
-    /// `--against` compares two models and their class transitions.
-    Profiling(research::EvalProfilingArgs),
+    /// people, overall and by gender, citizenship, age band and `--group-by` columns, with 95%
+    /// intervals and the disparities against a reference group; JSON, HTML and a model card;
+    /// `--against` compares two models (DeLong, paired Δ table, class transitions).
+    Profiling(Box<research::EvalProfilingArgs>),
     /// Accuracy@1/@5 of free-text title resolution on a development set: held-out taxonomy
     /// labels, and job-ad titles with their ISCO-08 unit groups.
     Titles {
@@ -704,6 +705,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Profiling(a)) => {
+            let a = *a;
             research::eval_profiling(&catalog, reference, a)
         }
         Command::Synth(SynthCommand::Outcomes(a)) => research::outcomes(&catalog, reference, a),

@@ -8,18 +8,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use incrocio::batch::{PeopleTable, write_with_outcome};
+use incrocio::batch::{PeopleTable, TableColumn, write_table, write_with_outcome};
 use incrocio::catalog::Catalog;
 use incrocio::files::atomic_write;
 use incrocio::matching::eval::relevance;
 use incrocio::matching::{CandidateIndex, VacancyRecord};
 use incrocio::reference::Reference;
+use incrocio::research::card::ModelCard;
 use incrocio::research::glm::FitOptions;
-use incrocio::research::metrics::Summary;
 use incrocio::research::profiling::{
-    FitRequest, OUTCOME, compare, evaluate, fit_profiling, observe, synth_outcomes,
+    DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, Predictions, compare, design_matrix,
+    evaluate, fit_profiling, observe, synth_outcomes,
 };
 use incrocio::research::report::html;
+use incrocio::research::text::terminal_report;
 use incrocio::research::tune::{Esito, Judgment, TuneOptions, grades, tune};
 use incrocio::taxonomy::Taxonomy;
 use rand::{Rng, SeedableRng};
@@ -107,9 +109,74 @@ pub struct FitArgs {
     /// The new model file (must not exist: released files are never overwritten).
     #[arg(long)]
     output: PathBuf,
-    /// Also write the fit report (coefficients, standard errors, convergence) as JSON.
+    /// Also write the fit report (coefficient table, convergence, fit statistics) as JSON.
     #[arg(long)]
     report: Option<PathBuf>,
+    #[command(flatten)]
+    tables: ResearchTables,
+}
+
+/// The tables a fit can be re-run from elsewhere (statsmodels, R).
+#[derive(Debug, Args)]
+pub struct ResearchTables {
+    /// Write the design matrix (.parquet): `Id`, the outcome, one column per model term named
+    /// as in the model file.
+    #[arg(long)]
+    design: Option<PathBuf>,
+    /// Write each person's prediction (.parquet): `Id`, the outcome, `linear_predictor`,
+    /// `index` (rounded to the class decimals) and `class`.
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+}
+
+impl ResearchTables {
+    fn write(
+        &self,
+        table: &PeopleTable,
+        outcome: &str,
+        y: &[bool],
+        design: Option<(&[String], &ndarray::Array2<f64>)>,
+        predictions: &Predictions,
+    ) -> Result<()> {
+        let ids = || -> Vec<String> { (0..table.len()).map(|i| table.id(i).to_owned()).collect() };
+        let outcome_col = || {
+            (
+                outcome.to_owned(),
+                TableColumn::Int(y.iter().map(|&v| i32::from(v)).collect()),
+            )
+        };
+        if let (Some(path), Some((names, x))) = (&self.design, design) {
+            let mut cols = vec![("Id".to_owned(), TableColumn::Text(ids())), outcome_col()];
+            for (j, name) in names.iter().enumerate() {
+                cols.push((name.clone(), TableColumn::Float(x.column(j).to_vec())));
+            }
+            write_table(path, cols)?;
+            eprintln!("wrote {}", path.display());
+        }
+        if let Some(path) = &self.predictions {
+            write_table(
+                path,
+                vec![
+                    ("Id".to_owned(), TableColumn::Text(ids())),
+                    outcome_col(),
+                    (
+                        "linear_predictor".to_owned(),
+                        TableColumn::Float(predictions.linear_predictor.clone()),
+                    ),
+                    (
+                        "index".to_owned(),
+                        TableColumn::Float(predictions.index.clone()),
+                    ),
+                    (
+                        "class".to_owned(),
+                        TableColumn::Int(predictions.class.iter().map(|&c| i32::from(c)).collect()),
+                    ),
+                ],
+            )?;
+            eprintln!("wrote {}", path.display());
+        }
+        Ok(())
+    }
 }
 
 /// Labeled people observed at one date.
@@ -185,6 +252,25 @@ pub struct EvalProfilingArgs {
     /// Self-contained HTML report with SVG plots.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// A model card (.md, or .json for the same content as data), generated from the model
+    /// file, the data and this evaluation.
+    #[arg(long)]
+    card: Option<PathBuf>,
+    /// Bootstrap replicates for the intervals of AUC, Brier, log-loss and calibration (0: none).
+    #[arg(long, default_value_t = 1_000)]
+    bootstrap: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// A further grouping: a column of the data file (repeatable).
+    #[arg(long = "group-by", value_name = "COLUMN")]
+    group_by: Vec<String>,
+    /// The reference group of a grouping, `DIMENSION=GROUP` (repeatable; default: the largest
+    /// group).
+    #[arg(long, value_name = "DIMENSION=GROUP")]
+    reference: Vec<String>,
+    #[command(flatten)]
+    tables: ResearchTables,
 }
 
 /// `tune matching`.
@@ -214,9 +300,13 @@ pub struct TuneArgs {
     /// Seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Share of vacancies held out.
+    /// Share of vacancies held out (one split; ignored with --folds).
     #[arg(long, default_value_t = 0.3)]
     test_share: f64,
+    /// k-fold cross-validation: every vacancy is scored once by parameters tuned without its
+    /// fold; the released parameters are tuned on all of them.
+    #[arg(long, default_value_t = 0)]
+    folds: usize,
     /// Grade of a `rejected` esito.
     #[arg(long, default_value_t = 0)]
     rejected_grade: u8,
@@ -277,17 +367,22 @@ pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Resul
             ..FitOptions::default()
         },
     };
-    let (text, report) = fit_profiling(&req, &table, &y, reference)?;
+    let (text, report, data) = fit_profiling(&req, &table, &y, reference)?;
     write_text(&a.output, &text)?;
     if let Some(p) = &a.report {
         write_text(p, &serde_json::to_string_pretty(&report)?)?;
     }
+    a.tables.write(
+        &table,
+        &a.labeled.outcome,
+        &y,
+        Some((&data.columns, &data.x)),
+        &data.predictions,
+    )?;
     let f = &report.fit;
     println!(
-        "{}: {} people ({} events), {} after {} iterations (last change {:.2e}); log-likelihood {:.4}, AIC {:.2}, pseudo-R² {:.4}, AUC {:.4}",
+        "{}: {} ({} iterations, last change {:.2e}){}",
         report.model,
-        f.n,
-        f.events,
         if f.convergence.converged {
             "converged"
         } else {
@@ -295,22 +390,42 @@ pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Resul
         },
         f.convergence.iterations,
         f.convergence.last_change,
-        f.log_likelihood,
-        f.aic(),
-        f.pseudo_r2(),
-        report.auc.unwrap_or(f64::NAN)
+        if report.l2 > 0.0 {
+            format!(
+                "; L2 λ = {} (SE, z, p and intervals are ridge approximations)",
+                report.l2
+            )
+        } else {
+            String::new()
+        }
     );
     println!(
-        "{:<40} {:>11} {:>10}",
-        "coefficient", "estimate", "std error"
+        "n {}  events {}  log-likelihood {:.4}  null {:.4}  pseudo-R² (McFadden) {:.4}  AIC {:.2}  BIC {:.2}  AUC {:.4} (rounded index)",
+        f.n,
+        f.events,
+        f.log_likelihood,
+        f.null_log_likelihood,
+        report.pseudo_r2,
+        report.aic,
+        report.bic,
+        report.auc.unwrap_or(f64::NAN)
     );
-    for ((c, b), s) in report
-        .columns
+    let w = report
+        .table
         .iter()
-        .zip(&f.coefficients)
-        .zip(&f.std_errors)
-    {
-        println!("{c:<40} {b:>11.6} {s:>10.6}");
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<w$} {:>11} {:>10} {:>8} {:>8} {:>11} {:>11}",
+        "term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]"
+    );
+    for c in &report.table {
+        println!(
+            "{:<w$} {:>11.6} {:>10.6} {:>8.3} {:>8.3} {:>11.6} {:>11.6}",
+            c.name, c.coef, c.std_error, c.z, c.p_value, c.ci_low, c.ci_high
+        );
     }
     eprintln!("wrote {}", a.output.display());
     Ok(if f.convergence.converged {
@@ -350,7 +465,21 @@ pub(super) fn eval_profiling(
     reference: &Reference,
     a: EvalProfilingArgs,
 ) -> Result<ExitCode> {
-    let (table, y) = PeopleTable::read_labeled(&a.labeled.data, &a.labeled.outcome)?;
+    let references = a
+        .reference
+        .iter()
+        .map(|r| {
+            r.split_once('=')
+                .map(|(d, g)| (d.trim().to_owned(), g.trim().to_owned()))
+                .ok_or_else(|| {
+                    super::UsageError(format!(
+                        "--reference {r}: expected DIMENSION=GROUP, e.g. cittadinanza=italiana"
+                    ))
+                })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let (table, y, extra) =
+        PeopleTable::read_labeled_with(&a.labeled.data, &a.labeled.outcome, &a.group_by)?;
     let adr = catalog.adr(None)?;
     let (mut ha, mut hb) = (None, None);
     let pa = incrocio::profiling::Profiler {
@@ -362,23 +491,51 @@ pub(super) fn eval_profiling(
         .high_risk_from
         .unwrap_or(pa.model.classes.labels.len() as u8 / 2 + 1);
     let oa = observe(&pa, &table, &y, a.labeled.as_of)?;
-    let ea = evaluate(&pa, &oa, high);
-    let data = format!(
-        "{} ({}, {} people, as of {})",
-        a.labeled.data.display(),
-        file_digest(&a.labeled.data)?,
-        y.len(),
-        a.labeled.as_of
-    );
+    let mut dims = Dimension::standard(&oa);
+    for (name, values) in a.group_by.iter().zip(&extra) {
+        dims.push(Dimension::from_values(name, values));
+    }
+    let data = DataInfo {
+        file: a.labeled.data.display().to_string(),
+        digest: file_digest(&a.labeled.data)?,
+        n: y.len(),
+        as_of: a.labeled.as_of,
+    };
+    let opts = EvalOptions {
+        high_risk_from: high,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        references,
+    };
+    let predictions = Predictions {
+        linear_predictor: oa.iter().map(|o| o.linear_predictor).collect(),
+        index: oa.iter().map(|o| o.p).collect(),
+        class: oa.iter().map(|o| o.class).collect(),
+    };
+    let design = if a.tables.design.is_some() {
+        Some(design_matrix(pa.model, &table, a.labeled.as_of, reference)?)
+    } else {
+        None
+    };
+    a.tables.write(
+        &table,
+        &a.labeled.outcome,
+        &y,
+        design.as_ref().map(|(n, x)| (n.as_slice(), x)),
+        &predictions,
+    )?;
     let against = (a.against.is_some() || a.against_file.is_some())
         .then_some((a.against.as_deref(), a.against_file.as_deref()));
-    let (json, page, evals, transitions) = match against {
-        None => (
-            serde_json::to_string_pretty(&ea)?,
-            html(&[&ea], None, &data),
-            vec![ea],
-            None,
-        ),
+    let (json, page, evals, comparison) = match against {
+        None => {
+            let ea = evaluate(&pa, &oa, &dims, &data, &opts)?;
+            (
+                serde_json::to_string_pretty(&ea)?,
+                html(&[&ea], None),
+                vec![ea],
+                None,
+            )
+        }
         Some((id, file)) => {
             let pb = incrocio::profiling::Profiler {
                 model: model_of(catalog, reference, id, file, &mut hb)?,
@@ -386,11 +543,10 @@ pub(super) fn eval_profiling(
                 reference,
             };
             let ob = observe(&pb, &table, &y, a.labeled.as_of)?;
-            let eb = evaluate(&pb, &ob, high);
-            let c = compare(ea, eb, &oa, &ob);
-            let page = html(&[&c.a, &c.b], Some(&c), &data);
+            let c = compare((&pa, &oa), (&pb, &ob), &dims, &data, &opts)?;
+            let page = html(&[&c.a, &c.b], Some(&c));
             let json = serde_json::to_string_pretty(&c)?;
-            (json, page, vec![c.a, c.b], Some(c.transitions))
+            (json, page, vec![c.a.clone(), c.b.clone()], Some(c))
         }
     };
     if let Some(p) = &a.output {
@@ -400,34 +556,22 @@ pub(super) fn eval_profiling(
         write_text(p, &page)?;
         eprintln!("wrote {}", p.display());
     }
-    println!(
-        "{:<24} {:>8} {:>8} {:>8} {:>9} {:>10} {:>12}",
-        "model / group", "n", "AUC", "Brier", "log-loss", "cal. gap", "found work→hi"
-    );
-    let row = |name: &str, s: &Summary| {
-        println!(
-            "{:<24} {:>8} {:>8.4} {:>8.4} {:>9.4} {:>10.4} {:>12.4}",
-            name,
-            s.n,
-            s.auc.unwrap_or(f64::NAN),
-            s.brier,
-            s.log_loss,
-            s.calibration_gap,
-            s.high_risk_share_among_employed.unwrap_or(f64::NAN)
-        );
-    };
-    for e in &evals {
-        row(&e.model, &e.overall);
-        for g in &e.groups {
-            row(&format!("  {}={}", g.dimension, g.group), &g.summary);
-        }
+    if let Some(p) = &a.card {
+        let lineage: Vec<&incrocio::profiling::ProfilingModel> = catalog
+            .profiling_models()
+            .iter()
+            .filter(|m| m.id == pa.model.id)
+            .collect();
+        let card = ModelCard::new(pa.model, &lineage, &evals[0]);
+        let text = if p.extension().is_some_and(|e| e == "json") {
+            serde_json::to_string_pretty(&card)?
+        } else {
+            card.markdown()
+        };
+        write_text(p, &text)?;
+        eprintln!("wrote {}", p.display());
     }
-    if let Some(t) = transitions {
-        println!(
-            "class transitions (rows: {}, columns: {}): {t:?}",
-            evals[0].model, evals[1].model
-        );
-    }
+    print!("{}", terminal_report(&evals, comparison.as_ref()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -549,31 +693,58 @@ pub(super) fn tune_matching(
         samples: a.samples,
         seed: a.seed,
         test_share: a.test_share,
+        folds: a.folds,
         rejected_grade: a.rejected_grade,
     };
+    if a.folds == 1 {
+        return Err(super::UsageError(
+            "--folds 1 holds nothing out: give 2 or more (or 0 for one split by --test-share)"
+                .into(),
+        )
+        .into());
+    }
     let (text, r) = tune(idx, &vacancies, &g, base, version, &opts, reference, t)?;
     write_text(&a.output, &text)?;
-    println!(
-        "{} → {}: {} training / {} held-out vacancies",
-        r.base, r.model, r.train_vacancies, r.test_vacancies
-    );
-    println!("                 nDCG@15 train  nDCG@15 held-out");
-    println!(
-        "base             {:>13.4}  {:>16.4}",
-        r.base_train_ndcg, r.base_test_ndcg
-    );
-    println!(
-        "tuned            {:>13.4}  {:>16.4}",
-        r.tuned_train_ndcg, r.tuned_test_ndcg
-    );
-    println!("parameter                      base     tuned");
-    for (name, before, after) in &r.parameters {
-        println!("{name:<28} {before:>7.4}  {after:>7.4}");
-    }
-    if r.tuned_test_ndcg < r.base_test_ndcg {
+    let e = |x: &incrocio::research::stats::Estimate| match x.ci {
+        Some(c) => format!("{:.4} [{:.4}, {:.4}]", x.value, c.low, c.high),
+        None => format!("{:.4}", x.value),
+    };
+    if r.folds >= 2 {
         println!(
-            "WARNING: the tuned parameters do worse than the base on the held-out vacancies: they fit the training judgments, not the task; do not release this version"
+            "{} → {}: {}-fold cross-validation over {} judged vacancies; the released parameters are tuned on all",
+            r.base, r.model, r.folds, r.train_vacancies
         );
+    } else {
+        println!(
+            "{} → {}: {} training / {} held-out vacancies",
+            r.base, r.model, r.train_vacancies, r.test_vacancies
+        );
+    }
+    println!("                 nDCG@15 train  nDCG@15 held-out [95%, bootstrap over vacancies]");
+    println!(
+        "base             {:>13.4}  {}",
+        r.base_train_ndcg,
+        e(&r.base_held_out_ndcg)
+    );
+    println!(
+        "tuned            {:>13.4}  {}",
+        r.tuned_train_ndcg,
+        e(&r.held_out_ndcg)
+    );
+    println!("gain (paired)                   {}", e(&r.held_out_gain));
+    if r.fold_ranges.is_empty() {
+        println!("parameter                      base     tuned");
+        for (name, before, after) in &r.parameters {
+            println!("{name:<28} {before:>7.4}  {after:>7.4}");
+        }
+    } else {
+        println!("parameter                      base     tuned   range over the folds");
+        for ((name, before, after), (_, lo, hi)) in r.parameters.iter().zip(&r.fold_ranges) {
+            println!("{name:<28} {before:>7.4}  {after:>7.4}   {lo:.4} – {hi:.4}");
+        }
+    }
+    for w in &r.warnings {
+        println!("WARNING: {w}");
     }
     eprintln!("wrote {}", a.output.display());
     Ok(ExitCode::SUCCESS)

@@ -88,6 +88,53 @@ impl Fit {
     pub fn pseudo_r2(&self) -> f64 {
         1.0 - self.log_likelihood / self.null_log_likelihood
     }
+
+    /// BIC, k ln n − 2ℓ (statsmodels' `bic_llf`).
+    pub fn bic(&self) -> f64 {
+        self.coefficients.len() as f64 * (self.n as f64).ln() - 2.0 * self.log_likelihood
+    }
+
+    /// The coefficient table, as statsmodels prints it: estimate, standard error, Wald z,
+    /// two-sided p and the 95% Wald interval `β ± 1.96 SE`. With an L2 penalty these are the
+    /// usual ridge approximations, not exact sampling statistics.
+    pub fn table(&self, names: &[String]) -> Vec<Coefficient> {
+        self.coefficients
+            .iter()
+            .zip(&self.std_errors)
+            .enumerate()
+            .map(|(i, (&b, &se))| {
+                let z = b / se;
+                Coefficient {
+                    name: names.get(i).cloned().unwrap_or_else(|| format!("x{i}")),
+                    coef: b,
+                    std_error: se,
+                    z,
+                    p_value: super::stats::two_sided_p(z),
+                    ci_low: b - super::stats::Z95 * se,
+                    ci_high: b + super::stats::Z95 * se,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One row of a fit's coefficient table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coefficient {
+    /// The design column (the model file's key).
+    pub name: String,
+    /// Estimate.
+    pub coef: f64,
+    /// Standard error.
+    pub std_error: f64,
+    /// Wald statistic, coef / SE.
+    pub z: f64,
+    /// Two-sided p-value of H0: coef = 0.
+    pub p_value: f64,
+    /// Lower bound of the 95% Wald interval.
+    pub ci_low: f64,
+    /// Upper bound.
+    pub ci_high: f64,
 }
 
 /// Why a fit could not be computed.

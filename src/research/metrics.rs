@@ -10,6 +10,8 @@
 
 use serde::Serialize;
 
+use super::stats::{Estimate, Interval, Rate, Z95};
+
 /// One calibration bin.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CalibrationBin {
@@ -19,8 +21,8 @@ pub struct CalibrationBin {
     pub n: usize,
     /// Mean predicted probability.
     pub mean_predicted: f64,
-    /// Observed rate of y = 1.
-    pub observed_rate: f64,
+    /// Observed rate of y = 1, with its Wilson interval.
+    pub observed: Rate,
 }
 
 /// A point of the ROC curve.
@@ -32,27 +34,37 @@ pub struct RocPoint {
     pub tpr: f64,
 }
 
-/// Metrics of one population (everyone, or one group).
+/// Metrics of one population (everyone, or one group). Rates carry Wilson intervals and
+/// calibration in the large a normal interval; AUC, Brier and log-loss carry bootstrap
+/// intervals once [`crate::research::profiling`] has filled them (none from [`summary`] alone).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     /// People.
     pub n: usize,
     /// Observed rate of y = 1.
-    pub observed_rate: f64,
+    pub observed: Rate,
     /// Mean predicted probability.
     pub mean_predicted: f64,
     /// AUC (none when a class of y is absent).
-    pub auc: Option<f64>,
+    pub auc: Option<Estimate>,
     /// Mean squared error of p.
-    pub brier: f64,
+    pub brier: Estimate,
     /// Mean negative log-likelihood (p clamped to [1e-15, 1 − 1e-15]).
-    pub log_loss: f64,
+    pub log_loss: Estimate,
     /// Mean |predicted − observed| over the deciles, weighted by their size.
     pub calibration_gap: f64,
-    /// Share of people in each class (1-based class = position + 1).
-    pub class_shares: Vec<f64>,
-    /// Of the people with y = 0 (found work), the share classed in the high-risk classes.
-    pub high_risk_share_among_employed: Option<f64>,
+    /// Observed rate − mean predicted: positive when the model under-predicts the outcome.
+    pub calibration_in_the_large: Estimate,
+    /// People in each class (1-based class = position + 1), as a share of n.
+    pub classes: Vec<Rate>,
+    /// Share classed high-risk.
+    pub high_risk: Rate,
+    /// Of the people with y = 0 (found work), the share classed high-risk (the false
+    /// positive rate of "high risk").
+    pub found_work_high_risk: Rate,
+    /// Of the people with y = 1 (still unemployed), the share classed high-risk (the true
+    /// positive rate: equal opportunity compares it across groups).
+    pub unemployed_high_risk: Rate,
 }
 
 /// AUC by the rank-sum formula with mid-ranks for ties.
@@ -137,10 +149,31 @@ pub fn calibration(p: &[f64], y: &[bool]) -> Vec<CalibrationBin> {
                 decile: d + 1,
                 n: idx.len(),
                 mean_predicted: idx.iter().map(|&i| p[i]).sum::<f64>() / m,
-                observed_rate: idx.iter().filter(|&&i| y[i]).count() as f64 / m,
+                observed: Rate::of(
+                    idx.iter().filter(|&&i| y[i]).count() as u64,
+                    idx.len() as u64,
+                ),
             })
         })
         .collect()
+}
+
+/// Observed rate − mean predicted, with the interval of the observed rate given the
+/// predictions: `± z √(ō(1 − ō)/n)`. (An outcome-stratified bootstrap cannot give it: it
+/// keeps the event count fixed.)
+pub fn calibration_in_the_large(observed: &Rate, mean_predicted: f64) -> Estimate {
+    let Some(o) = observed.value else {
+        return Estimate::bare(f64::NAN);
+    };
+    let half = Z95 * (o * (1.0 - o) / observed.n as f64).sqrt();
+    let d = o - mean_predicted;
+    Estimate {
+        value: d,
+        ci: Some(Interval {
+            low: d - half,
+            high: d + half,
+        }),
+    }
 }
 
 /// Every metric of one population; `class` is the 1-based class of each person, `classes` how
@@ -148,7 +181,6 @@ pub fn calibration(p: &[f64], y: &[bool]) -> Vec<CalibrationBin> {
 pub fn summary(p: &[f64], y: &[bool], class: &[u8], classes: usize, high_risk_from: u8) -> Summary {
     let n = p.len();
     let nf = n.max(1) as f64;
-    let brier = brier(p, y);
     let log_loss = -p
         .iter()
         .zip(y)
@@ -161,32 +193,36 @@ pub fn summary(p: &[f64], y: &[bool], class: &[u8], classes: usize, high_risk_fr
     let bins = calibration(p, y);
     let calibration_gap = bins
         .iter()
-        .map(|b| b.n as f64 * (b.mean_predicted - b.observed_rate).abs())
+        .map(|b| b.n as f64 * (b.mean_predicted - b.observed.value.unwrap_or(0.0)).abs())
         .sum::<f64>()
         / nf;
-    let mut counts = vec![0usize; classes];
+    let mut counts = vec![0u64; classes];
     for &c in class {
         if let Some(x) = counts.get_mut(usize::from(c).saturating_sub(1)) {
             *x += 1;
         }
     }
-    let employed: Vec<usize> = (0..n).filter(|&i| !y[i]).collect();
+    let events = y.iter().filter(|v| **v).count() as u64;
+    let high = |want: Option<bool>| {
+        (0..n)
+            .filter(|&i| want.is_none_or(|w| y[i] == w) && class[i] >= high_risk_from)
+            .count() as u64
+    };
+    let mean_predicted = p.iter().sum::<f64>() / nf;
+    let observed = Rate::of(events, n as u64);
     Summary {
         n,
-        observed_rate: y.iter().filter(|v| **v).count() as f64 / nf,
-        mean_predicted: p.iter().sum::<f64>() / nf,
-        auc: auc(p, y),
-        brier,
-        log_loss,
+        mean_predicted,
+        auc: auc(p, y).map(Estimate::bare),
+        brier: Estimate::bare(brier(p, y)),
+        log_loss: Estimate::bare(log_loss),
         calibration_gap,
-        class_shares: counts.iter().map(|&c| c as f64 / nf).collect(),
-        high_risk_share_among_employed: (!employed.is_empty()).then(|| {
-            employed
-                .iter()
-                .filter(|&&i| class[i] >= high_risk_from)
-                .count() as f64
-                / employed.len() as f64
-        }),
+        calibration_in_the_large: calibration_in_the_large(&observed, mean_predicted),
+        observed,
+        classes: counts.iter().map(|&c| Rate::of(c, n as u64)).collect(),
+        high_risk: Rate::of(high(None), n as u64),
+        found_work_high_risk: Rate::of(high(Some(false)), n as u64 - events),
+        unemployed_high_risk: Rate::of(high(Some(true)), events),
     }
 }
 
@@ -213,12 +249,17 @@ mod tests {
         let class = [4, 3, 2, 1];
         let s = summary(&p, &y, &class, 4, 3);
         // Brier: (0.04 + 0.36 + 0.36 + 0.04) / 4 = 0.2.
-        assert!((s.brier - 0.2).abs() < 1e-12);
+        assert!((s.brier.value - 0.2).abs() < 1e-12);
         let ll = -(0.8f64.ln() + 0.4f64.ln() + 0.4f64.ln() + 0.8f64.ln()) / 4.0;
-        assert!((s.log_loss - ll).abs() < 1e-12);
+        assert!((s.log_loss.value - ll).abs() < 1e-12);
         // Employed (y = 0): p 0.6 (class 3, high risk) and 0.2 (class 1): 1 of 2.
-        assert_eq!(s.high_risk_share_among_employed, Some(0.5));
-        assert_eq!(s.class_shares, vec![0.25; 4]);
+        assert_eq!(s.found_work_high_risk.value, Some(0.5));
+        // Still unemployed (y = 1): p 0.8 (class 4) and 0.4 (class 2): 1 of 2.
+        assert_eq!(s.unemployed_high_risk.value, Some(0.5));
+        assert_eq!((s.high_risk.k, s.high_risk.n), (2, 4));
+        assert!(s.classes.iter().all(|c| c.value == Some(0.25)));
+        // Observed 2/4 − mean predicted 0.5 = 0.
+        assert!(s.calibration_in_the_large.value.abs() < 1e-12);
     }
 
     #[test]

@@ -9,9 +9,13 @@
 //!
 //! Pure computations over data handed in: files are read and written by `batch` and `cli`.
 
+pub mod bootstrap;
+pub mod card;
 pub mod design;
 pub mod glm;
 pub mod metrics;
 pub mod profiling;
 pub mod report;
+pub mod stats;
+pub mod text;
 pub mod tune;

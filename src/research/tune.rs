@@ -18,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
+use super::stats::{Estimate, percentile_interval};
 use crate::error::{Error, FieldReason, InputError, Result};
 use crate::matching::eval::{K, ndcg_at};
 use crate::matching::model::Weights;
@@ -58,10 +59,12 @@ pub struct Judgment {
 pub struct TuneOptions {
     /// Random simplex points tried.
     pub samples: usize,
-    /// Seed.
+    /// Seed (of the search and of the bootstrap of the held-out nDCG).
     pub seed: u64,
-    /// Share of vacancies held out (0–1).
+    /// Share of vacancies held out (0–1), when `folds` < 2.
     pub test_share: f64,
+    /// k of k-fold cross-validation (0 or 1: one split by `test_share`).
+    pub folds: usize,
     /// Grade given to `rejected`.
     pub rejected_grade: u8,
 }
@@ -72,10 +75,18 @@ impl Default for TuneOptions {
             samples: 2_000,
             seed: 42,
             test_share: 0.3,
+            folds: 0,
             rejected_grade: 0,
         }
     }
 }
+
+/// Below this many held-out vacancies the report warns that the held-out nDCG is too noisy to
+/// choose a model on (a reporting threshold, not a model parameter).
+pub const MIN_HELD_OUT: usize = 50;
+
+/// Bootstrap replicates of the held-out nDCG's interval (resampling vacancies).
+const NDCG_BOOTSTRAP: usize = 2_000;
 
 /// Grades by vacancy and candidate; the later line wins for a repeated pair.
 pub fn grades(
@@ -129,7 +140,8 @@ struct Signals {
 /// A judged vacancy: each eligible candidate's signals, id and grade.
 #[derive(Debug, Clone)]
 struct Case {
-    held_out: bool,
+    /// A hash of the vacancy id: the split and the fold.
+    key: u64,
     rows: Vec<(Signals, String, u8)>,
 }
 
@@ -208,11 +220,14 @@ fn score(x: &Signals, th: &Theta) -> f64 {
         + th[4] * x.distanza
 }
 
-fn held_out(vacancy_id: &str, share: f64) -> bool {
+/// The first 32 bits of the SHA-256 of the vacancy id.
+fn key(vacancy_id: &str) -> u64 {
     let h = crate::digest::sha256_tagged(vacancy_id.as_bytes());
-    let x = u64::from_str_radix(h.trim_start_matches("sha256:").get(..8).unwrap_or("0"), 16)
-        .unwrap_or(0);
-    (x as f64 / f64::from(u32::MAX)) < share
+    u64::from_str_radix(h.trim_start_matches("sha256:").get(..8).unwrap_or("0"), 16).unwrap_or(0)
+}
+
+fn held_out(key: u64, share: f64) -> bool {
+    (key as f64 / f64::from(u32::MAX)) < share
 }
 
 fn ndcg(case: &Case, th: &Theta) -> Option<f64> {
@@ -226,17 +241,42 @@ fn ndcg(case: &Case, th: &Theta) -> Option<f64> {
     ndcg_at(K, &ranked, &ranked)
 }
 
-fn mean_ndcg(cases: &[Case], held: bool, th: &Theta) -> f64 {
-    let v: Vec<f64> = cases
-        .iter()
-        .filter(|c| c.held_out == held)
-        .filter_map(|c| ndcg(c, th))
-        .collect();
+fn mean_ndcg(cases: &[&Case], th: &Theta) -> f64 {
+    let v: Vec<f64> = cases.iter().filter_map(|c| ndcg(c, th)).collect();
     if v.is_empty() {
         0.0
     } else {
         v.iter().sum::<f64>() / v.len() as f64
     }
+}
+
+/// The mean of paired per-vacancy values with a bootstrap interval over vacancies, for the
+/// tuned values, the base values and their difference.
+fn held_out_estimates(pairs: &[(f64, f64)], seed: u64) -> [Estimate; 3] {
+    let n = pairs.len();
+    let mean = |f: &dyn Fn(&(f64, f64)) -> f64| pairs.iter().map(f).sum::<f64>() / n.max(1) as f64;
+    let point = [mean(&|p| p.0), mean(&|p| p.1), mean(&|p| p.0 - p.1)];
+    if n < 2 {
+        return point.map(Estimate::bare);
+    }
+    let mut reps = [vec![], vec![], vec![]];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for _ in 0..NDCG_BOOTSTRAP {
+        let (mut a, mut b) = (0.0, 0.0);
+        for _ in 0..n {
+            let p = pairs[rng.gen_range(0..n)];
+            a += p.0;
+            b += p.1;
+        }
+        let (a, b) = (a / n as f64, b / n as f64);
+        reps[0].push(a);
+        reps[1].push(b);
+        reps[2].push(a - b);
+    }
+    [0, 1, 2].map(|i| Estimate {
+        value: point[i],
+        ci: percentile_interval(&reps[i]),
+    })
 }
 
 /// What tuning found.
@@ -256,8 +296,23 @@ pub struct TuneReport {
     pub base_test_ndcg: f64,
     /// Mean nDCG@15 of the tuned parameters, training split.
     pub tuned_train_ndcg: f64,
-    /// Same, held-out split.
+    /// Same, held-out split (with folds: each vacancy scored by the parameters tuned without
+    /// its fold).
     pub tuned_test_ndcg: f64,
+    /// k of the cross-validation (0: one split).
+    pub folds: usize,
+    /// Held-out mean nDCG@15 of the tuned parameters with its 95% bootstrap interval over
+    /// vacancies.
+    pub held_out_ndcg: Estimate,
+    /// The same of the base parameters.
+    pub base_held_out_ndcg: Estimate,
+    /// Tuned − base on the same held-out vacancies, paired.
+    pub held_out_gain: Estimate,
+    /// With folds: each parameter's smallest and largest value over the folds (a wide range
+    /// says the data do not pin the parameter down).
+    pub fold_ranges: Vec<(String, f64, f64)>,
+    /// What a reader must know before trusting the figures.
+    pub warnings: Vec<String>,
     /// The tuned weights (sum 1).
     pub weights: Weights,
     /// Every tuned parameter ([`TUNED`]) with its base and tuned value.
@@ -357,58 +412,103 @@ pub fn tune(
             })
             .collect();
         cases.push(Case {
-            held_out: held_out(&v.id, opts.test_share),
+            key: key(&v.id),
             rows,
         });
     }
-    let train = cases.iter().filter(|c| !c.held_out).count();
-    if train == 0 {
+    let start = theta_of(base);
+    let all: Vec<&Case> = cases.iter().collect();
+    let cv = opts.folds >= 2;
+    // (tuned, base) nDCG of each held-out vacancy that has a relevant candidate.
+    let mut pairs: Vec<(f64, f64)> = Vec::new();
+    let mut per_fold: Vec<Theta> = Vec::new();
+    let (train, test): (Vec<&Case>, Vec<&Case>) = if cv {
+        for f in 0..opts.folds as u64 {
+            let (test, train): (Vec<&Case>, Vec<&Case>) =
+                all.iter().partition(|c| c.key % opts.folds as u64 == f);
+            if train.is_empty() || test.is_empty() {
+                return Err(Error::Input(InputError::new(
+                    "folds",
+                    FieldReason::Inconsistent(format!(
+                        "fold {} of {} is empty or holds every judged vacancy ({} in all): use fewer folds",
+                        f + 1,
+                        opts.folds,
+                        all.len()
+                    )),
+                )));
+            }
+            let th = search(&train, &start, opts);
+            pairs.extend(
+                test.iter()
+                    .filter_map(|c| Some((ndcg(c, &th)?, ndcg(c, &start)?))),
+            );
+            per_fold.push(th);
+        }
+        (all.clone(), all.clone())
+    } else {
+        all.iter().partition(|c| !held_out(c.key, opts.test_share))
+    };
+    if train.is_empty() {
         return Err(Error::Input(InputError::new(
             "judgments",
             FieldReason::Inconsistent("no judged vacancy in the training split".into()),
         )));
     }
-    let start = theta_of(base);
-    let mut best = (mean_ndcg(&cases, false, &start), start);
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    for _ in 0..opts.samples {
-        let th = random_theta(&mut rng);
-        let s = mean_ndcg(&cases, false, &th);
-        if s > best.0 {
-            best = (s, th);
-        }
-    }
-    let mut step = 0.1;
-    while step > 1e-3 {
-        let mut improved = false;
-        for i in 0..TUNED.len() {
-            for dir in [1.0, -1.0] {
-                let Some(th) = moved(&best.1, i, dir * step) else {
-                    continue;
-                };
-                let s = mean_ndcg(&cases, false, &th);
-                if s > best.0 + 1e-12 {
-                    best = (s, th);
-                    improved = true;
-                }
-            }
-        }
-        if !improved {
-            step /= 2.0;
-        }
-    }
+    let best = search(&train, &start, opts);
     let round = |x: f64| (x * 1e4).round() / 1e4;
-    let th = best.1.map(round);
+    let th = best.map(round);
+    if !cv {
+        pairs.extend(
+            test.iter()
+                .filter_map(|c| Some((ndcg(c, &th)?, ndcg(c, &start)?))),
+        );
+    }
+    let [held_out_ndcg, base_held_out_ndcg, held_out_gain] = held_out_estimates(&pairs, opts.seed);
+    let mut warnings = Vec::new();
+    if pairs.len() < MIN_HELD_OUT {
+        warnings.push(format!(
+            "only {} held-out vacancies with a relevant candidate (fewer than {MIN_HELD_OUT}): the held-out nDCG is too noisy to choose a model on{}",
+            pairs.len(),
+            if cv { "" } else { "; use --folds to score every vacancy once" }
+        ));
+    }
+    if held_out_gain.value < 0.0 {
+        warnings.push("the tuned parameters do worse than the base on the held-out vacancies: they fit the training judgments, not the task; do not release this version".into());
+    } else if held_out_gain.ci.is_some_and(|c| c.low <= 0.0) {
+        warnings.push("the held-out gain's interval includes 0: these data do not show the tuned parameters rank better than the base".into());
+    }
     let tuned = model_of(base, &th);
+    let fold_ranges = if per_fold.is_empty() {
+        Vec::new()
+    } else {
+        TUNED
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let v = per_fold.iter().map(|t| t[i]);
+                (
+                    (*name).to_owned(),
+                    round(v.clone().fold(f64::INFINITY, f64::min)),
+                    round(v.fold(f64::NEG_INFINITY, f64::max)),
+                )
+            })
+            .collect()
+    };
     let report = TuneReport {
         base: base.key(),
         model: format!("{}@v{version}", base.id),
-        train_vacancies: train,
-        test_vacancies: cases.len() - train,
-        base_train_ndcg: round(mean_ndcg(&cases, false, &start)),
-        base_test_ndcg: round(mean_ndcg(&cases, true, &start)),
-        tuned_train_ndcg: round(mean_ndcg(&cases, false, &th)),
-        tuned_test_ndcg: round(mean_ndcg(&cases, true, &th)),
+        train_vacancies: train.len(),
+        test_vacancies: test.len(),
+        base_train_ndcg: round(mean_ndcg(&train, &start)),
+        base_test_ndcg: round(base_held_out_ndcg.value),
+        tuned_train_ndcg: round(mean_ndcg(&train, &th)),
+        tuned_test_ndcg: round(held_out_ndcg.value),
+        folds: if cv { opts.folds } else { 0 },
+        held_out_ndcg,
+        base_held_out_ndcg,
+        held_out_gain,
+        fold_ranges,
+        warnings,
         weights: tuned.weights,
         parameters: TUNED
             .iter()
@@ -421,6 +521,40 @@ pub fn tune(
     Ok((text, report))
 }
 
+/// The seeded search: random points, then a coordinate search with halving steps, on the
+/// mean nDCG@15 of `cases`.
+fn search(cases: &[&Case], start: &Theta, opts: &TuneOptions) -> Theta {
+    let mut best = (mean_ndcg(cases, start), *start);
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    for _ in 0..opts.samples {
+        let th = random_theta(&mut rng);
+        let s = mean_ndcg(cases, &th);
+        if s > best.0 {
+            best = (s, th);
+        }
+    }
+    let mut step = 0.1;
+    while step > 1e-3 {
+        let mut improved = false;
+        for i in 0..TUNED.len() {
+            for dir in [1.0, -1.0] {
+                let Some(th) = moved(&best.1, i, dir * step) else {
+                    continue;
+                };
+                let s = mean_ndcg(cases, &th);
+                if s > best.0 + 1e-12 {
+                    best = (s, th);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            step /= 2.0;
+        }
+    }
+    best.1
+}
+
 fn tuned_file(
     mut m: MatchingModel,
     version: u32,
@@ -430,11 +564,16 @@ fn tuned_file(
     m.version = version;
     m.status = crate::profiling::Status::Fitted;
     m.description = format!(
-        "{} — tuned by `incrocio tune matching` from {} (nDCG@15 held-out {:.4} → {:.4}, {} training / {} held-out vacancies, seed {}, {} samples)",
+        "{} — tuned by `incrocio tune matching` from {} (nDCG@15 held-out {:.4} → {:.4}{}, {} training / {} held-out vacancies, seed {}, {} samples)",
         m.description,
         r.base,
         r.base_test_ndcg,
         r.tuned_test_ndcg,
+        if r.folds >= 2 {
+            format!(", {}-fold cross-validation", r.folds)
+        } else {
+            String::new()
+        },
         r.train_vacancies,
         r.test_vacancies,
         opts.seed,
@@ -493,7 +632,7 @@ mod tests {
             level_known: true,
         };
         let case = Case {
-            held_out: false,
+            key: 0,
             rows: vec![(x(1.0, 0.0), "A".into(), 0), (x(0.2, 1.0), "B".into(), 2)],
         };
         let only = |i: usize| {
@@ -505,7 +644,7 @@ mod tests {
         let competence = ndcg(&case, &only(1)).unwrap();
         assert!((competence - 1.0).abs() < 1e-12);
         assert!(lexical < competence);
-        assert!(held_out("V1", 1.0) && !held_out("V1", 0.0));
+        assert!(held_out(key("V1"), 1.0) && !held_out(key("V1"), 0.0));
     }
 
     #[test]

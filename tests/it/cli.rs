@@ -195,11 +195,68 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
         "did-test",
         "--output",
         "m.toml",
+        "--report",
+        "fit.json",
+        "--design",
+        "design.parquet",
+        "--predictions",
+        "fitted.parquet",
     ]);
     assert!(
         fit.contains("did-test@v1") && fit.contains("converged"),
         "{fit}"
     );
+    // The table as statsmodels prints it.
+    for head in [
+        "coef",
+        "std err",
+        "z",
+        "P>|z|",
+        "[0.025",
+        "0.975]",
+        "BIC",
+        "pseudo-R²",
+    ] {
+        assert!(fit.contains(head), "{head}: {fit}");
+    }
+    // The design matrix and the predictions re-run the fit elsewhere: X·β is the linear
+    // predictor, for every person.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("fit.json")).unwrap()).unwrap();
+    let read = |f: &str| {
+        use polars::prelude::*;
+        ParquetReader::new(std::fs::File::open(d.join(f)).unwrap())
+            .finish()
+            .unwrap()
+    };
+    let (design, predicted) = (read("design.parquet"), read("fitted.parquet"));
+    assert_eq!(design.height(), 4000);
+    assert_eq!(design.get_column_names()[..2], ["Id", "Esito"]);
+    let lp = predicted
+        .column("linear_predictor")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .clone();
+    let table = report["table"].as_array().unwrap();
+    assert_eq!(design.width(), 2 + table.len());
+    for row in [0usize, 1, 1234, 3999] {
+        let eta: f64 = table
+            .iter()
+            .map(|t| {
+                let name = t["name"].as_str().unwrap();
+                let x = design
+                    .column(name)
+                    .unwrap()
+                    .f64()
+                    .unwrap()
+                    .get(row)
+                    .unwrap();
+                x * t["coef"].as_f64().unwrap()
+            })
+            .sum();
+        assert!((eta - lp.get(row).unwrap()).abs() < 1e-9, "row {row}");
+    }
     assert!(fit.contains("tasso_occupazione"));
     let model = std::fs::read_to_string(d.join("m.toml")).unwrap();
     assert!(model.contains("status = \"fitted\""));
@@ -238,15 +295,83 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
         "r.html",
         "--output",
         "r.json",
+        "--bootstrap",
+        "200",
+        "--group-by",
+        "ProvinciaDiResidenza",
+        "--reference",
+        "genere=F",
+        "--card",
+        "card.md",
+        "--predictions",
+        "eval-predictions.parquet",
     ]);
+    // The fit's in-sample AUC and eval's AUC of the same model are on the same index.
+    let auc_fit = report["auc"].as_f64().unwrap();
     assert!(
-        eval.contains("cittadinanza=extra_ue") && eval.contains("class transitions"),
+        eval.contains("cittadinanza = extra_ue") && eval.contains("class transitions"),
         "{eval}"
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
     assert_eq!(report["a"]["model"], "did@v1");
     assert_eq!(report["b"]["model"], "did-test@v1");
+    let auc_eval = report["b"]["overall"]["auc"]["value"].as_f64().unwrap();
+    assert!((auc_fit - auc_eval).abs() < 1e-9, "{auc_fit} vs {auc_eval}");
+    // The JSON names its data and the intervals' method, as the HTML does.
+    assert_eq!(report["a"]["data"]["n"], 4000);
+    assert_eq!(report["a"]["data"]["as_of"], "2026-11-23");
+    assert!(
+        report["a"]["data"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(report["a"]["uncertainty"]["bootstrap"], 200);
+    // --reference and --group-by.
+    let disparities = report["a"]["disparities"].as_array().unwrap();
+    assert!(
+        disparities
+            .iter()
+            .any(|x| x["dimension"] == "genere" && x["reference"] == "F" && x["group"] == "M")
+    );
+    assert!(
+        disparities
+            .iter()
+            .any(|x| x["dimension"] == "ProvinciaDiResidenza")
+    );
+    // The terminal: DeLong's test, the Δ table and the transitions with row percentages.
+    assert!(
+        eval.contains("DeLong: ΔAUC") && eval.contains("Δ = did-test@v1 − did@v1"),
+        "{eval}"
+    );
+    let transitions = eval.split("class transitions").nth(1).unwrap();
+    assert!(
+        transitions.contains("%)") && !transitions.contains("[["),
+        "{transitions}"
+    );
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("Class transitions"));
+    assert!(html.contains("ProvinciaDiResidenza = "));
+    // The model card, generated: purpose, legal basis, data digest, metrics with intervals,
+    // disparities, limitations, lineage.
+    let card = std::fs::read_to_string(d.join("card.md")).unwrap();
+    for part in [
+        "# Model card: did@v1",
+        "## Intended purpose",
+        "Art. 19 D.Lgs. 150/2015",
+        "AI Act",
+        report["a"]["data"]["digest"].as_str().unwrap(),
+        "## Disparities against the reference group",
+        "ILLUSTRATIVE",
+        "## Version lineage",
+        "did@v1 (this card)",
+    ] {
+        assert!(card.contains(part), "{part}\n{card}");
+    }
+    let p = read("eval-predictions.parquet");
+    assert_eq!(
+        p.get_column_names(),
+        ["Id", "Esito", "linear_predictor", "index", "class"]
+    );
 }

@@ -6,11 +6,15 @@ use std::path::Path;
 use incrocio::batch::{PeopleTable, write_people, write_with_outcome};
 use incrocio::profiling::{Link, Profiler, ProfilingModel, Status};
 use incrocio::reference::Reference;
+use incrocio::research::bootstrap::{Populations, Scores, replicates};
 use incrocio::research::glm::{FitOptions, fit};
+use incrocio::research::metrics::{auc, brier, summary};
 use incrocio::research::profiling::{
-    FitRequest, OUTCOME, compare, evaluate, fit_profiling, observe, synth_outcomes,
+    DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, compare, evaluate, fit_profiling,
+    observe, synth_outcomes,
 };
 use incrocio::research::report::html;
+use incrocio::research::stats::{delong, newcombe, risk_ratio, wilson};
 use incrocio::synth::PeopleSpec;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
@@ -70,7 +74,179 @@ fn glm_agrees_with_statsmodels_to_1e_6() {
             (f.log_likelihood - ll).abs() < 1e-6,
             "{name} log-likelihood"
         );
+        // The table as statsmodels prints it: z, p, the 95% interval; and the fit statistics.
+        let names: Vec<String> = (0..f.coefficients.len()).map(|i| i.to_string()).collect();
+        for (i, row) in f.table(&names).iter().enumerate() {
+            for (what, got, key) in [
+                ("z", row.z, "z"),
+                ("p", row.p_value, "p_values"),
+                ("ci low", row.ci_low, "ci_low"),
+                ("ci high", row.ci_high, "ci_high"),
+            ] {
+                let want = e[key][i].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "{name} {what} {i}: {got} vs statsmodels {want}"
+                );
+            }
+        }
+        for (what, got, key) in [
+            (
+                "null log-likelihood",
+                f.null_log_likelihood,
+                "null_log_likelihood",
+            ),
+            ("AIC", f.aic(), "aic"),
+            ("BIC", f.bic(), "bic"),
+            ("pseudo-R²", f.pseudo_r2(), "pseudo_r2"),
+        ] {
+            let want = e[key].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6,
+                "{name} {what}: {got} vs statsmodels {want}"
+            );
+        }
+        // L2: the penalised optimum scipy found (statsmodels' fit_regularized stops early).
+        let l2 = &e["l2"];
+        let pen = fit(
+            x.view(),
+            y.view(),
+            &FitOptions {
+                link,
+                l2: l2["lambda"].as_f64().unwrap(),
+                tol: 1e-12,
+                ..FitOptions::default()
+            },
+        )
+        .unwrap();
+        for (i, b) in pen.coefficients.iter().enumerate() {
+            let want = l2["coefficients"][i].as_f64().unwrap();
+            assert!(
+                (b - want).abs() < 1e-6,
+                "{name} L2 coefficient {i}: {b} vs scipy's optimum {want}"
+            );
+        }
+        let objective = *pen.convergence.objective.last().unwrap();
+        let want = l2["objective"].as_f64().unwrap();
+        assert!(
+            (objective - want).abs() < 1e-6,
+            "{name} L2 objective {objective} vs {want}"
+        );
     }
+}
+
+/// The stats fixture: outcome, two scores, a group, a high-risk flag (model a).
+type StatsFixture = (Vec<bool>, Vec<f64>, Vec<f64>, Vec<String>, Vec<bool>, Value);
+
+fn stats_fixture() -> StatsFixture {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stats");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut r = csv::Reader::from_path(dir.join("data.csv")).unwrap();
+    let (mut y, mut a, mut b, mut g, mut h) = (vec![], vec![], vec![], vec![], vec![]);
+    for row in r.records() {
+        let row = row.unwrap();
+        y.push(&row[0] == "1");
+        a.push(row[1].parse().unwrap());
+        b.push(row[2].parse().unwrap());
+        g.push(row[3].to_owned());
+        h.push(&row[4] == "1");
+    }
+    (y, a, b, g, h, expected)
+}
+
+#[test]
+fn intervals_agree_with_sklearn_statsmodels_and_the_delong_paper() {
+    let (y, a, b, group, high, e) = stats_fixture();
+    let close = |got: f64, want: &Value, what: &str| {
+        let want = want.as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{what}: {got} vs {want}");
+    };
+    close(auc(&a, &y).unwrap(), &e["auc_a"], "AUC a (sklearn)");
+    close(auc(&b, &y).unwrap(), &e["auc_b"], "AUC b (sklearn)");
+    close(brier(&a, &y), &e["brier_a"], "Brier (sklearn)");
+    let class: Vec<u8> = high.iter().map(|&h| if h { 2 } else { 1 }).collect();
+    let s = summary(&a, &y, &class, 2, 2);
+    close(s.log_loss.value, &e["log_loss_a"], "log-loss (sklearn)");
+    // DeLong, against the m × n kernel written from the 1988 paper.
+    let d = delong(&a, &b, &y).unwrap();
+    let de = &e["delong"];
+    close(d.auc_a, &de["auc_a"], "DeLong AUC a");
+    close(d.se_a, &de["se_a"], "DeLong SE a");
+    close(d.se_b, &de["se_b"], "DeLong SE b");
+    close(d.difference.value, &de["difference"], "DeLong difference");
+    close(
+        d.se_difference,
+        &de["se_difference"],
+        "DeLong SE of the difference",
+    );
+    close(d.z, &de["z"], "DeLong z");
+    close(d.p_value, &de["p_value"], "DeLong p");
+    // Per group: Wilson, Katz ratio to group A, Newcombe difference of the TPR.
+    let count = |g: &str, outcome: bool, flagged: bool| {
+        (0..y.len())
+            .filter(|&i| group[i] == g && y[i] == outcome && (!flagged || high[i]))
+            .count() as u64
+    };
+    for g in ["A", "B", "C"] {
+        let x = &e["groups"][g];
+        let (k, n) = (count(g, false, true), count(g, false, false));
+        assert_eq!((k, n), (x["k"].as_u64().unwrap(), x["n"].as_u64().unwrap()));
+        let w = wilson(k, n).unwrap();
+        close(w.low, &x["wilson"][0], "Wilson low (statsmodels)");
+        close(w.high, &x["wilson"][1], "Wilson high (statsmodels)");
+        if g == "A" {
+            continue;
+        }
+        let r = risk_ratio(k, n, count("A", false, true), count("A", false, false)).unwrap();
+        close(r.value, &x["ratio"][0], "risk ratio (statsmodels)");
+        close(r.ci.unwrap().low, &x["ratio"][1], "risk ratio low");
+        close(r.ci.unwrap().high, &x["ratio"][2], "risk ratio high");
+        let nd = newcombe(
+            count(g, true, true),
+            count(g, true, false),
+            count("A", true, true),
+            count("A", true, false),
+        )
+        .unwrap();
+        close(nd.value, &x["tpr_difference"][0], "TPR difference");
+        close(
+            nd.ci.unwrap().low,
+            &x["tpr_difference"][1],
+            "Newcombe low (statsmodels)",
+        );
+        close(
+            nd.ci.unwrap().high,
+            &x["tpr_difference"][2],
+            "Newcombe high (statsmodels)",
+        );
+    }
+}
+
+#[test]
+fn the_bootstrap_standard_error_of_the_auc_is_close_to_delongs() {
+    // Two independent routes to the same sampling variance: 2,000 stratified resamples
+    // against DeLong's asymptotic formula, on the fixture's 600 people.
+    let (y, a, _, _, high, e) = stats_fixture();
+    let s = Scores::new(&a, &high, &y);
+    let pops = Populations {
+        count: 1,
+        groups: vec![],
+    };
+    let reps = replicates(&[&s], &y, &pops, 2_000, 42);
+    let v: Vec<f64> = reps[0].iter().map(|r| r[0][0]).collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
+    let delong_se = e["delong"]["se_a"].as_f64().unwrap();
+    assert!(
+        (sd / delong_se - 1.0).abs() < 0.1,
+        "bootstrap SE {sd} vs DeLong {delong_se}"
+    );
+    // The bootstrap is centred on the estimate.
+    assert!(
+        (mean - e["auc_a"].as_f64().unwrap()).abs() < 0.005,
+        "{mean}"
+    );
 }
 
 /// 20,000 synthetic people with outcomes drawn from the bundled DID model, in a temp dir.
@@ -120,7 +296,9 @@ fn fit_recovers_the_true_coefficients_and_the_report_shows_them() {
         as_of: "2026-11-23".parse().unwrap(),
         options: FitOptions::default(),
     };
-    let (text, report) = fit_profiling(&req, &table, &y, r).unwrap();
+    let (text, report, data) = fit_profiling(&req, &table, &y, r).unwrap();
+    assert_eq!(data.x.nrows(), y.len());
+    assert_eq!(data.predictions.class.len(), y.len());
     assert!(report.fit.convergence.converged);
     let truth_model = crate::catalog().profiling("did").unwrap().clone();
     let design = incrocio::research::design::Design::of(&truth_model);
@@ -170,30 +348,124 @@ fn fit_recovers_the_true_coefficients_and_the_report_shows_them() {
         observe(&ptrue, &table, &y, as_of).unwrap(),
         observe(&pfit, &table, &y, as_of).unwrap(),
     );
-    let (et, ef) = (evaluate(&ptrue, &ot, 3), evaluate(&pfit, &of, 3));
-    let (at, af) = (et.overall.auc.unwrap(), ef.overall.auc.unwrap());
-    assert!((0.55..0.95).contains(&at), "{at}");
-    assert!((at - af).abs() < 0.01, "fitted {af} vs true {at}");
+    let dims = Dimension::standard(&ot);
+    let info = DataInfo {
+        file: "test data".into(),
+        digest: "sha256:test".into(),
+        n: y.len(),
+        as_of,
+    };
+    let opts = EvalOptions {
+        high_risk_from: 3,
+        bootstrap: 200,
+        seed: 1,
+        references: vec![],
+    };
+    let et = evaluate(&ptrue, &ot, &dims, &info, &opts).unwrap();
+    let at = et.overall.auc.unwrap();
+    // fit's in-sample AUC is computed on the same rounded index as eval's.
+    let ef = evaluate(&pfit, &of, &dims, &info, &opts).unwrap();
+    let af = ef.overall.auc.unwrap().value;
+    assert!(
+        (report.auc.unwrap() - af).abs() < 1e-9,
+        "{:?} vs {af}",
+        report.auc
+    );
+    assert!((0.55..0.95).contains(&at.value), "{at:?}");
+    assert!((at.value - af).abs() < 0.01, "fitted {af} vs true {at:?}");
+    let ci = at.ci.unwrap();
+    assert!(
+        ci.low < at.value && at.value < ci.high && ci.high - ci.low < 0.05,
+        "{ci:?}"
+    );
     assert!(
         et.overall.calibration_gap < 0.03,
         "the true model is calibrated: {}",
         et.overall.calibration_gap
     );
+    // The true model: calibration in the large is 0 within its interval.
+    assert!(
+        !et.overall
+            .calibration_in_the_large
+            .ci
+            .unwrap()
+            .excludes(0.0)
+    );
     assert_eq!(et.calibration.len(), 10);
     for dim in ["genere", "cittadinanza", "eta"] {
         assert!(et.groups.iter().any(|g| g.dimension == dim), "{dim}");
+        // Every group but the reference has a disparity row; the reference is the largest.
+        let groups: Vec<_> = et.groups.iter().filter(|g| g.dimension == dim).collect();
+        let rows: Vec<_> = et
+            .disparities
+            .iter()
+            .filter(|d| d.dimension == dim)
+            .collect();
+        assert_eq!(rows.len(), groups.len() - 1);
+        let largest = groups.iter().max_by_key(|g| g.summary.n).unwrap();
+        assert!(rows.iter().all(|d| d.reference == largest.group));
     }
-    let cmp = compare(et, ef, &ot, &of);
-    let total: usize = cmp.transitions.iter().flatten().sum();
-    assert_eq!(total, y.len());
-    let diagonal: usize = (0..4).map(|i| cmp.transitions[i][i]).sum();
+    // The ratio is the ratio of the two rates.
+    let d = &et.disparities[0];
+    let rate = |g: &str| {
+        et.groups
+            .iter()
+            .find(|x| x.dimension == d.dimension && x.group == g)
+            .unwrap()
+            .summary
+            .found_work_high_risk
+            .value
+            .unwrap()
+    };
+    assert!(
+        (d.found_work_high_risk_ratio.unwrap().value - rate(&d.group) / rate(&d.reference)).abs()
+            < 1e-12
+    );
+    // A named reference that does not exist is an error naming it.
+    let bad = EvalOptions {
+        references: vec![("cittadinanza".into(), "marziana".into())],
+        ..opts.clone()
+    };
+    let err = evaluate(&ptrue, &ot, &dims, &info, &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("marziana") && err.contains("italiana"),
+        "{err}"
+    );
+
+    let cmp = compare((&ptrue, &ot), (&pfit, &of), &dims, &info, &opts).unwrap();
+    let total: u64 = cmp.transitions.counts.iter().flatten().sum();
+    assert_eq!(total as usize, y.len());
+    let diagonal: u64 = (0..4).map(|i| cmp.transitions.counts[i][i]).sum();
     assert!(
         diagonal * 10 > total * 8,
         "most people keep their class: {diagonal}/{total}"
     );
+    for (row, pct) in cmp
+        .transitions
+        .counts
+        .iter()
+        .zip(&cmp.transitions.row_percent)
+    {
+        let sum: f64 = pct.iter().flatten().sum();
+        assert!(row.iter().sum::<u64>() == 0 || (sum - 100.0).abs() < 1e-9);
+    }
+    // Δ = B − A; everyone's AUC interval is DeLong's.
+    let auc_delta = cmp
+        .deltas
+        .iter()
+        .find(|d| d.population == "everyone" && d.metric == "auc")
+        .unwrap();
+    let dl = cmp.delong.unwrap();
+    assert!((auc_delta.difference.unwrap().value - (af - at.value)).abs() < 1e-12);
+    assert!((dl.difference.value - (af - at.value)).abs() < 1e-12);
+    assert_eq!(auc_delta.difference.unwrap().ci, dl.difference.ci);
+    // The comparison's evaluations are the single ones (same resamples, same seed).
+    assert_eq!(cmp.a.overall, et.overall);
 
     // The HTML report: both models' plots and the numbers, self-contained.
-    let page = html(&[&cmp.a, &cmp.b], Some(&cmp), "test data");
+    let page = html(&[&cmp.a, &cmp.b], Some(&cmp));
     assert!(page.starts_with("<!DOCTYPE html>"));
     for external in ["<script", "<link", "src=", "href=", "@import", "url("] {
         assert!(
@@ -203,21 +475,28 @@ fn fit_recovers_the_true_coefficients_and_the_report_shows_them() {
     }
     assert_eq!(
         page.matches("<svg").count(),
-        4,
-        "calibration, ROC, classes × 2"
+        5,
+        "calibration, ROC, found work → high risk, classes × 2"
     );
     assert_eq!(page.matches("class=\"roc\"").count(), 2);
+    assert_eq!(page.matches("class=\"band\"").count(), 2);
     assert_eq!(
         page.matches("class=\"calibration\"").count(),
         4,
         "2 curves + 2 tables"
     );
-    assert!(page.contains(&format!("AUC {at:.4}")));
+    // Visible titles and tick labels, not only tooltips.
+    assert!(page.contains(">Calibration by decile (95% Wilson intervals)</text>"));
+    assert!(page.contains(">0.4</text>") && page.contains(">0.8</text>"));
+    assert!(page.contains(&format!(
+        "AUC {:.3} [{:.3}, {:.3}]",
+        at.value, ci.low, ci.high
+    )));
     assert!(page.contains("class-share"));
-    assert!(page.contains("Class transitions"));
-    assert!(page.contains(&format!("<td>{}</td>", cmp.transitions[0][0])));
+    assert!(page.contains("Class transitions") && page.contains("DeLong"));
+    assert!(page.contains(&format!(">{}<br>", cmp.transitions.counts[0][0])));
     for e in [&cmp.a, &cmp.b] {
-        assert!(page.contains(&format!("{:.4}", e.overall.brier)));
+        assert!(page.contains(&format!("{:.4}", e.overall.brier.value)));
     }
 }
 
@@ -267,7 +546,7 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
     write_jsonl(
         &vpath,
         &CvSpec {
-            n: 40,
+            n: 200,
             seed: 4,
             as_of,
         },
@@ -354,5 +633,44 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         // Same inputs, same result.
         let (again, _) = tune(&idx, &blind, &g, &base, 4, &opts, r, t).unwrap();
         assert_eq!(again, text);
+        // 21 (graded) and 188 (esiti) judged vacancies, under 50 of them held out with a
+        // relevant candidate: the report says it is too few.
+        assert!(
+            rep.warnings.iter().any(|w| w.contains("fewer than 50")),
+            "{rep:?}"
+        );
+        let (lo, hi) = rep
+            .held_out_ndcg
+            .ci
+            .map(|c| (c.low, c.high))
+            .unwrap_or_else(|| panic!("{rep:?}"));
+        assert!(lo <= rep.held_out_ndcg.value && rep.held_out_ndcg.value <= hi);
+        let gain = rep.held_out_ndcg.value - rep.base_held_out_ndcg.value;
+        assert!((rep.held_out_gain.value - gain).abs() < 1e-12);
     }
+    // 4-fold cross-validation: every judged vacancy is held out once, the folds' parameters
+    // are reported, and the released model is tuned on all of them.
+    let g = grades(&judgments, 0).unwrap();
+    let cv = TuneOptions { folds: 4, ..opts };
+    let (text, rep) = tune(&idx, &blind, &g, &base, 4, &cv, r, t).unwrap();
+    assert_eq!(rep.folds, 4);
+    assert_eq!(rep.train_vacancies, rep.test_vacancies);
+    assert_eq!(rep.train_vacancies, g.len());
+    assert_eq!(rep.fold_ranges.len(), 10);
+    assert!(rep.fold_ranges.iter().all(|(_, lo, hi)| lo <= hi));
+    assert!(text.contains("4-fold cross-validation"));
+    // The released parameters are those of a search on every vacancy: the same as a split that
+    // holds nothing out.
+    let all = TuneOptions {
+        test_share: 0.0,
+        ..opts
+    };
+    let (_, whole) = tune(&idx, &blind, &g, &base, 4, &all, r, t).unwrap();
+    assert_eq!(whole.parameters, rep.parameters);
+    let too_many = TuneOptions {
+        folds: 1_000,
+        ..opts
+    };
+    let err = tune(&idx, &blind, &g, &base, 4, &too_many, r, t).unwrap_err();
+    assert!(err.to_string().contains("fewer folds"), "{err}");
 }
