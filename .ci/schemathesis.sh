@@ -31,6 +31,7 @@ HASH="$(printf '%s' "$KEY" | sha256sum | cut -d' ' -f1)"
 cat >"$WORK/serve.toml" <<EOF
 listen = "127.0.0.1:0"
 index = "idx"
+decisions = "decisions"
 workers = 2
 queue = 16
 request_timeout_ms = 10000
@@ -39,7 +40,7 @@ body_limit_bytes = 8388608
 [[keys]]
 id = "schemathesis"
 sha256 = "$HASH"
-scopes = ["profiling", "shortlists", "candidates:write", "graduatorie"]
+scopes = ["profiling", "shortlists", "candidates:write", "graduatorie", "overrides", "audit"]
 EOF
 "$BIN" serve --config "$WORK/serve.toml" >"$WORK/out.txt" 2>"$WORK/log.txt" &
 SERVER_PID=$!

@@ -76,6 +76,7 @@ fn bench(c: &mut Criterion) {
                 rejects: None,
                 progress: false,
                 chunk_rows: 0,
+                overrides: None,
             };
             black_box(reprofile(&profiler, &opts).expect("reprofile"))
         })

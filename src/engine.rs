@@ -79,6 +79,10 @@ pub struct ShortlistRequest {
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub size: Option<u32>,
+    /// The day the employer asked for the rosa (default: today): the 20-day deadline runs from
+    /// it.
+    #[serde(default)]
+    pub data_richiesta: Option<NaiveDate>,
 }
 
 /// Which open vacancies fit a person, and which are an offerta congrua.
@@ -583,6 +587,20 @@ impl Engine {
         Ok(ProfilingResponse { profiles })
     }
 
+    /// Validates an operator's override of `person`'s class under the model it names (which
+    /// must be in the catalog); returns it with the model's digest, for the decision log.
+    pub fn override_profile(
+        &self,
+        person: &str,
+        req: crate::decisions::overrides::OverrideRequest,
+        today: NaiveDate,
+    ) -> Result<(crate::decisions::overrides::Override, String)> {
+        let model = self.catalog.profiling(&req.model)?;
+        let digest = model.digest.clone();
+        let o = crate::decisions::overrides::Override::validate(person, req, model, today)?;
+        Ok((o, digest))
+    }
+
     /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
     pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
         let index = self.require_index()?;
@@ -593,7 +611,14 @@ impl Engine {
                 e.field = format!("vacancy.{}", e.field);
                 Error::Input(e)
             })?;
-        index.shortlist_with(&vacancy, &self.matching, req.size, self.taxonomy, cancel)
+        index.shortlist_with(
+            &vacancy,
+            &self.matching,
+            req.size,
+            self.taxonomy,
+            crate::matching::RosaStamp::now(req.data_richiesta),
+            cancel,
+        )
     }
 
     /// Validates candidate records (the first bad one is an error naming its position). No

@@ -38,6 +38,7 @@ pub mod batch;
 pub mod cancel;
 pub mod catalog;
 pub mod congruita;
+pub mod decisions;
 pub mod digest;
 pub mod engine;
 pub mod error;

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::people::{PeopleTable, days_from_date, parquet_rows};
+use crate::decisions::overrides::ActiveOverrides;
 use crate::error::{Error, FieldReason, InputError, Result};
 use crate::files::atomic_write;
 use crate::profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
@@ -58,6 +59,11 @@ pub struct ReprofileOptions {
     /// Rows per chunk of work and per Parquet row group (0 = [`DEFAULT_CHUNK_ROWS`]). The output
     /// depends on it (row-group boundaries), never on the number of threads.
     pub chunk_rows: usize,
+    /// Operators' overrides in force at `as_of` (from the decision log): when given, the
+    /// output gains `override_class`, `override_reason`, `override_operator`,
+    /// `override_expires` (null where none) and `effective_class`, beside the computed
+    /// `class`.
+    pub overrides: Option<std::sync::Arc<ActiveOverrides>>,
 }
 
 /// Why a row is in the output as it is.
@@ -547,8 +553,10 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     };
     let n_chunks = people.len().div_ceil(chunk_rows);
     let metadata = file_metadata(profiler, opts.as_of, people.len(), &input_ids);
+    let overrides = opts.overrides.as_deref();
     let schema = chunk_frame(
         profiler,
+        overrides,
         &people,
         Rows::new(
             profiler.model.features.len(),
@@ -611,7 +619,8 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
                         c * chunk_rows,
                         chunk_rows,
                     )?;
-                    let encoded = encode_chunk(profiler, &people, writer, out).map_err(data)?;
+                    let encoded =
+                        encode_chunk(profiler, overrides, &people, writer, out).map_err(data)?;
                     bar.inc((chunk_rows.min(people.len() - c * chunk_rows)) as u64);
                     // A closed channel means the writer stopped on an error: it says which.
                     let _ = tx.send((c, encoded));
@@ -671,6 +680,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
 /// Builds a chunk's output frame (moving its columns, no copy) and encodes it into a row group.
 fn encode_chunk<W: std::io::Write + Send>(
     profiler: &Profiler<'_>,
+    overrides: Option<&ActiveOverrides>,
     people: &PeopleTable,
     writer: &BatchedWriter<W>,
     out: ChunkOut,
@@ -680,7 +690,7 @@ fn encode_chunk<W: std::io::Write + Send>(
         by_status[*s as usize] += 1;
     }
     let rows = out.rows.input_row.len();
-    let frame = chunk_frame(profiler, people, out.rows, out.start)?;
+    let frame = chunk_frame(profiler, overrides, people, out.rows, out.start)?;
     let row_groups = writer
         .encode_and_compress(&frame)
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -875,6 +885,7 @@ fn process_chunk(
 /// The output frame of one chunk, taking ownership of its columns (no copy).
 fn chunk_frame(
     profiler: &Profiler<'_>,
+    overrides: Option<&ActiveOverrides>,
     people: &PeopleTable,
     rows: Rows,
     start: usize,
@@ -899,14 +910,48 @@ fn chunk_frame(
     };
     let f64s = |name: String, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
     let i32s = |name: &str, v: Vec<i32>| Int32Chunked::from_vec(name.into(), v).into_column();
+    let override_cols = overrides.map(|o| {
+        let found: Vec<Option<&crate::decisions::overrides::Override>> =
+            ids.iter().map(|id| id.and_then(|id| o.get(id))).collect();
+        let effective: Vec<i32> = found
+            .iter()
+            .zip(&rows.class)
+            .map(|(o, &c)| o.map_or(c, |o| i32::from(o.class)))
+            .collect();
+        vec![
+            Int32Chunked::from_iter_options(
+                "override_class".into(),
+                found.iter().map(|o| o.map(|o| i32::from(o.class))),
+            )
+            .into_column(),
+            StringChunked::from_iter_options(
+                "override_reason".into(),
+                found.iter().map(|o| o.map(|o| o.reason.as_str())),
+            )
+            .into_column(),
+            StringChunked::from_iter_options(
+                "override_operator".into(),
+                found.iter().map(|o| o.map(|o| o.operator.as_str())),
+            )
+            .into_column(),
+            Int32Chunked::from_iter_options(
+                "override_expires".into(),
+                found.iter().map(|o| o.map(|o| days_from_date(o.expires))),
+            )
+            .into_date()
+            .into_column(),
+            i32s("effective_class", effective),
+        ]
+    });
     let mut cols = vec![
         ids.with_name("person_id".into()).into_column(),
         Column::new("status".into(), status),
         f64s("index".into(), rows.index),
         i32s("class", rows.class),
         Column::new("class_label".into(), label),
-        f64s("linear_predictor".into(), rows.linear),
     ];
+    cols.extend(override_cols.into_iter().flatten());
+    cols.push(f64s("linear_predictor".into(), rows.linear));
     for (feat, v) in model.features.iter().zip(rows.contrib) {
         cols.push(f64s(format!("contrib_{}", feat.name), v));
     }

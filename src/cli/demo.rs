@@ -166,6 +166,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         incrocio::engine::ShortlistRequest {
             vacancy: record.clone(),
             size: None,
+            data_richiesta: None,
         },
         &incrocio::cancel::Cancel::never(),
     )?;
@@ -202,7 +203,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
     demo_offers(reference, dir, &candidates, as_of)?;
     let config = dir.join("serve.toml");
     let text = format!(
-        "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\nvacancies = \"bacheca\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\", \"vacancies:write\"]\n",
+        "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\nvacancies = \"bacheca\"\ndecisions = \"decisions\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\", \"vacancies:write\", \"overrides\", \"audit\"]\n",
         key_hash(DEMO_KEY)
     );
     atomic_write(&config, |w| {
@@ -340,6 +341,7 @@ fn run_reprofile(
         rejects: None,
         progress: true,
         chunk_rows: 0,
+        overrides: None,
     };
     let t = Instant::now();
     let report = reprofile(p, &opts)?;

@@ -1,6 +1,7 @@
 //! Command-line edge: turns arguments into library calls and results into text. No rules here.
 
 mod demo;
+mod log;
 mod research;
 mod serve;
 
@@ -80,6 +81,11 @@ enum Command {
     /// Tune models on judgments.
     #[command(subcommand)]
     Tune(TuneCommand),
+    /// The decision log: verify it, show what concerns a person, compact it.
+    #[command(subcommand)]
+    Log(log::LogCommand),
+    /// Record an operator's override of a person's profiling class in the decision log.
+    Override(log::OverrideArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,6 +332,12 @@ struct ShortlistArgs {
     /// Scoring model file (default: the bundled models/matching/default.v1.toml).
     #[arg(long)]
     model_file: Option<PathBuf>,
+    /// The day the employer asked for the rosa (default: today).
+    #[arg(long)]
+    data_richiesta: Option<NaiveDate>,
+    /// Decision log directory: record the rosa sent (synced before the command returns).
+    #[arg(long)]
+    decisions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -381,6 +393,10 @@ struct ReprofileArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Decision log directory: operators' overrides of this model in force at --as-of are
+    /// shown beside the computed class (`override_*`, `effective_class`).
+    #[arg(long)]
+    decisions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -584,6 +600,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index(cmd) => index_cmd(catalog, reference, cmd),
         Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
+        Command::Log(c) => log::log_cmd(c),
+        Command::Override(a) => log::override_cmd(catalog, a),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
@@ -1204,9 +1222,18 @@ fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
         incrocio::engine::ShortlistRequest {
             vacancy,
             size: a.size,
+            data_richiesta: a.data_richiesta,
         },
         &incrocio::cancel::Cancel::never(),
     )?;
+    if let Some(dir) = &a.decisions {
+        let mut log = incrocio::decisions::DecisionLog::open(dir)?;
+        let r = log.append(
+            &[incrocio::decisions::of::rosa(&out, "cli")],
+            chrono::Utc::now(),
+        )?;
+        eprintln!("recorded {} as decision {}", out.rosa_id, r[0].seq);
+    }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -1220,6 +1247,24 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         OnErrorArg::Skip => OnError::Skip,
     };
     let p = profiler(catalog, reference, &a.model)?;
+    let overrides = match &a.decisions {
+        Some(dir) => {
+            let records = incrocio::decisions::records(dir)?;
+            let active = incrocio::decisions::overrides::ActiveOverrides::from_records(
+                &records,
+                &p.model.key(),
+                a.as_of,
+            );
+            eprintln!(
+                "{} overrides of {} in force at {}",
+                active.len(),
+                p.model.key(),
+                a.as_of
+            );
+            Some(std::sync::Arc::new(active))
+        }
+        None => None,
+    };
     let opts = ReprofileOptions {
         input: a.input,
         previous: a.previous,
@@ -1230,6 +1275,7 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         rejects: a.rejects,
         progress: !a.quiet,
         chunk_rows: a.chunk_rows,
+        overrides,
     };
     let started = Instant::now();
     let report = reprofile(&p, &opts)?;

@@ -18,7 +18,7 @@ use incrocio::research::card::ModelCard;
 use incrocio::research::glm::FitOptions;
 use incrocio::research::profiling::{
     DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, Predictions, compare, design_matrix,
-    evaluate, fit_profiling, observe, synth_outcomes,
+    evaluate, fit_profiling, observe, override_summary, synth_outcomes,
 };
 use incrocio::research::report::html;
 use incrocio::research::text::terminal_report;
@@ -271,6 +271,10 @@ pub struct EvalProfilingArgs {
     reference: Vec<String>,
     #[command(flatten)]
     tables: ResearchTables,
+    /// Decision log directory: count operators' overrides of the models' classes for these
+    /// people, by operator, reason, direction and group.
+    #[arg(long)]
+    decisions: Option<PathBuf>,
 }
 
 /// `tune matching`.
@@ -524,11 +528,31 @@ pub(super) fn eval_profiling(
         design.as_ref().map(|(n, x)| (n.as_slice(), x)),
         &predictions,
     )?;
+    let overrides: Option<Vec<incrocio::decisions::overrides::Override>> = match &a.decisions {
+        Some(dir) => Some(
+            incrocio::decisions::records(dir)?
+                .iter()
+                .filter_map(incrocio::decisions::overrides::Override::from_record)
+                .collect(),
+        ),
+        None => None,
+    };
+    let ids: Vec<String> = if overrides.is_some() {
+        (0..table.len()).map(|i| table.id(i).to_owned()).collect()
+    } else {
+        Vec::new()
+    };
+    let count = |model: &str| {
+        overrides
+            .as_ref()
+            .map(|o| override_summary(o, model, &ids, &dims))
+    };
     let against = (a.against.is_some() || a.against_file.is_some())
         .then_some((a.against.as_deref(), a.against_file.as_deref()));
     let (json, page, evals, comparison) = match against {
         None => {
-            let ea = evaluate(&pa, &oa, &dims, &data, &opts)?;
+            let mut ea = evaluate(&pa, &oa, &dims, &data, &opts)?;
+            ea.overrides = count(&ea.model);
             (
                 serde_json::to_string_pretty(&ea)?,
                 html(&[&ea], None),
@@ -543,7 +567,9 @@ pub(super) fn eval_profiling(
                 reference,
             };
             let ob = observe(&pb, &table, &y, a.labeled.as_of)?;
-            let c = compare((&pa, &oa), (&pb, &ob), &dims, &data, &opts)?;
+            let mut c = compare((&pa, &oa), (&pb, &ob), &dims, &data, &opts)?;
+            c.a.overrides = count(&c.a.model);
+            c.b.overrides = count(&c.b.model);
             let page = html(&[&c.a, &c.b], Some(&c));
             let json = serde_json::to_string_pretty(&c)?;
             (json, page, vec![c.a.clone(), c.b.clone()], Some(c))

@@ -53,11 +53,17 @@ pub enum Scope {
     /// `PUT` and `DELETE /v1/vacancies/{id}`.
     #[serde(rename = "vacancies:write")]
     VacanciesWrite,
+    /// `POST /v1/profiles/{person_id}/override`: an operator's override of a class.
+    #[serde(rename = "overrides")]
+    Overrides,
+    /// `GET /v1/decisions`: the decision log, for audits and access requests.
+    #[serde(rename = "audit")]
+    Audit,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::Profiling,
         Scope::Shortlists,
         Scope::CandidatesRead,
@@ -65,6 +71,8 @@ impl Scope {
         Scope::Graduatorie,
         Scope::Offers,
         Scope::VacanciesWrite,
+        Scope::Overrides,
+        Scope::Audit,
     ];
 
     /// The name used in config files and error messages.
@@ -77,6 +85,8 @@ impl Scope {
             Scope::Graduatorie => "graduatorie",
             Scope::Offers => "offers",
             Scope::VacanciesWrite => "vacancies:write",
+            Scope::Overrides => "overrides",
+            Scope::Audit => "audit",
         }
     }
 }
@@ -120,6 +130,10 @@ pub struct ServerConfig {
     /// Open-vacancy board directory.
     #[serde(default)]
     pub vacancies: Option<PathBuf>,
+    /// Decision log directory: when set, every profile, rosa, graduatoria, riesame, congruity
+    /// verdict and override is recorded there, synced before the answer.
+    #[serde(default)]
+    pub decisions: Option<PathBuf>,
     /// Travel-time table (CSV `origine,destinazione,minuti`).
     #[serde(default)]
     pub travel_times: Option<PathBuf>,
@@ -184,6 +198,7 @@ impl Default for ServerConfig {
             listen: default_listen(),
             index: None,
             vacancies: None,
+            decisions: None,
             travel_times: None,
             ada_table: None,
             workers: default_workers(),
@@ -234,6 +249,7 @@ impl ServerConfig {
             for p in [
                 &mut c.index,
                 &mut c.vacancies,
+                &mut c.decisions,
                 &mut c.travel_times,
                 &mut c.ada_table,
             ]

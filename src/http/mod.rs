@@ -77,6 +77,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/offers", post(routes::offers))
         .route("/v1/graduatorie", post(routes::graduatoria))
         .route("/v1/graduatorie/riesame", post(routes::riesame))
+        .route(
+            "/v1/profiles/{person_id}/override",
+            post(routes::override_profile),
+        )
+        .route("/v1/decisions", get(routes::decisions))
         .route("/v1/occupations", get(routes::resolve_title))
         .route(
             "/v1/occupations/{code}/adjacent",
@@ -177,9 +182,17 @@ async fn authorize(State(s): State<AppState>, req: Request, next: Next) -> Respo
             return with_route(Problem::forbidden(scope.name()).into_response(), &path);
         }
         tracing::debug!(caller = %key.id, "authorized");
+        let caller = Caller(key.id.clone());
+        let mut req = req;
+        req.extensions_mut().insert(caller);
+        return with_route(next.run(req).await, &path);
     }
     with_route(next.run(req).await, &path)
 }
+
+/// The id of the API key a request came with (what the decision log records as `actor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller(pub String);
 
 /// The matched route, carried on the response for the outer metrics layer.
 #[derive(Debug, Clone)]
@@ -243,13 +256,14 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     res
 }
 
-/// A running service: its state, the writer thread to join on shutdown and the connection
+/// A running service: its state, the writer threads to join on shutdown and the connection
 /// limits.
 #[derive(Debug)]
 pub struct Service {
     /// The shared state.
     pub state: AppState,
     writer: Option<std::thread::JoinHandle<()>>,
+    decision_writer: Option<std::thread::JoinHandle<()>>,
     max_connections: usize,
     header_read_timeout: Duration,
 }
@@ -276,9 +290,23 @@ impl Service {
         } else {
             (None, None)
         };
+        let (decisions, decision_writer) = match &config.decisions {
+            Some(dir) => {
+                let log = crate::decisions::DecisionLog::open(dir)?;
+                let (w, h) = crate::decisions::writer::DecisionWriter::start(
+                    log,
+                    config.workers + config.queue,
+                    config.write_batch_max,
+                )
+                .map_err(|e| Error::io("decision log writer thread", e))?;
+                (Some(w), Some(h))
+            }
+            None => (None, None),
+        };
         Ok(Service {
-            state: AppState::new(engine, config, writes, metrics),
+            state: AppState::new(engine, config, writes, decisions, metrics),
             writer,
+            decision_writer,
             max_connections: config.max_connections,
             header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
         })
@@ -299,6 +327,7 @@ impl Service {
         let Service {
             state,
             writer,
+            decision_writer,
             max_connections,
             header_read_timeout,
         } = self;
@@ -354,7 +383,7 @@ impl Service {
         // commits what it holds, then ends.
         drop(app);
         drop(state);
-        if let Some(h) = writer {
+        for h in [writer, decision_writer].into_iter().flatten() {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
         }
         tracing::info!("stopped");

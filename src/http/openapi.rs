@@ -100,6 +100,18 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
             response: body(s::<RiesameResponse>(g)),
             problems: &[400, 413, 422, 503],
         },
+        "overrideProfile" => Operation {
+            request: Some(s::<crate::decisions::overrides::OverrideRequest>(g)),
+            ok: 201,
+            response: body(s::<super::routes::OverrideRecorded>(g)),
+            problems: &[400, 409, 413, 422, 503],
+        },
+        "decisions" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<super::routes::PersonDecisions>(g)),
+            problems: &[409, 422, 503],
+        },
         "resolveTitle" => Operation {
             request: None,
             ok: 200,
@@ -152,6 +164,7 @@ fn status_text(code: u16) -> &'static str {
         401 => "Missing or unknown API key",
         403 => "The key lacks the route's scope",
         404 => "Not found",
+        409 => "The service keeps no decision log (`decisions` is not configured)",
         405 => "The route does not take this method",
         413 => "Body larger than the configured limit",
         414 => "Request target (path and query) longer than 8,192 bytes",
@@ -299,11 +312,26 @@ fn query_parameters(operation: &str) -> Vec<Value> {
                    "description": "Candidates listed (default 5)",
                    "schema": {"type": "integer", "minimum": 1, "maximum": crate::engine::MAX_TITLE_CANDIDATES}}),
         ],
-        "shortlist" => vec![json!({
-            "name": "size", "in": "query", "required": false,
-            "description": "Rosa size; only with the vacancy alone as the body",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 100}
-        })],
+        "shortlist" => vec![
+            json!({
+                "name": "size", "in": "query", "required": false,
+                "description": "Rosa size; only with the vacancy alone as the body",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100}
+            }),
+            json!({
+                "name": "data_richiesta", "in": "query", "required": false,
+                "description": "The day the employer asked for the rosa (default today); only with the vacancy alone as the body",
+                "schema": {"type": "string", "format": "date"}
+            }),
+        ],
+        "decisions" => vec![
+            json!({"name": "person", "in": "query", "required": true,
+                   "description": "The person's id (1 to 128 characters)",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 128}}),
+            json!({"name": "limit", "in": "query", "required": false,
+                   "description": "At most this many records (default 1,000)",
+                   "schema": {"type": "integer", "minimum": 1, "maximum": super::routes::MAX_DECISIONS}}),
+        ],
         _ => Vec::new(),
     }
 }

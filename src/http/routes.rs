@@ -3,15 +3,19 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::extract::{Extension, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use super::Caller;
 use super::config::Scope;
 use super::problem::Problem;
 use super::queue::WriteOp;
 use super::state::AppState;
+use crate::decisions::overrides::{Override, OverrideRequest};
+use crate::decisions::{Decision, Kind, of};
+use crate::decisions::{Receipt, Record};
 use crate::engine::{
     CandidateWritten, GraduatoriaCall, OffersRequest, ProfilingRequest, RiesameCall,
     ShortlistRequest, VacancyWritten,
@@ -63,7 +67,7 @@ const fn route(
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 18] = [
+pub const ROUTES: [RouteSpec; 20] = [
     route(
         Method::POST,
         "/v1/profiling",
@@ -140,6 +144,20 @@ pub const ROUTES: [RouteSpec; 18] = [
         Access::Scoped(Scope::Graduatorie),
         "riesame",
         "Recompute a graduatoria on corrected data and list what changed",
+    ),
+    route(
+        Method::POST,
+        "/v1/profiles/{person_id}/override",
+        Access::Scoped(Scope::Overrides),
+        "overrideProfile",
+        "An operator's override of a person's profiling class (profilazione qualitativa), recorded in the decision log",
+    ),
+    route(
+        Method::GET,
+        "/v1/decisions",
+        Access::Scoped(Scope::Audit),
+        "decisions",
+        "What the decision log holds about one person (ids, digests, classes, positions): for audits and access requests",
     ),
     route(
         Method::GET,
@@ -255,6 +273,35 @@ fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// The caller's key id, for the decision log (`anonymous` cannot happen on a keyed route).
+fn actor(caller: &Option<Extension<Caller>>) -> String {
+    caller
+        .as_ref()
+        .map_or_else(|| "anonymous".to_owned(), |Extension(c)| c.0.clone())
+}
+
+/// Records the decisions of an answer when a decision log is configured, before the answer
+/// goes out; the response then carries `X-Incrocio-Decisions: first-last` (their `seq`).
+async fn recorded(
+    s: &AppState,
+    decisions: Vec<Decision>,
+    mut res: Response,
+) -> Result<Response, Problem> {
+    let Some(log) = s.decisions() else {
+        return Ok(res);
+    };
+    let receipts = log.record(decisions).await?;
+    if let (Some(first), Some(last)) = (receipts.first(), receipts.last())
+        && let Ok(v) = HeaderValue::from_str(&format!("{}-{}", first.seq, last.seq))
+    {
+        res.headers_mut().insert(DECISIONS_HEADER, v);
+    }
+    Ok(res)
+}
+
+/// The header naming the decision log records of an answer.
+pub const DECISIONS_HEADER: &str = "x-incrocio-decisions";
+
 /// The body does not fit the type: 400 naming the JSON path.
 fn misfit(e: crate::json::JsonError) -> Problem {
     let field = if e.path == "." {
@@ -283,6 +330,7 @@ pub struct ProfilingParams {
 #[serde(deny_unknown_fields)]
 pub struct ShortlistParams {
     size: Option<u32>,
+    data_richiesta: Option<chrono::NaiveDate>,
 }
 
 fn params<P>(q: Result<Query<P>, QueryRejection>) -> Result<P, Problem> {
@@ -305,6 +353,7 @@ fn no_query_with_full_body(given: bool) -> Result<(), Problem> {
 /// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record.
 pub async fn profile(
     State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
     query: Result<Query<ProfilingParams>, QueryRejection>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
@@ -326,33 +375,56 @@ pub async fn profile(
         },
     };
     let engine = s.engine();
-    let out = s
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
         .work()
-        .run(move |c| engine.profile(&req, today(), c))
+        .run(move |c| {
+            let out = engine.profile(&req, today(), c)?;
+            let d = if log {
+                of::profiles(&out, &who)
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
         .await?;
-    Ok(Json(out).into_response())
+    recorded(&s, d, Json(out).into_response()).await
 }
 
 /// `POST /v1/shortlists`: `{"vacancy": {...}, "size"?}` or the vacancy alone.
 pub async fn shortlist(
     State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
     query: Result<Query<ShortlistParams>, QueryRejection>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
     let req: ShortlistRequest = match body {
         serde_json::Value::Object(ref m) if m.contains_key("vacancy") => {
-            no_query_with_full_body(q.size.is_some())?;
+            no_query_with_full_body(q.size.is_some() || q.data_richiesta.is_some())?;
             from_value(body)?
         }
         other => ShortlistRequest {
             vacancy: from_value(other)?,
             size: q.size,
+            data_richiesta: q.data_richiesta,
         },
     };
     let engine = s.engine();
-    let out = s.work().run(move |c| engine.shortlist(req, c)).await?;
-    Ok(Json(out).into_response())
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.shortlist(req, c)?;
+            let d = if log {
+                vec![of::rosa(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
 }
 
 /// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced.
@@ -490,34 +562,172 @@ pub async fn delete_vacancy(
 /// `POST /v1/offers`.
 pub async fn offers(
     State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
     JsonBody(req): JsonBody<OffersRequest>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let out = s
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
         .work()
-        .run(move |c| engine.offers(req, today(), c))
+        .run(move |c| {
+            let out = engine.offers(req, today(), c)?;
+            let d = if log {
+                vec![of::congruity(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
         .await?;
-    Ok(Json(out).into_response())
+    recorded(&s, d, Json(out).into_response()).await
 }
 
 /// `POST /v1/graduatorie`.
 pub async fn graduatoria(
     State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
     JsonBody(call): JsonBody<GraduatoriaCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let out = s.work().run(move |c| engine.graduatoria(&call, c)).await?;
-    Ok(Json(out).into_response())
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.graduatoria(&call, c)?;
+            let d = if log {
+                vec![of::graduatoria(&out, &who, Kind::Graduatoria)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
 }
 
 /// `POST /v1/graduatorie/riesame`.
 pub async fn riesame(
     State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
     JsonBody(call): JsonBody<RiesameCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let out = s.work().run(move |c| engine.riesame(&call, c)).await?;
-    Ok(Json(out).into_response())
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.riesame(&call, c)?;
+            let d = if log {
+                vec![of::riesame(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `POST /v1/profiles/{person_id}/override`: an operator's override of a profiling class,
+/// recorded in the decision log (which a re-profiling reads); 201 with the override.
+pub async fn override_profile(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Path(person): Path<String>,
+    JsonBody(req): JsonBody<OverrideRequest>,
+) -> Result<Response, Problem> {
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let engine = s.engine();
+    let who = actor(&caller);
+    let (o, d) = s
+        .work()
+        .run(move |_| {
+            let (o, digest) = engine.override_profile(&person, req, today())?;
+            let d = o.decision(&who, &digest);
+            Ok((o, d))
+        })
+        .await?;
+    let receipts = log.record(vec![d]).await?;
+    let body = OverrideRecorded {
+        decision: receipts.into_iter().next().ok_or_else(Problem::internal)?,
+        r#override: o,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The answer to an override: what was recorded and where.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct OverrideRecorded {
+    /// The override.
+    #[serde(rename = "override")]
+    pub r#override: Override,
+    /// Its record in the decision log.
+    pub decision: Receipt,
+}
+
+fn no_decision_log() -> Problem {
+    let mut p = Problem::not_found(
+        "this service keeps no decision log (set `decisions` in its configuration)",
+    );
+    p.status = 409;
+    p.kind = "urn:incrocio:problem:no-decision-log".into();
+    p.title = "No decision log".into();
+    p
+}
+
+/// `person` and `limit` of `GET /v1/decisions`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionParams {
+    person: String,
+    limit: Option<usize>,
+}
+
+/// Most records `GET /v1/decisions` returns.
+pub const MAX_DECISIONS: usize = 10_000;
+
+/// The records concerning one person.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct PersonDecisions {
+    /// The person.
+    pub person: String,
+    /// The records, oldest first.
+    pub records: Vec<Record>,
+    /// Whether `limit` cut the list.
+    pub truncated: bool,
+}
+
+/// `GET /v1/decisions?person=ID&limit=N`: what the log holds about one person (GDPR art. 15).
+pub async fn decisions(
+    State(s): State<AppState>,
+    query: Result<Query<DecisionParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    if q.person.is_empty() || q.person.chars().count() > 128 {
+        return Err(Problem::invalid("person", "1 to 128 characters"));
+    }
+    let limit = q.limit.unwrap_or(1_000);
+    if limit == 0 || limit > MAX_DECISIONS {
+        return Err(Problem::invalid(
+            "limit",
+            format!("{limit} is out of range: 1 to {MAX_DECISIONS}"),
+        ));
+    }
+    let dir = log.dir().to_path_buf();
+    let person = q.person.clone();
+    let mut records = s
+        .work()
+        .run(move |c| crate::decisions::records_of(&dir, &person, limit + 1, c))
+        .await?;
+    let truncated = records.len() > limit;
+    records.truncate(limit);
+    Ok(Json(PersonDecisions {
+        person: q.person,
+        records,
+        truncated,
+    })
+    .into_response())
 }
 
 /// `title` and `limit` of `GET /v1/occupations`.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::config::{ApiKey, ServerConfig, key_hash};
 use super::metrics::Metrics;
 use super::queue::{WorkQueue, WriteQueue};
+use crate::decisions::writer::DecisionWriter;
 use crate::engine::Engine;
 
 /// The shared state (cheap to clone).
@@ -24,6 +25,7 @@ struct Inner {
     work: WorkQueue,
     capacity: usize,
     writes: Option<WriteQueue>,
+    decisions: Option<DecisionWriter>,
     metrics: Arc<Metrics>,
     timeout: Duration,
     body_limit: usize,
@@ -31,11 +33,13 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over an engine; `writes` is the writer when the engine has an index.
+    /// State over an engine; `writes` is the writer when the engine has an index, `decisions`
+    /// the decision log's writer when one is configured.
     pub fn new(
         engine: Arc<Engine>,
         config: &ServerConfig,
         writes: Option<WriteQueue>,
+        decisions: Option<DecisionWriter>,
         metrics: Arc<Metrics>,
     ) -> AppState {
         let keys = config
@@ -55,12 +59,18 @@ impl AppState {
                 ),
                 capacity: config.workers + config.queue,
                 writes,
+                decisions,
                 metrics,
                 timeout: Duration::from_millis(config.request_timeout_ms),
                 body_limit: config.body_limit_bytes,
                 ready: AtomicBool::new(true),
             }),
         }
+    }
+
+    /// The decision log's writer, when one is configured.
+    pub fn decisions(&self) -> Option<&DecisionWriter> {
+        self.inner.decisions.as_ref()
     }
 
     /// The engine.

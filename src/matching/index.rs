@@ -1024,7 +1024,14 @@ impl CandidateIndex {
         size: Option<u32>,
         t: &Taxonomy,
     ) -> Result<Shortlist> {
-        self.shortlist_with(vacancy, model, size, t, &Cancel::never())
+        self.shortlist_with(
+            vacancy,
+            model,
+            size,
+            t,
+            super::rosa::RosaStamp::now(None),
+            &Cancel::never(),
+        )
     }
 
     /// [`CandidateIndex::shortlist`], stopping with [`Error::Cancelled`] when `cancel` is raised.
@@ -1034,9 +1041,11 @@ impl CandidateIndex {
         model: &MatchingModel,
         size: Option<u32>,
         t: &Taxonomy,
+        stamp: super::rosa::RosaStamp,
         cancel: &Cancel,
     ) -> Result<Shortlist> {
         let r = &vacancy.record;
+        let size_asked = size.is_some() || r.dimensione_rosa.is_some();
         let size = model.rosa_size(size, r.dimensione_rosa)?;
         let ranking = self.ranking_top(vacancy, model, t, Some(size), cancel)?;
         let eligible_count = ranking.eligible_count;
@@ -1067,6 +1076,10 @@ impl CandidateIndex {
             })
             .collect();
         Ok(Shortlist {
+            rosa_id: stamp.rosa_id,
+            generated_at: stamp.generated_at,
+            data_richiesta: stamp.data_richiesta,
+            size_asked,
             vacancy_id: r.id.clone(),
             model: model.key(),
             model_digest: model.digest.clone(),

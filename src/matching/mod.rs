@@ -33,7 +33,9 @@ pub use self::eval::{EvalReport, Metrics, evaluate};
 pub use self::index::{CandidateIndex, IndexParams, read_candidates};
 pub use self::model::MatchingModel;
 pub use self::offers::{OfferEntry, OfferSearch, Offers};
-pub use self::rosa::{ExperienceMatch, Ranked, Ranking, RosaEntry, Shortlist, Suggestion};
+pub use self::rosa::{
+    ExperienceMatch, Ranked, Ranking, RosaEntry, RosaStamp, Shortlist, Suggestion,
+};
 pub use self::score::{Contributions, Part, Parts};
 pub use self::vacancy::{Vacancy, VacancyRecord};
 pub use self::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};

@@ -92,9 +92,43 @@ pub struct Suggestion {
     pub remaining: usize,
 }
 
+/// Who a rosa is and when: its id, the time it was generated and the day it was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosaStamp {
+    /// The id.
+    pub rosa_id: String,
+    /// RFC 3339, UTC, milliseconds.
+    pub generated_at: String,
+    /// The request's date.
+    pub data_richiesta: chrono::NaiveDate,
+}
+
+impl RosaStamp {
+    /// A new id (128 random bits) generated now; `data_richiesta` defaults to today (UTC).
+    pub fn now(data_richiesta: Option<chrono::NaiveDate>) -> RosaStamp {
+        let now = chrono::Utc::now();
+        RosaStamp {
+            rosa_id: format!("rosa-{:032x}", rand::random::<u128>()),
+            generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            data_richiesta: data_richiesta.unwrap_or_else(|| now.date_naive()),
+        }
+    }
+}
+
 /// The answer to a vacancy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Shortlist {
+    /// This rosa's id: esiti and refills refer to it, and the decision log records it.
+    pub rosa_id: String,
+    /// When it was generated (UTC, RFC 3339).
+    pub generated_at: String,
+    /// The day the employer asked for it (the request's `data_richiesta`, else the day it was
+    /// generated): service deadlines run from it.
+    pub data_richiesta: chrono::NaiveDate,
+    /// Whether the size was asked for (the request's `size` or the vacancy's
+    /// `dimensione_rosa`) rather than the model's default; a rosa above the default is always
+    /// asked for.
+    pub size_asked: bool,
     /// The vacancy.
     pub vacancy_id: String,
     /// Scoring model `id@vN`.

@@ -555,6 +555,129 @@ pub struct ProfilingEval {
     pub groups: Vec<GroupReport>,
     /// Each group against its dimension's reference group.
     pub disparities: Vec<Disparity>,
+    /// Operators' overrides of this model's classes for these people (`--decisions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<OverrideSummary>,
+}
+
+/// How often operators overrode the model's class, in which direction, by whom, why and for
+/// whom.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverrideSummary {
+    /// Overrides recorded for people of the data (the last per person).
+    pub total: u64,
+    /// Set to a higher class than computed (more support).
+    pub up: u64,
+    /// Set to a lower class.
+    pub down: u64,
+    /// Overrides of people not in the data (not counted above).
+    pub unmatched: u64,
+    /// Per operator: (operator, overrides, up, down).
+    pub by_operator: Vec<(String, u64, u64, u64)>,
+    /// Per reason code: (reason, overrides, up, down).
+    pub by_reason: Vec<(String, u64, u64, u64)>,
+    /// Per group: (dimension, group, overrides, rate among the group's people with its Wilson
+    /// interval, up, down).
+    pub by_group: Vec<OverrideGroup>,
+}
+
+/// Overrides in one group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverrideGroup {
+    /// Dimension.
+    pub dimension: String,
+    /// Group.
+    pub group: String,
+    /// Overridden, of the group's people.
+    pub rate: super::stats::Rate,
+    /// Up.
+    pub up: u64,
+    /// Down.
+    pub down: u64,
+}
+
+/// Counts the overrides of `model_key` among the people `ids` (row order of the data), the
+/// last per person, by operator, reason and group.
+pub fn override_summary(
+    overrides: &[crate::decisions::overrides::Override],
+    model_key: &str,
+    ids: &[String],
+    dims: &[Dimension],
+) -> OverrideSummary {
+    use std::collections::{BTreeMap, HashMap};
+    let row: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut last: BTreeMap<&str, &crate::decisions::overrides::Override> = BTreeMap::new();
+    for o in overrides.iter().filter(|o| o.model == model_key) {
+        last.insert(o.person.as_str(), o);
+    }
+    let mut s = OverrideSummary {
+        total: 0,
+        up: 0,
+        down: 0,
+        unmatched: 0,
+        by_operator: Vec::new(),
+        by_reason: Vec::new(),
+        by_group: Vec::new(),
+    };
+    let mut ops: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let mut reasons: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let mut groups: Vec<Vec<(u64, u64, u64)>> = dims
+        .iter()
+        .map(|d| vec![(0, 0, 0); d.labels.len()])
+        .collect();
+    for (person, o) in last {
+        let Some(&i) = row.get(person) else {
+            s.unmatched += 1;
+            continue;
+        };
+        let up = u64::from(o.class > o.computed_class);
+        let down = 1 - up;
+        s.total += 1;
+        s.up += up;
+        s.down += down;
+        for slot in [
+            ops.entry(o.operator.as_str()).or_default(),
+            reasons.entry(o.reason.as_str()).or_default(),
+        ] {
+            slot.0 += 1;
+            slot.1 += up;
+            slot.2 += down;
+        }
+        for (d, g) in dims.iter().zip(groups.iter_mut()) {
+            let x = &mut g[d.member[i] as usize];
+            x.0 += 1;
+            x.1 += up;
+            x.2 += down;
+        }
+    }
+    s.by_operator = ops
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.0, v.1, v.2))
+        .collect();
+    s.by_reason = reasons
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.0, v.1, v.2))
+        .collect();
+    for (d, g) in dims.iter().zip(groups) {
+        let mut sizes = vec![0u64; d.labels.len()];
+        for &m in &d.member {
+            sizes[m as usize] += 1;
+        }
+        for (j, (n, up, down)) in g.into_iter().enumerate() {
+            s.by_group.push(OverrideGroup {
+                dimension: d.name.clone(),
+                group: d.labels[j].clone(),
+                rate: super::stats::Rate::of(n, sizes[j]),
+                up,
+                down,
+            });
+        }
+    }
+    s
 }
 
 /// The age bands groups are reported by.
@@ -780,6 +903,7 @@ fn build(
         roc: curve,
         groups,
         disparities,
+        overrides: None,
     })
 }
 

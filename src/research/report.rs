@@ -617,6 +617,33 @@ fn eval_section(out: &mut String, e: &ProfilingEval) {
     out.push_str("</table>");
     out.push_str("<h3>Disparities against the reference group</h3><p>Ratios of each group's rate to the reference group's (the largest group unless <code>--reference</code> names one), Katz intervals; the equal-opportunity gap is the difference in the share of still-unemployed people classed high-risk (Newcombe interval); the calibration difference is the group's (observed − predicted) minus the reference's (normal interval). ⚑: the interval excludes no difference (1 for a ratio, 0 for a gap).</p>");
     disparity_rows(out, &e.disparities);
+    if let Some(o) = &e.overrides {
+        let _ = write!(
+            out,
+            "<h3>Operators' overrides</h3><p>{} people of these data have an override of this model's class in the decision log ({} to a higher class, {} to a lower one; {} more concern people not in the data).</p><table class=\"overrides\"><tr><th>operator / reason</th><th>overrides</th><th>up</th><th>down</th></tr>",
+            o.total, o.up, o.down, o.unmatched
+        );
+        for (who, n, up, down) in o.by_operator.iter().chain(&o.by_reason) {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{n}</td><td>{up}</td><td>{down}</td></tr>",
+                esc(who)
+            );
+        }
+        out.push_str("</table><table class=\"overrides-by-group\"><tr><th>group</th><th>overridden [95% Wilson]</th><th>up</th><th>down</th></tr>");
+        for g in &o.by_group {
+            let _ = write!(
+                out,
+                "<tr><td>{} = {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&g.dimension),
+                esc(&g.group),
+                rate(&g.rate),
+                g.up,
+                g.down
+            );
+        }
+        out.push_str("</table>");
+    }
     out.push_str("<table class=\"calibration\"><tr><th>decile</th><th>n</th><th>mean predicted</th><th>observed [95% Wilson]</th></tr>");
     for b in &e.calibration {
         let _ = write!(

@@ -68,6 +68,27 @@ pub fn terminal_report(
                 &g.summary,
             );
         }
+        if let Some(o) = &e.overrides {
+            let _ = writeln!(
+                out,
+                "overrides: {} ({} up, {} down; {} of people not in the data)",
+                o.total, o.up, o.down, o.unmatched
+            );
+            for (who, n, up, down) in o.by_operator.iter().chain(&o.by_reason) {
+                let _ = writeln!(out, "  {who:<24} {n:>6}  up {up:>5}  down {down:>5}");
+            }
+            for g in o.by_group.iter().filter(|g| g.rate.k > 0) {
+                let _ = writeln!(
+                    out,
+                    "  {} = {:<18} overridden {}  up {}  down {}",
+                    g.dimension,
+                    g.group,
+                    rate(&g.rate),
+                    g.up,
+                    g.down
+                );
+            }
+        }
         let flagged: Vec<_> = e
             .disparities
             .iter()

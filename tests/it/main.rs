@@ -3,6 +3,7 @@
 
 mod cli;
 mod congruita;
+mod decisions;
 mod fuzz;
 mod graduatorie;
 mod hardening;

@@ -176,12 +176,21 @@ fn same_input_same_answer_and_reopen_and_delete() {
         .map(|i| candidate(&format!("C{i:02}"), ROMA, json!({})))
         .collect();
     let idx = build(dir.path(), records);
-    let a = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
-    let b = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
+    // Every answer is a new rosa (its own id and time); everything else is the same.
+    let content = |mut s: incrocio::matching::Shortlist| {
+        assert!(s.rosa_id.starts_with("rosa-") && !s.generated_at.is_empty());
+        s.rosa_id.clear();
+        s.generated_at.clear();
+        serde_json::to_string(&s).unwrap()
+    };
+    let first = shortlist(&idx, vacancy(json!({})), None);
+    let second = shortlist(&idx, vacancy(json!({})), None);
+    assert_ne!(first.rosa_id, second.rosa_id);
+    let (a, b) = (content(first), content(second));
     assert_eq!(a, b);
     drop(idx);
     let idx = CandidateIndex::open(dir.path()).unwrap();
-    let c = serde_json::to_string(&shortlist(&idx, vacancy(json!({})), None)).unwrap();
+    let c = content(shortlist(&idx, vacancy(json!({})), None));
     assert_eq!(a, c);
     // Identical candidates tie: ordered by id.
     let s = shortlist(&idx, vacancy(json!({})), Some(3));

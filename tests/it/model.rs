@@ -54,6 +54,7 @@ fn rosas(idx: CandidateIndex, model: MatchingModel, vacancies: &[VacancyRecord])
                     ShortlistRequest {
                         vacancy: v.clone(),
                         size: None,
+                        data_richiesta: None,
                     },
                     &Cancel::never(),
                 )
@@ -173,6 +174,7 @@ fn issue_12_3_a_rosa_computed_by_hand() {
             ShortlistRequest {
                 vacancy: case.vacancy,
                 size: None,
+                data_richiesta: None,
             },
             &Cancel::never(),
         )

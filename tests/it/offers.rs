@@ -394,6 +394,7 @@ fn issue_14_2_a_declared_occupation_counts_on_both_sides() {
                 incrocio::engine::ShortlistRequest {
                     vacancy: vacancy.clone(),
                     size: None,
+                    data_richiesta: None,
                 },
                 &Cancel::never(),
             )

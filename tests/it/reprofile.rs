@@ -68,6 +68,7 @@ fn run_with(
         rejects,
         progress: false,
         chunk_rows,
+        overrides: None,
     };
     reprofile(&p, &opts)
 }
@@ -298,6 +299,7 @@ fn byte_identical_with_one_or_two_threads() {
             rejects: None,
             progress: false,
             chunk_rows,
+            overrides: None,
         };
         let r = reprofile(&p, &opts).unwrap();
         assert_eq!(r.output_rows, 30_000);

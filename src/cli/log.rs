@@ -1,0 +1,157 @@
+//! `incrocio log verify | show | compact` and `incrocio override`: the decision log from the
+//! command line. The log is `src/decisions`; this only reads arguments and prints.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use incrocio::catalog::Catalog;
+use incrocio::decisions::overrides::OverrideRequest;
+use incrocio::decisions::{self, DecisionLog};
+use incrocio::engine::Engine;
+use incrocio::matching::MatchingModel;
+
+/// The decision log.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Check every record's hash and link; name the first that does not hold.
+    Verify {
+        /// Decision log directory.
+        #[arg(long)]
+        decisions: PathBuf,
+    },
+    /// What the log holds about one person (JSON lines), for an access request.
+    Show {
+        /// Decision log directory.
+        #[arg(long)]
+        decisions: PathBuf,
+        /// The person's id.
+        #[arg(long)]
+        person: String,
+        /// At most this many records.
+        #[arg(long, default_value_t = 10_000)]
+        limit: usize,
+    },
+    /// Drop the records before a date (the retention period), keeping the chain verifiable
+    /// from a checkpoint record; overrides still in force are kept. Not while a server writes.
+    Compact {
+        /// Decision log directory.
+        #[arg(long)]
+        decisions: PathBuf,
+        /// Drop records made before this day (UTC).
+        #[arg(long)]
+        before: NaiveDate,
+    },
+}
+
+/// `incrocio override`.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// Decision log directory.
+    #[arg(long)]
+    decisions: PathBuf,
+    /// The person's id.
+    #[arg(long)]
+    person: String,
+    /// The profiling model `id@vN` whose class is overridden.
+    #[arg(long)]
+    model: String,
+    /// The class the model computed (1-based).
+    #[arg(long)]
+    computed_class: u8,
+    /// The class the operator sets (1-based).
+    #[arg(long)]
+    class: u8,
+    /// Reason code (data/codici/motivi-override.csv).
+    #[arg(long)]
+    reason: String,
+    /// The operator's note.
+    #[arg(long)]
+    note: Option<String>,
+    /// The operator's id.
+    #[arg(long)]
+    operator: String,
+    /// The override's date (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// The first day it no longer applies (default: 90 days after --date, the next review).
+    #[arg(long)]
+    expires: Option<NaiveDate>,
+}
+
+pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
+    match cmd {
+        LogCommand::Verify { decisions } => match decisions::verify(&decisions)? {
+            Ok(v) => {
+                println!(
+                    "ok: {} records from seq {}; head {}",
+                    v.records, v.first_seq, v.head
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(broken) => {
+                eprintln!(
+                    "error: {}: {broken}",
+                    decisions.join(decisions::FILE).display()
+                );
+                Ok(ExitCode::from(65))
+            }
+        },
+        LogCommand::Show {
+            decisions,
+            person,
+            limit,
+        } => {
+            let records = decisions::records_of(
+                &decisions,
+                &person,
+                limit,
+                &incrocio::cancel::Cancel::never(),
+            )?;
+            for r in &records {
+                println!("{}", serde_json::to_string(r)?);
+            }
+            eprintln!("{} records concern {person}", records.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        LogCommand::Compact { decisions, before } => {
+            let c = decisions::compact(&decisions, before, chrono::Utc::now())?;
+            println!(
+                "dropped {} records, kept {}; checkpoint seq {} {}",
+                c.dropped, c.kept, c.checkpoint.seq, c.checkpoint.hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode> {
+    let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+    let req = OverrideRequest {
+        model: a.model,
+        computed_class: a.computed_class,
+        class: a.class,
+        reason: a.reason,
+        note: a.note,
+        operator: a.operator.clone(),
+        date: a.date,
+        expires: a.expires,
+    };
+    let today = chrono::Local::now().date_naive();
+    let (o, digest) = engine.override_profile(&a.person, req, today)?;
+    let mut log = DecisionLog::open(&a.decisions)?;
+    let receipt = log.append(
+        &[o.decision(&format!("operator:{}", a.operator), &digest)],
+        chrono::Utc::now(),
+    )?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "override": o,
+            "decision": receipt.first(),
+        }))?
+    );
+    Ok(ExitCode::SUCCESS)
+}

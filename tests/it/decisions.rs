@@ -1,0 +1,425 @@
+//! The decision log and operators' overrides (issue 16): every decision recorded and synced
+//! before its answer, a changed byte named by `log verify`, records that survive `kill -9`,
+//! the audit route for one person, and an override that shows up in the next re-profiling
+//! and in `eval profiling`.
+
+use std::path::Path;
+use std::process::Command;
+
+use incrocio::http::config::key_hash;
+use serde_json::{Value, json};
+
+use crate::http::{ALL, PROFILING_ONLY, ROMA, call, candidate, config_text, post, record};
+
+const OPS: &str = "ops-key-overrides-and-audit";
+
+fn incrocio() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_incrocio"))
+}
+
+/// A server configuration with a decision log and a key holding `overrides` and `audit`.
+fn config(dir: &Path) -> std::path::PathBuf {
+    let extra = format!(
+        "decisions = \"{}\"\n[[keys]]\nid = \"ops\"\nsha256 = \"{}\"\nscopes = [\"overrides\", \"audit\"]\n",
+        dir.join("decisions").display(),
+        key_hash(OPS)
+    );
+    let path = dir.join("serve.toml");
+    std::fs::write(&path, config_text(&dir.join("index"), &extra)).unwrap();
+    path
+}
+
+fn person(id: &str) -> Value {
+    let mut r = record();
+    r["Id"] = json!(id);
+    r
+}
+
+fn seqs(header: Option<&str>) -> (u64, u64) {
+    let (a, b) = header
+        .expect("x-incrocio-decisions")
+        .split_once('-')
+        .unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
+}
+
+#[test]
+fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let (mut child, addr) = crate::http::spawn_server(&cfg);
+    for i in 0..5 {
+        let id = format!("C{i}");
+        let body = candidate(&id, ROMA).to_string();
+        let r = call(
+            addr,
+            "PUT",
+            &format!("/v1/candidates/{id}"),
+            Some(ALL),
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 201);
+    }
+    // Concurrent profiling requests: their records are group-committed.
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                for i in 0..8 {
+                    let body =
+                        json!({"records": [person(&format!("P{t}-{i}"))], "as_of": "2026-11-23"});
+                    let r = post(addr, "/v1/profiling", PROFILING_ONLY, &body);
+                    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                    let (a, b) = seqs(r.header("x-incrocio-decisions"));
+                    assert_eq!(a, b, "one record per profile");
+                    got.push((
+                        format!("P{t}-{i}"),
+                        a,
+                        r.json()["profiles"][0]["class"]["code"].clone(),
+                    ));
+                }
+                got
+            })
+        })
+        .collect();
+    let profiled: Vec<(String, u64, Value)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let mut all: Vec<u64> = profiled.iter().map(|p| p.1).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 32, "every profile has its own record");
+    // A rosa: its id, its date and its record.
+    let mut v = crate::http::vacancy();
+    v["data_richiesta"] = json!("2026-11-20");
+    let r = post(addr, "/v1/shortlists", ALL, &v);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let rosa = r.json();
+    assert!(rosa["rosa_id"].as_str().unwrap().starts_with("rosa-"));
+    assert_eq!(rosa["data_richiesta"], "2026-11-20");
+    assert_eq!(rosa["size_asked"], false);
+    let rosa_seq = seqs(r.header("x-incrocio-decisions")).0;
+
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+
+    // Every acknowledged record is there and the chain holds.
+    let out = incrocio()
+        .args(["log", "verify", "--decisions"])
+        .arg(dir.path().join("decisions"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut child, addr) = crate::http::spawn_server(&cfg);
+    for (id, seq, class) in &profiled {
+        let r = call(
+            addr,
+            "GET",
+            &format!("/v1/decisions?person={id}"),
+            Some(OPS),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let records = r.json()["records"].as_array().unwrap().clone();
+        assert_eq!(records.len(), 1, "{id}: {records:?}");
+        assert_eq!(records[0]["seq"], *seq);
+        assert_eq!(records[0]["kind"], "profile");
+        assert_eq!(records[0]["actor"], "prof");
+        assert_eq!(records[0]["result"]["class"], *class);
+        assert_eq!(records[0]["model"]["id"], "did@v1");
+        // Ids, digests and classes only: none of the record's fields.
+        let text = records[0].to_string();
+        assert!(
+            !text.contains("1990-06-15") && !text.contains("DataNascita"),
+            "{text}"
+        );
+    }
+    let r = call(addr, "GET", "/v1/decisions?person=C0", Some(OPS), None);
+    let rec = &r.json()["records"][0];
+    assert_eq!(rec["seq"], rosa_seq);
+    assert_eq!(rec["kind"], "rosa");
+    assert_eq!(rec["subject"], rosa["rosa_id"]);
+    // The audit route needs its own scope; a key without it gets 403.
+    let r = call(
+        addr,
+        "GET",
+        "/v1/decisions?person=C0",
+        Some(PROFILING_ONLY),
+        None,
+    );
+    assert_eq!(r.status, 403);
+    let r = call(
+        addr,
+        "GET",
+        "/v1/decisions?person=C0&limit=0",
+        Some(OPS),
+        None,
+    );
+    assert_eq!(r.status, 422);
+
+    // An override: 201 with its record; the profiling key may not make one.
+    let body = json!({"model": "did@v1", "computed_class": 4, "class": 3, "reason": "CURA",
+                      "note": "due figli piccoli", "operator": "op-7", "date": "2026-11-24"});
+    let r = post(addr, "/v1/profiles/P0-0/override", PROFILING_ONLY, &body);
+    assert_eq!(r.status, 403);
+    let r = post(addr, "/v1/profiles/P0-0/override", OPS, &body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["override"]["expires"], "2027-02-22");
+    let mut bad = body.clone();
+    bad["reason"] = json!("SIMPATIA");
+    let r = post(addr, "/v1/profiles/P0-0/override", OPS, &bad);
+    assert_eq!(r.status, 422);
+    assert!(String::from_utf8_lossy(&r.body).contains("reason"));
+    let r = call(addr, "GET", "/v1/decisions?person=P0-0", Some(OPS), None);
+    assert_eq!(r.json()["records"].as_array().unwrap().len(), 2);
+    assert_eq!(r.json()["records"][1]["kind"], "override");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_changed_byte_is_named_by_log_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions");
+    for (p, class) in [("A", "2"), ("B", "3"), ("C", "1")] {
+        let out = incrocio()
+            .args(["override", "--decisions"])
+            .arg(&log)
+            .args([
+                "--person",
+                p,
+                "--model",
+                "did@v1",
+                "--computed-class",
+                "4",
+                "--class",
+                class,
+                "--reason",
+                "FORMAZIONE",
+                "--operator",
+                "op-1",
+                "--date",
+                "2026-11-20",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let verify = || {
+        incrocio()
+            .args(["log", "verify", "--decisions"])
+            .arg(&log)
+            .output()
+            .unwrap()
+    };
+    assert!(verify().status.success());
+    let file = log.join("decisions.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Person B's new class 3 becomes 2 in the second record.
+    let tampered = text.replacen("\"class\":3", "\"class\":2", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&file, tampered).unwrap();
+    let out = verify();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("record 2 (line 2)") && err.contains("changed"),
+        "{err}"
+    );
+    // `log show` still reads what concerns one person (for an access request).
+    std::fs::write(&file, &text).unwrap();
+    let out = incrocio()
+        .args(["log", "show", "--person", "B", "--decisions"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    assert!(shown.contains("\"operator\":\"op-1\""));
+}
+
+#[test]
+fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("decisions");
+    let run = |args: &[&str]| {
+        let out = incrocio().args(args).current_dir(d).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&[
+        "synth",
+        "people",
+        "--n",
+        "3000",
+        "--seed",
+        "9",
+        "--output",
+        "p.parquet",
+    ]);
+    run(&[
+        "reprofile",
+        "--input",
+        "p.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--output",
+        "r1.parquet",
+        "--quiet",
+    ]);
+    let read = |f: &str| {
+        use polars::prelude::*;
+        ParquetReader::new(std::fs::File::open(d.join(f)).unwrap())
+            .finish()
+            .unwrap()
+    };
+    let r1 = read("r1.parquet");
+    let ids = r1.column("person_id").unwrap().str().unwrap().clone();
+    let classes = r1.column("class").unwrap().i32().unwrap().clone();
+    // Override the first two people: one up, one down (or up again from class 1).
+    let mut overridden = Vec::new();
+    for row in [0usize, 1] {
+        let id = ids.get(row).unwrap().to_owned();
+        let computed = classes.get(row).unwrap();
+        let class = if computed == 1 { 2 } else { computed - 1 };
+        run(&[
+            "override",
+            "--decisions",
+            "decisions",
+            "--person",
+            &id,
+            "--model",
+            "did@v1",
+            "--computed-class",
+            &computed.to_string(),
+            "--class",
+            &class.to_string(),
+            "--reason",
+            "SALUTE",
+            "--operator",
+            "op-2",
+            "--date",
+            "2026-11-24",
+            "--expires",
+            "2027-02-21",
+        ]);
+        overridden.push((id, computed, class));
+    }
+    assert!(log.join("decisions.jsonl").exists());
+    // The next re-profiling, inside the override's period: both classes shown.
+    run(&[
+        "reprofile",
+        "--input",
+        "p.parquet",
+        "--previous",
+        "r1.parquet",
+        "--as-of",
+        "2027-01-07",
+        "--output",
+        "r2.parquet",
+        "--decisions",
+        "decisions",
+        "--quiet",
+    ]);
+    let r2 = read("r2.parquet");
+    let ids2 = r2.column("person_id").unwrap().str().unwrap().clone();
+    let class2 = r2.column("class").unwrap().i32().unwrap().clone();
+    let over = r2.column("override_class").unwrap().i32().unwrap().clone();
+    let effective = r2.column("effective_class").unwrap().i32().unwrap().clone();
+    let reason = r2.column("override_reason").unwrap().str().unwrap().clone();
+    let mut seen = 0;
+    for i in 0..r2.height() {
+        let id = ids2.get(i).unwrap();
+        match overridden.iter().find(|o| o.0 == id) {
+            Some((_, _, class)) => {
+                assert_eq!(over.get(i), Some(*class));
+                assert_eq!(effective.get(i), Some(*class));
+                assert_eq!(reason.get(i), Some("SALUTE"));
+                seen += 1;
+            }
+            None => {
+                assert_eq!(over.get(i), None);
+                assert_eq!(effective.get(i), class2.get(i));
+            }
+        }
+    }
+    assert_eq!(seen, 2);
+    // After it expires, the computed class alone.
+    run(&[
+        "reprofile",
+        "--input",
+        "p.parquet",
+        "--as-of",
+        "2027-02-21",
+        "--output",
+        "r3.parquet",
+        "--decisions",
+        "decisions",
+        "--quiet",
+    ]);
+    let r3 = read("r3.parquet");
+    assert_eq!(
+        r3.column("override_class").unwrap().null_count(),
+        r3.height()
+    );
+    // eval profiling counts them: by operator, reason, direction and group.
+    run(&[
+        "synth",
+        "outcomes",
+        "--model",
+        "did",
+        "--people",
+        "p.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--output",
+        "l.parquet",
+    ]);
+    let out = run(&[
+        "eval",
+        "profiling",
+        "--model",
+        "did",
+        "--data",
+        "l.parquet",
+        "--as-of",
+        "2026-11-23",
+        "--bootstrap",
+        "50",
+        "--decisions",
+        "decisions",
+        "--output",
+        "e.json",
+    ]);
+    assert!(out.contains("overrides: 2"), "{out}");
+    let e: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("e.json")).unwrap()).unwrap();
+    let o = &e["overrides"];
+    assert_eq!(o["total"], 2);
+    assert_eq!(o["by_operator"][0][0], "op-2");
+    assert_eq!(o["by_reason"][0][0], "SALUTE");
+    let ups = overridden.iter().filter(|x| x.2 > x.1).count();
+    assert_eq!(o["up"], ups);
+    let by_gender: u64 = o["by_group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["dimension"] == "genere")
+        .map(|g| g["rate"]["k"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_gender, 2);
+}
