@@ -19,6 +19,9 @@ use crate::profiling::{Profile, ProfileRecord, Profiler, Status};
 use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
+/// Most candidates a refill may exclude.
+pub const MAX_EXCLUDE: usize = 1_000;
+
 /// Most records one profiling request may carry.
 pub const MAX_PROFILING_RECORDS: usize = 10_000;
 
@@ -83,6 +86,10 @@ pub struct ShortlistRequest {
     /// it.
     #[serde(default)]
     pub data_richiesta: Option<NaiveDate>,
+    /// A refill: candidates not to propose again (already sent, or declined), at most 1,000.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    pub exclude: Vec<String>,
 }
 
 /// Which open vacancies fit a person, and which are an offerta congrua.
@@ -595,7 +602,10 @@ impl Engine {
         req: crate::decisions::overrides::OverrideRequest,
         today: NaiveDate,
     ) -> Result<(crate::decisions::overrides::Override, String)> {
-        let model = self.catalog.profiling(&req.model)?;
+        let model = self
+            .catalog
+            .profiling(&req.model)
+            .map_err(|_| unknown_model("model", &req.model))?;
         let digest = model.digest.clone();
         let o = crate::decisions::overrides::Override::validate(person, req, model, today)?;
         Ok((o, digest))
@@ -604,6 +614,15 @@ impl Engine {
     /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
     pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
         let index = self.require_index()?;
+        if req.exclude.len() > MAX_EXCLUDE {
+            return Err(Error::Input(InputError::new(
+                "exclude",
+                FieldReason::OutOfRange {
+                    value: req.exclude.len().to_string(),
+                    range: "at most 1,000 candidate ids",
+                },
+            )));
+        }
         let vacancy = req
             .vacancy
             .validate(self.reference, self.taxonomy, &self.matching.titles)
@@ -614,9 +633,12 @@ impl Engine {
         index.shortlist_with(
             &vacancy,
             &self.matching,
-            req.size,
+            crate::matching::rosa::RosaAsk {
+                size: req.size,
+                stamp: crate::matching::RosaStamp::now(req.data_richiesta),
+                exclude: &req.exclude,
+            },
             self.taxonomy,
-            crate::matching::RosaStamp::now(req.data_richiesta),
             cancel,
         )
     }

@@ -167,6 +167,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             vacancy: record.clone(),
             size: None,
             data_richiesta: None,
+            exclude: Vec::new(),
         },
         &incrocio::cancel::Cancel::never(),
     )?;

@@ -34,6 +34,19 @@ pub enum LogCommand {
         #[arg(long, default_value_t = 10_000)]
         limit: usize,
     },
+    /// Service-deadline indicators of a period (rosa within 20 days, esiti within 15, profiling
+    /// within 60), with their LEP and SAP codes (JSON).
+    Report {
+        /// Decision log directory.
+        #[arg(long)]
+        decisions: PathBuf,
+        /// First day of the period.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day of the period.
+        #[arg(long)]
+        to: NaiveDate,
+    },
     /// Drop the records before a date (the retention period), keeping the chain verifiable
     /// from a checkpoint record; overrides still in force are kept. Not while a server writes.
     Compact {
@@ -116,6 +129,39 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             eprintln!("{} records concern {person}", records.len());
             Ok(ExitCode::SUCCESS)
         }
+        LogCommand::Report {
+            decisions,
+            from,
+            to,
+        } => {
+            if to < from {
+                return Err(super::UsageError(format!("--to {to} is before --from {from}")).into());
+            }
+            let r = incrocio::decisions::indicators::for_log(
+                &decisions,
+                from,
+                to,
+                chrono::Local::now().date_naive(),
+                &incrocio::cancel::Cancel::never(),
+            )?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            for i in &r.indicators {
+                eprintln!(
+                    "{:<24} LEP {} SAP {}: {} cases, {} within {} days, {} late, {} open and overdue, {} pending; median {} days",
+                    i.deadline.id,
+                    i.deadline.lep,
+                    i.deadline.sap,
+                    i.cases,
+                    i.within,
+                    i.deadline.days,
+                    i.late,
+                    i.open_overdue,
+                    i.pending,
+                    i.median_days.map_or("—".into(), |m| format!("{m}"))
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Compact { decisions, before } => {
             let c = decisions::compact(&decisions, before, chrono::Utc::now())?;
             println!(
@@ -125,6 +171,61 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `incrocio esito`.
+#[derive(Debug, Args)]
+pub struct EsitoArgs {
+    /// Decision log directory.
+    #[arg(long)]
+    decisions: PathBuf,
+    /// The rosa's id (`rosa_id` of the shortlist answer).
+    #[arg(long)]
+    rosa: String,
+    /// A candidate of the rosa.
+    #[arg(long)]
+    candidate: String,
+    /// hired, rejected, not_presented or declined.
+    #[arg(long)]
+    esito: String,
+    /// When the employer gave it (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+}
+
+pub(super) fn esito_cmd(a: EsitoArgs) -> Result<ExitCode> {
+    use incrocio::decisions::esiti::{EsitiRequest, EsitoEntry, find_rosa, validate};
+    let esito =
+        serde_json::from_value(serde_json::Value::String(a.esito.clone())).map_err(|_| {
+            super::UsageError(format!(
+                "--esito {}: expected hired, rejected, not_presented or declined",
+                a.esito
+            ))
+        })?;
+    let never = incrocio::cancel::Cancel::never();
+    let rosa = find_rosa(&a.decisions, &a.rosa, &never)?.ok_or_else(|| {
+        incrocio::Error::data(&a.decisions, format!("no rosa {} in the log", a.rosa))
+    })?;
+    let checked = validate(
+        &rosa,
+        EsitiRequest {
+            esiti: vec![EsitoEntry {
+                candidate_id: a.candidate,
+                esito,
+                date: a.date,
+            }],
+        },
+        "cli",
+        chrono::Local::now().date_naive(),
+    )?;
+    let mut log = DecisionLog::open(&a.decisions)?;
+    let (esiti, decisions): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
+    let receipts = log.append(&decisions, chrono::Utc::now())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"esiti": esiti, "receipts": receipts}))?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode> {

@@ -86,6 +86,8 @@ enum Command {
     Log(log::LogCommand),
     /// Record an operator's override of a person's profiling class in the decision log.
     Override(log::OverrideArgs),
+    /// Record an employer's outcome for a person of a rosa in the decision log.
+    Esito(log::EsitoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,6 +340,9 @@ struct ShortlistArgs {
     /// Decision log directory: record the rosa sent (synced before the command returns).
     #[arg(long)]
     decisions: Option<PathBuf>,
+    /// A refill: a candidate not to propose again (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -602,6 +607,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
         Command::Log(c) => log::log_cmd(c),
         Command::Override(a) => log::override_cmd(catalog, a),
+        Command::Esito(a) => log::esito_cmd(a),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
@@ -1223,6 +1229,7 @@ fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
             vacancy,
             size: a.size,
             data_richiesta: a.data_richiesta,
+            exclude: a.exclude,
         },
         &incrocio::cancel::Cancel::never(),
     )?;

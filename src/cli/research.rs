@@ -287,8 +287,12 @@ pub struct TuneArgs {
     #[arg(long)]
     vacancies: PathBuf,
     /// Judgments (.jsonl: `vacancy_id`, `candidate_id`, and `grade` 0–3 or `esito`).
+    #[arg(long, required_unless_present = "decisions")]
+    judgments: Option<PathBuf>,
+    /// Decision log directory: learn from the esiti recorded against the rosas actually sent
+    /// (hired, rejected; not presented and declined say nothing about fit).
     #[arg(long)]
-    judgments: PathBuf,
+    decisions: Option<PathBuf>,
     /// The model file tuned from (default: the bundled models/matching/default.v1.toml).
     #[arg(long)]
     model_file: Option<PathBuf>,
@@ -708,7 +712,34 @@ pub(super) fn tune_matching(
         v.esco = None;
         v.cp2011 = None;
     }
-    let judgments: Vec<Judgment> = super::read_jsonl(&a.judgments, "a judgment")?;
+    let mut judgments: Vec<Judgment> = match &a.judgments {
+        Some(p) => super::read_jsonl(p, "a judgment")?,
+        None => Vec::new(),
+    };
+    if let Some(dir) = &a.decisions {
+        use incrocio::decisions::esiti::{Esito as Recorded, Outcome};
+        let before = judgments.len();
+        for e in incrocio::decisions::records(dir)?
+            .iter()
+            .filter_map(Recorded::from_record)
+        {
+            judgments.push(Judgment {
+                vacancy_id: e.vacancy_id,
+                candidate_id: e.candidate_id,
+                grade: None,
+                esito: Some(match e.esito {
+                    Outcome::Hired => Esito::Hired,
+                    Outcome::Rejected => Esito::Rejected,
+                    Outcome::NotPresented | Outcome::Declined => Esito::NotPresented,
+                }),
+            });
+        }
+        eprintln!(
+            "{} esiti from the decision log {}",
+            judgments.len() - before,
+            dir.display()
+        );
+    }
     let g = grades(&judgments, a.rejected_grade)?;
     let engine =
         incrocio::engine::Engine::new(catalog, base, Some(CandidateIndex::open(&a.index)?));

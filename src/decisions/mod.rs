@@ -19,6 +19,8 @@
 //! [`DecisionLog::append`] returns, so a decision that was answered survives a `kill -9`; a
 //! line cut short by a crash mid-append was never acknowledged and is cut off on open.
 
+pub mod esiti;
+pub mod indicators;
 pub mod of;
 pub mod overrides;
 pub mod writer;
@@ -55,6 +57,8 @@ pub enum Kind {
     Congruity,
     /// An operator's override of a profiling class.
     Override,
+    /// An employer's outcome for a person of a rosa.
+    Esito,
     /// The start of a compacted log: what was dropped.
     Checkpoint,
 }
@@ -404,6 +408,56 @@ pub fn records_of(
                 break;
             }
         }
+    }
+    Ok(out)
+}
+
+/// The records of `dir` whose line contains `needle` (as a JSON string) and that `pick`
+/// maps to something, in order; stops with [`Error::Cancelled`] when `cancel` is raised.
+pub fn scan<T>(
+    dir: &Path,
+    needle: &str,
+    cancel: &crate::cancel::Cancel,
+    mut pick: impl FnMut(&Record) -> Option<T>,
+) -> Result<Vec<T>> {
+    let path = dir.join(FILE);
+    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let needle = serde_json::to_string(needle).map_err(|e| Error::data(&path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+        if i % 4096 == 4095 {
+            cancel.check()?;
+        }
+        let line = line.map_err(|e| Error::io(&path, e))?;
+        if line.is_empty() || !contains(&line, needle.as_bytes()) {
+            continue;
+        }
+        if let Ok(r) = serde_json::from_slice::<Record>(&line)
+            && let Some(t) = pick(&r)
+        {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// Every record in `dir`, in order; stops with [`Error::Cancelled`] when `cancel` is raised.
+pub fn scan_all(dir: &Path, cancel: &crate::cancel::Cancel) -> Result<Vec<Record>> {
+    let path = dir.join(FILE);
+    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+        if i % 4096 == 4095 {
+            cancel.check()?;
+        }
+        let line = line.map_err(|e| Error::io(&path, e))?;
+        if line.is_empty() {
+            continue;
+        }
+        out.push(
+            serde_json::from_slice::<Record>(&line)
+                .map_err(|e| Error::data(&path, format!("line {}: {e}", i + 1)))?,
+        );
     }
     Ok(out)
 }

@@ -4,15 +4,17 @@
 use serde_json::json;
 
 use super::{Decision, Kind, ModelRef};
-use crate::engine::{ProfilingResponse, RiesameResponse};
+use crate::engine::{ProfilingRequest, ProfilingResponse, RiesameResponse};
 use crate::graduatoria::Graduatoria;
 use crate::matching::{Offers, Shortlist};
 
-/// One decision per profile: the person, the class and the index.
-pub fn profiles(r: &ProfilingResponse, actor: &str) -> Vec<Decision> {
+/// One decision per profile: the person, the class, the index and the DID date (the profiling
+/// deadline runs from it).
+pub fn profiles(req: &ProfilingRequest, r: &ProfilingResponse, actor: &str) -> Vec<Decision> {
     r.profiles
         .iter()
-        .map(|p| Decision {
+        .zip(&req.records)
+        .map(|(p, record)| Decision {
             kind: Kind::Profile,
             actor: actor.to_owned(),
             input_digest: p.input_digest.clone(),
@@ -27,6 +29,7 @@ pub fn profiles(r: &ProfilingResponse, actor: &str) -> Vec<Decision> {
                 "index": p.index,
                 "profiled_at": p.profiled_at,
                 "next_review_at": p.next_review_at,
+                "data_did": record.data_did,
             }),
         })
         .collect()

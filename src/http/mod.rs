@@ -82,6 +82,8 @@ pub fn router(state: AppState) -> Router {
             post(routes::override_profile),
         )
         .route("/v1/decisions", get(routes::decisions))
+        .route("/v1/rosas/{rosa_id}/esiti", post(routes::esiti))
+        .route("/v1/indicators", get(routes::indicators))
         .route("/v1/occupations", get(routes::resolve_title))
         .route(
             "/v1/occupations/{code}/adjacent",

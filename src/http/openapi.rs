@@ -106,6 +106,18 @@ fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
             response: body(s::<super::routes::OverrideRecorded>(g)),
             problems: &[400, 409, 413, 422, 503],
         },
+        "recordEsiti" => Operation {
+            request: Some(s::<crate::decisions::esiti::EsitiRequest>(g)),
+            ok: 201,
+            response: body(s::<super::routes::EsitiRecorded>(g)),
+            problems: &[400, 404, 409, 413, 422, 503],
+        },
+        "indicators" => Operation {
+            request: None,
+            ok: 200,
+            response: body(s::<crate::decisions::indicators::Report>(g)),
+            problems: &[409, 422, 503],
+        },
         "decisions" => Operation {
             request: None,
             ok: 200,
@@ -261,6 +273,20 @@ pub fn document() -> Value {
                 "schema": {"type": "string", "minLength": 1, "maxLength": crate::error::MAX_ID_CHARS}
             }));
         }
+        if r.path.contains("{person_id}") {
+            parameters.push(json!({
+                "name": "person_id", "in": "path", "required": true,
+                "description": "The person's id (as in the profiling record's `Id`)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128}
+            }));
+        }
+        if r.path.contains("{rosa_id}") {
+            parameters.push(json!({
+                "name": "rosa_id", "in": "path", "required": true,
+                "description": "The rosa's id (`rosa_id` of a shortlist answer)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128}
+            }));
+        }
         parameters.extend(query_parameters(r.operation));
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
@@ -323,6 +349,14 @@ fn query_parameters(operation: &str) -> Vec<Value> {
                 "description": "The day the employer asked for the rosa (default today); only with the vacancy alone as the body",
                 "schema": {"type": "string", "format": "date"}
             }),
+        ],
+        "indicators" => vec![
+            json!({"name": "from", "in": "query", "required": true,
+                   "description": "First day of the period (cases whose deadline started on or after it)",
+                   "schema": {"type": "string", "format": "date"}}),
+            json!({"name": "to", "in": "query", "required": true,
+                   "description": "Last day of the period (not before `from`)",
+                   "schema": {"type": "string", "format": "date"}}),
         ],
         "decisions" => vec![
             json!({"name": "person", "in": "query", "required": true,

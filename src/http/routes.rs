@@ -13,6 +13,7 @@ use super::config::Scope;
 use super::problem::Problem;
 use super::queue::WriteOp;
 use super::state::AppState;
+use crate::decisions::esiti::{EsitiRequest, Esito};
 use crate::decisions::overrides::{Override, OverrideRequest};
 use crate::decisions::{Decision, Kind, of};
 use crate::decisions::{Receipt, Record};
@@ -67,7 +68,7 @@ const fn route(
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 20] = [
+pub const ROUTES: [RouteSpec; 22] = [
     route(
         Method::POST,
         "/v1/profiling",
@@ -151,6 +152,20 @@ pub const ROUTES: [RouteSpec; 20] = [
         Access::Scoped(Scope::Overrides),
         "overrideProfile",
         "An operator's override of a person's profiling class (profilazione qualitativa), recorded in the decision log",
+    ),
+    route(
+        Method::POST,
+        "/v1/rosas/{rosa_id}/esiti",
+        Access::Scoped(Scope::Shortlists),
+        "recordEsiti",
+        "Employers' outcomes (hired, rejected, not presented, declined) for people of a rosa sent, recorded in the decision log",
+    ),
+    route(
+        Method::GET,
+        "/v1/indicators",
+        Access::Scoped(Scope::Audit),
+        "indicators",
+        "Service-deadline indicators of a period (rosa within 20 days, esiti within 15, profiling within 60), with LEP and SAP codes",
     ),
     route(
         Method::GET,
@@ -381,7 +396,7 @@ pub async fn profile(
         .run(move |c| {
             let out = engine.profile(&req, today(), c)?;
             let d = if log {
-                of::profiles(&out, &who)
+                of::profiles(&req, &out, &who)
             } else {
                 Vec::new()
             };
@@ -408,6 +423,7 @@ pub async fn shortlist(
             vacancy: from_value(other)?,
             size: q.size,
             data_richiesta: q.data_richiesta,
+            exclude: Vec::new(),
         },
     };
     let engine = s.engine();
@@ -673,6 +689,75 @@ fn no_decision_log() -> Problem {
     p.kind = "urn:incrocio:problem:no-decision-log".into();
     p.title = "No decision log".into();
     p
+}
+
+/// `POST /v1/rosas/{rosa_id}/esiti`: employers' outcomes for people of a rosa the log holds;
+/// 201 once recorded.
+pub async fn esiti(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Path(rosa_id): Path<String>,
+    JsonBody(req): JsonBody<EsitiRequest>,
+) -> Result<Response, Problem> {
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let dir = log.dir().to_path_buf();
+    let who = actor(&caller);
+    let found = s
+        .work()
+        .run(move |c| {
+            let Some(rosa) = crate::decisions::esiti::find_rosa(&dir, &rosa_id, c)? else {
+                return Ok(None);
+            };
+            crate::decisions::esiti::validate(&rosa, req, &who, today()).map(Some)
+        })
+        .await?;
+    let Some(checked) = found else {
+        return Err(Problem::not_found(
+            "no rosa with this id in the decision log",
+        ));
+    };
+    let (esiti, decisions): (Vec<Esito>, Vec<Decision>) = checked.into_iter().unzip();
+    let receipts = log.record(decisions).await?;
+    Ok((StatusCode::CREATED, Json(EsitiRecorded { esiti, receipts })).into_response())
+}
+
+/// The answer to `POST /v1/rosas/{rosa_id}/esiti`.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct EsitiRecorded {
+    /// The outcomes recorded, with each candidate's position in the rosa.
+    pub esiti: Vec<Esito>,
+    /// Their records in the decision log.
+    pub receipts: Vec<Receipt>,
+}
+
+/// `from` and `to` of `GET /v1/indicators`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorParams {
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+}
+
+/// `GET /v1/indicators?from=&to=`: the service-deadline indicators of a period, from the
+/// decision log.
+pub async fn indicators(
+    State(s): State<AppState>,
+    query: Result<Query<IndicatorParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if q.to < q.from {
+        return Err(Problem::invalid(
+            "to",
+            format!("{} is before `from` {}", q.to, q.from),
+        ));
+    }
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let dir = log.dir().to_path_buf();
+    let out = s
+        .work()
+        .run(move |c| crate::decisions::indicators::for_log(&dir, q.from, q.to, today(), c))
+        .await?;
+    Ok(Json(out).into_response())
 }
 
 /// `person` and `limit` of `GET /v1/decisions`.

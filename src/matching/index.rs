@@ -915,7 +915,7 @@ impl CandidateIndex {
         model: &MatchingModel,
         t: &Taxonomy,
     ) -> Result<Ranking> {
-        self.ranking_top(vacancy, model, t, None, &Cancel::never())
+        self.ranking_top(vacancy, model, t, None, &[], &Cancel::never())
     }
 
     /// [`CandidateIndex::ranking`] keeping only the best `limit` (the order is the same);
@@ -926,6 +926,7 @@ impl CandidateIndex {
         model: &MatchingModel,
         t: &Taxonomy,
         limit: Option<usize>,
+        exclude: &[String],
         cancel: &Cancel,
     ) -> Result<Ranking> {
         let vvec = self.vacancy_vector(vacancy, t);
@@ -961,11 +962,16 @@ impl CandidateIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         cancel.check()?;
-        let eligible = searcher
+        let mut eligible = searcher
             .search(&query, &filter)
             .map_err(|e| tantivy_err(&self.dir, e))?;
         cancel.check()?;
         let store = self.store();
+        // A refill: the people already sent or who declined are not eligible again.
+        if !exclude.is_empty() {
+            let out: std::collections::HashSet<&str> = exclude.iter().map(String::as_str).collect();
+            eligible.retain(|e| !store.id(e.slot as usize).is_some_and(|id| out.contains(id)));
+        }
         let dense = vvec.to_dense(t.skills.len());
         let scorer = Scorer::new(&eligible, filter.radius, model);
         let scorer = if vvec.nnz() == 0 {
@@ -1027,9 +1033,12 @@ impl CandidateIndex {
         self.shortlist_with(
             vacancy,
             model,
-            size,
+            super::rosa::RosaAsk {
+                size,
+                stamp: super::rosa::RosaStamp::now(None),
+                exclude: &[],
+            },
             t,
-            super::rosa::RosaStamp::now(None),
             &Cancel::never(),
         )
     }
@@ -1039,15 +1048,19 @@ impl CandidateIndex {
         &self,
         vacancy: &Vacancy,
         model: &MatchingModel,
-        size: Option<u32>,
+        ask: super::rosa::RosaAsk<'_>,
         t: &Taxonomy,
-        stamp: super::rosa::RosaStamp,
         cancel: &Cancel,
     ) -> Result<Shortlist> {
+        let super::rosa::RosaAsk {
+            size,
+            stamp,
+            exclude,
+        } = ask;
         let r = &vacancy.record;
         let size_asked = size.is_some() || r.dimensione_rosa.is_some();
         let size = model.rosa_size(size, r.dimensione_rosa)?;
-        let ranking = self.ranking_top(vacancy, model, t, Some(size), cancel)?;
+        let ranking = self.ranking_top(vacancy, model, t, Some(size), exclude, cancel)?;
         let eligible_count = ranking.eligible_count;
         let rosa = ranking
             .ranked

@@ -115,6 +115,18 @@ impl RosaStamp {
     }
 }
 
+/// What a rosa is asked with: the size (else the vacancy's, else the model's), its stamp, and
+/// for a refill the candidates not to propose again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosaAsk<'a> {
+    /// The size asked.
+    pub size: Option<u32>,
+    /// Its id and dates.
+    pub stamp: RosaStamp,
+    /// Candidates excluded.
+    pub exclude: &'a [String],
+}
+
 /// The answer to a vacancy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Shortlist {

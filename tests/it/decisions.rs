@@ -178,6 +178,121 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
     let r = call(addr, "GET", "/v1/decisions?person=P0-0", Some(OPS), None);
     assert_eq!(r.json()["records"].as_array().unwrap().len(), 2);
     assert_eq!(r.json()["records"][1]["kind"], "override");
+
+    // Esiti against the rosa: a candidate of it, one who is not, a rosa that does not exist.
+    let rosa_id = rosa["rosa_id"].as_str().unwrap();
+    let first = rosa["rosa"][0]["candidate_id"].as_str().unwrap();
+    let path = format!("/v1/rosas/{rosa_id}/esiti");
+    let r = post(
+        addr,
+        &path,
+        ALL,
+        &json!({"esiti": [{"candidate_id": first, "esito": "hired"}]}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["esiti"][0]["position"], 1);
+    assert_eq!(r.json()["esiti"][0]["vacancy_id"], "V1");
+    let r = post(
+        addr,
+        &path,
+        ALL,
+        &json!({"esiti": [{"candidate_id": "NOBODY", "esito": "rejected"}]}),
+    );
+    assert_eq!(r.status, 422);
+    assert!(String::from_utf8_lossy(&r.body).contains("esiti[0].candidate_id"));
+    // A refill without the hired candidate: a new rosa, one fewer eligible.
+    let mut refill = crate::http::vacancy();
+    refill["exclude"] = json!([first]);
+    refill["data_richiesta"] = json!("2026-11-20");
+    let r = post(addr, "/v1/shortlists", ALL, &refill);
+    assert_eq!(r.status, 200);
+    let again = r.json();
+    assert_ne!(again["rosa_id"], rosa["rosa_id"]);
+    assert_eq!(
+        again["eligible_count"].as_u64().unwrap(),
+        rosa["eligible_count"].as_u64().unwrap() - 1
+    );
+    assert!(
+        again["rosa"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["candidate_id"] != first)
+    );
+    let r = post(
+        addr,
+        "/v1/rosas/rosa-0000/esiti",
+        ALL,
+        &json!({"esiti": [{"candidate_id": first, "esito": "hired"}]}),
+    );
+    assert_eq!(r.status, 404);
+    // The indicators: both rosas sent `waited` days after the request of 2026-11-20, the first
+    // one's esiti the same day (within 15), the refill's still pending; every profile 317 days
+    // after a DID of 2026-01-10 (late, by class).
+    let r = call(
+        addr,
+        "GET",
+        "/v1/indicators?from=2026-01-01&to=2026-12-31",
+        Some(OPS),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let ind = r.json();
+    let get = |id: &str| {
+        ind["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["deadline"]["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let generated: chrono::NaiveDate = rosa["generated_at"].as_str().unwrap()[..10]
+        .parse()
+        .unwrap();
+    let waited = (generated - "2026-11-20".parse::<chrono::NaiveDate>().unwrap()).num_days();
+    let rosa20 = get("rosa_entro_20");
+    assert_eq!(rosa20["cases"], 2);
+    assert_eq!(rosa20["within"], 2 * u64::from(waited <= 20));
+    assert_eq!(rosa20["median_days"], waited as f64);
+    assert_eq!(
+        (
+            rosa20["deadline"]["lep"].clone(),
+            rosa20["deadline"]["sap"].clone()
+        ),
+        (json!("Q"), json!("B03"))
+    );
+    let esiti15 = get("esiti_entro_15");
+    assert_eq!(
+        (
+            esiti15["cases"].clone(),
+            esiti15["within"].clone(),
+            esiti15["pending"].clone()
+        ),
+        (json!(2), json!(1), json!(1))
+    );
+    let p60 = get("profilazione_entro_60");
+    assert_eq!(
+        (p60["cases"].clone(), p60["late"].clone()),
+        (json!(32), json!(32))
+    );
+    assert_eq!(p60["median_days"], 317.0);
+    assert_eq!(p60["deadline"]["lep"], "B");
+    assert!(
+        ind["not_computable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == "colloquio_entro_30")
+    );
+    let r = call(
+        addr,
+        "GET",
+        "/v1/indicators?from=2026-12-31&to=2026-01-01",
+        Some(OPS),
+        None,
+    );
+    assert_eq!(r.status, 422);
     child.kill().unwrap();
     child.wait().unwrap();
 }

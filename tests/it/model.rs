@@ -55,6 +55,7 @@ fn rosas(idx: CandidateIndex, model: MatchingModel, vacancies: &[VacancyRecord])
                         vacancy: v.clone(),
                         size: None,
                         data_richiesta: None,
+                        exclude: Vec::new(),
                     },
                     &Cancel::never(),
                 )
@@ -175,6 +176,7 @@ fn issue_12_3_a_rosa_computed_by_hand() {
                 vacancy: case.vacancy,
                 size: None,
                 data_richiesta: None,
+                exclude: Vec::new(),
             },
             &Cancel::never(),
         )

@@ -395,6 +395,7 @@ fn issue_14_2_a_declared_occupation_counts_on_both_sides() {
                     vacancy: vacancy.clone(),
                     size: None,
                     data_richiesta: None,
+                    exclude: Vec::new(),
                 },
                 &Cancel::never(),
             )
