@@ -355,6 +355,9 @@ struct ProfileArgs {
     /// Profiling date (default: today).
     #[arg(long)]
     as_of: Option<NaiveDate>,
+    /// Decision log directory: record each profile (synced before the command prints).
+    #[arg(long)]
+    decisions: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -433,6 +436,10 @@ struct GraduatoriaArgs {
     /// Also write the CSV a CPI publishes.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Decision log directory: record the graduatoria (or riesame), synced before anything is
+    /// written.
+    #[arg(long)]
+    decisions: Option<PathBuf>,
     /// Where to write the riesame diff with --previous (default: stdout).
     #[arg(long)]
     riesame: Option<PathBuf>,
@@ -801,9 +808,12 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
         as_of: a.as_of,
         records,
     };
-    let mut out = engine
-        .profile(&request, today(), &incrocio::cancel::Cancel::never())?
-        .profiles;
+    let response = engine.profile(&request, today(), &incrocio::cancel::Cancel::never())?;
+    record(
+        a.decisions.as_deref(),
+        incrocio::decisions::of::profiles(&request, &response, "cli"),
+    )?;
+    let mut out = response.profiles;
     let text = if many {
         serde_json::to_string_pretty(&out)?
     } else {
@@ -811,6 +821,23 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
     };
     writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Appends decisions to the log in `dir`, when one is given (synced before returning).
+fn record(dir: Option<&Path>, decisions: Vec<incrocio::decisions::Decision>) -> Result<()> {
+    if let Some(dir) = dir {
+        let mut log = incrocio::decisions::DecisionLog::open(dir)?;
+        let r = log.append(&decisions, chrono::Utc::now())?;
+        if let (Some(first), Some(last)) = (r.first(), r.last()) {
+            eprintln!(
+                "recorded decisions {}-{} in {}",
+                first.seq,
+                last.seq,
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A caller's input error (exit code 65) on `field`.
@@ -1311,13 +1338,19 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     // Everything is computed and checked before anything is written: the outputs are all
     // written or none is.
     let never = incrocio::cancel::Cancel::never();
-    let (g, diff) = match &a.previous {
+    let (g, diff, decision) = match &a.previous {
         None => {
             let call = incrocio::engine::GraduatoriaCall {
                 rules: a.rules.clone(),
                 request,
             };
-            (engine.graduatoria(&call, &never)?, None)
+            let g = engine.graduatoria(&call, &never)?;
+            let d = incrocio::decisions::of::graduatoria(
+                &g,
+                "cli",
+                incrocio::decisions::Kind::Graduatoria,
+            );
+            (g, None, d)
         }
         Some(prev) => {
             let text = std::fs::read_to_string(prev)
@@ -1330,9 +1363,11 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
                 previous,
             };
             let out = engine.riesame(&call, &never)?;
-            (out.graduatoria, Some(out.riesame))
+            let d = incrocio::decisions::of::riesame(&out, "cli");
+            (out.graduatoria, Some(out.riesame), d)
         }
     };
+    record(a.decisions.as_deref(), vec![decision])?;
     let json = serde_json::to_string_pretty(&g)?;
     let csv = a.csv.as_ref().map(|_| graduatoria_csv(&g)).transpose()?;
     let diff = diff.map(|d| serde_json::to_string_pretty(&d)).transpose()?;

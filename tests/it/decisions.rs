@@ -538,3 +538,66 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
         .sum();
     assert_eq!(by_gender, 2);
 }
+
+#[test]
+fn the_cli_records_profiles_and_graduatorie_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions");
+    let input = dir.path().join("p.json");
+    std::fs::write(&input, json!([person("Q1"), person("Q2")]).to_string()).unwrap();
+    let out = incrocio()
+        .args(["profile", "--as-of", "2026-11-23", "--decisions"])
+        .arg(&log)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let applicants = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/esempi/candidati-art16.csv"
+    );
+    let out = incrocio()
+        .args([
+            "graduatoria",
+            "--rules",
+            "art16-emilia-romagna",
+            "--applicants",
+            applicants,
+            "--publication",
+            "2026-03-01",
+            "--decisions",
+        ])
+        .arg(&log)
+        .arg("--output")
+        .arg(dir.path().join("g.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(log.join("decisions.jsonl")).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["profile", "profile", "graduatoria"]);
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("g.json")).unwrap()).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["input_digest"], g["input_digest"]);
+    assert_eq!(
+        last["people"].as_array().unwrap().len(),
+        g["ranking"].as_array().unwrap().len() + g["excluded"].as_array().unwrap().len()
+    );
+}
