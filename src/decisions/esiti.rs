@@ -94,7 +94,7 @@ pub fn find_rosa(
     rosa_id: &str,
     cancel: &Cancel,
 ) -> Result<Option<SentRosa>> {
-    let found = super::scan(dir, rosa_id, cancel, |r| {
+    let found = super::scan(dir, Some(rosa_id), cancel, |r| {
         (r.decision.kind == Kind::Rosa && r.decision.subject.as_deref() == Some(rosa_id))
             .then(|| SentRosa::from_record(r))
             .flatten()

@@ -386,55 +386,58 @@ pub fn records_of(
     limit: usize,
     cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<Record>> {
-    let path = dir.join(FILE);
-    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let mut out = Vec::new();
-    let needle = serde_json::to_string(person).map_err(|e| Error::data(&path, e))?;
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        if i % 4096 == 4095 {
-            cancel.check()?;
-        }
-        let line = line.map_err(|e| Error::io(&path, e))?;
-        // Cheap filter first: the id must appear as a JSON string somewhere in the line.
-        if line.is_empty() || !contains(&line, needle.as_bytes()) {
-            continue;
-        }
-        let Ok(r) = serde_json::from_slice::<Record>(&line) else {
-            continue;
-        };
-        if r.decision.people.iter().any(|p| p == person) {
-            out.push(r);
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Ok(out)
+    let mut n = 0;
+    scan(dir, Some(person), cancel, |r| {
+        (n < limit && r.decision.people.iter().any(|p| p == person)).then(|| {
+            n += 1;
+            r.clone()
+        })
+    })
 }
 
-/// The records of `dir` whose line contains `needle` (as a JSON string) and that `pick`
-/// maps to something, in order; stops with [`Error::Cancelled`] when `cancel` is raised.
+/// The records of `dir` that `pick` maps to something, in order. With a `needle`, only the
+/// lines holding it as a JSON string are parsed (a cheap filter: an id appears in the line of
+/// every record about it). A line that is not a record is an error naming it. Stops with
+/// [`Error::Cancelled`] when `cancel` is raised.
 pub fn scan<T>(
     dir: &Path,
-    needle: &str,
+    needle: Option<&str>,
     cancel: &crate::cancel::Cancel,
     mut pick: impl FnMut(&Record) -> Option<T>,
 ) -> Result<Vec<T>> {
     let path = dir.join(FILE);
     let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let needle = serde_json::to_string(needle).map_err(|e| Error::data(&path, e))?;
+    let needle = needle
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Error::data(&path, e))?;
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    for i in 0.. {
         if i % 4096 == 4095 {
             cancel.check()?;
         }
-        let line = line.map_err(|e| Error::io(&path, e))?;
-        if line.is_empty() || !contains(&line, needle.as_bytes()) {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(&path, e))?;
+        // The end, or a last line still being written by the server (no newline yet): a record
+        // is there once its newline is.
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        line.pop();
+        if line.is_empty()
+            || needle
+                .as_ref()
+                .is_some_and(|n| !contains(&line, n.as_bytes()))
+        {
             continue;
         }
-        if let Ok(r) = serde_json::from_slice::<Record>(&line)
-            && let Some(t) = pick(&r)
-        {
+        let r = serde_json::from_slice::<Record>(&line)
+            .map_err(|e| Error::data(&path, format!("line {}: {e}", i + 1)))?;
+        if let Some(t) = pick(&r) {
             out.push(t);
         }
     }
@@ -443,41 +446,12 @@ pub fn scan<T>(
 
 /// Every record in `dir`, in order; stops with [`Error::Cancelled`] when `cancel` is raised.
 pub fn scan_all(dir: &Path, cancel: &crate::cancel::Cancel) -> Result<Vec<Record>> {
-    let path = dir.join(FILE);
-    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        if i % 4096 == 4095 {
-            cancel.check()?;
-        }
-        let line = line.map_err(|e| Error::io(&path, e))?;
-        if line.is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_slice::<Record>(&line)
-                .map_err(|e| Error::data(&path, format!("line {}: {e}", i + 1)))?,
-        );
-    }
-    Ok(out)
+    scan(dir, None, cancel, |r| Some(r.clone()))
 }
 
 /// Every record in `dir`, in order.
 pub fn records(dir: &Path) -> Result<Vec<Record>> {
-    let path = dir.join(FILE);
-    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.map_err(|e| Error::io(&path, e))?;
-        if line.is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_slice::<Record>(&line)
-                .map_err(|e| Error::data(&path, format!("line {}: {e}", i + 1)))?,
-        );
-    }
-    Ok(out)
+    scan_all(dir, &crate::cancel::Cancel::never())
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
