@@ -614,6 +614,14 @@ impl Engine {
     /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
     pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
         let index = self.require_index()?;
+        let asked = req.data_richiesta.or(req.vacancy.data_richiesta);
+        let today = chrono::Utc::now().date_naive();
+        if let Some(d) = asked.filter(|d| *d > today) {
+            return Err(Error::Input(InputError::new(
+                "data_richiesta",
+                FieldReason::Inconsistent(format!("{d} is after today ({today})")),
+            )));
+        }
         if req.exclude.len() > MAX_EXCLUDE {
             return Err(Error::Input(InputError::new(
                 "exclude",
@@ -635,7 +643,7 @@ impl Engine {
             &self.matching,
             crate::matching::rosa::RosaAsk {
                 size: req.size,
-                stamp: crate::matching::RosaStamp::now(req.data_richiesta),
+                stamp: crate::matching::RosaStamp::now(asked),
                 exclude: &req.exclude,
             },
             self.taxonomy,

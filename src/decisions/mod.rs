@@ -93,6 +93,55 @@ pub struct Decision {
     pub result: serde_json::Value,
 }
 
+/// A LEP of DM 4/2018 Allegato B and its SAP activity code
+/// (`data/codici/lep-decisioni.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Lep {
+    /// The LEP letter.
+    pub lep: String,
+    /// The SAP activity code.
+    pub sap: String,
+}
+
+#[derive(Deserialize)]
+struct LepFile {
+    kinds: std::collections::BTreeMap<String, LepEntry>,
+}
+
+#[derive(Deserialize)]
+struct LepEntry {
+    lep: String,
+    sap: String,
+}
+
+impl Kind {
+    /// The LEP and SAP code this kind of decision serves (`data/codici/lep-decisioni.toml`).
+    pub fn lep(self) -> Option<Lep> {
+        static TABLE: std::sync::OnceLock<std::collections::BTreeMap<String, Lep>> =
+            std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            toml::from_str::<LepFile>(include_str!("../../data/codici/lep-decisioni.toml"))
+                .map(|f| {
+                    f.kinds
+                        .into_iter()
+                        .map(|(k, e)| {
+                            (
+                                k,
+                                Lep {
+                                    lep: e.lep,
+                                    sap: e.sap,
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let name = serde_json::to_value(self).ok()?;
+        table.get(name.as_str()?).cloned()
+    }
+}
+
 /// A record of the log: a decision with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Record {
@@ -102,6 +151,10 @@ pub struct Record {
     pub at: String,
     /// The hash of the record before.
     pub prev: String,
+    /// The LEP the decision serves and its SAP activity code (DM 4/2018 Allegato B); none for
+    /// a kind the table gives no LEP of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lep: Option<Lep>,
     /// The decision.
     #[serde(flatten)]
     pub decision: Decision,
@@ -123,6 +176,8 @@ struct Unsealed<'a> {
     seq: u64,
     at: &'a str,
     prev: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lep: Option<Lep>,
     #[serde(flatten)]
     decision: &'a Decision,
 }
@@ -137,6 +192,7 @@ fn seal(seq: u64, at: &str, prev: &str, decision: &Decision) -> Result<(Vec<u8>,
         seq,
         at,
         prev,
+        lep: decision.kind.lep(),
         decision,
     })
     .map_err(|e| Error::data("decision record", e))?;
@@ -579,6 +635,15 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2026-12-02T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn each_kind_carries_the_lep_of_allegato_b() {
+        let lep = |k: Kind| k.lep().map(|l| (l.lep, l.sap));
+        assert_eq!(lep(Kind::Profile), Some(("B".into(), "A01".into())));
+        assert_eq!(lep(Kind::Rosa), Some(("Q".into(), "B03".into())));
+        assert_eq!(lep(Kind::Graduatoria), Some(("K".into(), "B03".into())));
+        assert_eq!(lep(Kind::Congruity), None);
     }
 
     #[test]

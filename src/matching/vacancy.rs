@@ -70,6 +70,10 @@ pub struct VacancyRecord {
     /// Last day the vacancy is open; after it, it drops out of offers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_scadenza: Option<NaiveDate>,
+    /// The day the employer asked for a rosa (the 20-day deadline runs from it); a shortlist
+    /// request's own `data_richiesta` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_richiesta: Option<NaiveDate>,
     /// Offered through an employment agency (somministrazione).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub somministrazione: bool,

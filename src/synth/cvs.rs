@@ -393,6 +393,7 @@ pub fn vacancy_block(
                 )),
                 dimensione_rosa: None,
                 data_scadenza: None,
+                data_richiesta: None,
                 somministrazione: false,
                 durata_mesi: None,
                 periodo: None,

@@ -132,6 +132,7 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
         assert_eq!(records[0]["actor"], "prof");
         assert_eq!(records[0]["result"]["class"], *class);
         assert_eq!(records[0]["model"]["id"], "did@v1");
+        assert_eq!(records[0]["lep"], json!({"lep": "B", "sap": "A01"}));
         // Ids, digests and classes only: none of the record's fields.
         let text = records[0].to_string();
         assert!(
@@ -143,6 +144,7 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
     let rec = &r.json()["records"][0];
     assert_eq!(rec["seq"], rosa_seq);
     assert_eq!(rec["kind"], "rosa");
+    assert_eq!(rec["lep"], json!({"lep": "Q", "sap": "B03"}));
     assert_eq!(rec["subject"], rosa["rosa_id"]);
     // The audit route needs its own scope; a key without it gets 403.
     let r = call(
@@ -200,6 +202,15 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
     );
     assert_eq!(r.status, 422);
     assert!(String::from_utf8_lossy(&r.body).contains("esiti[0].candidate_id"));
+    // The request's date may come with the vacancy; never after today.
+    let mut on_vacancy = crate::http::vacancy();
+    on_vacancy["vacancy"]["data_richiesta"] = json!("2026-11-25");
+    let r = post(addr, "/v1/shortlists", ALL, &on_vacancy);
+    assert_eq!(r.json()["data_richiesta"], "2026-11-25");
+    on_vacancy["vacancy"]["data_richiesta"] = json!("2099-01-01");
+    let r = post(addr, "/v1/shortlists", ALL, &on_vacancy);
+    assert_eq!(r.status, 422);
+    assert!(String::from_utf8_lossy(&r.body).contains("data_richiesta"));
     // A refill without the hired candidate: a new rosa, one fewer eligible.
     let mut refill = crate::http::vacancy();
     refill["exclude"] = json!([first]);
@@ -252,9 +263,14 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
         .unwrap();
     let waited = (generated - "2026-11-20".parse::<chrono::NaiveDate>().unwrap()).num_days();
     let rosa20 = get("rosa_entro_20");
-    assert_eq!(rosa20["cases"], 2);
-    assert_eq!(rosa20["within"], 2 * u64::from(waited <= 20));
+    // Three rosas: the first, the one dated on the vacancy (2026-11-25), the refill.
+    assert_eq!(rosa20["cases"], 3);
     assert_eq!(rosa20["median_days"], waited as f64);
+    let on_time = [waited, waited - 5, waited]
+        .iter()
+        .filter(|d| **d <= 20)
+        .count();
+    assert_eq!(rosa20["within"], on_time);
     assert_eq!(
         (
             rosa20["deadline"]["lep"].clone(),
@@ -269,7 +285,7 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
             esiti15["within"].clone(),
             esiti15["pending"].clone()
         ),
-        (json!(2), json!(1), json!(1))
+        (json!(3), json!(1), json!(2))
     );
     let p60 = get("profilazione_entro_60");
     assert_eq!(
