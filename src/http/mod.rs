@@ -24,7 +24,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -59,41 +58,16 @@ impl MakeRequestId for Counter {
 
 /// The router over a state: every route of [`routes::ROUTES`] and the layers.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/v1/profiling", post(routes::profile))
-        .route("/v1/shortlists", post(routes::shortlist))
-        .route(
-            "/v1/candidates/{id}",
-            put(routes::put_candidate)
-                .get(routes::get_candidate)
-                .delete(routes::delete_candidate),
-        )
-        .route(
-            "/v1/vacancies/{id}",
-            put(routes::put_vacancy)
-                .get(routes::get_vacancy)
-                .delete(routes::delete_vacancy),
-        )
-        .route("/v1/offers", post(routes::offers))
-        .route("/v1/graduatorie", post(routes::graduatoria))
-        .route("/v1/graduatorie/riesame", post(routes::riesame))
-        .route(
-            "/v1/profiles/{person_id}/override",
-            post(routes::override_profile),
-        )
-        .route("/v1/decisions", get(routes::decisions))
-        .route("/v1/rosas/{rosa_id}/esiti", post(routes::esiti))
-        .route("/v1/indicators", get(routes::indicators))
-        .route("/v1/occupations", get(routes::resolve_title))
-        .route(
-            "/v1/occupations/{code}/adjacent",
-            get(routes::adjacent_occupations),
-        )
-        .route("/v1/models", get(routes::models))
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
-        .route("/openapi.json", get(routes::openapi));
+    let mut by_path: Vec<(&'static str, axum::routing::MethodRouter<AppState>)> = Vec::new();
+    for r in &routes::ROUTES {
+        match by_path.iter_mut().find(|(p, _)| *p == r.path) {
+            Some((_, m)) => *m = std::mem::take(m).merge((r.handler)()),
+            None => by_path.push((r.path, (r.handler)())),
+        }
+    }
+    let routes = by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, m)| router.route(path, m));
     with_layers(routes, state)
 }
 
@@ -425,6 +399,7 @@ pub async fn shutdown_signal() {
 mod tests {
     use super::*;
     use axum::body::Body;
+    use axum::routing::get;
     use tower::ServiceExt;
 
     fn state(config: &ServerConfig) -> AppState {

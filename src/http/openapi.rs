@@ -7,7 +7,7 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
 use super::problem::Problem;
-use super::routes::{Access, ROUTES, RouteSpec};
+use super::routes::{Access, ROUTES};
 use crate::engine::{
     AdjacentOccupations, CandidateWritten, GraduatoriaCall, ModelInfo, OffersRequest,
     ProfilingBody, ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody, TitleResolution,
@@ -16,7 +16,12 @@ use crate::engine::{
 use crate::graduatoria::Graduatoria;
 use crate::matching::{CandidateRecord, Offers, Shortlist, VacancyRecord};
 
-struct Operation {
+/// The operations whose answers are recorded in the decision log (their handlers call
+/// `recorded`).
+const RECORDED: [&str; 5] = ["profile", "shortlist", "offers", "graduatoria", "riesame"];
+
+/// An operation's request and answers, for the document.
+pub struct Operation {
     request: Option<Schema>,
     ok: u16,
     response: Option<Value>,
@@ -28,142 +33,221 @@ fn json_body(schema: &Schema) -> Value {
     json!({"content": {"application/json": {"schema": schema}}})
 }
 
-fn op(g: &mut SchemaGenerator, r: &RouteSpec) -> Operation {
-    fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
+fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+fn body(x: Schema) -> Option<Value> {
+    Some(json_body(&x))
+}
+
+/// The OpenAPI operation of `profile`.
+pub(super) fn doc_profile(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<ProfilingBody>(g)),
+        ok: 200,
+        response: body(s::<ProfilingResponse>(g)),
+        problems: &[400, 413, 422, 503],
     }
-    let body = |x: Schema| Some(json_body(&x));
-    match r.operation {
-        "profile" => Operation {
-            request: Some(s::<ProfilingBody>(g)),
-            ok: 200,
-            response: body(s::<ProfilingResponse>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "shortlist" => Operation {
-            request: Some(s::<ShortlistBody>(g)),
-            ok: 200,
-            response: body(s::<Shortlist>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "putCandidate" => Operation {
-            request: Some(s::<CandidateRecord>(g)),
-            ok: 201,
-            response: body(s::<CandidateWritten>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "getCandidate" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<CandidateRecord>(g)),
-            problems: &[404, 503],
-        },
-        "deleteCandidate" => Operation {
-            request: None,
-            ok: 204,
-            response: None,
-            problems: &[404, 503],
-        },
-        "putVacancy" => Operation {
-            request: Some(s::<VacancyRecord>(g)),
-            ok: 201,
-            response: body(s::<VacancyWritten>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "getVacancy" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<VacancyRecord>(g)),
-            problems: &[404, 503],
-        },
-        "deleteVacancy" => Operation {
-            request: None,
-            ok: 204,
-            response: None,
-            problems: &[404, 503],
-        },
-        "offers" => Operation {
-            request: Some(s::<OffersRequest>(g)),
-            ok: 200,
-            response: body(s::<Offers>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "graduatoria" => Operation {
-            request: Some(s::<GraduatoriaCall>(g)),
-            ok: 200,
-            response: body(s::<Graduatoria>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "riesame" => Operation {
-            request: Some(s::<RiesameCall>(g)),
-            ok: 200,
-            response: body(s::<RiesameResponse>(g)),
-            problems: &[400, 413, 422, 503],
-        },
-        "overrideProfile" => Operation {
-            request: Some(s::<crate::decisions::overrides::OverrideRequest>(g)),
-            ok: 201,
-            response: body(s::<super::routes::OverrideRecorded>(g)),
-            problems: &[400, 409, 413, 422, 503],
-        },
-        "recordEsiti" => Operation {
-            request: Some(s::<crate::decisions::esiti::EsitiRequest>(g)),
-            ok: 201,
-            response: body(s::<super::routes::EsitiRecorded>(g)),
-            problems: &[400, 404, 409, 413, 422, 503],
-        },
-        "indicators" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<crate::decisions::indicators::Report>(g)),
-            problems: &[409, 422, 503],
-        },
-        "decisions" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<super::routes::PersonDecisions>(g)),
-            problems: &[409, 422, 503],
-        },
-        "resolveTitle" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<TitleResolution>(g)),
-            problems: &[422, 503],
-        },
-        "adjacentOccupations" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<AdjacentOccupations>(g)),
-            problems: &[422, 503],
-        },
-        "models" => Operation {
-            request: None,
-            ok: 200,
-            response: body(s::<Vec<ModelInfo>>(g)),
-            problems: &[],
-        },
-        "metrics" => Operation {
-            request: None,
-            ok: 200,
-            response: Some(json!({"content": {"text/plain": {"schema": {"type": "string"}}}})),
-            problems: &[],
-        },
-        "readyz" => Operation {
-            request: None,
-            ok: 200,
-            response: Some(
-                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
-            ),
-            problems: &[503],
-        },
-        _ => Operation {
-            request: None,
-            ok: 200,
-            response: Some(
-                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
-            ),
-            problems: &[],
-        },
+}
+
+/// The OpenAPI operation of `shortlist`.
+pub(super) fn doc_shortlist(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<ShortlistBody>(g)),
+        ok: 200,
+        response: body(s::<Shortlist>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `putCandidate`.
+pub(super) fn doc_put_candidate(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<CandidateRecord>(g)),
+        ok: 201,
+        response: body(s::<CandidateWritten>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `getCandidate`.
+pub(super) fn doc_get_candidate(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<CandidateRecord>(g)),
+        problems: &[404, 503],
+    }
+}
+
+/// The OpenAPI operation of `deleteCandidate`.
+pub(super) fn doc_delete_candidate(_: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 204,
+        response: None,
+        problems: &[404, 503],
+    }
+}
+
+/// The OpenAPI operation of `putVacancy`.
+pub(super) fn doc_put_vacancy(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<VacancyRecord>(g)),
+        ok: 201,
+        response: body(s::<VacancyWritten>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `getVacancy`.
+pub(super) fn doc_get_vacancy(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<VacancyRecord>(g)),
+        problems: &[404, 503],
+    }
+}
+
+/// The OpenAPI operation of `deleteVacancy`.
+pub(super) fn doc_delete_vacancy(_: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 204,
+        response: None,
+        problems: &[404, 503],
+    }
+}
+
+/// The OpenAPI operation of `offers`.
+pub(super) fn doc_offers(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<OffersRequest>(g)),
+        ok: 200,
+        response: body(s::<Offers>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `graduatoria`.
+pub(super) fn doc_graduatoria(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<GraduatoriaCall>(g)),
+        ok: 200,
+        response: body(s::<Graduatoria>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `riesame`.
+pub(super) fn doc_riesame(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<RiesameCall>(g)),
+        ok: 200,
+        response: body(s::<RiesameResponse>(g)),
+        problems: &[400, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `overrideProfile`.
+pub(super) fn doc_override_profile(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<crate::decisions::overrides::OverrideRequest>(g)),
+        ok: 201,
+        response: body(s::<super::routes::OverrideRecorded>(g)),
+        problems: &[400, 409, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `recordEsiti`.
+pub(super) fn doc_record_esiti(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<crate::decisions::esiti::EsitiRequest>(g)),
+        ok: 201,
+        response: body(s::<super::routes::EsitiRecorded>(g)),
+        problems: &[400, 404, 409, 413, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `indicators`.
+pub(super) fn doc_indicators(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<crate::decisions::indicators::Report>(g)),
+        problems: &[409, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `decisions`.
+pub(super) fn doc_decisions(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<super::routes::PersonDecisions>(g)),
+        problems: &[409, 422, 503],
+    }
+}
+
+/// The OpenAPI operation of `resolveTitle`.
+pub(super) fn doc_resolve_title(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<TitleResolution>(g)),
+        problems: &[422, 503],
+    }
+}
+
+/// The OpenAPI operation of `adjacentOccupations`.
+pub(super) fn doc_adjacent_occupations(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<AdjacentOccupations>(g)),
+        problems: &[422, 503],
+    }
+}
+
+/// The OpenAPI operation of `models`.
+pub(super) fn doc_models(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<Vec<ModelInfo>>(g)),
+        problems: &[],
+    }
+}
+
+/// The OpenAPI operation of `metrics`.
+pub(super) fn doc_metrics(_: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: Some(json!({"content": {"text/plain": {"schema": {"type": "string"}}}})),
+        problems: &[],
+    }
+}
+
+/// The OpenAPI operation of `readyz`.
+pub(super) fn doc_readyz(_: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: Some(json!({"content": {"application/json": {"schema": {"type": "object"}}}})),
+        problems: &[503],
+    }
+}
+
+/// An operation answering a JSON object (health probes, the document itself).
+pub(super) fn doc_object(_: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: Some(json!({"content": {"application/json": {"schema": {"type": "object"}}}})),
+        problems: &[],
     }
 }
 
@@ -197,7 +281,7 @@ pub fn document() -> Value {
     let problem = g.subschema_for::<Problem>();
     let mut paths = Map::new();
     for r in &ROUTES {
-        let o = op(&mut g, r);
+        let o = (r.doc)(&mut g);
         let mut responses = Map::new();
         let mut ok = json!({"description": status_text(o.ok)});
         if let (Some(Value::Object(m)), Some(obj)) = (&o.response, ok.as_object_mut()) {
@@ -212,6 +296,17 @@ pub fn document() -> Value {
                 }),
             );
         }
+        let mut headers = json!({"x-request-id": {
+            "description": "The request's id (the caller's, or one made here): it names the log entry",
+            "schema": {"type": "string"}
+        }});
+        if RECORDED.contains(&r.operation) {
+            headers[super::routes::DECISIONS_HEADER] = json!({
+                "description": "With a decision log configured: the `seq` of the records of this answer, `first-last`",
+                "schema": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
+            });
+        }
+        ok["headers"] = headers;
         responses.insert(o.ok.to_string(), ok);
         let mut problems: Vec<u16> = o.problems.to_vec();
         problems.push(414);
@@ -287,7 +382,7 @@ pub fn document() -> Value {
                 "schema": {"type": "string", "minLength": 1, "maxLength": 128}
             }));
         }
-        parameters.extend(query_parameters(r.operation));
+        parameters.extend((r.query)());
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
@@ -319,55 +414,73 @@ pub fn document() -> Value {
     })
 }
 
-/// The query parameters of an operation (only with the short body forms).
-fn query_parameters(operation: &str) -> Vec<Value> {
-    match operation {
-        "profile" => vec![
-            json!({"name": "model", "in": "query", "required": false,
-                   "description": "Model `id` or `id@vN` (default `did`); only with a body of records alone",
-                   "schema": {"type": "string", "enum": profiling_model_keys()}}),
-            json!({"name": "as_of", "in": "query", "required": false,
-                   "description": "Profiling date (default today); only with a body of records alone",
-                   "schema": {"type": "string", "format": "date"}}),
-        ],
-        "resolveTitle" => vec![
-            json!({"name": "title", "in": "query", "required": true,
-                   "description": "The job title as written (1 to 200 characters)",
-                   "schema": {"type": "string", "minLength": 1, "maxLength": crate::engine::MAX_TITLE_CHARS}}),
-            json!({"name": "limit", "in": "query", "required": false,
-                   "description": "Candidates listed (default 5)",
-                   "schema": {"type": "integer", "minimum": 1, "maximum": crate::engine::MAX_TITLE_CANDIDATES}}),
-        ],
-        "shortlist" => vec![
-            json!({
-                "name": "size", "in": "query", "required": false,
-                "description": "Rosa size; only with the vacancy alone as the body",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100}
-            }),
-            json!({
-                "name": "data_richiesta", "in": "query", "required": false,
-                "description": "The day the employer asked for the rosa (default today); only with the vacancy alone as the body",
-                "schema": {"type": "string", "format": "date"}
-            }),
-        ],
-        "indicators" => vec![
-            json!({"name": "from", "in": "query", "required": true,
-                   "description": "First day of the period (cases whose deadline started on or after it)",
-                   "schema": {"type": "string", "format": "date"}}),
-            json!({"name": "to", "in": "query", "required": true,
-                   "description": "Last day of the period (not before `from`)",
-                   "schema": {"type": "string", "format": "date"}}),
-        ],
-        "decisions" => vec![
-            json!({"name": "person", "in": "query", "required": true,
-                   "description": "The person's id (1 to 128 characters)",
-                   "schema": {"type": "string", "minLength": 1, "maxLength": 128}}),
-            json!({"name": "limit", "in": "query", "required": false,
-                   "description": "At most this many records (default 1,000)",
-                   "schema": {"type": "integer", "minimum": 1, "maximum": super::routes::MAX_DECISIONS}}),
-        ],
-        _ => Vec::new(),
-    }
+/// The query parameters of `profile`.
+pub(super) fn query_profile() -> Vec<Value> {
+    vec![
+        json!({"name": "model", "in": "query", "required": false,
+               "description": "Model `id` or `id@vN` (default `did`); only with a body of records alone",
+               "schema": {"type": "string", "enum": profiling_model_keys()}}),
+        json!({"name": "as_of", "in": "query", "required": false,
+               "description": "Profiling date (default today); only with a body of records alone",
+               "schema": {"type": "string", "format": "date"}}),
+    ]
+}
+
+/// The query parameters of `resolveTitle`.
+pub(super) fn query_resolve_title() -> Vec<Value> {
+    vec![
+        json!({"name": "title", "in": "query", "required": true,
+               "description": "The job title as written (1 to 200 characters)",
+               "schema": {"type": "string", "minLength": 1, "maxLength": crate::engine::MAX_TITLE_CHARS}}),
+        json!({"name": "limit", "in": "query", "required": false,
+               "description": "Candidates listed (default 5)",
+               "schema": {"type": "integer", "minimum": 1, "maximum": crate::engine::MAX_TITLE_CANDIDATES}}),
+    ]
+}
+
+/// The query parameters of `shortlist`.
+pub(super) fn query_shortlist() -> Vec<Value> {
+    vec![
+        json!({
+            "name": "size", "in": "query", "required": false,
+            "description": "Rosa size; only with the vacancy alone as the body",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100}
+        }),
+        json!({
+            "name": "data_richiesta", "in": "query", "required": false,
+            "description": "The day the employer asked for the rosa (default today); only with the vacancy alone as the body",
+            "schema": {"type": "string", "format": "date"}
+        }),
+    ]
+}
+
+/// The query parameters of `indicators`.
+pub(super) fn query_indicators() -> Vec<Value> {
+    vec![
+        json!({"name": "from", "in": "query", "required": true,
+               "description": "First day of the period (cases whose deadline started on or after it)",
+               "schema": {"type": "string", "format": "date"}}),
+        json!({"name": "to", "in": "query", "required": true,
+               "description": "Last day of the period (not before `from`)",
+               "schema": {"type": "string", "format": "date"}}),
+    ]
+}
+
+/// The query parameters of `decisions`.
+pub(super) fn query_decisions() -> Vec<Value> {
+    vec![
+        json!({"name": "person", "in": "query", "required": true,
+               "description": "The person's id (1 to 128 characters)",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 128}}),
+        json!({"name": "limit", "in": "query", "required": false,
+               "description": "At most this many records (default 1,000)",
+               "schema": {"type": "integer", "minimum": 1, "maximum": super::routes::MAX_DECISIONS}}),
+    ]
+}
+
+/// No query parameters.
+pub(super) fn no_query() -> Vec<Value> {
+    Vec::new()
 }
 
 /// `id` and `id@vN` of every bundled model or rule set of a kind.

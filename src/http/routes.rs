@@ -9,7 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::Caller;
+use axum::routing::{MethodRouter, delete, get, post, put};
+use schemars::generate::SchemaGenerator;
+
 use super::config::Scope;
+use super::openapi::{self, Operation};
 use super::problem::Problem;
 use super::queue::WriteOp;
 use super::state::AppState;
@@ -36,7 +40,10 @@ pub enum Access {
     Denied,
 }
 
-/// One route: the source of both the auth check and the OpenAPI document.
+/// One route: its method and path, who may call it, the handler, and its OpenAPI operation.
+/// The router ([`super::router`]), the access check and the OpenAPI document are all built
+/// from [`ROUTES`], so a route cannot be served without a declared access rule and a
+/// documented operation.
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     /// HTTP method.
@@ -45,178 +52,240 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
-    /// One line for the OpenAPI document.
-    pub summary: &'static str,
     /// Operation id.
     pub operation: &'static str,
-}
-
-const fn route(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    operation: &'static str,
-    summary: &'static str,
-) -> RouteSpec {
-    RouteSpec {
-        method,
-        path,
-        access,
-        summary,
-        operation,
-    }
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+    /// The handler, as a method router for `method`.
+    pub handler: fn() -> MethodRouter<AppState>,
+    /// The operation's request and answers.
+    pub doc: fn(&mut SchemaGenerator) -> Operation,
+    /// Its query parameters.
+    pub query: fn() -> Vec<serde_json::Value>,
 }
 
 /// Every route of the service.
 pub const ROUTES: [RouteSpec; 22] = [
-    route(
-        Method::POST,
-        "/v1/profiling",
-        Access::Scoped(Scope::Profiling),
-        "profile",
-        "Profile one or many DID/SAP records: index, class, contributions, AdR, provenance",
-    ),
-    route(
-        Method::POST,
-        "/v1/shortlists",
-        Access::Scoped(Scope::Shortlists),
-        "shortlist",
-        "The rosa for a vacancy: hard rules, explained scores, eligible count, narrowing suggestions",
-    ),
-    route(
-        Method::PUT,
-        "/v1/candidates/{id}",
-        Access::Scoped(Scope::CandidatesWrite),
-        "putCandidate",
-        "Add or replace a candidate; answered once durable and visible to shortlists",
-    ),
-    route(
-        Method::GET,
-        "/v1/candidates/{id}",
-        Access::Scoped(Scope::CandidatesRead),
-        "getCandidate",
-        "A candidate's record as last written",
-    ),
-    route(
-        Method::DELETE,
-        "/v1/candidates/{id}",
-        Access::Scoped(Scope::CandidatesWrite),
-        "deleteCandidate",
-        "Remove a candidate; answered once durable",
-    ),
-    route(
-        Method::PUT,
-        "/v1/vacancies/{id}",
-        Access::Scoped(Scope::VacanciesWrite),
-        "putVacancy",
-        "Add or replace an open vacancy; answered once durable and visible to offers",
-    ),
-    route(
-        Method::GET,
-        "/v1/vacancies/{id}",
-        Access::Scoped(Scope::Offers),
-        "getVacancy",
-        "A vacancy's record as last written",
-    ),
-    route(
-        Method::DELETE,
-        "/v1/vacancies/{id}",
-        Access::Scoped(Scope::VacanciesWrite),
-        "deleteVacancy",
-        "Close a vacancy (remove it from the board); answered once durable",
-    ),
-    route(
-        Method::POST,
-        "/v1/offers",
-        Access::Scoped(Scope::Offers),
-        "offers",
-        "The open vacancies that fit a person, explained, each with its offerta congrua verdict (art. 25 D.Lgs. 150/2015)",
-    ),
-    route(
-        Method::POST,
-        "/v1/graduatorie",
-        Access::Scoped(Scope::Graduatorie),
-        "graduatoria",
-        "Rank applicants under a Region's rule set, every row justified",
-    ),
-    route(
-        Method::POST,
-        "/v1/graduatorie/riesame",
-        Access::Scoped(Scope::Graduatorie),
-        "riesame",
-        "Recompute a graduatoria on corrected data and list what changed",
-    ),
-    route(
-        Method::POST,
-        "/v1/profiles/{person_id}/override",
-        Access::Scoped(Scope::Overrides),
-        "overrideProfile",
-        "An operator's override of a person's profiling class (profilazione qualitativa), recorded in the decision log",
-    ),
-    route(
-        Method::POST,
-        "/v1/rosas/{rosa_id}/esiti",
-        Access::Scoped(Scope::Shortlists),
-        "recordEsiti",
-        "Employers' outcomes (hired, rejected, not presented, declined) for people of a rosa sent, recorded in the decision log",
-    ),
-    route(
-        Method::GET,
-        "/v1/indicators",
-        Access::Scoped(Scope::Audit),
-        "indicators",
-        "Service-deadline indicators of a period (rosa within 20 days, esiti within 15, profiling within 60), with LEP and SAP codes",
-    ),
-    route(
-        Method::GET,
-        "/v1/decisions",
-        Access::Scoped(Scope::Audit),
-        "decisions",
-        "What the decision log holds about one person (ids, digests, classes, positions): for audits and access requests",
-    ),
-    route(
-        Method::GET,
-        "/v1/occupations",
-        Access::AnyKey,
-        "resolveTitle",
-        "The ESCO occupations a free-text job title may name, with confidences, and the one it resolves to",
-    ),
-    route(
-        Method::GET,
-        "/v1/occupations/{code}/adjacent",
-        Access::AnyKey,
-        "adjacentOccupations",
-        "An occupation's adjacent occupations by ESCO skill overlap (profili di prossimità)",
-    ),
-    route(
-        Method::GET,
-        "/v1/models",
-        Access::AnyKey,
-        "models",
-        "Every model and rule set with id, version, status and digest",
-    ),
-    route(Method::GET, "/healthz", Access::Open, "healthz", "Liveness"),
-    route(
-        Method::GET,
-        "/readyz",
-        Access::Open,
-        "readyz",
-        "Readiness: models loaded, index open, writer running",
-    ),
-    route(
-        Method::GET,
-        "/metrics",
-        Access::AnyKey,
-        "metrics",
-        "Prometheus metrics",
-    ),
-    route(
-        Method::GET,
-        "/openapi.json",
-        Access::AnyKey,
-        "openapi",
-        "This document",
-    ),
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/profiling",
+        access: Access::Scoped(Scope::Profiling),
+        operation: "profile",
+        summary: "Profile one or many DID/SAP records: index, class, contributions, AdR, provenance",
+        handler: || post(profile),
+        doc: openapi::doc_profile,
+        query: openapi::query_profile,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/shortlists",
+        access: Access::Scoped(Scope::Shortlists),
+        operation: "shortlist",
+        summary: "The rosa for a vacancy: hard rules, explained scores, eligible count, narrowing suggestions",
+        handler: || post(shortlist),
+        doc: openapi::doc_shortlist,
+        query: openapi::query_shortlist,
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "putCandidate",
+        summary: "Add or replace a candidate; answered once durable and visible to shortlists",
+        handler: || put(put_candidate),
+        doc: openapi::doc_put_candidate,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesRead),
+        operation: "getCandidate",
+        summary: "A candidate's record as last written",
+        handler: || get(get_candidate),
+        doc: openapi::doc_get_candidate,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "deleteCandidate",
+        summary: "Remove a candidate; answered once durable",
+        handler: || delete(delete_candidate),
+        doc: openapi::doc_delete_candidate,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "putVacancy",
+        summary: "Add or replace an open vacancy; answered once durable and visible to offers",
+        handler: || put(put_vacancy),
+        doc: openapi::doc_put_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::Offers),
+        operation: "getVacancy",
+        summary: "A vacancy's record as last written",
+        handler: || get(get_vacancy),
+        doc: openapi::doc_get_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "deleteVacancy",
+        summary: "Close a vacancy (remove it from the board); answered once durable",
+        handler: || delete(delete_vacancy),
+        doc: openapi::doc_delete_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/offers",
+        access: Access::Scoped(Scope::Offers),
+        operation: "offers",
+        summary: "The open vacancies that fit a person, explained, each with its offerta congrua verdict (art. 25 D.Lgs. 150/2015)",
+        handler: || post(offers),
+        doc: openapi::doc_offers,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/graduatorie",
+        access: Access::Scoped(Scope::Graduatorie),
+        operation: "graduatoria",
+        summary: "Rank applicants under a Region's rule set, every row justified",
+        handler: || post(graduatoria),
+        doc: openapi::doc_graduatoria,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/graduatorie/riesame",
+        access: Access::Scoped(Scope::Graduatorie),
+        operation: "riesame",
+        summary: "Recompute a graduatoria on corrected data and list what changed",
+        handler: || post(riesame),
+        doc: openapi::doc_riesame,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/profiles/{person_id}/override",
+        access: Access::Scoped(Scope::Overrides),
+        operation: "overrideProfile",
+        summary: "An operator's override of a person's profiling class (profilazione qualitativa), recorded in the decision log",
+        handler: || post(override_profile),
+        doc: openapi::doc_override_profile,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/rosas/{rosa_id}/esiti",
+        access: Access::Scoped(Scope::Shortlists),
+        operation: "recordEsiti",
+        summary: "Employers' outcomes (hired, rejected, not presented, declined) for people of a rosa sent, recorded in the decision log",
+        handler: || post(esiti),
+        doc: openapi::doc_record_esiti,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/indicators",
+        access: Access::Scoped(Scope::Audit),
+        operation: "indicators",
+        summary: "Service-deadline indicators of a period (rosa within 20 days, esiti within 15, profiling within 60), with LEP and SAP codes",
+        handler: || get(indicators),
+        doc: openapi::doc_indicators,
+        query: openapi::query_indicators,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/decisions",
+        access: Access::Scoped(Scope::Audit),
+        operation: "decisions",
+        summary: "What the decision log holds about one person (ids, digests, classes, positions): for audits and access requests",
+        handler: || get(decisions),
+        doc: openapi::doc_decisions,
+        query: openapi::query_decisions,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/occupations",
+        access: Access::AnyKey,
+        operation: "resolveTitle",
+        summary: "The ESCO occupations a free-text job title may name, with confidences, and the one it resolves to",
+        handler: || get(resolve_title),
+        doc: openapi::doc_resolve_title,
+        query: openapi::query_resolve_title,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/occupations/{code}/adjacent",
+        access: Access::AnyKey,
+        operation: "adjacentOccupations",
+        summary: "An occupation's adjacent occupations by ESCO skill overlap (profili di prossimità)",
+        handler: || get(adjacent_occupations),
+        doc: openapi::doc_adjacent_occupations,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/models",
+        access: Access::AnyKey,
+        operation: "models",
+        summary: "Every model and rule set with id, version, status and digest",
+        handler: || get(models),
+        doc: openapi::doc_models,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/healthz",
+        access: Access::Open,
+        operation: "healthz",
+        summary: "Liveness",
+        handler: || get(healthz),
+        doc: openapi::doc_object,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/readyz",
+        access: Access::Open,
+        operation: "readyz",
+        summary: "Readiness: models loaded, index open, writer running",
+        handler: || get(readyz),
+        doc: openapi::doc_readyz,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/metrics",
+        access: Access::AnyKey,
+        operation: "metrics",
+        summary: "Prometheus metrics",
+        handler: || get(metrics),
+        doc: openapi::doc_metrics,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/openapi.json",
+        access: Access::AnyKey,
+        operation: "openapi",
+        summary: "This document",
+        handler: || get(openapi),
+        doc: openapi::doc_object,
+        query: openapi::no_query,
+    },
 ];
 
 /// The access rule of a matched route; `HEAD` has the rule of `GET` (axum answers it with the
