@@ -20,6 +20,9 @@ use crate::matching::{CandidateRecord, Offers, Shortlist, VacancyRecord};
 /// `recorded`).
 const RECORDED: [&str; 5] = ["profile", "shortlist", "offers", "graduatoria", "riesame"];
 
+/// The operations whose answer carries the candidate's `ETag`.
+const ETAGGED: [&str; 2] = ["getCandidate", "putCandidate"];
+
 /// An operation's request and answers, for the document.
 pub struct Operation {
     request: Option<Schema>,
@@ -67,7 +70,7 @@ pub(super) fn doc_put_candidate(g: &mut SchemaGenerator) -> Operation {
         request: Some(s::<CandidateRecord>(g)),
         ok: 201,
         response: body(s::<CandidateWritten>(g)),
-        problems: &[400, 413, 422, 503],
+        problems: &[400, 412, 413, 422, 503],
     }
 }
 
@@ -87,7 +90,7 @@ pub(super) fn doc_delete_candidate(_: &mut SchemaGenerator) -> Operation {
         request: None,
         ok: 204,
         response: None,
-        problems: &[404, 503],
+        problems: &[404, 412, 503],
     }
 }
 
@@ -261,6 +264,7 @@ fn status_text(code: u16) -> &'static str {
         403 => "The key lacks the route's scope",
         404 => "Not found",
         409 => "The service keeps no decision log (`decisions` is not configured)",
+        412 => "If-Match does not name the stored candidate's version (its ETag)",
         405 => "The route does not take this method",
         413 => "Body larger than the configured limit",
         414 => "Request target (path and query) longer than 8,192 bytes",
@@ -304,6 +308,12 @@ pub fn document() -> Value {
             headers[super::routes::DECISIONS_HEADER] = json!({
                 "description": "With a decision log configured: the `seq` of the records of this answer, `first-last`",
                 "schema": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
+            });
+        }
+        if ETAGGED.contains(&r.operation) {
+            headers["ETag"] = json!({
+                "description": "The candidate record's version: give it as If-Match to a PUT or DELETE",
+                "schema": {"type": "string"}
             });
         }
         ok["headers"] = headers;
@@ -476,6 +486,15 @@ pub(super) fn query_decisions() -> Vec<Value> {
                "description": "At most this many records (default 1,000)",
                "schema": {"type": "integer", "minimum": 1, "maximum": super::routes::MAX_DECISIONS}}),
     ]
+}
+
+/// The `If-Match` header of a conditional candidate write.
+pub(super) fn query_if_match() -> Vec<Value> {
+    vec![json!({
+        "name": "If-Match", "in": "header", "required": false,
+        "description": "Write only while the stored candidate has this ETag (as GET gave it, in double quotes), or `*` for any stored version; 412 otherwise",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100}
+    })]
 }
 
 /// No query parameters.

@@ -153,6 +153,21 @@ impl Problem {
         p
     }
 
+    /// 412: `If-Match` names another version than the stored one.
+    pub fn precondition_failed(current: Option<&str>) -> Problem {
+        Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+            &match current {
+                Some(etag) => format!(
+                    "If-Match does not name the stored version (its ETag is {etag}); read it again"
+                ),
+                None => "If-Match names a version, but no record has this id".to_owned(),
+            },
+        )
+    }
+
     /// 503: the request ran past the per-request timeout.
     pub fn timeout(ms: u64) -> Problem {
         Problem::timed_out(format!(

@@ -136,9 +136,31 @@ pub struct WriteOutcome {
     pub indexed: u64,
 }
 
+/// Why a write was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refused {
+    /// The commit failed.
+    Failed,
+    /// `If-Match` did not name the stored version (its ETag, if a record is stored).
+    Precondition(Option<String>),
+}
+
 struct Pending {
     op: WriteOp,
-    done: oneshot::Sender<Result<WriteOutcome, ()>>,
+    /// The `If-Match` of the request: the write is made only while the stored candidate has
+    /// this ETag (`*`: any stored version).
+    if_match: Option<String>,
+    done: oneshot::Sender<Result<WriteOutcome, Refused>>,
+}
+
+/// A candidate record's entity tag: a strong ETag from the SHA-256 of its JSON as stored.
+pub fn etag(record: &crate::matching::CandidateRecord) -> String {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    let h = crate::digest::sha256_tagged(&bytes);
+    format!(
+        "\"{}\"",
+        h.trim_start_matches("sha256:").get(..32).unwrap_or("")
+    )
 }
 
 /// The sending side of the writer thread.
@@ -176,12 +198,26 @@ impl WriteQueue {
 
     /// Queues a write and waits until it is durable; 503 when the write queue is full.
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Problem> {
+        self.write_if(op, None).await
+    }
+
+    /// Queues a candidate write made only while the stored candidate's ETag is `if_match`
+    /// (`*`: any stored version), checked by the writer thread right before it commits, so no
+    /// other write can come between; 412 otherwise.
+    pub async fn write_if(
+        &self,
+        op: WriteOp,
+        if_match: Option<String>,
+    ) -> Result<WriteOutcome, Problem> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .try_send(Pending { op, done })
+            .try_send(Pending { op, if_match, done })
             .map_err(|_| Problem::busy())?;
         match wait.await {
             Ok(Ok(o)) => Ok(o),
+            Ok(Err(Refused::Precondition(current))) => {
+                Err(Problem::precondition_failed(current.as_deref()))
+            }
             _ => Err(Problem::internal()),
         }
     }
@@ -210,10 +246,29 @@ fn writer_loop(
 /// candidate deletes, vacancy upserts, vacancy deletes) is one commit.
 fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
     let mut batch = batch.into_iter().peekable();
-    while let Some(first) = batch.next() {
+    while let Some(mut first) = batch.next() {
         let kind = first.op.kind();
+        // A conditional write is a run of its own, checked against the stored version now:
+        // every earlier write of the batch is committed, no later one is.
+        if let Some(expected) = first.if_match.take() {
+            let current = engine
+                .candidate(first.op.id())
+                .map(|r| r.as_ref().map(etag));
+            let ok = match &current {
+                Ok(Some(tag)) => expected == "*" || expected == *tag,
+                Ok(None) => false,
+                Err(_) => false,
+            };
+            if !ok {
+                let _ = first.done.send(Err(match current {
+                    Ok(tag) => Refused::Precondition(tag),
+                    Err(_) => Refused::Failed,
+                }));
+                continue;
+            }
+        }
         let mut run = vec![first];
-        while let Some(p) = batch.next_if(|p| p.op.kind() == kind) {
+        while let Some(p) = batch.next_if(|p| p.op.kind() == kind && p.if_match.is_none()) {
             run.push(p);
         }
         let (ops, done): (Vec<WriteOp>, Vec<_>) = run.into_iter().map(|p| (p.op, p.done)).unzip();
@@ -230,7 +285,7 @@ fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
             Err(e) => {
                 tracing::error!(error = %e, writes = n, "candidate write failed");
                 for d in done {
-                    let _ = d.send(Err(()));
+                    let _ = d.send(Err(Refused::Failed));
                 }
             }
         }

@@ -94,7 +94,7 @@ pub const ROUTES: [RouteSpec; 22] = [
         summary: "Add or replace a candidate; answered once durable and visible to shortlists",
         handler: || put(put_candidate),
         doc: openapi::doc_put_candidate,
-        query: openapi::no_query,
+        query: openapi::query_if_match,
     },
     RouteSpec {
         method: Method::GET,
@@ -114,7 +114,7 @@ pub const ROUTES: [RouteSpec; 22] = [
         summary: "Remove a candidate; answered once durable",
         handler: || delete(delete_candidate),
         doc: openapi::doc_delete_candidate,
-        query: openapi::no_query,
+        query: openapi::query_if_match,
     },
     RouteSpec {
         method: Method::PUT,
@@ -512,10 +512,12 @@ pub async fn shortlist(
     recorded(&s, d, Json(out).into_response()).await
 }
 
-/// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced.
+/// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
+/// stored candidate has that ETag (412 otherwise). The answer carries the new `ETag`.
 pub async fn put_candidate(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     JsonBody(record): JsonBody<CandidateRecord>,
 ) -> Result<Response, Problem> {
     if record.id != id {
@@ -524,17 +526,21 @@ pub async fn put_candidate(
             format!("the body's id `{}` is not the path's `{id}`", record.id),
         ));
     }
+    let if_match = if_match(&headers)?;
     let engine = s.engine();
     let mut valid = s
         .work()
         .run(move |_| engine.validate_candidates(vec![record], today()))
         .await?;
     let candidate = valid.pop().ok_or_else(Problem::internal)?;
+    let tag = super::queue::etag(&candidate.record);
     let writes = s
         .writes()
         .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
-    let done = writes.write(WriteOp::Upsert(Box::new(candidate))).await?;
+    let done = writes
+        .write_if(WriteOp::Upsert(Box::new(candidate)), if_match)
+        .await?;
     let status = if done.existed {
         StatusCode::OK
     } else {
@@ -544,7 +550,27 @@ pub async fn put_candidate(
         id,
         indexed: done.indexed,
     };
-    Ok((status, Json(body)).into_response())
+    Ok((status, [(header::ETAG, tag)], Json(body)).into_response())
+}
+
+/// The `If-Match` header: one entity tag or `*` (a list of tags is refused: a write names the
+/// one version it replaces).
+fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| Problem::invalid("If-Match", "not ASCII"))?
+        .trim();
+    if v == "*" || (v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v.contains(',')) {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(Problem::invalid(
+            "If-Match",
+            "one entity tag as the ETag header gave it (in double quotes), or *",
+        ))
+    }
 }
 
 /// `GET /v1/candidates/{id}`.
@@ -555,21 +581,24 @@ pub async fn get_candidate(
     let engine = s.engine();
     let found = s.work().run(move |_| engine.candidate(&id)).await?;
     match found {
-        Some(r) => Ok(Json(r).into_response()),
+        Some(r) => Ok(([(header::ETAG, super::queue::etag(&r))], Json(r)).into_response()),
         None => Err(Problem::not_found("no candidate with this id")),
     }
 }
 
-/// `DELETE /v1/candidates/{id}`: 204, or 404 when absent.
+/// `DELETE /v1/candidates/{id}`: 204, or 404 when absent; with `If-Match`, only while the
+/// stored candidate has that ETag (412 otherwise).
 pub async fn delete_candidate(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
+    let if_match = if_match(&headers)?;
     let writes = s
         .writes()
         .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(crate::Error::NoIndex))?;
-    let done = writes.write(WriteOp::Delete(id)).await?;
+    let done = writes.write_if(WriteOp::Delete(id), if_match).await?;
     if done.existed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

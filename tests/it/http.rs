@@ -716,3 +716,109 @@ fn configuration_precedence_is_flags_then_environment_then_file() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// One request with extra headers (as [`call`], which sends none).
+fn call_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Res {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {ALL}\r\n"
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = body.unwrap_or(b"");
+    if !body.is_empty() || method == "PUT" {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Res {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+#[test]
+fn etags_and_if_match_guard_candidate_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("index"), "");
+    let path = "/v1/candidates/E1";
+    let v1 = candidate("E1", ROMA).to_string();
+    let r = call_with(s.addr, "PUT", path, &[], Some(v1.as_bytes()));
+    assert_eq!(r.status, 201);
+    let put_tag = r.header("etag").unwrap().to_owned();
+    let r = call_with(s.addr, "GET", path, &[], None);
+    let tag = r.header("etag").unwrap().to_owned();
+    assert_eq!(tag, put_tag, "PUT and GET name the same version");
+    assert!(tag.starts_with('"') && tag.ends_with('"'));
+    // A write naming that version goes through and changes it.
+    let mut changed = candidate("E1", ROMA);
+    changed["sintesi"] = json!("esperienza in magazzino");
+    let v2 = changed.to_string();
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-Match", &tag)],
+        Some(v2.as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let tag2 = r.header("etag").unwrap().to_owned();
+    assert_ne!(tag2, tag);
+    // The old version is stale now: a write naming it is refused, and nothing changes.
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-Match", &tag)],
+        Some(v1.as_bytes()),
+    );
+    assert_problem(&r, 412);
+    assert!(String::from_utf8_lossy(&r.body).contains(tag2.trim_matches('"')));
+    let r = call_with(s.addr, "DELETE", path, &[("If-Match", &tag)], None);
+    assert_problem(&r, 412);
+    assert_eq!(
+        call_with(s.addr, "GET", path, &[], None).header("etag"),
+        Some(tag2.as_str())
+    );
+    // A malformed If-Match is a 422 naming the header; `*` matches any stored version.
+    let r = call_with(s.addr, "DELETE", path, &[("If-Match", "a, b")], None);
+    assert_problem(&r, 422);
+    let r = call_with(s.addr, "DELETE", path, &[("If-Match", "*")], None);
+    assert_eq!(r.status, 204);
+    // Nothing stored: If-Match fails, even `*`.
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-Match", "*")],
+        Some(v1.as_bytes()),
+    );
+    assert_problem(&r, 412);
+    s.stop();
+}
