@@ -90,7 +90,7 @@ pub(super) fn doc_delete_candidate(_: &mut SchemaGenerator) -> Operation {
         request: None,
         ok: 204,
         response: None,
-        problems: &[404, 412, 503],
+        problems: &[404, 412, 422, 503],
     }
 }
 
