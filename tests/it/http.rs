@@ -42,10 +42,27 @@ pub(crate) fn call(
     key: Option<&str>,
     body: Option<&[u8]>,
 ) -> Res {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("Authorization", a))
+        .into_iter()
+        .collect();
+    request(addr, method, path, &headers, body)
+}
+
+/// One HTTP/1.1 request with the given headers.
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(k) = key {
-        req.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
     }
     let body = body.unwrap_or(b"");
     if !body.is_empty() || method == "POST" || method == "PUT" {
@@ -717,7 +734,7 @@ fn configuration_precedence_is_flags_then_environment_then_file() {
     child.wait().unwrap();
 }
 
-/// One request with extra headers (as [`call`], which sends none).
+/// A request with the all-scopes key and extra headers.
 fn call_with(
     addr: SocketAddr,
     method: &str,
@@ -725,42 +742,10 @@ fn call_with(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Res {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {ALL}\r\n"
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = body.unwrap_or(b"");
-    if !body.is_empty() || method == "PUT" {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Res {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    let auth = format!("Bearer {ALL}");
+    let mut all = vec![("Authorization", auth.as_str())];
+    all.extend_from_slice(headers);
+    request(addr, method, path, &all, body)
 }
 
 #[test]
