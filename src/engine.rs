@@ -38,6 +38,9 @@ pub struct ProfilingRequest {
     /// The records (DID/SAP field names, `docs/profile-record.md`), 1 to 10,000.
     #[schemars(length(min = 1, max = 10000))]
     pub records: Vec<ProfileRecord>,
+    /// Invalid records: `fail` the request (default, listing all of them) or `skip` them.
+    #[serde(default)]
+    pub on_error: OnErrorMode,
 }
 
 /// What `POST /v1/profiling` accepts: the full request, an array of records, or one record
@@ -67,8 +70,28 @@ pub enum ShortlistBody {
 /// The profiles, in the order of the records.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfilingResponse {
-    /// One profile per record.
+    /// One profile per valid record.
     pub profiles: Vec<Profile>,
+    /// With `on_error` `skip`: every invalid record, not profiled (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::http::problem::RecordProblem>,
+    /// The position of each profile's record in the request (not serialized).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub record_index: Vec<usize>,
+}
+
+/// What a profiling request does with invalid records.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OnErrorMode {
+    /// Fail the request, listing every invalid record.
+    #[default]
+    Fail,
+    /// Profile the valid records and list the invalid ones in `errors`.
+    Skip,
 }
 
 /// A vacancy to shortlist for.
@@ -557,8 +580,11 @@ impl Engine {
         )?)
     }
 
-    /// Profiles every record; the first invalid one fails the request, named by its position.
-    /// Stops with [`Error::Cancelled`] when `cancel` is raised.
+    /// Profiles every record. Every invalid record is named by its position: with
+    /// `req.on_error` `fail` (the default) they fail the request together
+    /// ([`Error::Records`], or [`Error::Input`] for one); with `skip` the valid ones are
+    /// profiled and the invalid ones listed in the answer's `errors`. Stops with
+    /// [`Error::Cancelled`] when `cancel` is raised.
     pub fn profile(
         &self,
         req: &ProfilingRequest,
@@ -577,21 +603,39 @@ impl Engine {
         }
         let profiler = self.profiler(req.model.as_deref().unwrap_or("did"))?;
         let as_of = req.as_of.unwrap_or(today);
-        let profiles = req
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                if i % 256 == 255 {
-                    cancel.check()?;
+        let mut profiles = Vec::with_capacity(n);
+        let mut record_index = Vec::with_capacity(n);
+        let mut errors = Vec::new();
+        for (i, r) in req.records.iter().enumerate() {
+            if i % 256 == 255 {
+                cancel.check()?;
+            }
+            match profiler.profile(r, as_of) {
+                Ok(p) => {
+                    profiles.push(p);
+                    record_index.push(i);
                 }
-                profiler.profile(r, as_of).map_err(|mut e| {
+                Err(mut e) => {
                     e.field = format!("records[{i}].{}", e.field);
-                    Error::Input(e)
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ProfilingResponse { profiles })
+                    errors.push(e);
+                }
+            }
+        }
+        if req.on_error != OnErrorMode::Skip && !errors.is_empty() {
+            return Err(if errors.len() == 1 {
+                Error::Input(errors.remove(0))
+            } else {
+                Error::Records(errors)
+            });
+        }
+        Ok(ProfilingResponse {
+            profiles,
+            record_index,
+            errors: errors
+                .iter()
+                .map(crate::http::problem::RecordProblem::of)
+                .collect(),
+        })
     }
 
     /// Validates an operator's override of `person`'s class under the model it names (which

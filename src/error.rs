@@ -14,6 +14,10 @@ pub enum Error {
     /// A record or request is invalid (the caller's fault).
     #[error(transparent)]
     Input(#[from] InputError),
+    /// Several records of a request are invalid: every one, in order (the first is also the
+    /// error's message).
+    #[error("{} invalid records; the first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Records(Vec<InputError>),
     /// A model or rule file is invalid (the operator's fault).
     #[error(transparent)]
     Model(#[from] ModelError),

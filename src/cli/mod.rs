@@ -564,7 +564,9 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<incrocio::Error>() {
             return match e {
-                incrocio::Error::Input(_) | incrocio::Error::Data { .. } => 65,
+                incrocio::Error::Input(_)
+                | incrocio::Error::Records(_)
+                | incrocio::Error::Data { .. } => 65,
                 incrocio::Error::NoIndex | incrocio::Error::NoVacancies => 66,
                 incrocio::Error::Panic(_) => 70,
                 incrocio::Error::Io { .. } => 74,
@@ -807,6 +809,7 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
         model: Some(a.model),
         as_of: a.as_of,
         records,
+        on_error: Default::default(),
     };
     let response = engine.profile(&request, today(), &incrocio::cancel::Cancel::never())?;
     record(

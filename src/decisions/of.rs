@@ -13,7 +13,8 @@ use crate::matching::{Offers, Shortlist};
 pub fn profiles(req: &ProfilingRequest, r: &ProfilingResponse, actor: &str) -> Vec<Decision> {
     r.profiles
         .iter()
-        .zip(&req.records)
+        .zip(&r.record_index)
+        .filter_map(|(p, &i)| Some((p, req.records.get(i)?)))
         .map(|(p, record)| Decision {
             kind: Kind::Profile,
             actor: actor.to_owned(),

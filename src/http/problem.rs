@@ -13,6 +13,29 @@ use crate::error::Error;
 /// The media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// One invalid record of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RecordProblem {
+    /// The field, with the record's place (`records[3].DataDID`).
+    pub field: String,
+    /// Why.
+    pub reason: String,
+    /// The record's id, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+}
+
+impl RecordProblem {
+    /// From an input error.
+    pub fn of(e: &crate::error::InputError) -> RecordProblem {
+        RecordProblem {
+            field: e.field.clone(),
+            reason: e.reason.to_string(),
+            record_id: e.record_id.clone(),
+        }
+    }
+}
+
 /// A problem response body (RFC 7807), with the fields incrocio adds.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
@@ -40,6 +63,9 @@ pub struct Problem {
     /// Seconds to wait before retrying (503).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
+    /// Every invalid record of a batch, in order (an RFC 9457 extension member).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RecordProblem>,
 }
 
 impl Problem {
@@ -54,6 +80,7 @@ impl Problem {
             record_id: None,
             required_scope: None,
             retry_after: None,
+            errors: Vec::new(),
         }
     }
 
@@ -209,6 +236,19 @@ impl From<Error> for Problem {
             Error::Input(i) => {
                 let mut p = Problem::invalid(&i.field, i.reason.to_string());
                 p.record_id = i.record_id;
+                p
+            }
+            Error::Records(all) => {
+                let Some(first) = all.first() else {
+                    return Problem::internal();
+                };
+                let mut p = Problem::invalid(&first.field, first.reason.to_string());
+                p.record_id.clone_from(&first.record_id);
+                p.detail = format!(
+                    "{} records are invalid (all listed in `errors`); nothing was profiled",
+                    all.len()
+                );
+                p.errors = all.iter().map(RecordProblem::of).collect();
                 p
             }
             Error::NoIndex => Problem::new(

@@ -407,6 +407,7 @@ fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
 pub struct ProfilingParams {
     model: Option<String>,
     as_of: Option<chrono::NaiveDate>,
+    on_error: Option<crate::engine::OnErrorMode>,
 }
 
 /// `size`, when the shortlist body is only the vacancy.
@@ -442,7 +443,7 @@ pub async fn profile(
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
-    let req: ProfilingRequest = match body {
+    let mut req: ProfilingRequest = match body {
         serde_json::Value::Object(ref m) if m.contains_key("records") => {
             no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
             from_value(body)?
@@ -451,13 +452,19 @@ pub async fn profile(
             model: q.model,
             as_of: q.as_of,
             records: from_value(body)?,
+            on_error: Default::default(),
         },
         other => ProfilingRequest {
             model: q.model,
             as_of: q.as_of,
             records: vec![from_value(other)?],
+            on_error: Default::default(),
         },
     };
+    // `?on_error=` applies to every body form (it says what to do, not what to profile).
+    if let Some(m) = q.on_error {
+        req.on_error = m;
+    }
     let engine = s.engine();
     let (log, who) = (s.decisions().is_some(), actor(&caller));
     let (out, d) = s

@@ -135,6 +135,7 @@ fn profile_any(bytes: &[u8]) {
                 model: None,
                 as_of: Some(date()),
                 records,
+                on_error: Default::default(),
             };
             let _ = engine.profile(&req, date(), &incrocio::cancel::Cancel::never());
         }

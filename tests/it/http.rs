@@ -807,3 +807,42 @@ fn etags_and_if_match_guard_candidate_writes() {
     assert_problem(&r, 412);
     s.stop();
 }
+
+#[test]
+fn every_bad_record_is_named_and_skip_profiles_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("index"), "");
+    let mut bad1 = record();
+    bad1["Id"] = json!("B1");
+    bad1["Genere"] = json!("X");
+    let mut bad2 = record();
+    bad2["Id"] = json!("B2");
+    bad2["TitoloDiStudio"] = json!("99999999");
+    let body = json!({"as_of": "2026-11-23", "records": [record(), bad1, record(), bad2]});
+    // Default: nothing profiled, every invalid record listed with its place.
+    let r = post(s.addr, "/v1/profiling", ALL, &body);
+    let p = assert_problem(&r, 422);
+    let errors = p["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{p}");
+    assert_eq!(errors[0]["field"], "records[1].Genere");
+    assert_eq!(errors[0]["record_id"], "B1");
+    assert_eq!(errors[1]["field"], "records[3].TitoloDiStudio");
+    assert_eq!(p["field"], "records[1].Genere");
+    // ?on_error=skip: the two good ones profiled, the two bad ones listed.
+    let r = post(s.addr, "/v1/profiling?on_error=skip", ALL, &body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let out = r.json();
+    assert_eq!(out["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(out["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(out["errors"][1]["record_id"], "B2");
+    // One bad record alone: the same 422 as before, naming it.
+    let r = post(
+        s.addr,
+        "/v1/profiling",
+        ALL,
+        &json!([record(), body["records"][1]]),
+    );
+    let p = assert_problem(&r, 422);
+    assert_eq!(p["field"], "records[1].Genere");
+    s.stop();
+}
