@@ -244,7 +244,7 @@ pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode
     let (o, digest) = engine.override_profile(&a.person, req, today)?;
     let mut log = DecisionLog::open(&a.decisions)?;
     let receipt = log.append(
-        &[o.decision(&format!("operator:{}", a.operator), &digest)],
+        &[o.decision(&format!("operator:{}", a.operator), &digest)?],
         chrono::Utc::now(),
     )?;
     println!(

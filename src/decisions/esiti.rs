@@ -94,7 +94,7 @@ pub fn find_rosa(
     rosa_id: &str,
     cancel: &Cancel,
 ) -> Result<Option<SentRosa>> {
-    let found = super::scan(dir, Some(rosa_id), cancel, |r| {
+    let found = super::scan(dir, Some(rosa_id), 1, cancel, |r| {
         (r.decision.kind == Kind::Rosa && r.decision.subject.as_deref() == Some(rosa_id))
             .then(|| SentRosa::from_record(r))
             .flatten()
@@ -166,14 +166,15 @@ pub fn validate(
             esito: e.esito,
             date,
         };
+        let (input_digest, result) = super::payload(&esito)?;
         let decision = Decision {
             kind: Kind::Esito,
             actor: actor.to_owned(),
-            input_digest: super::digest_of(&esito),
+            input_digest,
             model: None,
             subject: Some(rosa.rosa_id.clone()),
             people: vec![esito.candidate_id.clone()],
-            result: serde_json::to_value(&esito).unwrap_or(serde_json::Value::Null),
+            result,
         };
         out.push((esito, decision));
     }

@@ -115,30 +115,34 @@ struct LepEntry {
 }
 
 impl Kind {
-    /// The LEP and SAP code this kind of decision serves (`data/codici/lep-decisioni.toml`).
+    /// The LEP and SAP code this kind of decision serves (`data/codici/lep-decisioni.toml`,
+    /// read once).
     pub fn lep(self) -> Option<Lep> {
-        static TABLE: std::sync::OnceLock<std::collections::BTreeMap<String, Lep>> =
-            std::sync::OnceLock::new();
+        static TABLE: std::sync::OnceLock<Vec<(Kind, Lep)>> = std::sync::OnceLock::new();
         let table = TABLE.get_or_init(|| {
+            // The file is compiled in and checked by a test: a bad entry cannot reach a user.
             toml::from_str::<LepFile>(include_str!("../../data/codici/lep-decisioni.toml"))
                 .map(|f| {
                     f.kinds
                         .into_iter()
-                        .map(|(k, e)| {
-                            (
-                                k,
+                        .filter_map(|(k, e)| {
+                            let kind = serde_json::from_value(serde_json::Value::String(k)).ok()?;
+                            Some((
+                                kind,
                                 Lep {
                                     lep: e.lep,
                                     sap: e.sap,
                                 },
-                            )
+                            ))
                         })
                         .collect()
                 })
                 .unwrap_or_default()
         });
-        let name = serde_json::to_value(self).ok()?;
-        table.get(name.as_str()?).cloned()
+        table
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, l)| l.clone())
     }
 }
 
@@ -182,10 +186,6 @@ struct Unsealed<'a> {
     decision: &'a Decision,
 }
 
-fn sha256_tag(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
 /// The line of a record (without the newline) and its hash.
 fn seal(seq: u64, at: &str, prev: &str, decision: &Decision) -> Result<(Vec<u8>, String)> {
     let mut body = serde_json::to_vec(&Unsealed {
@@ -197,7 +197,7 @@ fn seal(seq: u64, at: &str, prev: &str, decision: &Decision) -> Result<(Vec<u8>,
     })
     .map_err(|e| Error::data("decision record", e))?;
     // body ends with `}`: the hash covers it as written.
-    let hash = sha256_tag(&body);
+    let hash = crate::digest::sha256_tagged(&body);
     body.pop();
     body.extend_from_slice(b",\"hash\":\"");
     body.extend_from_slice(hash.as_bytes());
@@ -263,7 +263,7 @@ fn check_line(line: &[u8], number: usize) -> std::result::Result<Record, Broken>
         .ok_or_else(|| unreadable("no hash".into()))?;
     let mut body = line[..cut].to_vec();
     body.push(b'}');
-    if sha256_tag(&body) != record.hash || !line.ends_with(b"\"}") {
+    if crate::digest::sha256_tagged(&body) != record.hash || !line.ends_with(b"\"}") {
         return Err(Broken::Altered {
             seq: record.seq,
             line: number,
@@ -442,22 +442,23 @@ pub fn records_of(
     limit: usize,
     cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<Record>> {
-    let mut n = 0;
-    scan(dir, Some(person), cancel, |r| {
-        (n < limit && r.decision.people.iter().any(|p| p == person)).then(|| {
-            n += 1;
-            r.clone()
-        })
+    scan(dir, Some(person), limit, cancel, |r| {
+        r.decision
+            .people
+            .iter()
+            .any(|p| p == person)
+            .then(|| r.clone())
     })
 }
 
-/// The records of `dir` that `pick` maps to something, in order. With a `needle`, only the
+/// The records of `dir` that `pick` maps to something, in order, at most `limit`. With a `needle`, only the
 /// lines holding it as a JSON string are parsed (a cheap filter: an id appears in the line of
 /// every record about it). A line that is not a record is an error naming it. Stops with
 /// [`Error::Cancelled`] when `cancel` is raised.
 pub fn scan<T>(
     dir: &Path,
     needle: Option<&str>,
+    limit: usize,
     cancel: &crate::cancel::Cancel,
     mut pick: impl FnMut(&Record) -> Option<T>,
 ) -> Result<Vec<T>> {
@@ -495,6 +496,9 @@ pub fn scan<T>(
             .map_err(|e| Error::data(&path, format!("line {}: {e}", i + 1)))?;
         if let Some(t) = pick(&r) {
             out.push(t);
+            if out.len() >= limit {
+                break;
+            }
         }
     }
     Ok(out)
@@ -502,7 +506,7 @@ pub fn scan<T>(
 
 /// Every record in `dir`, in order; stops with [`Error::Cancelled`] when `cancel` is raised.
 pub fn scan_all(dir: &Path, cancel: &crate::cancel::Cancel) -> Result<Vec<Record>> {
-    scan(dir, None, cancel, |r| Some(r.clone()))
+    scan(dir, None, usize::MAX, cancel, |r| Some(r.clone()))
 }
 
 /// Every record in `dir`, in order.
@@ -609,9 +613,11 @@ pub fn compact(dir: &Path, before: NaiveDate, now: DateTime<Utc>) -> Result<Comp
     })
 }
 
-/// SHA-256 of a serializable value's JSON: the input digest of a decision.
-pub fn digest_of<T: Serialize>(value: &T) -> String {
-    serde_json::to_vec(value).map_or_else(|_| GENESIS.to_owned(), |b| sha256_tag(&b))
+/// A value as a decision's input digest (SHA-256 of its JSON) and result.
+pub fn payload<T: Serialize>(value: &T) -> Result<(String, serde_json::Value)> {
+    let bytes = serde_json::to_vec(value).map_err(|e| Error::data("decision record", e))?;
+    let result = serde_json::to_value(value).map_err(|e| Error::data("decision record", e))?;
+    Ok((crate::digest::sha256_tagged(&bytes), result))
 }
 
 #[cfg(test)]
@@ -643,6 +649,9 @@ mod tests {
         assert_eq!(lep(Kind::Profile), Some(("B".into(), "A01".into())));
         assert_eq!(lep(Kind::Rosa), Some(("Q".into(), "B03".into())));
         assert_eq!(lep(Kind::Graduatoria), Some(("K".into(), "B03".into())));
+        assert_eq!(lep(Kind::Riesame), Some(("K".into(), "B03".into())));
+        assert_eq!(lep(Kind::Override), Some(("C".into(), "A01".into())));
+        assert_eq!(lep(Kind::Esito), Some(("Q".into(), "B03".into())));
         assert_eq!(lep(Kind::Congruity), None);
     }
 

@@ -22,28 +22,28 @@ pub const REVIEW_DAYS: u64 = 90;
 /// Longest note kept, in characters.
 pub const MAX_NOTE: usize = 2_000;
 
-/// A reason an operator may give.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A reason an operator may give (a row of `data/codici/motivi-override.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// Code.
+    #[serde(rename = "codice")]
     pub code: String,
     /// What it means.
+    #[serde(rename = "descrizione")]
     pub description: String,
 }
 
-/// The bundled reason codes.
-pub fn reasons() -> Vec<Reason> {
-    let text = include_str!("../../data/codici/motivi-override.csv");
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    r.records()
-        .filter_map(std::result::Result::ok)
-        .filter_map(|row| {
-            Some(Reason {
-                code: row.get(0)?.to_owned(),
-                description: row.get(1)?.to_owned(),
-            })
-        })
-        .collect()
+/// The bundled reason codes, read once. The file is compiled in and checked by a test: a bad
+/// row cannot reach a user.
+pub fn reasons() -> &'static [Reason] {
+    static REASONS: std::sync::OnceLock<Vec<Reason>> = std::sync::OnceLock::new();
+    REASONS.get_or_init(|| {
+        let text = include_str!("../../data/codici/motivi-override.csv");
+        csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .filter_map(std::result::Result::ok)
+            .collect()
+    })
 }
 
 /// An operator's override, as asked.
@@ -203,19 +203,20 @@ impl Override {
     }
 
     /// The decision to log.
-    pub fn decision(&self, actor: &str, model_digest: &str) -> Decision {
-        Decision {
+    pub fn decision(&self, actor: &str, model_digest: &str) -> crate::error::Result<Decision> {
+        let (input_digest, result) = super::payload(self)?;
+        Ok(Decision {
             kind: Kind::Override,
             actor: actor.to_owned(),
-            input_digest: super::digest_of(self),
+            input_digest,
             model: Some(ModelRef {
                 id: self.model.clone(),
                 digest: model_digest.to_owned(),
             }),
             subject: None,
             people: vec![self.person.clone()],
-            result: serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
-        }
+            result,
+        })
     }
 
     /// The override a log record holds, if it is one.
@@ -275,6 +276,7 @@ mod tests {
     #[test]
     fn the_reason_codes_load() {
         let r = reasons();
+        assert_eq!(r.len(), 7);
         assert!(r.iter().any(|x| x.code == "CURA"));
         assert!(r.iter().any(|x| x.code == "DATI"));
     }

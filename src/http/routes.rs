@@ -764,7 +764,7 @@ pub async fn override_profile(
         .work()
         .run(move |_| {
             let (o, digest) = engine.override_profile(&person, req, today())?;
-            let d = o.decision(&who, &digest);
+            let d = o.decision(&who, &digest)?;
             Ok((o, d))
         })
         .await?;

@@ -691,13 +691,20 @@ pub fn age_band(age: i64) -> &'static str {
 }
 
 /// Populations: 0 = everyone, then each dimension's groups in order.
+/// Where each dimension's groups start among the populations (0 is everyone).
+fn offsets(dims: &[Dimension]) -> Vec<usize> {
+    dims.iter()
+        .scan(1, |next, d| {
+            let o = *next;
+            *next += d.labels.len();
+            Some(o)
+        })
+        .collect()
+}
+
 fn populations(dims: &[Dimension]) -> (Populations, Vec<usize>) {
-    let mut offsets = Vec::with_capacity(dims.len());
-    let mut next = 1;
-    for d in dims {
-        offsets.push(next);
-        next += d.labels.len();
-    }
+    let offsets = offsets(dims);
+    let next = 1 + dims.iter().map(|d| d.labels.len()).sum::<usize>();
     let groups = dims
         .iter()
         .zip(&offsets)
@@ -850,7 +857,7 @@ fn build(
     let p: Vec<f64> = obs.iter().map(|x| x.p).collect();
     let y: Vec<bool> = obs.iter().map(|x| x.y).collect();
     let c: Vec<u8> = obs.iter().map(|x| x.class).collect();
-    let (_, offsets) = populations(dims);
+    let offsets = offsets(dims);
     let refs = reference_groups(dims, &opts.references)?;
     let mut groups = Vec::new();
     let mut disparities = Vec::new();
