@@ -18,9 +18,10 @@ def write(path, header, rows):
 
 comuni = list(csv.DictReader(open(SHARED / "territorio/comuni.csv", encoding="utf-8")))
 write("territorio/comuni.csv",
-      ["codice_istat", "nome", "codice_uts", "codice_regione", "capoluogo", "lat", "lon"],
+      ["codice_istat", "nome", "codice_uts", "codice_regione", "capoluogo", "lat", "lon",
+       "codice_catastale"],
       [[c["codice_istat"], c["nome"], c["codice_uts"], c["codice_regione"], c["capoluogo"],
-        c["lat"], c["lon"]] for c in comuni])
+        c["lat"], c["lon"], c["codice_catastale"]] for c in comuni])
 
 storico = {c["codice_uts"]: c["codice_provincia_storico"] for c in comuni}
 ind = {r["codice_uts"]: r for r in csv.DictReader(

@@ -19,6 +19,12 @@ use crate::profiling::{Profile, ProfileRecord, Profiler, Status};
 use crate::reference::Reference;
 use crate::taxonomy::Taxonomy;
 
+mod bulk;
+pub use self::bulk::{
+    BulkDelete, BulkInput, BulkItem, BulkItemResult, BulkOutcome, BulkResponse, CandidatePage,
+    CandidateRef, DEFAULT_BULK_MAX_ITEMS, MAX_PAGE, json_items, ndjson_lines,
+};
+
 /// Most candidates a refill may exclude.
 pub const MAX_EXCLUDE: usize = 1_000;
 
@@ -301,6 +307,20 @@ pub struct Engine {
     travel_times: Option<crate::congruita::TravelTimes>,
     ada: Option<crate::congruita::AdaTable>,
 }
+
+/// A SAP read and validated.
+#[derive(Debug, Clone)]
+pub struct SapImported {
+    /// The candidate, validated.
+    pub candidate: crate::matching::Candidate,
+    /// Schema elements incrocio does not use, with counts.
+    pub ignored: crate::exchange::Ignored,
+    /// Values the SAP does not carry and incrocio assumed, in words.
+    pub assumed: Vec<String>,
+}
+
+/// One SAP of a document: imported, or refused with the element that is wrong.
+pub type SapImport = std::result::Result<SapImported, InputError>;
 
 /// The congruity rule set used when a request names none.
 pub const DEFAULT_CONGRUITY_RULES: &str = "dm-2018-04-10";
@@ -717,6 +737,66 @@ impl Engine {
                     })
             })
             .collect()
+    }
+
+    /// Reads SAP XML (one `lavoratore` or a `lavoratori` batch) and validates each candidate as
+    /// [`Engine::validate_candidates`] does. The outer error is the document's; each SAP then
+    /// succeeds or fails on its own, its error naming the element's XPath.
+    pub fn sap_candidates(&self, xml: &str, today: NaiveDate) -> Result<Vec<SapImport>> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
+        let docs = crate::exchange::sap::read(xml, self.reference)?;
+        Ok(docs
+            .into_iter()
+            .map(|d| {
+                let d = d?;
+                let candidate = d
+                    .record
+                    .clone()
+                    .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+                    .map_err(|e| d.locate(e))?;
+                Ok(SapImported {
+                    candidate,
+                    ignored: d.ignored,
+                    assumed: d.assumed,
+                })
+            })
+            .collect())
+    }
+
+    /// Reads a document holding one SAP for the candidate `id` (the path of `PUT
+    /// /v1/candidates/{id}`): its `identificativosap`, when given, must be `id`; without one the
+    /// record takes `id`. Validated as [`Engine::validate_candidates`] does.
+    pub fn sap_candidate(&self, xml: &str, id: &str, today: NaiveDate) -> Result<SapImported> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
+        let mut d = crate::exchange::sap::read_one(xml, self.reference)?;
+        if d.id_from_sap {
+            if d.record.id != id {
+                let at = d.sources.iter().find(|(f, _)| f == "id").map_or_else(
+                    || "/lavoratore/datiinvio/identificativosap".to_owned(),
+                    |(_, x)| x.clone(),
+                );
+                return Err(Error::Input(InputError::new(
+                    at,
+                    FieldReason::Inconsistent(format!(
+                        "identificativosap `{}` is not the path's id `{id}`",
+                        d.record.id
+                    )),
+                )));
+            }
+        } else {
+            d.record.id = id.to_owned();
+            d.assumed.retain(|a| !a.starts_with("id:"));
+        }
+        let candidate = d
+            .record
+            .clone()
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|e| d.locate(e))?;
+        Ok(SapImported {
+            candidate,
+            ignored: d.ignored,
+            assumed: d.assumed,
+        })
     }
 
     /// Adds or replaces validated candidates; durable and visible when it returns. Returns the

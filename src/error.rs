@@ -175,6 +175,9 @@ pub enum FieldReason {
     /// Two fields contradict each other.
     #[error("{0}")]
     Inconsistent(String),
+    /// An XML document does not parse or does not follow its schema (the field is the XPath).
+    #[error("{0}")]
+    Xml(String),
 }
 
 /// A model or rule file that cannot be used, naming the file and the key.

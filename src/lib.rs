@@ -42,6 +42,7 @@ pub mod decisions;
 pub mod digest;
 pub mod engine;
 pub mod error;
+pub mod exchange;
 pub mod files;
 pub mod graduatoria;
 pub mod http;

@@ -1,6 +1,7 @@
 //! Command-line edge: turns arguments into library calls and results into text. No rules here.
 
 mod demo;
+mod import;
 mod log;
 mod research;
 mod serve;
@@ -88,6 +89,9 @@ enum Command {
     Override(log::OverrideArgs),
     /// Record an employer's outcome for a person of a rosa in the decision log.
     Esito(log::EsitoArgs),
+    /// Import ministerial XML (SAP) into incrocio's records.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -347,7 +351,8 @@ struct ShortlistArgs {
 
 #[derive(Debug, Args)]
 struct ProfileArgs {
-    /// Input JSON file; `-` or nothing reads stdin.
+    /// Input: a JSON record (or an array of them), or a DID document in XML
+    /// (`GestisciDID_Input` of `XS_ID_ConferimentoDID_4.0.xsd`); `-` or nothing reads stdin.
     input: Option<PathBuf>,
     /// Model `id` or `id@vN`.
     #[arg(long, default_value = "did")]
@@ -361,7 +366,7 @@ struct ProfileArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum OnErrorArg {
+pub(crate) enum OnErrorArg {
     Fail,
     Skip,
 }
@@ -415,18 +420,19 @@ struct GraduatoriaArgs {
     /// Applicants: .csv or .json.
     #[arg(long)]
     applicants: PathBuf,
-    /// Publication date of the notice.
+    /// Publication date of the notice (`publication_date` over HTTP: the same names on both).
     #[arg(long)]
-    publication: NaiveDate,
+    publication_date: NaiveDate,
     /// Application deadline (default: the publication date).
     #[arg(long)]
     deadline: Option<NaiveDate>,
     /// Posts to fill: adds the list sent to the administration (double the posts, reserves applied).
     #[arg(long)]
     posts: Option<u32>,
-    /// The employer is private (L. 68 criteria reserved to public employers do not apply).
-    #[arg(long)]
-    private_employer: bool,
+    /// Whether the employer is a public administration (`public_employer` over HTTP); `false`
+    /// for a private one, to which the L. 68 criteria reserved to public employers do not apply.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    public_employer: bool,
     /// A previous graduatoria (JSON output of this command): recompute and explain the moves.
     #[arg(long)]
     previous: Option<PathBuf>,
@@ -459,7 +465,7 @@ enum SynthCommand {
     Cvs {
         #[command(flatten)]
         spec: SynthSpec,
-        /// Output (.jsonl).
+        /// Output: `.jsonl` (candidate records) or `.xml` (one SAP `lavoratori` batch).
         #[arg(long)]
         output: PathBuf,
     },
@@ -599,6 +605,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     match cli.command {
         Command::Profile(a) => profile(catalog, a),
+        Command::Import(import::ImportCommand::Sap(a)) => {
+            let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+            import::sap(&engine, a, today())
+        }
         Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
         Command::Graduatoria(a) => graduatoria_cmd(catalog, a),
         Command::Synth(SynthCommand::People { spec, output }) => {
@@ -634,6 +644,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Synth(SynthCommand::Cvs { spec, output }) => {
             let spec = spec.cv_spec();
+            if output.extension().is_some_and(|e| e == "xml") {
+                let skipped =
+                    incrocio::synth::write_sap(&output, &spec, reference, Taxonomy::bundled())?;
+                eprintln!(
+                    "wrote {} CVs as SAP XML to {} ({skipped} experiences without a CP2011 code left out)",
+                    spec.n,
+                    output.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             write_jsonl(
                 &output,
                 &spec,
@@ -792,10 +812,17 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
         }
     };
-    let value = incrocio::json::value_from_slice(text.as_bytes())
-        .map_err(|e| input_error("(input)", format!("not JSON: {e}")))?;
+    let xml = incrocio::exchange::looks_like_xml(text.as_bytes());
+    let value = if xml {
+        serde_json::Value::Null
+    } else {
+        incrocio::json::value_from_slice(text.as_bytes())
+            .map_err(|e| input_error("(input)", format!("not JSON: {e}")))?
+    };
     let many = value.is_array();
-    let records: Vec<ProfileRecord> = if many {
+    let records: Vec<ProfileRecord> = if xml {
+        vec![incrocio::exchange::did::read(&text)?.record]
+    } else if many {
         incrocio::json::from_value(value)
             .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?
     } else {
@@ -811,7 +838,15 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
         records,
         on_error: Default::default(),
     };
-    let response = engine.profile(&request, today(), &incrocio::cancel::Cancel::never())?;
+    let response = engine
+        .profile(&request, today(), &incrocio::cancel::Cancel::never())
+        .map_err(|e| {
+            if xml {
+                incrocio::exchange::did::locate(e)
+            } else {
+                e
+            }
+        })?;
     record(
         a.decisions.as_deref(),
         incrocio::decisions::of::profiles(&request, &response, "cli"),
@@ -1332,10 +1367,10 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
 fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
     let request = GraduatoriaRequest {
-        publication_date: a.publication,
+        publication_date: a.publication_date,
         deadline: a.deadline,
         posts: a.posts,
-        public_employer: !a.private_employer,
+        public_employer: a.public_employer,
         applicants: read_applicants(&a.applicants)?,
     };
     // Everything is computed and checked before anything is written: the outputs are all

@@ -12,6 +12,7 @@
 //! request_timeout_ms = 10000
 //! body_limit_bytes = 8388608
 //! write_batch_max = 512        # candidate writes committed together at most
+//! bulk_max_items = 10000       # items of one bulk request at most; past it: 413
 //! max_connections = 4096       # open connections at most (the open-file limit is raised to fit)
 //! header_read_timeout_ms = 10000   # a connection silent this long before a request head: closed
 //!
@@ -155,6 +156,10 @@ pub struct ServerConfig {
     /// Most candidate writes committed together.
     #[serde(default = "default_batch")]
     pub write_batch_max: usize,
+    /// Most items of one bulk request (`POST /v1/candidates:bulk`, `/v1/vacancies:bulk`);
+    /// past it the request is refused with 413.
+    #[serde(default = "default_bulk_max_items")]
+    pub bulk_max_items: usize,
     /// Open connections at most; a connection past it is closed at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
@@ -185,6 +190,9 @@ fn default_body_limit() -> usize {
 fn default_batch() -> usize {
     512
 }
+fn default_bulk_max_items() -> usize {
+    crate::engine::DEFAULT_BULK_MAX_ITEMS
+}
 fn default_max_connections() -> usize {
     4_096
 }
@@ -206,6 +214,7 @@ impl Default for ServerConfig {
             request_timeout_ms: default_timeout(),
             body_limit_bytes: default_body_limit(),
             write_batch_max: default_batch(),
+            bulk_max_items: default_bulk_max_items(),
             max_connections: default_max_connections(),
             header_read_timeout_ms: default_header_timeout(),
             keys: Vec::new(),
@@ -307,6 +316,9 @@ impl ServerConfig {
         }
         if self.write_batch_max == 0 {
             return bad("write_batch_max", "must be at least 1");
+        }
+        if self.bulk_max_items == 0 {
+            return bad("bulk_max_items", "must be at least 1");
         }
         for (i, k) in self.keys.iter().enumerate() {
             if k.sha256.len() != 64 || !k.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 use super::problem::Problem;
 use super::routes::{Access, ROUTES};
 use crate::engine::{
-    AdjacentOccupations, CandidateWritten, GraduatoriaCall, ModelInfo, OffersRequest,
-    ProfilingBody, ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody, TitleResolution,
-    VacancyWritten,
+    AdjacentOccupations, BulkResponse, CandidatePage, CandidateWritten, GraduatoriaCall, ModelInfo,
+    OffersRequest, ProfilingBody, ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody,
+    TitleResolution, VacancyWritten,
 };
 use crate::graduatoria::Graduatoria;
 use crate::matching::{CandidateRecord, Offers, Shortlist, VacancyRecord};
@@ -30,7 +30,20 @@ pub struct Operation {
     response: Option<Value>,
     /// Problem statuses beyond the ones every keyed route has.
     problems: &'static [u16],
+    /// Request media types besides JSON: `(media type, what the body holds)`.
+    extra: &'static [(&'static str, &'static str)],
 }
+
+/// A SAP document as a request body.
+const SAP_ONE: (&str, &str) = (
+    "application/xml",
+    "One SAP (`lavoratore` of Rev009_SAP.xsd); its identificativosap, when given, must be the path's id; errors name the element's XPath (docs/xml.md)",
+);
+/// A DID document as a request body.
+const DID_ONE: (&str, &str) = (
+    "application/xml",
+    "One DID conferral (`GestisciDID_Input` of XS_ID_ConferimentoDID_4.0.xsd, bare or in a SOAP body); errors name the element's XPath (docs/xml.md)",
+);
 
 fn json_body(schema: &Schema) -> Value {
     json!({"content": {"application/json": {"schema": schema}}})
@@ -51,6 +64,7 @@ pub(super) fn doc_profile(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<ProfilingResponse>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[DID_ONE],
     }
 }
 
@@ -61,6 +75,7 @@ pub(super) fn doc_shortlist(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<Shortlist>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -71,6 +86,65 @@ pub(super) fn doc_put_candidate(g: &mut SchemaGenerator) -> Operation {
         ok: 201,
         response: body(s::<CandidateWritten>(g)),
         problems: &[400, 412, 413, 422, 503],
+        extra: &[SAP_ONE],
+    }
+}
+
+/// A JSON bulk body: an array of objects, each a record or `{"delete": "ID"}` (anything else
+/// refuses the request; each object is then checked on its own and answered in order).
+fn bulk_array(what: &str) -> Schema {
+    Schema::try_from(json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "description": format!("{what} to add or replace, or {{\"delete\": \"ID\"}} to remove; each item is checked on its own and answered in order (`invalid` with the field when it does not hold)")
+        }
+    }))
+    .unwrap_or_default()
+}
+
+/// The OpenAPI operation of `bulkCandidates`.
+pub(super) fn doc_bulk_candidates(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(bulk_array("a candidate record (CandidateRecord)")),
+        ok: 200,
+        response: body(s::<BulkResponse>(g)),
+        problems: &[400, 413, 422, 503],
+        extra: &[
+            (
+                "application/x-ndjson",
+                "One JSON object per line: a candidate record (docs/candidate-record.md) to add or replace, or {\"delete\": \"ID\"}; blank lines skipped",
+            ),
+            (
+                "application/xml",
+                "SAP XML: one `lavoratore`, or a `lavoratori` batch (data/xsd/lavoratori.xsd)",
+            ),
+        ],
+    }
+}
+
+/// The OpenAPI operation of `listCandidates`.
+pub(super) fn doc_list_candidates(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<CandidatePage>(g)),
+        problems: &[422, 503],
+        extra: &[],
+    }
+}
+
+/// The OpenAPI operation of `bulkVacancies`.
+pub(super) fn doc_bulk_vacancies(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(bulk_array("a vacancy record (VacancyRecord)")),
+        ok: 200,
+        response: body(s::<BulkResponse>(g)),
+        problems: &[400, 413, 422, 503],
+        extra: &[(
+            "application/x-ndjson",
+            "One JSON object per line: a vacancy record to add or replace, or {\"delete\": \"ID\"}; blank lines skipped",
+        )],
     }
 }
 
@@ -81,6 +155,7 @@ pub(super) fn doc_get_candidate(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<CandidateRecord>(g)),
         problems: &[404, 503],
+        extra: &[],
     }
 }
 
@@ -91,6 +166,7 @@ pub(super) fn doc_delete_candidate(_: &mut SchemaGenerator) -> Operation {
         ok: 204,
         response: None,
         problems: &[404, 412, 422, 503],
+        extra: &[],
     }
 }
 
@@ -101,6 +177,7 @@ pub(super) fn doc_put_vacancy(g: &mut SchemaGenerator) -> Operation {
         ok: 201,
         response: body(s::<VacancyWritten>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -111,6 +188,7 @@ pub(super) fn doc_get_vacancy(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<VacancyRecord>(g)),
         problems: &[404, 503],
+        extra: &[],
     }
 }
 
@@ -121,6 +199,7 @@ pub(super) fn doc_delete_vacancy(_: &mut SchemaGenerator) -> Operation {
         ok: 204,
         response: None,
         problems: &[404, 503],
+        extra: &[],
     }
 }
 
@@ -131,6 +210,7 @@ pub(super) fn doc_offers(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<Offers>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -141,6 +221,7 @@ pub(super) fn doc_graduatoria(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<Graduatoria>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -151,6 +232,7 @@ pub(super) fn doc_riesame(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<RiesameResponse>(g)),
         problems: &[400, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -161,6 +243,7 @@ pub(super) fn doc_override_profile(g: &mut SchemaGenerator) -> Operation {
         ok: 201,
         response: body(s::<super::routes::OverrideRecorded>(g)),
         problems: &[400, 409, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -171,6 +254,7 @@ pub(super) fn doc_record_esiti(g: &mut SchemaGenerator) -> Operation {
         ok: 201,
         response: body(s::<super::routes::EsitiRecorded>(g)),
         problems: &[400, 404, 409, 413, 422, 503],
+        extra: &[],
     }
 }
 
@@ -181,6 +265,7 @@ pub(super) fn doc_indicators(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<crate::decisions::indicators::Report>(g)),
         problems: &[409, 422, 503],
+        extra: &[],
     }
 }
 
@@ -191,6 +276,7 @@ pub(super) fn doc_decisions(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<super::routes::PersonDecisions>(g)),
         problems: &[409, 422, 503],
+        extra: &[],
     }
 }
 
@@ -201,6 +287,7 @@ pub(super) fn doc_resolve_title(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<TitleResolution>(g)),
         problems: &[422, 503],
+        extra: &[],
     }
 }
 
@@ -211,6 +298,7 @@ pub(super) fn doc_adjacent_occupations(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<AdjacentOccupations>(g)),
         problems: &[422, 503],
+        extra: &[],
     }
 }
 
@@ -221,6 +309,7 @@ pub(super) fn doc_models(g: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: body(s::<Vec<ModelInfo>>(g)),
         problems: &[],
+        extra: &[],
     }
 }
 
@@ -231,6 +320,7 @@ pub(super) fn doc_metrics(_: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: Some(json!({"content": {"text/plain": {"schema": {"type": "string"}}}})),
         problems: &[],
+        extra: &[],
     }
 }
 
@@ -241,6 +331,7 @@ pub(super) fn doc_readyz(_: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: Some(json!({"content": {"application/json": {"schema": {"type": "object"}}}})),
         problems: &[503],
+        extra: &[],
     }
 }
 
@@ -251,6 +342,7 @@ pub(super) fn doc_object(_: &mut SchemaGenerator) -> Operation {
         ok: 200,
         response: Some(json!({"content": {"application/json": {"schema": {"type": "object"}}}})),
         problems: &[],
+        extra: &[],
     }
 }
 
@@ -266,9 +358,11 @@ fn status_text(code: u16) -> &'static str {
         409 => "The service keeps no decision log (`decisions` is not configured)",
         412 => "If-Match does not name the stored candidate's version (its ETag)",
         405 => "The route does not take this method",
-        413 => "Body larger than the configured limit",
+        413 => {
+            "Body larger than the configured limit (or, on a bulk route, more items than `bulk_max_items`)"
+        }
         414 => "Request target (path and query) longer than 8,192 bytes",
-        415 => "The body is not sent as `Content-Type: application/json`",
+        415 => "The body is not sent in a media type the route takes (see its requestBody)",
         422 => "A field is invalid: `field` and `reason` say which and why",
         503 => {
             "Busy (work queue full) or timed out, both with Retry-After; or no index / vacancy board configured"
@@ -320,7 +414,7 @@ pub fn document() -> Value {
         responses.insert(o.ok.to_string(), ok);
         let mut problems: Vec<u16> = o.problems.to_vec();
         problems.push(414);
-        if o.request.is_some() {
+        if o.request.is_some() || !o.extra.is_empty() {
             problems.push(415);
         }
         if r.access != Access::Open {
@@ -349,9 +443,18 @@ pub fn document() -> Value {
             "summary": r.summary,
             "responses": responses,
         });
+        let mut content = Map::new();
         if let Some(req) = &o.request {
-            operation["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": req}}});
+            content.insert("application/json".into(), json!({"schema": req}));
+        }
+        for (media, what) in o.extra {
+            content.insert(
+                (*media).into(),
+                json!({"schema": {"type": "string", "description": what}}),
+            );
+        }
+        if !content.is_empty() {
+            operation["requestBody"] = json!({"required": true, "content": content});
         }
         match r.access {
             Access::Open | Access::Denied => operation["security"] = json!([]),
@@ -433,6 +536,28 @@ pub(super) fn query_profile() -> Vec<Value> {
         json!({"name": "as_of", "in": "query", "required": false,
                "description": "Profiling date (default today); only with a body of records alone",
                "schema": {"type": "string", "format": "date"}}),
+        json!({"name": "on_error", "in": "query", "required": false,
+               "description": "`fail` (default): any invalid record refuses the request, every one listed in `errors`; `skip`: profile the valid ones and list the invalid in the answer's `errors`",
+               "schema": {"type": "string", "enum": ["fail", "skip"]}}),
+    ]
+}
+
+/// The query parameters of the bulk routes.
+pub(super) fn query_bulk() -> Vec<Value> {
+    vec![json!({"name": "atomic", "in": "query", "required": false,
+        "description": "true: any invalid item refuses the whole request (422, every one in `errors`) and nothing is written; false (default): the valid items are written and each invalid one is answered `invalid`",
+        "schema": {"type": "boolean"}})]
+}
+
+/// The query parameters of `listCandidates`.
+pub(super) fn query_page() -> Vec<Value> {
+    vec![
+        json!({"name": "after", "in": "query", "required": false,
+               "description": "The last id of the previous page (its `next`); absent: from the first id",
+               "schema": {"type": "string", "minLength": 1, "maxLength": crate::error::MAX_ID_CHARS}}),
+        json!({"name": "limit", "in": "query", "required": false,
+               "description": "Ids per page (default 100)",
+               "schema": {"type": "integer", "minimum": 1, "maximum": crate::engine::MAX_PAGE}}),
     ]
 }
 

@@ -97,13 +97,13 @@ impl Problem {
         p
     }
 
-    /// 415: the body is not declared as JSON.
-    pub fn unsupported_media_type(given: &str) -> Problem {
+    /// 415: the body is not declared as a type the route takes (`accepted`, in words).
+    pub fn unsupported_media_type(given: &str, accepted: &str) -> Problem {
         Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
-            format!("the body must be sent as `Content-Type: application/json`, not `{given}`"),
+            format!("the body must be sent as `Content-Type: {accepted}`, not `{given}`"),
         )
     }
 

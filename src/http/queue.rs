@@ -19,6 +19,9 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::matching::{Candidate, Vacancy};
 
+/// A candidate record's entity tag (re-exported where the writer checks `If-Match`).
+pub use crate::matching::candidate::etag;
+
 /// The bounded queue for CPU work.
 #[derive(Debug, Clone)]
 pub struct WorkQueue {
@@ -146,21 +149,12 @@ enum Refused {
 }
 
 struct Pending {
-    op: WriteOp,
-    /// The `If-Match` of the request: the write is made only while the stored candidate has
-    /// this ETag (`*`: any stored version).
+    /// The writes, committed in order; a bulk request sends many, every other request one.
+    ops: Vec<WriteOp>,
+    /// The `If-Match` of the request (one op only): the write is made only while the stored
+    /// candidate has this ETag (`*`: any stored version).
     if_match: Option<String>,
-    done: oneshot::Sender<Result<WriteOutcome, Refused>>,
-}
-
-/// A candidate record's entity tag: a strong ETag from the SHA-256 of its JSON as stored.
-pub fn etag(record: &crate::matching::CandidateRecord) -> String {
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    let h = crate::digest::sha256_tagged(&bytes);
-    format!(
-        "\"{}\"",
-        h.trim_start_matches("sha256:").get(..32).unwrap_or("")
-    )
+    done: oneshot::Sender<Result<Vec<WriteOutcome>, Refused>>,
 }
 
 /// The sending side of the writer thread.
@@ -209,9 +203,34 @@ impl WriteQueue {
         op: WriteOp,
         if_match: Option<String>,
     ) -> Result<WriteOutcome, Problem> {
+        self.send(vec![op], if_match)
+            .await?
+            .pop()
+            .ok_or_else(Problem::internal)
+    }
+
+    /// Queues many writes as one entry (a bulk request): they are committed in order, a run of
+    /// one kind of write per commit, and the answer comes once all are durable. 503 when the
+    /// write queue is full.
+    pub async fn write_all(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>, Problem> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.send(ops, None).await
+    }
+
+    async fn send(
+        &self,
+        ops: Vec<WriteOp>,
+        if_match: Option<String>,
+    ) -> Result<Vec<WriteOutcome>, Problem> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .try_send(Pending { op, if_match, done })
+            .try_send(Pending {
+                ops,
+                if_match,
+                done,
+            })
             .map_err(|_| Problem::busy())?;
         match wait.await {
             Ok(Ok(o)) => Ok(o),
@@ -243,49 +262,83 @@ fn writer_loop(
 }
 
 /// Commits a batch in arrival order: each run of one kind of write (candidate upserts,
-/// candidate deletes, vacancy upserts, vacancy deletes) is one commit.
+/// candidate deletes, vacancy upserts, vacancy deletes), across entries, is one commit. Each
+/// entry is answered once all its writes are committed.
 fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
-    let mut batch = batch.into_iter().peekable();
-    while let Some(mut first) = batch.next() {
-        let kind = first.op.kind();
+    let mut results: Vec<Result<Vec<WriteOutcome>, Refused>> = batch
+        .iter()
+        .map(|p| Ok(Vec::with_capacity(p.ops.len())))
+        .collect();
+    let mut senders = Vec::with_capacity(batch.len());
+    let mut run: Vec<(usize, WriteOp)> = Vec::new();
+    for (i, p) in batch.into_iter().enumerate() {
+        senders.push(p.done);
         // A conditional write is a run of its own, checked against the stored version now:
         // every earlier write of the batch is committed, no later one is.
-        if let Some(expected) = first.if_match.take() {
-            let current = engine
-                .candidate(first.op.id())
-                .map(|r| r.as_ref().map(etag));
+        if let Some(expected) = p.if_match {
+            flush(engine, &mut run, &mut results, metrics);
+            let id = p
+                .ops
+                .first()
+                .map(|op| op.id().to_owned())
+                .unwrap_or_default();
+            let current = engine.candidate(&id).map(|r| r.as_ref().map(etag));
             let ok = match &current {
                 Ok(Some(tag)) => expected == "*" || expected == *tag,
-                Ok(None) => false,
-                Err(_) => false,
+                Ok(None) | Err(_) => false,
             };
             if !ok {
-                let _ = first.done.send(Err(match current {
+                results[i] = Err(match current {
                     Ok(tag) => Refused::Precondition(tag),
                     Err(_) => Refused::Failed,
-                }));
+                });
                 continue;
             }
+            run.extend(p.ops.into_iter().map(|op| (i, op)));
+            flush(engine, &mut run, &mut results, metrics);
+        } else {
+            run.extend(p.ops.into_iter().map(|op| (i, op)));
         }
-        let mut run = vec![first];
-        while let Some(p) = batch.next_if(|p| p.op.kind() == kind && p.if_match.is_none()) {
-            run.push(p);
+    }
+    flush(engine, &mut run, &mut results, metrics);
+    for (done, result) in senders.into_iter().zip(results) {
+        let _ = done.send(result);
+    }
+}
+
+/// Commits the pending writes, one commit per run of one kind, recording each write's outcome
+/// with its entry (or the entry's failure).
+fn flush(
+    engine: &Engine,
+    pending: &mut Vec<(usize, WriteOp)>,
+    results: &mut [Result<Vec<WriteOutcome>, Refused>],
+    metrics: &Metrics,
+) {
+    let mut items = std::mem::take(pending).into_iter().peekable();
+    while let Some((entry, first)) = items.next() {
+        let kind = first.kind();
+        let mut owners = vec![entry];
+        let mut ops = vec![first];
+        while let Some((e, op)) = items.next_if(|(_, op)| op.kind() == kind) {
+            owners.push(e);
+            ops.push(op);
         }
-        let (ops, done): (Vec<WriteOp>, Vec<_>) = run.into_iter().map(|p| (p.op, p.done)).unzip();
         let n = ops.len();
         let result = apply(engine, ops, kind);
         metrics.write_batches.fetch_add(1, Ordering::Relaxed);
         metrics.writes.fetch_add(n as u64, Ordering::Relaxed);
         match result {
             Ok((existed, indexed)) => {
-                for (d, existed) in done.into_iter().zip(existed) {
-                    let _ = d.send(Ok(WriteOutcome { existed, indexed }));
+                for (owner, existed) in owners.into_iter().zip(existed) {
+                    if let Ok(v) = &mut results[owner] {
+                        v.push(WriteOutcome { existed, indexed });
+                    }
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, writes = n, "candidate write failed");
-                for d in done {
-                    let _ = d.send(Err(Refused::Failed));
+                tracing::error!(error = %e, writes = n, "write failed");
+                for owner in owners {
+                    results[owner] = Err(Refused::Failed);
                 }
             }
         }

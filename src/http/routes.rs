@@ -65,7 +65,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 22] = [
+pub const ROUTES: [RouteSpec; 25] = [
     RouteSpec {
         method: Method::POST,
         path: "/v1/profiling",
@@ -95,6 +95,36 @@ pub const ROUTES: [RouteSpec; 22] = [
         handler: || put(put_candidate),
         doc: openapi::doc_put_candidate,
         query: openapi::query_if_match,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/candidates:bulk",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "bulkCandidates",
+        summary: "Add, replace or remove many candidates (JSON lines or SAP XML); each item answered in order, all written durable and visible before the answer",
+        handler: || post(bulk_candidates),
+        doc: openapi::doc_bulk_candidates,
+        query: openapi::query_bulk,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/candidates",
+        access: Access::Scoped(Scope::CandidatesRead),
+        operation: "listCandidates",
+        summary: "The candidate ids after a cursor, in byte order, with their ETags (a stable cursor for reconciliation)",
+        handler: || get(list_candidates),
+        doc: openapi::doc_list_candidates,
+        query: openapi::query_page,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/vacancies:bulk",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "bulkVacancies",
+        summary: "Add, replace or remove many vacancies (JSON lines); each item answered in order, all written durable before the answer",
+        handler: || post(bulk_vacancies),
+        doc: openapi::doc_bulk_vacancies,
+        query: openapi::query_bulk,
     },
     RouteSpec {
         method: Method::GET,
@@ -327,29 +357,163 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// How a request body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json` or `application/*+json`.
+    Json,
+    /// `application/xml`, `text/xml` or `application/*+xml`.
+    Xml,
+    /// `application/x-ndjson` or `application/jsonl`: one JSON document per line.
+    Ndjson,
+}
+
+impl Media {
+    fn of(h: &axum::http::HeaderMap) -> (Option<Media>, String) {
+        let given = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let essence = given
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let media = if essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+        {
+            Some(Media::Json)
+        } else if essence == "application/xml"
+            || essence == "text/xml"
+            || (essence.starts_with("application/") && essence.ends_with("+xml"))
+        {
+            Some(Media::Xml)
+        } else if essence == "application/x-ndjson" || essence == "application/jsonl" {
+            Some(Media::Ndjson)
+        } else {
+            None
+        };
+        (
+            media,
+            if given.is_empty() {
+                "(none)".into()
+            } else {
+                given
+            },
+        )
+    }
+}
+
 /// 415 unless the body is declared `application/json` (parameters such as `charset=utf-8`
 /// allowed) or `application/*+json`.
 fn check_json_content_type(h: &axum::http::HeaderMap) -> Result<(), Problem> {
-    let given = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = given
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-    {
-        Ok(())
-    } else {
-        Err(Problem::unsupported_media_type(if given.is_empty() {
-            "(none)"
-        } else {
-            given
-        }))
+    match Media::of(h) {
+        (Some(Media::Json), _) => Ok(()),
+        (_, given) => Err(Problem::unsupported_media_type(&given, "application/json")),
+    }
+}
+
+/// A body in one of the media types a route takes; 413 past the limit, 415 for another type.
+#[derive(Debug)]
+pub struct Body {
+    /// Its media type.
+    pub media: Media,
+    /// The bytes.
+    pub bytes: axum::body::Bytes,
+}
+
+impl Body {
+    async fn read(
+        req: Request,
+        state: &AppState,
+        accepted: &[Media],
+        words: &str,
+    ) -> Result<Body, Problem> {
+        let media = match Media::of(req.headers()) {
+            (Some(m), _) if accepted.contains(&m) => m,
+            (_, given) => return Err(Problem::unsupported_media_type(&given, words)),
+        };
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::too_large(state.body_limit())
+                } else {
+                    Problem::malformed("(body)".into(), e.body_text())
+                }
+            })?;
+        Ok(Body { media, bytes })
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        crate::json::from_slice_strict(&self.bytes).map_err(misfit)
+    }
+
+    fn xml(&self) -> Result<&str, Problem> {
+        crate::exchange::utf8(&self.bytes).map_err(|e| xml_problem(e.into()))
+    }
+}
+
+/// A JSON or XML body (`PUT /v1/candidates/{id}`, `POST /v1/profiling`).
+#[derive(Debug)]
+pub struct JsonOrXml(pub Body);
+
+impl FromRequest<AppState> for JsonOrXml {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        Body::read(
+            req,
+            state,
+            &[Media::Json, Media::Xml],
+            "application/json` or `application/xml",
+        )
+        .await
+        .map(JsonOrXml)
+    }
+}
+
+/// A JSON-lines or XML body (bulk routes).
+#[derive(Debug)]
+pub struct LinesOrXml(pub Body);
+
+impl FromRequest<AppState> for LinesOrXml {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        Body::read(
+            req,
+            state,
+            &[Media::Ndjson, Media::Json, Media::Xml],
+            "application/x-ndjson`, `application/json` or `application/xml",
+        )
+        .await
+        .map(LinesOrXml)
+    }
+}
+
+/// A bulk JSON body that is not an array of objects is malformed (400).
+fn bulk_problem(e: crate::Error) -> Problem {
+    match e {
+        crate::Error::Input(i)
+            if matches!(i.reason, crate::error::FieldReason::Malformed { .. }) =>
+        {
+            Problem::malformed(i.field, i.reason.to_string())
+        }
+        other => Problem::from(other),
+    }
+}
+
+/// An XML document that is not well-formed (or not UTF-8) is a malformed body (400); one that
+/// does not follow its schema, or carries a bad value, an invalid field (422) named by XPath.
+fn xml_problem(e: crate::Error) -> Problem {
+    match e {
+        crate::Error::Input(i) if i.field == "/" => {
+            Problem::malformed("/".into(), i.reason.to_string())
+        }
+        other => Problem::from(other),
     }
 }
 
@@ -435,14 +599,25 @@ fn no_query_with_full_body(given: bool) -> Result<(), Problem> {
     Ok(())
 }
 
-/// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record.
+/// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record; or, as
+/// `application/xml`, one DID document (`GestisciDID_Input`), whose errors name the element.
 pub async fn profile(
     State(s): State<AppState>,
     caller: Option<Extension<Caller>>,
     query: Result<Query<ProfilingParams>, QueryRejection>,
-    JsonBody(body): JsonBody<serde_json::Value>,
+    JsonOrXml(raw): JsonOrXml,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
+    let xml = raw.media == Media::Xml;
+    let body: serde_json::Value = if xml {
+        let text = raw.xml()?;
+        let did = crate::exchange::did::read(text).map_err(|e| xml_problem(e.into()))?;
+        serde_json::Value::Array(vec![
+            serde_json::to_value(did.record).map_err(|_| Problem::internal())?,
+        ])
+    } else {
+        raw.json()?
+    };
     let mut req: ProfilingRequest = match body {
         serde_json::Value::Object(ref m) if m.contains_key("records") => {
             no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
@@ -470,7 +645,13 @@ pub async fn profile(
     let (out, d) = s
         .work()
         .run(move |c| {
-            let out = engine.profile(&req, today(), c)?;
+            let out = engine.profile(&req, today(), c).map_err(|e| {
+                if xml {
+                    crate::exchange::did::locate(e)
+                } else {
+                    e
+                }
+            })?;
             let d = if log {
                 of::profiles(&req, &out, &who)
             } else {
@@ -521,25 +702,39 @@ pub async fn shortlist(
 
 /// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
 /// stored candidate has that ETag (412 otherwise). The answer carries the new `ETag`.
+///
+/// As `application/xml` the body is one SAP (`lavoratore`): its `identificativosap`, when
+/// given, must be the path's id; errors name the element (`docs/xml.md`).
 pub async fn put_candidate(
     State(s): State<AppState>,
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
-    JsonBody(record): JsonBody<CandidateRecord>,
+    JsonOrXml(raw): JsonOrXml,
 ) -> Result<Response, Problem> {
-    if record.id != id {
-        return Err(Problem::invalid(
-            "id",
-            format!("the body's id `{}` is not the path's `{id}`", record.id),
-        ));
-    }
     let if_match = if_match(&headers)?;
     let engine = s.engine();
-    let mut valid = s
-        .work()
-        .run(move |_| engine.validate_candidates(vec![record], today()))
-        .await?;
-    let candidate = valid.pop().ok_or_else(Problem::internal)?;
+    let candidate = if raw.media == Media::Xml {
+        let text = raw.xml()?.to_owned();
+        let path_id = id.clone();
+        s.work()
+            .run(move |_| Ok(engine.sap_candidate(&text, &path_id, today())))
+            .await?
+            .map_err(xml_problem)?
+            .candidate
+    } else {
+        let record: CandidateRecord = raw.json()?;
+        if record.id != id {
+            return Err(Problem::invalid(
+                "id",
+                format!("the body's id `{}` is not the path's `{id}`", record.id),
+            ));
+        }
+        let mut valid = s
+            .work()
+            .run(move |_| engine.validate_candidates(vec![record], today()))
+            .await?;
+        valid.pop().ok_or_else(Problem::internal)?
+    };
     let tag = super::queue::etag(&candidate.record);
     let writes = s
         .writes()
@@ -611,6 +806,244 @@ pub async fn delete_candidate(
     } else {
         Err(Problem::not_found("no candidate with this id"))
     }
+}
+
+/// `after` and `limit` of the candidate cursor.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The page size when `limit` is not given.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// `GET /v1/candidates?after=ID&limit=N`: the live candidate ids after `after`, in byte
+/// order, with their ETags; `next` names the `after` of the following page.
+pub async fn list_candidates(
+    State(s): State<AppState>,
+    query: Result<Query<PageParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if let Some(a) = &q.after {
+        crate::error::check_id(a).map_err(|r| Problem::invalid("after", r.to_string()))?;
+    }
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    let engine = s.engine();
+    let page = s
+        .work()
+        .run(move |_| engine.candidate_page(q.after.as_deref(), limit))
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+/// `atomic` of the bulk routes.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkParams {
+    #[serde(default)]
+    atomic: bool,
+}
+
+/// Refuses a bulk request of more items than the service takes (413).
+fn check_items(n: usize, max: usize) -> Result<(), Problem> {
+    if n > max {
+        let mut p = Problem::too_large(0);
+        p.detail =
+            format!("{n} items; a bulk request takes at most {max} (config `bulk_max_items`)");
+        return Err(p);
+    }
+    Ok(())
+}
+
+/// Writes the valid items of a bulk request in one writer entry and answers every item in
+/// order. With `atomic`, any invalid item refuses the whole request (422, every invalid item in
+/// `errors`) and nothing is written.
+async fn bulk_write<T>(
+    writes: &super::queue::WriteQueue,
+    items: Vec<crate::engine::BulkItem<T>>,
+    atomic: bool,
+    upsert: impl Fn(Box<T>) -> WriteOp,
+    delete: impl Fn(String) -> WriteOp,
+    id_of: impl Fn(&T) -> &str,
+    held: impl FnOnce() -> Result<u64, Problem>,
+) -> Result<Response, Problem> {
+    use crate::engine::{BulkItem, BulkItemResult, BulkOutcome, BulkResponse};
+    if atomic {
+        let bad: Vec<crate::error::InputError> = items
+            .iter()
+            .filter_map(|i| match i {
+                BulkItem::Invalid { error, .. } => Some(error.clone()),
+                _ => None,
+            })
+            .collect();
+        if !bad.is_empty() {
+            let mut p = Problem::from(crate::Error::Records(bad));
+            p.detail = format!(
+                "{} items are invalid (all listed in `errors`); with atomic=true nothing was written",
+                p.errors.len()
+            );
+            return Err(p);
+        }
+    }
+    let mut results: Vec<BulkItemResult> = Vec::with_capacity(items.len());
+    let mut ops = Vec::new();
+    let mut written = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let id = item.id(&id_of).map(str::to_owned);
+        let (result, field, reason) = match item {
+            BulkItem::Upsert(t) => {
+                ops.push(upsert(t));
+                written.push((index, true));
+                (BulkOutcome::Created, None, None)
+            }
+            BulkItem::Delete(d) => {
+                ops.push(delete(d));
+                written.push((index, false));
+                (BulkOutcome::Deleted, None, None)
+            }
+            BulkItem::Invalid { error, .. } => (
+                BulkOutcome::Invalid,
+                Some(error.field.clone()),
+                Some(error.reason.to_string()),
+            ),
+        };
+        results.push(BulkItemResult {
+            index,
+            id,
+            result,
+            field,
+            reason,
+        });
+    }
+    let outcomes = writes.write_all(ops).await?;
+    let mut last = None;
+    for ((index, upsert), o) in written.into_iter().zip(&outcomes) {
+        results[index].result = match (upsert, o.existed) {
+            (true, false) => BulkOutcome::Created,
+            (true, true) => BulkOutcome::Replaced,
+            (false, true) => BulkOutcome::Deleted,
+            (false, false) => BulkOutcome::NotFound,
+        };
+        last = Some(o.indexed);
+    }
+    let held = match last {
+        Some(n) => n,
+        None => held()?,
+    };
+    Ok(Json(BulkResponse::of(results, held)).into_response())
+}
+
+/// `POST /v1/candidates:bulk`: JSON lines (a candidate record, or `{"delete": "ID"}`, per
+/// line) or SAP XML (`lavoratori`); every item answered in order, the valid ones written in one
+/// group commit, durable and visible before the answer.
+pub async fn bulk_candidates(
+    State(s): State<AppState>,
+    query: Result<Query<BulkParams>, QueryRejection>,
+    LinesOrXml(raw): LinesOrXml,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().index().is_some())
+        .ok_or_else(|| Problem::from(crate::Error::NoIndex))?
+        .clone();
+    let raw_is_xml = raw.media == Media::Xml;
+    let max = s.bulk_max_items();
+    if raw.media == Media::Ndjson {
+        check_items(crate::engine::ndjson_lines(&raw.bytes).count(), max)?;
+    }
+    let engine = s.engine();
+    let items =
+        s.work()
+            .run(move |_| {
+                Ok(match raw.media {
+                    Media::Xml => crate::exchange::utf8(&raw.bytes)
+                        .map_err(crate::Error::from)
+                        .and_then(|text| {
+                            engine.bulk_candidates(crate::engine::BulkInput::Sap(text), today())
+                        }),
+                    Media::Json => {
+                        engine.bulk_candidates(crate::engine::BulkInput::Json(&raw.bytes), today())
+                    }
+                    Media::Ndjson => engine
+                        .bulk_candidates(crate::engine::BulkInput::Ndjson(&raw.bytes), today()),
+                })
+            })
+            .await?
+            .map_err(|e| {
+                if raw_is_xml {
+                    xml_problem(e)
+                } else {
+                    bulk_problem(e)
+                }
+            })?;
+    check_items(items.len(), max)?;
+    let engine = s.engine();
+    bulk_write(
+        &writes,
+        items,
+        q.atomic,
+        WriteOp::Upsert,
+        WriteOp::Delete,
+        |c: &crate::matching::Candidate| c.record.id.as_str(),
+        move || {
+            engine
+                .index()
+                .map_or(Ok(0), |i| i.len().map_err(Problem::from))
+        },
+    )
+    .await
+}
+
+/// `POST /v1/vacancies:bulk`: JSON lines (a vacancy record, or `{"delete": "ID"}`, per line);
+/// as for candidates.
+pub async fn bulk_vacancies(
+    State(s): State<AppState>,
+    query: Result<Query<BulkParams>, QueryRejection>,
+    LinesOrXml(raw): LinesOrXml,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if raw.media == Media::Xml {
+        return Err(Problem::unsupported_media_type(
+            "application/xml",
+            "application/x-ndjson` or `application/json` (vacancies have no XML form",
+        ));
+    }
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(crate::Error::NoVacancies))?
+        .clone();
+    let max = s.bulk_max_items();
+    if raw.media == Media::Ndjson {
+        check_items(crate::engine::ndjson_lines(&raw.bytes).count(), max)?;
+    }
+    let engine = s.engine();
+    let items = s
+        .work()
+        .run(move |_| {
+            Ok(engine.bulk_vacancies(if raw.media == Media::Json {
+                crate::engine::BulkInput::Json(&raw.bytes)
+            } else {
+                crate::engine::BulkInput::Ndjson(&raw.bytes)
+            }))
+        })
+        .await?
+        .map_err(bulk_problem)?;
+    check_items(items.len(), max)?;
+    let engine = s.engine();
+    bulk_write(
+        &writes,
+        items,
+        q.atomic,
+        WriteOp::UpsertVacancy,
+        WriteOp::DeleteVacancy,
+        |v: &crate::matching::Vacancy| v.record.id.as_str(),
+        move || engine.vacancies().map_or(Ok(0), |b| Ok(b.len() as u64)),
+    )
+    .await
 }
 
 /// `PUT /v1/vacancies/{id}`: 201 when new, 200 when replaced.

@@ -29,6 +29,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     timeout: Duration,
     body_limit: usize,
+    bulk_max_items: usize,
     ready: AtomicBool,
 }
 
@@ -63,6 +64,7 @@ impl AppState {
                 metrics,
                 timeout: Duration::from_millis(config.request_timeout_ms),
                 body_limit: config.body_limit_bytes,
+                bulk_max_items: config.bulk_max_items,
                 ready: AtomicBool::new(true),
             }),
         }
@@ -101,6 +103,11 @@ impl AppState {
     /// The body limit in bytes.
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// The most items of one bulk request.
+    pub fn bulk_max_items(&self) -> usize {
+        self.inner.bulk_max_items
     }
 
     /// The key presented, if the service knows it.

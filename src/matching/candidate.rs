@@ -172,6 +172,16 @@ pub struct Lingua {
     pub livello: String,
 }
 
+/// A candidate record's entity tag: a strong ETag from the SHA-256 of its JSON as stored.
+pub fn etag(record: &CandidateRecord) -> String {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    let h = crate::digest::sha256_tagged(&bytes);
+    format!(
+        "\"{}\"",
+        h.trim_start_matches("sha256:").get(..32).unwrap_or("")
+    )
+}
+
 /// CEFR level as a number 1 (A1) … 6 (C2).
 pub fn cefr(level: &str) -> Option<u8> {
     match level.trim().to_ascii_uppercase().as_str() {

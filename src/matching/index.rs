@@ -789,6 +789,52 @@ impl CandidateIndex {
         self.stored_record(&doc).map(Some)
     }
 
+    /// Up to `limit` live candidate ids after `after` (exclusive), in byte order: a stable
+    /// cursor over the index. Each segment's term dictionary of `id` is already sorted, so a
+    /// page reads at most `limit` live ids per segment and merges them; a deleted or replaced
+    /// document's id is skipped by its segment's alive bits.
+    pub fn ids_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        use tantivy::DocSet;
+        let err = |e: &dyn std::fmt::Display| tantivy_err(&self.dir, e);
+        let searcher = self.reader.searcher();
+        let mut ids: Vec<String> = Vec::new();
+        for seg in searcher.segment_readers() {
+            let inverted = seg.inverted_index(self.fields.id).map_err(|e| err(&e))?;
+            let mut range = inverted.terms().range();
+            if let Some(a) = after {
+                range = range.gt(a.as_bytes());
+            }
+            let mut terms = range.into_stream().map_err(|e| err(&e))?;
+            let alive = seg.alive_bitset();
+            let mut taken = 0;
+            while taken < limit && terms.advance() {
+                let mut postings = inverted
+                    .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                    .map_err(|e| err(&e))?;
+                let mut doc = postings.doc();
+                let mut live = false;
+                while doc != tantivy::TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        live = true;
+                        break;
+                    }
+                    doc = postings.advance();
+                }
+                if live {
+                    let id = std::str::from_utf8(terms.key())
+                        .map_err(|e| err(&e))?
+                        .to_owned();
+                    ids.push(id);
+                    taken += 1;
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.truncate(limit);
+        Ok(ids)
+    }
+
     /// Every live candidate's record, ordered by id.
     pub fn records(&self) -> Result<Vec<CandidateRecord>> {
         let searcher = self.reader.searcher();

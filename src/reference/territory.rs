@@ -25,6 +25,8 @@ pub struct Comune {
     pub lat: f64,
     /// Longitude of the area centroid (WGS84).
     pub lon: f64,
+    /// Cadastral (Belfiore) code (`H501` Roma), as the SAP and the codice fiscale carry it.
+    pub codice_catastale: String,
 }
 
 /// A province (unità territoriale sovracomunale).
@@ -51,6 +53,7 @@ pub struct Provincia {
 pub struct Territory {
     comuni: Vec<Comune>,
     comune_by_code: HashMap<String, ComuneIdx>,
+    comune_by_catastale: HashMap<String, ComuneIdx>,
     province: Vec<Provincia>,
     provincia_by_code: HashMap<String, ProvinciaIdx>,
     indicator_names: Vec<String>,
@@ -73,6 +76,7 @@ impl Territory {
         let mut t = Territory {
             comuni: Vec::new(),
             comune_by_code: HashMap::default(),
+            comune_by_catastale: HashMap::default(),
             province: Vec::new(),
             provincia_by_code: HashMap::default(),
             indicator_names,
@@ -133,9 +137,14 @@ impl Territory {
             capoluogo: &row[4] == "1",
             lat: row[5].parse().map_err(|_| bad("lat", &row[5]))?,
             lon: row[6].parse().map_err(|_| bad("lon", &row[6]))?,
+            codice_catastale: row.get(7).unwrap_or("").to_owned(),
         };
-        self.comune_by_code
-            .insert(c.codice_istat.clone(), self.comuni.len() as ComuneIdx);
+        let idx = self.comuni.len() as ComuneIdx;
+        self.comune_by_code.insert(c.codice_istat.clone(), idx);
+        if !c.codice_catastale.is_empty() {
+            self.comune_by_catastale
+                .insert(c.codice_catastale.clone(), idx);
+        }
         self.comuni.push(c);
         Ok(())
     }
@@ -153,6 +162,12 @@ impl Territory {
     /// A comune by its 6-digit ISTAT code.
     pub fn comune(&self, codice_istat: &str) -> Option<ComuneIdx> {
         self.comune_by_code.get(codice_istat).copied()
+    }
+
+    /// A comune by its cadastral (Belfiore) code, `H501` Roma: the code the SAP and the codice
+    /// fiscale carry.
+    pub fn comune_catastale(&self, codice: &str) -> Option<ComuneIdx> {
+        self.comune_by_catastale.get(codice).copied()
     }
 
     /// A province by UTS code (`201`), historical code (`001`) or sigla (`TO`).

@@ -478,6 +478,46 @@ mod erased {
     }
 }
 
+/// Writes synthetic CVs as one SAP batch (`lavoratori`, `data/xsd/lavoratori.xsd`): CV `i`
+/// gets the `identificativosap` `SY` + `i` (8 digits) + `X` and synthetic personal data
+/// ([`crate::exchange::write::synthetic_anagrafica`]). Returns the experiences left out for
+/// want of a CP2011 code (the SAP requires one).
+pub fn write_sap(
+    path: &std::path::Path,
+    spec: &CvSpec,
+    reference: &Reference,
+    t: &Taxonomy,
+) -> crate::Result<usize> {
+    use crate::exchange::write::{sap, synthetic_anagrafica};
+    use rayon::prelude::*;
+    use std::io::Write;
+    let blocks: Vec<(String, usize)> = (0..spec.n.div_ceil(CV_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut out = String::new();
+            let mut skipped = 0;
+            for (k, c) in cv_block(spec, b, reference, t).iter().enumerate() {
+                let i = (b * CV_BLOCK + k) as u64;
+                let w = sap(c, &synthetic_anagrafica(i, spec.as_of), reference);
+                skipped += w.skipped;
+                out.push_str(&w.xml);
+                out.push('\n');
+            }
+            (out, skipped)
+        })
+        .collect();
+    crate::files::atomic_write(path, |w| {
+        let io = |e| crate::Error::io(path, e);
+        w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lavoratori>\n")
+            .map_err(io)?;
+        for (b, _) in &blocks {
+            w.write_all(b.as_bytes()).map_err(io)?;
+        }
+        w.write_all(b"</lavoratori>\n").map_err(io)
+    })?;
+    Ok(blocks.iter().map(|(_, s)| s).sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

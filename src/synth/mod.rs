@@ -9,5 +9,5 @@
 mod cvs;
 mod people;
 
-pub use self::cvs::{CV_BLOCK, CvSpec, Synthetic, cv_block, vacancy_block, write_jsonl};
+pub use self::cvs::{CV_BLOCK, CvSpec, Synthetic, cv_block, vacancy_block, write_jsonl, write_sap};
 pub use self::people::{BLOCK, PeopleSpec, people_block};

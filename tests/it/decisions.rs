@@ -583,7 +583,7 @@ fn the_cli_records_profiles_and_graduatorie_too() {
             "art16-emilia-romagna",
             "--applicants",
             applicants,
-            "--publication",
+            "--publication-date",
             "2026-03-01",
             "--decisions",
         ])

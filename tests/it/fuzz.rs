@@ -142,6 +142,9 @@ fn profile_any(bytes: &[u8]) {
     }
 }
 
+const SAP_XML: &str = include_str!("../../data/esempi/sap.xml");
+const DID_XML: &str = include_str!("../../data/esempi/did.xml");
+
 proptest! {
     #![proptest_config(cases())]
 
@@ -176,6 +179,26 @@ proptest! {
             {
                 let _ = idx.shortlist(&vac, &model, None, t);
             }
+        }
+    }
+
+    #[test]
+    fn fuzz_sap_and_did_xml(sap in mutate(SAP_XML), did in mutate(DID_XML)) {
+        let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
+        if let Ok(text) = std::str::from_utf8(&sap) {
+            let _ = engine.sap_candidates(text, date());
+            let _ = engine.sap_candidate(text, "X1", date());
+        }
+        if let Ok(text) = std::str::from_utf8(&did)
+            && let Ok(d) = incrocio::exchange::did::read(text)
+        {
+            let req = incrocio::engine::ProfilingRequest {
+                model: None,
+                as_of: Some(date()),
+                records: vec![d.record],
+                on_error: Default::default(),
+            };
+            let _ = engine.profile(&req, date(), &incrocio::cancel::Cancel::never());
         }
     }
 

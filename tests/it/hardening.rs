@@ -613,7 +613,7 @@ fn issue_11_6_cli_graduatoria_with_a_truncated_previous_writes_nothing() {
         "art16-emilia-romagna",
         "--applicants",
         csv,
-        "--publication",
+        "--publication-date",
         "2026-03-01",
     ];
     let out = incrocio(d, &[&base[..], &["--output", "g0.json"]].concat());
@@ -676,7 +676,7 @@ fn issue_11_6_cli_refuses_repeated_ids_empty_files_and_missing_model_folders() {
             "art16-emilia-romagna",
             "--applicants",
             "empty.csv",
-            "--publication",
+            "--publication-date",
             "2026-03-01",
         ],
     );
@@ -795,7 +795,7 @@ fn issue_11_9_every_file_the_readme_and_docs_name_is_in_the_repository() {
         "art16-emilia-romagna",
         "--applicants",
         &csv("candidati-art16.csv"),
-        "--publication",
+        "--publication-date",
         "2026-03-01",
         "--posts",
         "2",
@@ -815,7 +815,7 @@ fn issue_11_9_every_file_the_readme_and_docs_name_is_in_the_repository() {
         "art16-emilia-romagna",
         "--applicants",
         &csv("candidati-art16-rettificato.csv"),
-        "--publication",
+        "--publication-date",
         "2026-03-01",
         "--posts",
         "2",

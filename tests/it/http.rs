@@ -51,12 +51,24 @@ pub(crate) fn call(
     request(addr, method, path, &headers, body)
 }
 
-/// One HTTP/1.1 request with the given headers.
+/// One HTTP/1.1 request with the given headers (a body is sent as `application/json`).
 pub(crate) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Res {
+    request_typed(addr, method, path, headers, "application/json", body)
+}
+
+/// One HTTP/1.1 request with the given headers and body media type.
+pub(crate) fn request_typed(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
     body: Option<&[u8]>,
 ) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -67,7 +79,7 @@ pub(crate) fn request(
     let body = body.unwrap_or(b"");
     if !body.is_empty() || method == "POST" || method == "PUT" {
         req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
@@ -189,7 +201,7 @@ impl Server {
         }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.shutdown();
     }
 

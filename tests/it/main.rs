@@ -15,6 +15,7 @@ mod profiling;
 mod reprofile;
 mod research;
 mod sql;
+mod xml;
 
 use incrocio::catalog::Catalog;
 use incrocio::reference::Reference;
