@@ -463,6 +463,19 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
     assert_eq!(assert_problem(&r, 400)["field"], "/");
     let r = request_typed(a, "PUT", "/v1/candidates/X", &h, "text/plain", Some(&sap));
     assert_problem(&r, 415);
+    // A 10 MB document is past the body limit (8 MiB): refused before it is parsed.
+    let mut big = b"<lavoratore><!-- ".to_vec();
+    big.resize(10 << 20, b'x');
+    big.extend_from_slice(b" --></lavoratore>");
+    let r = request_typed(
+        a,
+        "PUT",
+        "/v1/candidates/X",
+        &h,
+        "application/xml",
+        Some(&big),
+    );
+    assert_problem(&r, 413);
 
     let did = std::fs::read(root.join("data/esempi/did.xml")).unwrap();
     let r = request_typed(
