@@ -192,8 +192,61 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         CountingDate::Publication => request.publication_date,
         CountingDate::Deadline => request.deadline.unwrap_or(request.publication_date),
     };
-    check_ids(&request.applicants)?;
+    let by_id = ids_in_order(&request.applicants)?;
     check_reserves(rules, &request.applicants)?;
+    let inputs: Vec<Applicant> = by_id
+        .par_iter()
+        .map(|&i| request.applicants[i as usize].clone())
+        .collect();
+    // The digest needs only the inputs: it runs beside the ranking, so its work fills the
+    // ranking's serial stretches.
+    let (input_digest, ranked) = rayon::join(
+        || request_digest(request, &inputs),
+        || ranked(rules, request, base, order, &ties.chain, counting_date),
+    );
+    let (ranking, excluded, list) = ranked?;
+    let mut warnings = rules.caveats();
+    if ranking.iter().any(|r| {
+        r.tie_break
+            .as_ref()
+            .is_some_and(|t| matches!(t.decided_by, Decided::Unresolved))
+    }) {
+        warnings.push(
+            "some ties are not resolved by the rule set's chain: ordered by applicant id".into(),
+        );
+    }
+    Ok(Graduatoria {
+        rules: RulesRef {
+            id: rules.id.clone(),
+            version: rules.version,
+            digest: rules.digest.clone(),
+            act: rules.act.clone(),
+            act_date: rules.act_date,
+        },
+        publication_date: request.publication_date,
+        counting_date,
+        posts: request.posts,
+        input_digest,
+        ranking,
+        excluded,
+        list,
+        warnings,
+        inputs,
+    })
+}
+
+/// The ranking, the exclusions (by id) and the list sent.
+type Ranked = (Vec<Row>, Vec<Excluded>, Vec<ListEntry>);
+
+/// Scores, excludes, sorts and justifies: the ranking, the exclusions (by id) and the list sent.
+fn ranked(
+    rules: &GraduatoriaRules,
+    request: &GraduatoriaRequest,
+    base: Decimal,
+    order: Order,
+    chain: &[TieBreakKey],
+    counting_date: NaiveDate,
+) -> Result<Ranked, Error> {
     // Applicants are scored independently (in parallel); the first error in input order wins,
     // and the sort is a total order (ties end on the unique id), so the result does not depend
     // on the number of threads.
@@ -220,43 +273,20 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
         }
     }
     let exact_keys = sort_keys(&mut scored);
-    scored.par_sort_by(|x, y| compare(x, y, order, &ties.chain, exact_keys).0);
-    let ranking = rows(&mut scored, order, &ties.chain);
+    let mut scored = match integer_keys(&scored, order, chain, exact_keys) {
+        Some(keys) => sorted_by_keys(scored, keys),
+        None => {
+            scored.par_sort_by(|x, y| compare(x, y, order, chain, exact_keys).0);
+            scored
+        }
+    };
+    let ranking = rows(&mut scored, order, chain);
     excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
-    let mut inputs = request.applicants.clone();
-    inputs.par_sort_by(|x, y| x.id.cmp(&y.id));
     let list = request
         .posts
         .map(|p| list_sent(rules, &scored, &ranking, p))
         .unwrap_or_default();
-    let mut warnings = rules.caveats();
-    if ranking.iter().any(|r| {
-        r.tie_break
-            .as_ref()
-            .is_some_and(|t| matches!(t.decided_by, Decided::Unresolved))
-    }) {
-        warnings.push(
-            "some ties are not resolved by the rule set's chain: ordered by applicant id".into(),
-        );
-    }
-    Ok(Graduatoria {
-        rules: RulesRef {
-            id: rules.id.clone(),
-            version: rules.version,
-            digest: rules.digest.clone(),
-            act: rules.act.clone(),
-            act_date: rules.act_date,
-        },
-        publication_date: request.publication_date,
-        counting_date,
-        posts: request.posts,
-        input_digest: request_digest(request, &inputs),
-        ranking,
-        excluded,
-        list,
-        warnings,
-        inputs,
-    })
+    Ok((ranking, excluded, list))
 }
 
 /// Every reserve category an applicant declares must be one of the rule set's reserves.
@@ -348,14 +378,33 @@ fn first_repeated<'a>(ids: impl Iterator<Item = &'a str>) -> Option<(usize, &'a 
     ids.enumerate().find(|(_, id)| !seen.insert(*id))
 }
 
-fn check_ids(applicants: &[Applicant]) -> Result<(), InputError> {
-    match first_repeated(applicants.iter().map(|a| a.id.as_str())) {
-        Some((_, id)) => Err(InputError::new(
+/// The applicants' positions in id order (sorted in parallel); an id given twice is an error
+/// naming the first repeat in input order.
+fn ids_in_order(applicants: &[Applicant]) -> Result<Vec<u32>, InputError> {
+    let n = u32::try_from(applicants.len()).map_err(|_| {
+        InputError::new(
+            "applicants",
+            FieldReason::OutOfRange {
+                value: applicants.len().to_string(),
+                range: "at most 4,294,967,295 applicants",
+            },
+        )
+    })?;
+    let mut order: Vec<u32> = (0..n).collect();
+    let id = |i: u32| applicants[i as usize].id.as_str();
+    order.par_sort_unstable_by(|&p, &q| id(p).cmp(id(q)).then(p.cmp(&q)));
+    let repeat = order
+        .windows(2)
+        .filter(|w| id(w[0]) == id(w[1]))
+        .map(|w| w[1])
+        .min();
+    match repeat {
+        Some(i) => Err(InputError::new(
             "id",
             FieldReason::Inconsistent("duplicate applicant id".into()),
         )
-        .with_record(id)),
-        None => Ok(()),
+        .with_record(id(i))),
+        None => Ok(order),
     }
 }
 
@@ -408,7 +457,6 @@ fn request_digest(r: &GraduatoriaRequest, sorted: &[Applicant]) -> String {
 /// reserves, rare, go through serde_json itself. Tested against serde_json on random
 /// applicants.
 fn applicant_json(a: &Applicant, buf: &mut Vec<u8>) {
-    use std::io::Write;
     if !a.sospensioni.is_empty() || !a.riserve.is_empty() {
         if serde_json::to_writer(&mut *buf, a).is_err() {
             unreachable!("serializing an applicant into a buffer");
@@ -418,7 +466,9 @@ fn applicant_json(a: &Applicant, buf: &mut Vec<u8>) {
     fn date(buf: &mut Vec<u8>, d: Option<NaiveDate>) {
         match d {
             Some(d) => {
-                let _ = write!(buf, "\"{d}\"");
+                buf.push(b'"');
+                date_text(buf, d);
+                buf.push(b'"');
             }
             None => buf.extend_from_slice(b"null"),
         }
@@ -426,7 +476,9 @@ fn applicant_json(a: &Applicant, buf: &mut Vec<u8>) {
     fn decimal(buf: &mut Vec<u8>, x: Option<Decimal>) {
         match x {
             Some(x) => {
-                let _ = write!(buf, "\"{x}\"");
+                buf.push(b'"');
+                decimal_text(buf, x);
+                buf.push(b'"');
             }
             None => buf.extend_from_slice(b"null"),
         }
@@ -443,15 +495,80 @@ fn applicant_json(a: &Applicant, buf: &mut Vec<u8>) {
     date(buf, a.data_iscrizione);
     buf.extend_from_slice(b",\"isee\":");
     decimal(buf, a.isee);
-    let _ = write!(
-        buf,
-        ",\"isee_valido\":{},\"carichi\":{},\"carichi_invalidi\":{},\"invalidita\":",
-        a.isee_valido, a.carichi, a.carichi_invalidi
-    );
+    buf.extend_from_slice(b",\"isee_valido\":");
+    buf.extend_from_slice(if a.isee_valido { b"true" } else { b"false" });
+    buf.extend_from_slice(b",\"carichi\":");
+    decimal_text(buf, Decimal::from(a.carichi));
+    buf.extend_from_slice(b",\"carichi_invalidi\":");
+    decimal_text(buf, Decimal::from(a.carichi_invalidi));
+    buf.extend_from_slice(b",\"invalidita\":");
     decimal(buf, a.invalidita);
     buf.extend_from_slice(b",\"reddito\":");
     decimal(buf, a.reddito);
     buf.push(b'}');
+}
+
+/// A date as chrono's `Display` writes it (`2026-03-01`), formatted in place for the years
+/// 0–9999 (any other goes through `Display`).
+fn date_text(buf: &mut Vec<u8>, d: NaiveDate) {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        let _ = std::io::Write::write_fmt(buf, format_args!("{d}"));
+        return;
+    }
+    let y = y as u32;
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    buf.extend_from_slice(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]);
+}
+
+/// A decimal as rust_decimal's `Display` writes it (`5.00`, `0.05`, `-12.5`: every digit of
+/// the scale kept), formatted in place; a negative zero goes through `Display`.
+fn decimal_text(buf: &mut Vec<u8>, x: Decimal) {
+    let m = x.mantissa();
+    if m == 0 && x.is_sign_negative() {
+        let _ = std::io::Write::write_fmt(buf, format_args!("{x}"));
+        return;
+    }
+    let mut digits = [0u8; 40];
+    let mut n = m.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = &digits[i..];
+    let scale = x.scale() as usize;
+    if m < 0 {
+        buf.push(b'-');
+    }
+    if scale == 0 {
+        buf.extend_from_slice(digits);
+    } else if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        buf.extend_from_slice(int);
+        buf.push(b'.');
+        buf.extend_from_slice(frac);
+    } else {
+        buf.extend_from_slice(b"0.");
+        buf.resize(buf.len() + scale - digits.len(), b'0');
+        buf.extend_from_slice(digits);
+    }
 }
 
 fn exclusion(
@@ -740,6 +857,74 @@ fn sort_keys(scored: &mut [Scored<'_>]) -> bool {
     fits
 }
 
+/// Most tie-break keys the integer sort handles (longer chains take [`compare`]).
+const MAX_INTEGER_CHAIN: usize = 4;
+
+/// An applicant's place in the order as integers: the total, then each tie-break key, every
+/// one oriented so that the smaller sorts first; then its index (the id decides what is still
+/// equal).
+type SortKey = (i128, [i64; MAX_INTEGER_CHAIN], u32);
+
+/// The total order of [`compare`] as integer keys, computed once per applicant instead of on
+/// every comparison; `None` when a value does not fit (then the sort compares the values).
+fn integer_keys(
+    scored: &[Scored<'_>],
+    order: Order,
+    chain: &[TieBreakKey],
+    exact_keys: bool,
+) -> Option<Vec<SortKey>> {
+    if !exact_keys || chain.len() > MAX_INTEGER_CHAIN || scored.len() > u32::MAX as usize {
+        return None;
+    }
+    // Dependant points at one scale, as integers (exact, like the totals).
+    let dp_scale = scored
+        .iter()
+        .map(|s| s.dependant_points.scale())
+        .max()
+        .unwrap_or(0);
+    let dependant = |d: Decimal| -> Option<i64> {
+        let m = d
+            .mantissa()
+            .checked_mul(10i128.checked_pow(dp_scale - d.scale())?)?;
+        i64::try_from(m).ok()
+    };
+    let day = |d: NaiveDate| i64::from(chrono::Datelike::num_days_from_ce(&d));
+    let mut keys = Vec::with_capacity(scored.len());
+    for (i, s) in scored.iter().enumerate() {
+        let total = match order {
+            Order::HigherFirst => s.key.checked_neg()?,
+            Order::LowerFirst => s.key,
+        };
+        let mut tie = [0i64; MAX_INTEGER_CHAIN];
+        for (slot, key) in tie.iter_mut().zip(chain) {
+            *slot = match key {
+                TieBreakKey::Younger => -day(s.a.data_nascita),
+                TieBreakKey::Older => day(s.a.data_nascita),
+                TieBreakKey::MoreDependantPoints => dependant(s.dependant_points)?.checked_neg()?,
+                TieBreakKey::LongerUnemployment => s.unemployment_days.checked_neg()?,
+                TieBreakKey::EarlierRegistration => s.a.data_iscrizione.map_or(i64::MAX, day),
+            };
+        }
+        keys.push((total, tie, i as u32));
+    }
+    Some(keys)
+}
+
+/// Sorts by the integer keys (the applicant id last, as in [`compare`]) and puts the
+/// applicants in that order.
+fn sorted_by_keys<'a>(scored: Vec<Scored<'a>>, mut keys: Vec<SortKey>) -> Vec<Scored<'a>> {
+    // Ids are unique, so the order is total and an unstable sort is deterministic.
+    keys.par_sort_unstable_by(|p, q| {
+        (p.0, p.1)
+            .cmp(&(q.0, q.1))
+            .then_with(|| scored[p.2 as usize].a.id.cmp(&scored[q.2 as usize].a.id))
+    });
+    let mut slots: Vec<Option<Scored<'a>>> = scored.into_iter().map(Some).collect();
+    keys.iter()
+        .filter_map(|k| slots.get_mut(k.2 as usize).and_then(Option::take))
+        .collect()
+}
+
 /// Orders two applicants; the key is the one that decided (None: total or the id fallback).
 fn compare(
     x: &Scored<'_>,
@@ -881,6 +1066,115 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// The integer keys give exactly the order of `compare`, for every chain and both orders,
+    /// on applicants with many ties (few distinct totals, dates and points).
+    #[test]
+    fn integer_keys_sort_as_compare_does() {
+        use super::super::rules::TieBreakKey as K;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let base = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default();
+        let applicants: Vec<Applicant> = (0..3_000)
+            .map(|i| Applicant {
+                id: format!("A{:05}", (i * 7_919) % 3_000),
+                data_nascita: base + chrono::Days::new(rng.gen_range(0..40)),
+                data_did: None,
+                sospensioni: vec![],
+                data_iscrizione: rng
+                    .gen_ratio(3, 4)
+                    .then(|| base + chrono::Days::new(rng.gen_range(0..30))),
+                isee: None,
+                isee_valido: true,
+                carichi: 0,
+                carichi_invalidi: 0,
+                invalidita: None,
+                reddito: None,
+                riserve: vec![],
+            })
+            .collect();
+        let mut ids: Vec<&str> = applicants.iter().map(|a| a.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), applicants.len(), "ids must be unique");
+        let scored = || -> Vec<Scored<'_>> {
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            applicants
+                .iter()
+                .map(|a| Scored {
+                    a,
+                    total: Decimal::new(rng.gen_range(0..8) * 25, 1),
+                    key: 0,
+                    criteria: vec![],
+                    dependant_points: Decimal::new(rng.gen_range(0..4) * 5, rng.gen_range(0..2)),
+                    unemployment_days: rng.gen_range(0..5),
+                })
+                .collect()
+        };
+        let chains: [&[K]; 5] = [
+            &[],
+            &[K::Younger],
+            &[K::Older, K::MoreDependantPoints],
+            &[K::LongerUnemployment, K::EarlierRegistration, K::Younger],
+            &[
+                K::EarlierRegistration,
+                K::MoreDependantPoints,
+                K::LongerUnemployment,
+                K::Older,
+            ],
+        ];
+        for chain in chains {
+            for order in [Order::HigherFirst, Order::LowerFirst] {
+                let mut a = scored();
+                let exact = sort_keys(&mut a);
+                let keys = integer_keys(&a, order, chain, exact).unwrap();
+                let fast: Vec<&str> = sorted_by_keys(a, keys)
+                    .iter()
+                    .map(|s| s.a.id.as_str())
+                    .collect();
+                let mut b = scored();
+                let exact = sort_keys(&mut b);
+                b.sort_by(|x, y| compare(x, y, order, chain, exact).0);
+                let slow: Vec<&str> = b.iter().map(|s| s.a.id.as_str()).collect();
+                assert_eq!(fast, slow, "{chain:?} {order:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn dates_and_decimals_are_written_as_display_writes_them() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut buf = Vec::new();
+        for _ in 0..20_000 {
+            let mantissa: i64 = match rng.gen_range(0..4) {
+                0 => 0,
+                1 => rng.gen_range(-9..10),
+                2 => rng.gen_range(-1_000_000..1_000_000),
+                _ => rng.r#gen(),
+            };
+            let x = Decimal::new(mantissa, rng.gen_range(0..12));
+            buf.clear();
+            decimal_text(&mut buf, x);
+            assert_eq!(String::from_utf8_lossy(&buf), x.to_string());
+        }
+        for x in [
+            Decimal::MAX,
+            Decimal::MIN,
+            -Decimal::ZERO,
+            Decimal::new(-5, 3),
+        ] {
+            buf.clear();
+            decimal_text(&mut buf, x);
+            assert_eq!(String::from_utf8_lossy(&buf), x.to_string());
+        }
+        for days in (0..3_700_000).step_by(997) {
+            let d = NaiveDate::from_ymd_opt(1, 1, 1)
+                .and_then(|d| d.checked_add_days(chrono::Days::new(days)))
+                .unwrap_or_default();
+            buf.clear();
+            date_text(&mut buf, d);
+            assert_eq!(String::from_utf8_lossy(&buf), d.to_string());
+        }
+    }
 
     #[test]
     fn applicant_json_is_serde_json_byte_for_byte() {
