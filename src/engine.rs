@@ -747,20 +747,26 @@ impl Engine {
         let docs = crate::exchange::sap::read(xml, self.reference)?;
         Ok(docs
             .into_iter()
-            .map(|d| {
-                let d = d?;
-                let candidate = d
-                    .record
-                    .clone()
-                    .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
-                    .map_err(|e| d.locate(e))?;
-                Ok(SapImported {
-                    candidate,
-                    ignored: d.ignored,
-                    assumed: d.assumed,
-                })
-            })
+            .map(|d| self.sap_validated(d?, latest))
             .collect())
+    }
+
+    /// A SAP's candidate record validated, an error named by the element it came from.
+    fn sap_validated(
+        &self,
+        d: crate::exchange::sap::SapDocument,
+        latest: NaiveDate,
+    ) -> std::result::Result<SapImported, InputError> {
+        let candidate = d
+            .record
+            .clone()
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|e| d.locate(e))?;
+        Ok(SapImported {
+            candidate,
+            ignored: d.ignored,
+            assumed: d.assumed,
+        })
     }
 
     /// Reads a document holding one SAP for the candidate `id` (the path of `PUT
@@ -787,16 +793,7 @@ impl Engine {
             d.record.id = id.to_owned();
             d.assumed.retain(|a| !a.starts_with("id:"));
         }
-        let candidate = d
-            .record
-            .clone()
-            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
-            .map_err(|e| d.locate(e))?;
-        Ok(SapImported {
-            candidate,
-            ignored: d.ignored,
-            assumed: d.assumed,
-        })
+        Ok(self.sap_validated(d, latest)?)
     }
 
     /// Adds or replaces validated candidates; durable and visible when it returns. Returns the

@@ -211,6 +211,32 @@ where
     }
 }
 
+/// The items of a JSON array or JSON-lines body, each checked on its own.
+fn json_or_lines<R, T>(
+    input: BulkInput<'_>,
+    check: impl Fn(R) -> std::result::Result<T, InputError> + Copy,
+    id_of: impl Fn(&R) -> String + Copy,
+) -> Result<Vec<BulkItem<T>>>
+where
+    R: serde::de::DeserializeOwned,
+{
+    match input {
+        BulkInput::Json(bytes) => Ok(json_items(bytes)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| item(v, i, check, id_of))
+            .collect()),
+        BulkInput::Ndjson(bytes) => Ok(ndjson_lines(bytes)
+            .enumerate()
+            .map(|(i, l)| line(l, i, check, id_of))
+            .collect()),
+        BulkInput::Sap(_) => Err(Error::Input(InputError::new(
+            "(body)",
+            FieldReason::Inconsistent("this record has no XML form".into()),
+        ))),
+    }
+}
+
 /// The items of a JSON body: an array of objects. Anything else refuses the whole request
 /// (the body does not have the documented shape); the items are then checked one by one.
 pub fn json_items(bytes: &[u8]) -> Result<Vec<serde_json::Value>> {
@@ -274,15 +300,7 @@ impl Engine {
         };
         let id_of = |r: &CandidateRecord| r.id.clone();
         match input {
-            BulkInput::Json(bytes) => Ok(json_items(bytes)?
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| item(v, i, check, id_of))
-                .collect()),
-            BulkInput::Ndjson(bytes) => Ok(ndjson_lines(bytes)
-                .enumerate()
-                .map(|(i, l)| line(l, i, check, id_of))
-                .collect()),
+            BulkInput::Json(_) | BulkInput::Ndjson(_) => json_or_lines(input, check, id_of),
             BulkInput::Sap(text) => Ok(self
                 .sap_candidates(text, today)?
                 .into_iter()
@@ -303,21 +321,7 @@ impl Engine {
         let check =
             |r: VacancyRecord| r.validate(self.reference, self.taxonomy, &self.matching.titles);
         let id_of = |r: &VacancyRecord| r.id.clone();
-        match input {
-            BulkInput::Json(bytes) => Ok(json_items(bytes)?
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| item(v, i, check, id_of))
-                .collect()),
-            BulkInput::Ndjson(bytes) => Ok(ndjson_lines(bytes)
-                .enumerate()
-                .map(|(i, l)| line(l, i, check, id_of))
-                .collect()),
-            BulkInput::Sap(_) => Err(Error::Input(InputError::new(
-                "(body)",
-                FieldReason::Inconsistent("vacancies have no XML form".into()),
-            ))),
-        }
+        json_or_lines(input, check, id_of)
     }
 
     /// A page of the candidate ids after `after` (exclusive), at most `limit` (1 to

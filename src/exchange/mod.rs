@@ -67,13 +67,19 @@ pub fn payload<'a, 'i>(doc: &'a Document<'i>) -> Result<Node<'a, 'i>, InputError
 /// The XPath of an element: local names from the payload root, with a position where the
 /// element has same-named siblings (`/lavoratore/esperienzelavoro_lst/esperienzalavoro[2]`).
 pub fn xpath(node: Node<'_, '_>) -> String {
+    let parts = steps(node, |e| {
+        SOAP.contains(&e.tag_name().namespace().unwrap_or(""))
+    });
+    format!("/{}", parts.join("/"))
+}
+
+/// The XPath steps from the root to `node` (`name`, or `name[k]` among same-named
+/// siblings), stopping below the first ancestor `stop` accepts.
+fn steps(node: Node<'_, '_>, stop: impl Fn(Node<'_, '_>) -> bool) -> Vec<String> {
     let mut parts = Vec::new();
     let mut n = Some(node);
-    while let Some(e) = n.filter(Node::is_element) {
+    while let Some(e) = n.filter(|e| e.is_element() && !stop(*e)) {
         let name = e.tag_name().name();
-        if SOAP.contains(&e.tag_name().namespace().unwrap_or("")) {
-            break;
-        }
         let same = |s: &Node<'_, '_>| s.is_element() && s.tag_name().name() == name;
         let before = e.prev_siblings().skip(1).filter(same).count();
         let after = e.next_siblings().skip(1).filter(same).count();
@@ -85,27 +91,13 @@ pub fn xpath(node: Node<'_, '_>) -> String {
         n = e.parent_element();
     }
     parts.reverse();
-    format!("/{}", parts.join("/"))
+    parts
 }
 
 /// The XPath of `node` inside `top`, whose own XPath is `top_path`: only the levels below
 /// `top` count their siblings, so the paths of a batch's items cost nothing per item.
 pub(crate) fn xpath_under(node: Node<'_, '_>, top: Node<'_, '_>, top_path: &str) -> String {
-    let mut parts = Vec::new();
-    let mut n = Some(node);
-    while let Some(e) = n.filter(|e| e.is_element() && e.id() != top.id()) {
-        let name = e.tag_name().name();
-        let same = |s: &Node<'_, '_>| s.is_element() && s.tag_name().name() == name;
-        let before = e.prev_siblings().skip(1).filter(same).count();
-        let after = e.next_siblings().skip(1).filter(same).count();
-        if before + after > 0 {
-            parts.push(format!("{name}[{}]", before + 1));
-        } else {
-            parts.push(name.to_owned());
-        }
-        n = e.parent_element();
-    }
-    parts.reverse();
+    let parts = steps(node, |e| e.id() == top.id());
     if parts.is_empty() {
         top_path.to_owned()
     } else {

@@ -637,33 +637,31 @@ fn allegato(
         r.campo_studio = campo;
         b.source("titolo_studio", node);
     }
-    for lst in all(b.s, n, "formazioneprofessionale_lst")? {
-        for f in all(b.s, lst, "formazioneprofessionale")? {
-            let fk = Elem { node: f }.children(b.s)?;
-            b.ignore_all(&fk, &["titolocorso"]);
-            if let Some(t) = child(b.s, f, "titolocorso")?
-                && let Some(v) = string(t)?
-            {
-                r.competenze_testo.push(v);
-            }
-        }
-    }
+    free_text(
+        b,
+        n,
+        (
+            "formazioneprofessionale_lst",
+            "formazioneprofessionale",
+            "titolocorso",
+        ),
+        r,
+    )?;
     for lst in all(b.s, n, "linguestraniere_lst")? {
         for l in all(b.s, lst, "linguastraniera")? {
             lingua(b, l, r)?;
         }
     }
-    for lst in all(b.s, n, "conoscenzeinformatiche_lst")? {
-        for c in all(b.s, lst, "conoscenzainformatica")? {
-            let ck = Elem { node: c }.children(b.s)?;
-            b.ignore_all(&ck, &["specificheinformatica"]);
-            if let Some(t) = child(b.s, c, "specificheinformatica")?
-                && let Some(v) = string(t)?
-            {
-                r.competenze_testo.push(v);
-            }
-        }
-    }
+    free_text(
+        b,
+        n,
+        (
+            "conoscenzeinformatiche_lst",
+            "conoscenzainformatica",
+            "specificheinformatica",
+        ),
+        r,
+    )?;
     for lst in all(b.s, n, "altreinformazioni_lst")? {
         for a in all(b.s, lst, "altreinformazioni")? {
             let ak = Elem { node: a }.children(b.s)?;
@@ -674,6 +672,28 @@ fn allegato(
             {
                 b.source(format!("patenti[{}]", r.patenti.len()), p);
                 r.patenti.push(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The free text of `leaf` in every `item` of every `list` under `n`, into `competenze_testo`;
+/// the items' other elements are noted as not used.
+fn free_text(
+    b: &mut Builder<'_, '_, '_>,
+    n: Node<'_, '_>,
+    (list, item, leaf): (&str, &str, &str),
+    r: &mut CandidateRecord,
+) -> Result<(), InputError> {
+    for lst in all(b.s, n, list)? {
+        for it in all(b.s, lst, item)? {
+            let kids = Elem { node: it }.children(b.s)?;
+            b.ignore_all(&kids, &[leaf]);
+            if let Some(t) = child(b.s, it, leaf)?
+                && let Some(v) = string(t)?
+            {
+                r.competenze_testo.push(v);
             }
         }
     }
