@@ -855,3 +855,82 @@ fn the_cli_takes_a_did_document_and_a_sap_becomes_a_rosa() {
     let sl: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(sl["rosa"][0]["candidate_id"], "RM00012345A");
 }
+
+mod cursor {
+    //! The candidate cursor as a property: whatever was written, replaced and deleted, in
+    //! however many commits (segments), paging with any `limit` from any `after` gives every
+    //! live id once, in byte order.
+
+    use incrocio::matching::{CandidateIndex, CandidateRecord};
+    use incrocio::reference::Reference;
+    use incrocio::taxonomy::Taxonomy;
+    use proptest::prelude::*;
+
+    fn record(id: &str) -> incrocio::matching::Candidate {
+        let v = crate::http::candidate(id, crate::http::ROMA);
+        serde_json::from_value::<CandidateRecord>(v)
+            .unwrap()
+            .validate(
+                Reference::bundled(),
+                Taxonomy::bundled(),
+                "2026-11-23".parse().unwrap(),
+                &crate::titles(),
+            )
+            .unwrap()
+    }
+
+    /// Ids sharing prefixes and lengths, so byte order and prefix ranges are exercised.
+    fn id() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ab]{1,3}".prop_map(|s| s),
+            (0u32..40).prop_map(|n| format!("C{n}")),
+            (0u32..40).prop_map(|n| format!("C{n:03}")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn pages_give_every_live_id_once_in_order(
+            commits in proptest::collection::vec(
+                (proptest::collection::vec(id(), 0..12), proptest::collection::vec(id(), 0..4)),
+                1..5,
+            ),
+            limit in 1usize..9,
+            start in proptest::option::of(id()),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let idx = CandidateIndex::create(dir.path(), "2026-11-23".parse().unwrap()).unwrap();
+            let mut live = std::collections::BTreeSet::new();
+            for (upserts, deletes) in &commits {
+                let mut batch: Vec<_> = upserts.iter().map(|i| record(i)).collect();
+                batch.dedup_by(|a, b| a.record.id == b.record.id);
+                idx.upsert(&batch, Taxonomy::bundled()).unwrap();
+                live.extend(upserts.iter().cloned());
+                idx.delete(deletes).unwrap();
+                for d in deletes {
+                    live.remove(d);
+                }
+            }
+            let expected: Vec<String> = live
+                .iter()
+                .filter(|i| start.as_ref().is_none_or(|s| i.as_str() > s.as_str()))
+                .cloned()
+                .collect();
+            let mut seen = Vec::new();
+            let mut after = start.clone();
+            loop {
+                let page = idx.ids_after(after.as_deref(), limit).unwrap();
+                prop_assert!(page.len() <= limit);
+                let full = page.len() == limit;
+                after = page.last().cloned();
+                seen.extend(page);
+                if !full {
+                    break;
+                }
+            }
+            prop_assert_eq!(seen, expected);
+        }
+    }
+}
