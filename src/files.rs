@@ -15,10 +15,23 @@ use crate::profiling::parse_suspensions;
 
 /// Writes `path` atomically: a temporary file in the same directory is written, flushed, synced
 /// and renamed over `path`, so a reader never sees a partial file and a crash leaves the old one.
+///
+/// A path that exists and is not a regular file or a directory (`/dev/null`, `/dev/stdout`, a
+/// named pipe) is written in place: renaming over it would replace the device or the pipe with a
+/// regular file.
 pub fn atomic_write(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        return w.flush().map_err(|e| Error::io(path, e));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -57,6 +70,38 @@ pub fn atomic_write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Renaming over a named pipe (or `/dev/null`) would replace it with a regular file: such a
+    /// path is written in place and stays what it was.
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_to_a_pipe_writes_into_it() {
+        use std::io::Read;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                File::open(&fifo).unwrap().read_to_string(&mut s).unwrap();
+                s
+            })
+        };
+        atomic_write(&fifo, |w| {
+            w.write_all(b"through").map_err(|e| Error::io("x", e))
+        })
+        .unwrap();
+        // Checked before joining: were the pipe replaced, the reader would wait for ever.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), "through");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {
