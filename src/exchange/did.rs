@@ -13,7 +13,9 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use roxmltree::Node;
 
-use super::{Elem, Ignored, Schema, boolean, date, declared_names, error, int, string, xpath};
+use super::{
+    Ignored, Schema, boolean, children, date, declared_names, error, int, one, string, xpath,
+};
 use crate::error::{FieldReason, InputError};
 use crate::profiling::ProfileRecord;
 
@@ -119,22 +121,19 @@ pub fn read(text: &str) -> Result<DidDocument, InputError> {
             )),
         ));
     }
-    let top = Elem { node: root };
+    let top = children(root, &s)?;
     let mut ignored = Ignored::default();
-    for c in top.children(&s)? {
+    for c in &top {
         if matches!(
             c.tag_name().name(),
             "GUIDOperatore" | "CodiceFiscaleOperatore" | "Applicazione"
         ) {
-            ignored.note(c);
+            ignored.note(*c);
         }
     }
-    let info = top
-        .one(&s, "InformazioniDID")?
-        .ok_or_else(|| missing(root, "InformazioniDID"))?;
-    let vars = top
-        .one(&s, "VariabiliDiProfiling")?
-        .ok_or_else(|| missing(root, "VariabiliDiProfiling"))?;
+    let info = one(&top, "InformazioniDID")?.ok_or_else(|| missing(root, "InformazioniDID"))?;
+    let vars =
+        one(&top, "VariabiliDiProfiling")?.ok_or_else(|| missing(root, "VariabiliDiProfiling"))?;
     if super::is_nil(vars) {
         return Err(error(
             vars,
@@ -164,10 +163,8 @@ fn informazioni(
     r: &mut ProfileRecord,
     ignored: &mut Ignored,
 ) -> Result<(TipoEvento, NaiveDate), InputError> {
-    let e = Elem { node: info };
-    let cf_node = e
-        .one(s, "CodiceFiscale")?
-        .ok_or_else(|| missing(info, "CodiceFiscale"))?;
+    let e = children(info, s)?;
+    let cf_node = one(&e, "CodiceFiscale")?.ok_or_else(|| missing(info, "CodiceFiscale"))?;
     let cf = string(cf_node)?.ok_or_else(|| error(cf_node, FieldReason::Missing))?;
     if !valid_codice_fiscale(&cf) {
         return Err(error(
@@ -180,9 +177,7 @@ fn informazioni(
     }
     r.id = super::pseudonym(&cf);
     r.codice_fiscale = Some(cf);
-    let tipo = e
-        .one(s, "TipoEvento")?
-        .ok_or_else(|| missing(info, "TipoEvento"))?;
+    let tipo = one(&e, "TipoEvento")?.ok_or_else(|| missing(info, "TipoEvento"))?;
     let tipo_evento = match super::text(tipo)? {
         Some("I") => TipoEvento::Inserimento,
         Some("C") => TipoEvento::Convalida,
@@ -210,15 +205,11 @@ fn informazioni(
         }
         None => return Err(error(tipo, FieldReason::Missing)),
     };
-    let ev = e
-        .one(s, "DataEvento")?
-        .ok_or_else(|| missing(info, "DataEvento"))?;
+    let ev = one(&e, "DataEvento")?.ok_or_else(|| missing(info, "DataEvento"))?;
     let data_evento = date(ev)?.ok_or_else(|| error(ev, FieldReason::Missing))?;
-    let did = e
-        .one(s, "DataDID")?
-        .ok_or_else(|| missing(info, "DataDID"))?;
+    let did = one(&e, "DataDID")?.ok_or_else(|| missing(info, "DataDID"))?;
     r.data_did = Some(date(did)?.ok_or_else(|| error(did, FieldReason::Missing))?);
-    if let Some(n) = e.one(s, "CodiceEntePromotore")? {
+    if let Some(n) = one(&e, "CodiceEntePromotore")? {
         ignored.note(n);
     }
     Ok((tipo_evento, data_evento))
@@ -230,9 +221,8 @@ fn variabili(
     r: &mut ProfileRecord,
     ignored: &mut Ignored,
 ) -> Result<(), InputError> {
-    let e = Elem { node: vars };
     let mut seen = std::collections::BTreeSet::new();
-    for c in e.children(s)? {
+    for c in children(vars, s)? {
         let name = c.tag_name().name();
         if !seen.insert(name) {
             return Err(error(

@@ -153,12 +153,6 @@ fn declared_names(xsd: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// An element being read: its children are checked against the schema's names and namespace.
-#[derive(Clone, Copy)]
-struct Elem<'a, 'i> {
-    node: Node<'a, 'i>,
-}
-
 /// What a schema expects of every element: its namespace and its known names.
 struct Schema {
     namespace: Option<&'static str>,
@@ -166,48 +160,35 @@ struct Schema {
     file: &'static str,
 }
 
-impl<'a, 'i> Elem<'a, 'i> {
-    /// The element's child elements, each checked: in the schema's namespace, of a declared name.
-    fn children(self, s: &Schema) -> Result<Vec<Node<'a, 'i>>, InputError> {
-        let mut out = Vec::new();
-        for c in self.node.children() {
-            if c.is_element() {
-                check_element(c, s)?;
-                out.push(c);
-            } else if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
-                return Err(error(
-                    self.node,
-                    FieldReason::Xml("text where the schema has only elements".into()),
-                ));
-            }
+/// An element's child elements, each checked once: in the schema's namespace, of a declared
+/// name; text where the schema has only elements is an error.
+fn children<'a, 'i>(node: Node<'a, 'i>, s: &Schema) -> Result<Vec<Node<'a, 'i>>, InputError> {
+    let mut out = Vec::new();
+    for c in node.children() {
+        if c.is_element() {
+            check_element(c, s)?;
+            out.push(c);
+        } else if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
+            return Err(error(
+                node,
+                FieldReason::Xml("text where the schema has only elements".into()),
+            ));
         }
-        Ok(out)
     }
+    Ok(out)
+}
 
-    /// The one child named `name`, if present; an error when it is repeated.
-    fn one(self, s: &Schema, name: &str) -> Result<Option<Node<'a, 'i>>, InputError> {
-        let mut found = None;
-        for c in self.children(s)? {
-            if c.tag_name().name() == name {
-                if found.is_some() {
-                    return Err(error(
-                        c,
-                        FieldReason::Xml(format!("`{name}` is repeated; the schema allows one")),
-                    ));
-                }
-                found = Some(c);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Every child named `name`.
-    fn all(self, s: &Schema, name: &str) -> Result<Vec<Node<'a, 'i>>, InputError> {
-        Ok(self
-            .children(s)?
-            .into_iter()
-            .filter(|c| c.tag_name().name() == name)
-            .collect())
+/// The one element named `name` among `kids` (an element's [`children`]), if present; an
+/// error naming the second when it is repeated.
+fn one<'a, 'i>(kids: &[Node<'a, 'i>], name: &str) -> Result<Option<Node<'a, 'i>>, InputError> {
+    let mut named = kids.iter().filter(|c| c.tag_name().name() == name);
+    let found = named.next().copied();
+    match named.next() {
+        Some(second) => Err(error(
+            *second,
+            FieldReason::Xml(format!("`{name}` is repeated; the schema allows one")),
+        )),
+        None => Ok(found),
     }
 }
 

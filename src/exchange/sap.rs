@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 use chrono::{Datelike, NaiveDate};
 use roxmltree::Node;
 
-use super::{Elem, Ignored, Schema, date, declared_names, error, string, text, xpath};
+use super::{Ignored, Schema, children, date, declared_names, error, one, string, text, xpath};
 use crate::error::{FieldReason, InputError};
 use crate::matching::{CandidateRecord, Disponibilita, Esperienza, Lingua, Stato};
 use crate::reference::Reference;
@@ -110,7 +110,7 @@ pub fn read(
     match root.tag_name().name() {
         "lavoratore" => Ok(vec![lavoratore(root, xpath(root), &s, reference)]),
         "lavoratori" => {
-            let items = Elem { node: root }.children(&s)?;
+            let items = children(root, &s)?;
             if let Some(other) = items.iter().find(|c| c.tag_name().name() != "lavoratore") {
                 return Err(error(
                     *other,
@@ -190,16 +190,11 @@ impl Builder<'_, '_, '_> {
     }
 }
 
-fn child<'a, 'i>(
-    s: &Schema,
-    n: Node<'a, 'i>,
-    name: &str,
-) -> Result<Option<Node<'a, 'i>>, InputError> {
-    Elem { node: n }.one(s, name)
-}
-
 fn all<'a, 'i>(s: &Schema, n: Node<'a, 'i>, name: &str) -> Result<Vec<Node<'a, 'i>>, InputError> {
-    Elem { node: n }.all(s, name)
+    Ok(children(n, s)?
+        .into_iter()
+        .filter(|c| c.tag_name().name() == name)
+        .collect())
 }
 
 fn lavoratore(
@@ -216,8 +211,7 @@ fn lavoratore(
         sources: Vec::new(),
         assumed: Vec::new(),
     };
-    let top = Elem { node };
-    let sections = top.children(s)?;
+    let sections = children(node, s)?;
     let mut seen = std::collections::BTreeSet::new();
     for sec in &sections {
         if !seen.insert(sec.tag_name().name()) {
@@ -241,7 +235,7 @@ fn lavoratore(
             "allegato",
         ],
     );
-    let invio = top.one(s, "datiinvio")?.ok_or_else(|| {
+    let invio = one(&sections, "datiinvio")?.ok_or_else(|| {
         InputError::new(format!("{}/datiinvio", xpath(node)), FieldReason::Missing)
     })?;
     let (sap_id, updated) = datiinvio(&mut b, invio)?;
@@ -267,7 +261,7 @@ fn lavoratore(
         ore_ultimo_contratto: None,
     };
 
-    let anagrafici = top.one(s, "datianagrafici")?;
+    let anagrafici = one(&sections, "datianagrafici")?;
     let cf = match anagrafici {
         Some(a) => datianagrafici(&mut b, a, &mut record, reference)?,
         None => None,
@@ -302,7 +296,7 @@ fn lavoratore(
     }
 
     let with_id = |e: InputError, id: &str| e.with_record(id);
-    match top.one(s, "datiamministrativi")? {
+    match one(&sections, "datiamministrativi")? {
         Some(a) => {
             datiamministrativi(&mut b, a, &mut record).map_err(|e| with_id(e, &record.id))?
         }
@@ -310,17 +304,17 @@ fn lavoratore(
             .assumed
             .push("stato: attivo (no datiamministrativi)".into()),
     }
-    if let Some(l) = top.one(s, "esperienzelavoro_lst")? {
+    if let Some(l) = one(&sections, "esperienzelavoro_lst")? {
         esperienze(&mut b, l, updated, &mut record).map_err(|e| with_id(e, &record.id))?;
     }
-    if let Some(a) = top.one(s, "allegato")? {
+    if let Some(a) = one(&sections, "allegato")? {
         allegato(&mut b, a, &mut record).map_err(|e| with_id(e, &record.id))?;
     }
     if record.titolo_studio.is_none()
-        && let Some(l) = top.one(s, "livelliistruzione_lst")?
+        && let Some(l) = one(&sections, "livelliistruzione_lst")?
     {
         livelli(&mut b, l, &mut record).map_err(|e| with_id(e, &record.id))?;
-    } else if let Some(l) = top.one(s, "livelliistruzione_lst")? {
+    } else if let Some(l) = one(&sections, "livelliistruzione_lst")? {
         b.ignored.note(l);
     }
     Ok(SapDocument {
@@ -338,13 +332,13 @@ fn datiinvio<'a, 'i>(
     b: &mut Builder<'_, '_, '_>,
     n: Node<'a, 'i>,
 ) -> Result<(Found<'a, 'i>, NaiveDate), InputError> {
-    let kids = Elem { node: n }.children(b.s)?;
+    let kids = children(n, b.s)?;
     b.ignore_all(&kids, &["identificativosap", "dataultimoagg"]);
-    let upd = child(b.s, n, "dataultimoagg")?.ok_or_else(|| {
+    let upd = one(&kids, "dataultimoagg")?.ok_or_else(|| {
         InputError::new(format!("{}/dataultimoagg", xpath(n)), FieldReason::Missing)
     })?;
     let updated = date(upd)?.ok_or_else(|| error(upd, FieldReason::Missing))?;
-    let id = match child(b.s, n, "identificativosap")? {
+    let id = match one(&kids, "identificativosap")? {
         Some(x) => string(x)?.map(|v| (v, x)),
         None => None,
     };
@@ -357,20 +351,20 @@ fn datianagrafici<'a, 'i>(
     r: &mut CandidateRecord,
     reference: &Reference,
 ) -> Result<Found<'a, 'i>, InputError> {
-    let kids = Elem { node: n }.children(b.s)?;
+    let kids = children(n, b.s)?;
     b.ignore_all(&kids, &["datipersonali", "domicilio"]);
     let mut cf = None;
-    if let Some(p) = child(b.s, n, "datipersonali")? {
-        let pk = Elem { node: p }.children(b.s)?;
+    if let Some(p) = one(&kids, "datipersonali")? {
+        let pk = children(p, b.s)?;
         b.ignore_all(&pk, &["codicefiscale"]);
-        if let Some(c) = child(b.s, p, "codicefiscale")? {
+        if let Some(c) = one(&pk, "codicefiscale")? {
             cf = string(c)?.map(|v| (v, c));
         }
     }
-    if let Some(d) = child(b.s, n, "domicilio")? {
-        let dk = Elem { node: d }.children(b.s)?;
+    if let Some(d) = one(&kids, "domicilio")? {
+        let dk = children(d, b.s)?;
         b.ignore_all(&dk, &["codcomune"]);
-        let c = child(b.s, d, "codcomune")?.ok_or_else(|| {
+        let c = one(&dk, "codcomune")?.ok_or_else(|| {
             InputError::new(format!("{}/codcomune", xpath(d)), FieldReason::Missing)
         })?;
         let code = text(c)?.ok_or_else(|| error(c, FieldReason::Missing))?;
@@ -399,19 +393,19 @@ fn datiamministrativi(
     n: Node<'_, '_>,
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
-    let kids = Elem { node: n }.children(b.s)?;
+    let kids = children(n, b.s)?;
     b.ignore_all(
         &kids,
         &["statoinanagrafe", "periodidisoccupazione", "altrenotizie"],
     );
     let mut status_seen = false;
-    if let Some(st) = child(b.s, n, "statoinanagrafe")? {
-        let sk = Elem { node: st }.children(b.s)?;
+    if let Some(st) = one(&kids, "statoinanagrafe")? {
+        let sk = children(st, b.s)?;
         b.ignore_all(
             &sk,
             &["codstatus", "disponibilita", "codstatooccupazionale"],
         );
-        if let Some(c) = child(b.s, st, "codstatus")? {
+        if let Some(c) = one(&sk, "codstatus")? {
             r.stato = match text(c)? {
                 Some("SO") => Stato::Sospeso,
                 Some("DE" | "PE") => Stato::Cessato,
@@ -429,7 +423,7 @@ fn datiamministrativi(
             b.source("stato", c);
             status_seen = true;
         }
-        if let Some(c) = child(b.s, st, "codstatooccupazionale")? {
+        if let Some(c) = one(&sk, "codstatooccupazionale")? {
             match text(c)? {
                 Some("DI" | "IN" | "OC" | "AL") | None => {}
                 Some(v) => {
@@ -444,7 +438,7 @@ fn datiamministrativi(
             }
             b.ignored.note(c);
         }
-        if let Some(d) = child(b.s, st, "disponibilita")? {
+        if let Some(d) = one(&sk, "disponibilita")? {
             r.data_did = date(d)?;
             b.source("data_did", d);
         }
@@ -453,10 +447,10 @@ fn datiamministrativi(
         b.assumed
             .push("stato: attivo (no statoinanagrafe/codstatus)".into());
     }
-    if let Some(p) = child(b.s, n, "periodidisoccupazione")? {
-        let pk = Elem { node: p }.children(b.s)?;
+    if let Some(p) = one(&kids, "periodidisoccupazione")? {
+        let pk = children(p, b.s)?;
         b.ignore_all(&pk, &["dataingresso"]);
-        if let Some(d) = child(b.s, p, "dataingresso")? {
+        if let Some(d) = one(&pk, "dataingresso")? {
             if r.data_did.is_none() {
                 r.data_did = date(d)?;
                 b.source("data_did", d);
@@ -465,10 +459,10 @@ fn datiamministrativi(
             }
         }
     }
-    if let Some(a) = child(b.s, n, "altrenotizie")? {
-        let ak = Elem { node: a }.children(b.s)?;
+    if let Some(a) = one(&kids, "altrenotizie")? {
+        let ak = children(a, b.s)?;
         b.ignore_all(&ak, &["categorieprotette"]);
-        if let Some(c) = child(b.s, a, "categorieprotette")? {
+        if let Some(c) = one(&ak, "categorieprotette")? {
             match text(c)? {
                 None => {}
                 Some("C1" | "C2" | "C3" | "C4") => r.collocamento_mirato = true,
@@ -508,22 +502,22 @@ fn esperienze(
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
     for (k, e) in all(b.s, n, "esperienzalavoro")?.into_iter().enumerate() {
-        let kids = Elem { node: e }.children(b.s)?;
+        let kids = children(e, b.s)?;
         b.ignore_all(
             &kids,
             &["codprofessione", "datainizio", "datafine", "compiti"],
         );
         let prefix = format!("esperienze[{k}]");
-        let prof = child(b.s, e, "codprofessione")?.ok_or_else(|| {
+        let prof = one(&kids, "codprofessione")?.ok_or_else(|| {
             InputError::new(format!("{}/codprofessione", xpath(e)), FieldReason::Missing)
         })?;
         let cp2011 = string(prof)?.ok_or_else(|| error(prof, FieldReason::Missing))?;
         b.source(format!("{prefix}.cp2011"), prof);
-        let start_node = child(b.s, e, "datainizio")?.ok_or_else(|| {
+        let start_node = one(&kids, "datainizio")?.ok_or_else(|| {
             InputError::new(format!("{}/datainizio", xpath(e)), FieldReason::Missing)
         })?;
         let start = date(start_node)?.ok_or_else(|| error(start_node, FieldReason::Missing))?;
-        let end_node = child(b.s, e, "datafine")?;
+        let end_node = one(&kids, "datafine")?;
         let fine = match end_node {
             Some(x) => date(x)?,
             None => None,
@@ -545,7 +539,7 @@ fn esperienze(
         if let Some(x) = end_node {
             b.source(format!("{prefix}.fine"), x);
         }
-        if let Some(c) = child(b.s, e, "compiti")?
+        if let Some(c) = one(&kids, "compiti")?
             && let Some(t) = string(c)?
         {
             r.competenze_testo.push(t);
@@ -572,7 +566,7 @@ fn allegato(
     n: Node<'_, '_>,
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
-    let kids = Elem { node: n }.children(b.s)?;
+    let kids = children(n, b.s)?;
     b.ignore_all(
         &kids,
         &[
@@ -587,7 +581,7 @@ fn allegato(
     let mut best: Option<(u8, String, Option<String>, Node<'_, '_>)> = None;
     for lst in all(b.s, n, "titolistudio_lst")? {
         for t in all(b.s, lst, "titolostudio")? {
-            let tk = Elem { node: t }.children(b.s)?;
+            let tk = children(t, b.s)?;
             b.ignore_all(
                 &tk,
                 &[
@@ -596,16 +590,16 @@ fn allegato(
                     "codlivelloistruzione",
                 ],
             );
-            let (code, node) = match child(b.s, t, "corsostudio")? {
+            let (code, node) = match one(&tk, "corsostudio")? {
                 Some(c) => {
                     let code = string(c)?.ok_or_else(|| error(c, FieldReason::Missing))?;
-                    if let Some(l) = child(b.s, t, "codlivelloistruzione")? {
+                    if let Some(l) = one(&tk, "codlivelloistruzione")? {
                         b.ignored.note(l);
                     }
                     (code, c)
                 }
                 None => {
-                    let l = child(b.s, t, "codlivelloistruzione")?.ok_or_else(|| {
+                    let l = one(&tk, "codlivelloistruzione")?.ok_or_else(|| {
                         InputError::new(
                             format!("{}/codlivelloistruzione", xpath(t)),
                             FieldReason::Missing,
@@ -623,7 +617,7 @@ fn allegato(
                     },
                 )
             })?;
-            let campo = match child(b.s, t, "descrizionecorsostudio")? {
+            let campo = match one(&tk, "descrizionecorsostudio")? {
                 Some(d) => string(d)?,
                 None => None,
             };
@@ -664,9 +658,9 @@ fn allegato(
     )?;
     for lst in all(b.s, n, "altreinformazioni_lst")? {
         for a in all(b.s, lst, "altreinformazioni")? {
-            let ak = Elem { node: a }.children(b.s)?;
+            let ak = children(a, b.s)?;
             b.ignore_all(&ak, &["codpatenteguida"]);
-            if let Some(p) = child(b.s, a, "codpatenteguida")?
+            if let Some(p) = one(&ak, "codpatenteguida")?
                 && let Some(v) = string(p)?
                 && !r.patenti.contains(&v)
             {
@@ -688,9 +682,9 @@ fn free_text(
 ) -> Result<(), InputError> {
     for lst in all(b.s, n, list)? {
         for it in all(b.s, lst, item)? {
-            let kids = Elem { node: it }.children(b.s)?;
+            let kids = children(it, b.s)?;
             b.ignore_all(&kids, &[leaf]);
-            if let Some(t) = child(b.s, it, leaf)?
+            if let Some(t) = one(&kids, leaf)?
                 && let Some(v) = string(t)?
             {
                 r.competenze_testo.push(v);
@@ -745,8 +739,8 @@ fn lingua(
     l: Node<'_, '_>,
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
-    let kids = Elem { node: l }.children(b.s)?;
-    let code_node = child(b.s, l, "codlingua")?
+    let kids = children(l, b.s)?;
+    let code_node = one(&kids, "codlingua")?
         .ok_or_else(|| InputError::new(format!("{}/codlingua", xpath(l)), FieldReason::Missing))?;
     let codice = string(code_node)?.ok_or_else(|| error(code_node, FieldReason::Missing))?;
     let mut lowest: Option<(u8, String)> = None;

@@ -341,19 +341,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
-        check_json_content_type(req.headers())?;
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::too_large(state.body_limit())
-                } else {
-                    Problem::malformed("(body)".into(), e.body_text())
-                }
-            })?;
-        crate::json::from_slice_strict(&bytes)
+        Body::read(req, state, &[Media::Json], "application/json")
+            .await?
+            .json()
             .map(JsonBody)
-            .map_err(misfit)
     }
 }
 
@@ -403,15 +394,6 @@ impl Media {
                 given
             },
         )
-    }
-}
-
-/// 415 unless the body is declared `application/json` (parameters such as `charset=utf-8`
-/// allowed) or `application/*+json`.
-fn check_json_content_type(h: &axum::http::HeaderMap) -> Result<(), Problem> {
-    match Media::of(h) {
-        (Some(Media::Json), _) => Ok(()),
-        (_, given) => Err(Problem::unsupported_media_type(&given, "application/json")),
     }
 }
 
@@ -609,32 +591,24 @@ pub async fn profile(
 ) -> Result<Response, Problem> {
     let q = params(query)?;
     let xml = raw.media == Media::Xml;
-    let body: serde_json::Value = if xml {
-        let text = raw.xml()?;
-        let did = crate::exchange::did::read(text).map_err(|e| xml_problem(e.into()))?;
-        serde_json::Value::Array(vec![
-            serde_json::to_value(did.record).map_err(|_| Problem::internal())?,
-        ])
-    } else {
-        raw.json()?
+    let with_query = |records| ProfilingRequest {
+        model: q.model.clone(),
+        as_of: q.as_of,
+        records,
+        on_error: Default::default(),
     };
-    let mut req: ProfilingRequest = match body {
-        serde_json::Value::Object(ref m) if m.contains_key("records") => {
-            no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
-            from_value(body)?
+    let mut req: ProfilingRequest = if xml {
+        let did = crate::exchange::did::read(raw.xml()?).map_err(|e| xml_problem(e.into()))?;
+        with_query(vec![did.record])
+    } else {
+        match raw.json()? {
+            body @ serde_json::Value::Object(_) if body.get("records").is_some() => {
+                no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
+                from_value(body)?
+            }
+            body @ serde_json::Value::Array(_) => with_query(from_value(body)?),
+            other => with_query(vec![from_value(other)?]),
         }
-        serde_json::Value::Array(_) => ProfilingRequest {
-            model: q.model,
-            as_of: q.as_of,
-            records: from_value(body)?,
-            on_error: Default::default(),
-        },
-        other => ProfilingRequest {
-            model: q.model,
-            as_of: q.as_of,
-            records: vec![from_value(other)?],
-            on_error: Default::default(),
-        },
     };
     // `?on_error=` applies to every body form (it says what to do, not what to profile).
     if let Some(m) = q.on_error {
@@ -714,10 +688,13 @@ pub async fn put_candidate(
     let if_match = if_match(&headers)?;
     let engine = s.engine();
     let candidate = if raw.media == Media::Xml {
-        let text = raw.xml()?.to_owned();
-        let path_id = id.clone();
+        let (bytes, path_id) = (raw.bytes, id.clone());
         s.work()
-            .run(move |_| Ok(engine.sap_candidate(&text, &path_id, today())))
+            .run(move |_| {
+                Ok(crate::exchange::utf8(&bytes)
+                    .map_err(crate::Error::from)
+                    .and_then(|text| engine.sap_candidate(text, &path_id, today())))
+            })
             .await?
             .map_err(xml_problem)?
             .candidate

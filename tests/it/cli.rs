@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn incrocio() -> Command {
+/// The binary under test.
+pub(crate) fn incrocio() -> Command {
     Command::new(env!("CARGO_BIN_EXE_incrocio"))
 }
 

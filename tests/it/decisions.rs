@@ -4,7 +4,6 @@
 //! and in `eval profiling`.
 
 use std::path::Path;
-use std::process::Command;
 
 use incrocio::http::config::key_hash;
 use serde_json::{Value, json};
@@ -13,9 +12,7 @@ use crate::http::{ALL, PROFILING_ONLY, ROMA, call, candidate, config_text, post,
 
 const OPS: &str = "ops-key-overrides-and-audit";
 
-fn incrocio() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_incrocio"))
-}
+use crate::cli::incrocio;
 
 /// A server configuration with a decision log and a key holding `overrides` and `audit`.
 fn config(dir: &Path) -> std::path::PathBuf {

@@ -746,6 +746,25 @@ fn configuration_precedence_is_flags_then_environment_then_file() {
     child.wait().unwrap();
 }
 
+/// A request with the all-scopes key and a body of the given media type.
+pub(crate) fn call_typed(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Option<&[u8]>,
+) -> Res {
+    let auth = format!("Bearer {ALL}");
+    request_typed(
+        addr,
+        method,
+        path,
+        &[("Authorization", auth.as_str())],
+        content_type,
+        body,
+    )
+}
+
 /// A request with the all-scopes key and extra headers.
 fn call_with(
     addr: SocketAddr,

@@ -16,7 +16,7 @@ use incrocio::synth::{CvSpec, PeopleSpec, cv_block, people_block};
 use incrocio::taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
-use crate::http::{ALL, ROMA, Server, assert_problem, call, post, request_typed, vacancy};
+use crate::http::{ALL, ROMA, Server, assert_problem, call, call_typed, post, vacancy};
 
 fn xsd(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -345,7 +345,7 @@ fn a_ten_megabyte_batch_validates_and_imports_through_the_cli() {
     std::fs::write(&path, text).unwrap();
     let out = dir.path().join("cvs.jsonl");
     let report = dir.path().join("report.json");
-    let run = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+    let run = crate::cli::incrocio()
         .args(["import", "sap", "--on-error", "skip", "--input"])
         .arg(&path)
         .arg("--output")
@@ -371,7 +371,7 @@ fn a_ten_megabyte_batch_validates_and_imports_through_the_cli() {
     );
     // Without skip the first refusal stops the command and nothing is written.
     let out2 = dir.path().join("none.jsonl");
-    let run = Command::new(env!("CARGO_BIN_EXE_incrocio"))
+    let run = crate::cli::incrocio()
         .args(["import", "sap", "--input"])
         .arg(&path)
         .arg("--output")
@@ -420,16 +420,13 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("index"), "");
     let a = s.addr;
-    let auth = format!("Bearer {ALL}");
-    let h = [("Authorization", auth.as_str())];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sap = std::fs::read(root.join("data/esempi/sap.xml")).unwrap();
     // The SAP's identificativosap must be the path's id.
-    let r = request_typed(
+    let r = call_typed(
         a,
         "PUT",
         "/v1/candidates/OTHER",
-        &h,
         "application/xml",
         Some(&sap),
     );
@@ -437,11 +434,10 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
         assert_problem(&r, 422)["field"],
         "/lavoratore/datiinvio/identificativosap"
     );
-    let r = request_typed(
+    let r = call_typed(
         a,
         "PUT",
         "/v1/candidates/RM00012345A",
-        &h,
         "application/xml",
         Some(&sap),
     );
@@ -452,37 +448,28 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
     let sl = post(a, "/v1/shortlists", ALL, &vacancy()).json();
     assert_eq!(sl["rosa"][0]["candidate_id"], "RM00012345A", "{sl}");
     // Malformed XML is a malformed body; a schema violation an invalid field.
-    let r = request_typed(
+    let r = call_typed(
         a,
         "PUT",
         "/v1/candidates/X",
-        &h,
         "application/xml",
         Some(b"<lavoratore>"),
     );
     assert_eq!(assert_problem(&r, 400)["field"], "/");
-    let r = request_typed(a, "PUT", "/v1/candidates/X", &h, "text/plain", Some(&sap));
+    let r = call_typed(a, "PUT", "/v1/candidates/X", "text/plain", Some(&sap));
     assert_problem(&r, 415);
     // A 10 MB document is past the body limit (8 MiB): refused before it is parsed.
     let mut big = b"<lavoratore><!-- ".to_vec();
     big.resize(10 << 20, b'x');
     big.extend_from_slice(b" --></lavoratore>");
-    let r = request_typed(
-        a,
-        "PUT",
-        "/v1/candidates/X",
-        &h,
-        "application/xml",
-        Some(&big),
-    );
+    let r = call_typed(a, "PUT", "/v1/candidates/X", "application/xml", Some(&big));
     assert_problem(&r, 413);
 
     let did = std::fs::read(root.join("data/esempi/did.xml")).unwrap();
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/profiling?as_of=2026-11-23",
-        &h,
         "application/xml",
         Some(&did),
     );
@@ -496,11 +483,10 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
     let bad = String::from_utf8(did)
         .unwrap()
         .replace("<Genere>F</Genere>", "<Genere>X</Genere>");
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/profiling",
-        &h,
         "application/xml",
         Some(bad.as_bytes()),
     );
@@ -524,20 +510,11 @@ fn bulk_upkeep_answers_every_item_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("index"), "bulk_max_items = 30");
     let a = s.addr;
-    let auth = format!("Bearer {ALL}");
-    let h = [("Authorization", auth.as_str())];
     let nd = "application/x-ndjson";
     let first: Vec<Value> = (0..25)
         .map(|i| crate::http::candidate(&format!("B{i:02}"), ROMA))
         .collect();
-    let r = request_typed(
-        a,
-        "POST",
-        "/v1/candidates:bulk",
-        &h,
-        nd,
-        Some(&lines(&first)),
-    );
+    let r = call_typed(a, "POST", "/v1/candidates:bulk", nd, Some(&lines(&first)));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let v = r.json();
     assert_eq!(v["created"], 25);
@@ -557,7 +534,7 @@ fn bulk_upkeep_answers_every_item_in_order() {
     ];
     let mut body = lines(&mixed);
     body.extend_from_slice(b"\n  \n{not json\n");
-    let r = request_typed(a, "POST", "/v1/candidates:bulk", &h, nd, Some(&body));
+    let r = call_typed(a, "POST", "/v1/candidates:bulk", nd, Some(&body));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let v = r.json();
     let results: Vec<&str> = v["items"]
@@ -593,11 +570,10 @@ fn bulk_upkeep_answers_every_item_in_order() {
         crate::http::candidate("B50", ROMA),
         crate::http::candidate("B51", "999999"),
     ]);
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/candidates:bulk?atomic=true",
-        &h,
         nd,
         Some(&atomic),
     );
@@ -608,49 +584,39 @@ fn bulk_upkeep_answers_every_item_in_order() {
     let many: Vec<Value> = (0..31)
         .map(|i| crate::http::candidate(&format!("M{i:02}"), ROMA))
         .collect();
-    let r = request_typed(
-        a,
-        "POST",
-        "/v1/candidates:bulk",
-        &h,
-        nd,
-        Some(&lines(&many)),
-    );
+    let r = call_typed(a, "POST", "/v1/candidates:bulk", nd, Some(&lines(&many)));
     assert_problem(&r, 413);
     assert_problem(&call(a, "GET", "/v1/candidates/M00", Some(ALL), None), 404);
     // A JSON array is the same as JSON lines; anything but an array of objects is malformed.
     let arr = json!([crate::http::candidate("B30", ROMA), {"delete": "B30"}]).to_string();
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/candidates:bulk",
-        &h,
         "application/json",
         Some(arr.as_bytes()),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["replaced"], 1);
     assert_eq!(r.json()["deleted"], 1);
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/candidates:bulk",
-        &h,
         "application/json",
         Some(b"[1]"),
     );
     assert_eq!(assert_problem(&r, 400)["field"], "[0]");
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/candidates:bulk",
-        &h,
         "application/json",
         Some(b"{}"),
     );
     assert_problem(&r, 400);
     let readd = lines(&[crate::http::candidate("B30", ROMA)]);
-    let r = request_typed(a, "POST", "/v1/candidates:bulk", &h, nd, Some(&readd));
+    let r = call_typed(a, "POST", "/v1/candidates:bulk", nd, Some(&readd));
     assert_eq!(r.json()["created"], 1);
     // A SAP batch through the same route.
     let spec = CvSpec {
@@ -662,11 +628,10 @@ fn bulk_upkeep_answers_every_item_in_order() {
     incrocio::synth::write_sap(&xml_path, &spec, Reference::bundled(), Taxonomy::bundled())
         .unwrap();
     let xml = std::fs::read(&xml_path).unwrap();
-    let r = request_typed(
+    let r = call_typed(
         a,
         "POST",
         "/v1/candidates:bulk",
-        &h,
         "application/xml",
         Some(&xml),
     );
@@ -717,15 +682,12 @@ fn bulk_vacancies_answer_every_item() {
         &dir.path().join("index"),
         &format!("vacancies = \"{}\"", board.display()),
     );
-    let auth = format!("Bearer {ALL}");
-    let h = [("Authorization", auth.as_str())];
     let v = |id: &str, comune: &str| json!({"id": id, "titolo": "cuoco", "comune": comune, "raggio_km": 30, "contratto": "A01"});
     let body = lines(&[v("V1", ROMA), v("V2", "999999"), json!({"delete": "V9"})]);
-    let r = request_typed(
+    let r = call_typed(
         s.addr,
         "POST",
         "/v1/vacancies:bulk",
-        &h,
         "application/x-ndjson",
         Some(&body),
     );
@@ -735,11 +697,10 @@ fn bulk_vacancies_answer_every_item() {
     assert_eq!(out["items"][1]["result"], "invalid");
     assert_eq!(out["items"][2]["result"], "not_found");
     assert_eq!(out["held"], 1);
-    let r = request_typed(
+    let r = call_typed(
         s.addr,
         "POST",
         "/v1/vacancies:bulk",
-        &h,
         "application/xml",
         Some(b"<x/>"),
     );
@@ -754,16 +715,13 @@ fn an_acknowledged_bulk_survives_kill_9() {
     let config = dir.path().join("serve.toml");
     std::fs::write(&config, crate::http::config_text(&index, "")).unwrap();
     let (mut child, addr) = crate::http::spawn_server(&config);
-    let auth = format!("Bearer {ALL}");
-    let h = [("Authorization", auth.as_str())];
     let items: Vec<Value> = (0..500)
         .map(|i| crate::http::candidate(&format!("K{i:03}"), ROMA))
         .collect();
-    let r = request_typed(
+    let r = call_typed(
         addr,
         "POST",
         "/v1/candidates:bulk",
-        &h,
         "application/x-ndjson",
         Some(&lines(&items)),
     );
@@ -796,8 +754,7 @@ fn an_acknowledged_bulk_survives_kill_9() {
 fn the_cli_takes_a_did_document_and_a_sap_becomes_a_rosa() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bin = env!("CARGO_BIN_EXE_incrocio");
-    let out = Command::new(bin)
+    let out = crate::cli::incrocio()
         .args(["profile", "--as-of", "2026-11-23"])
         .arg(root.join("data/esempi/did.xml"))
         .output()
@@ -815,7 +772,7 @@ fn the_cli_takes_a_did_document_and_a_sap_becomes_a_rosa() {
     let cvs = dir.path().join("cvs.jsonl");
     let idx = dir.path().join("idx");
     let run = |args: &[&str]| {
-        let o = Command::new(bin).args(args).output().unwrap();
+        let o = crate::cli::incrocio().args(args).output().unwrap();
         assert!(
             o.status.success(),
             "{args:?}: {}",
