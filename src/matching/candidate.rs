@@ -219,7 +219,7 @@ pub const MAX_DECLARED_OCCUPATIONS: usize = 10;
 
 /// Most foreign languages a candidate record may list.
 pub const MAX_CANDIDATE_LANGUAGES: usize = 30;
-/// Most languages a vacancy may require (the hard-rule collector checks them as a bit set).
+/// Most languages a vacancy may require (the hard-rule filter checks them as a bit set).
 pub const MAX_VACANCY_LANGUAGES: usize = 8;
 /// Experience months at most: 60 years of work.
 pub const MAX_EXPERIENCE_MONTHS: u32 = 720;

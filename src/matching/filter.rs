@@ -1,9 +1,12 @@
-//! The hard rules as a tantivy collector, over a decoded copy of the fast fields.
+//! The hard rules, over a decoded copy of the fast fields.
 //!
-//! Every document the query reaches is checked against the vacancy's hard rules (status,
-//! L. 68 reservation, contract, licences, minimum education, exact great-circle radius and the
-//! candidate's own travel limit, languages with CEFR level); the survivors are [`Eligible`],
-//! with what scoring needs. The rules read a segment's fast fields through [`SegmentAttrs`]: the
+//! The index is sorted by grid cell, so the documents of one row of cells are one run of
+//! document ids in each segment: [`Filter::eligible`] finds those runs by binary search, checks
+//! every live document in them against the vacancy's hard rules (status, L. 68 reservation,
+//! contract, licences, minimum education, exact great-circle radius and the candidate's own
+//! travel limit, languages with CEFR level), and only then asks the text query for the BM25 of
+//! the survivors, seeking its postings to them in document order. The survivors are
+//! [`Eligible`], with what scoring needs. The rules read a segment's fast fields through [`SegmentAttrs`]: the
 //! columns decoded once per segment into one packed row per document (about 40 bytes), cached
 //! by segment id in [`AttrCache`] and rebuilt only for segments a commit or merge creates, so a
 //! search reads plain arrays instead of decoding a dozen compressed columns per document.
@@ -11,9 +14,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
-use tantivy::{Score, SegmentReader};
+use tantivy::query::Weight;
+use tantivy::{DocSet, SegmentReader};
 
 pub(super) use super::score::{Eligible, Experience};
 
@@ -23,6 +26,8 @@ pub(super) struct Filter {
     pub lat: f64,
     pub lon: f64,
     pub radius: f64,
+    /// The rows of grid cells the radius reaches, each as its first and last cell.
+    pub cells: Vec<(u64, u64)>,
     pub contract: u64,
     pub licences: u64,
     /// The working mode offered, as a bit of `tab_modalitalav` (all bits: none stated or `Q1`).
@@ -55,6 +60,8 @@ const L68: u8 = 2;
 struct Row {
     lat: f64,
     lon: f64,
+    /// `cos` of the latitude in radians, computed once for the great-circle distance.
+    cos_lat: f64,
     contratti: u64,
     patenti: u64,
     modalita: u64,
@@ -75,6 +82,11 @@ struct Row {
 #[derive(Debug)]
 pub(super) struct SegmentAttrs {
     rows: Vec<Row>,
+    /// Per document: its grid cell.
+    cells: Vec<u64>,
+    /// The cells are in document order (the index sort): a row of cells is one run of
+    /// documents. Else every document is checked against the cells.
+    sorted: bool,
     /// Per document: its language keys, then its occupations, then their ISCO groups.
     multi: Vec<u64>,
 }
@@ -83,6 +95,7 @@ impl SegmentAttrs {
     fn decode(reader: &SegmentReader) -> tantivy::Result<SegmentAttrs> {
         let ff = reader.fast_fields();
         let slot = ff.u64("slot")?;
+        let cell = ff.u64("cell")?;
         let attivo = ff.bool("attivo")?;
         let lat = ff.f64("lat")?;
         let lon = ff.f64("lon")?;
@@ -98,7 +111,9 @@ impl SegmentAttrs {
         let n = reader.max_doc();
         let mut rows = Vec::with_capacity(n as usize);
         let mut multi = Vec::new();
+        let mut cells = Vec::with_capacity(n as usize);
         for doc in 0..n {
+            cells.push(cell.first(doc).unwrap_or(u64::MAX));
             let start = multi.len() as u32;
             multi.extend(lingue.values_for_doc(doc));
             let n_lingue = (multi.len() as u32 - start) as u8;
@@ -113,9 +128,11 @@ impl SegmentAttrs {
             if l68.first(doc) == Some(true) {
                 flags |= L68;
             }
+            let lat = lat.first(doc).unwrap_or(f64::NAN);
             rows.push(Row {
-                lat: lat.first(doc).unwrap_or(f64::NAN),
+                lat,
                 lon: lon.first(doc).unwrap_or(f64::NAN),
+                cos_lat: lat.to_radians().cos(),
                 contratti: contratti.first(doc).unwrap_or(0),
                 patenti: patenti.first(doc).unwrap_or(0),
                 modalita: modalita.first(doc).unwrap_or(u64::MAX),
@@ -135,7 +152,25 @@ impl SegmentAttrs {
                 n_isco,
             });
         }
-        Ok(SegmentAttrs { rows, multi })
+        let sorted = cells.is_sorted();
+        Ok(SegmentAttrs {
+            rows,
+            cells,
+            sorted,
+            multi,
+        })
+    }
+
+    /// The documents whose cell is in `first..=last`: one run when the cells are sorted, else
+    /// every document (the caller checks the cell).
+    fn run(&self, first: u64, last: u64) -> std::ops::Range<u32> {
+        if self.sorted {
+            let lo = self.cells.partition_point(|&c| c < first);
+            let hi = self.cells.partition_point(|&c| c <= last);
+            lo as u32..hi as u32
+        } else {
+            0..self.cells.len() as u32
+        }
     }
 }
 
@@ -183,85 +218,119 @@ impl AttrCache {
     }
 }
 
-pub(super) struct FilterSegment {
-    f: Filter,
-    /// Latitude window (degrees) that can hold points within the radius.
-    dlat: f64,
-    attrs: Arc<SegmentAttrs>,
-    out: Vec<Eligible>,
-    /// Documents seen, for checking the stop signal every few thousand.
-    seen: u32,
-    stopped: bool,
-}
-
-impl Collector for Filter {
-    type Fruit = Vec<Eligible>;
-    type Child = FilterSegment;
-
-    fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<FilterSegment> {
+impl Filter {
+    /// Every live document of `reader` passing the hard rules, in document order, with the
+    /// BM25 of `text` (the vacancy's words; 0 where none matches or there is no text query).
+    /// Stops early, with what it found so far, when the cancel signal is raised: the caller
+    /// checks it.
+    pub fn eligible(
+        &self,
+        reader: &SegmentReader,
+        text: Option<&dyn Weight>,
+    ) -> tantivy::Result<Vec<Eligible>> {
         if self.languages.len() > 8 {
             return Err(tantivy::TantivyError::InvalidArgument(
                 "at most 8 required languages".into(),
             ));
         }
-        Ok(FilterSegment {
-            f: self.clone(),
-            dlat: self.radius / 111.0 + 0.01,
-            attrs: self.cache.get(reader)?,
-            out: Vec::with_capacity(1024),
-            seen: 0,
-            stopped: false,
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<Eligible>>) -> tantivy::Result<Vec<Eligible>> {
-        Ok(fruits.into_iter().flatten().collect())
+        let attrs = self.cache.get(reader)?;
+        let alive = reader.alive_bitset();
+        let check = Check::new(self);
+        let mut docs: Vec<u32> = Vec::new();
+        let mut out: Vec<Eligible> = Vec::new();
+        let mut seen = 0u32;
+        for &(first, last) in &self.cells {
+            for doc in attrs.run(first, last) {
+                seen = seen.wrapping_add(1);
+                if seen.is_multiple_of(4096) && self.cancel.is_cancelled() {
+                    return Ok(out);
+                }
+                if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    continue;
+                }
+                let cell = attrs.cells[doc as usize];
+                if !attrs.sorted && !(first..=last).contains(&cell) {
+                    continue;
+                }
+                if let Some(e) = check.row(&attrs, doc) {
+                    docs.push(doc);
+                    out.push(e);
+                }
+            }
+        }
+        if !attrs.sorted {
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            order.sort_unstable_by_key(|&i| docs[i]);
+            docs = order.iter().map(|&i| docs[i]).collect();
+            out = order.iter().map(|&i| out[i].clone()).collect();
+        }
+        if let Some(text) = text
+            && !docs.is_empty()
+        {
+            // The postings are read forward only, to the eligible documents.
+            let mut scorer = text.scorer(reader, 1.0)?;
+            for (doc, e) in docs.iter().zip(out.iter_mut()) {
+                let mut at = scorer.doc();
+                if at < *doc {
+                    at = scorer.seek(*doc);
+                }
+                if at == *doc {
+                    e.bm25 = scorer.score().max(0.0);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
-impl SegmentCollector for FilterSegment {
-    type Fruit = Vec<Eligible>;
+/// What checking one document needs, computed once per search.
+struct Check<'a> {
+    f: &'a Filter,
+    /// Latitude window (degrees) that can hold points within the radius.
+    dlat: f64,
+    /// `cos` of the workplace's latitude in radians.
+    cos_lat: f64,
+}
 
-    fn collect(&mut self, doc: u32, score: Score) {
-        self.seen = self.seen.wrapping_add(1);
-        if self.seen.is_multiple_of(4096) && self.f.cancel.is_cancelled() {
-            self.stopped = true;
+impl<'a> Check<'a> {
+    fn new(f: &'a Filter) -> Check<'a> {
+        Check {
+            f,
+            dlat: f.radius / 111.0 + 0.01,
+            cos_lat: f.lat.to_radians().cos(),
         }
-        if self.stopped {
-            return;
-        }
-        let f = &self.f;
-        let Some(row) = self.attrs.rows.get(doc as usize) else {
-            return;
-        };
+    }
+
+    /// The document's scoring row when it passes every hard rule (BM25 still 0).
+    fn row(&self, attrs: &SegmentAttrs, doc: u32) -> Option<Eligible> {
+        let f = self.f;
+        let row = attrs.rows.get(doc as usize)?;
         if row.flags & ATTIVO == 0 || (f.l68 && row.flags & L68 == 0) {
-            return;
+            return None;
         }
         if row.contratti & f.contract == 0
             || row.patenti & f.licences != f.licences
             || row.modalita & f.mode == 0
         {
-            return;
+            return None;
         }
         let level = (row.livello != u8::MAX).then_some(row.livello);
         if let Some(min) = f.min_level
             && level.is_none_or(|l| u64::from(l) < min)
         {
-            return;
+            return None;
         }
         if (row.lat - f.lat).abs() > self.dlat {
-            return;
+            return None;
         }
-        let km = crate::reference::haversine_km(f.lat, f.lon, row.lat, row.lon);
+        let km = crate::reference::haversine_km_cos(
+            (f.lat, f.lon, self.cos_lat),
+            (row.lat, row.lon, row.cos_lat),
+        );
         if km > f.radius || (row.km_max != u32::MAX && km > f64::from(row.km_max)) {
-            return;
+            return None;
         }
-        let start = row.start as usize;
-        let values = &self.attrs.multi[start..];
+        let values = &attrs.multi[row.start as usize..];
         let lingue = &values[..usize::from(row.n_lingue)];
         let mut suggested = 0u8;
         let mut satisfied = 0u8;
@@ -277,7 +346,7 @@ impl SegmentCollector for FilterSegment {
             }
         }
         if u32::from(satisfied).count_ones() as usize != f.languages.len() {
-            return;
+            return None;
         }
         let occ_end = usize::from(row.n_lingue) + usize::from(row.n_occupazioni);
         let occupazioni = &values[usize::from(row.n_lingue)..occ_end];
@@ -297,18 +366,46 @@ impl SegmentCollector for FilterSegment {
                 }
             }
         }
-        self.out.push(Eligible {
-            // The cell clause scores 0: the score is the text's BM25.
-            bm25: score.max(0.0),
+        Some(Eligible {
+            bm25: 0.0,
             slot: row.slot,
             km,
             level,
             suggested_language: suggested,
             experience,
-        });
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(cells: Vec<u64>) -> SegmentAttrs {
+        SegmentAttrs {
+            rows: Vec::new(),
+            sorted: cells.is_sorted(),
+            cells,
+            multi: Vec::new(),
+        }
     }
 
-    fn harvest(self) -> Vec<Eligible> {
-        self.out
+    #[test]
+    fn a_row_of_cells_is_one_run_of_sorted_documents() {
+        // Documents 0–7 in cells 5, 5, 7, 9, 9, 9, 12, 20.
+        let a = attrs(vec![5, 5, 7, 9, 9, 9, 12, 20]);
+        assert_eq!(a.run(5, 5), 0..2);
+        assert_eq!(a.run(6, 9), 2..6);
+        assert_eq!(a.run(10, 11), 6..6);
+        assert_eq!(a.run(0, 4), 0..0);
+        assert_eq!(a.run(12, 100), 6..8);
+        assert_eq!(a.run(21, 30), 8..8);
+    }
+
+    #[test]
+    fn unsorted_cells_give_every_document_to_check() {
+        let a = attrs(vec![9, 5, 7]);
+        assert!(!a.sorted);
+        assert_eq!(a.run(5, 5), 0..3);
     }
 }

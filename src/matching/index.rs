@@ -12,15 +12,12 @@
 //! synced, tantivy committed) and visible to the next search.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, InvertedIndexRangeQuery, Occur, Query, TermQuery, TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -214,37 +211,6 @@ fn cells_within(lat: f64, lon: f64, km: f64) -> Vec<u64> {
         .into_iter()
         .flat_map(|(a, b)| a..=b)
         .collect()
-}
-
-/// Past this many cells in the bounding box, the prefilter reads cell ranges from the term
-/// dictionary (work proportional to the cells that hold candidates) instead of listing every
-/// cell of the area.
-const MAX_LISTED_CELLS: u64 = 2_048;
-
-/// The documents in the cells a radius reaches, with a constant score of 0.
-fn cell_query(field: Field, lat: f64, lon: f64, km: f64) -> Box<dyn Query> {
-    let rows = cell_rows(lat, lon, km);
-    let listed: u64 = rows.iter().map(|(a, b)| b - a + 1).sum();
-    let inner: Box<dyn Query> = if listed <= MAX_LISTED_CELLS {
-        let cells = rows
-            .into_iter()
-            .flat_map(|(a, b)| a..=b)
-            .map(|c| Term::from_field_u64(field, c));
-        Box::new(TermSetQuery::new(cells))
-    } else {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = rows
-            .into_iter()
-            .map(|(a, b)| {
-                let q: Box<dyn Query> = Box::new(InvertedIndexRangeQuery::new(
-                    Bound::Included(Term::from_field_u64(field, a)),
-                    Bound::Included(Term::from_field_u64(field, b)),
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(clauses))
-    };
-    Box::new(ConstScoreQuery::new(inner, 0.0))
 }
 
 /// The distinct analyzed terms of `text`, in order of first appearance, at most `max`; the
@@ -558,7 +524,7 @@ impl CandidateIndex {
         Ok(())
     }
 
-    /// The hard rules of a vacancy, as the collector applies them.
+    /// The hard rules of a vacancy, as [`Filter::eligible`] applies them.
     pub(super) fn filter(&self, vacancy: &Vacancy, model: &MatchingModel, t: &Taxonomy) -> Filter {
         let place = &Reference::bundled().territory.comuni()[usize::from(vacancy.comune)];
         let r = &vacancy.record;
@@ -566,6 +532,7 @@ impl CandidateIndex {
             lat: place.lat,
             lon: place.lon,
             radius: f64::from(r.raggio_km),
+            cells: cell_rows(place.lat, place.lon, f64::from(r.raggio_km)),
             contract: contract_bit(&r.contratto),
             licences: mask(&r.patenti, &LICENCES, false),
             mode: mode_bit(r.modalita.as_deref()),
@@ -979,12 +946,11 @@ impl CandidateIndex {
         self.check_model(model)?;
         let mut filter = self.filter(vacancy, model, t);
         filter.cancel = cancel.clone();
-        // Text: the analyzed terms of title and description, any of them (BM25), over the
-        // documents in the grid cells the radius can reach (constant score 0, so candidates
-        // without a word in common still count and the score is BM25 alone); the collector then
-        // applies the exact great-circle distance and every other hard rule. At most the
-        // model's `query.max_terms` distinct terms are searched; the answer says how many were
-        // dropped.
+        // Text: the analyzed terms of title and description, any of them (BM25). The hard
+        // rules run first, over the runs of documents in the grid cells the radius reaches;
+        // the text's postings are then read only at the documents that passed (a candidate
+        // without a word in common still counts, with BM25 0). At most the model's
+        // `query.max_terms` distinct terms are searched; the answer says how many were dropped.
         let mut analyzer = self
             .index
             .tokenizers()
@@ -992,25 +958,38 @@ impl CandidateIndex {
             .unwrap_or_else(italian_analyzer);
         let (terms, dropped_terms) =
             query_terms(&mut analyzer, &vacancy_text(vacancy), model.query.max_terms);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Must,
-            cell_query(self.fields.cell, filter.lat, filter.lon, filter.radius),
-        )];
-        for term in terms {
-            clauses.push((
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(self.fields.text, &term),
-                    IndexRecordOption::WithFreqs,
-                )),
-            ));
-        }
-        let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
+        let text = if terms.is_empty() {
+            None
+        } else {
+            let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|term| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.text, term),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            Some(
+                BooleanQuery::new(clauses)
+                    .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+                        &searcher,
+                    ))
+                    .map_err(|e| tantivy_err(&self.dir, e))?,
+            )
+        };
         cancel.check()?;
-        let mut eligible = searcher
-            .search(&query, &filter)
-            .map_err(|e| tantivy_err(&self.dir, e))?;
+        let mut eligible = Vec::new();
+        for reader in searcher.segment_readers() {
+            cancel.check()?;
+            eligible.extend(
+                filter
+                    .eligible(reader, text.as_deref())
+                    .map_err(|e| tantivy_err(&self.dir, e))?,
+            );
+        }
         cancel.check()?;
         let store = self.store();
         // A refill: the people already sent or who declined are not eligible again.
@@ -1030,7 +1009,9 @@ impl CandidateIndex {
         let cmp =
             |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)));
         let eligible_count = eligible.len();
-        let order = super::score::rank(&eligible, &scorer, &competenze, &cmp, limit, cancel)?;
+        let warm = |e: &Eligible| store.touch(e.slot as usize);
+        let order =
+            super::score::rank(&eligible, &scorer, &competenze, &cmp, limit, cancel, &warm)?;
         let ranked: Vec<Ranked> = order
             .iter()
             .map(|&(score, i)| {

@@ -3,7 +3,7 @@
 //! - [`candidate`], [`vacancy`]: the records and their validation (`docs/candidate-record.md`);
 //! - [`vectors`]: competency vectors over ESCO skills and their CSR store;
 //! - [`index`]: the tantivy index on disk, its upkeep and the query (with `filter`, the hard
-//!   rules as a collector);
+//!   rules over runs of cell-sorted documents, before the text's BM25);
 //! - [`score`]: the scoring core (parts, weights, contributions, bounded top-k), no tantivy;
 //! - [`rosa`]: the rosa, its explanations and the narrowing suggestions;
 //! - [`adjacency`]: adjacent occupations from ESCO skill overlap;

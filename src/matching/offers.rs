@@ -346,11 +346,18 @@ impl VacancyBoard {
             |i: u32| posted(&eligible[i as usize]).map_or("", |p| p.vacancy.record.id.as_str());
         let cmp =
             |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then_with(|| id_of(a.1).cmp(id_of(b.1)));
-        let top = score::top_k(eligible, size, &cmp, cancel, |e, exact| {
-            // The bound: similarity 1, or 0 when the person's vector is empty.
-            let c = values(e, if exact { cosine(e) } else { max_cos }, e.km);
-            score::total(&c, &model.weights)
-        })?;
+        let top = score::top_k(
+            eligible,
+            size,
+            &cmp,
+            cancel,
+            |e, exact| {
+                // The bound: similarity 1, or 0 when the person's vector is empty.
+                let c = values(e, if exact { cosine(e) } else { max_cos }, e.km);
+                score::total(&c, &model.weights)
+            },
+            |_| 0.0,
+        )?;
 
         let mut offers = Vec::with_capacity(top.len());
         for (k, (total, i)) in top.into_iter().enumerate() {

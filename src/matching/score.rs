@@ -233,6 +233,7 @@ pub fn rank(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     limit: Option<usize>,
     cancel: &Cancel,
+    warm: &dyn Fn(&Eligible) -> f32,
 ) -> Result<Vec<Scored>> {
     let exact = |e: &Eligible| scorer.total(&scorer.values(e, competenze(e)));
     match limit.filter(|&k| k < eligible.len()) {
@@ -246,13 +247,20 @@ pub fn rank(
             all.sort_by(cmp);
             Ok(all)
         }
-        Some(k) => top_k(eligible, k, cmp, cancel, |e, is_exact| {
-            if is_exact {
-                exact(e)
-            } else {
-                scorer.upper_bound(e)
-            }
-        }),
+        Some(k) => top_k(
+            eligible,
+            k,
+            cmp,
+            cancel,
+            |e, is_exact| {
+                if is_exact {
+                    exact(e)
+                } else {
+                    scorer.upper_bound(e)
+                }
+            },
+            warm,
+        ),
     }
 }
 
@@ -271,6 +279,7 @@ pub fn top_k<T>(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     cancel: &Cancel,
     score: impl Fn(&T, bool) -> f64,
+    warm: impl Fn(&T) -> f32,
 ) -> Result<Vec<Scored>> {
     let mut bounds = BOUNDS.with(|b| std::mem::take(&mut *b.borrow_mut()));
     bounds.clear();
@@ -280,7 +289,7 @@ pub fn top_k<T>(
             .enumerate()
             .map(|(i, e)| (score(e, false), i as u32)),
     );
-    let result = visit(eligible, &mut bounds, k, cmp, cancel, &score);
+    let result = visit(eligible, &mut bounds, k, cmp, cancel, &score, &warm);
     BOUNDS.with(|b| *b.borrow_mut() = bounds);
     result
 }
@@ -290,6 +299,9 @@ thread_local! {
     static BOUNDS: std::cell::RefCell<Vec<Scored>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Rows warmed per group in [`visit`].
+const WARM_AHEAD: usize = 8;
+
 /// The visit of [`top_k`] over its bounds.
 fn visit<T>(
     eligible: &[T],
@@ -298,6 +310,7 @@ fn visit<T>(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     cancel: &Cancel,
     score: &impl Fn(&T, bool) -> f64,
+    warm: &impl Fn(&T) -> f32,
 ) -> Result<Vec<Scored>> {
     let by_bound = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     cancel.check()?;
@@ -313,7 +326,18 @@ fn visit<T>(
             rest.sort_unstable_by(by_bound);
             bounds.len()
         };
-        for &(bound, i) in &bounds[start..end] {
+        for (at, &(bound, i)) in bounds[start..end].iter().enumerate() {
+            // An exact score reads memory the bound did not (a competency row): the rows of
+            // the next group are loaded side by side first, so their cache misses overlap
+            // instead of following one another.
+            if at % WARM_AHEAD == 0 {
+                let group = &bounds[start + at..(start + at + WARM_AHEAD).min(end)];
+                let touched: f32 = group
+                    .iter()
+                    .map(|&(_, j)| warm(&eligible[j as usize]))
+                    .sum();
+                std::hint::black_box(touched);
+            }
             n += 1;
             if n % 4096 == 0 {
                 cancel.check()?;
@@ -363,7 +387,7 @@ mod tests {
             // the permutation repeats past 1,009 rows).
             let key = |i: u32| (i * 7919) % 1009;
             let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))).then(a.1.cmp(&b.1));
-            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }).unwrap();
+            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }, |_| 0.0).unwrap();
             let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
             want.sort_by(cmp);
             want.truncate(k);

@@ -78,6 +78,11 @@ impl VectorStore {
         }
     }
 
+    /// Brings row `slot` into cache ([`CompetencyMatrix::touch`]).
+    pub fn touch(&self, slot: usize) -> f32 {
+        self.matrix.touch(slot)
+    }
+
     /// Row `slot` (empty when out of range).
     pub fn row(&self, slot: usize) -> SparseVec {
         if slot < self.rows() {

@@ -270,6 +270,21 @@ impl CompetencyMatrix {
         acc
     }
 
+    /// Reads one value per cache line of row `r` (ids and weights) and returns their sum, which
+    /// means nothing: it brings the row into cache, so a caller about to read several rows can
+    /// touch them together and wait for their misses once.
+    pub fn touch(&self, r: usize) -> f32 {
+        if r >= self.rows() {
+            return 0.0;
+        }
+        let (idx, val) = self.row_parts(r);
+        idx.iter()
+            .step_by(16)
+            .zip(val.iter().step_by(16))
+            .map(|(&i, &v)| i as f32 + v)
+            .sum()
+    }
+
     /// Row `r`'s skill ids and weights, borrowed.
     pub fn row_parts(&self, r: usize) -> (&[u32], &[f32]) {
         let (a, b) = (self.indptr[r] as usize, self.indptr[r + 1] as usize);

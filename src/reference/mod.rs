@@ -8,7 +8,9 @@ mod codes;
 mod territory;
 
 pub use self::codes::{CodeList, Codes, GruppoCittadinanza, QUESTIONNAIRE_FIELDS};
-pub use self::territory::{Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory, haversine_km};
+pub use self::territory::{
+    Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory, haversine_km, haversine_km_cos,
+};
 
 use std::sync::OnceLock;
 

@@ -208,11 +208,21 @@ impl Territory {
 
 /// Haversine distance in km (mean Earth radius 6371.0088 km).
 pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    haversine_km_cos(
+        (lat1, lon1, lat1.to_radians().cos()),
+        (lat2, lon2, lat2.to_radians().cos()),
+    )
+}
+
+/// [`haversine_km`] between two `(lat, lon, cos(lat in radians))` points whose cosines are
+/// already known (a search computes each candidate's once): the same arithmetic, so the same
+/// result to the bit.
+pub fn haversine_km_cos(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
     const R: f64 = 6371.0088;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
+    let ((lat1, lon1, cos1), (lat2, lon2, cos2)) = (a, b);
+    let dp = lat2.to_radians() - lat1.to_radians();
     let dl = (lon2 - lon1).to_radians();
-    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    let h = (dp / 2.0).sin().powi(2) + cos1 * cos2 * (dl / 2.0).sin().powi(2);
     2.0 * R * h.sqrt().asin()
 }
 
