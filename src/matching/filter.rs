@@ -5,7 +5,9 @@
 //! every live document in them against the vacancy's hard rules (status, L. 68 reservation,
 //! contract, licences, minimum education, exact great-circle radius and the candidate's own
 //! travel limit, languages with CEFR level), and only then asks the text query for the BM25 of
-//! the survivors, seeking its postings to them in document order. The survivors are
+//! the survivors, seeking its postings to them in document order. A point whose chord on the
+//! unit sphere is already beyond the radius is refused before the haversine: the chord is
+//! never longer than the arc, so that changes no answer. The survivors are
 //! [`Eligible`], with what scoring needs. The rules read a segment's fast fields through [`SegmentAttrs`]: the
 //! columns decoded once per segment into one packed row per document (about 40 bytes), cached
 //! by segment id in [`AttrCache`] and rebuilt only for segments a commit or merge creates, so a
@@ -62,6 +64,8 @@ struct Row {
     lon: f64,
     /// `cos` of the latitude in radians, computed once for the great-circle distance.
     cos_lat: f64,
+    /// The point on the unit sphere ([`unit`]), for a cheap lower bound of the distance.
+    xyz: [f64; 3],
     contratti: u64,
     patenti: u64,
     modalita: u64,
@@ -133,6 +137,7 @@ impl SegmentAttrs {
                 lat,
                 lon: lon.first(doc).unwrap_or(f64::NAN),
                 cos_lat: lat.to_radians().cos(),
+                xyz: unit(lat, lon.first(doc).unwrap_or(f64::NAN)),
                 contratti: contratti.first(doc).unwrap_or(0),
                 patenti: patenti.first(doc).unwrap_or(0),
                 modalita: modalita.first(doc).unwrap_or(u64::MAX),
@@ -290,6 +295,31 @@ struct Check<'a> {
     dlat: f64,
     /// `cos` of the workplace's latitude in radians.
     cos_lat: f64,
+    /// The workplace on the unit sphere.
+    xyz: [f64; 3],
+    /// `(radius / R)²` with a relative margin of 1e-9: a chord longer than this is surely
+    /// beyond the radius.
+    far: f64,
+}
+
+/// A point on the unit sphere.
+fn unit(lat: f64, lon: f64) -> [f64; 3] {
+    let (p, l) = (lat.to_radians(), lon.to_radians());
+    [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
+}
+
+/// The squared chord between two points of the unit sphere: `R × chord` is never more than
+/// the great-circle distance, so it rules points out without the trigonometry.
+fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// `(km / R)²` widened by a relative 1e-9 and an absolute 1e-24 (a chord of 6 µm), far above
+/// the rounding of either computation: a squared chord above it is a distance surely above
+/// `km`, so the exact distance would refuse the point too.
+fn far_beyond(km: f64) -> f64 {
+    (km / crate::reference::EARTH_RADIUS_KM).powi(2) * (1.0 + 1e-9) + 1e-24
 }
 
 impl<'a> Check<'a> {
@@ -298,6 +328,8 @@ impl<'a> Check<'a> {
             f,
             dlat: f.radius / 111.0 + 0.01,
             cos_lat: f.lat.to_radians().cos(),
+            xyz: unit(f.lat, f.lon),
+            far: far_beyond(f.radius),
         }
     }
 
@@ -321,6 +353,12 @@ impl<'a> Check<'a> {
             return None;
         }
         if (row.lat - f.lat).abs() > self.dlat {
+            return None;
+        }
+        // Points beyond the radius (or the candidate's limit) by their chord need no
+        // haversine; the rest get the exact distance, which decides.
+        let c2 = chord2(&self.xyz, &row.xyz);
+        if c2 > self.far || (row.km_max != u32::MAX && c2 > far_beyond(f64::from(row.km_max))) {
             return None;
         }
         let km = crate::reference::haversine_km_cos(
@@ -400,6 +438,27 @@ mod tests {
         assert_eq!(a.run(0, 4), 0..0);
         assert_eq!(a.run(12, 100), 6..8);
         assert_eq!(a.run(21, 30), 8..8);
+    }
+
+    proptest::proptest! {
+        /// The chord never rules out a point the haversine would keep: for any two points
+        /// in and around Italy and any radius, a chord beyond `far_beyond(radius)` means a
+        /// haversine distance beyond the radius.
+        #[test]
+        fn the_chord_rules_out_only_what_the_haversine_would(
+            a in (35.0f64..48.0, 5.0f64..20.0),
+            d in (-1.0f64..1.0, -1.0f64..1.0),
+            scale in proptest::sample::select(vec![1e-6, 1e-3, 0.01, 0.1, 1.0, 3.0]),
+            radius in 0.0f64..1600.0,
+        ) {
+            let b = (a.0 + d.0 * scale, a.1 + d.1 * scale);
+            let km = crate::reference::haversine_km(a.0, a.1, b.0, b.1);
+            if chord2(&unit(a.0, a.1), &unit(b.0, b.1)) > far_beyond(radius) {
+                proptest::prop_assert!(km > radius, "{km} km, radius {radius}");
+            }
+            // Radii are whole kilometres: at the distance rounded up, never ruled out.
+            proptest::prop_assert!(chord2(&unit(a.0, a.1), &unit(b.0, b.1)) <= far_beyond(km.ceil()));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use super::key::{self, CodeMap};
 
 use serde::Deserialize;
 
@@ -40,14 +40,36 @@ pub struct CodeList {
     /// Other spellings accepted for a code.
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    /// The codes packed ([`key::pack`]; `u128::MAX` for one too long), once [`CodeList::packed`]
+    /// has run: a lookup then compares integers.
+    #[serde(skip)]
+    keys: Vec<u128>,
 }
 
 impl CodeList {
+    /// The list with its codes packed for lookups.
+    fn packed(mut self) -> CodeList {
+        self.keys = self
+            .codes
+            .iter()
+            .map(|c| key::pack(c).unwrap_or(u128::MAX))
+            .collect();
+        self
+    }
+
     /// The position of a code or alias.
     pub fn position(&self, value: &str) -> Option<u8> {
         // Canonical codes first (the usual case, and no alias is spelled like a code: checked
         // when the lists are loaded), then the aliases.
-        let at = |v: &str| self.codes.iter().position(|c| c == v).map(|p| p as u8);
+        let at = |v: &str| {
+            match key::pack(v) {
+                Some(k) if self.keys.len() == self.codes.len() => {
+                    self.keys.iter().position(|&c| c == k)
+                }
+                _ => self.codes.iter().position(|c| c == v),
+            }
+            .map(|p| p as u8)
+        };
         at(value).or_else(|| self.aliases.get(value).and_then(|c| at(c)))
     }
 }
@@ -55,8 +77,8 @@ impl CodeList {
 /// All code lists.
 #[derive(Debug)]
 pub struct Codes {
-    cittadinanze: HashMap<String, GruppoCittadinanza>,
-    titoli: HashMap<String, u8>,
+    cittadinanze: CodeMap<GruppoCittadinanza>,
+    titoli: CodeMap<u8>,
     questionnaire: BTreeMap<String, CodeList>,
     /// The four questionnaire lists, resolved once (hot path of validation).
     fixed: [CodeList; 4],
@@ -76,16 +98,16 @@ impl Codes {
         titoli: &str,
         questionnaire: &str,
     ) -> Result<Self, ModelError> {
-        let mut c = HashMap::default();
+        let mut c = CodeMap::default();
         for row in csv_rows("data/codici/cittadinanze.csv", cittadinanze)? {
             let group = match (&row[0], &row[2]) {
                 ("000", _) => GruppoCittadinanza::Italiana,
                 (_, "S") => GruppoCittadinanza::Ue,
                 _ => GruppoCittadinanza::ExtraUe,
             };
-            c.insert(row[0].to_owned(), group);
+            c.insert(&row[0], group);
         }
-        let mut t = HashMap::default();
+        let mut t = CodeMap::default();
         for row in csv_rows("data/codici/titoli_studio.csv", titoli)? {
             let level = row[1].parse::<u8>().map_err(|_| {
                 ModelError::new(
@@ -94,7 +116,7 @@ impl Codes {
                     format!("bad level `{}`", &row[1]),
                 )
             })?;
-            t.insert(row[0].to_owned(), level);
+            t.insert(&row[0], level);
         }
         let questionnaire: BTreeMap<String, CodeList> =
             toml::from_str(questionnaire).map_err(|e| {
@@ -119,10 +141,10 @@ impl Codes {
             }
         }
         let fixed = [
-            get(QUESTIONNAIRE_FIELDS[0])?,
-            get(QUESTIONNAIRE_FIELDS[1])?,
-            get(QUESTIONNAIRE_FIELDS[2])?,
-            get(QUESTIONNAIRE_FIELDS[3])?,
+            get(QUESTIONNAIRE_FIELDS[0])?.packed(),
+            get(QUESTIONNAIRE_FIELDS[1])?.packed(),
+            get(QUESTIONNAIRE_FIELDS[2])?.packed(),
+            get(QUESTIONNAIRE_FIELDS[3])?.packed(),
         ];
         Ok(Codes {
             cittadinanze: c,
@@ -134,12 +156,12 @@ impl Codes {
 
     /// The group of a ministerial citizenship code (`000` Italia).
     pub fn cittadinanza(&self, code: &str) -> Option<GruppoCittadinanza> {
-        self.cittadinanze.get(code).copied()
+        self.cittadinanze.get(code)
     }
 
     /// The level (0–12) of a ministerial 8-digit titolo di studio code.
     pub fn livello_studio(&self, code: &str) -> Option<u8> {
-        self.titoli.get(code).copied()
+        self.titoli.get(code)
     }
 
     /// The code list of `QUESTIONNAIRE_FIELDS[i]`.
@@ -156,9 +178,9 @@ impl Codes {
     pub fn cittadinanza_codes(&self, group: GruppoCittadinanza) -> Vec<&str> {
         let mut v: Vec<&str> = self
             .cittadinanze
-            .iter()
-            .filter(|(_, g)| **g == group)
-            .map(|(k, _)| k.as_str())
+            .entries()
+            .filter(|(_, g)| *g == group)
+            .map(|(k, _)| k)
             .collect();
         v.sort_unstable();
         v
@@ -168,9 +190,9 @@ impl Codes {
     pub fn titolo_codes(&self, level: u8) -> Vec<&str> {
         let mut v: Vec<&str> = self
             .titoli
-            .iter()
-            .filter(|(_, l)| **l == level)
-            .map(|(k, _)| k.as_str())
+            .entries()
+            .filter(|(_, l)| *l == level)
+            .map(|(k, _)| k)
             .collect();
         v.sort_unstable();
         v

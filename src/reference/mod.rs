@@ -5,11 +5,13 @@
 //! engine runs from a fresh clone, offline, with no path to configure.
 
 mod codes;
+mod key;
 mod territory;
 
 pub use self::codes::{CodeList, Codes, GruppoCittadinanza, QUESTIONNAIRE_FIELDS};
 pub use self::territory::{
-    Comune, ComuneIdx, Provincia, ProvinciaIdx, Territory, haversine_km, haversine_km_cos,
+    Comune, ComuneIdx, EARTH_RADIUS_KM, Provincia, ProvinciaIdx, Territory, haversine_km,
+    haversine_km_cos,
 };
 
 use std::sync::OnceLock;

@@ -2,6 +2,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::key::CodeMap;
+
 use super::csv_rows;
 use crate::error::ModelError;
 
@@ -52,10 +54,10 @@ pub struct Provincia {
 #[derive(Debug)]
 pub struct Territory {
     comuni: Vec<Comune>,
-    comune_by_code: HashMap<String, ComuneIdx>,
-    comune_by_catastale: HashMap<String, ComuneIdx>,
+    comune_by_code: CodeMap<ComuneIdx>,
+    comune_by_catastale: CodeMap<ComuneIdx>,
     province: Vec<Provincia>,
-    provincia_by_code: HashMap<String, ProvinciaIdx>,
+    provincia_by_code: CodeMap<ProvinciaIdx>,
     indicator_names: Vec<String>,
     regioni: HashMap<String, String>,
 }
@@ -75,10 +77,10 @@ impl Territory {
             .collect();
         let mut t = Territory {
             comuni: Vec::new(),
-            comune_by_code: HashMap::default(),
-            comune_by_catastale: HashMap::default(),
+            comune_by_code: CodeMap::default(),
+            comune_by_catastale: CodeMap::default(),
             province: Vec::new(),
-            provincia_by_code: HashMap::default(),
+            provincia_by_code: CodeMap::default(),
             indicator_names,
             regioni: HashMap::default(),
         };
@@ -118,7 +120,7 @@ impl Territory {
             indicators,
         };
         for key in [&p.codice_uts, &p.codice_storico, &p.sigla] {
-            self.provincia_by_code.insert(key.clone(), idx);
+            self.provincia_by_code.insert(key, idx);
         }
         self.province.push(p);
         Ok(())
@@ -126,7 +128,7 @@ impl Territory {
 
     fn push_comune(&mut self, row: &csv::StringRecord) -> Result<(), ModelError> {
         let bad = |key: &str, v: &str| ModelError::new(COMUNI, key, format!("bad value `{v}`"));
-        let provincia = *self
+        let provincia = self
             .provincia_by_code
             .get(&row[2])
             .ok_or_else(|| bad("codice_uts", &row[2]))?;
@@ -140,10 +142,9 @@ impl Territory {
             codice_catastale: row.get(7).unwrap_or("").to_owned(),
         };
         let idx = self.comuni.len() as ComuneIdx;
-        self.comune_by_code.insert(c.codice_istat.clone(), idx);
+        self.comune_by_code.insert(&c.codice_istat, idx);
         if !c.codice_catastale.is_empty() {
-            self.comune_by_catastale
-                .insert(c.codice_catastale.clone(), idx);
+            self.comune_by_catastale.insert(&c.codice_catastale, idx);
         }
         self.comuni.push(c);
         Ok(())
@@ -161,18 +162,18 @@ impl Territory {
 
     /// A comune by its 6-digit ISTAT code.
     pub fn comune(&self, codice_istat: &str) -> Option<ComuneIdx> {
-        self.comune_by_code.get(codice_istat).copied()
+        self.comune_by_code.get(codice_istat)
     }
 
     /// A comune by its cadastral (Belfiore) code, `H501` Roma: the code the SAP and the codice
     /// fiscale carry.
     pub fn comune_catastale(&self, codice: &str) -> Option<ComuneIdx> {
-        self.comune_by_catastale.get(codice).copied()
+        self.comune_by_catastale.get(codice)
     }
 
     /// A province by UTS code (`201`), historical code (`001`) or sigla (`TO`).
     pub fn provincia(&self, code: &str) -> Option<ProvinciaIdx> {
-        self.provincia_by_code.get(code).copied()
+        self.provincia_by_code.get(code)
     }
 
     /// The name of a region by its 2-digit code.
@@ -214,11 +215,14 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     )
 }
 
+/// The Earth's mean radius (IUGG), km: the sphere every distance here is measured on.
+pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
 /// [`haversine_km`] between two `(lat, lon, cos(lat in radians))` points whose cosines are
 /// already known (a search computes each candidate's once): the same arithmetic, so the same
 /// result to the bit.
 pub fn haversine_km_cos(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
-    const R: f64 = 6371.0088;
+    const R: f64 = EARTH_RADIUS_KM;
     let ((lat1, lon1, cos1), (lat2, lon2, cos2)) = (a, b);
     let dp = lat2.to_radians() - lat1.to_radians();
     let dl = (lon2 - lon1).to_radians();
