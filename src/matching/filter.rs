@@ -89,7 +89,7 @@ pub(super) struct SegmentAttrs {
     /// Per document: its grid cell.
     cells: Vec<u64>,
     /// The cells are in document order (the index sort): a row of cells is one run of
-    /// documents. Else every document is checked against the cells.
+    /// documents. Else the documents are read once, each checked against the cell rows.
     sorted: bool,
     /// Per document: its language keys, then its occupations, then their ISCO groups.
     multi: Vec<u64>,
@@ -132,12 +132,15 @@ impl SegmentAttrs {
             if l68.first(doc) == Some(true) {
                 flags |= L68;
             }
-            let lat = lat.first(doc).unwrap_or(f64::NAN);
+            let (lat, lon) = (
+                lat.first(doc).unwrap_or(f64::NAN),
+                lon.first(doc).unwrap_or(f64::NAN),
+            );
             rows.push(Row {
                 lat,
-                lon: lon.first(doc).unwrap_or(f64::NAN),
+                lon,
                 cos_lat: lat.to_radians().cos(),
-                xyz: unit(lat, lon.first(doc).unwrap_or(f64::NAN)),
+                xyz: unit(lat, lon),
                 contratti: contratti.first(doc).unwrap_or(0),
                 patenti: patenti.first(doc).unwrap_or(0),
                 modalita: modalita.first(doc).unwrap_or(u64::MAX),
@@ -166,17 +169,27 @@ impl SegmentAttrs {
         })
     }
 
-    /// The documents whose cell is in `first..=last`: one run when the cells are sorted, else
-    /// every document (the caller checks the cell).
-    fn run(&self, first: u64, last: u64) -> std::ops::Range<u32> {
-        if self.sorted {
-            let lo = self.cells.partition_point(|&c| c < first);
-            let hi = self.cells.partition_point(|&c| c <= last);
-            lo as u32..hi as u32
-        } else {
-            0..self.cells.len() as u32
+    /// The runs of documents to read for the cell rows `rows` (ascending, each its first and
+    /// last cell), in document order: one run per row when the cells are sorted, else every
+    /// document once (the caller then checks each cell with [`in_rows`]).
+    fn runs(&self, rows: &[(u64, u64)]) -> Vec<std::ops::Range<u32>> {
+        if !self.sorted {
+            return std::iter::once(0..self.cells.len() as u32).collect();
         }
+        rows.iter()
+            .map(|&(first, last)| {
+                let lo = self.cells.partition_point(|&c| c < first);
+                let hi = self.cells.partition_point(|&c| c <= last);
+                lo as u32..hi as u32
+            })
+            .collect()
     }
+}
+
+/// Whether `cell` is in one of the cell rows `rows` (ascending, each its first and last cell).
+fn in_rows(rows: &[(u64, u64)], cell: u64) -> bool {
+    let at = rows.partition_point(|&(_, last)| last < cell);
+    rows.get(at).is_some_and(|&(first, _)| first <= cell)
 }
 
 /// Decoded segments by id.
@@ -244,17 +257,15 @@ impl Filter {
         let mut docs: Vec<u32> = Vec::new();
         let mut out: Vec<Eligible> = Vec::new();
         let mut seen = 0u32;
-        for &(first, last) in &self.cells {
-            for doc in attrs.run(first, last) {
+        for run in attrs.runs(&self.cells) {
+            for doc in run {
                 seen = seen.wrapping_add(1);
                 if seen.is_multiple_of(4096) && self.cancel.is_cancelled() {
                     return Ok(out);
                 }
-                if alive.is_some_and(|a| a.is_deleted(doc)) {
-                    continue;
-                }
-                let cell = attrs.cells[doc as usize];
-                if !attrs.sorted && !(first..=last).contains(&cell) {
+                if alive.is_some_and(|a| a.is_deleted(doc))
+                    || (!attrs.sorted && !in_rows(&self.cells, attrs.cells[doc as usize]))
+                {
                     continue;
                 }
                 if let Some(e) = check.row(&attrs, doc) {
@@ -262,12 +273,6 @@ impl Filter {
                     out.push(e);
                 }
             }
-        }
-        if !attrs.sorted {
-            let mut order: Vec<usize> = (0..docs.len()).collect();
-            order.sort_unstable_by_key(|&i| docs[i]);
-            docs = order.iter().map(|&i| docs[i]).collect();
-            out = order.iter().map(|&i| out[i].clone()).collect();
         }
         if let Some(text) = text
             && !docs.is_empty()
@@ -432,12 +437,8 @@ mod tests {
     fn a_row_of_cells_is_one_run_of_sorted_documents() {
         // Documents 0–7 in cells 5, 5, 7, 9, 9, 9, 12, 20.
         let a = attrs(vec![5, 5, 7, 9, 9, 9, 12, 20]);
-        assert_eq!(a.run(5, 5), 0..2);
-        assert_eq!(a.run(6, 9), 2..6);
-        assert_eq!(a.run(10, 11), 6..6);
-        assert_eq!(a.run(0, 4), 0..0);
-        assert_eq!(a.run(12, 100), 6..8);
-        assert_eq!(a.run(21, 30), 8..8);
+        let rows = [(0, 4), (5, 5), (6, 9), (10, 11), (12, 100), (101, 130)];
+        assert_eq!(a.runs(&rows), vec![0..0, 0..2, 2..6, 6..6, 6..8, 8..8]);
     }
 
     proptest::proptest! {
@@ -462,9 +463,27 @@ mod tests {
     }
 
     #[test]
-    fn unsorted_cells_give_every_document_to_check() {
+    fn unsorted_cells_are_read_once_and_checked_against_the_rows() {
         let a = attrs(vec![9, 5, 7]);
         assert!(!a.sorted);
-        assert_eq!(a.run(5, 5), 0..3);
+        let rows = [(5, 5), (8, 12)];
+        assert_eq!(a.runs(&rows), std::iter::once(0..3).collect::<Vec<_>>());
+        let kept: Vec<u64> = a
+            .cells
+            .iter()
+            .copied()
+            .filter(|&c| in_rows(&rows, c))
+            .collect();
+        assert_eq!(kept, vec![9, 5]);
+        for (cell, inside) in [
+            (4, false),
+            (5, true),
+            (6, false),
+            (8, true),
+            (12, true),
+            (13, false),
+        ] {
+            assert_eq!(in_rows(&rows, cell), inside, "cell {cell}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::key::{self, CodeMap};
+use super::key::CodeMap;
 
 use serde::Deserialize;
 
@@ -40,36 +40,14 @@ pub struct CodeList {
     /// Other spellings accepted for a code.
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
-    /// The codes packed ([`key::pack`]; `u128::MAX` for one too long), once [`CodeList::packed`]
-    /// has run: a lookup then compares integers.
-    #[serde(skip)]
-    keys: Vec<u128>,
 }
 
 impl CodeList {
-    /// The list with its codes packed for lookups.
-    fn packed(mut self) -> CodeList {
-        self.keys = self
-            .codes
-            .iter()
-            .map(|c| key::pack(c).unwrap_or(u128::MAX))
-            .collect();
-        self
-    }
-
     /// The position of a code or alias.
     pub fn position(&self, value: &str) -> Option<u8> {
         // Canonical codes first (the usual case, and no alias is spelled like a code: checked
         // when the lists are loaded), then the aliases.
-        let at = |v: &str| {
-            match key::pack(v) {
-                Some(k) if self.keys.len() == self.codes.len() => {
-                    self.keys.iter().position(|&c| c == k)
-                }
-                _ => self.codes.iter().position(|c| c == v),
-            }
-            .map(|p| p as u8)
-        };
+        let at = |v: &str| self.codes.iter().position(|c| c == v).map(|p| p as u8);
         at(value).or_else(|| self.aliases.get(value).and_then(|c| at(c)))
     }
 }
@@ -141,10 +119,10 @@ impl Codes {
             }
         }
         let fixed = [
-            get(QUESTIONNAIRE_FIELDS[0])?.packed(),
-            get(QUESTIONNAIRE_FIELDS[1])?.packed(),
-            get(QUESTIONNAIRE_FIELDS[2])?.packed(),
-            get(QUESTIONNAIRE_FIELDS[3])?.packed(),
+            get(QUESTIONNAIRE_FIELDS[0])?,
+            get(QUESTIONNAIRE_FIELDS[1])?,
+            get(QUESTIONNAIRE_FIELDS[2])?,
+            get(QUESTIONNAIRE_FIELDS[3])?,
         ];
         Ok(Codes {
             cittadinanze: c,
