@@ -65,7 +65,13 @@ const PRESENT: u8 = 1;
 impl RecordDigest {
     /// Starts a digest of encoding version 1.
     pub fn new() -> Self {
-        let mut buf = Vec::with_capacity(256);
+        Self::reusing(Vec::with_capacity(256))
+    }
+
+    /// Starts a digest in `buf` (cleared first), for callers that digest many records and keep
+    /// one buffer: see [`RecordDigest::finish_keeping`].
+    pub fn reusing(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.extend_from_slice(b"incrocio-record-v1");
         RecordDigest(buf)
     }
@@ -104,12 +110,17 @@ impl RecordDigest {
 
     /// Finishes the digest.
     pub fn finish(self) -> RecordHash {
+        self.finish_keeping().0
+    }
+
+    /// Finishes the digest and gives its buffer back, for the next [`RecordDigest::reusing`].
+    pub fn finish_keeping(self) -> (RecordHash, Vec<u8>) {
         // One SHA-256 pass over the whole encoding: many small `update`s cost more than the
         // hashing itself for records this size.
         let full = Sha256::digest(&self.0);
         let mut out = [0u8; 8];
         out.copy_from_slice(&full[..8]);
-        u64::from_be_bytes(out)
+        (u64::from_be_bytes(out), self.0)
     }
 }
 

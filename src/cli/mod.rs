@@ -36,6 +36,14 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// Whether the command is a long-running service (`serve`) rather than a job that exits
+    /// when done.
+    pub fn is_service(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Profile one record (JSON object, or an array of them) from a file or stdin.

@@ -20,7 +20,7 @@ use tantivy::index::SegmentId;
 use tantivy::query::Weight;
 use tantivy::{DocSet, SegmentReader};
 
-pub(super) use super::score::{Eligible, Experience};
+pub(super) use super::score::{Distance, Eligible, Experience};
 
 /// The hard rules of one vacancy.
 #[derive(Clone, Debug)]
@@ -237,15 +237,16 @@ impl AttrCache {
 }
 
 impl Filter {
-    /// Every live document of `reader` passing the hard rules, in document order, with the
-    /// BM25 of `text` (the vacancy's words; 0 where none matches or there is no text query).
-    /// Stops early, with what it found so far, when the cancel signal is raised: the caller
-    /// checks it.
+    /// Appends to `out` every live document of `reader` passing the hard rules, in document
+    /// order, with the BM25 of `text` (the vacancy's words; 0 where none matches or there is
+    /// no text query). Stops early, with what it found so far, when the cancel signal is
+    /// raised: the caller checks it.
     pub fn eligible(
         &self,
         reader: &SegmentReader,
         text: Option<&dyn Weight>,
-    ) -> tantivy::Result<Vec<Eligible>> {
+        out: &mut Vec<Eligible>,
+    ) -> tantivy::Result<()> {
         if self.languages.len() > 8 {
             return Err(tantivy::TantivyError::InvalidArgument(
                 "at most 8 required languages".into(),
@@ -254,14 +255,19 @@ impl Filter {
         let attrs = self.cache.get(reader)?;
         let alive = reader.alive_bitset();
         let check = Check::new(self);
-        let mut docs: Vec<u32> = Vec::new();
-        let mut out: Vec<Eligible> = Vec::new();
+        let runs = attrs.runs(&self.cells);
+        // Room for every document in the runs: grown by doubling, the list of 60,000 eligible
+        // was copied at each doubling.
+        let reach: usize = runs.iter().map(|r| r.len()).sum();
+        let mut docs: Vec<u32> = Vec::with_capacity(reach);
+        out.reserve(reach);
+        let first = out.len();
         let mut seen = 0u32;
-        for run in attrs.runs(&self.cells) {
+        for run in runs {
             for doc in run {
                 seen = seen.wrapping_add(1);
                 if seen.is_multiple_of(4096) && self.cancel.is_cancelled() {
-                    return Ok(out);
+                    return Ok(());
                 }
                 if alive.is_some_and(|a| a.is_deleted(doc))
                     || (!attrs.sorted && !in_rows(&self.cells, attrs.cells[doc as usize]))
@@ -279,7 +285,7 @@ impl Filter {
         {
             // The postings are read forward only, to the eligible documents.
             let mut scorer = text.scorer(reader, 1.0)?;
-            for (doc, e) in docs.iter().zip(out.iter_mut()) {
+            for (doc, e) in docs.iter().zip(out[first..].iter_mut()) {
                 let mut at = scorer.doc();
                 if at < *doc {
                     at = scorer.seek(*doc);
@@ -289,7 +295,7 @@ impl Filter {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -366,13 +372,24 @@ impl<'a> Check<'a> {
         if c2 > self.far || (row.km_max != u32::MAX && c2 > far_beyond(f64::from(row.km_max))) {
             return None;
         }
-        let km = crate::reference::haversine_km_cos(
-            (f.lat, f.lon, self.cos_lat),
-            (row.lat, row.lon, row.cos_lat),
-        );
-        if km > f.radius || (row.km_max != u32::MAX && km > f64::from(row.km_max)) {
-            return None;
-        }
+        // Within the radius and the candidate's limit even by the upper bound: eligible, the
+        // haversine left for when the distance is read. Else the haversine decides.
+        let at = (row.lat, row.lon, row.cos_lat);
+        let limit = if row.km_max == u32::MAX {
+            f.radius
+        } else {
+            f.radius.min(f64::from(row.km_max))
+        };
+        let (_, hi) = Distance::bounds(c2);
+        let km = if hi <= limit {
+            Distance::bounded(c2, at)
+        } else {
+            let km = crate::reference::haversine_km_cos((f.lat, f.lon, self.cos_lat), at);
+            if km > f.radius || (row.km_max != u32::MAX && km > f64::from(row.km_max)) {
+                return None;
+            }
+            Distance::known(km)
+        };
         let values = &attrs.multi[row.start as usize..];
         let lingue = &values[..usize::from(row.n_lingue)];
         let mut suggested = 0u8;
@@ -459,6 +476,29 @@ mod tests {
             }
             // Radii are whole kilometres: at the distance rounded up, never ruled out.
             proptest::prop_assert!(chord2(&unit(a.0, a.1), &unit(b.0, b.1)) <= far_beyond(km.ceil()));
+        }
+
+        /// The chord's bounds hold the haversine as computed, and a distance left bounded
+        /// reads as the haversine to the bit and answers `within` as the haversine would.
+        #[test]
+        fn a_bounded_distance_reads_as_the_haversine(
+            a in (35.0f64..48.0, 5.0f64..20.0),
+            d in (-1.0f64..1.0, -1.0f64..1.0),
+            scale in proptest::sample::select(vec![0.0, 1e-9, 1e-6, 1e-3, 0.01, 0.1, 1.0, 3.0]),
+            band in 0.0f64..800.0,
+        ) {
+            let b = (a.0 + d.0 * scale, a.1 + d.1 * scale);
+            let km = crate::reference::haversine_km(a.0, a.1, b.0, b.1);
+            let c2 = chord2(&unit(a.0, a.1), &unit(b.0, b.1));
+            let (lo, hi) = Distance::bounds(c2);
+            proptest::prop_assert!(lo <= km && km <= hi, "{lo} <= {km} <= {hi}");
+            let from = (a.0, a.1, a.0.to_radians().cos());
+            let dist = Distance::bounded(c2, (b.0, b.1, b.0.to_radians().cos()));
+            proptest::prop_assert_eq!(dist.km(from).to_bits(), km.to_bits());
+            proptest::prop_assert!(dist.at_least() <= km);
+            for x in [band, km, lo, hi, km.ceil(), km.floor()] {
+                proptest::prop_assert_eq!(dist.within(x, from), km <= x, "within {}", x);
+            }
         }
     }
 

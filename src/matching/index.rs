@@ -984,11 +984,9 @@ impl CandidateIndex {
         let mut eligible = Vec::new();
         for reader in searcher.segment_readers() {
             cancel.check()?;
-            eligible.extend(
-                filter
-                    .eligible(reader, text.as_deref())
-                    .map_err(|e| tantivy_err(&self.dir, e))?,
-            );
+            filter
+                .eligible(reader, text.as_deref(), &mut eligible)
+                .map_err(|e| tantivy_err(&self.dir, e))?;
         }
         cancel.check()?;
         let store = self.store();
@@ -998,7 +996,8 @@ impl CandidateIndex {
             eligible.retain(|e| !store.id(e.slot as usize).is_some_and(|id| out.contains(id)));
         }
         let dense = vvec.to_dense(t.skills.len());
-        let scorer = Scorer::new(&eligible, filter.radius, model);
+        let from = (filter.lat, filter.lon, filter.lat.to_radians().cos());
+        let scorer = Scorer::new(&eligible, from, filter.radius, model);
         let scorer = if vvec.nnz() == 0 {
             scorer.without_competenze()
         } else {
@@ -1021,7 +1020,7 @@ impl CandidateIndex {
                     score,
                     contributions: scorer.values(e, competenze(e)),
                     slot: u64::from(e.slot),
-                    distance_km: e.km,
+                    distance_km: e.km.km(from),
                     experience: e.experience,
                     level_known: e.level.is_some(),
                 }
@@ -1038,7 +1037,7 @@ impl CandidateIndex {
             ranked,
             // Suggestions are for when more qualify than the rosa holds.
             suggestions: if limit.is_none_or(|k| eligible_count > k) {
-                suggestions(&eligible, &asked, &model.suggestions)
+                suggestions(&eligible, from, &asked, &model.suggestions)
             } else {
                 Vec::new()
             },

@@ -261,7 +261,12 @@ pub struct Asked {
 
 /// Narrowing suggestions (model's `[suggestions]`): each new requirement with the eligible
 /// candidates that would remain, offered only when it leaves at least one and fewer than all.
-pub fn suggestions(eligible: &[Eligible], asked: &Asked, p: &SuggestionParams) -> Vec<Suggestion> {
+pub fn suggestions(
+    eligible: &[Eligible],
+    from: super::score::Point,
+    asked: &Asked,
+    p: &SuggestionParams,
+) -> Vec<Suggestion> {
     let mut out = Vec::new();
     let n = eligible.len();
     let count = |f: &dyn Fn(&Eligible) -> bool| eligible.iter().filter(|e| f(e)).count();
@@ -301,7 +306,7 @@ pub fn suggestions(eligible: &[Eligible], asked: &Asked, p: &SuggestionParams) -
     let mut bands: BTreeMap<u32, usize> = BTreeMap::new();
     for &band in &p.radii_km {
         if f64::from(band) < asked.radius {
-            bands.insert(band, count(&|e| e.km <= f64::from(band)));
+            bands.insert(band, count(&|e| e.km.within(f64::from(band), from)));
         }
     }
     for (band, remaining) in bands {

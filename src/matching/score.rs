@@ -26,6 +26,104 @@ pub struct Experience {
     pub adjacent: Option<(u32, f32)>,
 }
 
+/// A point as the distance needs it: latitude and longitude in degrees, and the cosine of the
+/// latitude in radians (computed once per point).
+pub type Point = (f64, f64, f64);
+
+/// The great-circle distance between a candidate's domicile and the workplace, in km, known
+/// exactly or only between two bounds.
+///
+/// The hard rules settle most candidates from the chord between the two points on the unit
+/// sphere: when even the upper bound is within the radius and the candidate's own limit, the
+/// haversine (two sines, a square root and an arcsine) is not computed then, but only when a
+/// score, the rosa or a suggestion reads the distance ([`Distance::km`]). The value read is
+/// always the haversine's, to the bit, so the ranking is the same as with every distance
+/// computed up front.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Distance {
+    /// The haversine, when computed; NaN until then.
+    exact: f64,
+    /// Never above the haversine.
+    lo: f64,
+    /// Never below the haversine.
+    hi: f64,
+    /// The candidate's point.
+    at: Point,
+}
+
+/// The relative and absolute margins of [`Distance::bounds`]: far above the rounding of the
+/// haversine and of the chord (both about 1e-12 km at Italian distances).
+const REL_MARGIN: f64 = 1e-9;
+const ABS_MARGIN_KM: f64 = 1e-6;
+
+impl Distance {
+    /// A distance known exactly.
+    pub fn known(km: f64) -> Distance {
+        Distance {
+            exact: km,
+            lo: km,
+            hi: km,
+            at: (f64::NAN, f64::NAN, f64::NAN),
+        }
+    }
+
+    /// A distance between the bounds from `chord2`, the squared chord between the two points
+    /// on the unit sphere, to be computed from `at` when read.
+    pub fn bounded(chord2: f64, at: Point) -> Distance {
+        let (lo, hi) = Distance::bounds(chord2);
+        Distance {
+            exact: f64::NAN,
+            lo,
+            hi,
+            at,
+        }
+    }
+
+    /// Bounds of the haversine from the squared chord `c²` on the unit sphere: the arc is
+    /// `2R·asin(c/2)`, at least `R·c` (an arc is never shorter than its chord) and at most
+    /// `R·c / √(1 − c²/4)` (since `asin x ≤ x / √(1 − x²)`), each widened by the margins.
+    pub fn bounds(chord2: f64) -> (f64, f64) {
+        const R: f64 = crate::reference::EARTH_RADIUS_KM;
+        let c = chord2.max(0.0).sqrt();
+        let lo = R * c * (1.0 - REL_MARGIN) - ABS_MARGIN_KM;
+        let hi = R * c / (1.0 - chord2 / 4.0).max(f64::MIN_POSITIVE).sqrt() * (1.0 + REL_MARGIN)
+            + ABS_MARGIN_KM;
+        (lo, hi)
+    }
+
+    /// The distance in km from `from` (the workplace): the haversine, to the bit.
+    pub fn km(&self, from: Point) -> f64 {
+        if self.exact.is_nan() {
+            crate::reference::haversine_km_cos(from, self.at)
+        } else {
+            self.exact
+        }
+    }
+
+    /// A value the distance is never below (the distance itself when known).
+    pub fn at_least(&self) -> f64 {
+        if self.exact.is_nan() {
+            self.lo
+        } else {
+            self.exact
+        }
+    }
+
+    /// Whether the distance from `from` is at most `km`: the same answer as
+    /// `self.km(from) <= km`, computing the haversine only when the bounds straddle `km`.
+    pub fn within(&self, km: f64, from: Point) -> bool {
+        if !self.exact.is_nan() {
+            self.exact <= km
+        } else if self.hi <= km {
+            true
+        } else if self.lo > km {
+            false
+        } else {
+            self.km(from) <= km
+        }
+    }
+}
+
 /// A candidate passing the hard rules, with what scoring needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eligible {
@@ -34,7 +132,7 @@ pub struct Eligible {
     /// Row of the competency vector (and of the id).
     pub slot: u32,
     /// Great-circle distance between domicile and workplace.
-    pub km: f64,
+    pub km: Distance,
     /// Level of study 0–12, when known.
     pub level: Option<u8>,
     /// CEFR level (1–6, 0: none) in the language the model's suggestions propose.
@@ -151,6 +249,8 @@ pub fn distanza(km: f64, radius: f64) -> f64 {
 pub struct Scorer<'a> {
     best_bm25: f32,
     radius: f64,
+    /// The workplace.
+    from: Point,
     model: &'a MatchingModel,
     /// The greatest competency similarity any candidate can have: 1, or 0 when the vacancy's
     /// vector is empty (no occupation, no skill), so the bound is tight and nobody is scored
@@ -160,10 +260,16 @@ pub struct Scorer<'a> {
 
 impl<'a> Scorer<'a> {
     /// The scorer of one vacancy's eligible candidates.
-    pub fn new(eligible: &[Eligible], radius: f64, model: &'a MatchingModel) -> Scorer<'a> {
+    pub fn new(
+        eligible: &[Eligible],
+        from: Point,
+        radius: f64,
+        model: &'a MatchingModel,
+    ) -> Scorer<'a> {
         Scorer {
             best_bm25: eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max),
             radius,
+            from,
             model,
             max_competenze: 1.0,
         }
@@ -178,6 +284,11 @@ impl<'a> Scorer<'a> {
 
     /// Every value but the competency similarity (the one that costs a dot product).
     pub fn cheap(&self, e: &Eligible) -> Contributions {
+        self.cheap_at(e, e.km.km(self.from))
+    }
+
+    /// [`Scorer::cheap`] with the distance `km`.
+    fn cheap_at(&self, e: &Eligible, km: f64) -> Contributions {
         Contributions {
             lessicale: if self.best_bm25 > 0.0 {
                 f64::from(e.bm25 / self.best_bm25)
@@ -191,7 +302,7 @@ impl<'a> Scorer<'a> {
             } else {
                 1.0
             },
-            distanza: distanza(e.km, self.radius),
+            distanza: distanza(km, self.radius),
         }
     }
 
@@ -209,9 +320,19 @@ impl<'a> Scorer<'a> {
     }
 
     /// A total no candidate's exact total exceeds: the similarity is at most 1 (0 for an
-    /// empty vacancy vector).
+    /// empty vacancy vector), and the distance at least its lower bound (`distanza` never
+    /// grows with the distance; weights are non-negative, and rounded sums and products keep
+    /// the order).
     pub fn upper_bound(&self, e: &Eligible) -> f64 {
-        self.total(&self.values(e, self.max_competenze))
+        self.total(&Contributions {
+            competenze: self.max_competenze.clamp(0.0, 1.0),
+            ..self.cheap_at(e, e.km.at_least())
+        })
+    }
+
+    /// The workplace.
+    pub fn from(&self) -> Point {
+        self.from
     }
 
     /// The explained parts of `c`.
@@ -366,7 +487,7 @@ mod tests {
         Eligible {
             bm25: 0.0,
             slot: i,
-            km: 0.0,
+            km: Distance::known(0.0),
             level: None,
             suggested_language: 0,
             experience: Experience::default(),

@@ -475,8 +475,12 @@ impl RecordView<'_> {
 
     /// The canonical digest of every field, in schema order (see [`RecordDigest`]).
     fn digest(&self) -> RecordHash {
+        thread_local! {
+            // One encoding buffer per thread, kept between records (a batch digests millions).
+            static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
         let day = |d: Option<NaiveDate>| d.map(|d| i64::from(d.num_days_from_ce()));
-        let mut d = RecordDigest::new();
+        let mut d = RecordDigest::reusing(BUF.take());
         d.text(0, Some(self.id))
             .text(1, self.codice_fiscale)
             .int(2, day(self.data_nascita))
@@ -507,7 +511,9 @@ impl RecordView<'_> {
         if self.data_fine_ultimo_rapporto.is_some() {
             d.int(24, day(self.data_fine_ultimo_rapporto));
         }
-        d.finish()
+        let (hash, buf) = d.finish_keeping();
+        BUF.set(buf);
+        hash
     }
 }
 

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::key::CodeMap;
+use super::key::{CodeMap, DigitMap};
 
 use super::csv_rows;
 use crate::error::ModelError;
@@ -54,7 +54,7 @@ pub struct Provincia {
 #[derive(Debug)]
 pub struct Territory {
     comuni: Vec<Comune>,
-    comune_by_code: CodeMap<ComuneIdx>,
+    comune_by_code: DigitMap,
     comune_by_catastale: CodeMap<ComuneIdx>,
     province: Vec<Provincia>,
     provincia_by_code: CodeMap<ProvinciaIdx>,
@@ -77,7 +77,7 @@ impl Territory {
             .collect();
         let mut t = Territory {
             comuni: Vec::new(),
-            comune_by_code: CodeMap::default(),
+            comune_by_code: DigitMap::default(),
             comune_by_catastale: CodeMap::default(),
             province: Vec::new(),
             provincia_by_code: CodeMap::default(),
@@ -90,6 +90,13 @@ impl Territory {
         for row in csv_rows(COMUNI, comuni)? {
             t.push_comune(&row)?;
         }
+        t.comune_by_code = DigitMap::new(
+            t.comuni
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.codice_istat.as_str(), i as ComuneIdx)),
+        )
+        .ok_or_else(|| ModelError::new(COMUNI, "codice_istat", "more than 65,534 comuni"))?;
         for row in csv_rows("data/territorio/regioni.csv", regioni)? {
             t.regioni.insert(row[0].to_owned(), row[1].to_owned());
         }
@@ -142,7 +149,6 @@ impl Territory {
             codice_catastale: row.get(7).unwrap_or("").to_owned(),
         };
         let idx = self.comuni.len() as ComuneIdx;
-        self.comune_by_code.insert(&c.codice_istat, idx);
         if !c.codice_catastale.is_empty() {
             self.comune_by_catastale.insert(&c.codice_catastale, idx);
         }
