@@ -1004,13 +1004,23 @@ impl CandidateIndex {
             scorer
         };
         let competenze = |e: &Eligible| f64::from(store.dot_dense(e.slot as usize, &dense));
+        let sketch = super::vectors::SketchQuery::new(&dense);
+        let competenze_bound = |e: &Eligible| store.dot_bound(e.slot as usize, &sketch);
         let id = |i: u32| store.id(eligible[i as usize].slot as usize).unwrap_or("");
         let cmp =
             |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)));
         let eligible_count = eligible.len();
         let warm = |e: &Eligible| store.touch(e.slot as usize);
-        let order =
-            super::score::rank(&eligible, &scorer, &competenze, &cmp, limit, cancel, &warm)?;
+        let order = super::score::rank(
+            &eligible,
+            &scorer,
+            &competenze,
+            &competenze_bound,
+            &cmp,
+            limit,
+            cancel,
+            &warm,
+        )?;
         let ranked: Vec<Ranked> = order
             .iter()
             .map(|&(score, i)| {

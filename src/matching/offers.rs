@@ -356,6 +356,8 @@ impl VacancyBoard {
                 let c = values(e, if exact { cosine(e) } else { max_cos }, e.km);
                 score::total(&c, &model.weights)
             },
+            // No tighter bound here: the vacancies' vectors are few and already in memory.
+            |_| f64::INFINITY,
             |_| 0.0,
         )?;
 

@@ -324,8 +324,14 @@ impl<'a> Scorer<'a> {
     /// grows with the distance; weights are non-negative, and rounded sums and products keep
     /// the order).
     pub fn upper_bound(&self, e: &Eligible) -> f64 {
+        self.upper_bound_with(e, 1.0)
+    }
+
+    /// [`Scorer::upper_bound`] knowing that the candidate's similarity is at most
+    /// `competenze`.
+    pub fn upper_bound_with(&self, e: &Eligible, competenze: f64) -> f64 {
         self.total(&Contributions {
-            competenze: self.max_competenze.clamp(0.0, 1.0),
+            competenze: self.max_competenze.min(competenze).clamp(0.0, 1.0),
             ..self.cheap_at(e, e.km.at_least())
         })
     }
@@ -346,11 +352,14 @@ pub type Scored = (f64, u32);
 
 /// Every eligible candidate (when `limit` is none or not below their number) or the best
 /// `limit`, best first: `(total, position in eligible)`. `competenze(e)` computes the costly
-/// value; `cmp` orders equal totals (by candidate id). Bounded and exact: see [`top_k`].
+/// value, `competenze_bound(e)` a value it never exceeds, read more cheaply; `cmp` orders
+/// equal totals (by candidate id). Bounded and exact: see [`top_k`].
+#[allow(clippy::too_many_arguments)]
 pub fn rank(
     eligible: &[Eligible],
     scorer: &Scorer<'_>,
     competenze: &dyn Fn(&Eligible) -> f64,
+    competenze_bound: &dyn Fn(&Eligible) -> f64,
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     limit: Option<usize>,
     cancel: &Cancel,
@@ -380,6 +389,7 @@ pub fn rank(
                     scorer.upper_bound(e)
                 }
             },
+            |e| scorer.upper_bound_with(e, competenze_bound(e)),
             warm,
         ),
     }
@@ -388,8 +398,10 @@ pub fn rank(
 /// The best `k` of `eligible` by `cmp` (sorted), computing the exact score (`score(e, true)`)
 /// only where the upper bound (`score(e, false)`) can still beat the k-th best: rows are
 /// visited by decreasing bound and the visit stops once a bound falls below the k-th exact
-/// score. The result is the same as scoring everyone exactly and sorting (the bound is never
-/// below the exact score, and an equal bound is still visited, so ties are settled by `cmp`).
+/// score. A visited row whose second, tighter bound (`refine(e)`, dearer than the first and
+/// cheaper than the exact score) is below the k-th exact score is passed over. The result is
+/// the same as scoring everyone exactly and sorting (neither bound is ever below the exact
+/// score, and an equal bound is still scored, so ties are settled by `cmp`).
 ///
 /// The bounds are ordered lazily: the best `max(4k, 256)` are selected (linear) and sorted, and
 /// only when the visit gets past them are the next, four times as many, selected; the visit
@@ -400,6 +412,7 @@ pub fn top_k<T>(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     cancel: &Cancel,
     score: impl Fn(&T, bool) -> f64,
+    refine: impl Fn(&T) -> f64,
     warm: impl Fn(&T) -> f32,
 ) -> Result<Vec<Scored>> {
     let mut bounds = BOUNDS.with(|b| std::mem::take(&mut *b.borrow_mut()));
@@ -410,7 +423,16 @@ pub fn top_k<T>(
             .enumerate()
             .map(|(i, e)| (score(e, false), i as u32)),
     );
-    let result = visit(eligible, &mut bounds, k, cmp, cancel, &score, &warm);
+    let result = visit(
+        eligible,
+        &mut bounds,
+        k,
+        cmp,
+        cancel,
+        &score,
+        &refine,
+        &warm,
+    );
     BOUNDS.with(|b| *b.borrow_mut() = bounds);
     result
 }
@@ -424,6 +446,7 @@ thread_local! {
 const WARM_AHEAD: usize = 8;
 
 /// The visit of [`top_k`] over its bounds.
+#[allow(clippy::too_many_arguments)]
 fn visit<T>(
     eligible: &[T],
     bounds: &mut [Scored],
@@ -431,6 +454,7 @@ fn visit<T>(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     cancel: &Cancel,
     score: &impl Fn(&T, bool) -> f64,
+    refine: &impl Fn(&T) -> f64,
     warm: &impl Fn(&T) -> f32,
 ) -> Result<Vec<Scored>> {
     let by_bound = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
@@ -447,24 +471,39 @@ fn visit<T>(
             rest.sort_unstable_by(by_bound);
             bounds.len()
         };
+        let mut tight = [f64::INFINITY; WARM_AHEAD];
         for (at, &(bound, i)) in bounds[start..end].iter().enumerate() {
-            // An exact score reads memory the bound did not (a competency row): the rows of
-            // the next group are loaded side by side first, so their cache misses overlap
-            // instead of following one another.
+            // The k-th exact score so far, once there are k.
+            let kth = if best.len() == k {
+                best.last().map_or(f64::NEG_INFINITY, |w| w.0)
+            } else {
+                f64::NEG_INFINITY
+            };
+            // An exact score reads memory the bound did not (a competency row): the next
+            // group's tighter bounds are read first, then the rows of those that can still
+            // enter are loaded side by side, so their cache misses overlap instead of following
+            // one another.
             if at % WARM_AHEAD == 0 {
                 let group = &bounds[start + at..(start + at + WARM_AHEAD).min(end)];
-                let touched: f32 = group
-                    .iter()
-                    .map(|&(_, j)| warm(&eligible[j as usize]))
-                    .sum();
+                let mut touched = 0.0f32;
+                for (g, &(_, j)) in group.iter().enumerate() {
+                    let e = &eligible[j as usize];
+                    tight[g] = refine(e);
+                    if tight[g] >= kth {
+                        touched += warm(e);
+                    }
+                }
                 std::hint::black_box(touched);
             }
             n += 1;
             if n % 4096 == 0 {
                 cancel.check()?;
             }
-            if best.len() == k && best.last().is_some_and(|w| bound < w.0) {
+            if bound < kth {
                 return Ok(best);
+            }
+            if tight[at % WARM_AHEAD] < kth {
+                continue;
             }
             let exact = (score(&eligible[i as usize], true), i);
             let at = best.partition_point(|x| cmp(x, &exact) == std::cmp::Ordering::Less);
@@ -497,18 +536,20 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn bounded_top_k_is_the_exact_top_k(
-            rows in proptest::collection::vec((0u8..20, 0u8..5), 1..1500),
+            rows in proptest::collection::vec((0u8..20, 0u8..5, 0u8..3), 1..1500),
             k in 1usize..20,
         ) {
-            // Exact scores with many ties; bounds at or above them.
+            // Exact scores with many ties; bounds at or above them, and tighter bounds between
+            // the two (equal to either at times).
             let exact: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 4.0).collect();
             let bound: Vec<f64> = rows.iter().zip(&exact).map(|(r, e)| e + f64::from(r.1) / 2.0).collect();
+            let tight: Vec<f64> = rows.iter().zip(exact.iter().zip(&bound)).map(|(r, (e, b))| e + (b - e) * f64::from(r.2) / 2.0).collect();
             let eligible: Vec<Eligible> = (0..rows.len() as u32).map(row).collect();
             // Ties broken by a permuted "id" order, as candidate ids would (then the position:
             // the permutation repeats past 1,009 rows).
             let key = |i: u32| (i * 7919) % 1009;
             let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))).then(a.1.cmp(&b.1));
-            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }, |_| 0.0).unwrap();
+            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }, |e| tight[e.slot as usize], |_| 0.0).unwrap();
             let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
             want.sort_by(cmp);
             want.truncate(k);

@@ -17,7 +17,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::journal;
-use super::vectors::{CompetencyMatrix, SparseVec};
+use super::vectors::{CompetencyMatrix, Sketch, SketchQuery, SparseVec};
 use crate::error::{Error, Result};
 
 const JOURNAL_MAGIC: &[u8; 8] = b"INCRJRN1";
@@ -31,6 +31,9 @@ pub const JOURNAL: &str = "vectors.journal";
 pub struct VectorStore {
     matrix: CompetencyMatrix,
     ids: Vec<String>,
+    /// Per row, its [`Sketch`] (derived from the matrix when loaded and when a row is added;
+    /// never stored).
+    sketches: Vec<Sketch>,
 }
 
 /// The open journal, appended to by the one writer.
@@ -50,6 +53,7 @@ impl VectorStore {
         VectorStore {
             matrix: CompetencyMatrix::new(),
             ids: Vec::new(),
+            sketches: Vec::new(),
         }
     }
 
@@ -61,7 +65,14 @@ impl VectorStore {
     /// Appends a row; returns its slot.
     pub fn push(&mut self, id: &str, v: &SparseVec) -> usize {
         self.ids.push(id.to_owned());
+        self.sketches.push(Sketch::of(&v.idx, &v.val));
         self.matrix.push(v)
+    }
+
+    /// A value the dot product of row `slot` with the vector of `q` never exceeds, read from
+    /// the row's sketch (0 for a slot out of range, as [`VectorStore::dot_dense`]).
+    pub fn dot_bound(&self, slot: usize, q: &SketchQuery) -> f64 {
+        self.sketches.get(slot).map_or(0.0, |s| q.bound(s))
     }
 
     /// The candidate id of a slot.
@@ -117,7 +128,17 @@ impl VectorStore {
             r.read_exact(&mut buf).map_err(|e| Error::io(&path, e))?;
             ids.push(String::from_utf8(buf).map_err(|_| bad(&path, "an id is not UTF-8"))?);
         }
-        let mut store = VectorStore { matrix, ids };
+        let sketches = (0..matrix.rows())
+            .map(|r| {
+                let (idx, val) = matrix.row_parts(r);
+                Sketch::of(idx, val)
+            })
+            .collect();
+        let mut store = VectorStore {
+            matrix,
+            ids,
+            sketches,
+        };
         let journal = Journal::replay(&dir.join(JOURNAL), &mut store)?;
         Ok((store, journal))
     }

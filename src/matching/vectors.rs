@@ -213,6 +213,100 @@ impl Vectorizer {
     }
 }
 
+/// A row folded to 256 bits (one per skill, by a multiplicative hash) with its norm and its
+/// number of entries: enough to bound its similarity with a vacancy without reading the row
+/// ([`SketchQuery::bound`]), one cache line instead of the row's several.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sketch {
+    bits: [u64; 4],
+    /// The row's L2 norm, rounded up.
+    norm: f32,
+    /// The row's entries.
+    nnz: u32,
+}
+
+/// The bit of a skill in a [`Sketch`].
+fn sketch_bit(skill: SkillId) -> usize {
+    (u64::from(skill).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+}
+
+impl Sketch {
+    /// The sketch of a row.
+    pub fn of(idx: &[SkillId], val: &[f32]) -> Sketch {
+        let mut bits = [0u64; 4];
+        for &i in idx {
+            let b = sketch_bit(i);
+            bits[b / 64] |= 1 << (b % 64);
+        }
+        let norm = val
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            .sqrt();
+        // Rounded to f32 upwards (a rounding down is corrected by one ulp).
+        let up = norm as f32;
+        let norm = if f64::from(up) < norm {
+            up.next_up()
+        } else {
+            up
+        };
+        Sketch {
+            bits,
+            norm,
+            nnz: idx.len() as u32,
+        }
+    }
+}
+
+/// A vacancy's vector prepared for [`SketchQuery::bound`]: per sketch bit, the squared weight
+/// of its skills that fold there.
+#[derive(Debug, Clone)]
+pub struct SketchQuery {
+    bits: [u64; 4],
+    mass: [f64; 256],
+    /// The vector's L2 norm.
+    norm: f64,
+}
+
+impl SketchQuery {
+    /// The query of a dense vector (one weight per skill id).
+    pub fn new(dense: &[f32]) -> SketchQuery {
+        let mut q = SketchQuery {
+            bits: [0; 4],
+            mass: [0.0; 256],
+            norm: 0.0,
+        };
+        for (i, &w) in dense.iter().enumerate() {
+            if w != 0.0 {
+                let b = sketch_bit(i as SkillId);
+                q.bits[b / 64] |= 1 << (b % 64);
+                q.mass[b] += f64::from(w) * f64::from(w);
+            }
+        }
+        q.norm = q.mass.iter().sum::<f64>().sqrt();
+        q
+    }
+
+    /// A value [`CompetencyMatrix::dot_dense`] of the sketched row with this vector never
+    /// exceeds. The skills the two share fold into bits both sketches have, so by
+    /// Cauchy–Schwarz the exact dot is at most `‖row‖ × √(Σ mass of the shared bits)`. The f32
+    /// sum of at most `nnz` products is within `(nnz + 1) · 2⁻²³ · ‖row‖ · ‖vector‖` of the
+    /// exact dot (twice the textbook `γ`); a relative 1e-9 covers this function's own rounding.
+    pub fn bound(&self, s: &Sketch) -> f64 {
+        let mut shared = 0.0f64;
+        for (w, (&a, &b)) in self.bits.iter().zip(&s.bits).enumerate() {
+            let mut m = a & b;
+            while m != 0 {
+                shared += self.mass[w * 64 + m.trailing_zeros() as usize];
+                m &= m - 1;
+            }
+        }
+        let norm = f64::from(s.norm);
+        let rounding = (f64::from(s.nnz) + 1.0) * f64::powi(2.0, -23) * norm * self.norm;
+        (shared.sqrt() * norm + rounding) * (1.0 + 1e-9)
+    }
+}
+
 /// Many sparse vectors in compressed sparse row form: row `i` is
 /// `indices[indptr[i]..indptr[i + 1]]` with `values` alongside.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -471,5 +565,60 @@ mod tests {
             let dense = b.to_dense(500);
             proptest::prop_assert_eq!(m.dot_dense(0, &dense).to_bits(), m.dot(0, &b).to_bits());
         }
+
+        /// The sketch's bound is never below the dot product as computed, normalised or not,
+        /// with few skills (many shared, the bound near the dot) or many (most bits set).
+        #[test]
+        fn the_sketch_bound_is_never_below_the_dot(
+            a in proptest::collection::vec((0u32..3000, -1.0f32..1.0), 0..400),
+            b in proptest::collection::vec((0u32..3000, 0.0f32..1.0), 0..120),
+            few in proptest::bool::ANY,
+            normalise in proptest::bool::ANY,
+        ) {
+            let fold = |v: Vec<(u32, f32)>| v.into_iter().map(|(i, w)| (if few { i % 40 } else { i }, w)).collect::<Vec<_>>();
+            let (mut a, mut b) = (SparseVec::from_pairs(fold(a)), SparseVec::from_pairs(fold(b)));
+            if normalise {
+                a.normalize();
+                b.normalize();
+            }
+            let mut m = CompetencyMatrix::new();
+            m.push(&a);
+            let dense = b.to_dense(3000);
+            let q = SketchQuery::new(&dense);
+            let (idx, val) = m.row_parts(0);
+            let bound = q.bound(&Sketch::of(idx, val));
+            let dot = f64::from(m.dot_dense(0, &dense));
+            proptest::prop_assert!(dot <= bound, "dot {} > bound {}", dot, bound);
+        }
+    }
+
+    #[test]
+    fn the_sketch_bound_is_tight_when_nothing_is_shared() {
+        // Skills 1 and 2 fold into different bits (checked): no shared bit, so the bound is the
+        // rounding margin alone.
+        assert_ne!(sketch_bit(1), sketch_bit(2));
+        let row = SparseVec {
+            idx: vec![1],
+            val: vec![1.0],
+        };
+        let q = SketchQuery::new(
+            &SparseVec {
+                idx: vec![2],
+                val: vec![1.0],
+            }
+            .to_dense(3),
+        );
+        let bound = q.bound(&Sketch::of(&row.idx, &row.val));
+        // (1 + 1) × 2⁻²³ × 1 × 1, times 1 + 1e-9.
+        assert!(
+            (bound - 2.0 * f64::powi(2.0, -23) * (1.0 + 1e-9)).abs() < 1e-18,
+            "{bound}"
+        );
+        // The same skill: √1 × 1 + the margin.
+        let same = SketchQuery::new(&row.to_dense(3)).bound(&Sketch::of(&row.idx, &row.val));
+        assert!(
+            (same - (1.0 + 2.0 * f64::powi(2.0, -23)) * (1.0 + 1e-9)).abs() < 1e-15,
+            "{same}"
+        );
     }
 }
