@@ -39,7 +39,7 @@ pub type Point = (f64, f64, f64);
 /// score, the rosa or a suggestion reads the distance ([`Distance::km`]). The value read is
 /// always the haversine's, to the bit, so the ranking is the same as with every distance
 /// computed up front.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Distance {
     /// The haversine, when computed; NaN until then.
     exact: f64,
@@ -49,6 +49,15 @@ pub struct Distance {
     hi: f64,
     /// The candidate's point.
     at: Point,
+}
+
+/// The same distance: the same bits in every field (a distance not computed yet holds NaN,
+/// which `==` on `f64` never finds equal to itself).
+impl PartialEq for Distance {
+    fn eq(&self, other: &Distance) -> bool {
+        let bits = |d: &Distance| [d.exact, d.lo, d.hi, d.at.0, d.at.1, d.at.2].map(f64::to_bits);
+        bits(self) == bits(other)
+    }
 }
 
 /// The relative and absolute margins of [`Distance::bounds`]: far above the rounding of the
@@ -336,11 +345,6 @@ impl<'a> Scorer<'a> {
         })
     }
 
-    /// The workplace.
-    pub fn from(&self) -> Point {
-        self.from
-    }
-
     /// The explained parts of `c`.
     pub fn parts(&self, c: &Contributions) -> Parts {
         Parts::new(c, &self.model.weights)
@@ -566,6 +570,21 @@ mod tests {
             let parts = Parts::new(&c, &w);
             proptest::prop_assert_eq!(parts.total().to_bits(), total(&c, &w).to_bits());
         }
+    }
+
+    #[test]
+    fn a_distance_not_yet_computed_equals_itself() {
+        let p = (41.9, 12.5, 41.9f64.to_radians().cos());
+        let d = Distance::bounded(1e-4, p);
+        assert_eq!(d, Distance::bounded(1e-4, p));
+        assert_ne!(d, Distance::bounded(2e-4, p));
+        assert_ne!(d, Distance::known(63.7));
+        assert_eq!(Distance::known(63.7), Distance::known(63.7));
+        // Known: read as given, bounds are the value itself.
+        assert_eq!(Distance::known(63.7).km(p), 63.7);
+        assert_eq!(Distance::known(63.7).at_least(), 63.7);
+        assert!(Distance::known(63.7).within(63.7, p));
+        assert!(!Distance::known(63.7).within(63.6, p));
     }
 
     #[test]
