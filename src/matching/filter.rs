@@ -237,6 +237,12 @@ impl AttrCache {
 }
 
 impl Filter {
+    /// The workplace, as every distance of this search is measured from: the hard rules and
+    /// the distances read later take the same point, so the same haversine to the bit.
+    pub fn origin(&self) -> crate::reference::Point {
+        crate::reference::point(self.lat, self.lon)
+    }
+
     /// Appends to `out` every live document of `reader` passing the hard rules, in document
     /// order, with the BM25 of `text` (the vacancy's words; 0 where none matches or there is
     /// no text query). Stops early, with what it found so far, when the cancel signal is
@@ -304,8 +310,8 @@ struct Check<'a> {
     f: &'a Filter,
     /// Latitude window (degrees) that can hold points within the radius.
     dlat: f64,
-    /// `cos` of the workplace's latitude in radians.
-    cos_lat: f64,
+    /// The workplace ([`Filter::origin`]).
+    from: crate::reference::Point,
     /// The workplace on the unit sphere.
     xyz: [f64; 3],
     /// `(radius / R)²` with a relative margin of 1e-9: a chord longer than this is surely
@@ -338,7 +344,7 @@ impl<'a> Check<'a> {
         Check {
             f,
             dlat: f.radius / 111.0 + 0.01,
-            cos_lat: f.lat.to_radians().cos(),
+            from: f.origin(),
             xyz: unit(f.lat, f.lon),
             far: far_beyond(f.radius),
         }
@@ -380,11 +386,11 @@ impl<'a> Check<'a> {
         } else {
             f.radius.min(f64::from(row.km_max))
         };
-        let (_, hi) = Distance::bounds(c2);
-        let km = if hi <= limit {
-            Distance::bounded(c2, at)
+        let bounds = Distance::bounds(c2);
+        let km = if bounds.1 <= limit {
+            Distance::bounded(bounds, at)
         } else {
-            let km = crate::reference::haversine_km_cos((f.lat, f.lon, self.cos_lat), at);
+            let km = crate::reference::haversine_km_cos(self.from, at);
             if km > f.radius || (row.km_max != u32::MAX && km > f64::from(row.km_max)) {
                 return None;
             }
@@ -492,8 +498,8 @@ mod tests {
             let c2 = chord2(&unit(a.0, a.1), &unit(b.0, b.1));
             let (lo, hi) = Distance::bounds(c2);
             proptest::prop_assert!(lo <= km && km <= hi, "{lo} <= {km} <= {hi}");
-            let from = (a.0, a.1, a.0.to_radians().cos());
-            let dist = Distance::bounded(c2, (b.0, b.1, b.0.to_radians().cos()));
+            let from = crate::reference::point(a.0, a.1);
+            let dist = Distance::bounded((lo, hi), crate::reference::point(b.0, b.1));
             proptest::prop_assert_eq!(dist.km(from).to_bits(), km.to_bits());
             proptest::prop_assert!(dist.at_least() <= km);
             for x in [band, km, lo, hi, km.ceil(), km.floor()] {

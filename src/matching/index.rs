@@ -996,7 +996,7 @@ impl CandidateIndex {
             eligible.retain(|e| !store.id(e.slot as usize).is_some_and(|id| out.contains(id)));
         }
         let dense = vvec.to_dense(t.skills.len());
-        let from = (filter.lat, filter.lon, filter.lat.to_radians().cos());
+        let from = filter.origin();
         let scorer = Scorer::new(&eligible, from, filter.radius, model);
         let scorer = if vvec.nnz() == 0 {
             scorer.without_competenze()

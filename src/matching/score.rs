@@ -26,9 +26,7 @@ pub struct Experience {
     pub adjacent: Option<(u32, f32)>,
 }
 
-/// A point as the distance needs it: latitude and longitude in degrees, and the cosine of the
-/// latitude in radians (computed once per point).
-pub type Point = (f64, f64, f64);
+pub use crate::reference::Point;
 
 /// The great-circle distance between a candidate's domicile and the workplace, in km, known
 /// exactly or only between two bounds.
@@ -76,10 +74,9 @@ impl Distance {
         }
     }
 
-    /// A distance between the bounds from `chord2`, the squared chord between the two points
-    /// on the unit sphere, to be computed from `at` when read.
-    pub fn bounded(chord2: f64, at: Point) -> Distance {
-        let (lo, hi) = Distance::bounds(chord2);
+    /// A distance between `bounds` ([`Distance::bounds`] of the squared chord between the two
+    /// points), to be computed from `at` when read.
+    pub fn bounded((lo, hi): (f64, f64), at: Point) -> Distance {
         Distance {
             exact: f64::NAN,
             lo,
@@ -575,9 +572,9 @@ mod tests {
     #[test]
     fn a_distance_not_yet_computed_equals_itself() {
         let p = (41.9, 12.5, 41.9f64.to_radians().cos());
-        let d = Distance::bounded(1e-4, p);
-        assert_eq!(d, Distance::bounded(1e-4, p));
-        assert_ne!(d, Distance::bounded(2e-4, p));
+        let d = Distance::bounded(Distance::bounds(1e-4), p);
+        assert_eq!(d, Distance::bounded(Distance::bounds(1e-4), p));
+        assert_ne!(d, Distance::bounded(Distance::bounds(2e-4), p));
         assert_ne!(d, Distance::known(63.7));
         assert_eq!(Distance::known(63.7), Distance::known(63.7));
         // Known: read as given, bounds are the value itself.

@@ -20,11 +20,12 @@ pub fn pack(code: &str) -> Option<u128> {
 }
 
 /// A map from codes to values: codes of at most 15 bytes by their packed key, longer ones by
-/// their text. The same answers as a map keyed by `String`.
+/// their text. The same answers as a map keyed by `String`. A lookup reads the value from the
+/// hash table itself (with its place in `entries`), not through a second array.
 #[derive(Debug, Clone)]
 pub struct CodeMap<V> {
-    short: FxHashMap<u128, usize>,
-    long: FxHashMap<String, usize>,
+    short: FxHashMap<u128, (V, usize)>,
+    long: FxHashMap<String, (V, usize)>,
     /// Every code with its value, in first-insertion order.
     entries: Vec<(String, V)>,
 }
@@ -43,24 +44,25 @@ impl<V: Copy> CodeMap<V> {
     /// Sets the value of `code` (replacing an earlier one).
     pub fn insert(&mut self, code: &str, value: V) {
         let next = self.entries.len();
-        let at = match pack(code) {
-            Some(k) => *self.short.entry(k).or_insert(next),
-            None => *self.long.entry(code.to_owned()).or_insert(next),
+        let slot = match pack(code) {
+            Some(k) => self.short.entry(k).or_insert((value, next)),
+            None => self.long.entry(code.to_owned()).or_insert((value, next)),
         };
-        if at == next {
+        slot.0 = value;
+        if slot.1 == next {
             self.entries.push((code.to_owned(), value));
         } else {
-            self.entries[at].1 = value;
+            self.entries[slot.1].1 = value;
         }
     }
 
     /// The value of `code`.
     pub fn get(&self, code: &str) -> Option<V> {
-        let at = match pack(code) {
+        let slot = match pack(code) {
             Some(k) => self.short.get(&k),
             None => self.long.get(code),
         };
-        at.map(|&i| self.entries[i].1)
+        slot.map(|&(v, _)| v)
     }
 
     /// Every code with its value, in first-insertion order.
@@ -91,27 +93,29 @@ pub struct DigitMap {
     prefixes: Vec<(u32, u16)>,
     /// The value + 1 of each place (0 = no code there).
     values: Vec<u16>,
-    /// Every code, the six-digit ones included.
-    map: CodeMap<u16>,
+    /// The codes that are not six digits.
+    others: CodeMap<u16>,
 }
 
 impl DigitMap {
     /// A map of these codes and values (a later duplicate replaces the earlier value).
     /// `None` when a value is `u16::MAX` (reserved).
     pub fn new<'a>(codes: impl IntoIterator<Item = (&'a str, u16)>) -> Option<DigitMap> {
-        let mut map = CodeMap::default();
+        let mut digits: Vec<(u32, u16)> = Vec::new();
+        let mut others = CodeMap::default();
         for (code, value) in codes {
             if value == u16::MAX {
                 return None;
             }
-            map.insert(code, value);
+            match six_digits(code) {
+                Some(n) => digits.push((n, value)),
+                None => others.insert(code, value),
+            }
         }
         let mut places = vec![0u16; 1000];
-        for (code, _) in map.entries() {
-            if let Some(n) = six_digits(code) {
-                let (p, c) = ((n / 1000) as usize, (n % 1000) as u16);
-                places[p] = places[p].max(c + 1);
-            }
+        for &(n, _) in &digits {
+            let (p, c) = ((n / 1000) as usize, (n % 1000) as u16);
+            places[p] = places[p].max(c + 1);
         }
         let mut prefixes = Vec::with_capacity(1000);
         let mut start = 0u32;
@@ -119,24 +123,23 @@ impl DigitMap {
             prefixes.push((start, len));
             start += u32::from(len);
         }
+        // In input order, so a later duplicate replaces the earlier value.
         let mut values = vec![0u16; start as usize];
-        for (code, value) in map.entries() {
-            if let Some(n) = six_digits(code) {
-                let (start, _) = prefixes[(n / 1000) as usize];
-                values[start as usize + (n % 1000) as usize] = value + 1;
-            }
+        for (n, value) in digits {
+            let (start, _) = prefixes[(n / 1000) as usize];
+            values[start as usize + (n % 1000) as usize] = value + 1;
         }
         Some(DigitMap {
             prefixes,
             values,
-            map,
+            others,
         })
     }
 
     /// The value of `code`.
     pub fn get(&self, code: &str) -> Option<u16> {
         let Some(n) = six_digits(code) else {
-            return self.map.get(code);
+            return self.others.get(code);
         };
         let (start, len) = *self.prefixes.get((n / 1000) as usize)?;
         let c = n % 1000;

@@ -10,8 +10,8 @@ mod territory;
 
 pub use self::codes::{CodeList, Codes, GruppoCittadinanza, QUESTIONNAIRE_FIELDS};
 pub use self::territory::{
-    Comune, ComuneIdx, EARTH_RADIUS_KM, Provincia, ProvinciaIdx, Territory, haversine_km,
-    haversine_km_cos,
+    Comune, ComuneIdx, EARTH_RADIUS_KM, Point, Provincia, ProvinciaIdx, Territory, haversine_km,
+    haversine_km_cos, point,
 };
 
 use std::sync::OnceLock;

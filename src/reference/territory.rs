@@ -215,19 +215,24 @@ impl Territory {
 
 /// Haversine distance in km (mean Earth radius 6371.0088 km).
 pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    haversine_km_cos(
-        (lat1, lon1, lat1.to_radians().cos()),
-        (lat2, lon2, lat2.to_radians().cos()),
-    )
+    haversine_km_cos(point(lat1, lon1), point(lat2, lon2))
 }
 
 /// The Earth's mean radius (IUGG), km: the sphere every distance here is measured on.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 
-/// [`haversine_km`] between two `(lat, lon, cos(lat in radians))` points whose cosines are
-/// already known (a search computes each candidate's once): the same arithmetic, so the same
-/// result to the bit.
-pub fn haversine_km_cos(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+/// A point as [`haversine_km_cos`] takes it: latitude and longitude in degrees, and the cosine
+/// of the latitude in radians (computed once per point).
+pub type Point = (f64, f64, f64);
+
+/// The [`Point`] of a latitude and longitude.
+pub fn point(lat: f64, lon: f64) -> Point {
+    (lat, lon, lat.to_radians().cos())
+}
+
+/// [`haversine_km`] between two points whose cosines are already known (a search computes each
+/// candidate's once): the same arithmetic, so the same result to the bit.
+pub fn haversine_km_cos(a: Point, b: Point) -> f64 {
     const R: f64 = EARTH_RADIUS_KM;
     let ((lat1, lon1, cos1), (lat2, lon2, cos2)) = (a, b);
     let dp = lat2.to_radians() - lat1.to_radians();
