@@ -4,8 +4,10 @@
 //! document ids in each segment: [`Filter::eligible`] finds those runs by binary search, checks
 //! every live document in them against the vacancy's hard rules (status, L. 68 reservation,
 //! contract, licences, minimum education, exact great-circle radius and the candidate's own
-//! travel limit, languages with CEFR level), and only then asks the text query for the BM25 of
-//! the survivors, seeking its postings to them in document order. A point whose chord on the
+//! travel limit, languages with CEFR level), and only then reads the postings of each of the
+//! vacancy's words through the same runs, adding its BM25 to the survivors it holds: word by
+//! word, in the words' order, which is how tantivy's union of the same clauses adds them (a
+//! test holds the two to the bit). A point whose chord on the
 //! unit sphere is already beyond the radius is refused before the haversine: the chord is
 //! never longer than the arc, so that changes no answer. The survivors are
 //! [`Eligible`], with what scoring needs. The rules read a segment's fast fields through [`SegmentAttrs`]: the
@@ -243,14 +245,21 @@ impl Filter {
         crate::reference::point(self.lat, self.lon)
     }
 
+    /// How many documents of `reader` the hard rules will read: the most
+    /// [`Filter::eligible`] can append (room the caller reserves once for every segment).
+    pub fn reach(&self, reader: &SegmentReader) -> tantivy::Result<usize> {
+        let attrs = self.cache.get(reader)?;
+        Ok(attrs.runs(&self.cells).iter().map(|r| r.len()).sum())
+    }
+
     /// Appends to `out` every live document of `reader` passing the hard rules, in document
-    /// order, with the BM25 of `text` (the vacancy's words; 0 where none matches or there is
-    /// no text query). Stops early, with what it found so far, when the cancel signal is
-    /// raised: the caller checks it.
+    /// order, with the BM25 of `text` (one weight per word of the vacancy, summed in that
+    /// order; 0 where none matches or there are no words). Stops early, with what it found so
+    /// far, when the cancel signal is raised: the caller checks it.
     pub fn eligible(
         &self,
         reader: &SegmentReader,
-        text: Option<&dyn Weight>,
+        text: &[Box<dyn Weight>],
         out: &mut Vec<Eligible>,
     ) -> tantivy::Result<()> {
         if self.languages.len() > 8 {
@@ -265,41 +274,64 @@ impl Filter {
         // Room for every document in the runs: grown by doubling, the list of 60,000 eligible
         // was copied at each doubling.
         let reach: usize = runs.iter().map(|r| r.len()).sum();
-        let mut docs: Vec<u32> = Vec::with_capacity(reach);
         out.reserve(reach);
         let first = out.len();
+        // Per document of the runs, in run order: its place in `out` from `first`, or
+        // `u32::MAX` when it is not eligible.
+        let mut place: Vec<u32> = Vec::with_capacity(reach);
         let mut seen = 0u32;
-        for run in runs {
-            for doc in run {
+        for run in &runs {
+            for doc in run.clone() {
                 seen = seen.wrapping_add(1);
                 if seen.is_multiple_of(4096) && self.cancel.is_cancelled() {
                     return Ok(());
                 }
-                if alive.is_some_and(|a| a.is_deleted(doc))
+                let e = if alive.is_some_and(|a| a.is_deleted(doc))
                     || (!attrs.sorted && !in_rows(&self.cells, attrs.cells[doc as usize]))
                 {
-                    continue;
-                }
-                if let Some(e) = check.row(&attrs, doc) {
-                    docs.push(doc);
-                    out.push(e);
+                    None
+                } else {
+                    check.row(&attrs, doc)
+                };
+                match e {
+                    Some(e) => {
+                        place.push((out.len() - first) as u32);
+                        out.push(e);
+                    }
+                    None => place.push(u32::MAX),
                 }
             }
         }
-        if let Some(text) = text
-            && !docs.is_empty()
-        {
-            // The postings are read forward only, to the eligible documents.
-            let mut scorer = text.scorer(reader, 1.0)?;
-            for (doc, e) in docs.iter().zip(out[first..].iter_mut()) {
-                let mut at = scorer.doc();
-                if at < *doc {
-                    at = scorer.seek(*doc);
-                }
-                if at == *doc {
-                    e.bm25 = scorer.score().max(0.0);
-                }
+        if out.len() == first {
+            return Ok(());
+        }
+        // Each word's postings are read forward through the runs, and its score added to the
+        // eligible documents it holds: word by word, so a document's sum adds its words in
+        // the order of `text`, from 0, as tantivy's buffered union of the same clauses does.
+        let eligible = &mut out[first..];
+        for weight in text {
+            if self.cancel.is_cancelled() {
+                return Ok(());
             }
+            let mut postings = weight.scorer(reader, 1.0)?;
+            let mut base = 0usize;
+            for run in &runs {
+                let mut doc = postings.doc();
+                if doc < run.start {
+                    doc = postings.seek(run.start);
+                }
+                while doc < run.end {
+                    let at = place[base + (doc - run.start) as usize];
+                    if let Some(e) = eligible.get_mut(at as usize) {
+                        e.bm25 += postings.score();
+                    }
+                    doc = postings.advance();
+                }
+                base += run.len();
+            }
+        }
+        for e in eligible {
+            e.bm25 = e.bm25.max(0.0);
         }
         Ok(())
     }
@@ -419,18 +451,25 @@ impl<'a> Check<'a> {
         let isco = &values[occ_end..occ_end + usize::from(row.n_isco)];
         let mut experience = Experience::default();
         if let Some(o) = f.occupation {
-            experience.same = occupazioni.contains(&o);
-            experience.declared = occupazioni.contains(&(o | DECLARED));
-            experience.same_unit_group = f.isco.is_some_and(|i| isco.contains(&i));
-            if !experience.same {
-                for &c in occupazioni.iter().filter(|&&c| c & DECLARED == 0) {
-                    if let Some(&(_, s)) = f.neighbours.iter().find(|(n, _)| *n == c)
-                        && experience.adjacent.is_none_or(|(_, best)| s > best)
-                    {
-                        experience.adjacent = Some((c as u32, s));
-                    }
+            // One pass over the occupations: the same one, the same one declared, else the
+            // most similar adjacent one (the first of equals), which only counts without
+            // the same one.
+            for &c in occupazioni {
+                if c == o {
+                    experience.same = true;
+                } else if c == o | DECLARED {
+                    experience.declared = true;
+                } else if c & DECLARED == 0
+                    && let Some(&(_, s)) = f.neighbours.iter().find(|(n, _)| *n == c)
+                    && experience.adjacent.is_none_or(|(_, best)| s > best)
+                {
+                    experience.adjacent = Some((c as u32, s));
                 }
             }
+            if experience.same {
+                experience.adjacent = None;
+            }
+            experience.same_unit_group = f.isco.is_some_and(|i| isco.contains(&i));
         }
         Some(Eligible {
             bm25: 0.0,

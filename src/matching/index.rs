@@ -17,7 +17,7 @@ use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -959,33 +959,34 @@ impl CandidateIndex {
         let (terms, dropped_terms) =
             query_terms(&mut analyzer, &vacancy_text(vacancy), model.query.max_terms);
         let searcher = self.reader.searcher();
-        let text = if terms.is_empty() {
-            None
-        } else {
-            let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-                .iter()
-                .map(|term| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(self.fields.text, term),
-                        IndexRecordOption::WithFreqs,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect();
-            Some(
-                BooleanQuery::new(clauses)
-                    .weight(tantivy::query::EnableScoring::enabled_from_searcher(
-                        &searcher,
-                    ))
-                    .map_err(|e| tantivy_err(&self.dir, e))?,
-            )
-        };
+        // One weight per term, in the order of `terms`: the BM25 of a document is the sum of
+        // its terms' scores in that order, as tantivy's union of the same clauses adds them.
+        let enable = tantivy::query::EnableScoring::enabled_from_searcher(&searcher);
+        let text = terms
+            .iter()
+            .map(|term| {
+                TermQuery::new(
+                    Term::from_field_text(self.fields.text, term),
+                    IndexRecordOption::WithFreqs,
+                )
+                .weight(enable)
+                .map_err(|e| tantivy_err(&self.dir, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
         cancel.check()?;
-        let mut eligible = Vec::new();
+        // Room for every document the rules read, reserved once: grown segment by segment,
+        // the rows already found were copied at each growth.
+        let mut reach = 0;
+        for reader in searcher.segment_readers() {
+            reach += filter
+                .reach(reader)
+                .map_err(|e| tantivy_err(&self.dir, e))?;
+        }
+        let mut eligible = Vec::with_capacity(reach);
         for reader in searcher.segment_readers() {
             cancel.check()?;
             filter
-                .eligible(reader, text.as_deref(), &mut eligible)
+                .eligible(reader, &text, &mut eligible)
                 .map_err(|e| tantivy_err(&self.dir, e))?;
         }
         cancel.check()?;
@@ -1301,6 +1302,118 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Filter::eligible`] adds each word's BM25 itself, word by word; the sum must be
+    /// tantivy's own for the same words as one `BooleanQuery` of `Should` clauses, to the bit
+    /// (a tantivy upgrade that changes how its union adds would fail here, not silently move
+    /// a rank). Two batches, so several segments; texts holding one to four of the vacancy's words.
+    #[test]
+    fn bm25_added_word_by_word_is_tantivys_union_to_the_bit() {
+        use super::super::candidate::CandidateRecord;
+        use super::super::vacancy::VacancyRecord;
+        use tantivy::DocSet;
+        use tantivy::query::{BooleanQuery, Occur};
+        let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+        let model = MatchingModel::bundled().expect("bundled model");
+        let as_of: NaiveDate = "2026-11-23".parse().expect("date");
+        let words = [
+            "magazziniere",
+            "carrello",
+            "elevatore",
+            "turni",
+            "logistica",
+            "inventario",
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let idx = CandidateIndex::create(dir.path(), as_of).expect("index");
+        for batch in 0..2 {
+            let people: Vec<Candidate> = (0..40)
+                .map(|i| {
+                    // Person i: words i mod 6 .. (i mod 6) + (i mod 4), some repeated.
+                    let text: Vec<&str> = (0..=(i % 4))
+                        .map(|k| words[(i + k * (1 + batch)) % words.len()])
+                        .chain(std::iter::repeat_n("magazzino", i % 3))
+                        .collect();
+                    let v = serde_json::json!({
+                        "id": format!("P{batch}{i:03}"), "comune_domicilio": "058091",
+                        "stato": "attivo", "patenti": ["02"], "sintesi": text.join(" "),
+                    });
+                    let c: CandidateRecord = serde_json::from_value(v).expect("record");
+                    c.validate(r, t, as_of, &model.titles).expect("valid")
+                })
+                .collect();
+            idx.upsert(&people, t).expect("upsert");
+        }
+        let v: VacancyRecord = serde_json::from_value(serde_json::json!({
+            "id": "V1", "titolo": "magazziniere", "comune": "058091", "raggio_km": 25,
+            "contratto": "A01",
+            "descrizione": "magazziniere con carrello elevatore, turni, logistica e inventario",
+        }))
+        .expect("vacancy");
+        let vacancy = v.validate(r, t, &model.titles).expect("valid vacancy");
+        let filter = idx.filter(&vacancy, &model, t);
+        let mut analyzer = idx.index.tokenizers().get(ANALYZER).expect("analyzer");
+        let (terms, _) = query_terms(&mut analyzer, &vacancy_text(&vacancy), 64);
+        assert!(terms.len() >= 5, "{terms:?}");
+        let searcher = idx.reader.searcher();
+        assert!(searcher.segment_readers().len() >= 2);
+        let enable = tantivy::query::EnableScoring::enabled_from_searcher(&searcher);
+        let query = |t: &String| {
+            TermQuery::new(
+                Term::from_field_text(idx.fields.text, t),
+                IndexRecordOption::WithFreqs,
+            )
+        };
+        let weights: Vec<_> = terms
+            .iter()
+            .map(|t| query(t).weight(enable).expect("weight"))
+            .collect();
+        let union = BooleanQuery::new(
+            terms
+                .iter()
+                .map(|t| (Occur::Should, Box::new(query(t)) as Box<dyn Query>))
+                .collect(),
+        )
+        .weight(enable)
+        .expect("union");
+        let (mut most_words, mut scored) = (0, 0);
+        for reader in searcher.segment_readers() {
+            let mut out = Vec::new();
+            filter
+                .eligible(reader, &weights, &mut out)
+                .expect("eligible");
+            // Everyone is eligible, so the rows are the documents in order.
+            assert_eq!(out.len(), reader.max_doc() as usize);
+            let mut expected = vec![0.0f32; out.len()];
+            let mut scorer = union.scorer(reader, 1.0).expect("scorer");
+            while scorer.doc() != tantivy::TERMINATED {
+                expected[scorer.doc() as usize] = scorer.score().max(0.0);
+                scorer.advance();
+            }
+            for (doc, (e, x)) in out.iter().zip(&expected).enumerate() {
+                assert_eq!(
+                    e.bm25.to_bits(),
+                    x.to_bits(),
+                    "doc {doc}: {} vs {x}",
+                    e.bm25
+                );
+            }
+            // How many of the words each document holds: the order of the sum matters only
+            // from two on.
+            let mut held = vec![0; out.len()];
+            for w in &weights {
+                let mut s = w.scorer(reader, 1.0).expect("scorer");
+                while s.doc() != tantivy::TERMINATED {
+                    held[s.doc() as usize] += 1;
+                    s.advance();
+                }
+            }
+            most_words = most_words.max(held.into_iter().max().unwrap_or(0));
+            scored += expected.iter().filter(|&&x| x > 0.0).count();
+        }
+        assert!(most_words >= 3, "{most_words}");
+        assert_eq!(scored, 80, "every person holds a word");
+    }
 
     #[test]
     fn cells_cover_every_point_within_the_radius() {

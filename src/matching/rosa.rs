@@ -2,8 +2,6 @@
 //! to the score, the experience relation, matched and missing skills), and the narrowing
 //! suggestions. No tantivy here: it works on the scored rows the index hands over.
 
-use std::collections::BTreeMap;
-
 use super::model::{EsperienzaParams, SuggestionParams};
 use super::score::{Contributions, Eligible, Parts};
 use super::vacancy::Vacancy;
@@ -267,9 +265,40 @@ pub fn suggestions(
     asked: &Asked,
     p: &SuggestionParams,
 ) -> Vec<Suggestion> {
+    // The candidates are counted for every suggestion in one pass over them.
+    let mut levels = p.levels.clone();
+    levels.sort_unstable();
+    levels.dedup();
+    levels.retain(|&l| asked.min_level.is_none_or(|m| m < u64::from(l)));
+    let language =
+        (!asked.languages).then(|| super::candidate::cefr(&p.language_level).unwrap_or(u8::MAX));
+    let mut bands: Vec<u32> = p
+        .radii_km
+        .iter()
+        .copied()
+        .filter(|&b| f64::from(b) < asked.radius)
+        .collect();
+    bands.sort_unstable();
+    bands.dedup();
+    let mut at_level = vec![0usize; levels.len()];
+    let mut in_band = vec![0usize; bands.len()];
+    let (mut speaking, mut same) = (0usize, 0usize);
+    for e in eligible {
+        if let Some(l) = e.level {
+            for (count, &min) in at_level.iter_mut().zip(&levels) {
+                *count += usize::from(l >= min);
+            }
+        }
+        if let Some(min) = language {
+            speaking += usize::from(e.suggested_language >= min);
+        }
+        same += usize::from(e.experience.same);
+        for (count, &band) in in_band.iter_mut().zip(&bands) {
+            *count += usize::from(e.km.within(f64::from(band), from));
+        }
+    }
     let mut out = Vec::new();
     let n = eligible.len();
-    let count = |f: &dyn Fn(&Eligible) -> bool| eligible.iter().filter(|e| f(e)).count();
     let mut offer = |parameter: &str, value: String, remaining: usize| {
         if remaining >= 1 && remaining < n {
             out.push(Suggestion {
@@ -279,37 +308,21 @@ pub fn suggestions(
             });
         }
     };
-    let mut levels = p.levels.clone();
-    levels.sort_unstable();
-    levels.dedup();
-    for level in levels {
-        let level = u64::from(level);
-        if asked.min_level.is_none_or(|m| m < level) {
-            let remaining = count(&|e| e.level.is_some_and(|l| u64::from(l) >= level));
-            offer("livello_studio_min", level.to_string(), remaining);
-        }
+    for (level, remaining) in levels.iter().zip(at_level) {
+        offer("livello_studio_min", level.to_string(), remaining);
     }
-    if !asked.languages {
-        let min = super::candidate::cefr(&p.language_level).unwrap_or(u8::MAX);
+    if language.is_some() {
         let name = super::candidate::language_name(&p.language).unwrap_or("");
-        let remaining = count(&|e| e.suggested_language >= min);
         offer(
             "lingue",
             format!("{} ({}) {}", p.language, name, p.language_level),
-            remaining,
+            speaking,
         );
     }
     if asked.occupation {
-        let remaining = count(&|e| e.experience.same);
-        offer("esperienza", "nella stessa professione".into(), remaining);
+        offer("esperienza", "nella stessa professione".into(), same);
     }
-    let mut bands: BTreeMap<u32, usize> = BTreeMap::new();
-    for &band in &p.radii_km {
-        if f64::from(band) < asked.radius {
-            bands.insert(band, count(&|e| e.km.within(f64::from(band), from)));
-        }
-    }
-    for (band, remaining) in bands {
+    for (band, remaining) in bands.iter().zip(in_band) {
         offer("raggio_km", band.to_string(), remaining);
     }
     out
