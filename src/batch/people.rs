@@ -202,7 +202,7 @@ pub struct Window<'a> {
 
 /// The rows of a window: columns (sliced, or decoded from Parquet) or JSON records.
 enum WindowRows<'a> {
-    Frame(FrameColumns),
+    Frame(Box<WindowColumns>),
     Records(&'a [ProfileRecord]),
 }
 
@@ -422,8 +422,12 @@ impl PeopleTable {
     /// here, on the calling thread).
     pub fn window(&self, start: usize, len: usize) -> Result<Window<'_>> {
         let rows = match self {
-            PeopleTable::Frame(c) => WindowRows::Frame(c.window(start, len)),
-            PeopleTable::Parquet(p) => WindowRows::Frame(p.window(start, len)?),
+            PeopleTable::Frame(c) => {
+                WindowRows::Frame(Box::new(WindowColumns::of(&c.window(start, len))))
+            }
+            PeopleTable::Parquet(p) => {
+                WindowRows::Frame(Box::new(WindowColumns::of(&p.window(start, len)?)))
+            }
             PeopleTable::Records(r) => WindowRows::Records(&r[start..start + len]),
         };
         Ok(Window { start, rows })
@@ -590,6 +594,54 @@ impl FrameColumns {
             dates: self.dates.iter().map(|c| c.window(start, len)).collect(),
         }
     }
+}
+
+/// The array type of a polars column type.
+type Arr<T> = <T as PolarsDataType>::Array;
+
+/// A column of a window: absent, of its native type, or text to parse.
+enum Cell<A> {
+    Absent,
+    Native(A),
+    Text(Arr<StringType>),
+}
+
+/// The columns of a window, each as its one arrow array: a row read is a bounds check, the
+/// validity bit and the value, with no chunk lookup and no dynamic call (polars'
+/// `ChunkedArray::get` does both, for each of a record's 23 fields).
+struct WindowColumns {
+    id: Arr<StringType>,
+    strs: Vec<Option<Arr<StringType>>>,
+    ints: Vec<Cell<Arr<Int64Type>>>,
+    bools: Vec<Cell<Arr<BooleanType>>>,
+    dates: Vec<Cell<Arr<Int32Type>>>,
+}
+
+/// A column as one array (made contiguous first if it is not).
+fn one<T: PolarsDataType>(c: &ChunkedArray<T>) -> Arr<T> {
+    c.rechunk().downcast_as_array().clone()
+}
+
+impl<A> Cell<A> {
+    fn of<T: PolarsDataType<Array = A>>(t: &Typed<ChunkedArray<T>>) -> Cell<A> {
+        match t {
+            Typed::Absent => Cell::Absent,
+            Typed::Native(c) => Cell::Native(one(c)),
+            Typed::Text(c) => Cell::Text(one(c)),
+        }
+    }
+}
+
+impl WindowColumns {
+    fn of(f: &FrameColumns) -> WindowColumns {
+        WindowColumns {
+            id: one(&f.id),
+            strs: f.strs.iter().map(|c| c.as_ref().map(one)).collect(),
+            ints: f.ints.iter().map(Cell::of).collect(),
+            bools: f.bools.iter().map(Cell::of).collect(),
+            dates: f.dates.iter().map(Cell::of).collect(),
+        }
+    }
 
     fn s(&self, k: usize, i: usize) -> Option<&str> {
         self.strs[k]
@@ -600,17 +652,17 @@ impl FrameColumns {
 
     fn int(&self, k: usize, i: usize) -> Result<Option<i64>, InputError> {
         match &self.ints[k] {
-            Typed::Absent => Ok(None),
-            Typed::Native(c) => Ok(c.get(i)),
-            Typed::Text(c) => parse_text(INT_FIELDS[k], c.get(i), "an integer", |s| s.parse().ok()),
+            Cell::Absent => Ok(None),
+            Cell::Native(c) => Ok(c.get(i)),
+            Cell::Text(c) => parse_text(INT_FIELDS[k], c.get(i), "an integer", |s| s.parse().ok()),
         }
     }
 
     fn flag(&self, k: usize, i: usize) -> Result<Option<bool>, InputError> {
         match &self.bools[k] {
-            Typed::Absent => Ok(None),
-            Typed::Native(c) => Ok(c.get(i)),
-            Typed::Text(c) => parse_text(
+            Cell::Absent => Ok(None),
+            Cell::Native(c) => Ok(c.get(i)),
+            Cell::Text(c) => parse_text(
                 BOOL_FIELDS[k],
                 c.get(i),
                 "a flag (true/false, si/no, 1/0)",
@@ -625,9 +677,9 @@ impl FrameColumns {
 
     fn date(&self, k: usize, i: usize) -> Result<Option<NaiveDate>, InputError> {
         match &self.dates[k] {
-            Typed::Absent => Ok(None),
-            Typed::Native(c) => Ok(c.get(i).map(date_from_days)),
-            Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
+            Cell::Absent => Ok(None),
+            Cell::Native(c) => Ok(c.get(i).map(date_from_days)),
+            Cell::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
                 s.parse().ok()
             }),
         }

@@ -47,9 +47,27 @@ impl CodeList {
     pub fn position(&self, value: &str) -> Option<u8> {
         // Canonical codes first (the usual case, and no alias is spelled like a code: checked
         // when the lists are loaded), then the aliases.
-        let at = |v: &str| self.codes.iter().position(|c| c == v).map(|p| p as u8);
+        let at = |v: &str| self.codes.iter().position(|c| same(c, v)).map(|p| p as u8);
         at(value).or_else(|| self.aliases.get(value).and_then(|c| at(c)))
     }
+}
+
+/// Whether two strings are equal, compared inline 8 bytes at a time: every record looks up
+/// four short codes, and a call to `memcmp` per code cost more than the comparison itself.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if u64::from_ne_bytes(p.try_into().unwrap_or([0; 8]))
+            != u64::from_ne_bytes(q.try_into().unwrap_or([0; 8]))
+        {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// All code lists.
@@ -174,5 +192,31 @@ impl Codes {
             .collect();
         v.sort_unstable();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    proptest::proptest! {
+        /// The inline comparison answers as `==` does: equal strings of every length across
+        /// the 8-byte steps, and strings differing in one byte anywhere or in length.
+        #[test]
+        fn the_inline_comparison_is_equality(
+            a in "[a-z_]{0,40}",
+            at in 0usize..40,
+        ) {
+            proptest::prop_assert!(same(&a, &a.clone()));
+            if let Some(&c) = a.as_bytes().get(at) {
+                let mut b = a.clone().into_bytes();
+                b[at] = if c == b'z' { b'_' } else { c + 1 };
+                let b = String::from_utf8(b).expect("ascii");
+                proptest::prop_assert_eq!(same(&a, &b), a == b);
+            }
+            let longer = format!("{a}x");
+            proptest::prop_assert!(!same(&a, &longer));
+            proptest::prop_assert!(!same(&longer, &a));
+        }
     }
 }
