@@ -103,6 +103,8 @@ pub struct ParquetPeople {
     path: std::path::PathBuf,
     n: usize,
     id: StringChunked,
+    /// The same ids as one array, for reads by row ([`one`]).
+    ids: Arr<StringType>,
 }
 
 impl ParquetPeople {
@@ -133,6 +135,7 @@ impl ParquetPeople {
         Ok(ParquetPeople {
             path: path.to_path_buf(),
             n,
+            ids: one(&id),
             id,
         })
     }
@@ -349,7 +352,7 @@ impl PeopleTable {
     pub fn id(&self, i: usize) -> &str {
         match self {
             PeopleTable::Frame(c) => c.id.get(i).unwrap_or(""),
-            PeopleTable::Parquet(p) => p.id.get(i).unwrap_or(""),
+            PeopleTable::Parquet(p) => p.ids.get(i).unwrap_or(""),
             PeopleTable::Records(r) => &r[i].id,
         }
     }
