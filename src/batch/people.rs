@@ -102,9 +102,11 @@ pub enum PeopleTable {
 pub struct ParquetPeople {
     path: std::path::PathBuf,
     n: usize,
+    /// The ids as read: one chunk per row group (not made contiguous: that copy was the
+    /// longest step before any worker could start).
     id: StringChunked,
-    /// The same ids as one array, for reads by row ([`one`]).
-    ids: Arr<StringType>,
+    /// The arrays of `id`'s chunks, each with its first row, for reads by row.
+    ids: Vec<(usize, Arr<StringType>)>,
 }
 
 impl ParquetPeople {
@@ -127,17 +129,31 @@ impl ParquetPeople {
             .column("Id")
             .and_then(|c| c.cast(&DataType::String))
             .map_err(|e| Error::data(path, e))?;
-        let id = id
-            .str()
-            .map_err(|e| Error::data(path, e))?
-            .rechunk()
-            .into_owned();
+        let id = id.str().map_err(|e| Error::data(path, e))?.clone();
+        let mut first = 0;
+        let ids = id
+            .downcast_iter()
+            .map(|a| {
+                let at = first;
+                first += a.len();
+                (at, a.clone())
+            })
+            .collect();
         Ok(ParquetPeople {
             path: path.to_path_buf(),
             n,
-            ids: one(&id),
+            ids,
             id,
         })
+    }
+
+    /// The id of row `i` (empty when absent or out of range).
+    fn id_at(&self, i: usize) -> &str {
+        let k = self.ids.partition_point(|(first, _)| *first <= i);
+        k.checked_sub(1)
+            .and_then(|k| self.ids.get(k))
+            .and_then(|(first, a)| a.get(i - first))
+            .unwrap_or("")
     }
 
     /// Rows `start..start + len`, decoded on the calling thread.
@@ -352,7 +368,7 @@ impl PeopleTable {
     pub fn id(&self, i: usize) -> &str {
         match self {
             PeopleTable::Frame(c) => c.id.get(i).unwrap_or(""),
-            PeopleTable::Parquet(p) => p.ids.get(i).unwrap_or(""),
+            PeopleTable::Parquet(p) => p.id_at(i),
             PeopleTable::Records(r) => &r[i].id,
         }
     }
@@ -362,31 +378,64 @@ impl PeopleTable {
     /// by chance). Ids are hashed and sorted in parallel; equal hashes are compared as text.
     pub fn first_repeated_id(&self) -> Option<(String, usize, usize)> {
         use rayon::prelude::*;
-        use std::hash::{BuildHasher, Hasher};
-        let build = rustc_hash::FxBuildHasher;
-        let mut keyed: Vec<(u64, u32)> = (0..self.len())
-            .into_par_iter()
-            .map(|i| {
-                let mut h = build.build_hasher();
-                h.write(self.id(i).as_bytes());
-                (h.finish(), i as u32)
-            })
+        use std::hash::BuildHasher;
+        let hash = |id: &str| rustc_hash::FxBuildHasher.hash_one(id.as_bytes());
+        // Only the hashes are sorted (no rows beside them): a repeated id repeats its hash, and
+        // unequal ids share a 64-bit hash about once in 10^12 populations of 3 million. The
+        // rows are looked up only for a hash seen twice.
+        let mut hashes: Vec<u64> = match self {
+            PeopleTable::Parquet(p) => p
+                .ids
+                .par_iter()
+                .flat_map_iter(|(_, a)| a.values_iter().map(hash))
+                .collect(),
+            _ => (0..self.len())
+                .into_par_iter()
+                .map(|i| hash(self.id(i)))
+                .collect(),
+        };
+        hashes.par_sort_unstable();
+        let twice: rustc_hash::FxHashSet<u64> = hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
             .collect();
-        keyed.par_sort_unstable();
+        drop(hashes);
+        if twice.is_empty() {
+            return None;
+        }
+        // Rows by hash, in row order; the first pair of equal ids ending earliest.
+        let mut rows: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
+        for i in 0..self.len() {
+            let h = hash(self.id(i));
+            if twice.contains(&h) {
+                rows.entry(h).or_default().push(i);
+            }
+        }
         let mut found: Option<(usize, usize)> = None;
-        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            for (k, a) in run.iter().enumerate() {
-                for b in &run[k + 1..] {
-                    if self.id(a.1 as usize) == self.id(b.1 as usize) {
-                        let pair = (a.1 as usize, b.1 as usize);
-                        if found.is_none_or(|f| pair.1 < f.1) {
-                            found = Some(pair);
-                        }
+        for run in rows.values() {
+            for (k, &a) in run.iter().enumerate() {
+                for &b in &run[k + 1..] {
+                    if self.id(a) == self.id(b) && found.is_none_or(|f| b < f.1) {
+                        found = Some((a, b));
                     }
                 }
             }
         }
         found.map(|(a, b)| (self.id(a).to_owned(), a + 1, b + 1))
+    }
+
+    /// Every id, in row order.
+    pub fn each_id(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            PeopleTable::Frame(c) => Box::new(c.id.iter().map(|id| id.unwrap_or(""))),
+            PeopleTable::Parquet(p) => Box::new(
+                p.ids
+                    .iter()
+                    .flat_map(|(_, a)| a.iter().map(|id| id.unwrap_or(""))),
+            ),
+            PeopleTable::Records(r) => Box::new(r.iter().map(|p| p.id.as_str())),
+        }
     }
 
     /// The ids of the given rows (all rows, in order, without copying when that is what is asked).

@@ -383,3 +383,40 @@ fn previous_output_in_input_order_or_not_gives_the_same_rows() {
         );
     }
 }
+
+/// A population lists each person once: the first id met again is refused before anything is
+/// written, naming the row where it repeats and the row where it first appeared. The same from
+/// a CSV file and from a Parquet file of several row groups (read by chunks).
+#[test]
+fn a_repeated_id_is_refused_naming_both_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Rows 1–8: B repeats at row 4 (first at 2), A at row 6 (first at 1), B again at 8.
+    let ids = ["A", "B", "C", "B", "D", "A", "E", "B"];
+    let rows: Vec<String> = ids.iter().map(|id| row(id, "RM", "2026-01-10")).collect();
+    let csv = write(d, "people.csv", &rows);
+    let parquet = d.join("people.parquet");
+    let mut df = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    ParquetWriter::new(File::create(&parquet).unwrap())
+        .with_row_group_size(Some(3))
+        .finish(&mut df)
+        .unwrap();
+    for input in [&csv, &parquet] {
+        let out = d.join("out.parquet");
+        let err = run(input, None, &out, "2026-11-23", OnError::Skip, None).unwrap_err();
+        let incrocio::Error::Input(e) = err else {
+            panic!("{input:?}: {err}")
+        };
+        assert_eq!(
+            (e.field.as_str(), e.row, e.record_id.as_deref()),
+            ("Id", Some(4), Some("B")),
+            "{input:?}"
+        );
+        assert!(e.to_string().contains("also on row 2"), "{e}");
+        assert!(!out.exists(), "{input:?}: nothing is written");
+    }
+}
