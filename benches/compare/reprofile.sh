@@ -3,13 +3,13 @@
 # processes (DuckDB's Python start included): wall time, CPU time and peak memory of each run,
 # then the medians and the ratio.
 #
-# Usage: benches/compare/reprofile.sh [N_PEOPLE] [RUNS]     (defaults: 3000000 people, 5 runs)
+# Usage: benches/compare/reprofile.sh [N_PEOPLE] [RUNS]     (defaults: 3000000 people, 6 runs)
 # Needs: a release build (`cargo build --release`), Python with `duckdb` (pip install duckdb),
 # GNU time (/usr/bin/time, Debian package `time`). Data in target/compare-reprofile/ (seed 42).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-3000000}"
-RUNS="${2:-5}"
+RUNS="${2:-6}"
 AS_OF=2026-11-23
 BIN=target/release/incrocio
 PY="${PYTHON:-python3}"
@@ -27,10 +27,18 @@ measure() { # label, command...
     /usr/bin/time -f "$label %e %U %S %M" -a -o "$DIR/times.txt" "$@" >/dev/null 2>&1
 }
 rm -f "$DIR/times.txt"
-for _ in $(seq "$RUNS"); do
-    measure incrocio "$BIN" reprofile --input "$PEOPLE" --as-of "$AS_OF" --output "$DIR/inc.parquet"
-    measure duckdb "$PY" benches/compare/duckdb_reprofile.py "$PEOPLE" "$DIR/duck.parquet" --sql "$DIR/did.duckdb.sql" --threads 2
-    measure incrocio_previous "$BIN" reprofile --input "$PEOPLE" --previous "$DIR/prev.parquet" --as-of 2026-12-01 --output "$DIR/inc2.parquet"
+fresh() { measure incrocio "$BIN" reprofile --input "$PEOPLE" --as-of "$AS_OF" --output "$DIR/inc.parquet"; }
+duck() { measure duckdb "$PY" benches/compare/duckdb_reprofile.py "$PEOPLE" "$DIR/duck.parquet" --sql "$DIR/did.duckdb.sql" --threads 2; }
+previous() { measure incrocio_previous "$BIN" reprofile --input "$PEOPLE" --previous "$DIR/prev.parquet" --as-of 2026-12-01 --output "$DIR/inc2.parquet"; }
+# The order rotates from round to round: on this VM a process run right after another that
+# freed much memory is slower (its pages come back from the host), so a fixed order would
+# favour whichever command always follows the smallest one. Use a multiple of 3 runs.
+for r in $(seq 0 $((RUNS - 1))); do
+    case $((r % 3)) in
+        0) fresh; duck; previous ;;
+        1) duck; previous; fresh ;;
+        2) previous; fresh; duck ;;
+    esac
 done
 "$PY" benches/compare/duckdb_reprofile.py "$PEOPLE" "$DIR/duck.parquet" --sql "$DIR/did.duckdb.sql" --threads 2 --check "$DIR/inc.parquet"
 "$PY" - "$DIR/times.txt" "$N" <<'EOF'
