@@ -387,7 +387,7 @@ impl PeopleTable {
             PeopleTable::Parquet(p) => p
                 .ids
                 .par_iter()
-                .flat_map_iter(|(_, a)| a.values_iter().map(hash))
+                .flat_map_iter(|(_, a)| a.iter().map(|id| hash(id.unwrap_or(""))))
                 .collect(),
             _ => (0..self.len())
                 .into_par_iter()
