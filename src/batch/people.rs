@@ -79,11 +79,12 @@ impl Format {
     }
 }
 
-/// A column of integers, flags or dates, typed or as text to parse per row.
-enum Typed<T> {
+/// A column of integers, flags or dates, typed or as text to parse per row: as polars columns
+/// (`S` = `StringChunked`) or, in a window, as one array each (`S` = its text array).
+enum Typed<T, S = StringChunked> {
     Absent,
     Native(T),
-    Text(StringChunked),
+    Text(S),
 }
 
 /// People read from a file, addressable by row.
@@ -652,11 +653,7 @@ impl FrameColumns {
 type Arr<T> = <T as PolarsDataType>::Array;
 
 /// A column of a window: absent, of its native type, or text to parse.
-enum Cell<A> {
-    Absent,
-    Native(A),
-    Text(Arr<StringType>),
-}
+type Cell<A> = Typed<A, Arr<StringType>>;
 
 /// The columns of a window, each as its one arrow array: a row read is a bounds check, the
 /// validity bit and the value, with no chunk lookup and no dynamic call (polars'
@@ -674,13 +671,12 @@ fn one<T: PolarsDataType>(c: &ChunkedArray<T>) -> Arr<T> {
     c.rechunk().downcast_as_array().clone()
 }
 
-impl<A> Cell<A> {
-    fn of<T: PolarsDataType<Array = A>>(t: &Typed<ChunkedArray<T>>) -> Cell<A> {
-        match t {
-            Typed::Absent => Cell::Absent,
-            Typed::Native(c) => Cell::Native(one(c)),
-            Typed::Text(c) => Cell::Text(one(c)),
-        }
+/// A window's column as one array.
+fn cell<T: PolarsDataType>(t: &Typed<ChunkedArray<T>>) -> Cell<Arr<T>> {
+    match t {
+        Typed::Absent => Typed::Absent,
+        Typed::Native(c) => Typed::Native(one(c)),
+        Typed::Text(c) => Typed::Text(one(c)),
     }
 }
 
@@ -689,9 +685,9 @@ impl WindowColumns {
         WindowColumns {
             id: one(&f.id),
             strs: f.strs.iter().map(|c| c.as_ref().map(one)).collect(),
-            ints: f.ints.iter().map(Cell::of).collect(),
-            bools: f.bools.iter().map(Cell::of).collect(),
-            dates: f.dates.iter().map(Cell::of).collect(),
+            ints: f.ints.iter().map(cell).collect(),
+            bools: f.bools.iter().map(cell).collect(),
+            dates: f.dates.iter().map(cell).collect(),
         }
     }
 
@@ -704,17 +700,17 @@ impl WindowColumns {
 
     fn int(&self, k: usize, i: usize) -> Result<Option<i64>, InputError> {
         match &self.ints[k] {
-            Cell::Absent => Ok(None),
-            Cell::Native(c) => Ok(c.get(i)),
-            Cell::Text(c) => parse_text(INT_FIELDS[k], c.get(i), "an integer", |s| s.parse().ok()),
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i)),
+            Typed::Text(c) => parse_text(INT_FIELDS[k], c.get(i), "an integer", |s| s.parse().ok()),
         }
     }
 
     fn flag(&self, k: usize, i: usize) -> Result<Option<bool>, InputError> {
         match &self.bools[k] {
-            Cell::Absent => Ok(None),
-            Cell::Native(c) => Ok(c.get(i)),
-            Cell::Text(c) => parse_text(
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i)),
+            Typed::Text(c) => parse_text(
                 BOOL_FIELDS[k],
                 c.get(i),
                 "a flag (true/false, si/no, 1/0)",
@@ -729,9 +725,9 @@ impl WindowColumns {
 
     fn date(&self, k: usize, i: usize) -> Result<Option<NaiveDate>, InputError> {
         match &self.dates[k] {
-            Cell::Absent => Ok(None),
-            Cell::Native(c) => Ok(c.get(i).map(date_from_days)),
-            Cell::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
+            Typed::Absent => Ok(None),
+            Typed::Native(c) => Ok(c.get(i).map(date_from_days)),
+            Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
                 s.parse().ok()
             }),
         }

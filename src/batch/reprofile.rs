@@ -722,20 +722,15 @@ pub const METADATA_INPUT_IDS: &str = "incrocio.input_ids_digest";
 /// and bytes: two runs over the same people in the same order have the same digest.
 fn ids_digest(people: &PeopleTable) -> String {
     use std::io::Write;
-    let mut h = crate::digest::HashWriter::default();
     // Fed 64 KiB at a time: two small updates per id cost more than the hashing.
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut h = std::io::BufWriter::with_capacity(1 << 16, crate::digest::HashWriter::default());
     for id in people.each_id() {
         let id = id.as_bytes();
-        buf.extend_from_slice(&(id.len() as u32).to_le_bytes());
-        buf.extend_from_slice(id);
-        if buf.len() >= 1 << 16 {
-            let _ = h.write_all(&buf);
-            buf.clear();
-        }
+        let _ = h.write_all(&(id.len() as u32).to_le_bytes());
+        let _ = h.write_all(id);
     }
-    let _ = h.write_all(&buf);
-    h.finish_tagged()
+    let _ = h.flush();
+    h.into_parts().0.finish_tagged()
 }
 
 fn file_metadata(

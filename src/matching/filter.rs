@@ -271,7 +271,8 @@ impl Filter {
         let alive = reader.alive_bitset();
         let check = Check::new(self);
         let runs = attrs.runs(&self.cells);
-        // Room for every document in the runs: grown by doubling, the list of 60,000 eligible
+        // Room for every document in the runs (none to add when the caller reserved
+        // [`Filter::reach`] of every segment): grown by doubling, the list of 60,000 eligible
         // was copied at each doubling.
         let reach: usize = runs.iter().map(|r| r.len()).sum();
         out.reserve(reach);

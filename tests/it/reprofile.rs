@@ -405,6 +405,13 @@ fn a_repeated_id_is_refused_naming_both_rows() {
         .with_row_group_size(Some(3))
         .finish(&mut df)
         .unwrap();
+    // Several row groups, so the ids are read as several chunks.
+    let ids = ParquetReader::new(File::open(&parquet).unwrap())
+        .with_columns(Some(vec!["Id".into()]))
+        .set_rechunk(false)
+        .finish()
+        .unwrap();
+    assert!(ids.column("Id").unwrap().n_chunks() > 1);
     for input in [&csv, &parquet] {
         let out = d.join("out.parquet");
         let err = run(input, None, &out, "2026-11-23", OnError::Skip, None).unwrap_err();
