@@ -4,6 +4,7 @@
 //! from Parquet, CSV or JSON lines and writes Parquet atomically. [`write_people`] writes a
 //! synthetic population. Files are read whole: 3 million people fit in well under 2 GB.
 
+mod encode;
 mod people;
 mod reprofile;
 

@@ -14,11 +14,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
-use polars::io::parquet::write::{BatchedWriter, RowGroupIterColumns};
 use polars::prelude::*;
+use polars_arrow::array::{BooleanArray, PrimitiveArray};
+use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::encode::{Layout, OutColumn, RowGroup, array_of};
 use super::people::{PeopleTable, days_from_date, parquet_rows};
 use crate::decisions::overrides::ActiveOverrides;
 use crate::error::{Error, FieldReason, InputError, Result};
@@ -502,7 +504,8 @@ struct ChunkOut {
 
 /// A chunk after encoding: its Parquet row group (compressed pages, in memory) and its counts.
 struct EncodedChunk {
-    row_groups: Vec<RowGroupIterColumns<'static, PolarsError>>,
+    /// Taken when written.
+    row_group: Option<RowGroup>,
     rows: usize,
     by_status: [u64; 5],
     rejects: Vec<(usize, InputError)>,
@@ -560,41 +563,28 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     let n_chunks = people.len().div_ceil(chunk_rows);
     let metadata = file_metadata(profiler, opts.as_of, people.len(), &input_ids);
     let overrides = opts.overrides.as_deref();
-    let schema = chunk_frame(
-        profiler,
-        overrides,
-        &people,
-        Rows::new(
-            profiler.model.features.len(),
-            profiler.adr.contracts.len(),
-            0,
-        ),
+    let no_rows = Rows::new(
+        profiler.model.features.len(),
+        profiler.adr.contracts.len(),
         0,
-    )
-    .map_err(|e| Error::data(&opts.output, e))?
-    .schema()
-    .as_ref()
-    .clone();
+    );
+    let layout = chunk_columns(profiler, overrides, &people, no_rows, 0)
+        .and_then(|empty| Layout::of(&empty))
+        .map_err(|e| Error::data(&opts.output, e))?;
     let mut chunks: Vec<EncodedChunk> = Vec::new();
     atomic_write(&opts.output, |w| {
         let data = |e: PolarsError| Error::data(&opts.output, e);
-        let writer = ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Lz4Raw)
-            .with_key_value_metadata(Some(metadata))
-            .set_parallel(false)
-            .batched(&schema)
-            .map_err(data)?;
+        let mut writer = layout.writer(w).map_err(data)?;
         // The pool's workers take chunks in input order (`par_bridge` hands them out one at a
-        // time), score and encode them and pass them to a writer thread, which puts them back
-        // in input order and compresses and writes each row group (polars compresses pages as
-        // they are written) while the workers go on. The channel is bounded: memory holds the
-        // chunks in flight, not the output.
+        // time), score, encode and compress them and pass them to a writer thread, which puts
+        // them back in input order and writes each row group while the workers go on. The
+        // channel is bounded: memory holds the chunks in flight, not the output.
         let in_flight = pool.current_num_threads().max(1) * 2;
         let on_error = opts.on_error;
-        let writer = &writer;
-        chunks = std::thread::scope(|scope| -> Result<Vec<EncodedChunk>> {
+        let layout = &layout;
+        let (written, writer) = std::thread::scope(|scope| -> Result<_> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, EncodedChunk)>(in_flight);
-            let write = scope.spawn(move || -> Result<Vec<EncodedChunk>> {
+            let write = scope.spawn(move || -> Result<_> {
                 let mut done = Vec::with_capacity(n_chunks);
                 let mut waiting = BTreeMap::new();
                 for (c, chunk) in rx {
@@ -607,13 +597,13 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
                         {
                             return Err(Error::Input(e.clone()));
                         }
-                        writer
-                            .write_row_groups(std::mem::take(&mut chunk.row_groups))
-                            .map_err(data)?;
+                        if let Some(group) = chunk.row_group.take() {
+                            writer.write(group).map_err(data)?;
+                        }
                         done.push(chunk);
                     }
                 }
-                Ok(done)
+                Ok((done, writer))
             });
             let produced = pool.install(|| {
                 (0..n_chunks).par_bridge().try_for_each(|c| -> Result<()> {
@@ -626,7 +616,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
                         chunk_rows,
                     )?;
                     let encoded =
-                        encode_chunk(profiler, overrides, &people, writer, out).map_err(data)?;
+                        encode_chunk(profiler, overrides, &people, layout, out).map_err(data)?;
                     bar.inc((chunk_rows.min(people.len() - c * chunk_rows)) as u64);
                     // A closed channel means the writer stopped on an error: it says which.
                     let _ = tx.send((c, encoded));
@@ -641,21 +631,22 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
             // than any chunk the pool was still working on.
             let written = written?;
             produced?;
-            if written.len() != n_chunks {
+            if written.0.len() != n_chunks {
                 return Err(Error::Panic(format!(
                     "{} of {n_chunks} chunks reached the writer",
-                    written.len()
+                    written.0.len()
                 )));
             }
             Ok(written)
         })?;
+        chunks = written;
         bar.finish_and_clear();
         tracing::info!(
             ms = t.elapsed().as_millis() as u64,
             "scored, encoded and written"
         );
         let t = std::time::Instant::now();
-        writer.finish().map_err(data)?;
+        writer.finish(metadata).map_err(data)?;
         tracing::info!(ms = t.elapsed().as_millis() as u64, "finished");
         Ok(())
     })?;
@@ -683,12 +674,13 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
     ))
 }
 
-/// Builds a chunk's output frame (moving its columns, no copy) and encodes it into a row group.
-fn encode_chunk<W: std::io::Write + Send>(
+/// Turns a chunk's rows into its output columns (moving them, no copy) and encodes them into
+/// a row group.
+fn encode_chunk(
     profiler: &Profiler<'_>,
     overrides: Option<&ActiveOverrides>,
     people: &PeopleTable,
-    writer: &BatchedWriter<W>,
+    layout: &Layout,
     out: ChunkOut,
 ) -> PolarsResult<EncodedChunk> {
     let mut by_status = [0u64; 5];
@@ -696,12 +688,10 @@ fn encode_chunk<W: std::io::Write + Send>(
         by_status[*s as usize] += 1;
     }
     let rows = out.rows.input_row.len();
-    let frame = chunk_frame(profiler, overrides, people, out.rows, out.start)?;
-    let row_groups = writer
-        .encode_and_compress(&frame)
-        .collect::<PolarsResult<Vec<_>>>()?;
+    let columns = chunk_columns(profiler, overrides, people, out.rows, out.start)?;
+    let row_group = layout.encode(columns, rows)?;
     Ok(EncodedChunk {
-        row_groups,
+        row_group: Some(row_group),
         rows,
         by_status,
         rejects: out.rejects,
@@ -738,9 +728,9 @@ fn file_metadata(
     as_of: NaiveDate,
     input_rows: usize,
     input_ids: &str,
-) -> KeyValueMetadata {
+) -> Vec<(String, String)> {
     let m = profiler.model;
-    KeyValueMetadata::from_static(vec![
+    vec![
         ("incrocio.engine_version".into(), env!("CARGO_PKG_VERSION").into()),
         (METADATA_MODEL.into(), m.key()),
         (METADATA_MODEL_DIGEST.into(), m.digest.clone()),
@@ -754,7 +744,7 @@ fn file_metadata(
         ("incrocio.input_digest".into(), "first 8 bytes of SHA-256 of the canonical record encoding, big-endian, as a signed 64-bit integer".into()),
         (METADATA_INPUT_ROWS.into(), input_rows.to_string()),
         (METADATA_INPUT_IDS.into(), input_ids.to_owned()),
-    ])
+    ]
 }
 
 fn progress_bar(show: bool, len: u64) -> ProgressBar {
@@ -890,14 +880,14 @@ fn process_chunk(
     Ok(out)
 }
 
-/// The output frame of one chunk, taking ownership of its columns (no copy).
-fn chunk_frame(
+/// The output columns of one chunk, taking ownership of its rows (no copy).
+fn chunk_columns(
     profiler: &Profiler<'_>,
     overrides: Option<&ActiveOverrides>,
     people: &PeopleTable,
     rows: Rows,
     start: usize,
-) -> PolarsResult<DataFrame> {
+) -> PolarsResult<Vec<OutColumn>> {
     let n = rows.input_row.len();
     let model = profiler.model;
     // A slice of the input may span several of its chunks: one row group needs one chunk.
@@ -905,19 +895,15 @@ fn chunk_frame(
         .ids_of_chunk(start, &rows.input_row)?
         .rechunk()
         .into_owned();
-    let status: Vec<&str> = rows.status.iter().map(|s| s.as_str()).collect();
-    let label: Vec<&str> = rows
-        .class
-        .iter()
-        .map(|&k| model.classes.label(k as u8))
-        .collect();
     let date = |name: &str, v: Vec<i32>| {
-        Int32Chunked::from_vec(name.into(), v)
-            .into_date()
-            .into_column()
+        OutColumn::auto(
+            name,
+            PrimitiveArray::from_vec(v)
+                .to(ArrowDataType::Date32)
+                .boxed(),
+        )
     };
-    let f64s = |name: String, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
-    let i32s = |name: &str, v: Vec<i32>| Int32Chunked::from_vec(name.into(), v).into_column();
+    let i32s = |name: &str, v: Vec<i32>| OutColumn::auto(name, PrimitiveArray::from_vec(v).boxed());
     let override_cols = overrides.map(|o| {
         let found: Vec<Option<&crate::decisions::overrides::Override>> =
             ids.iter().map(|id| id.and_then(|id| o.get(id))).collect();
@@ -926,63 +912,89 @@ fn chunk_frame(
             .zip(&rows.class)
             .map(|(o, &c)| o.map_or(c, |o| i32::from(o.class)))
             .collect();
+        let column = |c: Column| OutColumn::auto(c.name().clone(), array_of(&c));
         vec![
-            Int32Chunked::from_iter_options(
-                "override_class".into(),
-                found.iter().map(|o| o.map(|o| i32::from(o.class))),
-            )
-            .into_column(),
-            StringChunked::from_iter_options(
-                "override_reason".into(),
-                found.iter().map(|o| o.map(|o| o.reason.as_str())),
-            )
-            .into_column(),
-            StringChunked::from_iter_options(
-                "override_operator".into(),
-                found.iter().map(|o| o.map(|o| o.operator.as_str())),
-            )
-            .into_column(),
-            Int32Chunked::from_iter_options(
-                "override_expires".into(),
-                found.iter().map(|o| o.map(|o| days_from_date(o.expires))),
-            )
-            .into_date()
-            .into_column(),
+            column(
+                Int32Chunked::from_iter_options(
+                    "override_class".into(),
+                    found.iter().map(|o| o.map(|o| i32::from(o.class))),
+                )
+                .into_column(),
+            ),
+            column(
+                StringChunked::from_iter_options(
+                    "override_reason".into(),
+                    found.iter().map(|o| o.map(|o| o.reason.as_str())),
+                )
+                .into_column(),
+            ),
+            column(
+                StringChunked::from_iter_options(
+                    "override_operator".into(),
+                    found.iter().map(|o| o.map(|o| o.operator.as_str())),
+                )
+                .into_column(),
+            ),
+            column(
+                Int32Chunked::from_iter_options(
+                    "override_expires".into(),
+                    found.iter().map(|o| o.map(|o| days_from_date(o.expires))),
+                )
+                .into_date()
+                .into_column(),
+            ),
             i32s("effective_class", effective),
         ]
     });
+    let status = RowStatus::ALL.map(RowStatus::as_str);
+    let class_label = OutColumn::labels("class_label", rows.class.iter().map(|&k| k as u8), |k| {
+        model.classes.label(k)
+    })?;
     let mut cols = vec![
-        ids.with_name("person_id".into()).into_column(),
-        Column::new("status".into(), status),
-        f64s("index".into(), rows.index),
+        // A population lists each person once: their ids are all distinct.
+        OutColumn::distinct("person_id", array_of(&ids.into_column())),
+        OutColumn::labels("status", rows.status.iter().map(|&s| s as u8), |s| {
+            status[s as usize]
+        })?,
+        OutColumn::f64s("index", rows.index)?,
         i32s("class", rows.class),
-        Column::new("class_label".into(), label),
+        class_label,
     ];
     cols.extend(override_cols.into_iter().flatten());
-    cols.push(f64s("linear_predictor".into(), rows.linear));
+    cols.push(OutColumn::f64s("linear_predictor", rows.linear)?);
     for (feat, v) in model.features.iter().zip(rows.contrib) {
-        cols.push(f64s(format!("contrib_{}", feat.name), v));
+        cols.push(OutColumn::f64s(format!("contrib_{}", feat.name), v)?);
     }
     cols.push(i32s("eta", rows.eta));
     cols.push(i32s("mesi_disoccupazione", rows.mesi));
     cols.push(i32s("giorni_sospensione", rows.sosp));
-    cols.push(Column::new("adr_eligible".into(), rows.adr_eligible));
-    for (c, v) in profiler.adr.contracts.iter().zip(rows.adr) {
-        let v: Int64Chunked = v.into_iter().collect();
-        cols.push(
-            v.with_name(format!("adr_{}_cents", c.code).into())
-                .into_column(),
-        );
-    }
-    cols.push(Column::new("model_id".into(), vec![model.id.as_str(); n]));
-    cols.push(Column::new(
-        "model_version".into(),
-        vec![model.version as i32; n],
+    cols.push(OutColumn::auto(
+        "adr_eligible",
+        BooleanArray::from_slice(&rows.adr_eligible).boxed(),
     ));
-    cols.push(Int64Chunked::from_vec("input_digest".into(), rows.digest).into_column());
+    for (c, v) in profiler.adr.contracts.iter().zip(rows.adr) {
+        cols.push(OutColumn::auto(
+            format!("adr_{}_cents", c.code),
+            PrimitiveArray::<i64>::from(v).boxed(),
+        ));
+    }
+    cols.push(OutColumn::labels(
+        "model_id",
+        std::iter::repeat_n(0u8, n),
+        |_| model.id.as_str(),
+    )?);
+    cols.push(i32s("model_version", vec![model.version as i32; n]));
+    // The first 8 bytes of a SHA-256: all distinct, and random bytes do not compress.
+    cols.push(
+        OutColumn::distinct(
+            "input_digest",
+            PrimitiveArray::from_vec(rows.digest).boxed(),
+        )
+        .uncompressed(),
+    );
     cols.push(date("profiled_at", rows.profiled_at));
     cols.push(date("next_review_at", rows.next_review_at));
-    DataFrame::new(n, cols)
+    Ok(cols)
 }
 
 fn report(

@@ -427,3 +427,77 @@ fn a_repeated_id_is_refused_naming_both_rows() {
         assert!(!out.exists(), "{input:?}: nothing is written");
     }
 }
+
+#[test]
+fn the_output_dictionary_encodes_its_f64_columns_and_stores_digests_uncompressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let people = d.join("people.parquet");
+    let output = d.join("out.parquet");
+    let as_of = "2026-11-23".parse().unwrap();
+    let spec = PeopleSpec {
+        n: 5_000,
+        seed: 11,
+        as_of,
+    };
+    write_people(&people, &spec, Reference::bundled()).unwrap();
+    run_chunked(&people, None, &output, "2026-11-23").unwrap();
+    let mut reader = ParquetReader::new(File::open(&output).unwrap());
+    let meta = reader.get_metadata().unwrap().clone();
+    assert_eq!(meta.row_groups.len(), 2, "5,000 rows in chunks of 4,096");
+    for rg in &meta.row_groups {
+        for c in rg.parquet_columns() {
+            let name = c.descriptor().path_in_schema[0].as_str();
+            let dictionary = c.dictionary_page_offset().is_some();
+            let compressed = format!("{:?}", c.compression());
+            match name {
+                // Unique by construction: plain.
+                "person_id" | "input_digest" => assert!(!dictionary, "{name}"),
+                // A feature's contribution takes one value per level of the feature (at
+                // most a province's worth): a dictionary. The index and the linear
+                // predictor get one too when a chunk repeats enough of them.
+                n if n.starts_with("contrib_") => assert!(dictionary, "{name}"),
+                _ => {}
+            }
+            let expected = if name == "input_digest" {
+                "Uncompressed"
+            } else {
+                "Lz4Raw"
+            };
+            assert_eq!(compressed, expected, "{name}");
+        }
+    }
+    // The schema is polars' for the same columns.
+    let df = read(&output);
+    let dtype = |c: &str| df.column(c).unwrap().dtype().clone();
+    assert_eq!(dtype("person_id"), DataType::String);
+    assert_eq!(dtype("status"), DataType::String);
+    assert_eq!(dtype("class_label"), DataType::String);
+    assert_eq!(dtype("model_id"), DataType::String);
+    assert_eq!(dtype("index"), DataType::Float64);
+    assert_eq!(dtype("contrib_eta"), DataType::Float64);
+    assert_eq!(dtype("class"), DataType::Int32);
+    assert_eq!(dtype("input_digest"), DataType::Int64);
+    assert_eq!(dtype("profiled_at"), DataType::Date);
+    assert_eq!(dtype("adr_eligible"), DataType::Boolean);
+    assert_eq!(df.height(), 5_000);
+    // The intercept and the contributions add up to the linear predictor row by row (the
+    // values survive the dictionaries).
+    let intercept = crate::catalog().profiling("did").unwrap().intercept;
+    let contribs: Vec<&str> = df
+        .get_column_names()
+        .into_iter()
+        .filter(|n| n.starts_with("contrib_"))
+        .map(|n| n.as_str())
+        .collect();
+    let linear = df.column("linear_predictor").unwrap().f64().unwrap();
+    for row in (0..5_000).step_by(97) {
+        let sum: f64 = intercept
+            + contribs
+                .iter()
+                .map(|c| df.column(c).unwrap().f64().unwrap().get(row).unwrap())
+                .sum::<f64>();
+        let l = linear.get(row).unwrap();
+        assert!((sum - l).abs() < 1e-9, "row {row}: {sum} against {l}");
+    }
+}
