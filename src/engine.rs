@@ -527,6 +527,30 @@ impl Engine {
         Ok(self.with_index(index))
     }
 
+    /// Builds a new candidate index in `dir` from a JSON-lines file of candidate records, under
+    /// the engine's model, reading, validating and indexing it block by block (no DID later than
+    /// `latest`). Returns the number of candidates; open the index with
+    /// [`Engine::with_index`]. A bad line is named and leaves nothing behind
+    /// ([`CandidateIndex::build`]).
+    pub fn build_index(
+        &self,
+        input: &std::path::Path,
+        dir: &std::path::Path,
+        as_of: NaiveDate,
+        latest: NaiveDate,
+        progress: bool,
+    ) -> Result<usize> {
+        CandidateIndex::build(
+            dir,
+            as_of,
+            &crate::matching::IndexParams::of(&self.matching),
+            input,
+            latest,
+            self.taxonomy,
+            progress,
+        )
+    }
+
     /// Reads and validates candidate records (JSON lines; a bad line is named). With an index
     /// open, titles resolve as the index was built and no DID may be later than today or the
     /// index date; without one, under the engine's model and no later than `today`.

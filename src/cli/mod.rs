@@ -916,15 +916,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
         } => {
             let as_of = as_of.unwrap_or_else(today);
             let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
-            let candidates = engine.read_candidates(&input, as_of.max(today()))?;
-            eprintln!(
-                "read and validated {} candidates in {:.2} s",
-                candidates.len(),
-                started.elapsed().as_secs_f64()
-            );
-            let engine = engine.create_index(&index, as_of)?;
-            let n = engine.index_candidates(&candidates, true)?;
-            engine.compact_index()?;
+            let n = engine.build_index(&input, &index, as_of, as_of.max(today()), true)?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "indexed {n} candidates in {secs:.2} s ({:.0} CVs/s) into {}",

@@ -22,17 +22,16 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
-};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::adjacency::Adjacency;
+pub use super::analyzer::italian_analyzer;
 use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, MODES, Stato};
 use super::filter::{AttrCache, Filter};
 use super::model::MatchingModel;
 use super::model::{TitleParams, VectorParams};
+use super::records::{BLOCK_BYTES, RecordFile};
 use super::rosa::{
     Asked, Ranked, Ranking, RosaEntry, Shortlist, dropped_terms_warning, experience_match,
     skill_lists, suggestions,
@@ -49,6 +48,19 @@ use crate::taxonomy::Taxonomy;
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
 pub const FORMAT_VERSION: u32 = 6;
 const ANALYZER: &str = "it_incrocio";
+
+/// What a line of a candidates file must be, for the error when one does not parse.
+const CANDIDATE_EXPECTED: &str = "a candidate record (docs/candidate-record.md)";
+
+/// A hidden working directory beside `dir`: `.NAME.what`.
+fn beside(dir: &Path, what: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "index".into());
+    let parent = dir.parent().unwrap_or_else(|| Path::new("."));
+    parent.join(format!(".{name}.{what}"))
+}
 
 /// The fields of the index.
 #[derive(Debug, Clone, Copy)]
@@ -104,25 +116,6 @@ fn schema() -> (Schema, Fields) {
         cell: b.add_u64_field("cell", INDEXED | FAST),
     };
     (b.build(), fields)
-}
-
-/// The Italian analyzer: words, at most 40 bytes, lower case, accents folded, Italian stop words
-/// removed, Snowball Italian stemmer.
-pub fn italian_analyzer() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser);
-    match StopWordFilter::new(Language::Italian) {
-        Some(stop) => builder
-            .filter(stop)
-            .filter(AsciiFoldingFilter)
-            .filter(Stemmer::new(Language::Italian))
-            .build(),
-        None => builder
-            .filter(AsciiFoldingFilter)
-            .filter(Stemmer::new(Language::Italian))
-            .build(),
-    }
 }
 
 /// `Q1` of `tab_modalitalav`: any working mode.
@@ -647,13 +640,39 @@ impl CandidateIndex {
         t: &Taxonomy,
         bar: &indicatif::ProgressBar,
     ) -> Result<usize> {
+        self.stage(w, candidates, t, bar, true)?;
+        // Vector rows first: a crash after this leaves unused rows, never a document without one.
+        let store = self.store();
+        w.journal.append(&store, w.persisted)?;
+        w.persisted = store.rows();
+        drop(store);
+        let Some(writer) = w.writer.as_mut() else {
+            return Err(tantivy_err(&self.dir, "no index writer"));
+        };
+        writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
+        self.reload()?;
+        Ok(candidates.len())
+    }
+
+    /// Adds candidates' vector rows and documents, uncommitted; `replacing`: a candidate
+    /// already in the index is replaced (its old document deleted), which a new index built
+    /// from a file whose ids are checked distinct does not need.
+    fn stage(
+        &self,
+        w: &mut Writing,
+        candidates: &[Candidate],
+        t: &Taxonomy,
+        bar: &indicatif::ProgressBar,
+        replacing: bool,
+    ) -> Result<()> {
         let Some(writer) = w.writer.as_mut() else {
             return Err(tantivy_err(&self.dir, "no index writer"));
         };
         use rayon::prelude::*;
-        for chunk in candidates.chunks(4096) {
-            // Vectors and documents are built on the rayon pool; rows and documents are then
-            // added in input order, so slots are the same with 1 or N threads.
+        let mut docs: Vec<(u64, usize, TantivyDocument)> = Vec::with_capacity(candidates.len());
+        for (k0, chunk) in candidates.chunks(4096).enumerate() {
+            // Vectors and documents are built on the rayon pool; rows are then added in input
+            // order, so slots are the same with 1 or N threads.
             let vectors: Vec<SparseVec> = chunk.par_iter().map(|c| self.vector(c, t)).collect();
             let base = {
                 let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
@@ -663,27 +682,138 @@ impl CandidateIndex {
                 }
                 base
             };
-            let docs: Vec<TantivyDocument> = chunk
-                .par_iter()
-                .enumerate()
-                .map(|(k, c)| self.document(c, t, base + k))
-                .collect();
-            for (c, doc) in chunk.iter().zip(docs) {
-                bar.inc(1);
-                writer.delete_term(Term::from_field_text(self.fields.id, &c.record.id));
-                writer
-                    .add_document(doc)
-                    .map_err(|e| tantivy_err(&self.dir, e))?;
+            docs.par_extend(chunk.par_iter().enumerate().map(|(k, c)| {
+                let (cell, doc) = self.document(c, t, base + k);
+                (cell, k0 * 4096 + k, doc)
+            }));
+        }
+        // A new index takes the documents by cell (then input order): each segment is sorted by
+        // cell when written and re-reads its stored documents in that order, one block of them
+        // at a time when they come in nearly sorted, one block per document otherwise. When
+        // replacing, input order stays: of two versions of one candidate, the later wins.
+        if !replacing {
+            docs.sort_unstable_by_key(|&(cell, k, _)| (cell, k));
+        }
+        for (_, k, doc) in docs {
+            bar.inc(1);
+            if replacing {
+                let id = &candidates[k].record.id;
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            writer
+                .add_document(doc)
+                .map_err(|e| tantivy_err(&self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Builds a new index in `dir` (which must not hold one) from a JSON-lines file of
+    /// candidate records, with `params`; no DID may be later than `latest`. Returns the number
+    /// of candidates (open the index with [`CandidateIndex::open`]).
+    ///
+    /// The file is read, validated and indexed block by block: memory holds a block, the
+    /// writer's budget and the vector rows, not the file and all its candidates. The index is
+    /// built in a fresh directory beside `dir` and moved into it, `FORMAT` last, when it is
+    /// complete: a bad line (named, as [`read_candidates`] names it) leaves nothing behind.
+    pub fn build(
+        dir: &Path,
+        as_of: NaiveDate,
+        params: &IndexParams,
+        input: &Path,
+        latest: NaiveDate,
+        t: &Taxonomy,
+        progress: bool,
+    ) -> Result<usize> {
+        if dir.join("FORMAT").exists() {
+            return Err(Error::data(dir, "an index already exists here"));
+        }
+        let fresh = beside(dir, "build");
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        }
+        std::fs::create_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        let built = CandidateIndex::fill(&fresh, as_of, params, input, latest, t, progress);
+        let n = match built {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&fresh);
+                return Err(e);
+            }
+        };
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let entries = std::fs::read_dir(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        for entry in entries {
+            let name = entry.map_err(|e| Error::io(&fresh, e))?.file_name();
+            if name != "FORMAT" {
+                let to = dir.join(&name);
+                std::fs::rename(fresh.join(&name), &to).map_err(|e| Error::io(&to, e))?;
             }
         }
-        // Vector rows first: a crash after this leaves unused rows, never a document without one.
-        let store = self.store();
-        w.journal.append(&store, w.persisted)?;
-        w.persisted = store.rows();
-        drop(store);
-        writer.commit().map_err(|e| tantivy_err(&self.dir, e))?;
-        self.reload()?;
-        Ok(candidates.len())
+        // FORMAT last: a directory without it is not an index yet.
+        std::fs::rename(fresh.join("FORMAT"), dir.join("FORMAT")).map_err(|e| Error::io(dir, e))?;
+        std::fs::remove_dir(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        Ok(n)
+    }
+
+    /// Creates an index in the new directory `dir` and indexes the candidates of `input`; see
+    /// [`CandidateIndex::build`].
+    fn fill(
+        dir: &Path,
+        as_of: NaiveDate,
+        params: &IndexParams,
+        input: &Path,
+        latest: NaiveDate,
+        t: &Taxonomy,
+        progress: bool,
+    ) -> Result<usize> {
+        let idx = CandidateIndex::create_with(dir, as_of, params)?;
+        let len = std::fs::metadata(input)
+            .map_err(|e| Error::io(input, e))?
+            .len();
+        let bar = if progress {
+            let bar = indicatif::ProgressBar::new(len);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} indexing [{bar:40}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let r = Reference::bundled();
+        let id_of = |rec: &CandidateRecord| rec.id.clone();
+        let validate = |rec: CandidateRecord| rec.validate(r, t, latest, &params.titles);
+        let file = RecordFile {
+            expected: CANDIDATE_EXPECTED,
+            what: "candidate",
+            id_of: &id_of,
+            validate: &validate,
+        };
+        let mut guard = idx.writing()?;
+        let n = file.each_block(input, BLOCK_BYTES, |block, read| {
+            idx.stage(
+                &mut guard,
+                &block,
+                t,
+                &indicatif::ProgressBar::hidden(),
+                false,
+            )?;
+            bar.set_position(read);
+            Ok(())
+        })?;
+        // The vector rows straight into the base (the directory is new: nothing to journal),
+        // then the documents.
+        idx.store().compact(dir, &mut guard.journal)?;
+        let writer = guard.writer.take();
+        if let Some(mut writer) = writer {
+            writer.commit().map_err(|e| tantivy_err(dir, e))?;
+            writer
+                .wait_merging_threads()
+                .map_err(|e| tantivy_err(dir, e))?;
+        }
+        bar.finish_and_clear();
+        Ok(n)
     }
 
     /// Deletes candidates by id and commits; returns how many of them were in the index.
@@ -846,13 +976,8 @@ impl CandidateIndex {
         let as_of = old.as_of;
         let params = old.params.clone();
         drop(old);
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "index".into());
-        let parent = dir.parent().unwrap_or_else(|| Path::new("."));
-        let fresh = parent.join(format!(".{name}.rebuild"));
-        let retired = parent.join(format!(".{name}.old"));
+        let fresh = beside(dir, "rebuild");
+        let retired = beside(dir, "old");
         for p in [&fresh, &retired] {
             if p.exists() {
                 std::fs::remove_dir_all(p).map_err(|e| Error::io(p, e))?;
@@ -874,7 +999,8 @@ impl CandidateIndex {
         candidate_vector(&self.vectorizer, c, self.as_of, t)
     }
 
-    fn document(&self, c: &Candidate, t: &Taxonomy, slot: usize) -> TantivyDocument {
+    /// A candidate's document, with its cell.
+    fn document(&self, c: &Candidate, t: &Taxonomy, slot: usize) -> (u64, TantivyDocument) {
         let f = self.fields;
         let r = &c.record;
         let comune = &Reference::bundled().territory.comuni()[usize::from(c.comune)];
@@ -887,7 +1013,8 @@ impl CandidateIndex {
         doc.add_bool(f.attivo, r.stato == Stato::Attivo);
         doc.add_f64(f.lat, comune.lat);
         doc.add_f64(f.lon, comune.lon);
-        doc.add_u64(f.cell, cell_of(comune.lat, comune.lon));
+        let cell = cell_of(comune.lat, comune.lon);
+        doc.add_u64(f.cell, cell);
         doc.add_u64(f.km_max, r.disponibilita.km_max.map_or(u64::MAX, u64::from));
         doc.add_u64(
             f.contratti,
@@ -907,7 +1034,7 @@ impl CandidateIndex {
         for o in &c.dichiarate {
             doc.add_u64(f.occupazioni, u64::from(*o) | super::filter::DECLARED);
         }
-        doc
+        (cell, doc)
     }
 
     /// Number of live candidates.
@@ -1218,7 +1345,7 @@ pub fn read_candidates(
 ) -> Result<Vec<Candidate>> {
     read_records(
         path,
-        "a candidate record (docs/candidate-record.md)",
+        CANDIDATE_EXPECTED,
         "candidate",
         |rec: &CandidateRecord| rec.id.clone(),
         |rec| rec.validate(r, t, latest, titles),
@@ -1226,9 +1353,7 @@ pub fn read_candidates(
 }
 
 /// Reads JSON-lines records and validates each: the first bad line is an error naming the line
-/// and the field; an id given twice is an error naming both lines. Lines are parsed and
-/// validated in parallel, then checked in file order, so the error reported is the one a
-/// sequential reader would meet first.
+/// and the field; an id given twice is an error naming both lines (see [`RecordFile`]).
 pub(super) fn read_records<R, V>(
     path: &Path,
     expected: &'static str,
@@ -1240,63 +1365,13 @@ where
     R: serde::de::DeserializeOwned,
     V: Send,
 {
-    use rayon::prelude::*;
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    type Parsed<V> = std::result::Result<(String, std::result::Result<V, Error>), Error>;
-    let parsed: Vec<Parsed<V>> = lines
-        .par_iter()
-        .map(|&(n, line)| {
-            let rec: R = crate::json::from_str_record(line).map_err(|e| {
-                Error::Input(
-                    crate::InputError::new(
-                        "record",
-                        crate::FieldReason::Malformed {
-                            value: e.to_string(),
-                            expected,
-                        },
-                    )
-                    .with_row(n + 1),
-                )
-            })?;
-            let id = id_of(&rec);
-            Ok((
-                id,
-                validate(rec).map_err(|e| Error::Input(e.with_row(n + 1))),
-            ))
-        })
-        .collect();
-    drop(lines);
-    let mut out = Vec::with_capacity(parsed.len());
-    let mut rows: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
-    let numbers: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, _)| n + 1)
-        .collect();
-    for (row, r) in numbers.into_iter().zip(parsed) {
-        // As a sequential reader: the line parses, then its id is checked, then its fields.
-        let (id, v) = r?;
-        if let Some(first) = rows.insert(id.clone(), row) {
-            return Err(Error::Input(
-                crate::InputError::new(
-                    "id",
-                    crate::FieldReason::Inconsistent(format!(
-                        "the id is also on line {first}: each {what} once"
-                    )),
-                )
-                .with_record(&id)
-                .with_row(row),
-            ));
-        }
-        out.push(v?);
+    RecordFile {
+        expected,
+        what,
+        id_of: &id_of,
+        validate: &validate,
     }
-    Ok(out)
+    .read_all(path)
 }
 
 #[cfg(test)]

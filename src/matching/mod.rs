@@ -11,6 +11,7 @@
 //! - [`eval`]: nDCG@15 / recall@15 against lexical-only relevance.
 
 pub mod adjacency;
+mod analyzer;
 pub mod board;
 pub mod candidate;
 pub mod eval;
@@ -20,6 +21,7 @@ pub mod index;
 mod journal;
 pub mod model;
 pub mod offers;
+mod records;
 pub mod rosa;
 pub mod score;
 pub mod store;

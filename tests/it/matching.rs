@@ -280,3 +280,109 @@ fn rebuild_drops_dead_vector_rows_and_keeps_every_answer() {
     drop(idx);
     assert_eq!(CandidateIndex::open(&index).unwrap().vector_rows(), 5);
 }
+
+/// `index build` reads, validates and indexes a file block by block into a fresh directory:
+/// the index answers every vacancy as one written by `upsert` from the same records (rosa,
+/// scores, eligible counts, suggestions); a bad line late in the file is named and leaves
+/// nothing behind; an existing index is not overwritten.
+#[test]
+fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
+    use incrocio::synth::{CvSpec, Synthetic, write_jsonl};
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let as_of: chrono::NaiveDate = "2026-11-23".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = |n, seed| CvSpec { n, seed, as_of };
+    write_jsonl(&d.join("cvs.jsonl"), &spec(3_000, 5), Synthetic::Cvs, r, t).unwrap();
+    let vacancies = Synthetic::Vacancies { with_truth: false };
+    write_jsonl(&d.join("v.jsonl"), &spec(40, 6), vacancies, r, t).unwrap();
+    let model = MatchingModel::bundled().unwrap();
+    let params = incrocio::matching::IndexParams::of(&model);
+
+    let upserted = CandidateIndex::create(&d.join("upserted"), as_of).unwrap();
+    let candidates =
+        incrocio::matching::read_candidates(&d.join("cvs.jsonl"), r, t, as_of, &crate::titles())
+            .unwrap();
+    upserted.upsert(&candidates, t).unwrap();
+    // An existing, empty directory is built into.
+    std::fs::create_dir(d.join("built")).unwrap();
+    let n = CandidateIndex::build(
+        &d.join("built"),
+        as_of,
+        &params,
+        &d.join("cvs.jsonl"),
+        as_of,
+        t,
+        false,
+    )
+    .unwrap();
+    assert_eq!(n, 3_000);
+    let built = CandidateIndex::open(&d.join("built")).unwrap();
+    assert_eq!(built.len().unwrap(), 3_000);
+    assert_eq!(built.vector_rows(), 3_000);
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let vacancies =
+        incrocio::matching::board::read_vacancies(&d.join("v.jsonl"), r, t, &crate::titles())
+            .unwrap();
+    let mut compared = 0;
+    for v in &vacancies {
+        let (a, b) = (
+            upserted.shortlist(v, &model, None, t).unwrap(),
+            built.shortlist(v, &model, None, t).unwrap(),
+        );
+        // Everything but the moment and the id of the rosa, which name the request.
+        let answer = |s: &Shortlist| {
+            let mut v = serde_json::to_value(s).unwrap();
+            let o = v.as_object_mut().unwrap();
+            assert!(o.remove("generated_at").is_some() && o.remove("rosa_id").is_some());
+            v
+        };
+        assert_eq!(answer(&a), answer(&b), "vacancy {}", v.record.id);
+        compared += usize::from(!a.rosa.is_empty());
+    }
+    assert!(compared >= 20, "only {compared} vacancies have a rosa");
+
+    // A bad line near the end: named, and neither the index nor its working directory stays.
+    let mut text = std::fs::read_to_string(d.join("cvs.jsonl")).unwrap();
+    text.push_str("{\"id\": \"late\", \"comune_domicilio\": \"999999\"}\n");
+    std::fs::write(d.join("bad.jsonl"), text).unwrap();
+    let e = CandidateIndex::build(
+        &d.join("never"),
+        as_of,
+        &params,
+        &d.join("bad.jsonl"),
+        as_of,
+        t,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("row 3001"), "{e}");
+    assert!(!d.join("never").exists());
+    assert!(!d.join(".never.build").exists());
+    // An index is never built over another.
+    let e = CandidateIndex::build(
+        &d.join("built"),
+        as_of,
+        &params,
+        &d.join("cvs.jsonl"),
+        as_of,
+        t,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("an index already exists here"), "{e}");
+    assert_eq!(
+        CandidateIndex::open(&d.join("built"))
+            .unwrap()
+            .len()
+            .unwrap(),
+        3_000
+    );
+}
