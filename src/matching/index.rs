@@ -1138,7 +1138,12 @@ impl CandidateIndex {
         let cmp =
             |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)));
         let eligible_count = eligible.len();
-        let warm = |e: &Eligible| store.touch(e.slot as usize);
+        let warm_sketch = |e: &Eligible| store.peek_sketch(e.slot as usize);
+        let warm_row = |e: &Eligible| store.touch(e.slot as usize);
+        let warm = super::score::Warm {
+            bound: &warm_sketch,
+            exact: &warm_row,
+        };
         let order = super::score::rank(
             &eligible,
             &scorer,

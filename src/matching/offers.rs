@@ -358,7 +358,7 @@ impl VacancyBoard {
             },
             // No tighter bound here: the vacancies' vectors are few and already in memory.
             |_| f64::INFINITY,
-            |_| 0.0,
+            &score::Warm::none(),
         )?;
 
         let mut offers = Vec::with_capacity(top.len());

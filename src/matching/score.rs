@@ -364,7 +364,7 @@ pub fn rank(
     cmp: &dyn Fn(&Scored, &Scored) -> std::cmp::Ordering,
     limit: Option<usize>,
     cancel: &Cancel,
-    warm: &dyn Fn(&Eligible) -> f32,
+    warm: &Warm<'_, Eligible>,
 ) -> Result<Vec<Scored>> {
     let exact = |e: &Eligible| scorer.total(&scorer.values(e, competenze(e)));
     match limit.filter(|&k| k < eligible.len()) {
@@ -414,7 +414,7 @@ pub fn top_k<T>(
     cancel: &Cancel,
     score: impl Fn(&T, bool) -> f64,
     refine: impl Fn(&T) -> f64,
-    warm: impl Fn(&T) -> f32,
+    warm: &Warm<'_, T>,
 ) -> Result<Vec<Scored>> {
     let mut bounds = BOUNDS.with(|b| std::mem::take(&mut *b.borrow_mut()));
     bounds.clear();
@@ -424,16 +424,7 @@ pub fn top_k<T>(
             .enumerate()
             .map(|(i, e)| (score(e, false), i as u32)),
     );
-    let result = visit(
-        eligible,
-        &mut bounds,
-        k,
-        cmp,
-        cancel,
-        &score,
-        &refine,
-        &warm,
-    );
+    let result = visit(eligible, &mut bounds, k, cmp, cancel, &score, &refine, warm);
     BOUNDS.with(|b| *b.borrow_mut() = bounds);
     result
 }
@@ -446,6 +437,27 @@ thread_local! {
 /// Rows warmed per group in [`visit`].
 const WARM_AHEAD: usize = 8;
 
+/// Loads that bring a row's data into the cache before it is read, so that the misses of a
+/// group of rows overlap instead of following one another; each returns a value made of
+/// what it read (summed into `black_box`, so the loads are not elided). Neither changes a
+/// result.
+pub struct Warm<'a, T> {
+    /// What the tighter bound reads (a competency row's sketch).
+    pub bound: &'a dyn Fn(&T) -> f32,
+    /// What the exact score reads (a competency row).
+    pub exact: &'a dyn Fn(&T) -> f32,
+}
+
+impl<T> Warm<'_, T> {
+    /// Nothing to warm.
+    pub fn none() -> Warm<'static, T> {
+        Warm {
+            bound: &|_| 0.0,
+            exact: &|_| 0.0,
+        }
+    }
+}
+
 /// The visit of [`top_k`] over its bounds.
 #[allow(clippy::too_many_arguments)]
 fn visit<T>(
@@ -456,7 +468,7 @@ fn visit<T>(
     cancel: &Cancel,
     score: &impl Fn(&T, bool) -> f64,
     refine: &impl Fn(&T) -> f64,
-    warm: &impl Fn(&T) -> f32,
+    warm: &Warm<'_, T>,
 ) -> Result<Vec<Scored>> {
     let by_bound = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     cancel.check()?;
@@ -480,18 +492,22 @@ fn visit<T>(
             } else {
                 f64::NEG_INFINITY
             };
-            // An exact score reads memory the bound did not (a competency row): the next
-            // group's tighter bounds are read first, then the rows of those that can still
-            // enter are loaded side by side, so their cache misses overlap instead of following
-            // one another.
+            // The tighter bounds and the exact scores read memory the first bound did not (a
+            // row's sketch, then its competency row): the next group's sketches are loaded
+            // side by side, then its tighter bounds read, then the rows of those that can
+            // still enter loaded side by side, so that cache misses overlap instead of
+            // following one another.
             if at % WARM_AHEAD == 0 {
                 let group = &bounds[start + at..(start + at + WARM_AHEAD).min(end)];
                 let mut touched = 0.0f32;
+                for &(_, j) in group {
+                    touched += (warm.bound)(&eligible[j as usize]);
+                }
                 for (g, &(_, j)) in group.iter().enumerate() {
                     let e = &eligible[j as usize];
                     tight[g] = refine(e);
                     if tight[g] >= kth {
-                        touched += warm(e);
+                        touched += (warm.exact)(e);
                     }
                 }
                 std::hint::black_box(touched);
@@ -550,7 +566,7 @@ mod tests {
             // the permutation repeats past 1,009 rows).
             let key = |i: u32| (i * 7919) % 1009;
             let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))).then(a.1.cmp(&b.1));
-            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }, |e| tight[e.slot as usize], |_| 0.0).unwrap();
+            let got = top_k(&eligible, k, &cmp, &Cancel::never(), |e, x| if x { exact[e.slot as usize] } else { bound[e.slot as usize] }, |e| tight[e.slot as usize], &Warm::none()).unwrap();
             let mut want: Vec<(f64, u32)> = exact.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
             want.sort_by(cmp);
             want.truncate(k);

@@ -75,6 +75,12 @@ impl VectorStore {
         self.sketches.get(slot).map_or(0.0, |s| q.bound(s))
     }
 
+    /// Reads row `slot`'s sketch (its norm; 0 out of range), to bring it into the cache
+    /// before [`VectorStore::dot_bound`] reads it.
+    pub fn peek_sketch(&self, slot: usize) -> f32 {
+        self.sketches.get(slot).map_or(0.0, Sketch::norm)
+    }
+
     /// The candidate id of a slot.
     pub fn id(&self, slot: usize) -> Option<&str> {
         self.ids.get(slot).map(String::as_str)

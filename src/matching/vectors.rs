@@ -231,6 +231,11 @@ fn sketch_bit(skill: SkillId) -> usize {
 }
 
 impl Sketch {
+    /// The row's L2 norm, rounded up.
+    pub fn norm(&self) -> f32 {
+        self.norm
+    }
+
     /// The sketch of a row.
     pub fn of(idx: &[SkillId], val: &[f32]) -> Sketch {
         let mut bits = [0u64; 4];
