@@ -540,15 +540,14 @@ impl Engine {
         latest: NaiveDate,
         progress: bool,
     ) -> Result<usize> {
-        CandidateIndex::build(
-            dir,
-            as_of,
-            &crate::matching::IndexParams::of(&self.matching),
+        let source = crate::matching::IndexSource {
             input,
+            as_of,
+            params: &crate::matching::IndexParams::of(&self.matching),
             latest,
-            self.taxonomy,
             progress,
-        )
+        };
+        CandidateIndex::build(dir, &source, self.taxonomy)
     }
 
     /// Reads and validates candidate records (JSON lines; a bad line is named). With an index

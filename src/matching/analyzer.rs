@@ -14,6 +14,11 @@ const MEMO_WORDS: usize = 1 << 16;
 /// The Italian analyzer: words, at most 40 bytes, lower case, accents folded, Italian stop words
 /// removed, Snowball Italian stemmer.
 pub fn italian_analyzer() -> TextAnalyzer {
+    italian_chain(MemoStemmer)
+}
+
+/// The Italian chain of filters, ending with `stemmer`.
+fn italian_chain<S: TokenFilter>(stemmer: S) -> TextAnalyzer {
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser);
@@ -21,12 +26,9 @@ pub fn italian_analyzer() -> TextAnalyzer {
         Some(stop) => builder
             .filter(stop)
             .filter(AsciiFoldingFilter)
-            .filter(MemoStemmer)
+            .filter(stemmer)
             .build(),
-        None => builder
-            .filter(AsciiFoldingFilter)
-            .filter(MemoStemmer)
-            .build(),
+        None => builder.filter(AsciiFoldingFilter).filter(stemmer).build(),
     }
 }
 
@@ -125,20 +127,7 @@ mod tests {
 
     /// Tantivy's own chain with its own stemmer, as the analyzer was before the memo.
     fn tantivys() -> TextAnalyzer {
-        let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser);
-        match StopWordFilter::new(Language::Italian) {
-            Some(stop) => builder
-                .filter(stop)
-                .filter(AsciiFoldingFilter)
-                .filter(Stemmer::new(Language::Italian))
-                .build(),
-            None => builder
-                .filter(AsciiFoldingFilter)
-                .filter(Stemmer::new(Language::Italian))
-                .build(),
-        }
+        italian_chain(Stemmer::new(Language::Italian))
     }
 
     /// Every occupation label of the bundled taxonomy, twice over (the

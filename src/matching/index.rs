@@ -231,6 +231,21 @@ fn tantivy_err(dir: &Path, e: impl std::fmt::Display) -> Error {
     Error::data(dir, e.to_string())
 }
 
+/// What [`CandidateIndex::build`] builds a new index from.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexSource<'a> {
+    /// A JSON-lines file of candidate records.
+    pub input: &'a Path,
+    /// The index date.
+    pub as_of: NaiveDate,
+    /// What the index is built with ([`IndexParams::of`] a model).
+    pub params: &'a IndexParams,
+    /// The latest date a DID may bear ([`CandidateRecord::validate`]).
+    pub latest: NaiveDate,
+    /// Show a progress bar (bytes read) on stderr.
+    pub progress: bool,
+}
+
 /// A candidate index on disk, open for search and upkeep.
 pub struct CandidateIndex {
     dir: PathBuf,
@@ -707,23 +722,14 @@ impl CandidateIndex {
         Ok(())
     }
 
-    /// Builds a new index in `dir` (which must not hold one) from a JSON-lines file of
-    /// candidate records, with `params`; no DID may be later than `latest`. Returns the number
+    /// Builds a new index in `dir` (which must not hold one) from `source`. Returns the number
     /// of candidates (open the index with [`CandidateIndex::open`]).
     ///
     /// The file is read, validated and indexed block by block: memory holds a block, the
     /// writer's budget and the vector rows, not the file and all its candidates. The index is
     /// built in a fresh directory beside `dir` and moved into it, `FORMAT` last, when it is
     /// complete: a bad line (named, as [`read_candidates`] names it) leaves nothing behind.
-    pub fn build(
-        dir: &Path,
-        as_of: NaiveDate,
-        params: &IndexParams,
-        input: &Path,
-        latest: NaiveDate,
-        t: &Taxonomy,
-        progress: bool,
-    ) -> Result<usize> {
+    pub fn build(dir: &Path, source: &IndexSource<'_>, t: &Taxonomy) -> Result<usize> {
         if dir.join("FORMAT").exists() {
             return Err(Error::data(dir, "an index already exists here"));
         }
@@ -732,7 +738,7 @@ impl CandidateIndex {
             std::fs::remove_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
         }
         std::fs::create_dir_all(&fresh).map_err(|e| Error::io(&fresh, e))?;
-        let built = CandidateIndex::fill(&fresh, as_of, params, input, latest, t, progress);
+        let built = CandidateIndex::fill(&fresh, source, t);
         let n = match built {
             Ok(n) => n,
             Err(e) => {
@@ -757,15 +763,14 @@ impl CandidateIndex {
 
     /// Creates an index in the new directory `dir` and indexes the candidates of `input`; see
     /// [`CandidateIndex::build`].
-    fn fill(
-        dir: &Path,
-        as_of: NaiveDate,
-        params: &IndexParams,
-        input: &Path,
-        latest: NaiveDate,
-        t: &Taxonomy,
-        progress: bool,
-    ) -> Result<usize> {
+    fn fill(dir: &Path, source: &IndexSource<'_>, t: &Taxonomy) -> Result<usize> {
+        let IndexSource {
+            input,
+            as_of,
+            params,
+            latest,
+            progress,
+        } = *source;
         let idx = CandidateIndex::create_with(dir, as_of, params)?;
         let len = std::fs::metadata(input)
             .map_err(|e| Error::io(input, e))?

@@ -32,7 +32,7 @@ pub use self::adjacency::Adjacency;
 pub use self::board::VacancyBoard;
 pub use self::candidate::{Candidate, CandidateRecord, Disponibilita, Esperienza, Lingua, Stato};
 pub use self::eval::{EvalReport, Metrics, evaluate};
-pub use self::index::{CandidateIndex, IndexParams, read_candidates};
+pub use self::index::{CandidateIndex, IndexParams, IndexSource, read_candidates};
 pub use self::model::MatchingModel;
 pub use self::offers::{OfferEntry, OfferSearch, Offers};
 pub use self::rosa::{

@@ -299,6 +299,16 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     let model = MatchingModel::bundled().unwrap();
     let params = incrocio::matching::IndexParams::of(&model);
 
+    let build = |dir: &str, input: &str| {
+        let source = incrocio::matching::IndexSource {
+            input: &d.join(input),
+            as_of,
+            params: &params,
+            latest: as_of,
+            progress: false,
+        };
+        CandidateIndex::build(&d.join(dir), &source, t)
+    };
     let upserted = CandidateIndex::create(&d.join("upserted"), as_of).unwrap();
     let candidates =
         incrocio::matching::read_candidates(&d.join("cvs.jsonl"), r, t, as_of, &crate::titles())
@@ -306,16 +316,7 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     upserted.upsert(&candidates, t).unwrap();
     // An existing, empty directory is built into.
     std::fs::create_dir(d.join("built")).unwrap();
-    let n = CandidateIndex::build(
-        &d.join("built"),
-        as_of,
-        &params,
-        &d.join("cvs.jsonl"),
-        as_of,
-        t,
-        false,
-    )
-    .unwrap();
+    let n = build("built", "cvs.jsonl").unwrap();
     assert_eq!(n, 3_000);
     let built = CandidateIndex::open(&d.join("built")).unwrap();
     assert_eq!(built.len().unwrap(), 3_000);
@@ -351,32 +352,12 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     let mut text = std::fs::read_to_string(d.join("cvs.jsonl")).unwrap();
     text.push_str("{\"id\": \"late\", \"comune_domicilio\": \"999999\"}\n");
     std::fs::write(d.join("bad.jsonl"), text).unwrap();
-    let e = CandidateIndex::build(
-        &d.join("never"),
-        as_of,
-        &params,
-        &d.join("bad.jsonl"),
-        as_of,
-        t,
-        false,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = build("never", "bad.jsonl").unwrap_err().to_string();
     assert!(e.contains("row 3001"), "{e}");
     assert!(!d.join("never").exists());
     assert!(!d.join(".never.build").exists());
     // An index is never built over another.
-    let e = CandidateIndex::build(
-        &d.join("built"),
-        as_of,
-        &params,
-        &d.join("cvs.jsonl"),
-        as_of,
-        t,
-        false,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = build("built", "cvs.jsonl").unwrap_err().to_string();
     assert!(e.contains("an index already exists here"), "{e}");
     assert_eq!(
         CandidateIndex::open(&d.join("built"))
