@@ -52,6 +52,20 @@ const ANALYZER: &str = "it_incrocio";
 /// What a line of a candidates file must be, for the error when one does not parse.
 const CANDIDATE_EXPECTED: &str = "a candidate record (docs/candidate-record.md)";
 
+/// An indexing progress bar on stderr of `len` units, counted as `counts` (an indicatif
+/// template), or a hidden one.
+fn progress_bar(show: bool, len: u64, counts: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let template = format!("{{spinner}} indexing [{{bar:40}}] {counts}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// A hidden working directory beside `dir`: `.NAME.what`.
 fn beside(dir: &Path, what: &str) -> PathBuf {
     let name = dir
@@ -626,17 +640,11 @@ impl CandidateIndex {
         t: &Taxonomy,
         progress: bool,
     ) -> Result<usize> {
-        let bar = if progress {
-            let bar = indicatif::ProgressBar::new(candidates.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} indexing [{bar:40}] {human_pos}/{human_len} ({per_sec}, eta {eta})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = progress_bar(
+            progress,
+            candidates.len() as u64,
+            "{human_pos}/{human_len} ({per_sec}, eta {eta})",
+        );
         let mut guard = self.writing()?;
         let result = self.write_candidates(&mut guard, candidates, t, &bar);
         if result.is_err() {
@@ -775,17 +783,11 @@ impl CandidateIndex {
         let len = std::fs::metadata(input)
             .map_err(|e| Error::io(input, e))?
             .len();
-        let bar = if progress {
-            let bar = indicatif::ProgressBar::new(len);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} indexing [{bar:40}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = progress_bar(
+            progress,
+            len,
+            "{binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})",
+        );
         let r = Reference::bundled();
         let id_of = |rec: &CandidateRecord| rec.id.clone();
         let validate = |rec: CandidateRecord| rec.validate(r, t, latest, &params.titles);
