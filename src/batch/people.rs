@@ -726,7 +726,20 @@ impl WindowColumns {
     fn date(&self, k: usize, i: usize) -> Result<Option<NaiveDate>, InputError> {
         match &self.dates[k] {
             Typed::Absent => Ok(None),
-            Typed::Native(c) => Ok(c.get(i).map(date_from_days)),
+            Typed::Native(c) => c
+                .get(i)
+                .map(|days| {
+                    date_from_days(days).ok_or_else(|| {
+                        InputError::new(
+                            DATE_FIELDS[k],
+                            FieldReason::OutOfRange {
+                                value: format!("{days} days from 1970-01-01"),
+                                range: "the years -262143 to 262142",
+                            },
+                        )
+                    })
+                })
+                .transpose(),
             Typed::Text(c) => parse_text(DATE_FIELDS[k], c.get(i), "a date YYYY-MM-DD", |s| {
                 s.parse().ok()
             }),
@@ -790,9 +803,11 @@ fn parse_text<T>(
     }
 }
 
-/// Days since 1970-01-01 to a date.
-pub(super) fn date_from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(days + EPOCH_CE).unwrap_or(NaiveDate::MIN)
+/// Days since 1970-01-01 to a date; `None` outside the dates chrono holds (a Parquet date
+/// column can hold any `i32`).
+pub(super) fn date_from_days(days: i32) -> Option<NaiveDate> {
+    days.checked_add(EPOCH_CE)
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
 /// A date to days since 1970-01-01.

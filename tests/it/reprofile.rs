@@ -501,3 +501,62 @@ fn the_output_dictionary_encodes_its_f64_columns_and_stores_digests_uncompressed
         assert!((sum - l).abs() < 1e-9, "row {row}: {sum} against {l}");
     }
 }
+
+/// A Parquet date column can hold any 32-bit day count; one outside the dates chrono holds is a
+/// named error on its row, not a date read as year −262143.
+#[test]
+fn a_parquet_date_beyond_the_calendar_is_refused_naming_row_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = write(
+        d,
+        "p.csv",
+        &[row("A", "RM", "2026-01-10"), row("B", "RM", "2026-01-10")],
+    );
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv))
+        .unwrap()
+        .finish()
+        .unwrap();
+    // 2026-01-10 is day 20,463 from 1970-01-01; row 2 holds the largest day count.
+    let did = Int32Chunked::from_vec("DataDID".into(), vec![20_463, i32::MAX])
+        .into_date()
+        .into_column();
+    df.with_column(did).unwrap();
+    let people = d.join("p.parquet");
+    ParquetWriter::new(File::create(&people).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let e = run(
+        &people,
+        None,
+        &d.join("out.parquet"),
+        "2026-11-23",
+        OnError::Fail,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("row 2") && e.contains("DataDID") && e.contains("2147483647 days"),
+        "{e}"
+    );
+    assert!(!d.join("out.parquet").exists());
+    // The same file with the row left out is profiled, its date read as written.
+    df = df.slice(0, 1);
+    ParquetWriter::new(File::create(&people).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let r = run(
+        &people,
+        None,
+        &d.join("out.parquet"),
+        "2026-11-23",
+        OnError::Fail,
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.output_rows, 1);
+}
