@@ -525,38 +525,21 @@ fn a_parquet_date_beyond_the_calendar_is_refused_naming_row_and_field() {
         .into_date()
         .into_column();
     df.with_column(did).unwrap();
-    let people = d.join("p.parquet");
-    ParquetWriter::new(File::create(&people).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let e = run(
-        &people,
-        None,
-        &d.join("out.parquet"),
-        "2026-11-23",
-        OnError::Fail,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let profile = |df: &mut DataFrame| {
+        let people = d.join("p.parquet");
+        ParquetWriter::new(File::create(&people).unwrap())
+            .finish(df)
+            .unwrap();
+        let output = d.join("out.parquet");
+        run(&people, None, &output, "2026-11-23", OnError::Fail, None)
+    };
+    let e = profile(&mut df).unwrap_err().to_string();
     assert!(
         e.contains("row 2") && e.contains("DataDID") && e.contains("2147483647 days"),
         "{e}"
     );
     assert!(!d.join("out.parquet").exists());
     // The same file with the row left out is profiled, its date read as written.
-    df = df.slice(0, 1);
-    ParquetWriter::new(File::create(&people).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let r = run(
-        &people,
-        None,
-        &d.join("out.parquet"),
-        "2026-11-23",
-        OnError::Fail,
-        None,
-    )
-    .unwrap();
+    let r = profile(&mut df.slice(0, 1)).unwrap();
     assert_eq!(r.output_rows, 1);
 }
