@@ -102,14 +102,17 @@ impl OutColumn {
             }
             keys.push(key);
         }
-        let dictionary = DictionaryArray::<u32>::try_new(
-            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Float64), false),
-            PrimitiveArray::from_vec(keys),
-            PrimitiveArray::from_vec(distinct).boxed(),
-        )?;
+        OutColumn::dictionary(field, keys, PrimitiveArray::from_vec(distinct).boxed())
+    }
+
+    /// A dictionary-encoded column: `keys` index `values` (of the field's type).
+    fn dictionary(field: ArrowField, keys: Vec<u32>, values: ArrayRef) -> PolarsResult<OutColumn> {
+        let dtype =
+            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(field.dtype.clone()), false);
+        let array = DictionaryArray::<u32>::try_new(dtype, PrimitiveArray::from_vec(keys), values)?;
         Ok(OutColumn {
             field,
-            array: dictionary.boxed(),
+            array: array.boxed(),
             encoding: Encoding::RleDictionary,
             compression: CODEC,
         })
@@ -143,21 +146,7 @@ impl OutColumn {
             }
             keys.push(*k);
         }
-        let dictionary = DictionaryArray::<u32>::try_new(
-            ArrowDataType::Dictionary(
-                IntegerType::UInt32,
-                Box::new(ArrowDataType::Utf8View),
-                false,
-            ),
-            PrimitiveArray::from_vec(keys),
-            Utf8ViewArray::from_slice_values(&used).boxed(),
-        )?;
-        Ok(OutColumn {
-            field,
-            array: dictionary.boxed(),
-            encoding: Encoding::RleDictionary,
-            compression: CODEC,
-        })
+        OutColumn::dictionary(field, keys, Utf8ViewArray::from_slice_values(&used).boxed())
     }
 }
 
