@@ -4,10 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use incrocio::engine::Engine;
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, write_sap};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::reference::Reference;
+use incrocio_engine::Engine;
+use incrocio_synth::{CvSpec, write_sap};
+use incrocio_taxonomy::Taxonomy;
 
 /// The allocator the `incrocio` binary uses.
 #[global_allocator]
@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
     });
     g.throughput(Throughput::Elements(1));
     g.bench_function("did_one_record", |b| {
-        b.iter(|| incrocio::exchange::did::read(black_box(did)).expect("read"))
+        b.iter(|| incrocio_exchange::did::read(black_box(did)).expect("read"))
     });
     g.finish();
 }

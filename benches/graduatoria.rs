@@ -9,9 +9,9 @@ use std::hint::black_box;
 
 use chrono::{Days, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
-use incrocio::catalog::Catalog;
-use incrocio::graduatoria::{Applicant, GraduatoriaRequest, rank};
-use incrocio::reference::Reference;
+use incrocio_core::reference::Reference;
+use incrocio_engine::catalog::Catalog;
+use incrocio_graduatoria::{Applicant, GraduatoriaRequest, rank};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;

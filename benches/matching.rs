@@ -5,10 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use incrocio::matching::{CandidateIndex, MatchingModel};
-use incrocio::reference::Reference;
-use incrocio::synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::reference::Reference;
+use incrocio_matching::{CandidateIndex, MatchingModel};
+use incrocio_synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
+use incrocio_taxonomy::Taxonomy;
 
 /// The allocator the `incrocio` binary uses.
 #[global_allocator]

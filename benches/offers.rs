@@ -5,11 +5,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use incrocio::cancel::Cancel;
-use incrocio::engine::{Engine, OffersRequest};
-use incrocio::reference::Reference;
-use incrocio::synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::cancel::Cancel;
+use incrocio_core::reference::Reference;
+use incrocio_engine::{Engine, OffersRequest};
+use incrocio_synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
+use incrocio_taxonomy::Taxonomy;
 
 /// The allocator the `incrocio` binary uses.
 #[global_allocator]

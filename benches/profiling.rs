@@ -8,11 +8,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use incrocio::batch::{OnError, ReprofileOptions, reprofile, write_people};
-use incrocio::catalog::Catalog;
-use incrocio::profiling::Profiler;
-use incrocio::reference::Reference;
-use incrocio::synth::{PeopleSpec, people_block};
+use incrocio_batch::{OnError, ReprofileOptions, reprofile};
+use incrocio_core::reference::Reference;
+use incrocio_engine::catalog::Catalog;
+use incrocio_profiling::Profiler;
+use incrocio_synth::write_people;
+use incrocio_synth::{PeopleSpec, people_block};
 
 /// The allocator the `incrocio` binary uses.
 #[global_allocator]

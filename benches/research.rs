@@ -7,11 +7,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use incrocio::profiling::Link;
-use incrocio::research::bootstrap::{Populations, Scores, replicates};
-use incrocio::research::glm::{FitOptions, fit};
-use incrocio::research::metrics::{auc, calibration};
-use incrocio::research::stats::delong;
+use incrocio_profiling::Link;
+use incrocio_research::bootstrap::{Populations, Scores, replicates};
+use incrocio_research::glm::{FitOptions, fit};
+use incrocio_research::metrics::{auc, calibration};
+use incrocio_research::stats::delong;
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -8,16 +8,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use incrocio::batch::{OnError, ReprofileOptions, reprofile, write_people};
-use incrocio::catalog::Catalog;
-use incrocio::files::{atomic_write, read_applicants};
-use incrocio::graduatoria::{GraduatoriaRequest, rank};
-use incrocio::http::config::key_hash;
-use incrocio::matching::VacancyRecord;
-use incrocio::profiling::{ProfileRecord, Profiler};
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_batch::{OnError, ReprofileOptions, reprofile};
+use incrocio_core::files::atomic_write;
+use incrocio_core::reference::Reference;
+use incrocio_engine::catalog::Catalog;
+use incrocio_graduatoria::files::read_applicants;
+use incrocio_graduatoria::{GraduatoriaRequest, rank};
+use incrocio_http::config::key_hash;
+use incrocio_matching::VacancyRecord;
+use incrocio_profiling::{ProfileRecord, Profiler};
+use incrocio_synth::write_people;
+use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
+use incrocio_taxonomy::Taxonomy;
 
 use super::{DemoArgs, print_report, profiler};
 
@@ -147,7 +149,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             .with_context(|| format!("removing the old {}", index_dir.display()))?;
     }
     let started = Instant::now();
-    let engine = incrocio::engine::Engine::bundled()?;
+    let engine = incrocio_engine::Engine::bundled()?;
     let candidates = engine.read_candidates(&cvs, as_of)?;
     let engine = engine.create_index(&index_dir, as_of)?;
     engine.index_candidates(&candidates, true)?;
@@ -163,13 +165,13 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
     std::fs::write(dir.join("vacancy.json"), first)?;
     let record: VacancyRecord = serde_json::from_str(first)?;
     let s = engine.shortlist(
-        incrocio::engine::ShortlistRequest {
+        incrocio_engine::ShortlistRequest {
             vacancy: record.clone(),
             size: None,
             data_richiesta: None,
             exclude: Vec::new(),
         },
-        &incrocio::cancel::Cancel::never(),
+        &incrocio_core::cancel::Cancel::never(),
     )?;
     println!(
         "== shortlist for \"{}\" ({} km around {}): {} eligible, rosa of {}",
@@ -208,7 +210,8 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         key_hash(DEMO_KEY)
     );
     atomic_write(&config, |w| {
-        std::io::Write::write_all(w, text.as_bytes()).map_err(|e| incrocio::Error::io(&config, e))
+        std::io::Write::write_all(w, text.as_bytes())
+            .map_err(|e| incrocio_core::Error::io(&config, e))
     })?;
     println!(
         "== HTTP service: `cargo run --release -- serve --config {}` (key: {DEMO_KEY}); README \"Use over HTTP\"",
@@ -222,7 +225,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
 fn demo_offers(
     reference: &Reference,
     dir: &Path,
-    candidates: &[incrocio::matching::Candidate],
+    candidates: &[incrocio_matching::Candidate],
     as_of: NaiveDate,
 ) -> Result<()> {
     let t = Taxonomy::bundled();
@@ -239,7 +242,7 @@ fn demo_offers(
         reference,
         t,
     )?;
-    let engine = incrocio::engine::Engine::bundled()?;
+    let engine = incrocio_engine::Engine::bundled()?;
     let started = Instant::now();
     let vacancies = engine.read_vacancies(&file)?;
     let board = engine.create_vacancies(&dir.join("bacheca"), &vacancies)?;
@@ -255,7 +258,7 @@ fn demo_offers(
         .iter()
         .find(|c| {
             let r = &c.record;
-            r.stato == incrocio::matching::Stato::Attivo
+            r.stato == incrocio_matching::Stato::Attivo
                 && r.prestazione.is_some()
                 && !c.dichiarate.is_empty()
                 && r.data_did.is_some_and(|d| (as_of - d).num_days() > 200)
@@ -267,7 +270,7 @@ fn demo_offers(
         serde_json::to_string(&person.record)?,
     )?;
     let out = engine.offers(
-        incrocio::engine::OffersRequest {
+        incrocio_engine::OffersRequest {
             candidate_id: None,
             candidate: Some(person.record.clone()),
             data: Some(as_of),
@@ -275,7 +278,7 @@ fn demo_offers(
             rules: None,
         },
         as_of,
-        &incrocio::cancel::Cancel::never(),
+        &incrocio_core::cancel::Cancel::never(),
     )?;
     println!(
         "== offers for {} (NASpI, DID {}): {} of {} open vacancies pass the hard rules; rules {}@v{}",
@@ -306,8 +309,7 @@ fn demo_offers(
         for r in c.regole.iter().filter(|r| {
             matches!(
                 r.esito,
-                incrocio::congruita::Esito::NonCongrua
-                    | incrocio::congruita::Esito::NonDeterminabile
+                incrocio_congruita::Esito::NonCongrua | incrocio_congruita::Esito::NonDeterminabile
             )
         }) {
             println!("       {}: {} ({})", r.regola, r.motivo, r.input);
@@ -318,7 +320,7 @@ fn demo_offers(
 
 const DEMO_APPLICANTS: &str = include_str!("../../data/esempi/candidati-art16.csv");
 
-fn read_applicants_text(text: &str) -> Result<Vec<incrocio::graduatoria::Applicant>> {
+fn read_applicants_text(text: &str) -> Result<Vec<incrocio_graduatoria::Applicant>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("candidati.csv");
     std::fs::write(&path, text)?;

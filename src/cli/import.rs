@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use incrocio::engine::Engine;
-use incrocio::exchange::Ignored;
+use incrocio_engine::Engine;
+use incrocio_exchange::Ignored;
 
 /// What to import.
 #[derive(Debug, Subcommand)]
@@ -92,12 +92,12 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
             anyhow::bail!("{name}: {len} bytes; split files larger than {MAX_FILE_BYTES} bytes");
         }
         let bytes = std::fs::read(&path).with_context(|| format!("reading {name}"))?;
-        let parsed = incrocio::exchange::utf8(&bytes)
-            .map_err(incrocio::Error::from)
+        let parsed = incrocio_exchange::utf8(&bytes)
+            .map_err(incrocio_core::Error::from)
             .and_then(|text| engine.sap_candidates(text, today));
         let items = match parsed {
             Ok(items) => items,
-            Err(incrocio::Error::Input(e)) if skip => {
+            Err(incrocio_core::Error::Input(e)) if skip => {
                 report.refused += 1;
                 report.errors.push(Refused {
                     file: name.clone(),
@@ -131,23 +131,23 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
                     });
                 }
                 Err(e) => {
-                    return Err(anyhow::Error::new(incrocio::Error::Input(e))
+                    return Err(anyhow::Error::new(incrocio_core::Error::Input(e))
                         .context(format!("{name}: SAP {}", k + 1)));
                 }
             }
         }
     }
-    incrocio::files::atomic_write(&a.output, |w| {
+    incrocio_core::files::atomic_write(&a.output, |w| {
         for l in &lines {
-            writeln!(w, "{l}").map_err(|e| incrocio::Error::io(&a.output, e))?;
+            writeln!(w, "{l}").map_err(|e| incrocio_core::Error::io(&a.output, e))?;
         }
         Ok(())
     })?;
     if let Some(p) = &a.report {
         let text = serde_json::to_string_pretty(&report)?;
-        incrocio::files::atomic_write(p, |w| {
+        incrocio_core::files::atomic_write(p, |w| {
             w.write_all(text.as_bytes())
-                .map_err(|e| incrocio::Error::io(p, e))
+                .map_err(|e| incrocio_core::Error::io(p, e))
         })?;
     }
     let mut err = std::io::stderr().lock();

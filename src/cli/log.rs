@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use incrocio::catalog::Catalog;
-use incrocio::decisions::overrides::OverrideRequest;
-use incrocio::decisions::{self, DecisionLog};
-use incrocio::engine::Engine;
-use incrocio::matching::MatchingModel;
+use incrocio_decisions::overrides::OverrideRequest;
+use incrocio_decisions::{self as decisions, DecisionLog};
+use incrocio_engine::Engine;
+use incrocio_engine::catalog::Catalog;
+use incrocio_matching::MatchingModel;
 
 /// The decision log.
 #[derive(Debug, Subcommand)]
@@ -121,7 +121,7 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
                 &decisions,
                 &person,
                 limit,
-                &incrocio::cancel::Cancel::never(),
+                &incrocio_core::cancel::Cancel::never(),
             )?;
             for r in &records {
                 println!("{}", serde_json::to_string(r)?);
@@ -137,12 +137,12 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             if to < from {
                 return Err(super::UsageError(format!("--to {to} is before --from {from}")).into());
             }
-            let r = incrocio::decisions::indicators::for_log(
+            let r = incrocio_decisions::indicators::for_log(
                 &decisions,
                 from,
                 to,
                 chrono::Local::now().date_naive(),
-                &incrocio::cancel::Cancel::never(),
+                &incrocio_core::cancel::Cancel::never(),
             )?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             for i in &r.indicators {
@@ -194,7 +194,7 @@ pub struct EsitoArgs {
 }
 
 pub(super) fn esito_cmd(a: EsitoArgs) -> Result<ExitCode> {
-    use incrocio::decisions::esiti::{EsitiRequest, EsitoEntry, find_rosa, validate};
+    use incrocio_decisions::esiti::{EsitiRequest, EsitoEntry, find_rosa, validate};
     let esito =
         serde_json::from_value(serde_json::Value::String(a.esito.clone())).map_err(|_| {
             super::UsageError(format!(
@@ -202,9 +202,9 @@ pub(super) fn esito_cmd(a: EsitoArgs) -> Result<ExitCode> {
                 a.esito
             ))
         })?;
-    let never = incrocio::cancel::Cancel::never();
+    let never = incrocio_core::cancel::Cancel::never();
     let rosa = find_rosa(&a.decisions, &a.rosa, &never)?.ok_or_else(|| {
-        incrocio::Error::data(&a.decisions, format!("no rosa {} in the log", a.rosa))
+        incrocio_core::Error::data(&a.decisions, format!("no rosa {} in the log", a.rosa))
     })?;
     let checked = validate(
         &rosa,

@@ -14,16 +14,18 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use incrocio::batch::{OnError, ReprofileOptions, ReprofileReport, reprofile, write_people};
-use incrocio::catalog::Catalog;
-use incrocio::engine::Engine;
-use incrocio::files::{atomic_write, graduatoria_csv, read_applicants};
-use incrocio::graduatoria::{Graduatoria, GraduatoriaRequest};
-use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate};
-use incrocio::profiling::{ProfileRecord, Profiler};
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_batch::{OnError, ReprofileOptions, ReprofileReport, reprofile};
+use incrocio_core::files::atomic_write;
+use incrocio_core::reference::Reference;
+use incrocio_engine::Engine;
+use incrocio_engine::catalog::Catalog;
+use incrocio_graduatoria::files::{graduatoria_csv, read_applicants};
+use incrocio_graduatoria::{Graduatoria, GraduatoriaRequest};
+use incrocio_matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate};
+use incrocio_profiling::{ProfileRecord, Profiler};
+use incrocio_synth::write_people;
+use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
+use incrocio_taxonomy::Taxonomy;
 
 /// Matching and profiling engine for Italian public employment services.
 #[derive(Debug, Parser)]
@@ -400,7 +402,7 @@ struct ReprofileArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Rows per chunk of work and per Parquet row group of the output.
-    #[arg(long, default_value_t = incrocio::batch::DEFAULT_CHUNK_ROWS)]
+    #[arg(long, default_value_t = incrocio_batch::DEFAULT_CHUNK_ROWS)]
     chunk_rows: usize,
     /// Stop at the first bad row, or skip bad rows and list them in --rejects.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
@@ -536,7 +538,7 @@ enum ModelsCommand {
         #[arg(long, default_value = "did")]
         model: String,
         /// The engine.
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(incrocio::profiling::Dialect::ALL.map(incrocio::profiling::Dialect::as_str)))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(incrocio_profiling::Dialect::ALL.map(incrocio_profiling::Dialect::as_str)))]
         dialect: String,
         /// The people table or view (dotted names allowed: `lake.anpal.did`).
         #[arg(long, default_value = "people")]
@@ -576,22 +578,22 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         if cause.is::<UsageError>() {
             return 64;
         }
-        if let Some(e) = cause.downcast_ref::<incrocio::Error>() {
+        if let Some(e) = cause.downcast_ref::<incrocio_core::Error>() {
             return match e {
-                incrocio::Error::Input(_)
-                | incrocio::Error::Records(_)
-                | incrocio::Error::Data { .. } => 65,
-                incrocio::Error::NoIndex | incrocio::Error::NoVacancies => 66,
-                incrocio::Error::Panic(_) => 70,
-                incrocio::Error::Io { .. } => 74,
-                incrocio::Error::Cancelled => 75,
-                incrocio::Error::Model(_) => 78,
+                incrocio_core::Error::Input(_)
+                | incrocio_core::Error::Records(_)
+                | incrocio_core::Error::Data { .. } => 65,
+                incrocio_core::Error::NoIndex | incrocio_core::Error::NoVacancies => 66,
+                incrocio_core::Error::Panic(_) => 70,
+                incrocio_core::Error::Io { .. } => 74,
+                incrocio_core::Error::Cancelled => 75,
+                incrocio_core::Error::Model(_) => 78,
             };
         }
-        if cause.is::<incrocio::ModelError>() {
+        if cause.is::<incrocio_core::ModelError>() {
             return 78;
         }
-        if cause.is::<incrocio::InputError>() {
+        if cause.is::<incrocio_core::InputError>() {
             return 65;
         }
         if cause.is::<serde_json::Error>() {
@@ -654,7 +656,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let spec = spec.cv_spec();
             if output.extension().is_some_and(|e| e == "xml") {
                 let skipped =
-                    incrocio::synth::write_sap(&output, &spec, reference, Taxonomy::bundled())?;
+                    incrocio_synth::write_sap(&output, &spec, reference, Taxonomy::bundled())?;
                 eprintln!(
                     "wrote {} CVs as SAP XML to {} ({skipped} experiences without a CP2011 code left out)",
                     spec.n,
@@ -684,12 +686,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List { json }) => {
-            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
             print_models(&engine.models(), json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::Check) => {
-            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
             let models = engine.models();
             print_models(&models, false)?;
             eprintln!("{} models and rule sets load and validate", models.len());
@@ -702,9 +704,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             as_of,
             output,
         }) => {
-            let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
-            let opts = incrocio::profiling::SqlOptions {
-                dialect: incrocio::profiling::Dialect::parse(&dialect)
+            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let opts = incrocio_profiling::SqlOptions {
+                dialect: incrocio_profiling::Dialect::parse(&dialect)
                     .ok_or_else(|| anyhow::anyhow!("unknown dialect `{dialect}`"))?,
                 table,
                 as_of,
@@ -713,9 +715,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let sql = engine.model_sql(&model, &opts)?;
             match output {
                 Some(path) => {
-                    incrocio::files::atomic_write(&path, |w| {
+                    incrocio_core::files::atomic_write(&path, |w| {
                         w.write_all(sql.as_bytes())
-                            .map_err(|e| incrocio::error::Error::io(&path, e))
+                            .map_err(|e| incrocio_core::error::Error::io(&path, e))
                     })?;
                     eprintln!("wrote {} ({} bytes)", path.display(), sql.len());
                 }
@@ -755,8 +757,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
             };
             let model = matching_model(model_file.as_deref())?;
-            let cases = incrocio::taxonomy::titles::isco_cases(&text);
-            let r = incrocio::taxonomy::titles::report(
+            let cases = incrocio_taxonomy::titles::isco_cases(&text);
+            let r = incrocio_taxonomy::titles::report(
                 Taxonomy::bundled(),
                 &cases,
                 holdout,
@@ -774,13 +776,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Openapi => {
             std::io::stdout()
                 .lock()
-                .write_all(incrocio::http::openapi::document_text().as_bytes())?;
+                .write_all(incrocio_http::openapi::document_text().as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn print_models(models: &[incrocio::engine::ModelInfo], json: bool) -> Result<()> {
+fn print_models(models: &[incrocio_engine::ModelInfo], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(models)?)?;
@@ -820,44 +822,44 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
         }
     };
-    let xml = incrocio::exchange::looks_like_xml(text.as_bytes());
+    let xml = incrocio_exchange::looks_like_xml(text.as_bytes());
     let value = if xml {
         serde_json::Value::Null
     } else {
-        incrocio::json::value_from_slice(text.as_bytes())
+        incrocio_core::json::value_from_slice(text.as_bytes())
             .map_err(|e| input_error("(input)", format!("not JSON: {e}")))?
     };
     let many = value.is_array();
     let records: Vec<ProfileRecord> = if xml {
-        vec![incrocio::exchange::did::read(&text)?.record]
+        vec![incrocio_exchange::did::read(&text)?.record]
     } else if many {
-        incrocio::json::from_value(value)
+        incrocio_core::json::from_value(value)
             .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?
     } else {
         vec![
-            incrocio::json::from_value(value)
+            incrocio_core::json::from_value(value)
                 .map_err(|e| input_error("(input)", format!("not a profile record: {e}")))?,
         ]
     };
     let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
-    let request = incrocio::engine::ProfilingRequest {
+    let request = incrocio_engine::ProfilingRequest {
         model: Some(a.model),
         as_of: a.as_of,
         records,
         on_error: Default::default(),
     };
     let response = engine
-        .profile(&request, today(), &incrocio::cancel::Cancel::never())
+        .profile(&request, today(), &incrocio_core::cancel::Cancel::never())
         .map_err(|e| {
             if xml {
-                incrocio::exchange::did::locate(e)
+                incrocio_exchange::did::locate(e)
             } else {
                 e
             }
         })?;
     record(
         a.decisions.as_deref(),
-        incrocio::decisions::of::profiles(&request, &response, "cli"),
+        incrocio_engine::of::profiles(&request, &response, "cli"),
     )?;
     let mut out = response.profiles;
     let text = if many {
@@ -870,9 +872,9 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
 }
 
 /// Appends decisions to the log in `dir`, when one is given (synced before returning).
-fn record(dir: Option<&Path>, decisions: Vec<incrocio::decisions::Decision>) -> Result<()> {
+fn record(dir: Option<&Path>, decisions: Vec<incrocio_decisions::Decision>) -> Result<()> {
     if let Some(dir) = dir {
-        let mut log = incrocio::decisions::DecisionLog::open(dir)?;
+        let mut log = incrocio_decisions::DecisionLog::open(dir)?;
         let r = log.append(&decisions, chrono::Utc::now())?;
         if let (Some(first), Some(last)) = (r.first(), r.last()) {
             eprintln!(
@@ -887,10 +889,10 @@ fn record(dir: Option<&Path>, decisions: Vec<incrocio::decisions::Decision>) -> 
 }
 
 /// A caller's input error (exit code 65) on `field`.
-fn input_error(field: &str, reason: String) -> incrocio::Error {
-    incrocio::Error::Input(incrocio::InputError::new(
+fn input_error(field: &str, reason: String) -> incrocio_core::Error {
+    incrocio_core::Error::Input(incrocio_core::InputError::new(
         field,
-        incrocio::FieldReason::Inconsistent(reason),
+        incrocio_core::FieldReason::Inconsistent(reason),
     ))
 }
 
@@ -962,7 +964,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
 
 fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> {
     let (index, cvs, vacancies) = (&corpus.index, &corpus.cvs, &corpus.vacancies);
-    use incrocio::matching::export::{candidate_row, query_row};
+    use incrocio_matching::export::{candidate_row, query_row};
     let t = Taxonomy::bundled();
     let engine = Engine::new(
         catalog,
@@ -980,9 +982,9 @@ fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Pa
     atomic_write(&path, |w| {
         for c in &candidates {
             serde_json::to_writer(&mut *w, &candidate_row(idx, c, t))
-                .map_err(|e| incrocio::Error::data(&path, e))?;
+                .map_err(|e| incrocio_core::Error::data(&path, e))?;
             w.write_all(b"\n")
-                .map_err(|e| incrocio::Error::io(&path, e))?;
+                .map_err(|e| incrocio_core::Error::io(&path, e))?;
         }
         Ok(())
     })?;
@@ -1001,7 +1003,7 @@ fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Pa
     }
     atomic_write(&qpath, |w| {
         w.write_all(lines.as_bytes())
-            .map_err(|e| incrocio::Error::io(&qpath, e))
+            .map_err(|e| incrocio_core::Error::io(&qpath, e))
     })?;
     eprintln!(
         "wrote {} candidates and {} queries to {}",
@@ -1020,8 +1022,8 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            incrocio::json::from_str_record(l).map_err(|e| {
-                incrocio::Error::data(path, format!("line {}: not {what}: {e}", n + 1)).into()
+            incrocio_core::json::from_str_record(l).map_err(|e| {
+                incrocio_core::Error::data(path, format!("line {}: not {what}: {e}", n + 1)).into()
             })
         })
         .collect()
@@ -1090,7 +1092,7 @@ fn eval_matching_cmd(
         let json = serde_json::to_vec_pretty(&report)?;
         atomic_write(&path, |w| {
             w.write_all(&json)
-                .map_err(|e| incrocio::Error::io(&path, e))
+                .map_err(|e| incrocio_core::Error::io(&path, e))
         })?;
     }
     Ok(ExitCode::SUCCESS)
@@ -1163,17 +1165,16 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
 fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     let model = matching_model(a.model_file.as_deref())?;
     let index = a.index.as_deref().map(CandidateIndex::open).transpose()?;
-    let candidate =
-        match &a.candidate {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Some(incrocio::json::from_str_strict(&text).map_err(|e| {
-                    incrocio::Error::data(path, format!("not a candidate record: {e}"))
-                })?)
-            }
-            None => None,
-        };
+    let candidate = match &a.candidate {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(incrocio_core::json::from_str_strict(&text).map_err(|e| {
+                incrocio_core::Error::data(path, format!("not a candidate record: {e}"))
+            })?)
+        }
+        None => None,
+    };
     if candidate.is_none() && a.candidate_id.is_none() {
         return Err(UsageError(
             "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
@@ -1182,13 +1183,13 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     }
     let mut engine = Engine::new(catalog, model, index);
     if let Some(file) = &a.travel_times {
-        engine = engine.with_travel_times(incrocio::congruita::TravelTimes::read(
+        engine = engine.with_travel_times(incrocio_congruita::TravelTimes::read(
             file,
             Reference::bundled(),
         )?);
     }
     if let Some(file) = &a.ada_table {
-        engine = engine.with_ada_table(incrocio::congruita::AdaTable::read(
+        engine = engine.with_ada_table(incrocio_congruita::AdaTable::read(
             file,
             Taxonomy::bundled(),
         )?);
@@ -1197,7 +1198,7 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     let engine = engine.with_vacancies(board);
     engine.check()?;
     let out = engine.offers(
-        incrocio::engine::OffersRequest {
+        incrocio_engine::OffersRequest {
             candidate_id: a.candidate_id,
             candidate,
             data: a.date,
@@ -1205,7 +1206,7 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
             rules: a.rules,
         },
         chrono::Local::now().date_naive(),
-        &incrocio::cancel::Cancel::never(),
+        &incrocio_core::cancel::Cancel::never(),
     )?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
@@ -1228,14 +1229,14 @@ fn eval_offers_cmd(
     };
     let open_s = open.elapsed().as_secs_f64();
     engine.check()?;
-    let records: Vec<incrocio::matching::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
+    let records: Vec<incrocio_matching::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
     let mut times = Vec::new();
     let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
     let mut eligible = 0usize;
     let mut slowest = Vec::new();
-    let never = incrocio::cancel::Cancel::never();
+    let never = incrocio_core::cancel::Cancel::never();
     for r in records.into_iter().take(n) {
-        let req = incrocio::engine::OffersRequest {
+        let req = incrocio_engine::OffersRequest {
             candidate_id: None,
             candidate: Some(r),
             data: Some(date),
@@ -1285,23 +1286,24 @@ fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
     let model = matching_model(a.model_file.as_deref())?;
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
-    let vacancy: VacancyRecord = incrocio::json::from_str_strict(&text)
-        .map_err(|e| incrocio::Error::data(&a.vacancy, format!("not a vacancy record: {e}")))?;
+    let vacancy: VacancyRecord = incrocio_core::json::from_str_strict(&text).map_err(|e| {
+        incrocio_core::Error::data(&a.vacancy, format!("not a vacancy record: {e}"))
+    })?;
     let engine = Engine::new(catalog, model, Some(CandidateIndex::open(&a.index)?));
     engine.check()?;
     let out = engine.shortlist(
-        incrocio::engine::ShortlistRequest {
+        incrocio_engine::ShortlistRequest {
             vacancy,
             size: a.size,
             data_richiesta: a.data_richiesta,
             exclude: a.exclude,
         },
-        &incrocio::cancel::Cancel::never(),
+        &incrocio_core::cancel::Cancel::never(),
     )?;
     if let Some(dir) = &a.decisions {
-        let mut log = incrocio::decisions::DecisionLog::open(dir)?;
+        let mut log = incrocio_decisions::DecisionLog::open(dir)?;
         let r = log.append(
-            &[incrocio::decisions::of::rosa(&out, "cli")],
+            &[incrocio_engine::of::rosa(&out, "cli")],
             chrono::Utc::now(),
         )?;
         eprintln!("recorded {} as decision {}", out.rosa_id, r[0].seq);
@@ -1321,8 +1323,8 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
     let p = profiler(catalog, reference, &a.model)?;
     let overrides = match &a.decisions {
         Some(dir) => {
-            let records = incrocio::decisions::records(dir)?;
-            let active = incrocio::decisions::overrides::ActiveOverrides::from_records(
+            let records = incrocio_decisions::records(dir)?;
+            let active = incrocio_decisions::overrides::ActiveOverrides::from_records(
                 &records,
                 &p.model.key(),
                 a.as_of,
@@ -1357,7 +1359,7 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         .unwrap_or_else(|| a.output.with_extension("report.json"));
     atomic_write(&report_path, |w| {
         serde_json::to_writer_pretty(&mut *w, &report)
-            .map_err(|e| incrocio::Error::data(&report_path, e))
+            .map_err(|e| incrocio_core::Error::data(&report_path, e))
     })?;
     print_report(&report, elapsed.as_secs_f64())?;
     eprintln!("wrote {} and {}", a.output.display(), report_path.display());
@@ -1365,7 +1367,7 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
 }
 
 fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
-    let engine = incrocio::engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+    let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
     let request = GraduatoriaRequest {
         publication_date: a.publication_date,
         deadline: a.deadline,
@@ -1375,33 +1377,32 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     };
     // Everything is computed and checked before anything is written: the outputs are all
     // written or none is.
-    let never = incrocio::cancel::Cancel::never();
+    let never = incrocio_core::cancel::Cancel::never();
     let (g, diff, decision) = match &a.previous {
         None => {
-            let call = incrocio::engine::GraduatoriaCall {
+            let call = incrocio_engine::GraduatoriaCall {
                 rules: a.rules.clone(),
                 request,
             };
             let g = engine.graduatoria(&call, &never)?;
-            let d = incrocio::decisions::of::graduatoria(
-                &g,
-                "cli",
-                incrocio::decisions::Kind::Graduatoria,
-            );
+            let d =
+                incrocio_engine::of::graduatoria(&g, "cli", incrocio_decisions::Kind::Graduatoria);
             (g, None, d)
         }
         Some(prev) => {
             let text = std::fs::read_to_string(prev)
                 .with_context(|| format!("reading {}", prev.display()))?;
-            let previous: Graduatoria = incrocio::json::from_str_strict(&text)
-                .map_err(|e| incrocio::Error::data(prev, format!("not a graduatoria JSON: {e}")))?;
-            let call = incrocio::engine::RiesameCall {
+            let previous: Graduatoria =
+                incrocio_core::json::from_str_strict(&text).map_err(|e| {
+                    incrocio_core::Error::data(prev, format!("not a graduatoria JSON: {e}"))
+                })?;
+            let call = incrocio_engine::RiesameCall {
                 rules: a.rules.clone(),
                 request,
                 previous,
             };
             let out = engine.riesame(&call, &never)?;
-            let d = incrocio::decisions::of::riesame(&out, "cli");
+            let d = incrocio_engine::of::riesame(&out, "cli");
             (out.graduatoria, Some(out.riesame), d)
         }
     };
@@ -1412,7 +1413,7 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     let write = |p: &Path, text: &str| {
         atomic_write(p, |w| {
             w.write_all(text.as_bytes())
-                .map_err(|e| incrocio::Error::io(p, e))
+                .map_err(|e| incrocio_core::Error::io(p, e))
         })
     };
     match &a.output {
@@ -1489,7 +1490,7 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
         }
         writeln!(out)?;
     }
-    if r.model.status != incrocio::profiling::Status::Official {
+    if r.model.status != incrocio_profiling::Status::Official {
         writeln!(
             out,
             "NOTE: model status is {:?}: its coefficients are not an authority's.",

@@ -8,22 +8,22 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use incrocio::batch::{PeopleTable, TableColumn, write_table, write_with_outcome};
-use incrocio::catalog::Catalog;
-use incrocio::files::atomic_write;
-use incrocio::matching::eval::relevance;
-use incrocio::matching::{CandidateIndex, VacancyRecord};
-use incrocio::reference::Reference;
-use incrocio::research::card::ModelCard;
-use incrocio::research::glm::FitOptions;
-use incrocio::research::profiling::{
+use incrocio_batch::{PeopleTable, TableColumn, write_table, write_with_outcome};
+use incrocio_core::files::atomic_write;
+use incrocio_core::reference::Reference;
+use incrocio_engine::catalog::Catalog;
+use incrocio_matching::eval::relevance;
+use incrocio_matching::{CandidateIndex, VacancyRecord};
+use incrocio_research::card::ModelCard;
+use incrocio_research::glm::FitOptions;
+use incrocio_research::profiling::{
     DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, Predictions, compare, design_matrix,
     evaluate, fit_profiling, observe, override_summary, synth_outcomes,
 };
-use incrocio::research::report::html;
-use incrocio::research::text::terminal_report;
-use incrocio::research::tune::{Esito, Judgment, TuneOptions, grades, tune};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_research::report::html;
+use incrocio_research::text::terminal_report;
+use incrocio_research::tune::{Esito, Judgment, TuneOptions, grades, tune};
+use incrocio_taxonomy::Taxonomy;
 use rand::{Rng, SeedableRng};
 
 /// A profiling model: `--model ID` from the catalog or `--model-file FILE` (e.g. one `fit`
@@ -45,8 +45,8 @@ impl ModelChoice {
         &self,
         catalog: &'a Catalog,
         reference: &Reference,
-        holder: &'a mut Option<incrocio::profiling::ProfilingModel>,
-    ) -> Result<&'a incrocio::profiling::ProfilingModel> {
+        holder: &'a mut Option<incrocio_profiling::ProfilingModel>,
+    ) -> Result<&'a incrocio_profiling::ProfilingModel> {
         model_of(
             catalog,
             reference,
@@ -63,12 +63,12 @@ fn model_of<'a>(
     reference: &Reference,
     id: Option<&str>,
     file: Option<&Path>,
-    holder: &'a mut Option<incrocio::profiling::ProfilingModel>,
-) -> Result<&'a incrocio::profiling::ProfilingModel> {
+    holder: &'a mut Option<incrocio_profiling::ProfilingModel>,
+) -> Result<&'a incrocio_profiling::ProfilingModel> {
     if let Some(path) = file {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let m = incrocio::profiling::ProfilingModel::from_toml(
+        let m = incrocio_profiling::ProfilingModel::from_toml(
             &path.display().to_string(),
             &text,
             reference,
@@ -334,14 +334,14 @@ fn refuse_existing(path: &Path) -> Result<()> {
 fn write_text(path: &Path, text: &str) -> Result<()> {
     atomic_write(path, |w| {
         w.write_all(text.as_bytes())
-            .map_err(|e| incrocio::Error::io(path, e))
+            .map_err(|e| incrocio_core::Error::io(path, e))
     })?;
     Ok(())
 }
 
 fn file_digest(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(incrocio::digest::sha256_tagged(&bytes))
+    Ok(incrocio_core::digest::sha256_tagged(&bytes))
 }
 
 pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Result<ExitCode> {
@@ -349,7 +349,7 @@ pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Resul
     let spec_text = std::fs::read_to_string(&a.spec)
         .with_context(|| format!("reading {}", a.spec.display()))?;
     let spec_file = a.spec.display().to_string();
-    let spec = incrocio::profiling::ProfilingModel::from_toml(&spec_file, &spec_text, reference)?;
+    let spec = incrocio_profiling::ProfilingModel::from_toml(&spec_file, &spec_text, reference)?;
     let id = a.id.clone().unwrap_or_else(|| spec.id.clone());
     let version = a.version.unwrap_or_else(|| {
         catalog
@@ -449,7 +449,7 @@ pub(super) fn outcomes(
     a: OutcomesArgs,
 ) -> Result<ExitCode> {
     let mut held = None;
-    let p = incrocio::profiling::Profiler {
+    let p = incrocio_profiling::Profiler {
         model: a.model.resolve(catalog, reference, &mut held)?,
         adr: catalog.adr(None)?,
         reference,
@@ -490,7 +490,7 @@ pub(super) fn eval_profiling(
         PeopleTable::read_labeled_with(&a.labeled.data, &a.labeled.outcome, &a.group_by)?;
     let adr = catalog.adr(None)?;
     let (mut ha, mut hb) = (None, None);
-    let pa = incrocio::profiling::Profiler {
+    let pa = incrocio_profiling::Profiler {
         model: a.model.resolve(catalog, reference, &mut ha)?,
         adr,
         reference,
@@ -532,11 +532,11 @@ pub(super) fn eval_profiling(
         design.as_ref().map(|(n, x)| (n.as_slice(), x)),
         &predictions,
     )?;
-    let overrides: Option<Vec<incrocio::decisions::overrides::Override>> = match &a.decisions {
+    let overrides: Option<Vec<incrocio_decisions::overrides::Override>> = match &a.decisions {
         Some(dir) => Some(
-            incrocio::decisions::records(dir)?
+            incrocio_decisions::records(dir)?
                 .iter()
-                .filter_map(incrocio::decisions::overrides::Override::from_record)
+                .filter_map(incrocio_decisions::overrides::Override::from_record)
                 .collect(),
         ),
         None => None,
@@ -565,7 +565,7 @@ pub(super) fn eval_profiling(
             )
         }
         Some((id, file)) => {
-            let pb = incrocio::profiling::Profiler {
+            let pb = incrocio_profiling::Profiler {
                 model: model_of(catalog, reference, id, file, &mut hb)?,
                 adr,
                 reference,
@@ -587,7 +587,7 @@ pub(super) fn eval_profiling(
         eprintln!("wrote {}", p.display());
     }
     if let Some(p) = &a.card {
-        let lineage: Vec<&incrocio::profiling::ProfilingModel> = catalog
+        let lineage: Vec<&incrocio_profiling::ProfilingModel> = catalog
             .profiling_models()
             .iter()
             .filter(|m| m.id == pa.model.id)
@@ -611,7 +611,7 @@ pub(super) fn judgments(
     a: JudgmentsArgs,
 ) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let engine = incrocio::engine::Engine::new(
+    let engine = incrocio_engine::Engine::new(
         catalog,
         super::matching_model(None)?,
         Some(CandidateIndex::open(&a.corpus.index)?),
@@ -717,9 +717,9 @@ pub(super) fn tune_matching(
         None => Vec::new(),
     };
     if let Some(dir) = &a.decisions {
-        use incrocio::decisions::esiti::{Esito as Recorded, Outcome};
+        use incrocio_decisions::esiti::{Esito as Recorded, Outcome};
         let before = judgments.len();
-        for e in incrocio::decisions::records(dir)?
+        for e in incrocio_decisions::records(dir)?
             .iter()
             .filter_map(Recorded::from_record)
         {
@@ -741,8 +741,7 @@ pub(super) fn tune_matching(
         );
     }
     let g = grades(&judgments, a.rejected_grade)?;
-    let engine =
-        incrocio::engine::Engine::new(catalog, base, Some(CandidateIndex::open(&a.index)?));
+    let engine = incrocio_engine::Engine::new(catalog, base, Some(CandidateIndex::open(&a.index)?));
     engine.check()?;
     let idx = engine.index().context("the candidate index")?;
     let base = engine.matching_model();
@@ -762,7 +761,7 @@ pub(super) fn tune_matching(
     }
     let (text, r) = tune(idx, &vacancies, &g, base, version, &opts, reference, t)?;
     write_text(&a.output, &text)?;
-    let e = |x: &incrocio::research::stats::Estimate| match x.ci {
+    let e = |x: &incrocio_research::stats::Estimate| match x.ci {
         Some(c) => format!("{:.4} [{:.4}, {:.4}]", x.value, c.low, c.high),
         None => format!("{:.4}", x.value),
     };

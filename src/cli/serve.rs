@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use incrocio::catalog::Catalog;
-use incrocio::engine::Engine;
-use incrocio::http::config::{Overrides, Scope, ServerConfig, key_hash};
-use incrocio::http::{Service, shutdown_signal};
-use incrocio::matching::CandidateIndex;
+use incrocio_engine::Engine;
+use incrocio_engine::catalog::Catalog;
+use incrocio_http::config::{Overrides, Scope, ServerConfig, key_hash};
+use incrocio_http::{Service, shutdown_signal};
+use incrocio_matching::CandidateIndex;
 use rand::RngCore;
 
 /// Serve the HTTP API. Precedence: flags, then environment, then the file, then defaults.
@@ -125,21 +125,23 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
         engine = engine.with_vacancies(board);
     }
     if let Some(file) = &config.travel_times {
-        let table =
-            incrocio::congruita::TravelTimes::read(file, incrocio::reference::Reference::bundled())
-                .with_context(|| format!("reading the travel-time table {}", file.display()))?;
+        let table = incrocio_congruita::TravelTimes::read(
+            file,
+            incrocio_core::reference::Reference::bundled(),
+        )
+        .with_context(|| format!("reading the travel-time table {}", file.display()))?;
         engine = engine.with_travel_times(table);
     }
     if let Some(file) = &config.ada_table {
         let table =
-            incrocio::congruita::AdaTable::read(file, incrocio::taxonomy::Taxonomy::bundled())
+            incrocio_congruita::AdaTable::read(file, incrocio_taxonomy::Taxonomy::bundled())
                 .with_context(|| format!("reading the ADA table {}", file.display()))?;
         engine = engine.with_ada_table(table);
     }
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.
     engine.check()?;
-    match incrocio::http::raise_open_file_limit() {
+    match incrocio_http::raise_open_file_limit() {
         Some(n) => tracing::info!(open_files = n, "open-file limit"),
         None => tracing::warn!("could not read or raise the open-file limit"),
     }

@@ -89,9 +89,9 @@ fn synth_then_reprofile_writes_output_and_report() {
 
 #[test]
 fn synthetic_cvs_and_vacancies_are_valid_records_and_seeded() {
-    use incrocio::matching::{CandidateRecord, VacancyRecord};
-    use incrocio::reference::Reference;
-    use incrocio::taxonomy::Taxonomy;
+    use incrocio_core::reference::Reference;
+    use incrocio_matching::{CandidateRecord, VacancyRecord};
+    use incrocio_taxonomy::Taxonomy;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let run = |args: &[&str]| {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use incrocio::congruita::{
+use incrocio_congruita::{
     ContractTerms, Esito, Link, Periodo, Reference, Relation, RuleSet, Situation,
 };
 use rust_decimal::Decimal;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use incrocio::http::config::key_hash;
+use incrocio_http::config::key_hash;
 use serde_json::{Value, json};
 
 use crate::http::{ALL, PROFILING_ONLY, ROMA, call, candidate, config_text, post, record};

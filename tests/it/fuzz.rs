@@ -8,14 +8,14 @@
 
 use std::path::Path;
 
-use incrocio::catalog::Catalog;
-use incrocio::engine::Engine;
-use incrocio::graduatoria::GraduatoriaRules;
-use incrocio::http::config::ServerConfig;
-use incrocio::matching::{CandidateIndex, CandidateRecord, MatchingModel, VacancyRecord};
-use incrocio::profiling::{AdrRules, ProfileRecord, ProfilingModel};
-use incrocio::reference::Reference;
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::reference::Reference;
+use incrocio_engine::Engine;
+use incrocio_engine::catalog::Catalog;
+use incrocio_graduatoria::GraduatoriaRules;
+use incrocio_http::config::ServerConfig;
+use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel, VacancyRecord};
+use incrocio_profiling::{AdrRules, ProfileRecord, ProfilingModel};
+use incrocio_taxonomy::Taxonomy;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -122,22 +122,22 @@ const VACANCY: &str = r#"{"id":"V1","titolo":"webmaster","comune":"058091","ragg
 
 fn profile_any(bytes: &[u8]) {
     let engine = Engine::bundled().unwrap();
-    if let Ok(v) = incrocio::json::value_from_slice(bytes) {
+    if let Ok(v) = incrocio_core::json::value_from_slice(bytes) {
         let records = if v.is_array() {
-            incrocio::json::from_value::<Vec<ProfileRecord>>(v)
+            incrocio_core::json::from_value::<Vec<ProfileRecord>>(v)
         } else {
-            incrocio::json::from_value::<ProfileRecord>(v).map(|r| vec![r])
+            incrocio_core::json::from_value::<ProfileRecord>(v).map(|r| vec![r])
         };
         if let Ok(records) = records
             && !records.is_empty()
         {
-            let req = incrocio::engine::ProfilingRequest {
+            let req = incrocio_engine::ProfilingRequest {
                 model: None,
                 as_of: Some(date()),
                 records,
                 on_error: Default::default(),
             };
-            let _ = engine.profile(&req, date(), &incrocio::cancel::Cancel::never());
+            let _ = engine.profile(&req, date(), &incrocio_core::cancel::Cancel::never());
         }
     }
 }
@@ -162,7 +162,7 @@ proptest! {
     fn fuzz_candidate_record(v in edited(serde_json::from_str(CANDIDATE).unwrap()), bytes in mutate(CANDIDATE)) {
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
         for text in [v.to_string().into_bytes(), bytes] {
-            if let Ok(c) = incrocio::json::from_slice_strict::<CandidateRecord>(&text) {
+            if let Ok(c) = incrocio_core::json::from_slice_strict::<CandidateRecord>(&text) {
                 let _ = c.validate(r, t, date(), &crate::titles());
             }
         }
@@ -174,7 +174,7 @@ proptest! {
         let (_dir, idx) = small_index();
         let model = MatchingModel::bundled().unwrap();
         for text in [v.to_string().into_bytes(), bytes] {
-            if let Ok(rec) = incrocio::json::from_slice_strict::<VacancyRecord>(&text)
+            if let Ok(rec) = incrocio_core::json::from_slice_strict::<VacancyRecord>(&text)
                 && let Ok(vac) = rec.validate(r, t, &crate::titles())
             {
                 let _ = idx.shortlist(&vac, &model, None, t);
@@ -190,15 +190,15 @@ proptest! {
             let _ = engine.sap_candidate(text, "X1", date());
         }
         if let Ok(text) = std::str::from_utf8(&did)
-            && let Ok(d) = incrocio::exchange::did::read(text)
+            && let Ok(d) = incrocio_exchange::did::read(text)
         {
-            let req = incrocio::engine::ProfilingRequest {
+            let req = incrocio_engine::ProfilingRequest {
                 model: None,
                 as_of: Some(date()),
                 records: vec![d.record],
                 on_error: Default::default(),
             };
-            let _ = engine.profile(&req, date(), &incrocio::cancel::Cancel::never());
+            let _ = engine.profile(&req, date(), &incrocio_core::cancel::Cancel::never());
         }
     }
 
@@ -209,10 +209,10 @@ proptest! {
         for (name, bytes) in [("a.csv", csv), ("a.json", json)] {
             let path = dir.path().join(name);
             std::fs::write(&path, &bytes).unwrap();
-            if let Ok(applicants) = incrocio::files::read_applicants(&path) {
-                let call = incrocio::engine::GraduatoriaCall {
+            if let Ok(applicants) = incrocio_graduatoria::files::read_applicants(&path) {
+                let call = incrocio_engine::GraduatoriaCall {
                     rules: "art16-emilia-romagna".into(),
-                    request: incrocio::graduatoria::GraduatoriaRequest {
+                    request: incrocio_graduatoria::GraduatoriaRequest {
                         publication_date: "2026-03-01".parse().unwrap(),
                         deadline: None,
                         posts: Some(2),
@@ -220,8 +220,8 @@ proptest! {
                         applicants,
                     },
                 };
-                if let Ok(g) = engine.graduatoria(&call, &incrocio::cancel::Cancel::never()) {
-                    let _ = incrocio::files::graduatoria_csv(&g);
+                if let Ok(g) = engine.graduatoria(&call, &incrocio_core::cancel::Cancel::never()) {
+                    let _ = incrocio_graduatoria::files::graduatoria_csv(&g);
                 }
             }
         }
@@ -299,16 +299,21 @@ fn small_index() -> (tempfile::TempDir, CandidateIndex) {
 #[test]
 fn the_seeds_are_valid_so_mutations_start_from_good_inputs() {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let p: ProfileRecord = incrocio::json::from_str_strict(PROFILE).unwrap();
+    let p: ProfileRecord = incrocio_core::json::from_str_strict(PROFILE).unwrap();
     assert!(p.validate(r).is_ok());
-    let c: CandidateRecord = incrocio::json::from_str_strict(CANDIDATE).unwrap();
+    let c: CandidateRecord = incrocio_core::json::from_str_strict(CANDIDATE).unwrap();
     assert!(c.validate(r, t, date(), &crate::titles()).is_ok());
-    let v: VacancyRecord = incrocio::json::from_str_strict(VACANCY).unwrap();
+    let v: VacancyRecord = incrocio_core::json::from_str_strict(VACANCY).unwrap();
     assert!(v.validate(r, t, &crate::titles()).is_ok());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.json");
     std::fs::write(&path, APPLICANTS_JSON).unwrap();
-    assert_eq!(incrocio::files::read_applicants(&path).unwrap().len(), 2);
+    assert_eq!(
+        incrocio_graduatoria::files::read_applicants(&path)
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(Catalog::bundled(r).is_ok());
     assert!(ServerConfig::parse("c.toml", SERVER_CONFIG).is_ok());
     assert!(

@@ -1,7 +1,7 @@
 //! Graduatorie: hand-computed legal cases (tests/cases/graduatorie/*.toml) checked by one
 //! function, determinism, the published CSV, riesame, and ranking invariants.
 
-use incrocio::graduatoria::{Applicant, Graduatoria, GraduatoriaRequest, rank, riesame};
+use incrocio_graduatoria::{Applicant, Graduatoria, GraduatoriaRequest, rank, riesame};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -231,7 +231,7 @@ fn same_input_in_any_order_gives_byte_identical_output() {
     req.applicants.reverse();
     let b = serde_json::to_string(&rank(rules, &req).unwrap()).unwrap();
     assert_eq!(a, b);
-    let csv_a = incrocio::files::graduatoria_csv(&rank(rules, &req).unwrap()).unwrap();
+    let csv_a = incrocio_graduatoria::files::graduatoria_csv(&rank(rules, &req).unwrap()).unwrap();
     assert!(csv_a.starts_with(
         "posizione,id,punteggio,isee,anzianita_disoccupazione,carico_familiare,parita,esito\n"
     ));

@@ -6,11 +6,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use incrocio::cancel::Cancel;
-use incrocio::engine::{Engine, ShortlistRequest};
-use incrocio::matching::{CandidateIndex, CandidateRecord, MatchingModel};
-use incrocio::reference::Reference;
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::cancel::Cancel;
+use incrocio_core::reference::Reference;
+use incrocio_engine::{Engine, ShortlistRequest};
+use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel};
+use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
 use crate::http::{
@@ -163,14 +163,14 @@ fn issue_11_2_a_cancelled_shortlist_stops_with_cancelled() {
     stop.cancel();
     assert!(matches!(
         engine.shortlist(req, &stop),
-        Err(incrocio::Error::Cancelled)
+        Err(incrocio_core::Error::Cancelled)
     ));
 }
 
 #[test]
 fn issue_11_3_idle_connections_are_closed_and_do_not_starve_the_health_probe() {
     // The server runs in this process: its sockets count against this process's limit too.
-    incrocio::http::raise_open_file_limit();
+    incrocio_http::raise_open_file_limit();
     let (_dir, s) = server_with(&[], "header_read_timeout_ms = 1500\n");
     // 1,100 connections that never send a request head.
     let idle: Vec<TcpStream> = (0..1_100)

@@ -6,10 +6,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use incrocio::engine::Engine;
-use incrocio::http::Service;
-use incrocio::http::config::{ServerConfig, key_hash};
-use incrocio::matching::{CandidateIndex, MatchingModel};
+use incrocio_engine::Engine;
+use incrocio_http::Service;
+use incrocio_http::config::{ServerConfig, key_hash};
+use incrocio_matching::{CandidateIndex, MatchingModel};
 use serde_json::{Value, json};
 
 pub(crate) const ALL: &str = "key-all-scopes";
@@ -485,7 +485,7 @@ fn candidates_upkeep_and_shortlists() {
     assert_eq!(
         got.json(),
         serde_json::to_value(
-            serde_json::from_value::<incrocio::matching::CandidateRecord>(candidate("C1", ROMA))
+            serde_json::from_value::<incrocio_matching::CandidateRecord>(candidate("C1", ROMA))
                 .unwrap()
         )
         .unwrap()
@@ -567,7 +567,7 @@ fn graceful_shutdown_keeps_acknowledged_writes() {
 }
 
 pub(crate) fn applicants() -> Value {
-    let a = incrocio::files::read_applicants(Path::new(concat!(
+    let a = incrocio_graduatoria::files::read_applicants(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/esempi/candidati-art16.csv"
     )))
@@ -592,7 +592,7 @@ fn graduatorie_and_riesame() {
         .unwrap()
         .graduatoria(
             &serde_json::from_value(call_body.clone()).unwrap(),
-            &incrocio::cancel::Cancel::never(),
+            &incrocio_core::cancel::Cancel::never(),
         )
         .unwrap();
     assert_eq!(g, serde_json::to_value(&lib).unwrap());
@@ -625,7 +625,7 @@ fn graduatorie_and_riesame() {
         .graduatoria(
             &serde_json::from_value(json!({"rules": "art16-emilia-romagna", "request": corrected}))
                 .unwrap(),
-            &incrocio::cancel::Cancel::never(),
+            &incrocio_core::cancel::Cancel::never(),
         )
         .unwrap();
     assert_eq!(v["graduatoria"], serde_json::to_value(&lib).unwrap());

@@ -17,13 +17,13 @@ mod research;
 mod sql;
 mod xml;
 
-use incrocio::catalog::Catalog;
-use incrocio::reference::Reference;
+use incrocio_core::reference::Reference;
+use incrocio_engine::catalog::Catalog;
 
 /// The title resolution of the newest bundled matching model (what indexes are built with by
 /// default).
-pub fn titles() -> incrocio::matching::model::TitleParams {
-    incrocio::matching::MatchingModel::bundled()
+pub fn titles() -> incrocio_matching::model::TitleParams {
+    incrocio_matching::MatchingModel::bundled()
         .expect("bundled matching model")
         .titles
 }

@@ -1,10 +1,8 @@
 //! The candidate index and the rosa: hard rules, size rule, suggestions, determinism, synonyms.
 
-use incrocio::matching::{
-    CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord,
-};
-use incrocio::reference::Reference;
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::reference::Reference;
+use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
+use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
 const ROMA: &str = "058091";
@@ -177,7 +175,7 @@ fn same_input_same_answer_and_reopen_and_delete() {
         .collect();
     let idx = build(dir.path(), records);
     // Every answer is a new rosa (its own id and time); everything else is the same.
-    let content = |mut s: incrocio::matching::Shortlist| {
+    let content = |mut s: incrocio_matching::Shortlist| {
         assert!(s.rosa_id.starts_with("rosa-") && !s.generated_at.is_empty());
         s.rosa_id.clear();
         s.generated_at.clear();
@@ -287,7 +285,7 @@ fn rebuild_drops_dead_vector_rows_and_keeps_every_answer() {
 /// nothing behind; an existing index is not overwritten.
 #[test]
 fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
-    use incrocio::synth::{CvSpec, Synthetic, write_jsonl};
+    use incrocio_synth::{CvSpec, Synthetic, write_jsonl};
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let as_of: chrono::NaiveDate = "2026-11-23".parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -297,10 +295,10 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     let vacancies = Synthetic::Vacancies { with_truth: false };
     write_jsonl(&d.join("v.jsonl"), &spec(40, 6), vacancies, r, t).unwrap();
     let model = MatchingModel::bundled().unwrap();
-    let params = incrocio::matching::IndexParams::of(&model);
+    let params = incrocio_matching::IndexParams::of(&model);
 
     let build = |dir: &str, input: &str| {
-        let source = incrocio::matching::IndexSource {
+        let source = incrocio_matching::IndexSource {
             input: &d.join(input),
             as_of,
             params: &params,
@@ -311,7 +309,7 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     };
     let upserted = CandidateIndex::create(&d.join("upserted"), as_of).unwrap();
     let candidates =
-        incrocio::matching::read_candidates(&d.join("cvs.jsonl"), r, t, as_of, &crate::titles())
+        incrocio_matching::read_candidates(&d.join("cvs.jsonl"), r, t, as_of, &crate::titles())
             .unwrap();
     upserted.upsert(&candidates, t).unwrap();
     // An existing, empty directory is built into.
@@ -328,7 +326,7 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let vacancies =
-        incrocio::matching::board::read_vacancies(&d.join("v.jsonl"), r, t, &crate::titles())
+        incrocio_matching::board::read_vacancies(&d.join("v.jsonl"), r, t, &crate::titles())
             .unwrap();
     let mut compared = 0;
     for v in &vacancies {

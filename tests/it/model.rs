@@ -2,15 +2,15 @@
 //! v1 rosas unchanged, adjacent occupations, titles, and an index that refuses a model it was
 //! not built for.
 
-use incrocio::cancel::Cancel;
-use incrocio::engine::{Engine, ShortlistRequest};
-use incrocio::matching::{
+use incrocio_core::cancel::Cancel;
+use incrocio_core::reference::Reference;
+use incrocio_engine::{Engine, ShortlistRequest};
+use incrocio_matching::{
     CandidateIndex, CandidateRecord, IndexParams, MatchingModel, Shortlist, VacancyRecord,
     read_candidates,
 };
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, Synthetic, write_jsonl};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_synth::{CvSpec, Synthetic, write_jsonl};
+use incrocio_taxonomy::Taxonomy;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -323,9 +323,9 @@ fn issue_12_4_the_development_set_is_resolved_well_enough_to_notice_a_regression
     // broken resolver fails here; the figures themselves are reported, not asserted.
     let t = Taxonomy::bundled();
     let cases =
-        incrocio::taxonomy::titles::isco_cases(include_str!("../fixtures/titles/annunci.tsv"));
+        incrocio_taxonomy::titles::isco_cases(include_str!("../fixtures/titles/annunci.tsv"));
     assert!(cases.len() >= 100);
-    let r = incrocio::taxonomy::titles::report(t, &cases, 7, 0.5);
+    let r = incrocio_taxonomy::titles::report(t, &cases, 7, 0.5);
     assert!(r.isco_titles.accuracy_at_5 > 0.75, "{:?}", r.isco_titles);
     assert!(
         r.held_out.accuracy_at_1 > 0.5,

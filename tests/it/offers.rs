@@ -2,12 +2,12 @@
 //! cut), offers ranked by the mirrored model with explanations that add up, hard rules and
 //! deadlines honoured, a verdict on every offer, and the HTTP routes against a real server.
 
-use incrocio::cancel::Cancel;
-use incrocio::engine::{Engine, OffersRequest};
-use incrocio::matching::{CandidateRecord, MatchingModel, VacancyRecord};
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, cv_block, vacancy_block};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::cancel::Cancel;
+use incrocio_core::reference::Reference;
+use incrocio_engine::{Engine, OffersRequest};
+use incrocio_matching::{CandidateRecord, MatchingModel, VacancyRecord};
+use incrocio_synth::{CvSpec, cv_block, vacancy_block};
+use incrocio_taxonomy::Taxonomy;
 use serde_json::json;
 
 use crate::http::{ALL, PROFILING_ONLY, Server, assert_problem, call, post};
@@ -46,7 +46,7 @@ fn engine_with_board(dir: &std::path::Path, records: Vec<VacancyRecord>) -> Engi
     engine.with_vacancies(board)
 }
 
-fn ask(engine: &Engine, person: CandidateRecord, size: Option<u32>) -> incrocio::matching::Offers {
+fn ask(engine: &Engine, person: CandidateRecord, size: Option<u32>) -> incrocio_matching::Offers {
     let req = OffersRequest {
         candidate_id: None,
         candidate: Some(person),
@@ -70,7 +70,7 @@ fn issue_14_offers_add_up_respect_hard_rules_and_carry_verdicts() {
     let mut seen_offers = 0;
     for person in people(40)
         .into_iter()
-        .filter(|p| p.stato == incrocio::matching::Stato::Attivo)
+        .filter(|p| p.stato == incrocio_matching::Stato::Attivo)
     {
         let out = ask(&engine, person.clone(), None);
         assert!(out.offers.len() <= 15);
@@ -114,7 +114,7 @@ fn the_bounded_top_k_gives_the_head_of_the_full_ranking() {
     let engine = engine_with_board(dir.path(), vacancies(2_000));
     for person in people(12)
         .into_iter()
-        .filter(|p| p.stato == incrocio::matching::Stato::Attivo)
+        .filter(|p| p.stato == incrocio_matching::Stato::Attivo)
     {
         let all = ask(&engine, person.clone(), Some(100));
         let few = ask(&engine, person, Some(7));
@@ -187,7 +187,7 @@ fn an_expired_or_deleted_vacancy_drops_out_and_the_board_survives_reopening() {
     assert_eq!(ids(&engine), vec!["OPEN"]);
     assert!(engine.vacancy("GONE").unwrap().is_none());
     // A torn last record (a crash mid-append) is cut off on open.
-    let journal = dir.path().join(incrocio::matching::board::JOURNAL);
+    let journal = dir.path().join(incrocio_matching::board::JOURNAL);
     let len = std::fs::metadata(&journal).unwrap().len();
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -237,7 +237,7 @@ fn person_side_fields_are_checked_by_name() {
             .validate_candidates(vec![rec], DAY.parse().unwrap())
             .unwrap_err();
         match e {
-            incrocio::Error::Input(i) => assert_eq!(i.field, field),
+            incrocio_core::Error::Input(i) => assert_eq!(i.field, field),
             other => panic!("{other}"),
         }
     }
@@ -262,7 +262,7 @@ fn person_side_fields_are_checked_by_name() {
             .extend(extra.as_object().unwrap().clone());
         let rec: VacancyRecord = serde_json::from_value(r).unwrap();
         match engine.validate_vacancy(rec).unwrap_err() {
-            incrocio::Error::Input(i) => assert_eq!(i.field, field),
+            incrocio_core::Error::Input(i) => assert_eq!(i.field, field),
             other => panic!("{other}"),
         }
     }
@@ -377,10 +377,10 @@ fn issue_14_2_a_declared_occupation_counts_on_both_sides() {
     for (spec, d_score) in [("default@v3", 0.35), ("default@v2", 0.15)] {
         let model = MatchingModel::bundled_named(spec).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let idx = incrocio::matching::CandidateIndex::create_with(
+        let idx = incrocio_matching::CandidateIndex::create_with(
             dir.path(),
             as_of,
-            &incrocio::matching::IndexParams::of(&model),
+            &incrocio_matching::IndexParams::of(&model),
         )
         .unwrap();
         let people: Vec<_> = [person("D", true), person("E", false)]
@@ -391,7 +391,7 @@ fn issue_14_2_a_declared_occupation_counts_on_both_sides() {
         let engine = Engine::new(crate::catalog(), model.clone(), Some(idx));
         let rosa = engine
             .shortlist(
-                incrocio::engine::ShortlistRequest {
+                incrocio_engine::ShortlistRequest {
                     vacancy: vacancy.clone(),
                     size: None,
                     data_richiesta: None,
@@ -473,7 +473,7 @@ fn issue_14_4_a_travel_time_table_decides_distances_beyond_the_threshold() {
         // The other direction does not count.
         ("059011,058091,70", "non_determinabile"),
     ] {
-        let t = incrocio::congruita::TravelTimes::parse(
+        let t = incrocio_congruita::TravelTimes::parse(
             &format!("origine,destinazione,minuti\n{table}\n"),
             r,
         )
@@ -571,7 +571,7 @@ fn issue_14_4_an_ada_table_decides_coherence_by_area_di_attivita() {
     };
     let engine = engine_with_board(dir.path(), vec![v.clone()]);
     assert_eq!(coerenza(&engine, None), json!("non_congrua"));
-    let table = incrocio::congruita::AdaTable::parse(
+    let table = incrocio_congruita::AdaTable::parse(
         "ada,cp2011\nADA.99.1,1.1.1.1.0\nADA.99.1,3.1.2.3.0\n",
         Taxonomy::bundled(),
     )
@@ -584,8 +584,8 @@ fn issue_14_4_an_ada_table_decides_coherence_by_area_di_attivita() {
         json!("non_congrua")
     );
     // A CP2011 code the taxonomy lacks is named with its line.
-    match incrocio::congruita::AdaTable::parse("ada,cp2011\nA,9.9.9.9.9\n", Taxonomy::bundled()) {
-        Err(incrocio::Error::Input(e)) => {
+    match incrocio_congruita::AdaTable::parse("ada,cp2011\nA,9.9.9.9.9\n", Taxonomy::bundled()) {
+        Err(incrocio_core::Error::Input(e)) => {
             assert_eq!((e.field.as_str(), e.row), ("cp2011", Some(2)))
         }
         other => panic!("{other:?}"),

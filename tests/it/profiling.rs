@@ -1,11 +1,11 @@
 //! Profiling of one person: hand-computed indices, contributions, classes and AdR amounts.
 
-use incrocio::profiling::{ProfileRecord, Profiler};
-use incrocio::reference::Reference;
+use incrocio_core::reference::Reference;
+use incrocio_profiling::{ProfileRecord, Profiler};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-fn profile(json: &str, model: &str) -> incrocio::profiling::Profile {
+fn profile(json: &str, model: &str) -> incrocio_profiling::Profile {
     let c = crate::catalog();
     let p = Profiler {
         model: c.profiling(model).unwrap(),
@@ -16,7 +16,7 @@ fn profile(json: &str, model: &str) -> incrocio::profiling::Profile {
     p.profile(&r, "2026-11-23".parse().unwrap()).unwrap()
 }
 
-fn contribution(p: &incrocio::profiling::Profile, feature: &str) -> f64 {
+fn contribution(p: &incrocio_profiling::Profile, feature: &str) -> f64 {
     p.contributions
         .iter()
         .find(|c| c.feature == feature)
@@ -147,7 +147,7 @@ fn class_cutoffs_at_exact_boundaries() {
     let c = crate::catalog();
     for case in cases.case {
         let classes = &c.profiling(&case.model).unwrap().classes;
-        assert_eq!(classes.status, incrocio::profiling::Status::Official);
+        assert_eq!(classes.status, incrocio_profiling::Status::Official);
         for (index, want) in case.index.iter().zip(&case.class) {
             let units: i64 = index.replace('.', "").parse().unwrap();
             assert_eq!(
@@ -166,7 +166,7 @@ fn probit_model_from_a_file() {
         .replace("link = \"logit\"", "link = \"probit\"")
         .replace("version = 1", "version = 99");
     let m =
-        incrocio::profiling::ProfilingModel::from_toml("probit.toml", &text, Reference::bundled())
+        incrocio_profiling::ProfilingModel::from_toml("probit.toml", &text, Reference::bundled())
             .unwrap();
     let c = crate::catalog();
     let p = Profiler {

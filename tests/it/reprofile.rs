@@ -3,10 +3,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use incrocio::batch::{OnError, ReprofileOptions, RowStatus, reprofile, write_people};
-use incrocio::profiling::Profiler;
-use incrocio::reference::Reference;
-use incrocio::synth::PeopleSpec;
+use incrocio_batch::{OnError, ReprofileOptions, RowStatus, reprofile};
+use incrocio_core::reference::Reference;
+use incrocio_profiling::Profiler;
+use incrocio_synth::PeopleSpec;
+use incrocio_synth::write_people;
 use polars::prelude::*;
 
 const HEADER: &str = "Id,DataNascita,Genere,Cittadinanza,TitoloDiStudio,ProvinciaDiResidenza,ComuneDomicilio,CondizioneOccupazionaleUnAnnoPrima,DataDID,Sospensioni,PercettoreNASpI";
@@ -28,7 +29,7 @@ fn run(
     as_of: &str,
     on_error: OnError,
     rejects: Option<PathBuf>,
-) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
     // Chunks of 2 rows: several chunks even for a few rows.
     run_with(input, previous, output, as_of, on_error, rejects, 2)
 }
@@ -39,7 +40,7 @@ fn run_chunked(
     previous: Option<&Path>,
     output: &Path,
     as_of: &str,
-) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
     run_with(input, previous, output, as_of, OnError::Fail, None, 4096)
 }
 
@@ -51,7 +52,7 @@ fn run_with(
     on_error: OnError,
     rejects: Option<PathBuf>,
     chunk_rows: usize,
-) -> incrocio::Result<incrocio::batch::ReprofileReport> {
+) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
     let c = crate::catalog();
     let p = Profiler {
         model: c.profiling("did").unwrap(),
@@ -415,7 +416,7 @@ fn a_repeated_id_is_refused_naming_both_rows() {
     for input in [&csv, &parquet] {
         let out = d.join("out.parquet");
         let err = run(input, None, &out, "2026-11-23", OnError::Skip, None).unwrap_err();
-        let incrocio::Error::Input(e) = err else {
+        let incrocio_core::Error::Input(e) = err else {
             panic!("{input:?}: {err}")
         };
         assert_eq!(

@@ -3,19 +3,20 @@
 
 use std::path::Path;
 
-use incrocio::batch::{PeopleTable, write_people, write_with_outcome};
-use incrocio::profiling::{Link, Profiler, ProfilingModel, Status};
-use incrocio::reference::Reference;
-use incrocio::research::bootstrap::{Populations, Scores, replicates};
-use incrocio::research::glm::{FitOptions, fit};
-use incrocio::research::metrics::{auc, brier, summary};
-use incrocio::research::profiling::{
+use incrocio_batch::{PeopleTable, write_with_outcome};
+use incrocio_core::reference::Reference;
+use incrocio_profiling::{Link, Profiler, ProfilingModel, Status};
+use incrocio_research::bootstrap::{Populations, Scores, replicates};
+use incrocio_research::glm::{FitOptions, fit};
+use incrocio_research::metrics::{auc, brier, summary};
+use incrocio_research::profiling::{
     DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, compare, evaluate, fit_profiling,
     observe, synth_outcomes,
 };
-use incrocio::research::report::html;
-use incrocio::research::stats::{delong, newcombe, risk_ratio, wilson};
-use incrocio::synth::PeopleSpec;
+use incrocio_research::report::html;
+use incrocio_research::stats::{delong, newcombe, risk_ratio, wilson};
+use incrocio_synth::PeopleSpec;
+use incrocio_synth::write_people;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
 
@@ -301,7 +302,7 @@ fn fit_recovers_the_true_coefficients_and_the_report_shows_them() {
     assert_eq!(data.predictions.class.len(), y.len());
     assert!(report.fit.convergence.converged);
     let truth_model = crate::catalog().profiling("did").unwrap().clone();
-    let design = incrocio::research::design::Design::of(&truth_model);
+    let design = incrocio_research::design::Design::of(&truth_model);
     let truth = design.coefficients(&truth_model);
     let mut inside_95 = 0;
     for ((name, b), (se, t)) in report
@@ -520,11 +521,11 @@ fn an_unknown_outcome_value_names_the_row() {
 
 #[test]
 fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
-    use incrocio::matching::eval::relevance;
-    use incrocio::matching::{CandidateIndex, MatchingModel, VacancyRecord, read_candidates};
-    use incrocio::research::tune::{Esito, Judgment, TuneOptions, grades, tune};
-    use incrocio::synth::{CvSpec, Synthetic, write_jsonl};
-    use incrocio::taxonomy::Taxonomy;
+    use incrocio_matching::eval::relevance;
+    use incrocio_matching::{CandidateIndex, MatchingModel, VacancyRecord, read_candidates};
+    use incrocio_research::tune::{Esito, Judgment, TuneOptions, grades, tune};
+    use incrocio_synth::{CvSpec, Synthetic, write_jsonl};
+    use incrocio_taxonomy::Taxonomy;
 
     let dir = tempfile::tempdir().unwrap();
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use incrocio::engine::{Engine, ProfilingRequest};
-use incrocio::exchange::{did, sap, write};
-use incrocio::matching::{CandidateRecord, MatchingModel};
-use incrocio::reference::Reference;
-use incrocio::synth::{CvSpec, PeopleSpec, cv_block, people_block};
-use incrocio::taxonomy::Taxonomy;
+use incrocio_core::reference::Reference;
+use incrocio_engine::{Engine, ProfilingRequest};
+use incrocio_exchange::{did, sap, write};
+use incrocio_matching::{CandidateRecord, MatchingModel};
+use incrocio_synth::{CvSpec, PeopleSpec, cv_block, people_block};
+use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
 use crate::http::{ALL, ROMA, Server, assert_problem, call, call_typed, post, vacancy};
@@ -79,7 +79,7 @@ fn synthetic_cvs_as_sap_validate_and_read_back_unchanged() {
     };
     let cvs = cv_block(&spec, 0, reference, Taxonomy::bundled());
     let path = dir.path().join("lavoratori.xml");
-    incrocio::synth::write_sap(&path, &spec, reference, Taxonomy::bundled()).unwrap();
+    incrocio_synth::write_sap(&path, &spec, reference, Taxonomy::bundled()).unwrap();
     xmllint("lavoratori.xsd", &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let read = engine().sap_candidates(&text, as_of()).unwrap();
@@ -129,7 +129,7 @@ fn synthetic_people_as_did_validate_and_profile_as_their_json() {
         let file = write_file(dir.path(), &format!("did{k}.xml"), &xml);
         xmllint("XS_ID_ConferimentoDID_4.0.xsd", &file).unwrap();
         let back = did::read(&xml).unwrap().record;
-        p.id = incrocio::exchange::pseudonym(p.codice_fiscale.as_deref().unwrap());
+        p.id = incrocio_exchange::pseudonym(p.codice_fiscale.as_deref().unwrap());
         assert_eq!(back, p, "person {k}");
         twins.push(p);
         from_xml.push(back);
@@ -142,11 +142,11 @@ fn synthetic_people_as_did_validate_and_profile_as_their_json() {
             model: None,
             as_of: Some(as_of()),
             records,
-            on_error: incrocio::engine::OnErrorMode::Skip,
+            on_error: incrocio_engine::OnErrorMode::Skip,
         };
         serde_json::to_value(
             engine
-                .profile(&req, as_of(), &incrocio::cancel::Cancel::never())
+                .profile(&req, as_of(), &incrocio_core::cancel::Cancel::never())
                 .unwrap()
                 .profiles,
         )
@@ -182,7 +182,7 @@ fn edge(
     text: &str,
 ) -> (
     Result<(), String>,
-    Result<sap::SapDocument, incrocio::InputError>,
+    Result<sap::SapDocument, incrocio_core::InputError>,
 ) {
     let file = write_file(dir, name, text);
     let schema = xmllint("Rev009_SAP.xsd", &file);
@@ -202,7 +202,7 @@ fn sap_edge_cases_get_a_named_error_or_a_documented_mapping() {
     let m = read.unwrap();
     assert_eq!(
         m.record.id,
-        incrocio::exchange::pseudonym("SNTMRC88D21H501Q")
+        incrocio_exchange::pseudonym("SNTMRC88D21H501Q")
     );
     assert_eq!(m.record.comune_domicilio, "063049");
     assert!(m.record.esperienze.is_empty());
@@ -331,7 +331,7 @@ fn a_ten_megabyte_batch_validates_and_imports_through_the_cli() {
         as_of: as_of(),
     };
     let path = dir.path().join("big.xml");
-    incrocio::synth::write_sap(&path, &spec, Reference::bundled(), Taxonomy::bundled()).unwrap();
+    incrocio_synth::write_sap(&path, &spec, Reference::bundled(), Taxonomy::bundled()).unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size > 10_000_000, "{size} bytes");
     xmllint("lavoratori.xsd", &path).unwrap();
@@ -398,14 +398,14 @@ fn did_errors_name_the_element() {
             on_error: Default::default(),
         };
         engine
-            .profile(&req, as_of(), &incrocio::cancel::Cancel::never())
+            .profile(&req, as_of(), &incrocio_core::cancel::Cancel::never())
             .map_err(did::locate)
     };
     let ok = profile(&example).unwrap();
     assert_eq!(ok.profiles.len(), 1);
     // A value the model's code list lacks: named by its element.
     let e = profile(&example.replace("<Genere>F</Genere>", "<Genere>X</Genere>")).unwrap_err();
-    let incrocio::Error::Input(i) = e else {
+    let incrocio_core::Error::Input(i) = e else {
         panic!("{e}")
     };
     assert_eq!(i.field, "/GestisciDID_Input/VariabiliDiProfiling/Genere");
@@ -477,7 +477,7 @@ fn sap_and_did_over_http_come_out_as_a_rosa_and_a_profile() {
     let p = r.json();
     assert_eq!(
         p["profiles"][0]["person_id"],
-        incrocio::exchange::pseudonym("SNTPLA90H55F839X")
+        incrocio_exchange::pseudonym("SNTPLA90H55F839X")
     );
     assert!(p["profiles"][0]["class"]["code"].is_number());
     let bad = String::from_utf8(did)
@@ -625,8 +625,7 @@ fn bulk_upkeep_answers_every_item_in_order() {
         as_of: as_of(),
     };
     let xml_path = dir.path().join("five.xml");
-    incrocio::synth::write_sap(&xml_path, &spec, Reference::bundled(), Taxonomy::bundled())
-        .unwrap();
+    incrocio_synth::write_sap(&xml_path, &spec, Reference::bundled(), Taxonomy::bundled()).unwrap();
     let xml = std::fs::read(&xml_path).unwrap();
     let r = call_typed(
         a,
@@ -767,7 +766,7 @@ fn the_cli_takes_a_did_document_and_a_sap_becomes_a_rosa() {
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         p["person_id"],
-        incrocio::exchange::pseudonym("SNTPLA90H55F839X")
+        incrocio_exchange::pseudonym("SNTPLA90H55F839X")
     );
     let cvs = dir.path().join("cvs.jsonl");
     let idx = dir.path().join("idx");
@@ -818,12 +817,12 @@ mod cursor {
     //! however many commits (segments), paging with any `limit` from any `after` gives every
     //! live id once, in byte order.
 
-    use incrocio::matching::{CandidateIndex, CandidateRecord};
-    use incrocio::reference::Reference;
-    use incrocio::taxonomy::Taxonomy;
+    use incrocio_core::reference::Reference;
+    use incrocio_matching::{CandidateIndex, CandidateRecord};
+    use incrocio_taxonomy::Taxonomy;
     use proptest::prelude::*;
 
-    fn record(id: &str) -> incrocio::matching::Candidate {
+    fn record(id: &str) -> incrocio_matching::Candidate {
         let v = crate::http::candidate(id, crate::http::ROMA);
         serde_json::from_value::<CandidateRecord>(v)
             .unwrap()

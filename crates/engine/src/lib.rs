@@ -1,0 +1,1158 @@
+//! The one API the CLI and the HTTP service share: loaded models and rule sets, the taxonomy and
+//! (optionally) an open candidate index, with one method per computation.
+//!
+//! Every method takes a request value and returns a result value carrying its provenance; none
+//! does HTTP, argument parsing or printing. Requests name models by `id` or `id@vN`; an unknown
+//! one is the caller's error (field `model` / `rules`), not the operator's.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use incrocio_congruita::RuleSet;
+use incrocio_core::cancel::Cancel;
+use incrocio_core::error::{Error, FieldReason, InputError, Result};
+use incrocio_core::reference::Reference;
+use incrocio_graduatoria::{Graduatoria, GraduatoriaRequest, GraduatoriaRules, Riesame};
+use incrocio_matching::{Adjacency, OfferSearch, Offers, Vacancy, VacancyBoard};
+use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
+use incrocio_profiling::{Profile, ProfileRecord, Profiler, Status};
+use incrocio_taxonomy::Taxonomy;
+
+mod bulk;
+pub mod catalog;
+pub mod of;
+pub use self::bulk::{
+    BulkDelete, BulkInput, BulkItem, BulkItemResult, BulkOutcome, BulkResponse, CandidatePage,
+    CandidateRef, DEFAULT_BULK_MAX_ITEMS, MAX_PAGE, json_items, ndjson_lines,
+};
+
+/// Most candidates a refill may exclude.
+pub const MAX_EXCLUDE: usize = 1_000;
+
+/// Most records one profiling request may carry.
+pub const MAX_PROFILING_RECORDS: usize = 10_000;
+
+/// Profile one or many records.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilingRequest {
+    /// Model `id` or `id@vN` (default `did`, its highest version).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Profiling date (default: today).
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+    /// The records (DID/SAP field names, `docs/profile-record.md`), 1 to 10,000.
+    #[schemars(length(min = 1, max = 10000))]
+    pub records: Vec<ProfileRecord>,
+    /// Invalid records: `fail` the request (default, listing all of them) or `skip` them.
+    #[serde(default)]
+    pub on_error: OnErrorMode,
+}
+
+/// What `POST /v1/profiling` accepts: the full request, an array of records, or one record
+/// (the last two take `model` and `as_of` from the query string). Documentation type: the
+/// body is dispatched on its shape (an object with `records`, an array, another object).
+#[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(untagged)]
+pub enum ProfilingBody {
+    /// `{"model"?, "as_of"?, "records": [...]}`.
+    Request(ProfilingRequest),
+    /// `[record, ...]`.
+    Records(Vec<ProfileRecord>),
+    /// One record.
+    Record(Box<ProfileRecord>),
+}
+
+/// What `POST /v1/shortlists` accepts: `{"vacancy": ..., "size"?}` or the vacancy record alone.
+#[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(untagged)]
+pub enum ShortlistBody {
+    /// `{"vacancy": {...}, "size"?: n}`.
+    Request(Box<ShortlistRequest>),
+    /// The vacancy record alone (size from the query string, else the vacancy's own).
+    Vacancy(Box<VacancyRecord>),
+}
+
+/// The profiles, in the order of the records.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProfilingResponse {
+    /// One profile per valid record.
+    pub profiles: Vec<Profile>,
+    /// With `on_error` `skip`: every invalid record, not profiled (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<incrocio_core::error::RecordProblem>,
+    /// The position of each profile's record in the request (not serialized).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub record_index: Vec<usize>,
+}
+
+/// What a profiling request does with invalid records.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OnErrorMode {
+    /// Fail the request, listing every invalid record.
+    #[default]
+    Fail,
+    /// Profile the valid records and list the invalid ones in `errors`.
+    Skip,
+}
+
+/// A vacancy to shortlist for.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShortlistRequest {
+    /// The vacancy (`docs/candidate-record.md`).
+    pub vacancy: VacancyRecord,
+    /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15); 1 to the
+    /// model's `rosa.max_size` (100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub size: Option<u32>,
+    /// The day the employer asked for the rosa (default: today): the 20-day deadline runs from
+    /// it.
+    #[serde(default)]
+    pub data_richiesta: Option<NaiveDate>,
+    /// A refill: candidates not to propose again (already sent, or declined), at most 1,000.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    pub exclude: Vec<String>,
+}
+
+/// Which open vacancies fit a person, and which are an offerta congrua.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffersRequest {
+    /// A candidate already in the index (give this or `candidate`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128))]
+    pub candidate_id: Option<String>,
+    /// A full candidate record (give this or `candidate_id`).
+    #[serde(default)]
+    pub candidate: Option<CandidateRecord>,
+    /// The day the offers are made (default: today); unemployment and deadlines are read at it.
+    #[serde(default)]
+    pub data: Option<NaiveDate>,
+    /// How many vacancies (default 15; 1 to the model's `rosa.max_size`, 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub size: Option<u32>,
+    /// Congruity rule set `id` or `id@vN` (default: the newest `dm-2018-04-10`).
+    #[serde(default)]
+    pub rules: Option<String>,
+}
+
+/// A vacancy written to the board.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VacancyWritten {
+    /// Its id.
+    pub id: String,
+    /// Whether it replaced one with the same id.
+    pub replaced: bool,
+    /// Vacancies held after the write.
+    pub held: u64,
+}
+
+/// Rank applicants under a rule set.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraduatoriaCall {
+    /// Rule set `id` or `id@vN` (`GET /v1/models`).
+    pub rules: String,
+    /// The notice and its applicants.
+    pub request: GraduatoriaRequest,
+}
+
+/// Re-rank after a riesame: the corrected applicants against the graduatoria published before.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiesameCall {
+    /// Rule set `id` or `id@vN`: normally the one of `previous`.
+    pub rules: String,
+    /// The notice with the corrected applicants.
+    pub request: GraduatoriaRequest,
+    /// The graduatoria as published.
+    pub previous: Graduatoria,
+}
+
+/// The new graduatoria and what changed.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RiesameResponse {
+    /// The graduatoria recomputed on the corrected data.
+    pub graduatoria: Graduatoria,
+    /// Moves, entries, exits and changed fields against `previous`.
+    pub riesame: Riesame,
+}
+
+/// One model or rule set of the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelInfo {
+    /// `profiling`, `adr`, `graduatoria` or `matching`.
+    pub kind: String,
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// `official`, `illustrative` or `fitted`; for rule sets, `incomplete` when the act leaves
+    /// parameters unknown (ranking refuses to run).
+    pub status: String,
+    /// `sha256:` digest of the file.
+    pub digest: String,
+    /// Region, for graduatoria rule sets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// A candidate write acknowledged: durable and visible to shortlists.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CandidateWritten {
+    /// The candidate id.
+    pub id: String,
+    /// Live candidates in the index after the write.
+    pub indexed: u64,
+}
+
+/// An ESCO occupation as answers name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OccupationRef {
+    /// ESCO URI.
+    pub uri: String,
+    /// ESCO code (`2512.4`).
+    pub code: String,
+    /// ISCO-08 unit group.
+    pub isco: String,
+    /// Italian preferred label (empty for the few occupations without one).
+    pub label_it: String,
+    /// English preferred label.
+    pub label_en: String,
+}
+
+/// A candidate occupation for a title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TitleCandidate {
+    /// The occupation.
+    pub occupation: OccupationRef,
+    /// 0–1: the cosine of the title's and the best label's folded words (1: the same words).
+    pub confidence: f64,
+    /// The label that matched best.
+    pub matched_label: String,
+    /// `preferred`, `alternative` or `cp2011` (a CP2011 unit name or voce, through the
+    /// linkage).
+    pub label_kind: String,
+}
+
+/// What a free-text title resolves to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TitleResolution {
+    /// The title as given.
+    pub title: String,
+    /// `resolved` or `unresolved` (no candidate reaches the model's `titles.min_confidence`).
+    pub status: String,
+    /// The occupation the title resolves to, as vacancies and CVs resolve it.
+    pub occupation: Option<TitleCandidate>,
+    /// The best candidates, most confident first (the resolved one included).
+    pub candidates: Vec<TitleCandidate>,
+    /// The model's threshold.
+    pub min_confidence: f64,
+    /// Matching model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+}
+
+/// One adjacent occupation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AdjacentOccupation {
+    /// The occupation.
+    pub occupation: OccupationRef,
+    /// Cosine of the two occupations' idf-weighted ESCO skill vectors.
+    pub similarity: f64,
+    /// Whether the model gives experience credit for it (within `esperienza.neighbours` and at
+    /// or above `esperienza.min_similarity`).
+    pub credited: bool,
+}
+
+/// An occupation's adjacent occupations (profili di prossimità).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AdjacentOccupations {
+    /// The occupation asked about.
+    pub occupation: OccupationRef,
+    /// Its nearest occupations, most similar first.
+    pub neighbours: Vec<AdjacentOccupation>,
+    /// The model's experience credit per unit of similarity (`esperienza.proximity`).
+    pub proximity_credit: f64,
+    /// Matching model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+}
+
+/// Most candidates a title resolution lists.
+pub const MAX_TITLE_CANDIDATES: usize = 20;
+/// The longest title resolved, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// The engine: everything a computation needs, loaded once.
+#[derive(Debug)]
+pub struct Engine {
+    reference: &'static Reference,
+    taxonomy: &'static Taxonomy,
+    catalog: Catalog,
+    matching: MatchingModel,
+    index: Option<CandidateIndex>,
+    vacancies: Option<VacancyBoard>,
+    congruita: Vec<RuleSet>,
+    travel_times: Option<incrocio_congruita::TravelTimes>,
+    ada: Option<incrocio_congruita::AdaTable>,
+}
+
+/// A SAP read and validated.
+#[derive(Debug, Clone)]
+pub struct SapImported {
+    /// The candidate, validated.
+    pub candidate: incrocio_matching::Candidate,
+    /// Schema elements incrocio does not use, with counts.
+    pub ignored: incrocio_exchange::Ignored,
+    /// Values the SAP does not carry and incrocio assumed, in words.
+    pub assumed: Vec<String>,
+}
+
+/// One SAP of a document: imported, or refused with the element that is wrong.
+pub type SapImport = std::result::Result<SapImported, InputError>;
+
+/// The congruity rule set used when a request names none.
+pub const DEFAULT_CONGRUITY_RULES: &str = "dm-2018-04-10";
+
+fn unknown_model(field: &str, spec: &str) -> Error {
+    Error::Input(InputError::new(
+        field,
+        FieldReason::UnknownCode {
+            value: spec.to_owned(),
+            list: "the catalog (GET /v1/models)",
+        },
+    ))
+}
+
+fn status_name(s: Status) -> String {
+    match s {
+        Status::Official => "official",
+        Status::Illustrative => "illustrative",
+        Status::Fitted => "fitted",
+    }
+    .to_owned()
+}
+
+impl Engine {
+    /// An engine over a catalog, a matching model and optionally a candidate index.
+    pub fn new(catalog: Catalog, matching: MatchingModel, index: Option<CandidateIndex>) -> Engine {
+        Engine {
+            reference: Reference::bundled(),
+            taxonomy: Taxonomy::bundled(),
+            catalog,
+            matching,
+            index,
+            vacancies: None,
+            travel_times: None,
+            ada: None,
+            // Compiled in and parsed by a test: a bad bundled file cannot ship.
+            congruita: RuleSet::bundled().unwrap_or_default(),
+        }
+    }
+
+    /// The same engine with a board of open vacancies.
+    pub fn with_vacancies(mut self, board: VacancyBoard) -> Engine {
+        self.vacancies = Some(board);
+        self
+    }
+
+    /// Opens (or creates empty) the vacancy board in `dir` under this engine's model.
+    pub fn open_vacancies(&self, dir: &std::path::Path) -> Result<VacancyBoard> {
+        VacancyBoard::open(dir, &self.matching, self.reference, self.taxonomy)
+    }
+
+    /// Writes a new vacancy board in `dir` holding exactly `vacancies` (atomically).
+    pub fn create_vacancies(
+        &self,
+        dir: &std::path::Path,
+        vacancies: &[Vacancy],
+    ) -> Result<VacancyBoard> {
+        VacancyBoard::create(dir, vacancies, &self.matching, self.taxonomy)
+    }
+
+    /// Reads and validates vacancy records (JSON lines), naming the line of the first bad one.
+    pub fn read_vacancies(&self, path: &std::path::Path) -> Result<Vec<Vacancy>> {
+        incrocio_matching::board::read_vacancies(
+            path,
+            self.reference,
+            self.taxonomy,
+            &self.matching.titles,
+        )
+    }
+
+    /// The same engine with a table of travel times by public transport (congruity of
+    /// distance beyond the km threshold).
+    pub fn with_travel_times(mut self, t: incrocio_congruita::TravelTimes) -> Engine {
+        self.travel_times = Some(t);
+        self
+    }
+
+    /// The same engine with a Region's table of the Atlante del lavoro's ADA by CP2011 unit
+    /// (coherence by area di attività).
+    pub fn with_ada_table(mut self, t: incrocio_congruita::AdaTable) -> Engine {
+        self.ada = Some(t);
+        self
+    }
+
+    /// The board of open vacancies, when one is open.
+    pub fn vacancies(&self) -> Option<&VacancyBoard> {
+        self.vacancies.as_ref()
+    }
+
+    fn require_vacancies(&self) -> Result<&VacancyBoard> {
+        self.vacancies.as_ref().ok_or(Error::NoVacancies)
+    }
+
+    /// Validates a vacancy record under the engine's taxonomy and model.
+    pub fn validate_vacancy(&self, record: VacancyRecord) -> Result<Vacancy> {
+        record
+            .validate(self.reference, self.taxonomy, &self.matching.titles)
+            .map_err(Error::Input)
+    }
+
+    /// Adds or replaces validated vacancies; durable and visible when it returns. Returns the
+    /// vacancies held after.
+    pub fn upsert_vacancies(&self, vacancies: &[Vacancy]) -> Result<u64> {
+        self.require_vacancies()?.upsert(vacancies, self.taxonomy)
+    }
+
+    /// Deletes vacancies; durable when it returns. Returns the vacancies held after.
+    pub fn delete_vacancies(&self, ids: &[String]) -> Result<u64> {
+        self.require_vacancies()?.delete(ids)
+    }
+
+    /// A vacancy's record as last written, if held.
+    pub fn vacancy(&self, id: &str) -> Result<Option<VacancyRecord>> {
+        self.require_vacancies()?.get(id)
+    }
+
+    /// Whether a vacancy with this id is held.
+    pub fn has_vacancy(&self, id: &str) -> Result<bool> {
+        self.require_vacancies()?.contains(id)
+    }
+
+    /// A congruity rule set by `id` or `id@vN`.
+    pub fn congruity_rules(&self, spec: Option<&str>) -> Result<&RuleSet> {
+        let spec = spec.unwrap_or(DEFAULT_CONGRUITY_RULES);
+        RuleSet::find(&self.congruita, spec).ok_or_else(|| unknown_model("rules", spec))
+    }
+
+    /// The open vacancies that fit a person, best first, each with its congruity verdict;
+    /// stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn offers(&self, req: OffersRequest, today: NaiveDate, cancel: &Cancel) -> Result<Offers> {
+        let board = self.require_vacancies()?;
+        let rules = self.congruity_rules(req.rules.as_deref())?;
+        let date = req.data.unwrap_or(today);
+        let record = match (req.candidate_id, req.candidate) {
+            (Some(id), None) => self.candidate(&id)?.ok_or_else(|| {
+                Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(format!("no candidate `{id}` in the index")),
+                ))
+            })?,
+            (None, Some(c)) => c,
+            _ => {
+                return Err(Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(
+                        "give exactly one of candidate_id and candidate".into(),
+                    ),
+                )));
+            }
+        };
+        let latest = self.index.as_ref().map_or(date, |i| i.as_of().max(date));
+        let person = record
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|mut e| {
+                e.field = format!("candidate.{}", e.field);
+                Error::Input(e)
+            })?;
+        let size = self.matching.rosa_size(req.size, None)?;
+        let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let territory = &self.reference.territory;
+        let minutes = |from: &str, to: &str| {
+            let table = self.travel_times.as_ref()?;
+            table.minutes(territory.comune(from)?, territory.comune(to)?)
+        };
+        let search = OfferSearch {
+            model: &self.matching,
+            taxonomy: self.taxonomy,
+            adjacency: &adjacency,
+            rules,
+            ada: self.ada.as_ref(),
+            minutes: &minutes,
+        };
+        let mut out = board.offers(&person, date, size, &search, cancel)?;
+        out.travel_times = self.travel_times.as_ref().map(|t| t.digest().to_owned());
+        out.ada_table = self.ada.as_ref().map(|t| t.digest().to_owned());
+        if out.travel_times.is_none() {
+            out.warnings.push(
+                "no travel-time table: beyond the distance threshold an offer's travel time is not assessed".into(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The bundled models, no index.
+    pub fn bundled() -> Result<Engine> {
+        let catalog = Catalog::bundled(Reference::bundled())?;
+        Ok(Engine::new(catalog, MatchingModel::bundled()?, None))
+    }
+
+    /// The same engine with a candidate index.
+    pub fn with_index(mut self, index: CandidateIndex) -> Engine {
+        self.index = Some(index);
+        self
+    }
+
+    /// Creates an empty candidate index in `dir` for this engine's model (its vector and title
+    /// parameters recorded), vectors read at `as_of`, and opens it in the engine.
+    pub fn create_index(self, dir: &std::path::Path, as_of: NaiveDate) -> Result<Engine> {
+        let index = CandidateIndex::create_with(
+            dir,
+            as_of,
+            &incrocio_matching::IndexParams::of(&self.matching),
+        )?;
+        Ok(self.with_index(index))
+    }
+
+    /// Builds a new candidate index in `dir` from a JSON-lines file of candidate records, under
+    /// the engine's model, reading, validating and indexing it block by block (no DID later than
+    /// `latest`). Returns the number of candidates; open the index with
+    /// [`Engine::with_index`]. A bad line is named and leaves nothing behind
+    /// ([`CandidateIndex::build`]).
+    pub fn build_index(
+        &self,
+        input: &std::path::Path,
+        dir: &std::path::Path,
+        as_of: NaiveDate,
+        latest: NaiveDate,
+        progress: bool,
+    ) -> Result<usize> {
+        let source = incrocio_matching::IndexSource {
+            input,
+            as_of,
+            params: &incrocio_matching::IndexParams::of(&self.matching),
+            latest,
+            progress,
+        };
+        CandidateIndex::build(dir, &source, self.taxonomy)
+    }
+
+    /// Reads and validates candidate records (JSON lines; a bad line is named). With an index
+    /// open, titles resolve as the index was built and no DID may be later than today or the
+    /// index date; without one, under the engine's model and no later than `today`.
+    pub fn read_candidates(
+        &self,
+        path: &std::path::Path,
+        today: NaiveDate,
+    ) -> Result<Vec<incrocio_matching::Candidate>> {
+        let (latest, titles) = match &self.index {
+            Some(i) => (i.as_of().max(today), i.params().titles),
+            None => (today, self.matching.titles),
+        };
+        incrocio_matching::read_candidates(path, self.reference, self.taxonomy, latest, &titles)
+    }
+
+    /// Adds or replaces candidates in the open index, with a progress bar when `progress`;
+    /// returns how many were written.
+    pub fn index_candidates(
+        &self,
+        candidates: &[incrocio_matching::Candidate],
+        progress: bool,
+    ) -> Result<usize> {
+        self.require_index()?
+            .upsert_with_progress(candidates, self.taxonomy, progress)
+    }
+
+    /// Merges the open index's segments and compacts its vector journal.
+    pub fn compact_index(&self) -> Result<()> {
+        self.require_index()?.compact()
+    }
+
+    /// Rewrites the index in `dir` from its stored records (its own parameters kept); the
+    /// engine then holds the rebuilt index.
+    pub fn rebuild_index(mut self, dir: &std::path::Path) -> Result<Engine> {
+        // An index open here is closed first: the rebuild swaps the directory.
+        self.index = None;
+        let index = CandidateIndex::rebuild(dir, self.taxonomy)?;
+        Ok(self.with_index(index))
+    }
+
+    /// The candidate index, when one is open.
+    pub fn index(&self) -> Option<&CandidateIndex> {
+        self.index.as_ref()
+    }
+
+    fn require_index(&self) -> Result<&CandidateIndex> {
+        self.index.as_ref().ok_or(Error::NoIndex)
+    }
+
+    /// A profiler for `model` (`id` or `id@vN`).
+    pub fn profiler(&self, model: &str) -> Result<Profiler<'_>> {
+        Ok(Profiler {
+            model: self
+                .catalog
+                .profiling(model)
+                .map_err(|_| unknown_model("model", model))?,
+            adr: self.catalog.adr(None)?,
+            reference: self.reference,
+        })
+    }
+
+    /// The profiling `model` (`id` or `id@vN`) and the AdR rules as one SQL query for another
+    /// engine (see [`incrocio_profiling::model_sql`]).
+    pub fn model_sql(&self, model: &str, opts: &incrocio_profiling::SqlOptions) -> Result<String> {
+        let p = self.profiler(model)?;
+        Ok(incrocio_profiling::model_sql(
+            p.model,
+            p.adr,
+            p.reference,
+            opts,
+        )?)
+    }
+
+    /// Profiles every record. Every invalid record is named by its position: with
+    /// `req.on_error` `fail` (the default) they fail the request together
+    /// ([`Error::Records`], or [`Error::Input`] for one); with `skip` the valid ones are
+    /// profiled and the invalid ones listed in the answer's `errors`. Stops with
+    /// [`Error::Cancelled`] when `cancel` is raised.
+    pub fn profile(
+        &self,
+        req: &ProfilingRequest,
+        today: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<ProfilingResponse> {
+        let n = req.records.len();
+        if n == 0 || n > MAX_PROFILING_RECORDS {
+            return Err(Error::Input(InputError::new(
+                "records",
+                FieldReason::OutOfRange {
+                    value: n.to_string(),
+                    range: "1 to 10,000 records",
+                },
+            )));
+        }
+        let profiler = self.profiler(req.model.as_deref().unwrap_or("did"))?;
+        let as_of = req.as_of.unwrap_or(today);
+        let mut profiles = Vec::with_capacity(n);
+        let mut record_index = Vec::with_capacity(n);
+        let mut errors = Vec::new();
+        for (i, r) in req.records.iter().enumerate() {
+            if i % 256 == 255 {
+                cancel.check()?;
+            }
+            match profiler.profile(r, as_of) {
+                Ok(p) => {
+                    profiles.push(p);
+                    record_index.push(i);
+                }
+                Err(mut e) => {
+                    e.field = format!("records[{i}].{}", e.field);
+                    errors.push(e);
+                }
+            }
+        }
+        if req.on_error != OnErrorMode::Skip && !errors.is_empty() {
+            return Err(if errors.len() == 1 {
+                Error::Input(errors.remove(0))
+            } else {
+                Error::Records(errors)
+            });
+        }
+        Ok(ProfilingResponse {
+            profiles,
+            record_index,
+            errors: errors
+                .iter()
+                .map(incrocio_core::error::RecordProblem::of)
+                .collect(),
+        })
+    }
+
+    /// Validates an operator's override of `person`'s class under the model it names (which
+    /// must be in the catalog); returns it with the model's digest, for the decision log.
+    pub fn override_profile(
+        &self,
+        person: &str,
+        req: incrocio_decisions::overrides::OverrideRequest,
+        today: NaiveDate,
+    ) -> Result<(incrocio_decisions::overrides::Override, String)> {
+        let model = self
+            .catalog
+            .profiling(&req.model)
+            .map_err(|_| unknown_model("model", &req.model))?;
+        let digest = model.digest.clone();
+        let o = incrocio_decisions::overrides::Override::validate(person, req, model, today)?;
+        Ok((o, digest))
+    }
+
+    /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
+        let index = self.require_index()?;
+        let asked = req.data_richiesta.or(req.vacancy.data_richiesta);
+        let today = chrono::Utc::now().date_naive();
+        if let Some(d) = asked.filter(|d| *d > today) {
+            return Err(Error::Input(InputError::new(
+                "data_richiesta",
+                FieldReason::Inconsistent(format!("{d} is after today ({today})")),
+            )));
+        }
+        if req.exclude.len() > MAX_EXCLUDE {
+            return Err(Error::Input(InputError::new(
+                "exclude",
+                FieldReason::OutOfRange {
+                    value: req.exclude.len().to_string(),
+                    range: "at most 1,000 candidate ids",
+                },
+            )));
+        }
+        let vacancy = req
+            .vacancy
+            .validate(self.reference, self.taxonomy, &self.matching.titles)
+            .map_err(|mut e| {
+                e.field = format!("vacancy.{}", e.field);
+                Error::Input(e)
+            })?;
+        index.shortlist_with(
+            &vacancy,
+            &self.matching,
+            incrocio_matching::rosa::RosaAsk {
+                size: req.size,
+                stamp: incrocio_matching::RosaStamp::now(asked),
+                exclude: &req.exclude,
+            },
+            self.taxonomy,
+            cancel,
+        )
+    }
+
+    /// Validates candidate records (the first bad one is an error naming its position). No
+    /// DID may be later than `today` (or the index date, when later).
+    pub fn validate_candidates(
+        &self,
+        records: Vec<CandidateRecord>,
+        today: NaiveDate,
+    ) -> Result<Vec<incrocio_matching::Candidate>> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
+        let many = records.len() > 1;
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+                    .map_err(|mut e| {
+                        if many {
+                            e.field = format!("[{i}].{}", e.field);
+                        }
+                        Error::Input(e)
+                    })
+            })
+            .collect()
+    }
+
+    /// Reads SAP XML (one `lavoratore` or a `lavoratori` batch) and validates each candidate as
+    /// [`Engine::validate_candidates`] does. The outer error is the document's; each SAP then
+    /// succeeds or fails on its own, its error naming the element's XPath.
+    pub fn sap_candidates(&self, xml: &str, today: NaiveDate) -> Result<Vec<SapImport>> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
+        let docs = incrocio_exchange::sap::read(xml, self.reference)?;
+        Ok(docs
+            .into_iter()
+            .map(|d| self.sap_validated(d?, latest))
+            .collect())
+    }
+
+    /// A SAP's candidate record validated, an error named by the element it came from.
+    fn sap_validated(
+        &self,
+        d: incrocio_exchange::sap::SapDocument,
+        latest: NaiveDate,
+    ) -> std::result::Result<SapImported, InputError> {
+        let candidate = d
+            .record
+            .clone()
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|e| d.locate(e))?;
+        Ok(SapImported {
+            candidate,
+            ignored: d.ignored,
+            assumed: d.assumed,
+        })
+    }
+
+    /// Reads a document holding one SAP for the candidate `id` (the path of `PUT
+    /// /v1/candidates/{id}`): its `identificativosap`, when given, must be `id`; without one the
+    /// record takes `id`. Validated as [`Engine::validate_candidates`] does.
+    pub fn sap_candidate(&self, xml: &str, id: &str, today: NaiveDate) -> Result<SapImported> {
+        let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
+        let mut d = incrocio_exchange::sap::read_one(xml, self.reference)?;
+        if d.id_from_sap {
+            if d.record.id != id {
+                let at = d.sources.iter().find(|(f, _)| f == "id").map_or_else(
+                    || "/lavoratore/datiinvio/identificativosap".to_owned(),
+                    |(_, x)| x.clone(),
+                );
+                return Err(Error::Input(InputError::new(
+                    at,
+                    FieldReason::Inconsistent(format!(
+                        "identificativosap `{}` is not the path's id `{id}`",
+                        d.record.id
+                    )),
+                )));
+            }
+        } else {
+            d.record.id = id.to_owned();
+            d.assumed.retain(|a| !a.starts_with("id:"));
+        }
+        Ok(self.sap_validated(d, latest)?)
+    }
+
+    /// Adds or replaces validated candidates; durable and visible when it returns. Returns the
+    /// live candidates after the write.
+    pub fn upsert_candidates(&self, candidates: &[incrocio_matching::Candidate]) -> Result<u64> {
+        let index = self.require_index()?;
+        index.upsert(candidates, self.taxonomy)?;
+        index.len()
+    }
+
+    /// A candidate's record as last written, if present.
+    pub fn candidate(&self, id: &str) -> Result<Option<CandidateRecord>> {
+        self.require_index()?.get(id)
+    }
+
+    /// Whether a live candidate has this id.
+    pub fn has_candidate(&self, id: &str) -> Result<bool> {
+        self.require_index()?.contains(id)
+    }
+
+    /// Deletes candidates; durable and visible when it returns. Returns the live candidates
+    /// left.
+    pub fn delete_candidates(&self, ids: &[String]) -> Result<u64> {
+        let index = self.require_index()?;
+        index.delete(ids)?;
+        index.len()
+    }
+
+    fn rules(&self, spec: &str) -> Result<&GraduatoriaRules> {
+        let rules = self
+            .catalog
+            .graduatoria(spec)
+            .map_err(|_| unknown_model("rules", spec))?;
+        if !rules.missing.is_empty() {
+            // The caller asked for a rule set whose act leaves parameters unknown.
+            let names: Vec<&str> = rules.missing.iter().map(|m| m.parameter.as_str()).collect();
+            return Err(Error::Input(InputError::new(
+                "rules",
+                FieldReason::Inconsistent(format!(
+                    "{} cannot rank: the act's parameters are not known: {}",
+                    rules.key(),
+                    names.join("; ")
+                )),
+            )));
+        }
+        Ok(rules)
+    }
+
+    /// A graduatoria; stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn graduatoria(&self, call: &GraduatoriaCall, cancel: &Cancel) -> Result<Graduatoria> {
+        cancel.check()?;
+        let g = incrocio_graduatoria::rank(self.rules(&call.rules)?, &call.request)?;
+        cancel.check()?;
+        Ok(g)
+    }
+
+    /// A graduatoria recomputed on corrected data, with the differences from `previous`; the
+    /// previous graduatoria must be of the same rule set and notice, with each applicant once.
+    pub fn riesame(&self, call: &RiesameCall, cancel: &Cancel) -> Result<RiesameResponse> {
+        cancel.check()?;
+        let rules = self.rules(&call.rules)?;
+        incrocio_graduatoria::check_previous(rules, &call.request, &call.previous)?;
+        let graduatoria = incrocio_graduatoria::rank(rules, &call.request)?;
+        cancel.check()?;
+        let riesame = incrocio_graduatoria::riesame(&call.previous, &graduatoria);
+        Ok(RiesameResponse {
+            graduatoria,
+            riesame,
+        })
+    }
+
+    /// The matching model in use.
+    pub fn matching_model(&self) -> &MatchingModel {
+        &self.matching
+    }
+
+    /// Checks that the index (if any) was built with the matching model's vectors and titles,
+    /// and computes what the first requests would otherwise wait for (the adjacent occupations,
+    /// the title index): a server calls it at start.
+    pub fn check(&self) -> Result<()> {
+        if let Some(i) = &self.index {
+            i.check_model(&self.matching)?;
+        }
+        if self.matching.esperienza.neighbours > 0 {
+            let _ = incrocio_matching::Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        }
+        if self.matching.titles.fuzzy {
+            let _ = self.taxonomy.titles();
+        }
+        Ok(())
+    }
+
+    fn occupation_ref(&self, o: incrocio_taxonomy::OccupationId) -> OccupationRef {
+        let x = &self.taxonomy.occupations[o as usize];
+        OccupationRef {
+            uri: x.uri(),
+            code: x.code.clone(),
+            isco: x.isco.clone(),
+            label_it: x.label_it.clone(),
+            label_en: x.label_en.clone(),
+        }
+    }
+
+    /// The occupations a free-text job title may name, with confidences, and the one it
+    /// resolves to under the matching model's `[titles]` (as vacancy and CV titles resolve).
+    pub fn resolve_title(&self, title: &str, limit: Option<usize>) -> Result<TitleResolution> {
+        let bad = |field: &str, reason: String| {
+            Error::Input(InputError::new(field, FieldReason::Inconsistent(reason)))
+        };
+        if title.trim().is_empty() {
+            return Err(Error::Input(InputError::new("title", FieldReason::Missing)));
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(bad(
+                "title",
+                format!("at most {MAX_TITLE_CHARS} characters"),
+            ));
+        }
+        let limit = limit.unwrap_or(5);
+        if limit == 0 || limit > MAX_TITLE_CANDIDATES {
+            return Err(bad(
+                "limit",
+                format!("{limit} is out of range: 1 to {MAX_TITLE_CANDIDATES}"),
+            ));
+        }
+        let p = &self.matching.titles;
+        let candidates: Vec<TitleCandidate> = self
+            .taxonomy
+            .titles()
+            .resolve(title, limit)
+            .into_iter()
+            .map(|m| TitleCandidate {
+                occupation: self.occupation_ref(m.occupation),
+                confidence: m.confidence,
+                matched_label: m.label,
+                label_kind: match m.kind {
+                    incrocio_taxonomy::titles::LabelKind::Preferred => "preferred",
+                    incrocio_taxonomy::titles::LabelKind::Alternative => "alternative",
+                    incrocio_taxonomy::titles::LabelKind::Cp2011 => "cp2011",
+                }
+                .into(),
+            })
+            .collect();
+        // As `Taxonomy::resolve_title` resolves vacancy and CV titles: an exact label first,
+        // else (fuzzy models) the best candidate at or above the threshold — the first of
+        // `candidates`, already computed.
+        let exact = self.taxonomy.occupations_by_title(title).first().map(|&o| {
+            let uri = self.taxonomy.occupations[o as usize].uri();
+            candidates
+                .iter()
+                .find(|c| c.occupation.uri == uri)
+                .cloned()
+                .unwrap_or_else(|| TitleCandidate {
+                    occupation: self.occupation_ref(o),
+                    confidence: 1.0,
+                    matched_label: title.to_owned(),
+                    label_kind: "exact".into(),
+                })
+        });
+        let occupation = exact.or_else(|| {
+            candidates
+                .first()
+                .filter(|c| p.fuzzy && c.confidence >= p.min_confidence)
+                .cloned()
+        });
+        Ok(TitleResolution {
+            title: title.to_owned(),
+            status: if occupation.is_some() {
+                "resolved"
+            } else {
+                "unresolved"
+            }
+            .into(),
+            occupation,
+            candidates,
+            min_confidence: p.min_confidence,
+            model: self.matching.key(),
+            model_digest: self.matching.digest.clone(),
+        })
+    }
+
+    /// An occupation's adjacent occupations by ESCO skill overlap. `code` is an ESCO URI or
+    /// UUID, or a CP2011 unit code (its first linked ESCO occupation).
+    pub fn adjacent_occupations(&self, code: &str) -> Result<AdjacentOccupations> {
+        let t = self.taxonomy;
+        let o = t
+            .occupation(code)
+            .or_else(|| {
+                t.cp2011_unit(code)
+                    .and_then(|u| u.esco.first().map(|l| l.occupation))
+            })
+            .ok_or_else(|| {
+                Error::Input(InputError::new(
+                    "code",
+                    FieldReason::UnknownCode {
+                        value: code.to_owned(),
+                        list: "ESCO occupations (URI or UUID) or CP2011 units with an ESCO link",
+                    },
+                ))
+            })?;
+        let adjacency = incrocio_matching::Adjacency::shared(t, &self.matching.vectors);
+        let credited = adjacency.of(o, &self.matching.esperienza).len();
+        let neighbours = adjacency
+            .all(o)
+            .iter()
+            .enumerate()
+            .map(|(i, &(n, s))| AdjacentOccupation {
+                occupation: self.occupation_ref(n),
+                similarity: (f64::from(s) * 1e6).round() / 1e6,
+                credited: i < credited,
+            })
+            .collect();
+        Ok(AdjacentOccupations {
+            occupation: self.occupation_ref(o),
+            neighbours,
+            proximity_credit: self.matching.esperienza.proximity,
+            model: self.matching.key(),
+            model_digest: self.matching.digest.clone(),
+        })
+    }
+
+    /// Every model and rule set, by kind, id and version.
+    pub fn models(&self) -> Vec<ModelInfo> {
+        let mut out = Vec::new();
+        for m in self.catalog.profiling_models() {
+            out.push(ModelInfo {
+                kind: "profiling".into(),
+                id: m.id.clone(),
+                version: m.version,
+                status: status_name(m.status),
+                digest: m.digest.clone(),
+                region: None,
+            });
+        }
+        for r in self.catalog.adr_rules() {
+            out.push(ModelInfo {
+                kind: "adr".into(),
+                id: r.id.clone(),
+                version: r.version,
+                status: status_name(r.status),
+                digest: r.digest.clone(),
+                region: None,
+            });
+        }
+        for r in self.catalog.graduatoria_rules() {
+            out.push(ModelInfo {
+                kind: "graduatoria".into(),
+                id: r.id.clone(),
+                version: r.version,
+                status: if r.missing.is_empty() {
+                    "rankable".into()
+                } else {
+                    "incomplete".into()
+                },
+                digest: r.digest.clone(),
+                region: Some(r.region.clone()),
+            });
+        }
+        for r in &self.congruita {
+            out.push(ModelInfo {
+                kind: "congruita".into(),
+                id: r.file.id.clone(),
+                version: r.file.version,
+                // The rule set mixes parameters read in the act with inferred ones (each
+                // marked in the file and in every verdict's warnings).
+                status: if r.has_inferred() {
+                    "partly_inferred".into()
+                } else {
+                    "read".into()
+                },
+                digest: r.digest.clone(),
+                region: None,
+            });
+        }
+        out.push(ModelInfo {
+            kind: "matching".into(),
+            id: self.matching.id.clone(),
+            version: self.matching.version,
+            status: status_name(self.matching.status),
+            digest: self.matching.digest.clone(),
+            region: None,
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
+
+    #[test]
+    fn unknown_model_is_the_callers_error_naming_the_field() {
+        let e = Engine::bundled().unwrap();
+        let req: ProfilingRequest = serde_json::from_value(serde_json::json!({
+            "model": "nope", "records": [{"Id": "P1"}]
+        }))
+        .unwrap();
+        let err = e.profile(&req, today(), &Cancel::never()).unwrap_err();
+        assert!(err.is_user_error());
+        assert!(err.to_string().contains("`model`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_record_is_named_by_position() {
+        let e = Engine::bundled().unwrap();
+        let req: ProfilingRequest = serde_json::from_value(serde_json::json!({
+            "records": [
+                {"Id": "P1", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
+                 "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "NA",
+                 "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"},
+                {"Id": "P2", "DataNascita": "1990-06-15", "Genere": "F", "Cittadinanza": "000",
+                 "TitoloDiStudio": "40000000", "ProvinciaDiResidenza": "ZZ",
+                 "CondizioneOccupazionaleUnAnnoPrima": "disoccupato", "DataDID": "2026-01-10"}
+            ]
+        }))
+        .unwrap();
+        let err = e
+            .profile(&req, today(), &Cancel::never())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("records[1].ProvinciaDiResidenza"), "{err}");
+    }
+
+    #[test]
+    fn models_lists_every_kind_and_no_index_is_an_error() {
+        let e = Engine::bundled().unwrap();
+        let kinds: Vec<String> = e.models().into_iter().map(|m| m.kind).collect();
+        for k in ["profiling", "adr", "graduatoria", "matching"] {
+            assert!(kinds.iter().any(|x| x == k), "{k}");
+        }
+        assert!(matches!(e.candidate("X"), Err(Error::NoIndex)));
+    }
+}

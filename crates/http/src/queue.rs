@@ -1,0 +1,396 @@
+//! Where CPU work and candidate writes run, off the async runtime.
+//!
+//! - [`WorkQueue`]: at most `workers` jobs run at once on the blocking pool, at most `queue` more
+//!   wait; past that a request is refused at once with 503 + `Retry-After`.
+//! - [`WriteQueue`]: candidate writes go to one writer thread that commits them in groups (all
+//!   that arrived while the previous commit ran, up to `write_batch_max`) and answers each only
+//!   after its group is durable and visible to searches.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::metrics::Metrics;
+use super::problem::Problem;
+use incrocio_core::cancel::{Cancel, CancelOnDrop};
+use incrocio_core::error::Result;
+use incrocio_engine::Engine;
+use incrocio_matching::{Candidate, Vacancy};
+
+/// A candidate record's entity tag (re-exported where the writer checks `If-Match`).
+pub use incrocio_matching::candidate::etag;
+
+/// The bounded queue for CPU work.
+#[derive(Debug, Clone)]
+pub struct WorkQueue {
+    admitted: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+    limit: Duration,
+}
+
+impl WorkQueue {
+    /// `workers` at once, `queue` waiting; each job is stopped at `limit`.
+    pub fn new(workers: usize, queue: usize, limit: Duration, metrics: Arc<Metrics>) -> WorkQueue {
+        WorkQueue {
+            admitted: Arc::new(Semaphore::new(workers + queue)),
+            running: Arc::new(Semaphore::new(workers)),
+            metrics,
+            limit,
+        }
+    }
+
+    /// Jobs admitted (running or waiting) now: a job keeps its place until it has really
+    /// stopped, even when its request has already been answered.
+    pub fn in_use(&self, capacity: usize) -> usize {
+        capacity.saturating_sub(self.admitted.available_permits())
+    }
+
+    /// Runs `job` on the blocking pool once a worker is free; 503 when the queue is full, 500
+    /// when the job panics (the panic never reaches the connection).
+    ///
+    /// The job gets a [`Cancel`] that is raised at the time limit and when this future is
+    /// dropped (the request timed out or the client left); the job checks it and stops. Its
+    /// queue place and worker are held by the job itself, so they are given back only when it
+    /// has returned, never while it still runs.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Cancel) -> Result<T> + Send + 'static,
+    ) -> Result<T, Problem> {
+        let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
+            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
+            return Err(Problem::busy());
+        };
+        let cancel = Cancel::after(self.limit);
+        let guard = CancelOnDrop(cancel.clone());
+        let running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Problem::internal())?;
+        let out = tokio::task::spawn_blocking(move || {
+            let permits = (running, admitted);
+            let r = job(&cancel);
+            drop(permits);
+            r
+        })
+        .await;
+        drop(guard);
+        match out {
+            Ok(r) => r.map_err(Problem::from),
+            Err(e) => {
+                tracing::error!(panic = e.is_panic(), "a job failed");
+                Err(Problem::internal())
+            }
+        }
+    }
+}
+
+/// A candidate write.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// Add or replace a candidate.
+    Upsert(Box<Candidate>),
+    /// Remove a candidate by id.
+    Delete(String),
+    /// Add or replace a vacancy on the board.
+    UpsertVacancy(Box<Vacancy>),
+    /// Remove a vacancy by id.
+    DeleteVacancy(String),
+}
+
+/// What a run of writes commits together: one kind of write on one store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Upsert,
+    Delete,
+    UpsertVacancy,
+    DeleteVacancy,
+}
+
+impl WriteOp {
+    fn kind(&self) -> Kind {
+        match self {
+            WriteOp::Upsert(_) => Kind::Upsert,
+            WriteOp::Delete(_) => Kind::Delete,
+            WriteOp::UpsertVacancy(_) => Kind::UpsertVacancy,
+            WriteOp::DeleteVacancy(_) => Kind::DeleteVacancy,
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            WriteOp::Upsert(c) => &c.record.id,
+            WriteOp::UpsertVacancy(v) => &v.record.id,
+            WriteOp::Delete(id) | WriteOp::DeleteVacancy(id) => id,
+        }
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Whether the id was in the index before the write.
+    pub existed: bool,
+    /// Live candidates after the commit.
+    pub indexed: u64,
+}
+
+/// Why a write was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refused {
+    /// The commit failed.
+    Failed,
+    /// `If-Match` did not name the stored version (its ETag, if a record is stored).
+    Precondition(Option<String>),
+}
+
+struct Pending {
+    /// The writes, committed in order; a bulk request sends many, every other request one.
+    ops: Vec<WriteOp>,
+    /// The `If-Match` of the request (one op only): the write is made only while the stored
+    /// candidate has this ETag (`*`: any stored version).
+    if_match: Option<String>,
+    done: oneshot::Sender<Result<Vec<WriteOutcome>, Refused>>,
+}
+
+/// The sending side of the writer thread.
+#[derive(Debug, Clone)]
+pub struct WriteQueue {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+impl WriteQueue {
+    /// Starts the writer thread; it ends when every [`WriteQueue`] clone is dropped, after
+    /// committing what it holds.
+    pub fn start(
+        engine: Arc<Engine>,
+        batch_max: usize,
+        capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<(WriteQueue, std::thread::JoinHandle<()>)> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let handle = std::thread::Builder::new()
+            .name("incrocio-writer".into())
+            .spawn(move || writer_loop(&engine, rx, batch_max, &metrics))?;
+        Ok((WriteQueue { tx }, handle))
+    }
+
+    /// Whether the writer thread has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Queues a write and waits until it is durable; 503 when the write queue is full.
+    pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Problem> {
+        self.write_if(op, None).await
+    }
+
+    /// Queues a candidate write made only while the stored candidate's ETag is `if_match`
+    /// (`*`: any stored version), checked by the writer thread right before it commits, so no
+    /// other write can come between; 412 otherwise.
+    pub async fn write_if(
+        &self,
+        op: WriteOp,
+        if_match: Option<String>,
+    ) -> Result<WriteOutcome, Problem> {
+        self.send(vec![op], if_match)
+            .await?
+            .pop()
+            .ok_or_else(Problem::internal)
+    }
+
+    /// Queues many writes as one entry (a bulk request): they are committed in order, a run of
+    /// one kind of write per commit, and the answer comes once all are durable. 503 when the
+    /// write queue is full.
+    pub async fn write_all(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>, Problem> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.send(ops, None).await
+    }
+
+    async fn send(
+        &self,
+        ops: Vec<WriteOp>,
+        if_match: Option<String>,
+    ) -> Result<Vec<WriteOutcome>, Problem> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .try_send(Pending {
+                ops,
+                if_match,
+                done,
+            })
+            .map_err(|_| Problem::busy())?;
+        match wait.await {
+            Ok(Ok(o)) => Ok(o),
+            Ok(Err(Refused::Precondition(current))) => {
+                Err(Problem::precondition_failed(current.as_deref()))
+            }
+            _ => Err(Problem::internal()),
+        }
+    }
+}
+
+fn writer_loop(
+    engine: &Engine,
+    mut rx: mpsc::Receiver<Pending>,
+    batch_max: usize,
+    metrics: &Metrics,
+) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < batch_max {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        commit(engine, batch, metrics);
+    }
+    tracing::info!("candidate writer stopped");
+}
+
+/// Commits a batch in arrival order: each run of one kind of write (candidate upserts,
+/// candidate deletes, vacancy upserts, vacancy deletes), across entries, is one commit. Each
+/// entry is answered once all its writes are committed.
+fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
+    let mut results: Vec<Result<Vec<WriteOutcome>, Refused>> = batch
+        .iter()
+        .map(|p| Ok(Vec::with_capacity(p.ops.len())))
+        .collect();
+    let mut senders = Vec::with_capacity(batch.len());
+    let mut run: Vec<(usize, WriteOp)> = Vec::new();
+    for (i, p) in batch.into_iter().enumerate() {
+        senders.push(p.done);
+        // A conditional write is a run of its own, checked against the stored version now:
+        // every earlier write of the batch is committed, no later one is.
+        if let Some(expected) = p.if_match {
+            flush(engine, &mut run, &mut results, metrics);
+            let id = p
+                .ops
+                .first()
+                .map(|op| op.id().to_owned())
+                .unwrap_or_default();
+            let current = engine.candidate(&id).map(|r| r.as_ref().map(etag));
+            let ok = match &current {
+                Ok(Some(tag)) => expected == "*" || expected == *tag,
+                Ok(None) | Err(_) => false,
+            };
+            if !ok {
+                results[i] = Err(match current {
+                    Ok(tag) => Refused::Precondition(tag),
+                    Err(_) => Refused::Failed,
+                });
+                continue;
+            }
+            run.extend(p.ops.into_iter().map(|op| (i, op)));
+            flush(engine, &mut run, &mut results, metrics);
+        } else {
+            run.extend(p.ops.into_iter().map(|op| (i, op)));
+        }
+    }
+    flush(engine, &mut run, &mut results, metrics);
+    for (done, result) in senders.into_iter().zip(results) {
+        let _ = done.send(result);
+    }
+}
+
+/// Commits the pending writes, one commit per run of one kind, recording each write's outcome
+/// with its entry (or the entry's failure).
+fn flush(
+    engine: &Engine,
+    pending: &mut Vec<(usize, WriteOp)>,
+    results: &mut [Result<Vec<WriteOutcome>, Refused>],
+    metrics: &Metrics,
+) {
+    let mut items = std::mem::take(pending).into_iter().peekable();
+    while let Some((entry, first)) = items.next() {
+        let kind = first.kind();
+        let mut owners = vec![entry];
+        let mut ops = vec![first];
+        while let Some((e, op)) = items.next_if(|(_, op)| op.kind() == kind) {
+            owners.push(e);
+            ops.push(op);
+        }
+        let n = ops.len();
+        let result = apply(engine, ops, kind);
+        metrics.write_batches.fetch_add(1, Ordering::Relaxed);
+        metrics.writes.fetch_add(n as u64, Ordering::Relaxed);
+        match result {
+            Ok((existed, indexed)) => {
+                for (owner, existed) in owners.into_iter().zip(existed) {
+                    if let Ok(v) = &mut results[owner] {
+                        v.push(WriteOutcome { existed, indexed });
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = n, "write failed");
+                for owner in owners {
+                    results[owner] = Err(Refused::Failed);
+                }
+            }
+        }
+    }
+}
+
+/// Applies a run of one kind of write with one commit; returns whether each id existed before
+/// its write and the live candidates (or held vacancies) after.
+fn apply(engine: &Engine, ops: Vec<WriteOp>, kind: Kind) -> Result<(Vec<bool>, u64)> {
+    let upserts = matches!(kind, Kind::Upsert | Kind::UpsertVacancy);
+    let vacancies = matches!(kind, Kind::UpsertVacancy | Kind::DeleteVacancy);
+    let ids: Vec<String> = ops.iter().map(|op| op.id().to_owned()).collect();
+    // A repeated id sees the effect of its earlier write in the run: an upsert made it exist,
+    // a delete removed it.
+    let mut seen = std::collections::BTreeSet::new();
+    let existed = ids
+        .iter()
+        .map(|id| {
+            if seen.insert(id.as_str()) {
+                if vacancies {
+                    engine.has_vacancy(id)
+                } else {
+                    engine.has_candidate(id)
+                }
+            } else {
+                Ok(upserts)
+            }
+        })
+        .collect::<Result<Vec<bool>>>()?;
+    let indexed = match kind {
+        Kind::Upsert => {
+            let candidates: Vec<Candidate> = ops
+                .into_iter()
+                .filter_map(|op| match op {
+                    WriteOp::Upsert(c) => Some(*c),
+                    _ => None,
+                })
+                .collect();
+            engine.upsert_candidates(&candidates)?
+        }
+        Kind::UpsertVacancy => {
+            let vacancies: Vec<Vacancy> = ops
+                .into_iter()
+                .filter_map(|op| match op {
+                    WriteOp::UpsertVacancy(v) => Some(*v),
+                    _ => None,
+                })
+                .collect();
+            engine.upsert_vacancies(&vacancies)?
+        }
+        Kind::Delete => engine.delete_candidates(&ids)?,
+        Kind::DeleteVacancy => engine.delete_vacancies(&ids)?,
+    };
+    Ok((existed, indexed))
+}

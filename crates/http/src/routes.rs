@@ -1,0 +1,1406 @@
+//! The route table and the handlers. Each handler only translates: it takes the parsed body,
+//! runs one [`Engine`](incrocio_engine::Engine) method on the work queue and wraps the result.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::Caller;
+use axum::routing::{MethodRouter, delete, get, post, put};
+use schemars::generate::SchemaGenerator;
+
+use super::config::Scope;
+use super::openapi::{self, Operation};
+use super::problem::Problem;
+use super::queue::WriteOp;
+use super::state::AppState;
+use incrocio_decisions::esiti::{EsitiRequest, Esito};
+use incrocio_decisions::overrides::{Override, OverrideRequest};
+use incrocio_decisions::{Decision, Kind};
+use incrocio_decisions::{Receipt, Record};
+use incrocio_engine::of;
+use incrocio_engine::{
+    CandidateWritten, GraduatoriaCall, OffersRequest, ProfilingRequest, RiesameCall,
+    ShortlistRequest, VacancyWritten,
+};
+use incrocio_matching::{CandidateRecord, VacancyRecord};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No key (health probes).
+    Open,
+    /// Any valid key.
+    AnyKey,
+    /// A key with this scope.
+    Scoped(Scope),
+    /// Nobody: a method the table does not list for a route.
+    Denied,
+}
+
+/// One route: its method and path, who may call it, the handler, and its OpenAPI operation.
+/// The router ([`super::router`]), the access check and the OpenAPI document are all built
+/// from [`ROUTES`], so a route cannot be served without a declared access rule and a
+/// documented operation.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, axum syntax (`/v1/candidates/{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Operation id.
+    pub operation: &'static str,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+    /// The handler, as a method router for `method`.
+    pub handler: fn() -> MethodRouter<AppState>,
+    /// The operation's request and answers.
+    pub doc: fn(&mut SchemaGenerator) -> Operation,
+    /// Its query parameters.
+    pub query: fn() -> Vec<serde_json::Value>,
+}
+
+/// Every route of the service.
+pub const ROUTES: [RouteSpec; 25] = [
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/profiling",
+        access: Access::Scoped(Scope::Profiling),
+        operation: "profile",
+        summary: "Profile one or many DID/SAP records: index, class, contributions, AdR, provenance",
+        handler: || post(profile),
+        doc: openapi::doc_profile,
+        query: openapi::query_profile,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/shortlists",
+        access: Access::Scoped(Scope::Shortlists),
+        operation: "shortlist",
+        summary: "The rosa for a vacancy: hard rules, explained scores, eligible count, narrowing suggestions",
+        handler: || post(shortlist),
+        doc: openapi::doc_shortlist,
+        query: openapi::query_shortlist,
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "putCandidate",
+        summary: "Add or replace a candidate; answered once durable and visible to shortlists",
+        handler: || put(put_candidate),
+        doc: openapi::doc_put_candidate,
+        query: openapi::query_if_match,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/candidates:bulk",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "bulkCandidates",
+        summary: "Add, replace or remove many candidates (JSON lines or SAP XML); each item answered in order, all written durable and visible before the answer",
+        handler: || post(bulk_candidates),
+        doc: openapi::doc_bulk_candidates,
+        query: openapi::query_bulk,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/candidates",
+        access: Access::Scoped(Scope::CandidatesRead),
+        operation: "listCandidates",
+        summary: "The candidate ids after a cursor, in byte order, with their ETags (a stable cursor for reconciliation)",
+        handler: || get(list_candidates),
+        doc: openapi::doc_list_candidates,
+        query: openapi::query_page,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/vacancies:bulk",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "bulkVacancies",
+        summary: "Add, replace or remove many vacancies (JSON lines); each item answered in order, all written durable before the answer",
+        handler: || post(bulk_vacancies),
+        doc: openapi::doc_bulk_vacancies,
+        query: openapi::query_bulk,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesRead),
+        operation: "getCandidate",
+        summary: "A candidate's record as last written",
+        handler: || get(get_candidate),
+        doc: openapi::doc_get_candidate,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/candidates/{id}",
+        access: Access::Scoped(Scope::CandidatesWrite),
+        operation: "deleteCandidate",
+        summary: "Remove a candidate; answered once durable",
+        handler: || delete(delete_candidate),
+        doc: openapi::doc_delete_candidate,
+        query: openapi::query_if_match,
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "putVacancy",
+        summary: "Add or replace an open vacancy; answered once durable and visible to offers",
+        handler: || put(put_vacancy),
+        doc: openapi::doc_put_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::Offers),
+        operation: "getVacancy",
+        summary: "A vacancy's record as last written",
+        handler: || get(get_vacancy),
+        doc: openapi::doc_get_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/vacancies/{id}",
+        access: Access::Scoped(Scope::VacanciesWrite),
+        operation: "deleteVacancy",
+        summary: "Close a vacancy (remove it from the board); answered once durable",
+        handler: || delete(delete_vacancy),
+        doc: openapi::doc_delete_vacancy,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/offers",
+        access: Access::Scoped(Scope::Offers),
+        operation: "offers",
+        summary: "The open vacancies that fit a person, explained, each with its offerta congrua verdict (art. 25 D.Lgs. 150/2015)",
+        handler: || post(offers),
+        doc: openapi::doc_offers,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/graduatorie",
+        access: Access::Scoped(Scope::Graduatorie),
+        operation: "graduatoria",
+        summary: "Rank applicants under a Region's rule set, every row justified",
+        handler: || post(graduatoria),
+        doc: openapi::doc_graduatoria,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/graduatorie/riesame",
+        access: Access::Scoped(Scope::Graduatorie),
+        operation: "riesame",
+        summary: "Recompute a graduatoria on corrected data and list what changed",
+        handler: || post(riesame),
+        doc: openapi::doc_riesame,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/profiles/{person_id}/override",
+        access: Access::Scoped(Scope::Overrides),
+        operation: "overrideProfile",
+        summary: "An operator's override of a person's profiling class (profilazione qualitativa), recorded in the decision log",
+        handler: || post(override_profile),
+        doc: openapi::doc_override_profile,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/rosas/{rosa_id}/esiti",
+        access: Access::Scoped(Scope::Shortlists),
+        operation: "recordEsiti",
+        summary: "Employers' outcomes (hired, rejected, not presented, declined) for people of a rosa sent, recorded in the decision log",
+        handler: || post(esiti),
+        doc: openapi::doc_record_esiti,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/indicators",
+        access: Access::Scoped(Scope::Audit),
+        operation: "indicators",
+        summary: "Service-deadline indicators of a period (rosa within 20 days, esiti within 15, profiling within 60), with LEP and SAP codes",
+        handler: || get(indicators),
+        doc: openapi::doc_indicators,
+        query: openapi::query_indicators,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/decisions",
+        access: Access::Scoped(Scope::Audit),
+        operation: "decisions",
+        summary: "What the decision log holds about one person (ids, digests, classes, positions): for audits and access requests",
+        handler: || get(decisions),
+        doc: openapi::doc_decisions,
+        query: openapi::query_decisions,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/occupations",
+        access: Access::AnyKey,
+        operation: "resolveTitle",
+        summary: "The ESCO occupations a free-text job title may name, with confidences, and the one it resolves to",
+        handler: || get(resolve_title),
+        doc: openapi::doc_resolve_title,
+        query: openapi::query_resolve_title,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/occupations/{code}/adjacent",
+        access: Access::AnyKey,
+        operation: "adjacentOccupations",
+        summary: "An occupation's adjacent occupations by ESCO skill overlap (profili di prossimità)",
+        handler: || get(adjacent_occupations),
+        doc: openapi::doc_adjacent_occupations,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/models",
+        access: Access::AnyKey,
+        operation: "models",
+        summary: "Every model and rule set with id, version, status and digest",
+        handler: || get(models),
+        doc: openapi::doc_models,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/healthz",
+        access: Access::Open,
+        operation: "healthz",
+        summary: "Liveness",
+        handler: || get(healthz),
+        doc: openapi::doc_object,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/readyz",
+        access: Access::Open,
+        operation: "readyz",
+        summary: "Readiness: models loaded, index open, writer running",
+        handler: || get(readyz),
+        doc: openapi::doc_readyz,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/metrics",
+        access: Access::AnyKey,
+        operation: "metrics",
+        summary: "Prometheus metrics",
+        handler: || get(metrics),
+        doc: openapi::doc_metrics,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/openapi.json",
+        access: Access::AnyKey,
+        operation: "openapi",
+        summary: "This document",
+        handler: || get(openapi),
+        doc: openapi::doc_object,
+        query: openapi::no_query,
+    },
+];
+
+/// The access rule of a matched route; `HEAD` has the rule of `GET` (axum answers it with the
+/// `GET` handler), and a method or route the table does not list is [`Access::Denied`], never
+/// "any key".
+pub fn access(method: &Method, path: &str) -> Access {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path)
+        .map_or(Access::Denied, |r| r.access)
+}
+
+/// A JSON body: 413 past the limit, 400 naming the path where it does not parse.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        Body::read(req, state, &[Media::Json], "application/json")
+            .await?
+            .json()
+            .map(JsonBody)
+    }
+}
+
+/// How a request body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json` or `application/*+json`.
+    Json,
+    /// `application/xml`, `text/xml` or `application/*+xml`.
+    Xml,
+    /// `application/x-ndjson` or `application/jsonl`: one JSON document per line.
+    Ndjson,
+}
+
+impl Media {
+    fn of(h: &axum::http::HeaderMap) -> (Option<Media>, String) {
+        let given = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let essence = given
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let media = if essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+        {
+            Some(Media::Json)
+        } else if essence == "application/xml"
+            || essence == "text/xml"
+            || (essence.starts_with("application/") && essence.ends_with("+xml"))
+        {
+            Some(Media::Xml)
+        } else if essence == "application/x-ndjson" || essence == "application/jsonl" {
+            Some(Media::Ndjson)
+        } else {
+            None
+        };
+        (
+            media,
+            if given.is_empty() {
+                "(none)".into()
+            } else {
+                given
+            },
+        )
+    }
+}
+
+/// A body in one of the media types a route takes; 413 past the limit, 415 for another type.
+#[derive(Debug)]
+pub struct Body {
+    /// Its media type.
+    pub media: Media,
+    /// The bytes.
+    pub bytes: axum::body::Bytes,
+}
+
+impl Body {
+    async fn read(
+        req: Request,
+        state: &AppState,
+        accepted: &[Media],
+        words: &str,
+    ) -> Result<Body, Problem> {
+        let media = match Media::of(req.headers()) {
+            (Some(m), _) if accepted.contains(&m) => m,
+            (_, given) => return Err(Problem::unsupported_media_type(&given, words)),
+        };
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::too_large(state.body_limit())
+                } else {
+                    Problem::malformed("(body)".into(), e.body_text())
+                }
+            })?;
+        Ok(Body { media, bytes })
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        incrocio_core::json::from_slice_strict(&self.bytes).map_err(misfit)
+    }
+
+    fn xml(&self) -> Result<&str, Problem> {
+        incrocio_exchange::utf8(&self.bytes).map_err(|e| xml_problem(e.into()))
+    }
+}
+
+/// A JSON or XML body (`PUT /v1/candidates/{id}`, `POST /v1/profiling`).
+#[derive(Debug)]
+pub struct JsonOrXml(pub Body);
+
+impl FromRequest<AppState> for JsonOrXml {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        Body::read(
+            req,
+            state,
+            &[Media::Json, Media::Xml],
+            "application/json` or `application/xml",
+        )
+        .await
+        .map(JsonOrXml)
+    }
+}
+
+/// A JSON-lines or XML body (bulk routes).
+#[derive(Debug)]
+pub struct LinesOrXml(pub Body);
+
+impl FromRequest<AppState> for LinesOrXml {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+        Body::read(
+            req,
+            state,
+            &[Media::Ndjson, Media::Json, Media::Xml],
+            "application/x-ndjson`, `application/json` or `application/xml",
+        )
+        .await
+        .map(LinesOrXml)
+    }
+}
+
+/// A bulk JSON body that is not an array of objects is malformed (400).
+fn bulk_problem(e: incrocio_core::Error) -> Problem {
+    match e {
+        incrocio_core::Error::Input(i)
+            if matches!(
+                i.reason,
+                incrocio_core::error::FieldReason::Malformed { .. }
+            ) =>
+        {
+            Problem::malformed(i.field, i.reason.to_string())
+        }
+        other => Problem::from(other),
+    }
+}
+
+/// An XML document that is not well-formed (or not UTF-8) is a malformed body (400); one that
+/// does not follow its schema, or carries a bad value, an invalid field (422) named by XPath.
+fn xml_problem(e: incrocio_core::Error) -> Problem {
+    match e {
+        incrocio_core::Error::Input(i) if i.field == "/" => {
+            Problem::malformed("/".into(), i.reason.to_string())
+        }
+        other => Problem::from(other),
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// The caller's key id, for the decision log (`anonymous` cannot happen on a keyed route).
+fn actor(caller: &Option<Extension<Caller>>) -> String {
+    caller
+        .as_ref()
+        .map_or_else(|| "anonymous".to_owned(), |Extension(c)| c.0.clone())
+}
+
+/// Records the decisions of an answer when a decision log is configured, before the answer
+/// goes out; the response then carries `X-Incrocio-Decisions: first-last` (their `seq`).
+async fn recorded(
+    s: &AppState,
+    decisions: Vec<Decision>,
+    mut res: Response,
+) -> Result<Response, Problem> {
+    let Some(log) = s.decisions() else {
+        return Ok(res);
+    };
+    let receipts = log.record(decisions).await?;
+    if let (Some(first), Some(last)) = (receipts.first(), receipts.last())
+        && let Ok(v) = HeaderValue::from_str(&format!("{}-{}", first.seq, last.seq))
+    {
+        res.headers_mut().insert(DECISIONS_HEADER, v);
+    }
+    Ok(res)
+}
+
+/// The header naming the decision log records of an answer.
+pub const DECISIONS_HEADER: &str = "x-incrocio-decisions";
+
+/// The body does not fit the type: 400 naming the JSON path.
+fn misfit(e: incrocio_core::json::JsonError) -> Problem {
+    let field = if e.path == "." {
+        "(body)".into()
+    } else {
+        e.path
+    };
+    Problem::malformed(field, e.reason)
+}
+
+/// Deserializes a parsed body, naming the JSON path where it does not fit.
+fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
+    incrocio_core::json::from_value(v).map_err(misfit)
+}
+
+/// `model` and `as_of`, when the profiling body is only records.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilingParams {
+    model: Option<String>,
+    as_of: Option<chrono::NaiveDate>,
+    on_error: Option<incrocio_engine::OnErrorMode>,
+}
+
+/// `size`, when the shortlist body is only the vacancy.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShortlistParams {
+    size: Option<u32>,
+    data_richiesta: Option<chrono::NaiveDate>,
+}
+
+fn params<P>(q: Result<Query<P>, QueryRejection>) -> Result<P, Problem> {
+    q.map(|Query(p)| p)
+        .map_err(|e| Problem::invalid("(query)", e.body_text()))
+}
+
+/// The query parameters only go with the short body forms: with the full form they would be
+/// silently ignored, so they are refused.
+fn no_query_with_full_body(given: bool) -> Result<(), Problem> {
+    if given {
+        return Err(Problem::invalid(
+            "(query)",
+            "with the full request body, give these parameters in the body",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /v1/profiling`: `{"records": [...]}`, `[record, ...]` or one record; or, as
+/// `application/xml`, one DID document (`GestisciDID_Input`), whose errors name the element.
+pub async fn profile(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    query: Result<Query<ProfilingParams>, QueryRejection>,
+    JsonOrXml(raw): JsonOrXml,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let xml = raw.media == Media::Xml;
+    let with_query = |records| ProfilingRequest {
+        model: q.model.clone(),
+        as_of: q.as_of,
+        records,
+        on_error: Default::default(),
+    };
+    let mut req: ProfilingRequest = if xml {
+        let did = incrocio_exchange::did::read(raw.xml()?).map_err(|e| xml_problem(e.into()))?;
+        with_query(vec![did.record])
+    } else {
+        match raw.json()? {
+            body @ serde_json::Value::Object(_) if body.get("records").is_some() => {
+                no_query_with_full_body(q.model.is_some() || q.as_of.is_some())?;
+                from_value(body)?
+            }
+            body @ serde_json::Value::Array(_) => with_query(from_value(body)?),
+            other => with_query(vec![from_value(other)?]),
+        }
+    };
+    // `?on_error=` applies to every body form (it says what to do, not what to profile).
+    if let Some(m) = q.on_error {
+        req.on_error = m;
+    }
+    let engine = s.engine();
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.profile(&req, today(), c).map_err(|e| {
+                if xml {
+                    incrocio_exchange::did::locate(e)
+                } else {
+                    e
+                }
+            })?;
+            let d = if log {
+                of::profiles(&req, &out, &who)
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `POST /v1/shortlists`: `{"vacancy": {...}, "size"?}` or the vacancy alone.
+pub async fn shortlist(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    query: Result<Query<ShortlistParams>, QueryRejection>,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let req: ShortlistRequest = match body {
+        serde_json::Value::Object(ref m) if m.contains_key("vacancy") => {
+            no_query_with_full_body(q.size.is_some() || q.data_richiesta.is_some())?;
+            from_value(body)?
+        }
+        other => ShortlistRequest {
+            vacancy: from_value(other)?,
+            size: q.size,
+            data_richiesta: q.data_richiesta,
+            exclude: Vec::new(),
+        },
+    };
+    let engine = s.engine();
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.shortlist(req, c)?;
+            let d = if log {
+                vec![of::rosa(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
+/// stored candidate has that ETag (412 otherwise). The answer carries the new `ETag`.
+///
+/// As `application/xml` the body is one SAP (`lavoratore`): its `identificativosap`, when
+/// given, must be the path's id; errors name the element (`docs/xml.md`).
+pub async fn put_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    JsonOrXml(raw): JsonOrXml,
+) -> Result<Response, Problem> {
+    let if_match = if_match(&headers)?;
+    let engine = s.engine();
+    let candidate = if raw.media == Media::Xml {
+        let (bytes, path_id) = (raw.bytes, id.clone());
+        s.work()
+            .run(move |_| {
+                Ok(incrocio_exchange::utf8(&bytes)
+                    .map_err(incrocio_core::Error::from)
+                    .and_then(|text| engine.sap_candidate(text, &path_id, today())))
+            })
+            .await?
+            .map_err(xml_problem)?
+            .candidate
+    } else {
+        let record: CandidateRecord = raw.json()?;
+        if record.id != id {
+            return Err(Problem::invalid(
+                "id",
+                format!("the body's id `{}` is not the path's `{id}`", record.id),
+            ));
+        }
+        let mut valid = s
+            .work()
+            .run(move |_| engine.validate_candidates(vec![record], today()))
+            .await?;
+        valid.pop().ok_or_else(Problem::internal)?
+    };
+    let tag = super::queue::etag(&candidate.record);
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().index().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoIndex))?;
+    let done = writes
+        .write_if(WriteOp::Upsert(Box::new(candidate)), if_match)
+        .await?;
+    let status = if done.existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = CandidateWritten {
+        id,
+        indexed: done.indexed,
+    };
+    Ok((status, [(header::ETAG, tag)], Json(body)).into_response())
+}
+
+/// The `If-Match` header: one entity tag or `*` (a list of tags is refused: a write names the
+/// one version it replaces).
+fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| Problem::invalid("If-Match", "not ASCII"))?
+        .trim();
+    if v == "*" || (v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v.contains(',')) {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(Problem::invalid(
+            "If-Match",
+            "one entity tag as the ETag header gave it (in double quotes), or *",
+        ))
+    }
+}
+
+/// `GET /v1/candidates/{id}`.
+pub async fn get_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let found = s.work().run(move |_| engine.candidate(&id)).await?;
+    match found {
+        Some(r) => Ok(([(header::ETAG, super::queue::etag(&r))], Json(r)).into_response()),
+        None => Err(Problem::not_found("no candidate with this id")),
+    }
+}
+
+/// `DELETE /v1/candidates/{id}`: 204, or 404 when absent; with `If-Match`, only while the
+/// stored candidate has that ETag (412 otherwise).
+pub async fn delete_candidate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Problem> {
+    let if_match = if_match(&headers)?;
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().index().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoIndex))?;
+    let done = writes.write_if(WriteOp::Delete(id), if_match).await?;
+    if done.existed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("no candidate with this id"))
+    }
+}
+
+/// `after` and `limit` of the candidate cursor.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The page size when `limit` is not given.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// `GET /v1/candidates?after=ID&limit=N`: the live candidate ids after `after`, in byte
+/// order, with their ETags; `next` names the `after` of the following page.
+pub async fn list_candidates(
+    State(s): State<AppState>,
+    query: Result<Query<PageParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if let Some(a) = &q.after {
+        incrocio_core::error::check_id(a).map_err(|r| Problem::invalid("after", r.to_string()))?;
+    }
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    let engine = s.engine();
+    let page = s
+        .work()
+        .run(move |_| engine.candidate_page(q.after.as_deref(), limit))
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+/// `atomic` of the bulk routes.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkParams {
+    #[serde(default)]
+    atomic: bool,
+}
+
+/// Refuses a bulk request of more items than the service takes (413).
+fn check_items(n: usize, max: usize) -> Result<(), Problem> {
+    if n > max {
+        let mut p = Problem::too_large(0);
+        p.detail =
+            format!("{n} items; a bulk request takes at most {max} (config `bulk_max_items`)");
+        return Err(p);
+    }
+    Ok(())
+}
+
+/// Writes the valid items of a bulk request in one writer entry and answers every item in
+/// order. With `atomic`, any invalid item refuses the whole request (422, every invalid item in
+/// `errors`) and nothing is written.
+async fn bulk_write<T>(
+    writes: &super::queue::WriteQueue,
+    items: Vec<incrocio_engine::BulkItem<T>>,
+    atomic: bool,
+    upsert: impl Fn(Box<T>) -> WriteOp,
+    delete: impl Fn(String) -> WriteOp,
+    id_of: impl Fn(&T) -> &str,
+    held: impl FnOnce() -> Result<u64, Problem>,
+) -> Result<Response, Problem> {
+    use incrocio_engine::{BulkItem, BulkItemResult, BulkOutcome, BulkResponse};
+    if atomic {
+        let bad: Vec<incrocio_core::error::InputError> = items
+            .iter()
+            .filter_map(|i| match i {
+                BulkItem::Invalid { error, .. } => Some(error.clone()),
+                _ => None,
+            })
+            .collect();
+        if !bad.is_empty() {
+            let mut p = Problem::from(incrocio_core::Error::Records(bad));
+            p.detail = format!(
+                "{} items are invalid (all listed in `errors`); with atomic=true nothing was written",
+                p.errors.len()
+            );
+            return Err(p);
+        }
+    }
+    let mut results: Vec<BulkItemResult> = Vec::with_capacity(items.len());
+    let mut ops = Vec::new();
+    let mut written = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let id = item.id(&id_of).map(str::to_owned);
+        let (result, field, reason) = match item {
+            BulkItem::Upsert(t) => {
+                ops.push(upsert(t));
+                written.push((index, true));
+                (BulkOutcome::Created, None, None)
+            }
+            BulkItem::Delete(d) => {
+                ops.push(delete(d));
+                written.push((index, false));
+                (BulkOutcome::Deleted, None, None)
+            }
+            BulkItem::Invalid { error, .. } => (
+                BulkOutcome::Invalid,
+                Some(error.field.clone()),
+                Some(error.reason.to_string()),
+            ),
+        };
+        results.push(BulkItemResult {
+            index,
+            id,
+            result,
+            field,
+            reason,
+        });
+    }
+    let outcomes = writes.write_all(ops).await?;
+    let mut last = None;
+    for ((index, upsert), o) in written.into_iter().zip(&outcomes) {
+        results[index].result = match (upsert, o.existed) {
+            (true, false) => BulkOutcome::Created,
+            (true, true) => BulkOutcome::Replaced,
+            (false, true) => BulkOutcome::Deleted,
+            (false, false) => BulkOutcome::NotFound,
+        };
+        last = Some(o.indexed);
+    }
+    let held = match last {
+        Some(n) => n,
+        None => held()?,
+    };
+    Ok(Json(BulkResponse::of(results, held)).into_response())
+}
+
+/// `POST /v1/candidates:bulk`: JSON lines (a candidate record, or `{"delete": "ID"}`, per
+/// line) or SAP XML (`lavoratori`); every item answered in order, the valid ones written in one
+/// group commit, durable and visible before the answer.
+pub async fn bulk_candidates(
+    State(s): State<AppState>,
+    query: Result<Query<BulkParams>, QueryRejection>,
+    LinesOrXml(raw): LinesOrXml,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().index().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoIndex))?
+        .clone();
+    let raw_is_xml = raw.media == Media::Xml;
+    let max = s.bulk_max_items();
+    if raw.media == Media::Ndjson {
+        check_items(incrocio_engine::ndjson_lines(&raw.bytes).count(), max)?;
+    }
+    let engine = s.engine();
+    let items =
+        s.work()
+            .run(move |_| {
+                Ok(match raw.media {
+                    Media::Xml => incrocio_exchange::utf8(&raw.bytes)
+                        .map_err(incrocio_core::Error::from)
+                        .and_then(|text| {
+                            engine.bulk_candidates(incrocio_engine::BulkInput::Sap(text), today())
+                        }),
+                    Media::Json => engine
+                        .bulk_candidates(incrocio_engine::BulkInput::Json(&raw.bytes), today()),
+                    Media::Ndjson => engine
+                        .bulk_candidates(incrocio_engine::BulkInput::Ndjson(&raw.bytes), today()),
+                })
+            })
+            .await?
+            .map_err(|e| {
+                if raw_is_xml {
+                    xml_problem(e)
+                } else {
+                    bulk_problem(e)
+                }
+            })?;
+    check_items(items.len(), max)?;
+    let engine = s.engine();
+    bulk_write(
+        &writes,
+        items,
+        q.atomic,
+        WriteOp::Upsert,
+        WriteOp::Delete,
+        |c: &incrocio_matching::Candidate| c.record.id.as_str(),
+        move || {
+            engine
+                .index()
+                .map_or(Ok(0), |i| i.len().map_err(Problem::from))
+        },
+    )
+    .await
+}
+
+/// `POST /v1/vacancies:bulk`: JSON lines (a vacancy record, or `{"delete": "ID"}`, per line);
+/// as for candidates.
+pub async fn bulk_vacancies(
+    State(s): State<AppState>,
+    query: Result<Query<BulkParams>, QueryRejection>,
+    LinesOrXml(raw): LinesOrXml,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if raw.media == Media::Xml {
+        return Err(Problem::unsupported_media_type(
+            "application/xml",
+            "application/x-ndjson` or `application/json` (vacancies have no XML form",
+        ));
+    }
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoVacancies))?
+        .clone();
+    let max = s.bulk_max_items();
+    if raw.media == Media::Ndjson {
+        check_items(incrocio_engine::ndjson_lines(&raw.bytes).count(), max)?;
+    }
+    let engine = s.engine();
+    let items = s
+        .work()
+        .run(move |_| {
+            Ok(engine.bulk_vacancies(if raw.media == Media::Json {
+                incrocio_engine::BulkInput::Json(&raw.bytes)
+            } else {
+                incrocio_engine::BulkInput::Ndjson(&raw.bytes)
+            }))
+        })
+        .await?
+        .map_err(bulk_problem)?;
+    check_items(items.len(), max)?;
+    let engine = s.engine();
+    bulk_write(
+        &writes,
+        items,
+        q.atomic,
+        WriteOp::UpsertVacancy,
+        WriteOp::DeleteVacancy,
+        |v: &incrocio_matching::Vacancy| v.record.id.as_str(),
+        move || engine.vacancies().map_or(Ok(0), |b| Ok(b.len() as u64)),
+    )
+    .await
+}
+
+/// `PUT /v1/vacancies/{id}`: 201 when new, 200 when replaced.
+pub async fn put_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(record): JsonBody<VacancyRecord>,
+) -> Result<Response, Problem> {
+    if record.id != id {
+        return Err(Problem::invalid(
+            "id",
+            format!("the body's id `{}` is not the path's `{id}`", record.id),
+        ));
+    }
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoVacancies))?;
+    let engine = s.engine();
+    let vacancy = s
+        .work()
+        .run(move |_| engine.validate_vacancy(record))
+        .await?;
+    let done = writes
+        .write(WriteOp::UpsertVacancy(Box::new(vacancy)))
+        .await?;
+    let status = if done.existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = VacancyWritten {
+        id,
+        replaced: done.existed,
+        held: done.indexed,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /v1/vacancies/{id}`.
+pub async fn get_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let found = s.work().run(move |_| engine.vacancy(&id)).await?;
+    match found {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(Problem::not_found("no vacancy with this id")),
+    }
+}
+
+/// `DELETE /v1/vacancies/{id}`: 204, or 404 when absent.
+pub async fn delete_vacancy(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let writes = s
+        .writes()
+        .filter(|_| s.engine().vacancies().is_some())
+        .ok_or_else(|| Problem::from(incrocio_core::Error::NoVacancies))?;
+    let done = writes.write(WriteOp::DeleteVacancy(id)).await?;
+    if done.existed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("no vacancy with this id"))
+    }
+}
+
+/// `POST /v1/offers`.
+pub async fn offers(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    JsonBody(req): JsonBody<OffersRequest>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.offers(req, today(), c)?;
+            let d = if log {
+                vec![of::congruity(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `POST /v1/graduatorie`.
+pub async fn graduatoria(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    JsonBody(call): JsonBody<GraduatoriaCall>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.graduatoria(&call, c)?;
+            let d = if log {
+                vec![of::graduatoria(&out, &who, Kind::Graduatoria)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `POST /v1/graduatorie/riesame`.
+pub async fn riesame(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    JsonBody(call): JsonBody<RiesameCall>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let (log, who) = (s.decisions().is_some(), actor(&caller));
+    let (out, d) = s
+        .work()
+        .run(move |c| {
+            let out = engine.riesame(&call, c)?;
+            let d = if log {
+                vec![of::riesame(&out, &who)]
+            } else {
+                Vec::new()
+            };
+            Ok((out, d))
+        })
+        .await?;
+    recorded(&s, d, Json(out).into_response()).await
+}
+
+/// `POST /v1/profiles/{person_id}/override`: an operator's override of a profiling class,
+/// recorded in the decision log (which a re-profiling reads); 201 with the override.
+pub async fn override_profile(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Path(person): Path<String>,
+    JsonBody(req): JsonBody<OverrideRequest>,
+) -> Result<Response, Problem> {
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let engine = s.engine();
+    let who = actor(&caller);
+    let (o, d) = s
+        .work()
+        .run(move |_| {
+            let (o, digest) = engine.override_profile(&person, req, today())?;
+            let d = o.decision(&who, &digest)?;
+            Ok((o, d))
+        })
+        .await?;
+    let receipts = log.record(vec![d]).await?;
+    let body = OverrideRecorded {
+        decision: receipts.into_iter().next().ok_or_else(Problem::internal)?,
+        r#override: o,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The answer to an override: what was recorded and where.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct OverrideRecorded {
+    /// The override.
+    #[serde(rename = "override")]
+    pub r#override: Override,
+    /// Its record in the decision log.
+    pub decision: Receipt,
+}
+
+fn no_decision_log() -> Problem {
+    let mut p = Problem::not_found(
+        "this service keeps no decision log (set `decisions` in its configuration)",
+    );
+    p.status = 409;
+    p.kind = "urn:incrocio:problem:no-decision-log".into();
+    p.title = "No decision log".into();
+    p
+}
+
+/// `POST /v1/rosas/{rosa_id}/esiti`: employers' outcomes for people of a rosa the log holds;
+/// 201 once recorded.
+pub async fn esiti(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Path(rosa_id): Path<String>,
+    JsonBody(req): JsonBody<EsitiRequest>,
+) -> Result<Response, Problem> {
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let dir = log.dir().to_path_buf();
+    let who = actor(&caller);
+    let found = s
+        .work()
+        .run(move |c| {
+            let Some(rosa) = incrocio_decisions::esiti::find_rosa(&dir, &rosa_id, c)? else {
+                return Ok(None);
+            };
+            incrocio_decisions::esiti::validate(&rosa, req, &who, today()).map(Some)
+        })
+        .await?;
+    let Some(checked) = found else {
+        return Err(Problem::not_found(
+            "no rosa with this id in the decision log",
+        ));
+    };
+    let (esiti, decisions): (Vec<Esito>, Vec<Decision>) = checked.into_iter().unzip();
+    let receipts = log.record(decisions).await?;
+    Ok((StatusCode::CREATED, Json(EsitiRecorded { esiti, receipts })).into_response())
+}
+
+/// The answer to `POST /v1/rosas/{rosa_id}/esiti`.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct EsitiRecorded {
+    /// The outcomes recorded, with each candidate's position in the rosa.
+    pub esiti: Vec<Esito>,
+    /// Their records in the decision log.
+    pub receipts: Vec<Receipt>,
+}
+
+/// `from` and `to` of `GET /v1/indicators`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorParams {
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+}
+
+/// `GET /v1/indicators?from=&to=`: the service-deadline indicators of a period, from the
+/// decision log.
+pub async fn indicators(
+    State(s): State<AppState>,
+    query: Result<Query<IndicatorParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    if q.to < q.from {
+        return Err(Problem::invalid(
+            "to",
+            format!("{} is before `from` {}", q.to, q.from),
+        ));
+    }
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    let dir = log.dir().to_path_buf();
+    let out = s
+        .work()
+        .run(move |c| incrocio_decisions::indicators::for_log(&dir, q.from, q.to, today(), c))
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `person` and `limit` of `GET /v1/decisions`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionParams {
+    person: String,
+    limit: Option<usize>,
+}
+
+/// Most records `GET /v1/decisions` returns.
+pub const MAX_DECISIONS: usize = 10_000;
+
+/// The records concerning one person.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct PersonDecisions {
+    /// The person.
+    pub person: String,
+    /// The records, oldest first.
+    pub records: Vec<Record>,
+    /// Whether `limit` cut the list.
+    pub truncated: bool,
+}
+
+/// `GET /v1/decisions?person=ID&limit=N`: what the log holds about one person (GDPR art. 15).
+pub async fn decisions(
+    State(s): State<AppState>,
+    query: Result<Query<DecisionParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let log = s.decisions().ok_or_else(no_decision_log)?;
+    if q.person.is_empty() || q.person.chars().count() > 128 {
+        return Err(Problem::invalid("person", "1 to 128 characters"));
+    }
+    let limit = q.limit.unwrap_or(1_000);
+    if limit == 0 || limit > MAX_DECISIONS {
+        return Err(Problem::invalid(
+            "limit",
+            format!("{limit} is out of range: 1 to {MAX_DECISIONS}"),
+        ));
+    }
+    let dir = log.dir().to_path_buf();
+    let person = q.person.clone();
+    let mut records = s
+        .work()
+        .run(move |c| incrocio_decisions::records_of(&dir, &person, limit + 1, c))
+        .await?;
+    let truncated = records.len() > limit;
+    records.truncate(limit);
+    Ok(Json(PersonDecisions {
+        person: q.person,
+        records,
+        truncated,
+    })
+    .into_response())
+}
+
+/// `title` and `limit` of `GET /v1/occupations`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleParams {
+    title: String,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/occupations?title=&limit=`.
+pub async fn resolve_title(
+    State(s): State<AppState>,
+    query: Result<Query<TitleParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |_| engine.resolve_title(&q.title, q.limit))
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/occupations/{code}/adjacent`.
+pub async fn adjacent_occupations(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |_| engine.adjacent_occupations(&code))
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/models`.
+pub async fn models(State(s): State<AppState>) -> Response {
+    Json(s.engine().models()).into_response()
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> Response {
+    Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`.
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    if s.is_ready() {
+        Json(serde_json::json!({"status": "ready"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "not ready"})),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.render_metrics(),
+    )
+        .into_response()
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Response {
+    Json(super::openapi::document()).into_response()
+}

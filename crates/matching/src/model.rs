@@ -1,0 +1,466 @@
+//! The shortlist scoring model (`models/matching/*.toml`): every number that changes a rank.
+//!
+//! A model file holds the weights of the five named parts of a score, the credits for
+//! experience in a related occupation, the credit for an unknown level of study, the
+//! parameters of the competency vectors, the narrowing suggestions offered, the title
+//! resolution threshold and the query and rosa bounds. `docs/matching-model.md` explains it field
+//! by field.
+//!
+//! `default.v1` was released before most sections existed and cannot change: a section it
+//! lacks takes the values v1 was released with ([`MatchingModel::V1_DEFAULTS`], the numbers
+//! that were in code then), so its rosas are unchanged. A file of version 2 or later must state
+//! every section: nothing is taken from code.
+
+use serde::{Deserialize, Serialize};
+
+use incrocio_core::digest::sha256_tagged;
+use incrocio_core::error::ModelError;
+use incrocio_core::status::Status;
+
+/// Weights of the parts (each part's value is in [0, 1]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    /// Lexical relevance (normalised BM25).
+    pub lessicale: f64,
+    /// Competency-vector similarity.
+    pub competenze: f64,
+    /// Experience in the same or a related occupation.
+    pub esperienza: f64,
+    /// Education fit.
+    pub istruzione: f64,
+    /// Nearness.
+    pub distanza: f64,
+}
+
+impl Weights {
+    /// The weights in part order (lessicale, competenze, esperienza, istruzione, distanza).
+    pub fn as_array(&self) -> [f64; 5] {
+        [
+            self.lessicale,
+            self.competenze,
+            self.esperienza,
+            self.istruzione,
+            self.distanza,
+        ]
+    }
+}
+
+/// Credits of the `esperienza` part below a same-occupation experience (which is 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EsperienzaParams {
+    /// Credit for an experience in the same ISCO-08 unit group.
+    pub adjacent: f64,
+    /// Credit per unit of similarity for an experience in an adjacent occupation (profilo di
+    /// prossimità, ESCO skill overlap): the part is `proximity × similarity` (0 in v1).
+    #[serde(default)]
+    pub proximity: f64,
+    /// Adjacent occupations considered per occupation, nearest first (0 in v1: none).
+    #[serde(default)]
+    pub neighbours: usize,
+    /// Smallest similarity for an occupation to count as adjacent.
+    #[serde(default)]
+    pub min_similarity: f64,
+    /// Credit when the vacancy's occupation is one the person declared in the patto di
+    /// servizio (`occupazioni_disponibili`), on both sides (shortlist and offers); 0 before v3,
+    /// which states it.
+    #[serde(default)]
+    pub declared: f64,
+}
+
+/// The `istruzione` part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IstruzioneParams {
+    /// Value when the candidate's level of study is unknown (1 when known and meeting the
+    /// minimum; a candidate below the minimum is not eligible).
+    pub unknown: f64,
+}
+
+/// How competency vectors are built (`src/matching/vectors.rs`). Candidate vectors are built
+/// when the index is written, so an index records these and refuses a model that differs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorParams {
+    /// Weight of an occupation's essential skill.
+    pub essential: f64,
+    /// Weight of an optional skill.
+    pub optional: f64,
+    /// Weight of a skill the vacancy requires explicitly.
+    pub required: f64,
+    /// Weight of a skill the candidate declares.
+    pub declared: f64,
+    /// Months of experience at which its weight reaches 1 − 1/e (`1 − e^(−months/this)`).
+    pub saturation_months: f64,
+    /// Years after which an ended experience weighs half.
+    pub half_life_years: f64,
+    /// Smallest inverse occupation frequency of a skill.
+    pub idf_floor: f64,
+}
+
+/// Narrowing suggestions offered when more candidates qualify than the rosa holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionParams {
+    /// Minimum levels of study (0–12) proposed.
+    pub levels: Vec<u8>,
+    /// Radii (km) proposed.
+    pub radii_km: Vec<u32>,
+    /// A language requirement proposed when the vacancy asks none: `tab_lingue` code.
+    pub language: String,
+    /// Its CEFR level (`A1` … `C2`).
+    pub language_level: String,
+}
+
+/// Free-text job titles → occupations.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleParams {
+    /// Smallest confidence (0–1) at which a title resolves to an occupation; below it the title
+    /// is "unresolved". v1: exact labels only (`1.0` and word order, gender and number forms
+    /// not folded).
+    pub min_confidence: f64,
+    /// Whether inexact matches are tried at all (false in v1).
+    pub fuzzy: bool,
+}
+
+/// Rosa size rules.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosaParams {
+    /// Names sent when the employer does not ask for a size.
+    pub default_size: u32,
+    /// The most a request may ask for.
+    pub max_size: u32,
+}
+
+/// Bounds on the query a vacancy makes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParams {
+    /// Distinct analyzed words of title and description searched at most; the rest are
+    /// dropped with a warning in the answer.
+    pub max_terms: usize,
+}
+
+/// A matching model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingModel {
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// Illustrative, official or fitted.
+    pub status: Status,
+    /// What it is.
+    pub description: String,
+    /// Part weights.
+    pub weights: Weights,
+    /// Experience credits.
+    pub esperienza: EsperienzaParams,
+    /// The education part.
+    #[serde(default = "v1_istruzione")]
+    pub istruzione: IstruzioneParams,
+    /// Competency vectors.
+    #[serde(default = "v1_vectors")]
+    pub vectors: VectorParams,
+    /// Narrowing suggestions.
+    #[serde(default = "v1_suggestions")]
+    pub suggestions: SuggestionParams,
+    /// Title resolution.
+    #[serde(default = "v1_titles")]
+    pub titles: TitleParams,
+    /// Rosa size rules.
+    pub rosa: RosaParams,
+    /// Query bounds.
+    #[serde(default = "v1_query")]
+    pub query: QueryParams,
+    /// SHA-256 of the file.
+    #[serde(skip)]
+    pub digest: String,
+}
+
+/// The sections `default.v1` lacks, with the values it was released with.
+pub struct V1Defaults {
+    /// `[istruzione]`.
+    pub istruzione: IstruzioneParams,
+    /// `[vectors]`.
+    pub vectors: VectorParams,
+    /// `[titles]`.
+    pub titles: TitleParams,
+    /// `[query]`.
+    pub query: QueryParams,
+}
+
+fn v1_istruzione() -> IstruzioneParams {
+    MatchingModel::V1_DEFAULTS.istruzione
+}
+fn v1_vectors() -> VectorParams {
+    MatchingModel::V1_DEFAULTS.vectors
+}
+fn v1_titles() -> TitleParams {
+    MatchingModel::V1_DEFAULTS.titles
+}
+fn v1_query() -> QueryParams {
+    MatchingModel::V1_DEFAULTS.query
+}
+fn v1_suggestions() -> SuggestionParams {
+    SuggestionParams {
+        levels: vec![4, 7],
+        radii_km: vec![10, 25, 50],
+        language: "001".into(),
+        language_level: "B1".into(),
+    }
+}
+
+/// The sections a file of version 2 or later must state.
+const REQUIRED_FROM_V2: [&str; 5] = ["istruzione", "vectors", "suggestions", "titles", "query"];
+
+/// The bundled model files, oldest first.
+const BUNDLED: [(&str, &str); 3] = [
+    (
+        "models/matching/default.v1.toml",
+        include_str!("../../../models/matching/default.v1.toml"),
+    ),
+    (
+        "models/matching/default.v2.toml",
+        include_str!("../../../models/matching/default.v2.toml"),
+    ),
+    (
+        "models/matching/default.v3.toml",
+        include_str!("../../../models/matching/default.v3.toml"),
+    ),
+];
+
+impl MatchingModel {
+    /// What `default.v1` was released with for the sections it does not state (the constants
+    /// that were in code until v2): the education credit 0.5, the vector weights 1 / ½ / 2 / 1,
+    /// 24 months' saturation, a 5-year half-life, an idf floor of 0.1, exact titles only and
+    /// 1,024 query words.
+    pub const V1_DEFAULTS: V1Defaults = V1Defaults {
+        istruzione: IstruzioneParams { unknown: 0.5 },
+        vectors: VectorParams {
+            essential: 1.0,
+            optional: 0.5,
+            required: 2.0,
+            declared: 1.0,
+            saturation_months: 24.0,
+            half_life_years: 5.0,
+            idf_floor: 0.1,
+        },
+        titles: TitleParams {
+            min_confidence: 1.0,
+            fuzzy: false,
+        },
+        query: QueryParams { max_terms: 1_024 },
+    };
+
+    /// The newest bundled model (`models/matching/default.v3.toml`).
+    pub fn bundled() -> Result<MatchingModel, ModelError> {
+        let (file, text) = BUNDLED[BUNDLED.len() - 1];
+        MatchingModel::parse(file, text)
+    }
+
+    /// A bundled model by `id` or `id@vN`.
+    pub fn bundled_named(spec: &str) -> Result<MatchingModel, ModelError> {
+        let (id, version) = match spec.split_once("@v") {
+            Some((id, v)) => (id, v.parse::<u32>().ok()),
+            None => (spec, None),
+        };
+        let mut found = None;
+        for (file, text) in BUNDLED {
+            let m = MatchingModel::parse(file, text)?;
+            if m.id == id && version.is_none_or(|v| v == m.version) {
+                found = Some(m);
+            }
+        }
+        found.ok_or_else(|| ModelError::new(spec, "id", "no such bundled matching model"))
+    }
+
+    /// Parses and checks a model file: weights finite, non-negative, not all zero; credits in
+    /// [0, 1]; sizes and bounds in range; from version 2 every section stated.
+    pub fn parse(file: &str, text: &str) -> Result<MatchingModel, ModelError> {
+        let mut m: MatchingModel =
+            toml::from_str(text).map_err(|e| ModelError::toml(file, text, &e))?;
+        if m.version >= 2 {
+            let table: toml::Table =
+                toml::from_str(text).map_err(|e| ModelError::toml(file, text, &e))?;
+            if let Some(missing) = REQUIRED_FROM_V2.iter().find(|k| !table.contains_key(**k)) {
+                return Err(ModelError::new(
+                    file,
+                    *missing,
+                    "a model of version 2 or later states every section",
+                ));
+            }
+            let declared = table
+                .get("esperienza")
+                .and_then(|e| e.as_table())
+                .is_some_and(|e| e.contains_key("declared"));
+            if m.version >= 3 && !declared {
+                return Err(ModelError::new(
+                    file,
+                    "esperienza.declared",
+                    "a model of version 3 or later states the credit of a declared occupation",
+                ));
+            }
+        }
+        m.check(file)?;
+        m.digest = sha256_tagged(text.as_bytes());
+        Ok(m)
+    }
+
+    fn check(&self, file: &str) -> Result<(), ModelError> {
+        let bad = |key: &str, reason: &str| Err(ModelError::new(file, key, reason));
+        let w = self.weights;
+        let names = [
+            "lessicale",
+            "competenze",
+            "esperienza",
+            "istruzione",
+            "distanza",
+        ];
+        for (name, v) in names.iter().zip(w.as_array()) {
+            if !v.is_finite() || v < 0.0 {
+                return bad(&format!("weights.{name}"), "must be a finite number ≥ 0");
+            }
+        }
+        if w.as_array().iter().sum::<f64>() <= 0.0 {
+            return bad("weights", "all weights are zero");
+        }
+        let unit = |v: f64| (0.0..=1.0).contains(&v);
+        for (key, v) in [
+            ("esperienza.adjacent", self.esperienza.adjacent),
+            ("esperienza.proximity", self.esperienza.proximity),
+            ("esperienza.min_similarity", self.esperienza.min_similarity),
+            ("esperienza.declared", self.esperienza.declared),
+            ("istruzione.unknown", self.istruzione.unknown),
+            ("titles.min_confidence", self.titles.min_confidence),
+        ] {
+            if !unit(v) {
+                return bad(key, "must be in [0, 1]");
+            }
+        }
+        if self.esperienza.neighbours > 50 {
+            return bad("esperienza.neighbours", "must be at most 50");
+        }
+        let v = self.vectors;
+        for (key, x) in [
+            ("vectors.essential", v.essential),
+            ("vectors.optional", v.optional),
+            ("vectors.required", v.required),
+            ("vectors.declared", v.declared),
+            ("vectors.idf_floor", v.idf_floor),
+        ] {
+            if !x.is_finite() || x < 0.0 {
+                return bad(key, "must be a finite number ≥ 0");
+            }
+        }
+        for (key, x) in [
+            ("vectors.saturation_months", v.saturation_months),
+            ("vectors.half_life_years", v.half_life_years),
+        ] {
+            if !x.is_finite() || x <= 0.0 {
+                return bad(key, "must be a finite number > 0");
+            }
+        }
+        if self.suggestions.levels.iter().any(|&l| l > 12) {
+            return bad("suggestions.levels", "levels of study are 0–12");
+        }
+        if self
+            .suggestions
+            .radii_km
+            .iter()
+            .any(|&r| r == 0 || r > 1_500)
+        {
+            return bad("suggestions.radii_km", "radii are 1–1,500 km");
+        }
+        if super::candidate::language_key(&self.suggestions.language).is_none() {
+            return bad("suggestions.language", "not a tab_lingue code");
+        }
+        if super::candidate::cefr(&self.suggestions.language_level).is_none() {
+            return bad("suggestions.language_level", "not a CEFR level A1…C2");
+        }
+        if self.rosa.default_size == 0 || self.rosa.default_size > self.rosa.max_size {
+            return bad("rosa.default_size", "must be between 1 and rosa.max_size");
+        }
+        if self.query.max_terms == 0 || self.query.max_terms > 65_536 {
+            return bad("query.max_terms", "must be between 1 and 65,536");
+        }
+        Ok(())
+    }
+
+    /// The rosa size for a request: `size`, else the vacancy's `dimensione_rosa`, else the
+    /// model's default. Outside 1 to `rosa.max_size` it is the caller's error naming the field
+    /// that gave it (never clamped).
+    pub fn rosa_size(
+        &self,
+        size: Option<u32>,
+        dimensione_rosa: Option<u32>,
+    ) -> Result<usize, incrocio_core::Error> {
+        let (field, asked) = match (size, dimensione_rosa) {
+            (Some(s), _) => ("size", s),
+            (None, Some(d)) => ("vacancy.dimensione_rosa", d),
+            (None, None) => return Ok(self.rosa.default_size as usize),
+        };
+        if asked == 0 || asked > self.rosa.max_size {
+            return Err(incrocio_core::Error::Input(incrocio_core::InputError::new(
+                field,
+                incrocio_core::FieldReason::Inconsistent(format!(
+                    "{asked} is out of range: a rosa holds 1 to {} names (rosa.max_size of {})",
+                    self.rosa.max_size,
+                    self.key()
+                )),
+            )));
+        }
+        Ok(asked as usize)
+    }
+
+    /// `id@vN`.
+    pub fn key(&self) -> String {
+        format!("{}@v{}", self.id, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_models_load_and_bad_values_are_named() {
+        let v3 = MatchingModel::bundled().unwrap();
+        assert_eq!(v3.key(), "default@v3");
+        assert_eq!(v3.esperienza.declared, 0.8);
+        // v1 and v2 were released without a declared-occupation credit: 0.
+        let v2 = MatchingModel::bundled_named("default@v2").unwrap();
+        assert_eq!(v2.esperienza.declared, 0.0);
+        let v1 = MatchingModel::bundled_named("default@v1").unwrap();
+        assert_eq!(v1.rosa.default_size, 15);
+        // v1 takes the values it was released with.
+        assert_eq!(v1.vectors, MatchingModel::V1_DEFAULTS.vectors);
+        assert_eq!(v1.istruzione.unknown, 0.5);
+        assert_eq!(v1.esperienza.neighbours, 0);
+        let text = include_str!("../../../models/matching/default.v1.toml")
+            .replace("distanza = 0.10", "distanza = -1.0");
+        let e = MatchingModel::parse("x.toml", &text).unwrap_err();
+        assert_eq!(e.key, "weights.distanza");
+    }
+
+    #[test]
+    fn from_version_2_every_section_is_stated() {
+        let text = include_str!("../../../models/matching/default.v2.toml");
+        let cut = text.replace("[titles]", "[titles_gone]");
+        let e = MatchingModel::parse("x.toml", &cut).unwrap_err();
+        assert!(e.key == "titles" || e.reason.contains("titles_gone"), "{e}");
+        // From v3 the declared-occupation credit is stated.
+        let v3 = include_str!("../../../models/matching/default.v3.toml");
+        let e = MatchingModel::parse("x.toml", &v3.replace("declared = 0.8", "")).unwrap_err();
+        assert_eq!(e.key, "esperienza.declared");
+        let bad = text.replace("idf_floor = 0.1", "idf_floor = -0.1");
+        assert_eq!(
+            MatchingModel::parse("x.toml", &bad).unwrap_err().key,
+            "vectors.idf_floor"
+        );
+    }
+}

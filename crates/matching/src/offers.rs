@@ -1,0 +1,451 @@
+//! The person's side: which open vacancies fit a person, ranked by the shortlist's model
+//! mirrored, each with the congruity verdict of art. 25 D.Lgs. 150/2015.
+//!
+//! Mirrored: the same hard rules read from the other side (the vacancy's contract, mode,
+//! licences, education, languages and L. 68 reservation against what the person accepts and
+//! holds; the person's own travel limit), and the same five parts with the same weights:
+//! `lessicale` is the BM25 of the person's CV words over the vacancies' title and description
+//! (divided by the best among the eligible vacancies), `competenze` the cosine of the same
+//! competency vectors, `esperienza` the same relation of the person's experiences to the
+//! vacancy's occupation, `istruzione` the same, and `distanza` is `1 − km / r` with `r` the
+//! person's travel limit, or the vacancy's search radius when the person states none.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::board::{Posted, VacancyBoard};
+use super::candidate::{CONTRACTS, LICENCES, Stato};
+use super::index::{candidate_text, lang_key, mask, modes_mask};
+use super::rosa::{ExperienceMatch, experience_match, skill_lists};
+use super::score::{self, Contributions, Experience, Parts, Scored};
+use super::{Adjacency, Candidate, MatchingModel};
+use incrocio_congruita::{self as congruita, Congruity, RuleSet, RulesRef, Situation};
+use incrocio_core::cancel::Cancel;
+use incrocio_core::error::Result;
+use incrocio_core::reference::{Reference, haversine_km};
+use incrocio_taxonomy::Taxonomy;
+
+/// BM25 `k1` and `b`: tantivy's, so the mirrored lexical part reads words as the shortlist does.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+
+/// One vacancy offered to the person.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct OfferEntry {
+    /// 1-based position.
+    pub position: u32,
+    /// Vacancy id.
+    pub vacancy_id: String,
+    /// Its title.
+    pub titolo: String,
+    /// Its resolved ESCO occupation.
+    pub occupation: Option<String>,
+    /// ISTAT code of the workplace.
+    pub comune: String,
+    /// Great-circle km from the domicilio to the workplace.
+    pub distance_km: f64,
+    /// The score: the sum of the parts' contributions.
+    pub score: f64,
+    /// Each part: value, weight and weighted contribution.
+    pub contributions: Parts,
+    /// How the person's experience relates to the vacancy's occupation, when it earned credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experience: Option<ExperienceMatch>,
+    /// Skills of the vacancy the person has.
+    pub matched_skills: Vec<String>,
+    /// Skills of the vacancy the person lacks.
+    pub missing_skills: Vec<String>,
+    /// Whether refusing it costs the benefit, with every rule's reasons.
+    pub congruita: Congruity,
+}
+
+/// The answer to a person.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Offers {
+    /// The person.
+    pub candidate_id: String,
+    /// The day the offers are made (durations and deadlines are read at it).
+    pub data_offerta: NaiveDate,
+    /// Scoring model `id@vN`.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+    /// Its status.
+    pub model_status: incrocio_core::status::Status,
+    /// Congruity rule set.
+    pub rules: RulesRef,
+    /// SHA-256 of the candidate record.
+    pub input_digest: String,
+    /// `sha256:` of the travel-time table the distances were also judged by, if any.
+    pub travel_times: Option<String>,
+    /// `sha256:` of the ADA table coherence was also judged by, if any.
+    pub ada_table: Option<String>,
+    /// Vacancies open at `data_offerta`.
+    pub open_count: usize,
+    /// Open vacancies passing every hard rule.
+    pub eligible_count: usize,
+    /// The size asked (or the default).
+    pub size: usize,
+    /// The offers, best first.
+    pub offers: Vec<OfferEntry>,
+    /// What the caller should know.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// An eligible vacancy.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    slot: u32,
+    bm25: f32,
+    km: f64,
+    radius: f64,
+    experience: Experience,
+}
+
+thread_local! {
+    /// Per-thread BM25 accumulator, all zeros between searches (reset where touched).
+    static BM25: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread eligible rows, reused (a board-sized vector allocated per search costs more
+    /// in fresh pages than the search itself).
+    static ROWS: std::cell::RefCell<Vec<Row>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Everything one search reads.
+pub struct OfferSearch<'a> {
+    /// The scoring model.
+    pub model: &'a MatchingModel,
+    /// The taxonomy.
+    pub taxonomy: &'a Taxonomy,
+    /// Adjacent occupations under the model's vector parameters.
+    pub adjacency: &'a Adjacency,
+    /// The congruity rules.
+    pub rules: &'a RuleSet,
+    /// The Atlante del lavoro's ADA by CP2011 unit, when a Region supplied a table.
+    pub ada: Option<&'a congruita::AdaTable>,
+    /// Average minutes by public transport between two comuni (ISTAT codes), when a table
+    /// was supplied.
+    pub minutes: &'a dyn Fn(&str, &str) -> Option<u32>,
+}
+
+impl VacancyBoard {
+    /// The best `size` open vacancies for `person` at `date`, with their verdicts.
+    pub fn offers(
+        &self,
+        person: &Candidate,
+        date: NaiveDate,
+        size: usize,
+        s: &OfferSearch<'_>,
+        cancel: &Cancel,
+    ) -> Result<Offers> {
+        let (model, t) = (s.model, s.taxonomy);
+        let inner = self.read()?;
+        let mut warnings = Vec::new();
+        let today = super::board::day_number(date);
+        let open_count = inner
+            .hot
+            .iter()
+            .filter(|h| h.live && h.open_until >= today)
+            .count();
+
+        // Lexical: BM25 of the person's words over the vacancies, accumulated in a per-thread
+        // buffer (reset where touched, so no search pays for zeroing the whole board).
+        let mut bm25 = BM25.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        bm25.resize(inner.slots.len(), 0.0);
+        let mut touched: Vec<u32> = Vec::new();
+        let n = inner.live.max(1) as f32;
+        let avg = (inner.total_len as f32 / n).max(1.0);
+        let mut analyzer = self.analyzer();
+        let text = candidate_text(person, t);
+        let mut stream = analyzer.token_stream(&text);
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut dropped = 0usize;
+        while let Some(tok) = stream.next() {
+            if !seen.insert(tok.text.clone()) {
+                continue;
+            }
+            if seen.len() > model.query.max_terms {
+                dropped += 1;
+                continue;
+            }
+            let Some(&term) = inner.terms.get(tok.text.as_str()) else {
+                continue;
+            };
+            let postings = &inner.postings[term as usize];
+            let df = postings.len() as f32;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            for &(slot, tf) in postings {
+                let len = inner.hot[slot as usize].len as f32;
+                let tf = tf as f32;
+                if bm25[slot as usize] == 0.0 {
+                    touched.push(slot);
+                }
+                bm25[slot as usize] += idf * tf * (BM25_K1 + 1.0)
+                    / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg));
+            }
+        }
+        warnings.extend(super::rosa::dropped_terms_warning(
+            dropped,
+            model.query.max_terms,
+        ));
+        let mut eligible = ROWS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        eligible.clear();
+        let result = self.rank(
+            person,
+            date,
+            size,
+            s,
+            &inner,
+            &bm25,
+            &mut eligible,
+            warnings,
+            open_count,
+            cancel,
+        );
+        for slot in touched {
+            bm25[slot as usize] = 0.0;
+        }
+        BM25.with(|b| *b.borrow_mut() = bm25);
+        ROWS.with(|b| *b.borrow_mut() = eligible);
+        result
+    }
+
+    /// Hard rules (filling `eligible`), scores, top-k and verdicts, given the BM25 of every
+    /// slot.
+    #[allow(clippy::too_many_arguments)]
+    fn rank(
+        &self,
+        person: &Candidate,
+        date: NaiveDate,
+        size: usize,
+        s: &OfferSearch<'_>,
+        inner: &super::board::Inner,
+        bm25: &[f32],
+        eligible: &mut Vec<Row>,
+        mut warnings: Vec<String>,
+        open_count: usize,
+        cancel: &Cancel,
+    ) -> Result<Offers> {
+        let (model, t) = (s.model, s.taxonomy);
+        let r = &person.record;
+        let home = &Reference::bundled().territory.comuni()[usize::from(person.comune)];
+        if r.stato != Stato::Attivo {
+            warnings.push(format!(
+                "stato: the person is {:?} in the register, so no vacancy is proposed",
+                r.stato
+            ));
+        } else {
+            let contracts = mask(&r.disponibilita.contratti, &CONTRACTS, true);
+            let modes = modes_mask(&r.disponibilita.modalita);
+            let licences = mask(&r.patenti, &LICENCES, false);
+            let langs: Vec<(u64, u8)> = person
+                .lingue
+                .iter()
+                .map(|(c, l)| (lang_key(c, 0), *l))
+                .collect();
+            let km_max = r.disponibilita.km_max.map(f64::from);
+            let isco: Vec<u32> = person
+                .occupazioni
+                .iter()
+                .flatten()
+                .filter_map(|&o| t.occupations[o as usize].isco.parse().ok())
+                .collect();
+            let occupations: Vec<u32> = person.occupazioni.iter().flatten().copied().collect();
+            let level = person.livello_studio.unwrap_or(0);
+            let level_known = person.livello_studio.is_some();
+            let today = super::board::day_number(date);
+            let dlat = km_max.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
+            for (slot, h) in inner.hot.iter().enumerate() {
+                if slot % 4096 == 4095 {
+                    cancel.check()?;
+                }
+                if !h.live
+                    || h.open_until < today
+                    || (h.l68 && !r.collocamento_mirato)
+                    || contracts & h.contract == 0
+                    || modes & h.mode == 0
+                    || licences & h.licences != h.licences
+                    || (h.min_level != u8::MAX && (!level_known || level < h.min_level))
+                    || (h.lat - home.lat).abs() > dlat
+                {
+                    continue;
+                }
+                if h.has_languages
+                    && !inner.slots[slot].as_ref().is_some_and(|p| {
+                        p.languages
+                            .iter()
+                            .all(|(k, min)| langs.iter().any(|(h, l)| h == k && l >= min))
+                    })
+                {
+                    continue;
+                }
+                let km = haversine_km(home.lat, home.lon, h.lat, h.lon);
+                if km_max.is_some_and(|max| km > max) {
+                    continue;
+                }
+                let mut experience = Experience::default();
+                if h.occupation != u32::MAX {
+                    let o = h.occupation;
+                    experience.same = occupations.contains(&o);
+                    experience.declared = person.dichiarate.contains(&o);
+                    experience.same_unit_group = h.isco != 0 && isco.contains(&h.isco);
+                    if !experience.same && !occupations.is_empty() {
+                        for &(nb, sim) in s.adjacency.of(o, &model.esperienza) {
+                            if occupations.contains(&nb)
+                                && experience.adjacent.is_none_or(|(_, best)| sim > best)
+                            {
+                                experience.adjacent = Some((nb, sim));
+                            }
+                        }
+                    }
+                }
+                eligible.push(Row {
+                    slot: slot as u32,
+                    bm25: bm25[slot],
+                    km,
+                    radius: km_max.unwrap_or(f64::from(h.radius)),
+                    experience,
+                });
+            }
+        }
+
+        // Score and rank: the shortlist's parts and weights.
+        let cv = super::index::candidate_vector(self.vectorizer(), person, date, t);
+        let dense = cv.to_dense(t.skills.len());
+        let max_cos = if cv.nnz() == 0 { 0.0 } else { 1.0 };
+        let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0f32, f32::max);
+        let posted = |e: &Row| inner.slots[e.slot as usize].as_ref();
+        let values = |e: &Row, competenze: f64, km: f64| Contributions {
+            lessicale: if best_bm25 > 0.0 {
+                f64::from(e.bm25 / best_bm25)
+            } else {
+                0.0
+            },
+            competenze: competenze.clamp(0.0, 1.0),
+            esperienza: score::esperienza(&e.experience, &model.esperienza),
+            istruzione: if person.livello_studio.is_none() {
+                model.istruzione.unknown
+            } else {
+                1.0
+            },
+            distanza: score::distanza(km, e.radius),
+        };
+        let cosine = |e: &Row| {
+            posted(e).map_or(0.0, |p| {
+                f64::from(
+                    p.vector
+                        .idx
+                        .iter()
+                        .zip(&p.vector.val)
+                        .map(|(i, w)| dense[*i as usize] * w)
+                        .sum::<f32>(),
+                )
+            })
+        };
+        let id_of =
+            |i: u32| posted(&eligible[i as usize]).map_or("", |p| p.vacancy.record.id.as_str());
+        let cmp =
+            |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then_with(|| id_of(a.1).cmp(id_of(b.1)));
+        let top = score::top_k(
+            eligible,
+            size,
+            &cmp,
+            cancel,
+            |e, exact| {
+                // The bound: similarity 1, or 0 when the person's vector is empty.
+                let c = values(e, if exact { cosine(e) } else { max_cos }, e.km);
+                score::total(&c, &model.weights)
+            },
+            // No tighter bound here: the vacancies' vectors are few and already in memory.
+            |_| f64::INFINITY,
+            &score::Warm::none(),
+        )?;
+
+        let mut offers = Vec::with_capacity(top.len());
+        for (k, (total, i)) in top.into_iter().enumerate() {
+            let e = &eligible[i as usize];
+            let Some(p) = posted(e) else { continue };
+            let v = &p.vacancy;
+            let km = e.km;
+            let parts = Parts::new(&values(e, cosine(e), km), &model.weights);
+            let (matched_skills, missing_skills) = skill_lists(&p.vector, &cv, v, t);
+            offers.push(OfferEntry {
+                position: k as u32 + 1,
+                vacancy_id: v.record.id.clone(),
+                titolo: v.record.titolo.clone(),
+                occupation: v.occupazione.map(|o| t.occupations[o as usize].uri()),
+                comune: v.record.comune.clone(),
+                distance_km: (km * 10.0).round() / 10.0,
+                score: total,
+                contributions: parts,
+                experience: experience_match(&e.experience, &model.esperienza, v.occupazione, t),
+                matched_skills,
+                missing_skills,
+                congruita: s.rules.assess(&situation(person, p, km, date, s)),
+            });
+        }
+        Ok(Offers {
+            candidate_id: r.id.clone(),
+            data_offerta: date,
+            model: model.key(),
+            model_digest: model.digest.clone(),
+            model_status: model.status,
+            rules: s.rules.rules_ref(),
+            input_digest: incrocio_core::digest::sha256_tagged(
+                &serde_json::to_vec(r).unwrap_or_default(),
+            ),
+            travel_times: None,
+            ada_table: None,
+            open_count,
+            eligible_count: eligible.len(),
+            size,
+            offers,
+            warnings,
+        })
+    }
+}
+
+/// What the congruity rules read about this person and this vacancy.
+fn situation(
+    person: &Candidate,
+    p: &Posted,
+    km: f64,
+    date: NaiveDate,
+    s: &OfferSearch<'_>,
+) -> Situation {
+    let (r, v) = (&person.record, &p.vacancy);
+    let experiences: Vec<_> = person.occupazioni.iter().flatten().copied().collect();
+    Situation {
+        data_offerta: date,
+        scadenza: v.record.data_scadenza,
+        data_did: r.data_did,
+        sospensioni: r.sospensioni.clone(),
+        km: Some(km),
+        minuti: (s.minutes)(&r.comune_domicilio, &v.record.comune),
+        occupazione_nota: v.occupazione.is_some(),
+        dichiarate_note: !person.dichiarate.is_empty(),
+        ada_table: s.ada.is_some(),
+        links: v.occupazione.map_or_else(Vec::new, |o| {
+            congruita::links(
+                s.taxonomy,
+                |x| s.adjacency.all(x),
+                s.ada,
+                o,
+                &person.dichiarate,
+                &experiences,
+            )
+        }),
+        contratto: congruita::ContractTerms {
+            codice: v.record.contratto.clone(),
+            somministrazione: v.record.somministrazione,
+            durata_mesi: v.record.durata_mesi,
+            periodo: v.record.periodo,
+            tempo_pieno: v.record.modalita.as_deref() == Some("FT"),
+            ore_settimanali: v.record.ore_settimanali,
+            retribuzione_mensile: v.record.retribuzione_mensile,
+            minimo_ccnl_mensile: v.record.minimo_ccnl_mensile,
+        },
+        ore_ultimo_contratto: r.ore_ultimo_contratto,
+        indennita_mensile: r.prestazione.map(|b| b.indennita_mensile),
+    }
+}
