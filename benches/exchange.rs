@@ -30,7 +30,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1_000));
     g.bench_function("sap_1000_candidates", |b| {
         b.iter(|| {
-            let out = engine.sap_candidates(black_box(&sap), as_of).expect("read");
+            let out = engine
+                .sap_candidates(black_box(sap.as_bytes()), as_of)
+                .expect("read");
             assert!(out.iter().all(Result::is_ok));
             out
         })

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use incrocio_core::reference::Reference;
-use incrocio_matching::{CandidateIndex, MatchingModel};
+use incrocio_matching::CandidateIndex;
 use incrocio_synth::{CV_BLOCK, CvSpec, cv_block, vacancy_block};
 use incrocio_taxonomy::Taxonomy;
 
@@ -17,7 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn bench(c: &mut Criterion) {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let as_of = "2026-11-23".parse().expect("date");
-    let model = MatchingModel::bundled().expect("model");
+    let model = incrocio_engine::catalog::Catalog::bundled(Reference::bundled())
+        .expect("catalog")
+        .matching(incrocio_engine::catalog::DEFAULT_MATCHING)
+        .expect("model")
+        .clone();
     let candidates = |n: usize| {
         let spec = CvSpec { n, seed: 42, as_of };
         (0..n.div_ceil(CV_BLOCK))
@@ -29,7 +33,7 @@ fn bench(c: &mut Criterion) {
             .collect::<Vec<_>>()
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let idx = CandidateIndex::create(dir.path(), as_of).expect("index");
+    let idx = CandidateIndex::create(dir.path(), as_of, &model).expect("index");
     idx.upsert(&candidates(100_000), t).expect("upsert");
     let spec = CvSpec {
         n: 64,
@@ -59,7 +63,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("index_build_10k_cvs", |b| {
         b.iter(|| {
             let d = tempfile::tempdir().expect("tempdir");
-            let i = CandidateIndex::create(d.path(), as_of).expect("index");
+            let i = CandidateIndex::create(d.path(), as_of, &model).expect("index");
             black_box(i.upsert(&small, t).expect("upsert"))
         })
     });

@@ -54,7 +54,13 @@ fn bench(c: &mut Criterion) {
                     size: None,
                     rules: None,
                 };
-                black_box(engine.offers(req, as_of, &Cancel::never()).expect("offers"));
+                black_box(
+                    engine
+                        .offers(req, as_of, "test", &Cancel::never())
+                        .expect("offers")
+                        .without_records()
+                        .expect("no decision log"),
+                );
             }
         })
     });

@@ -8,20 +8,20 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use incrocio_batch::{OnError, ReprofileOptions, reprofile};
+use incrocio_batch::{OnError, ReprofileOptions};
 use incrocio_core::files::atomic_write;
 use incrocio_core::reference::Reference;
 use incrocio_engine::catalog::Catalog;
+use incrocio_graduatoria::GraduatoriaRequest;
 use incrocio_graduatoria::files::read_applicants;
-use incrocio_graduatoria::{GraduatoriaRequest, rank};
 use incrocio_http::config::key_hash;
 use incrocio_matching::VacancyRecord;
-use incrocio_profiling::{ProfileRecord, Profiler};
+use incrocio_profiling::ProfileRecord;
 use incrocio_synth::write_people;
 use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
 use incrocio_taxonomy::Taxonomy;
 
-use super::{DemoArgs, print_report, profiler};
+use super::{DemoArgs, print_report};
 
 /// The demo's API key: printed in the README, valid only for the demo configuration (which
 /// listens on 127.0.0.1).
@@ -48,9 +48,20 @@ pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Res
         people.display()
     );
 
-    let p = profiler(catalog, reference, "did")?;
+    let engine = incrocio_engine::Engine::from_catalog(catalog.clone(), None)?;
     let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
-    let profile = p.profile(&one, as_of)?;
+    let ask = incrocio_engine::ProfilingRequest {
+        model: Some("did".into()),
+        as_of: Some(as_of),
+        records: vec![one],
+        on_error: Default::default(),
+    };
+    let never = incrocio_core::cancel::Cancel::never();
+    let decided = engine.profile(&ask, as_of, "demo", &never)?;
+    let profile = super::answer(&engine, decided)?
+        .profiles
+        .pop()
+        .context("one profile")?;
     println!(
         "== one person ({}): index {:.6}, class {} {}",
         profile.person_id, profile.index, profile.class.code, profile.class.label
@@ -77,26 +88,28 @@ pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Res
 
     let first = a.dir.join("profiles-2026-11-23.parquet");
     println!("== first profiling of everyone, as of {as_of}");
-    run_reprofile(&p, &people, None, &first, as_of)?;
+    run_reprofile(&engine, &people, None, &first, as_of)?;
     let later = as_of + chrono::Days::new(45);
     let second = a.dir.join("profiles-2027-01-07.parquet");
     println!("== 45 days later ({later}): only what changed is due");
-    run_reprofile(&p, &people, Some(&first), &second, later)?;
+    run_reprofile(&engine, &people, Some(&first), &second, later)?;
     let review = as_of + chrono::Days::new(90);
     let third = a.dir.join("profiles-2027-02-21.parquet");
     println!("== 90 days later ({review}): everyone is due again");
-    run_reprofile(&p, &people, Some(&second), &third, review)?;
+    run_reprofile(&engine, &people, Some(&second), &third, review)?;
 
     println!("== graduatoria art. 16, Emilia-Romagna rules, 10 example applicants, 2 posts");
-    let rules = catalog.graduatoria("art16-emilia-romagna")?;
-    let request = GraduatoriaRequest {
-        publication_date: "2026-03-01".parse()?,
-        deadline: None,
-        posts: Some(2),
-        public_employer: true,
-        applicants: read_applicants_text(DEMO_APPLICANTS)?,
+    let call = incrocio_engine::GraduatoriaCall {
+        rules: "art16-emilia-romagna".into(),
+        request: GraduatoriaRequest {
+            publication_date: "2026-03-01".parse()?,
+            deadline: None,
+            posts: Some(2),
+            public_employer: true,
+            applicants: read_applicants_text(DEMO_APPLICANTS)?,
+        },
     };
-    let g = rank(rules, &request)?;
+    let g = super::answer(&engine, engine.graduatoria(&call, "demo", &never)?)?;
     for r in &g.ranking {
         let tie = r
             .tie_break
@@ -171,8 +184,10 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             data_richiesta: None,
             exclude: Vec::new(),
         },
+        "demo",
         &incrocio_core::cancel::Cancel::never(),
     )?;
+    let s = super::answer(&engine, s)?;
     println!(
         "== shortlist for \"{}\" ({} km around {}): {} eligible, rosa of {}",
         record.titolo,
@@ -278,8 +293,10 @@ fn demo_offers(
             rules: None,
         },
         as_of,
+        "demo",
         &incrocio_core::cancel::Cancel::never(),
     )?;
+    let out = super::answer(&engine, out)?;
     println!(
         "== offers for {} (NASpI, DID {}): {} of {} open vacancies pass the hard rules; rules {}@v{}",
         out.candidate_id,
@@ -328,7 +345,7 @@ fn read_applicants_text(text: &str) -> Result<Vec<incrocio_graduatoria::Applican
 }
 
 fn run_reprofile(
-    p: &Profiler<'_>,
+    engine: &incrocio_engine::Engine,
     input: &Path,
     previous: Option<&Path>,
     output: &Path,
@@ -347,8 +364,8 @@ fn run_reprofile(
         overrides: None,
     };
     let t = Instant::now();
-    let report = reprofile(p, &opts)?;
-    print_report(&report, t.elapsed().as_secs_f64())
+    let done = engine.reprofile("did", opts, None)?;
+    print_report(&done.report, t.elapsed().as_secs_f64())
 }
 
 const DEMO_RECORD: &str = r#"{

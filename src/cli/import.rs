@@ -92,9 +92,7 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
             anyhow::bail!("{name}: {len} bytes; split files larger than {MAX_FILE_BYTES} bytes");
         }
         let bytes = std::fs::read(&path).with_context(|| format!("reading {name}"))?;
-        let parsed = incrocio_exchange::utf8(&bytes)
-            .map_err(incrocio_core::Error::from)
-            .and_then(|text| engine.sap_candidates(text, today));
+        let parsed = engine.sap_candidates(&bytes, today);
         let items = match parsed {
             Ok(items) => items,
             Err(incrocio_core::Error::Input(e)) if skip => {

@@ -7,11 +7,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use incrocio_decisions as decisions;
 use incrocio_decisions::overrides::OverrideRequest;
-use incrocio_decisions::{self as decisions, DecisionLog};
 use incrocio_engine::Engine;
 use incrocio_engine::catalog::Catalog;
-use incrocio_matching::MatchingModel;
 
 /// The decision log.
 #[derive(Debug, Subcommand)]
@@ -193,8 +192,8 @@ pub struct EsitoArgs {
     date: Option<NaiveDate>,
 }
 
-pub(super) fn esito_cmd(a: EsitoArgs) -> Result<ExitCode> {
-    use incrocio_decisions::esiti::{EsitiRequest, EsitoEntry, find_rosa, validate};
+pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
+    use incrocio_engine::api::{EsitiRequest, EsitoEntry};
     let esito =
         serde_json::from_value(serde_json::Value::String(a.esito.clone())).map_err(|_| {
             super::UsageError(format!(
@@ -203,33 +202,32 @@ pub(super) fn esito_cmd(a: EsitoArgs) -> Result<ExitCode> {
             ))
         })?;
     let never = incrocio_core::cancel::Cancel::never();
-    let rosa = find_rosa(&a.decisions, &a.rosa, &never)?.ok_or_else(|| {
-        incrocio_core::Error::data(&a.decisions, format!("no rosa {} in the log", a.rosa))
-    })?;
-    let checked = validate(
-        &rosa,
-        EsitiRequest {
-            esiti: vec![EsitoEntry {
-                candidate_id: a.candidate,
-                esito,
-                date: a.date,
-            }],
-        },
-        "cli",
-        chrono::Local::now().date_naive(),
-    )?;
-    let mut log = DecisionLog::open(&a.decisions)?;
-    let (esiti, decisions): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
-    let receipts = log.append(&decisions, chrono::Utc::now())?;
+    let (engine, _) = Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024)?;
+    let req = EsitiRequest {
+        esiti: vec![EsitoEntry {
+            candidate_id: a.candidate,
+            esito,
+            date: a.date,
+        }],
+    };
+    let today = chrono::Local::now().date_naive();
+    let decided = engine
+        .esiti(&a.rosa, req, "cli", today, &never)?
+        .ok_or_else(|| {
+            incrocio_core::Error::data(&a.decisions, format!("no rosa {} in the log", a.rosa))
+        })?;
+    let r = engine.record_blocking(decided)?;
     println!(
         "{}",
-        serde_json::to_string_pretty(&serde_json::json!({"esiti": esiti, "receipts": receipts}))?
+        serde_json::to_string_pretty(
+            &serde_json::json!({"esiti": r.answer, "receipts": r.receipts})
+        )?
     );
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode> {
-    let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+    let (engine, _) = Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024)?;
     let req = OverrideRequest {
         model: a.model,
         computed_class: a.computed_class,
@@ -241,17 +239,13 @@ pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode
         expires: a.expires,
     };
     let today = chrono::Local::now().date_naive();
-    let (o, digest) = engine.override_profile(&a.person, req, today)?;
-    let mut log = DecisionLog::open(&a.decisions)?;
-    let receipt = log.append(
-        &[o.decision(&format!("operator:{}", a.operator), &digest)?],
-        chrono::Utc::now(),
-    )?;
+    let actor = format!("operator:{}", a.operator);
+    let r = engine.record_blocking(engine.override_profile(&a.person, req, today, &actor)?)?;
     println!(
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
-            "override": o,
-            "decision": receipt.first(),
+            "override": r.answer,
+            "decision": r.receipts.first(),
         }))?
     );
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use incrocio_batch::{OnError, ReprofileOptions, ReprofileReport, reprofile};
+use incrocio_batch::{OnError, ReprofileOptions, ReprofileReport};
 use incrocio_core::files::atomic_write;
 use incrocio_core::reference::Reference;
 use incrocio_engine::Engine;
@@ -22,7 +22,7 @@ use incrocio_engine::catalog::Catalog;
 use incrocio_graduatoria::files::{graduatoria_csv, read_applicants};
 use incrocio_graduatoria::{Graduatoria, GraduatoriaRequest};
 use incrocio_matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate};
-use incrocio_profiling::{ProfileRecord, Profiler};
+use incrocio_profiling::ProfileRecord;
 use incrocio_synth::write_people;
 use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
 use incrocio_taxonomy::Taxonomy;
@@ -583,7 +583,9 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
                 incrocio_core::Error::Input(_)
                 | incrocio_core::Error::Records(_)
                 | incrocio_core::Error::Data { .. } => 65,
-                incrocio_core::Error::NoIndex | incrocio_core::Error::NoVacancies => 66,
+                incrocio_core::Error::NoIndex
+                | incrocio_core::Error::NoVacancies
+                | incrocio_core::Error::NoDecisionLog => 66,
                 incrocio_core::Error::Panic(_) => 70,
                 incrocio_core::Error::Io { .. } => 74,
                 incrocio_core::Error::Cancelled => 75,
@@ -616,10 +618,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Profile(a) => profile(catalog, a),
         Command::Import(import::ImportCommand::Sap(a)) => {
-            let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = Engine::from_catalog(catalog, None)?;
             import::sap(&engine, a, today())
         }
-        Command::Reprofile(a) => reprofile_cmd(&catalog, reference, a),
+        Command::Reprofile(a) => reprofile_cmd(&Engine::from_catalog(catalog, None)?, a),
         Command::Graduatoria(a) => graduatoria_cmd(catalog, a),
         Command::Synth(SynthCommand::People { spec, output }) => {
             let spec = PeopleSpec {
@@ -636,7 +638,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
         Command::Log(c) => log::log_cmd(c),
         Command::Override(a) => log::override_cmd(catalog, a),
-        Command::Esito(a) => log::esito_cmd(a),
+        Command::Esito(a) => log::esito_cmd(catalog, a),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
@@ -686,12 +688,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List { json }) => {
-            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
             print_models(&engine.models(), json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::Check) => {
-            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
             let models = engine.models();
             print_models(&models, false)?;
             eprintln!("{} models and rule sets load and validate", models.len());
@@ -704,7 +706,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             as_of,
             output,
         }) => {
-            let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
             let opts = incrocio_profiling::SqlOptions {
                 dialect: incrocio_profiling::Dialect::parse(&dialect)
                     .ok_or_else(|| anyhow::anyhow!("unknown dialect `{dialect}`"))?,
@@ -756,7 +758,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("reading {}", p.display()))?,
                 None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
             };
-            let model = matching_model(model_file.as_deref())?;
+            let model = matching_model(&catalog, model_file.as_deref())?;
             let cases = incrocio_taxonomy::titles::isco_cases(&text);
             let r = incrocio_taxonomy::titles::report(
                 Taxonomy::bundled(),
@@ -792,26 +794,14 @@ fn print_models(models: &[incrocio_engine::ModelInfo], json: bool) -> Result<()>
         writeln!(
             out,
             "{:<12} {:<30} {:<13} {:<16} {}",
-            m.kind,
+            m.kind.as_str(),
             format!("{}@v{}", m.id, m.version),
-            m.status,
+            m.status.as_str(),
             m.region.as_deref().unwrap_or(""),
             m.digest
         )?;
     }
     Ok(())
-}
-
-fn profiler<'a>(
-    catalog: &'a Catalog,
-    reference: &'a Reference,
-    model: &str,
-) -> Result<Profiler<'a>> {
-    Ok(Profiler {
-        model: catalog.profiling(model)?,
-        adr: catalog.adr(None)?,
-        reference,
-    })
 }
 
 fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
@@ -831,7 +821,7 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
     };
     let many = value.is_array();
     let records: Vec<ProfileRecord> = if xml {
-        vec![incrocio_exchange::did::read(&text)?.record]
+        Vec::new()
     } else if many {
         incrocio_core::json::from_value(value)
             .map_err(|e| input_error("(input)", format!("not an array of profile records: {e}")))?
@@ -841,27 +831,21 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
                 .map_err(|e| input_error("(input)", format!("not a profile record: {e}")))?,
         ]
     };
-    let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+    let engine = Engine::from_catalog(catalog, None)?;
+    let engine = keeping(engine, a.decisions.as_deref())?;
     let request = incrocio_engine::ProfilingRequest {
         model: Some(a.model),
         as_of: a.as_of,
         records,
         on_error: Default::default(),
     };
-    let response = engine
-        .profile(&request, today(), &incrocio_core::cancel::Cancel::never())
-        .map_err(|e| {
-            if xml {
-                incrocio_exchange::did::locate(e)
-            } else {
-                e
-            }
-        })?;
-    record(
-        a.decisions.as_deref(),
-        incrocio_engine::of::profiles(&request, &response, "cli"),
-    )?;
-    let mut out = response.profiles;
+    let never = incrocio_core::cancel::Cancel::never();
+    let decided = if xml {
+        engine.profile_did(text.as_bytes(), request, today(), "cli", &never)?
+    } else {
+        engine.profile(&request, today(), "cli", &never)?
+    };
+    let mut out = answer(&engine, decided)?.profiles;
     let text = if many {
         serde_json::to_string_pretty(&out)?
     } else {
@@ -871,21 +855,23 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Appends decisions to the log in `dir`, when one is given (synced before returning).
-fn record(dir: Option<&Path>, decisions: Vec<incrocio_decisions::Decision>) -> Result<()> {
-    if let Some(dir) = dir {
-        let mut log = incrocio_decisions::DecisionLog::open(dir)?;
-        let r = log.append(&decisions, chrono::Utc::now())?;
-        if let (Some(first), Some(last)) = (r.first(), r.last()) {
-            eprintln!(
-                "recorded decisions {}-{} in {}",
-                first.seq,
-                last.seq,
-                dir.display()
-            );
-        }
+/// The engine with the decision log in `dir`, when one is given: its decisions are then
+/// recorded (appended and synced by the engine) before the command prints or writes them.
+fn keeping(engine: Engine, dir: Option<&Path>) -> Result<Engine> {
+    Ok(match dir {
+        Some(dir) => engine.open_decisions(dir, 1, 1024)?.0,
+        None => engine,
+    })
+}
+
+/// Has the engine record a decided answer (when it keeps a log) and gives the answer, saying
+/// on stderr where the records went.
+pub(crate) fn answer<T>(engine: &Engine, d: incrocio_engine::Decided<T>) -> Result<T> {
+    let r = engine.record_blocking(d)?;
+    if let (Some(first), Some(last)) = (r.receipts.first(), r.receipts.last()) {
+        eprintln!("recorded decisions {}-{}", first.seq, last.seq);
     }
-    Ok(())
+    Ok(r.answer)
 }
 
 /// A caller's input error (exit code 65) on `field`.
@@ -917,7 +903,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             model_file,
         } => {
             let as_of = as_of.unwrap_or_else(today);
-            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let engine = engine_for(catalog, model_file.as_deref(), None)?;
             let n = engine.build_index(&input, &index, as_of, as_of.max(today()), true)?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -927,8 +913,8 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             );
         }
         IndexCommand::Add { input, index } => {
-            let engine = Engine::new(catalog, MatchingModel::bundled()?, None)
-                .with_index(CandidateIndex::open(&index)?);
+            let engine =
+                Engine::from_catalog(catalog, None)?.with_index(CandidateIndex::open(&index)?);
             let candidates = engine.read_candidates(&input, today())?;
             let n = engine.index_candidates(&candidates, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
@@ -938,8 +924,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
         }
         IndexCommand::Rebuild { index } => {
             let before = CandidateIndex::open(&index)?.vector_rows();
-            let engine =
-                Engine::new(catalog, MatchingModel::bundled()?, None).rebuild_index(&index)?;
+            let engine = Engine::from_catalog(catalog, None)?.rebuild_index(&index)?;
             let idx = engine.index().context("the rebuilt index")?;
             eprintln!(
                 "rebuilt {}: {} candidates, vector rows {before} → {}",
@@ -949,8 +934,8 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             );
         }
         IndexCommand::Delete { index, ids } => {
-            let engine = Engine::new(catalog, MatchingModel::bundled()?, None)
-                .with_index(CandidateIndex::open(&index)?);
+            let engine =
+                Engine::from_catalog(catalog, None)?.with_index(CandidateIndex::open(&index)?);
             let left = engine.delete_candidates(&ids)?;
             eprintln!(
                 "deleted {} ids from {} ({left} candidates left)",
@@ -966,11 +951,7 @@ fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Pa
     let (index, cvs, vacancies) = (&corpus.index, &corpus.cvs, &corpus.vacancies);
     use incrocio_matching::export::{candidate_row, query_row};
     let t = Taxonomy::bundled();
-    let engine = Engine::new(
-        catalog,
-        MatchingModel::bundled()?,
-        Some(CandidateIndex::open(index)?),
-    );
+    let engine = Engine::from_catalog(catalog, Some(CandidateIndex::open(index)?))?;
     engine.check()?;
     let (idx, model) = (
         engine.index().context("the candidate index")?,
@@ -1029,15 +1010,28 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
         .collect()
 }
 
-fn matching_model(path: Option<&Path>) -> Result<MatchingModel> {
+/// The matching model of `--model-file`, or the catalog's default.
+fn matching_model(catalog: &Catalog, path: Option<&Path>) -> Result<MatchingModel> {
     Ok(match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             MatchingModel::parse(&path.display().to_string(), &text)?
         }
-        None => MatchingModel::bundled()?,
+        None => catalog
+            .matching(incrocio_engine::catalog::DEFAULT_MATCHING)?
+            .clone(),
     })
+}
+
+/// An engine over `catalog` with the matching model of `--model-file` (or the default).
+fn engine_for(
+    catalog: Catalog,
+    model_file: Option<&Path>,
+    index: Option<CandidateIndex>,
+) -> Result<Engine> {
+    let model = matching_model(&catalog, model_file)?;
+    Ok(Engine::new(catalog, model, index))
 }
 
 fn eval_matching_cmd(
@@ -1050,11 +1044,7 @@ fn eval_matching_cmd(
     output: Option<PathBuf>,
 ) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let engine = Engine::new(
-        catalog,
-        matching_model(model)?,
-        Some(CandidateIndex::open(index)?),
-    );
+    let engine = engine_for(catalog, model, Some(CandidateIndex::open(index)?))?;
     // The model must be the one the index was built for ("rebuild" otherwise).
     engine.check()?;
     let idx = engine.index().context("the candidate index")?;
@@ -1105,11 +1095,11 @@ fn occupations_cmd(catalog: Catalog, cmd: OccupationsCommand) -> Result<ExitCode
             limit,
             model_file,
         } => {
-            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let engine = engine_for(catalog, model_file.as_deref(), None)?;
             serde_json::to_string_pretty(&engine.resolve_title(&title, Some(limit))?)?
         }
         OccupationsCommand::Adjacent { code, model_file } => {
-            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let engine = engine_for(catalog, model_file.as_deref(), None)?;
             serde_json::to_string_pretty(&engine.adjacent_occupations(&code)?)?
         }
     };
@@ -1124,7 +1114,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
             dir,
             model_file,
         } => {
-            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let engine = engine_for(catalog, model_file.as_deref(), None)?;
             let started = Instant::now();
             let vacancies = engine.read_vacancies(&input)?;
             let board = engine.create_vacancies(&dir, &vacancies)?;
@@ -1140,7 +1130,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
             dir,
             model_file,
         } => {
-            let engine = Engine::new(catalog, matching_model(model_file.as_deref())?, None);
+            let engine = engine_for(catalog, model_file.as_deref(), None)?;
             let vacancies = engine.read_vacancies(&input)?;
             let engine = {
                 let board = engine.open_vacancies(&dir)?;
@@ -1150,7 +1140,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
             eprintln!("{} vacancies written; {held} held", vacancies.len());
         }
         VacanciesCommand::Delete { ids, dir } => {
-            let engine = Engine::new(catalog, MatchingModel::bundled()?, None);
+            let engine = Engine::from_catalog(catalog, None)?;
             let engine = {
                 let board = engine.open_vacancies(&dir)?;
                 engine.with_vacancies(board)
@@ -1163,7 +1153,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
 }
 
 fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
-    let model = matching_model(a.model_file.as_deref())?;
+    let model = matching_model(&catalog, a.model_file.as_deref())?;
     let index = a.index.as_deref().map(CandidateIndex::open).transpose()?;
     let candidate = match &a.candidate {
         Some(path) => {
@@ -1197,7 +1187,7 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     let board = engine.open_vacancies(&a.vacancies)?;
     let engine = engine.with_vacancies(board);
     engine.check()?;
-    let out = engine.offers(
+    let decided = engine.offers(
         incrocio_engine::OffersRequest {
             candidate_id: a.candidate_id,
             candidate,
@@ -1206,8 +1196,10 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
             rules: a.rules,
         },
         chrono::Local::now().date_naive(),
+        "cli",
         &incrocio_core::cancel::Cancel::never(),
     )?;
+    let out = answer(&engine, decided)?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -1221,7 +1213,7 @@ fn eval_offers_cmd(
     size: u32,
     model_file: Option<&Path>,
 ) -> Result<ExitCode> {
-    let engine = Engine::new(catalog, matching_model(model_file)?, None);
+    let engine = engine_for(catalog, model_file, None)?;
     let open = Instant::now();
     let engine = {
         let b = engine.open_vacancies(board)?;
@@ -1244,7 +1236,7 @@ fn eval_offers_cmd(
             rules: None,
         };
         let t0 = Instant::now();
-        let out = engine.offers(req, date, &never)?;
+        let out = answer(&engine, engine.offers(req, date, "eval", &never)?)?;
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         times.push(ms);
         slowest.push((ms, out.eligible_count, out.candidate_id.clone()));
@@ -1283,61 +1275,37 @@ fn eval_offers_cmd(
 }
 
 fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
-    let model = matching_model(a.model_file.as_deref())?;
+    let model = matching_model(&catalog, a.model_file.as_deref())?;
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
     let vacancy: VacancyRecord = incrocio_core::json::from_str_strict(&text).map_err(|e| {
         incrocio_core::Error::data(&a.vacancy, format!("not a vacancy record: {e}"))
     })?;
     let engine = Engine::new(catalog, model, Some(CandidateIndex::open(&a.index)?));
+    let engine = keeping(engine, a.decisions.as_deref())?;
     engine.check()?;
-    let out = engine.shortlist(
+    let decided = engine.shortlist(
         incrocio_engine::ShortlistRequest {
             vacancy,
             size: a.size,
             data_richiesta: a.data_richiesta,
             exclude: a.exclude,
         },
+        "cli",
         &incrocio_core::cancel::Cancel::never(),
     )?;
-    if let Some(dir) = &a.decisions {
-        let mut log = incrocio_decisions::DecisionLog::open(dir)?;
-        let r = log.append(
-            &[incrocio_engine::of::rosa(&out, "cli")],
-            chrono::Utc::now(),
-        )?;
-        eprintln!("recorded {} as decision {}", out.rosa_id, r[0].seq);
-    }
+    let out = answer(&engine, decided)?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }
 
-fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> Result<ExitCode> {
+fn reprofile_cmd(engine: &Engine, a: ReprofileArgs) -> Result<ExitCode> {
     let on_error = match a.on_error {
         OnErrorArg::Fail => OnError::Fail,
         OnErrorArg::Skip if a.rejects.is_none() => {
             return Err(UsageError("--on-error skip needs --rejects FILE".into()).into());
         }
         OnErrorArg::Skip => OnError::Skip,
-    };
-    let p = profiler(catalog, reference, &a.model)?;
-    let overrides = match &a.decisions {
-        Some(dir) => {
-            let records = incrocio_decisions::records(dir)?;
-            let active = incrocio_decisions::overrides::ActiveOverrides::from_records(
-                &records,
-                &p.model.key(),
-                a.as_of,
-            );
-            eprintln!(
-                "{} overrides of {} in force at {}",
-                active.len(),
-                p.model.key(),
-                a.as_of
-            );
-            Some(std::sync::Arc::new(active))
-        }
-        None => None,
     };
     let opts = ReprofileOptions {
         input: a.input,
@@ -1349,11 +1317,15 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
         rejects: a.rejects,
         progress: !a.quiet,
         chunk_rows: a.chunk_rows,
-        overrides,
+        overrides: None,
     };
     let started = Instant::now();
-    let report = reprofile(&p, &opts)?;
+    let done = engine.reprofile(&a.model, opts, a.decisions.as_deref())?;
     let elapsed = started.elapsed();
+    if let Some(n) = done.overrides {
+        eprintln!("{n} overrides of {} in force at {}", done.model, a.as_of);
+    }
+    let report = done.report;
     let report_path = a
         .report
         .unwrap_or_else(|| a.output.with_extension("report.json"));
@@ -1367,7 +1339,8 @@ fn reprofile_cmd(catalog: &Catalog, reference: &Reference, a: ReprofileArgs) -> 
 }
 
 fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
-    let engine = incrocio_engine::Engine::new(catalog, MatchingModel::bundled()?, None);
+    let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
+    let engine = keeping(engine, a.decisions.as_deref())?;
     let request = GraduatoriaRequest {
         publication_date: a.publication_date,
         deadline: a.deadline,
@@ -1378,16 +1351,16 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
     // Everything is computed and checked before anything is written: the outputs are all
     // written or none is.
     let never = incrocio_core::cancel::Cancel::never();
-    let (g, diff, decision) = match &a.previous {
+    let (g, diff) = match &a.previous {
         None => {
             let call = incrocio_engine::GraduatoriaCall {
                 rules: a.rules.clone(),
                 request,
             };
-            let g = engine.graduatoria(&call, &never)?;
-            let d =
-                incrocio_engine::of::graduatoria(&g, "cli", incrocio_decisions::Kind::Graduatoria);
-            (g, None, d)
+            (
+                answer(&engine, engine.graduatoria(&call, "cli", &never)?)?,
+                None,
+            )
         }
         Some(prev) => {
             let text = std::fs::read_to_string(prev)
@@ -1401,12 +1374,10 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
                 request,
                 previous,
             };
-            let out = engine.riesame(&call, &never)?;
-            let d = incrocio_engine::of::riesame(&out, "cli");
-            (out.graduatoria, Some(out.riesame), d)
+            let out = answer(&engine, engine.riesame(&call, "cli", &never)?)?;
+            (out.graduatoria, Some(out.riesame))
         }
     };
-    record(a.decisions.as_deref(), vec![decision])?;
     let json = serde_json::to_string_pretty(&g)?;
     let csv = a.csv.as_ref().map(|_| graduatoria_csv(&g)).transpose()?;
     let diff = diff.map(|d| serde_json::to_string_pretty(&d)).transpose()?;
@@ -1498,4 +1469,38 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of failure maps to its sysexits code, whichever layer raised it.
+    #[test]
+    fn exit_codes_follow_sysexits() {
+        use incrocio_core::{Error, FieldReason, InputError, ModelError};
+        let code = |e: anyhow::Error| exit_code(&e);
+        let input = || InputError::new("Genere", FieldReason::Missing);
+        assert_eq!(code(UsageError("x".into()).into()), 64);
+        assert_eq!(code(Error::Input(input()).into()), 65);
+        assert_eq!(code(Error::Records(vec![input(), input()]).into()), 65);
+        assert_eq!(code(Error::data("f.csv", "bad").into()), 65);
+        assert_eq!(code(input().into()), 65);
+        assert_eq!(code(Error::NoIndex.into()), 66);
+        assert_eq!(code(Error::NoVacancies.into()), 66);
+        assert_eq!(code(Error::NoDecisionLog.into()), 66);
+        assert_eq!(code(Error::Panic("worker".into()).into()), 70);
+        assert_eq!(code(anyhow::anyhow!("something unforeseen")), 70);
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no");
+        assert_eq!(code(Error::io("f", io).into()), 74);
+        assert_eq!(code(Error::Cancelled.into()), 75);
+        assert_eq!(code(ModelError::new("m.toml", "version", "bad").into()), 78);
+        assert_eq!(
+            code(Error::Model(ModelError::new("m.toml", "id", "bad")).into()),
+            78
+        );
+        // Context added on the way up does not hide the cause.
+        let wrapped = anyhow::Error::from(Error::Cancelled).context("reprofiling people.parquet");
+        assert_eq!(code(wrapped), 75);
+    }
 }

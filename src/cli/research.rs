@@ -611,11 +611,10 @@ pub(super) fn judgments(
     a: JudgmentsArgs,
 ) -> Result<ExitCode> {
     let t = Taxonomy::bundled();
-    let engine = incrocio_engine::Engine::new(
+    let engine = incrocio_engine::Engine::from_catalog(
         catalog,
-        super::matching_model(None)?,
         Some(CandidateIndex::open(&a.corpus.index)?),
-    );
+    )?;
     engine.check()?;
     let idx = engine.index().context("the candidate index")?;
     let model = engine.matching_model().clone();
@@ -698,7 +697,7 @@ pub(super) fn tune_matching(
 ) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
     let t = Taxonomy::bundled();
-    let base = super::matching_model(a.model_file.as_deref())?;
+    let base = super::matching_model(&catalog, a.model_file.as_deref())?;
     let version = a.version.unwrap_or(base.version + 1);
     if version <= base.version {
         return Err(super::UsageError(format!(

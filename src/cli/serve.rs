@@ -102,6 +102,7 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     if config.keys.is_empty() {
         tracing::warn!("no API keys configured: every route but /healthz and /readyz answers 401");
     }
+    let model = super::matching_model(&catalog, a.model_file.as_deref())?;
     let index = match &config.index {
         None => None,
         Some(dir) if a.create_index && !dir.join("FORMAT").exists() => {
@@ -109,6 +110,7 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
             Some(CandidateIndex::create(
                 dir,
                 chrono::Local::now().date_naive(),
+                &model,
             )?)
         }
         Some(dir) => Some(
@@ -116,7 +118,6 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("opening the candidate index {}", dir.display()))?,
         ),
     };
-    let model = super::matching_model(a.model_file.as_deref())?;
     let mut engine = Engine::new(catalog, model, index);
     if let Some(dir) = &config.vacancies {
         let board = engine

@@ -376,3 +376,120 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
         ["Id", "Esito", "linear_predictor", "index", "class"]
     );
 }
+
+/// The README's main job: `incrocio demo` runs end to end (smaller here) and leaves the files
+/// the README's next commands use, and those commands run on them as written.
+#[test]
+fn the_demo_runs_and_the_readmes_next_commands_work_on_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("demo");
+    let out = incrocio()
+        .args(["demo", "--n", "3000", "--cvs", "1500", "--dir"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for said in [
+        "== one person (DEMO-1)",
+        "== first profiling of everyone",
+        "== 90 days later",
+        "== graduatoria art. 16",
+    ] {
+        assert!(stdout.contains(said), "no `{said}` in\n{stdout}");
+    }
+    for file in [
+        "people.parquet",
+        "profiles-2026-11-23.parquet",
+        "profiles-2027-01-07.parquet",
+        "profiles-2027-02-21.parquet",
+        "cvs.jsonl",
+        "vacancy.json",
+        "person.json",
+        "serve.toml",
+        "index/FORMAT",
+    ] {
+        assert!(d.join(file).is_file(), "the demo left no {file}");
+    }
+    let cvs = std::fs::read_to_string(d.join("cvs.jsonl")).unwrap();
+    assert_eq!(cvs.lines().count(), 1500);
+    // `cargo run --release -- shortlist --index target/demo/index --vacancy target/demo/vacancy.json`
+    let out = incrocio()
+        .arg("shortlist")
+        .arg("--index")
+        .arg(d.join("index"))
+        .arg("--vacancy")
+        .arg(d.join("vacancy.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rosa: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rosa["rosa"].is_array() && rosa["rosa_id"].is_string(),
+        "{rosa}"
+    );
+    assert!(rosa["eligible_count"].as_u64().is_some(), "{rosa}");
+}
+
+/// The exit codes a user can reach from the command line, each from the case that makes it
+/// (sysexits: 64 usage, 65 bad input data, 78 a bad model file); the others (66, 70, 74, 75)
+/// are checked on the mapping itself, in the binary's unit tests.
+#[test]
+fn exit_codes_name_the_kind_of_failure() {
+    let code = |c: &mut Command| c.output().unwrap().status.code();
+    // 64: a command line that parses but does not make sense.
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        code(incrocio().args([
+            "reprofile",
+            "--input",
+            "p.parquet",
+            "--output",
+            "o.parquet",
+            "--as-of",
+            "2026-11-23",
+            "--on-error",
+            "skip",
+        ])),
+        Some(64)
+    );
+    // 65: a record with a value outside its code list.
+    let f = dir.path().join("r.json");
+    std::fs::write(&f, r#"{"Id": "X", "DataNascita": "1990-01-01", "Genere": "Q", "Cittadinanza": "000", "ProvinciaDiResidenza": "RM", "DataDID": "2026-01-01"}"#).unwrap();
+    assert_eq!(
+        code(
+            incrocio()
+                .args(["profile", "--as-of", "2026-11-23"])
+                .arg(&f)
+        ),
+        Some(65)
+    );
+    // 78: a models directory whose file does not parse (the operator's error).
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(models.join("matching")).unwrap();
+    std::fs::write(
+        models.join("matching/default.v9.toml"),
+        "id = \"default\"\nversion = ",
+    )
+    .unwrap();
+    let out = incrocio()
+        .args(["models", "list", "--models"])
+        .arg(&models)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("default.v9.toml"));
+}

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use incrocio_congruita::{
-    ContractTerms, Esito, Link, Periodo, Reference, Relation, RuleSet, Situation,
-};
+use incrocio_congruita::{ContractTerms, Esito, Link, Periodo, Reference, Relation, Situation};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -164,7 +162,10 @@ fn situation(f: &Fields) -> Situation {
 
 #[test]
 fn issue_14_congruity_boundary_cases() {
-    let rules = RuleSet::bundled_named("dm-2018-04-10@v1").unwrap().unwrap();
+    let rules = crate::catalog()
+        .congruity("dm-2018-04-10@v1")
+        .unwrap()
+        .clone();
     let file: File = toml::from_str(include_str!("../cases/congruita/dm-2018-04-10.toml")).unwrap();
     assert!(file.case.len() >= 30);
     for case in &file.case {
@@ -198,7 +199,7 @@ fn issue_14_congruity_boundary_cases() {
 
 #[test]
 fn inferred_parameters_are_named_in_the_warnings() {
-    let rules = RuleSet::bundled_named("dm-2018-04-10").unwrap().unwrap();
+    let rules = crate::catalog().congruity("dm-2018-04-10").unwrap().clone();
     let file: File = toml::from_str(include_str!("../cases/congruita/dm-2018-04-10.toml")).unwrap();
     let c = rules.assess(&situation(&merge(&file.base, &Fields::default())));
     // Band a's 50 km is inferred, and coherence is an approximation of the SEP.

@@ -137,7 +137,12 @@ fn profile_any(bytes: &[u8]) {
                 records,
                 on_error: Default::default(),
             };
-            let _ = engine.profile(&req, date(), &incrocio_core::cancel::Cancel::never());
+            let _ = engine.profile(
+                &req,
+                date(),
+                "test",
+                &incrocio_core::cancel::Cancel::never(),
+            );
         }
     }
 }
@@ -172,7 +177,7 @@ proptest! {
     fn fuzz_vacancy_record_and_shortlist(v in edited(serde_json::from_str(VACANCY).unwrap()), bytes in mutate(VACANCY)) {
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
         let (_dir, idx) = small_index();
-        let model = MatchingModel::bundled().unwrap();
+        let model = crate::matching_model();
         for text in [v.to_string().into_bytes(), bytes] {
             if let Ok(rec) = incrocio_core::json::from_slice_strict::<VacancyRecord>(&text)
                 && let Ok(vac) = rec.validate(r, t, &crate::titles())
@@ -184,22 +189,17 @@ proptest! {
 
     #[test]
     fn fuzz_sap_and_did_xml(sap in mutate(SAP_XML), did in mutate(DID_XML)) {
-        let engine = Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None);
-        if let Ok(text) = std::str::from_utf8(&sap) {
-            let _ = engine.sap_candidates(text, date());
-            let _ = engine.sap_candidate(text, "X1", date());
-        }
-        if let Ok(text) = std::str::from_utf8(&did)
-            && let Ok(d) = incrocio_exchange::did::read(text)
-        {
-            let req = incrocio_engine::ProfilingRequest {
-                model: None,
-                as_of: Some(date()),
-                records: vec![d.record],
-                on_error: Default::default(),
-            };
-            let _ = engine.profile(&req, date(), &incrocio_core::cancel::Cancel::never());
-        }
+        let engine = Engine::new(crate::catalog(), crate::matching_model(), None);
+        // The bytes as they come: the engine decodes, reads and validates them, once.
+        let _ = engine.sap_candidates(&sap, date());
+        let _ = engine.sap_candidate(&sap, "X1", date());
+        let ask = incrocio_engine::ProfilingRequest {
+            model: None,
+            as_of: Some(date()),
+            records: Vec::new(),
+            on_error: Default::default(),
+        };
+        let _ = engine.profile_did(&did, ask, date(), "test", &incrocio_core::cancel::Cancel::never());
     }
 
     #[test]
@@ -220,7 +220,8 @@ proptest! {
                         applicants,
                     },
                 };
-                if let Ok(g) = engine.graduatoria(&call, &incrocio_core::cancel::Cancel::never()) {
+                if let Ok(d) = engine.graduatoria(&call, "test", &incrocio_core::cancel::Cancel::never()) {
+                    let g = d.without_records().unwrap();
                     let _ = incrocio_graduatoria::files::graduatoria_csv(&g);
                 }
             }
@@ -279,7 +280,7 @@ const SERVER_CONFIG: &str = "listen = \"127.0.0.1:0\"\nworkers = 2\nqueue = 4\nr
 fn small_index() -> (tempfile::TempDir, CandidateIndex) {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
     let dir = tempfile::tempdir().unwrap();
-    let idx = CandidateIndex::create(dir.path(), date()).unwrap();
+    let idx = CandidateIndex::create(dir.path(), date(), &crate::matching_model()).unwrap();
     let base: serde_json::Value = serde_json::from_str(CANDIDATE).unwrap();
     let cands: Vec<_> = ["C1", "C2", "C3"]
         .iter()

@@ -9,7 +9,7 @@ use std::time::Duration;
 use incrocio_core::cancel::Cancel;
 use incrocio_core::reference::Reference;
 use incrocio_engine::{Engine, ShortlistRequest};
-use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel};
+use incrocio_matching::{CandidateIndex, CandidateRecord};
 use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
@@ -142,7 +142,12 @@ fn issue_11_2_a_one_megabyte_description_is_searched_up_to_the_term_bound_with_a
 fn issue_11_2_a_cancelled_shortlist_stops_with_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let idx = CandidateIndex::create(dir.path(), "2026-11-23".parse().unwrap()).unwrap();
+    let idx = CandidateIndex::create(
+        dir.path(),
+        "2026-11-23".parse().unwrap(),
+        &crate::matching_model(),
+    )
+    .unwrap();
     let c: CandidateRecord = serde_json::from_value(candidate("C1", ROMA)).unwrap();
     idx.upsert(
         &[
@@ -152,17 +157,13 @@ fn issue_11_2_a_cancelled_shortlist_stops_with_cancelled() {
         t,
     )
     .unwrap();
-    let engine = Engine::new(
-        crate::catalog(),
-        MatchingModel::bundled().unwrap(),
-        Some(idx),
-    );
+    let engine = Engine::new(crate::catalog(), crate::matching_model(), Some(idx));
     let req: ShortlistRequest = serde_json::from_value(vacancy()).unwrap();
     let stop = Cancel::never();
-    assert!(engine.shortlist(req.clone(), &stop).is_ok());
+    assert!(engine.shortlist(req.clone(), "test", &stop).is_ok());
     stop.cancel();
     assert!(matches!(
-        engine.shortlist(req, &stop),
+        engine.shortlist(req, "test", &stop),
         Err(incrocio_core::Error::Cancelled)
     ));
 }

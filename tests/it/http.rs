@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use incrocio_engine::Engine;
 use incrocio_http::Service;
 use incrocio_http::config::{ServerConfig, key_hash};
-use incrocio_matching::{CandidateIndex, MatchingModel};
+use incrocio_matching::CandidateIndex;
 use serde_json::{Value, json};
 
 pub(crate) const ALL: &str = "key-all-scopes";
@@ -182,13 +182,14 @@ impl Server {
         let idx = if index.join("FORMAT").exists() {
             CandidateIndex::open(index).unwrap()
         } else {
-            CandidateIndex::create(index, "2026-11-23".parse().unwrap()).unwrap()
+            CandidateIndex::create(
+                index,
+                "2026-11-23".parse().unwrap(),
+                &crate::matching_model(),
+            )
+            .unwrap()
         };
-        let mut engine = Engine::new(
-            crate::catalog(),
-            MatchingModel::bundled().unwrap(),
-            Some(idx),
-        );
+        let mut engine = Engine::new(crate::catalog(), crate::matching_model(), Some(idx));
         if let Some(dir) = &config.vacancies {
             let board = engine.open_vacancies(dir).unwrap();
             engine = engine.with_vacancies(board);
@@ -592,8 +593,11 @@ fn graduatorie_and_riesame() {
         .unwrap()
         .graduatoria(
             &serde_json::from_value(call_body.clone()).unwrap(),
+            "test",
             &incrocio_core::cancel::Cancel::never(),
         )
+        .unwrap()
+        .without_records()
         .unwrap();
     assert_eq!(g, serde_json::to_value(&lib).unwrap());
     // Riesame: the first applicant's ISEE corrected upwards.
@@ -625,8 +629,11 @@ fn graduatorie_and_riesame() {
         .graduatoria(
             &serde_json::from_value(json!({"rules": "art16-emilia-romagna", "request": corrected}))
                 .unwrap(),
+            "test",
             &incrocio_core::cancel::Cancel::never(),
         )
+        .unwrap()
+        .without_records()
         .unwrap();
     assert_eq!(v["graduatoria"], serde_json::to_value(&lib).unwrap());
     // A rule set whose act leaves parameters unknown cannot rank: the caller's error.

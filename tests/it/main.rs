@@ -15,17 +15,23 @@ mod profiling;
 mod reprofile;
 mod research;
 mod sql;
+mod workspace;
 mod xml;
 
 use incrocio_core::reference::Reference;
 use incrocio_engine::catalog::Catalog;
 
-/// The title resolution of the newest bundled matching model (what indexes are built with by
-/// default).
-pub fn titles() -> incrocio_matching::model::TitleParams {
-    incrocio_matching::MatchingModel::bundled()
+/// The catalog's default matching model (what indexes are built with by default).
+pub fn matching_model() -> incrocio_matching::MatchingModel {
+    catalog()
+        .matching(incrocio_engine::catalog::DEFAULT_MATCHING)
         .expect("bundled matching model")
-        .titles
+        .clone()
+}
+
+/// The title resolution of the default matching model.
+pub fn titles() -> incrocio_matching::model::TitleParams {
+    matching_model().titles
 }
 
 /// The models bundled with the build.

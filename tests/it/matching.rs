@@ -1,7 +1,7 @@
 //! The candidate index and the rosa: hard rules, size rule, suggestions, determinism, synonyms.
 
 use incrocio_core::reference::Reference;
-use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
+use incrocio_matching::{CandidateIndex, CandidateRecord, Shortlist, VacancyRecord};
 use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
 
@@ -44,14 +44,15 @@ fn build(dir: &std::path::Path, records: Vec<CandidateRecord>) -> CandidateIndex
                 .unwrap()
         })
         .collect::<Vec<_>>();
-    let idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap()).unwrap();
+    let idx = CandidateIndex::create(dir, "2026-11-23".parse().unwrap(), &crate::matching_model())
+        .unwrap();
     idx.upsert(&candidates, t).unwrap();
     idx
 }
 
 fn shortlist(idx: &CandidateIndex, v: VacancyRecord, size: Option<u32>) -> Shortlist {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let model = MatchingModel::bundled().unwrap();
+    let model = crate::matching_model();
     idx.shortlist(
         &v.validate(r, t, &crate::titles()).unwrap(),
         &model,
@@ -294,7 +295,7 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
     write_jsonl(&d.join("cvs.jsonl"), &spec(3_000, 5), Synthetic::Cvs, r, t).unwrap();
     let vacancies = Synthetic::Vacancies { with_truth: false };
     write_jsonl(&d.join("v.jsonl"), &spec(40, 6), vacancies, r, t).unwrap();
-    let model = MatchingModel::bundled().unwrap();
+    let model = crate::matching_model();
     let params = incrocio_matching::IndexParams::of(&model);
 
     let build = |dir: &str, input: &str| {
@@ -307,7 +308,8 @@ fn a_streamed_build_answers_as_upsert_and_a_bad_line_leaves_nothing() {
         };
         CandidateIndex::build(&d.join(dir), &source, t)
     };
-    let upserted = CandidateIndex::create(&d.join("upserted"), as_of).unwrap();
+    let upserted =
+        CandidateIndex::create(&d.join("upserted"), as_of, &crate::matching_model()).unwrap();
     let candidates =
         incrocio_matching::read_candidates(&d.join("cvs.jsonl"), r, t, as_of, &crate::titles())
             .unwrap();

@@ -57,8 +57,11 @@ fn rosas(idx: CandidateIndex, model: MatchingModel, vacancies: &[VacancyRecord])
                         data_richiesta: None,
                         exclude: Vec::new(),
                     },
+                    "test",
                     &Cancel::never(),
                 )
+                .unwrap()
+                .without_records()
                 .unwrap()
         })
         .collect()
@@ -69,7 +72,7 @@ fn issue_12_2_default_v1_gives_the_rosas_it_gave_before_the_model_file_held_ever
     // tests/fixtures/matching/rosas-default-v1.tsv was written by the release before this
     // change (the CLI's `shortlist` on the same data): vacancy, position, candidate, score.
     let dir = tempfile::tempdir().unwrap();
-    let v1 = MatchingModel::bundled_named("default@v1").unwrap();
+    let v1 = crate::catalog().matching("default@v1").unwrap().clone();
     let (idx, vacancies) = golden(dir.path(), &v1);
     let mut got = String::new();
     for s in rosas(idx, v1, &vacancies) {
@@ -95,7 +98,7 @@ fn issue_12_2_default_v1_gives_the_rosas_it_gave_before_the_model_file_held_ever
 #[test]
 fn issue_12_3_every_rosa_entry_adds_up_and_suggestions_narrow() {
     let dir = tempfile::tempdir().unwrap();
-    let v2 = MatchingModel::bundled().unwrap();
+    let v2 = crate::matching_model();
     let w = v2.weights;
     let (idx, vacancies) = golden(dir.path(), &v2);
     let mut adjacent = 0;
@@ -118,7 +121,7 @@ fn issue_12_3_every_rosa_entry_adds_up_and_suggestions_narrow() {
             }
             assert!((sum - e.score).abs() <= 1e-9);
             if let Some(x) = &e.experience
-                && x.relation == "adjacent_occupation"
+                && x.relation == incrocio_matching::ExperienceRelation::AdjacentOccupation
             {
                 adjacent += 1;
                 let sim = x.similarity.unwrap();
@@ -160,7 +163,7 @@ fn issue_12_3_a_rosa_computed_by_hand() {
     let case: HandCase =
         toml::from_str(include_str!("../cases/matching/rosa-a-mano.toml")).unwrap();
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let model = MatchingModel::bundled_named(&case.model).unwrap();
+    let model = crate::catalog().matching(&case.model).unwrap().clone();
     let dir = tempfile::tempdir().unwrap();
     let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(&model)).unwrap();
     let candidates: Vec<_> = case
@@ -178,8 +181,11 @@ fn issue_12_3_a_rosa_computed_by_hand() {
                 data_richiesta: None,
                 exclude: Vec::new(),
             },
+            "test",
             &Cancel::never(),
         )
+        .unwrap()
+        .without_records()
         .unwrap();
     assert_eq!(s.rosa.len(), case.expect.len());
     for (e, want) in s.rosa.iter().zip(&case.expect) {
@@ -211,17 +217,13 @@ fn issue_12_3_a_rosa_computed_by_hand() {
 #[test]
 fn issue_12_2_an_index_refuses_a_model_it_was_not_built_for() {
     let dir = tempfile::tempdir().unwrap();
-    let v1 = MatchingModel::bundled_named("default@v1").unwrap();
+    let v1 = crate::catalog().matching("default@v1").unwrap().clone();
     let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(&v1)).unwrap();
     drop(idx);
     // Reopened, it knows what it was built with.
     let idx = CandidateIndex::open(dir.path()).unwrap();
     assert_eq!(idx.params(), &IndexParams::of(&v1));
-    let engine = Engine::new(
-        crate::catalog(),
-        MatchingModel::bundled().unwrap(),
-        Some(idx),
-    );
+    let engine = Engine::new(crate::catalog(), crate::matching_model(), Some(idx));
     let e = engine.check().unwrap_err().to_string();
     assert!(e.contains(": `titles`:") && e.contains("rebuild"), "{e}");
     let text = include_str!("../../models/matching/default.v2.toml")
@@ -236,7 +238,7 @@ fn issue_12_2_an_index_refuses_a_model_it_was_not_built_for() {
 #[test]
 fn issue_12_5_a_vacancy_credits_an_adjacent_occupation_and_says_so() {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let model = MatchingModel::bundled().unwrap();
+    let model = crate::matching_model();
     let engine = Engine::new(crate::catalog(), model.clone(), None);
     let web = "c40a2919-48a9-40ea-b506-1f34f693496d";
     let adj = engine.adjacent_occupations(web).unwrap();
@@ -266,20 +268,26 @@ fn issue_12_5_a_vacancy_credits_an_adjacent_occupation_and_says_so() {
                     "raggio_km": 10, "contratto": "A01"
                 }}))
                 .unwrap(),
+                "test",
                 &Cancel::never(),
             )
+            .unwrap()
+            .without_records()
             .unwrap();
         s.rosa[0].clone()
     };
     let e = first_entry(&model);
     let x = e.experience.as_ref().expect("credited");
-    assert_eq!(x.relation, "adjacent_occupation");
+    assert_eq!(
+        x.relation,
+        incrocio_matching::ExperienceRelation::AdjacentOccupation
+    );
     assert_eq!(x.occupation.as_deref(), Some(near.occupation.uri.as_str()));
     assert_eq!(x.similarity, Some(near.similarity));
     let want = model.esperienza.proximity * near.similarity;
     assert!((e.contributions.esperienza.value - want).abs() < 1e-6);
     // Under v1 (no adjacent occupations) the same candidate earns nothing for experience.
-    let e = first_entry(&MatchingModel::bundled_named("default@v1").unwrap());
+    let e = first_entry(&crate::catalog().matching("default@v1").unwrap().clone());
     assert_eq!(e.contributions.esperienza.value, 0.0);
     assert!(e.experience.is_none());
 }
@@ -299,7 +307,7 @@ fn issue_12_4_titles_resolve_with_confidence_or_stay_unresolved() {
     // v1 resolves exact labels only.
     let v1 = Engine::new(
         crate::catalog(),
-        MatchingModel::bundled_named("default@v1").unwrap(),
+        crate::catalog().matching("default@v1").unwrap().clone(),
         None,
     );
     assert_eq!(
@@ -378,7 +386,7 @@ fn issue_12_4_and_5_occupations_over_http() {
 #[test]
 fn issue_12_6_the_working_mode_is_a_hard_rule() {
     let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-    let model = MatchingModel::bundled().unwrap();
+    let model = crate::matching_model();
     let dir = tempfile::tempdir().unwrap();
     let idx = CandidateIndex::create_with(dir.path(), as_of(), &IndexParams::of(&model)).unwrap();
     let people: Vec<_> = [
@@ -408,8 +416,11 @@ fn issue_12_6_the_working_mode_is_a_hard_rule() {
         let s = engine
             .shortlist(
                 serde_json::from_value(json!({"vacancy": v})).unwrap(),
+                "test",
                 &Cancel::never(),
             )
+            .unwrap()
+            .without_records()
             .unwrap();
         let mut ids: Vec<String> = s.rosa.into_iter().map(|e| e.candidate_id).collect();
         ids.sort();

@@ -566,9 +566,10 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
             )
         })
         .collect();
-    let idx = CandidateIndex::create(&dir.path().join("idx"), as_of).unwrap();
+    let idx =
+        CandidateIndex::create(&dir.path().join("idx"), as_of, &crate::matching_model()).unwrap();
     idx.upsert(&candidates, t).unwrap();
-    let base = MatchingModel::bundled().unwrap();
+    let base = crate::matching_model();
     let records: Vec<VacancyRecord> = std::fs::read_to_string(&vpath)
         .unwrap()
         .lines()

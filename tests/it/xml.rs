@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use incrocio_core::reference::Reference;
 use incrocio_engine::{Engine, ProfilingRequest};
 use incrocio_exchange::{did, sap, write};
-use incrocio_matching::{CandidateRecord, MatchingModel};
+use incrocio_matching::CandidateRecord;
 use incrocio_synth::{CvSpec, PeopleSpec, cv_block, people_block};
 use incrocio_taxonomy::Taxonomy;
 use serde_json::{Value, json};
@@ -44,7 +44,7 @@ fn as_of() -> NaiveDate {
 }
 
 fn engine() -> Engine {
-    Engine::new(crate::catalog(), MatchingModel::bundled().unwrap(), None)
+    Engine::new(crate::catalog(), crate::matching_model(), None)
 }
 
 fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -82,7 +82,7 @@ fn synthetic_cvs_as_sap_validate_and_read_back_unchanged() {
     incrocio_synth::write_sap(&path, &spec, reference, Taxonomy::bundled()).unwrap();
     xmllint("lavoratori.xsd", &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let read = engine().sap_candidates(&text, as_of()).unwrap();
+    let read = engine().sap_candidates(text.as_bytes(), as_of()).unwrap();
     assert_eq!(read.len(), cvs.len());
     for (k, (original, back)) in cvs.iter().zip(read).enumerate() {
         let back = back.unwrap_or_else(|e| panic!("SAP {k}: {e}"));
@@ -146,7 +146,14 @@ fn synthetic_people_as_did_validate_and_profile_as_their_json() {
         };
         serde_json::to_value(
             engine
-                .profile(&req, as_of(), &incrocio_core::cancel::Cancel::never())
+                .profile(
+                    &req,
+                    as_of(),
+                    "test",
+                    &incrocio_core::cancel::Cancel::never(),
+                )
+                .unwrap()
+                .without_records()
                 .unwrap()
                 .profiles,
         )
@@ -255,7 +262,7 @@ fn sap_edge_cases_get_a_named_error_or_a_documented_mapping() {
     let (schema, _) = edge(d, "code.xml", &text);
     schema.unwrap();
     let e = engine()
-        .sap_candidates(&text, as_of())
+        .sap_candidates(text.as_bytes(), as_of())
         .unwrap()
         .pop()
         .unwrap()
@@ -390,16 +397,21 @@ fn did_errors_name_the_element() {
             .unwrap();
     let engine = engine();
     let profile = |xml: &str| {
-        let r = did::read(xml)?;
-        let req = ProfilingRequest {
+        let ask = ProfilingRequest {
             model: None,
             as_of: Some(as_of()),
-            records: vec![r.record],
+            records: Vec::new(),
             on_error: Default::default(),
         };
         engine
-            .profile(&req, as_of(), &incrocio_core::cancel::Cancel::never())
-            .map_err(did::locate)
+            .profile_did(
+                xml.as_bytes(),
+                ask,
+                as_of(),
+                "test",
+                &incrocio_core::cancel::Cancel::never(),
+            )
+            .map(|d| d.without_records().unwrap())
     };
     let ok = profile(&example).unwrap();
     assert_eq!(ok.profiles.len(), 1);
@@ -857,7 +869,7 @@ mod cursor {
             start in proptest::option::of(id()),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let idx = CandidateIndex::create(dir.path(), "2026-11-23".parse().unwrap()).unwrap();
+            let idx = CandidateIndex::create(dir.path(), "2026-11-23".parse().unwrap(), &crate::matching_model()).unwrap();
             let mut live = std::collections::BTreeSet::new();
             for (upserts, deletes) in &commits {
                 let mut batch: Vec<_> = upserts.iter().map(|i| record(i)).collect();

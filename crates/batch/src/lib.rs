@@ -4,6 +4,8 @@
 //! from Parquet, CSV or JSON lines and writes Parquet atomically. [`write_records`] writes a
 //! population (synthetic ones are made by `incrocio-synth`). Files are read whole: 3 million people fit in well under 2 GB.
 
+#![forbid(unsafe_code)]
+
 mod encode;
 mod people;
 mod reprofile;

@@ -13,18 +13,21 @@
 //! distance) and whose band is unknown (no DID date) is decided only when it gives the same
 //! verdict in every band.
 
+#![forbid(unsafe_code)]
+
 pub mod ada;
 pub mod rules;
 pub mod travel;
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use self::ada::AdaTable;
 pub use self::rules::{Reference, RefusalReason, Relation, RuleSet, RuleSetFile, refusal_reasons};
 pub use self::travel::TravelTimes;
-pub use incrocio_core::period::Periodo;
+pub use incrocio_core::period::{Periodo, Unemployment};
+use incrocio_core::period::{months_after, unemployment_at};
 use incrocio_core::status::ParamStatus;
 use incrocio_taxonomy::{OccupationId, Taxonomy};
 
@@ -164,50 +167,16 @@ pub struct Congruity {
     pub rules: RulesRef,
 }
 
-/// The unemployment count at the offer date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unemployment {
-    /// The DID date moved forward by the suspended days.
-    pub start: NaiveDate,
-    /// Suspended days between the DID and the offer.
-    pub suspended_days: u32,
-    /// Whole calendar months from `start` to the offer.
-    pub months: u32,
-}
-
-/// Counts unemployment from `did` to `offer`, suspended days excluded: the DID is moved forward
-/// by the days suspended in `[did, offer)`, then whole calendar months are counted. `None`
-/// when the offer precedes the DID.
+/// Counts unemployment from `did` to the `offer` date with the one count of every rule
+/// ([`incrocio_core::period::unemployment_at`]: the days suspended in `[did, offer)` do not
+/// count; months are whole calendar months from the DID to the end of the counted days, as
+/// art. 2963 c.c. reads them). `None` when the offer precedes the DID.
 pub fn unemployment(
     did: NaiveDate,
     sospensioni: &[Periodo],
     offer: NaiveDate,
 ) -> Option<Unemployment> {
-    if offer < did {
-        return None;
-    }
-    let last = offer.pred_opt()?;
-    let mut days = 0u32;
-    for p in sospensioni {
-        let from = p.dal.max(did);
-        let to = p.al.unwrap_or(last).min(last);
-        if to >= from {
-            days += (to - from).num_days() as u32 + 1;
-        }
-    }
-    let start = did.checked_add_days(Days::new(u64::from(days)))?;
-    let mut months = 0u32;
-    while start
-        .checked_add_months(Months::new(months + 1))
-        .is_some_and(|d| d <= offer)
-    {
-        months += 1;
-    }
-    Some(Unemployment {
-        start,
-        suspended_days: days,
-        months,
-    })
+    (offer >= did).then(|| unemployment_at(did, sospensioni, offer))
 }
 
 /// Every relation between the vacancy's occupation `o` and the person's occupations, from the
@@ -290,15 +259,15 @@ impl RuleSet {
         let count = s
             .data_did
             .and_then(|did| unemployment(did, &s.sospensioni, s.data_offerta));
-        let band = count.map(|u| {
+        // A band `up_to_months = m` holds while the counted days end no later than `m` months
+        // after the DID.
+        let band = count.zip(s.data_did).map(|(u, did)| {
             f.durata
                 .bands
                 .iter()
                 .position(|b| {
                     b.up_to_months.is_none_or(|m| {
-                        u.start
-                            .checked_add_months(Months::new(m))
-                            .is_none_or(|end| s.data_offerta <= end)
+                        months_after(did, m).is_none_or(|end| u.effective_end <= end)
                     })
                 })
                 .unwrap_or(f.durata.bands.len() - 1)
@@ -354,8 +323,8 @@ impl RuleSet {
         Congruity {
             esito,
             fascia: band.map(|b| f.durata.bands[b].name.clone()),
-            mesi_disoccupazione: count.map(|u| u.months),
-            giorni_sospensione: count.map(|u| u.suspended_days),
+            mesi_disoccupazione: count.and_then(|u| u32::try_from(u.months).ok()),
+            giorni_sospensione: count.and_then(|u| u32::try_from(u.suspended_days).ok()),
             regole,
             mancanti,
             warnings,
@@ -898,8 +867,8 @@ mod tests {
         }];
         let u = unemployment(d("2026-01-15"), &s, d("2026-07-25")).unwrap();
         assert_eq!(
-            (u.start, u.suspended_days, u.months),
-            (d("2026-01-25"), 10, 6)
+            (u.effective_end, u.suspended_days, u.months),
+            (d("2026-07-15"), 10, 6)
         );
         let u = unemployment(d("2026-01-15"), &s, d("2026-07-24")).unwrap();
         assert_eq!(u.months, 5);

@@ -197,17 +197,6 @@ pub struct RuleSet {
     pub digest: String,
 }
 
-const BUNDLED: [(&str, &str); 2] = [
-    (
-        "models/congruita/dm-2018-04-10.v1.toml",
-        include_str!("../../../models/congruita/dm-2018-04-10.v1.toml"),
-    ),
-    (
-        "models/congruita/dm-2018-04-10.v2.toml",
-        include_str!("../../../models/congruita/dm-2018-04-10.v2.toml"),
-    ),
-];
-
 impl RuleSet {
     /// Parses and checks a rule set (every band named once per article, in the bands' order).
     pub fn parse(file: &str, text: &str) -> Result<RuleSet, ModelError> {
@@ -340,17 +329,6 @@ impl RuleSet {
             || f.retribuzione.ccnl_status != read
     }
 
-    /// The bundled rule sets.
-    pub fn bundled() -> Result<Vec<RuleSet>, ModelError> {
-        BUNDLED.iter().map(|(f, t)| RuleSet::parse(f, t)).collect()
-    }
-
-    /// A bundled rule set by `id` (newest version) or `id@vN`.
-    pub fn bundled_named(spec: &str) -> Result<Option<RuleSet>, ModelError> {
-        let all = RuleSet::bundled()?;
-        Ok(RuleSet::find(&all, spec).cloned())
-    }
-
     /// The rule set `spec` names among `sets`: `id` (its newest version) or `id@vN`.
     pub fn find<'a>(sets: &'a [RuleSet], spec: &str) -> Option<&'a RuleSet> {
         let (id, version) = match spec.split_once("@v") {
@@ -390,15 +368,16 @@ mod tests {
 
     #[test]
     fn the_bundled_rule_set_parses_and_lists_six_refusal_reasons() {
-        let r = RuleSet::bundled_named("dm-2018-04-10").unwrap().unwrap();
+        let sets = [
+            include_str!("../../../models/congruita/dm-2018-04-10.v1.toml"),
+            include_str!("../../../models/congruita/dm-2018-04-10.v2.toml"),
+        ]
+        .map(|text| RuleSet::parse("dm-2018-04-10.toml", text).unwrap());
+        let r = RuleSet::find(&sets, "dm-2018-04-10").unwrap();
         assert_eq!(r.file.version, 2);
         assert_eq!(r.file.durata.bands.len(), 3);
         assert_eq!(refusal_reasons().len(), 6);
-        assert!(
-            RuleSet::bundled_named("dm-2018-04-10@v9")
-                .unwrap()
-                .is_none()
-        );
+        assert!(RuleSet::find(&sets, "dm-2018-04-10@v9").is_none());
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub enum Error {
     /// The computation needs the open vacancies and no vacancy board is open.
     #[error("no vacancy board is open (start with --vacancies DIR)")]
     NoVacancies,
+    /// The computation reads or writes the decision log and none is configured.
+    #[error(
+        "this engine keeps no decision log (set `decisions` in the configuration, or --decisions DIR)"
+    )]
+    NoDecisionLog,
     /// The work was stopped before it finished: its deadline passed or its caller gave up.
     #[error("the computation was stopped: its time limit passed or its caller gave up")]
     Cancelled,

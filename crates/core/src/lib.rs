@@ -6,6 +6,8 @@
 //!
 //! Nothing here depends on another incrocio crate; every other crate may depend on this one.
 
+#![forbid(unsafe_code)]
+
 pub mod cancel;
 pub mod digest;
 pub mod error;

@@ -19,6 +19,8 @@
 //! [`DecisionLog::append`] returns, so a decision that was answered survives a `kill -9`; a
 //! line cut short by a crash mid-append was never acknowledged and is cut off on open.
 
+#![forbid(unsafe_code)]
+
 pub mod esiti;
 pub mod indicators;
 pub mod overrides;

@@ -66,6 +66,21 @@ impl DecisionWriter {
             .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?
             .map_err(|e| Error::data(&self.dir, e))
     }
+
+    /// Records decisions from a thread that may block (a command, a worker of the blocking
+    /// pool; never an async task); returns once they are durable.
+    pub fn record_blocking(&self, decisions: Vec<Decision>) -> Result<Vec<Receipt>> {
+        if decisions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .blocking_send(Job { decisions, done })
+            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?;
+        wait.blocking_recv()
+            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?
+            .map_err(|e| Error::data(&self.dir, e))
+    }
 }
 
 fn run(mut log: DecisionLog, mut rx: mpsc::Receiver<Job>, max_group: usize) {

@@ -23,7 +23,7 @@ pub enum BulkInput<'a> {
     /// skipped.
     Ndjson(&'a [u8]),
     /// SAP XML: one `lavoratore` or a `lavoratori` batch (candidates only).
-    Sap(&'a str),
+    Sap(&'a [u8]),
 }
 
 /// One item of a bulk request, checked.

@@ -1,15 +1,21 @@
-//! The catalog of models and rule sets: the versioned files under `models/`.
+//! The one catalog of models and rule sets of every kind: the versioned files under
+//! `models/` (profiling models, AdR rules, graduatoria rule sets, matching models, congruity
+//! rule sets).
 //!
-//! The released files are compiled into the binary (`include_str!`), so a fresh clone works
-//! with no configuration; `--models DIR` loads a directory with the same layout instead (a
-//! Region's official coefficients, a fitted model). Lookups take `id` (the highest version) or
-//! `id@vN`.
+//! The released files are compiled into the binary (`include_str!`, listed once in
+//! [`BUNDLED`]), so a fresh clone works with no configuration; a bundled file that does not
+//! parse is an error when the catalog is made, never an empty set. `--models DIR` (or
+//! `INCROCIO_MODELS`) loads a directory with the same layout instead (a Region's official
+//! coefficients, a fitted model, a tuned matching model). Lookups take `id` (the highest
+//! version) or `id@vN`.
 
 use std::path::Path;
 
+use incrocio_congruita::RuleSet;
 use incrocio_core::error::{Error, ModelError};
 use incrocio_core::reference::Reference;
 use incrocio_graduatoria::GraduatoriaRules;
+use incrocio_matching::MatchingModel;
 use incrocio_profiling::{AdrRules, ProfilingModel};
 
 /// The model files released with this build, by path relative to the repository root.
@@ -58,7 +64,33 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "models/graduatorie/l68-piemonte.v1.toml",
         include_str!("../../../models/graduatorie/l68-piemonte.v1.toml"),
     ),
+    (
+        "models/matching/default.v1.toml",
+        include_str!("../../../models/matching/default.v1.toml"),
+    ),
+    (
+        "models/matching/default.v2.toml",
+        include_str!("../../../models/matching/default.v2.toml"),
+    ),
+    (
+        "models/matching/default.v3.toml",
+        include_str!("../../../models/matching/default.v3.toml"),
+    ),
+    (
+        "models/congruita/dm-2018-04-10.v1.toml",
+        include_str!("../../../models/congruita/dm-2018-04-10.v1.toml"),
+    ),
+    (
+        "models/congruita/dm-2018-04-10.v2.toml",
+        include_str!("../../../models/congruita/dm-2018-04-10.v2.toml"),
+    ),
 ];
+
+/// The kinds of file, each the subdirectory of `models/` that holds it.
+pub const KINDS: [&str; 5] = ["profiling", "adr", "graduatorie", "matching", "congruita"];
+
+/// The matching model a service uses unless told otherwise (its highest version).
+pub const DEFAULT_MATCHING: &str = "default";
 
 /// Every loaded model and rule set.
 #[derive(Debug, Clone)]
@@ -66,6 +98,8 @@ pub struct Catalog {
     profiling: Vec<ProfilingModel>,
     adr: Vec<AdrRules>,
     graduatorie: Vec<GraduatoriaRules>,
+    matching: Vec<MatchingModel>,
+    congruita: Vec<RuleSet>,
 }
 
 impl Catalog {
@@ -74,20 +108,20 @@ impl Catalog {
         Catalog::from_files(
             BUNDLED.iter().map(|(p, t)| {
                 // `models/<kind>/<file>`: the kind is the path's second component.
-                let kind = match p.split('/').nth(1) {
-                    Some("adr") => "adr",
-                    Some("graduatorie") => "graduatorie",
-                    _ => "profiling",
-                };
+                let kind = KINDS
+                    .into_iter()
+                    .find(|k| p.split('/').nth(1) == Some(*k))
+                    .unwrap_or("profiling");
                 (kind, (*p).to_owned(), (*t).to_owned())
             }),
             reference,
         )
     }
 
-    /// Loads `DIR/profiling/*.toml`, `DIR/adr/*.toml` and `DIR/graduatorie/*.toml` (absent
-    /// subdirectories are skipped). A `DIR` that is not a directory, or holds none of the
-    /// three, is an error: never an empty catalog that "passes".
+    /// Loads `DIR/<kind>/*.toml` for each of the [`KINDS`]: a kind's subdirectory, when
+    /// present, replaces the bundled files of that kind; a kind `DIR` lacks keeps the bundled
+    /// files (`models list` shows what was loaded, with digests). A `DIR` that is not a
+    /// directory, or holds none of the kinds, is an error: never a catalog that "passes".
     pub fn from_dir(dir: &Path, reference: &Reference) -> Result<Catalog, Error> {
         if !dir.is_dir() {
             return Err(Error::io(
@@ -98,22 +132,25 @@ impl Catalog {
                 ),
             ));
         }
-        if !["profiling", "adr", "graduatorie"]
-            .iter()
-            .any(|k| dir.join(k).is_dir())
-        {
+        if !KINDS.iter().any(|k| dir.join(k).is_dir()) {
             return Err(Error::io(
                 dir,
                 std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    "no profiling/, adr/ or graduatorie/ subdirectory: not a models directory",
+                    "no profiling/, adr/, graduatorie/, matching/ or congruita/ subdirectory: not a models directory",
                 ),
             ));
         }
         let mut files = Vec::new();
-        for kind in ["profiling", "adr", "graduatorie"] {
+        for kind in KINDS {
             let sub = dir.join(kind);
             if !sub.is_dir() {
+                files.extend(
+                    BUNDLED
+                        .iter()
+                        .filter(|(p, _)| p.split('/').nth(1) == Some(kind))
+                        .map(|(p, t)| (kind, (*p).to_owned(), (*t).to_owned())),
+                );
                 continue;
             }
             let entries = std::fs::read_dir(&sub).map_err(|e| Error::io(&sub, e))?;
@@ -129,7 +166,7 @@ impl Catalog {
     }
 
     /// Loads `(kind, file name, text)` triples; the kind is the subdirectory the file came
-    /// from (`profiling`, `adr`, `graduatorie`), never guessed from the path.
+    /// from (one of [`KINDS`]), never guessed from the path.
     fn from_files(
         files: impl Iterator<Item = (&'static str, String, String)>,
         reference: &Reference,
@@ -138,29 +175,56 @@ impl Catalog {
             profiling: Vec::new(),
             adr: Vec::new(),
             graduatorie: Vec::new(),
+            matching: Vec::new(),
+            congruita: Vec::new(),
         };
+        let mut keys: Vec<(&'static str, String, u32)> = Vec::new();
         for (kind, path, text) in files {
-            match kind {
-                "adr" => c.adr.push(AdrRules::from_toml(&path, &text)?),
-                "graduatorie" => c
-                    .graduatorie
-                    .push(GraduatoriaRules::from_toml(&path, &text)?),
-                _ => c
-                    .profiling
-                    .push(ProfilingModel::from_toml(&path, &text, reference)?),
-            }
-        }
-        for (i, m) in c.profiling.iter().enumerate() {
-            if c.profiling[..i]
+            let (id, version) = match kind {
+                "adr" => {
+                    let r = AdrRules::from_toml(&path, &text)?;
+                    let k = (r.id.clone(), r.version);
+                    c.adr.push(r);
+                    k
+                }
+                "graduatorie" => {
+                    let r = GraduatoriaRules::from_toml(&path, &text)?;
+                    let k = (r.id.clone(), r.version);
+                    c.graduatorie.push(r);
+                    k
+                }
+                "matching" => {
+                    let m = MatchingModel::parse(&path, &text)?;
+                    let k = (m.id.clone(), m.version);
+                    c.matching.push(m);
+                    k
+                }
+                "congruita" => {
+                    let r = RuleSet::parse(&path, &text)?;
+                    let k = (r.file.id.clone(), r.file.version);
+                    c.congruita.push(r);
+                    k
+                }
+                _ => {
+                    let m = ProfilingModel::from_toml(&path, &text, reference)?;
+                    let k = (m.id.clone(), m.version);
+                    c.profiling.push(m);
+                    k
+                }
+            };
+            // One file per id and version within a kind: a second one is an error, never a
+            // silent choice.
+            if keys
                 .iter()
-                .any(|o| o.id == m.id && o.version == m.version)
+                .any(|(k, i, v)| *k == kind && *i == id && *v == version)
             {
                 return Err(ModelError::new(
-                    &m.file,
+                    &path,
                     "version",
-                    format!("{} is defined twice", m.key()),
+                    format!("{id}@v{version} is defined twice"),
                 ));
             }
+            keys.push((kind, id, version));
         }
         c.profiling
             .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
@@ -168,7 +232,31 @@ impl Catalog {
             .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
         c.graduatorie
             .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        c.matching
+            .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        c.congruita
+            .sort_by(|a, b| (&a.file.id, a.file.version).cmp(&(&b.file.id, b.file.version)));
         Ok(c)
+    }
+
+    /// All matching models, by id then version.
+    pub fn matching_models(&self) -> &[MatchingModel] {
+        &self.matching
+    }
+
+    /// A matching model by `id` (highest version) or `id@vN`.
+    pub fn matching(&self, spec: &str) -> Result<&MatchingModel, ModelError> {
+        find(&self.matching, spec, |m| (&m.id, m.version))
+    }
+
+    /// All congruity rule sets, by id then version.
+    pub fn congruity_rules(&self) -> &[RuleSet] {
+        &self.congruita
+    }
+
+    /// A congruity rule set by `id` (highest version) or `id@vN`.
+    pub fn congruity(&self, spec: &str) -> Result<&RuleSet, ModelError> {
+        find(&self.congruita, spec, |r| (&r.file.id, r.file.version))
     }
 
     /// All profiling models, by id then version.
@@ -246,5 +334,37 @@ mod tests {
         assert!(c.profiling("did@v9").is_err());
         assert_eq!(c.adr(None).unwrap().id, "adr-delibera-anpal-14-2018");
         assert_eq!(c.graduatoria_rules().len(), 7);
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 3);
+        assert_eq!(c.matching("default@v1").unwrap().version, 1);
+        assert_eq!(c.congruity("dm-2018-04-10").unwrap().file.version, 2);
+        assert!(c.congruity("dm-2018-04-10@v9").is_err());
+    }
+
+    /// `--models DIR` reaches every kind: a matching model placed there is the one found, a
+    /// file that does not parse stops the load, named, and so does a second file of one id
+    /// and version.
+    #[test]
+    fn a_models_directory_reaches_every_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in BUNDLED {
+            let to = dir.path().join(path.trim_start_matches("models/"));
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(&to, text).unwrap();
+        }
+        let v3 = dir.path().join("matching/default.v3.toml");
+        let tuned = std::fs::read_to_string(&v3)
+            .unwrap()
+            .replacen("version = 3", "version = 4", 1);
+        std::fs::write(dir.path().join("matching/default.v4.toml"), tuned).unwrap();
+        let c = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap();
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 4);
+        assert_eq!(c.congruity_rules().len(), 2);
+        std::fs::write(dir.path().join("congruita/broken.v1.toml"), "id = ").unwrap();
+        let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
+        assert!(e.to_string().contains("broken.v1.toml"), "{e}");
+        std::fs::remove_file(dir.path().join("congruita/broken.v1.toml")).unwrap();
+        std::fs::copy(&v3, dir.path().join("matching/copy.toml")).unwrap();
+        let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
+        assert!(e.to_string().contains("defined twice"), "{e}");
     }
 }

@@ -5,6 +5,8 @@
 //! does HTTP, argument parsing or printing. Requests name models by `id` or `id@vN`; an unknown
 //! one is the caller's error (field `model` / `rules`), not the operator's.
 
+#![forbid(unsafe_code)]
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +23,23 @@ use incrocio_taxonomy::Taxonomy;
 
 mod bulk;
 pub mod catalog;
-pub mod of;
+mod decided;
+mod of;
+pub use self::decided::{Decided, Recorded};
+
+/// The types of the engine's requests and answers that other crates define, re-exported so
+/// that an edge (the HTTP service, the binary) depends on this crate alone.
+pub mod api {
+    pub use incrocio_decisions::esiti::{EsitiRequest, Esito, EsitoEntry};
+    pub use incrocio_decisions::indicators::Report as IndicatorReport;
+    pub use incrocio_decisions::overrides::{Override, OverrideRequest};
+    pub use incrocio_decisions::{Receipt, Record};
+    pub use incrocio_graduatoria::Graduatoria;
+    pub use incrocio_matching::candidate::etag;
+    pub use incrocio_matching::{
+        Candidate, CandidateRecord, Offers, Shortlist, Vacancy, VacancyRecord,
+    };
+}
 pub use self::bulk::{
     BulkDelete, BulkInput, BulkItem, BulkItemResult, BulkOutcome, BulkResponse, CandidatePage,
     CandidateRef, DEFAULT_BULK_MAX_ITEMS, MAX_PAGE, json_items, ndjson_lines,
@@ -191,20 +209,97 @@ pub struct RiesameResponse {
 /// One model or rule set of the catalog.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelInfo {
-    /// `profiling`, `adr`, `graduatoria` or `matching`.
-    pub kind: String,
+    /// What kind of model or rule set.
+    pub kind: ModelKind,
     /// Id.
     pub id: String,
     /// Version.
     pub version: u32,
-    /// `official`, `illustrative` or `fitted`; for rule sets, `incomplete` when the act leaves
-    /// parameters unknown (ranking refuses to run).
-    pub status: String,
+    /// How far it can be trusted, or used.
+    pub status: ModelState,
     /// `sha256:` digest of the file.
     pub digest: String,
     /// Region, for graduatoria rule sets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+
+/// The kinds of model and rule set of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// A profiling model (GLM).
+    Profiling,
+    /// Rules of the assegno di ricollocazione.
+    Adr,
+    /// A graduatoria rule set.
+    Graduatoria,
+    /// An offerta congrua rule set.
+    Congruita,
+    /// The matching model in use.
+    Matching,
+}
+
+impl ModelKind {
+    /// The name on the wire (`profiling`, `adr`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Profiling => "profiling",
+            ModelKind::Adr => "adr",
+            ModelKind::Graduatoria => "graduatoria",
+            ModelKind::Congruita => "congruita",
+            ModelKind::Matching => "matching",
+        }
+    }
+}
+
+/// How far a model or rule set can be trusted, or used: a model is `official`, `illustrative`
+/// or `fitted`; a graduatoria rule set is `rankable` or `incomplete` (the act leaves
+/// parameters unknown: ranking refuses to run); a congruity rule set is `read` or
+/// `partly_inferred` (some parameters deduced, each marked in the file and in every verdict's
+/// warnings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    /// Published by the competent authority, reproduced exactly.
+    Official,
+    /// Made up to show the mechanics.
+    Illustrative,
+    /// Estimated on data.
+    Fitted,
+    /// A graduatoria rule set with every parameter known.
+    Rankable,
+    /// A graduatoria rule set whose act leaves parameters unknown.
+    Incomplete,
+    /// A congruity rule set read in its acts.
+    Read,
+    /// A congruity rule set with parameters deduced.
+    PartlyInferred,
+}
+
+impl ModelState {
+    /// The name on the wire (`official`, `rankable`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelState::Official => "official",
+            ModelState::Illustrative => "illustrative",
+            ModelState::Fitted => "fitted",
+            ModelState::Rankable => "rankable",
+            ModelState::Incomplete => "incomplete",
+            ModelState::Read => "read",
+            ModelState::PartlyInferred => "partly_inferred",
+        }
+    }
+}
+
+impl From<Status> for ModelState {
+    fn from(s: Status) -> ModelState {
+        match s {
+            Status::Official => ModelState::Official,
+            Status::Illustrative => ModelState::Illustrative,
+            Status::Fitted => ModelState::Fitted,
+        }
+    }
 }
 
 /// A candidate write acknowledged: durable and visible to shortlists.
@@ -305,9 +400,20 @@ pub struct Engine {
     matching: MatchingModel,
     index: Option<CandidateIndex>,
     vacancies: Option<VacancyBoard>,
-    congruita: Vec<RuleSet>,
     travel_times: Option<incrocio_congruita::TravelTimes>,
     ada: Option<incrocio_congruita::AdaTable>,
+    decisions: Option<incrocio_decisions::writer::DecisionWriter>,
+}
+
+/// A re-profiling done: its report, the model and the overrides applied.
+#[derive(Debug, Clone)]
+pub struct Reprofiled {
+    /// The model, `id@vN`.
+    pub model: String,
+    /// How many operators' overrides were in force (when a decision log was read).
+    pub overrides: Option<usize>,
+    /// What the job did, row by row counts.
+    pub report: incrocio_batch::ReprofileReport,
 }
 
 /// A SAP read and validated.
@@ -337,15 +443,6 @@ fn unknown_model(field: &str, spec: &str) -> Error {
     ))
 }
 
-fn status_name(s: Status) -> String {
-    match s {
-        Status::Official => "official",
-        Status::Illustrative => "illustrative",
-        Status::Fitted => "fitted",
-    }
-    .to_owned()
-}
-
 impl Engine {
     /// An engine over a catalog, a matching model and optionally a candidate index.
     pub fn new(catalog: Catalog, matching: MatchingModel, index: Option<CandidateIndex>) -> Engine {
@@ -358,8 +455,7 @@ impl Engine {
             vacancies: None,
             travel_times: None,
             ada: None,
-            // Compiled in and parsed by a test: a bad bundled file cannot ship.
-            congruita: RuleSet::bundled().unwrap_or_default(),
+            decisions: None,
         }
     }
 
@@ -447,12 +543,20 @@ impl Engine {
     /// A congruity rule set by `id` or `id@vN`.
     pub fn congruity_rules(&self, spec: Option<&str>) -> Result<&RuleSet> {
         let spec = spec.unwrap_or(DEFAULT_CONGRUITY_RULES);
-        RuleSet::find(&self.congruita, spec).ok_or_else(|| unknown_model("rules", spec))
+        self.catalog
+            .congruity(spec)
+            .map_err(|_| unknown_model("rules", spec))
     }
 
-    /// The open vacancies that fit a person, best first, each with its congruity verdict;
-    /// stops with [`Error::Cancelled`] when `cancel` is raised.
-    pub fn offers(&self, req: OffersRequest, today: NaiveDate, cancel: &Cancel) -> Result<Offers> {
+    /// The open vacancies that fit a person, best first, each with its congruity verdict (a
+    /// decision, recorded by `actor`); stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub fn offers(
+        &self,
+        req: OffersRequest,
+        today: NaiveDate,
+        actor: &str,
+        cancel: &Cancel,
+    ) -> Result<Decided<Offers>> {
         let board = self.require_vacancies()?;
         let rules = self.congruity_rules(req.rules.as_deref())?;
         let date = req.data.unwrap_or(today);
@@ -503,13 +607,21 @@ impl Engine {
                 "no travel-time table: beyond the distance threshold an offer's travel time is not assessed".into(),
             );
         }
-        Ok(out)
+        Ok(self.decide(out, |o| vec![of::congruity(o, actor)]))
+    }
+
+    /// An engine over a catalog with its default matching model
+    /// ([`catalog::DEFAULT_MATCHING`], highest version).
+    pub fn from_catalog(catalog: Catalog, index: Option<CandidateIndex>) -> Result<Engine> {
+        let matching = catalog.matching(catalog::DEFAULT_MATCHING)?.clone();
+        Ok(Engine::new(catalog, matching, index))
     }
 
     /// The bundled models, no index.
     pub fn bundled() -> Result<Engine> {
         let catalog = Catalog::bundled(Reference::bundled())?;
-        Ok(Engine::new(catalog, MatchingModel::bundled()?, None))
+        let matching = catalog.matching(catalog::DEFAULT_MATCHING)?.clone();
+        Ok(Engine::new(catalog, matching, None))
     }
 
     /// The same engine with a candidate index.
@@ -629,13 +741,15 @@ impl Engine {
     /// `req.on_error` `fail` (the default) they fail the request together
     /// ([`Error::Records`], or [`Error::Input`] for one); with `skip` the valid ones are
     /// profiled and the invalid ones listed in the answer's `errors`. Stops with
-    /// [`Error::Cancelled`] when `cancel` is raised.
+    /// [`Error::Cancelled`] when `cancel` is raised. Each profile is a decision, recorded by
+    /// `actor`.
     pub fn profile(
         &self,
         req: &ProfilingRequest,
         today: NaiveDate,
+        actor: &str,
         cancel: &Cancel,
-    ) -> Result<ProfilingResponse> {
+    ) -> Result<Decided<ProfilingResponse>> {
         let n = req.records.len();
         if n == 0 || n > MAX_PROFILING_RECORDS {
             return Err(Error::Input(InputError::new(
@@ -673,35 +787,103 @@ impl Engine {
                 Error::Records(errors)
             });
         }
-        Ok(ProfilingResponse {
+        let out = ProfilingResponse {
             profiles,
             record_index,
             errors: errors
                 .iter()
                 .map(incrocio_core::error::RecordProblem::of)
                 .collect(),
+        };
+        Ok(self.decide(out, |r| of::profiles(req, r, actor)))
+    }
+
+    /// Profiles the person of one DID document (`GestisciDID_Input`, bare or in a SOAP
+    /// envelope) as [`Engine::profile`] does with `ask`'s model, date and error mode; the
+    /// document is read here, once, and every error names its element.
+    pub fn profile_did(
+        &self,
+        xml: &[u8],
+        ask: ProfilingRequest,
+        today: NaiveDate,
+        actor: &str,
+        cancel: &Cancel,
+    ) -> Result<Decided<ProfilingResponse>> {
+        let did = incrocio_exchange::did::read(incrocio_exchange::utf8(xml)?)?;
+        let req = ProfilingRequest {
+            records: vec![did.record],
+            ..ask
+        };
+        self.profile(&req, today, actor, cancel)
+            .map_err(incrocio_exchange::did::locate)
+    }
+
+    /// Re-profiles a population file with `model` (`id` or `id@vN`): the 90-day batch
+    /// (`incrocio_batch::reprofile`). When `overrides_log` names a decision log, the operators'
+    /// overrides in force at `opts.as_of` are read from it (read only: a service may be
+    /// appending to it) and written beside the computed class; `opts.overrides` is set here.
+    pub fn reprofile(
+        &self,
+        model: &str,
+        mut opts: incrocio_batch::ReprofileOptions,
+        overrides_log: Option<&std::path::Path>,
+    ) -> Result<Reprofiled> {
+        let profiler = self.profiler(model)?;
+        let overrides = match overrides_log {
+            Some(dir) => {
+                let records = incrocio_decisions::records(dir)?;
+                let active = incrocio_decisions::overrides::ActiveOverrides::from_records(
+                    &records,
+                    &profiler.model.key(),
+                    opts.as_of,
+                );
+                let n = active.len();
+                opts.overrides = Some(std::sync::Arc::new(active));
+                Some(n)
+            }
+            None => {
+                opts.overrides = None;
+                None
+            }
+        };
+        let report = incrocio_batch::reprofile(&profiler, &opts)?;
+        Ok(Reprofiled {
+            model: profiler.model.key(),
+            overrides,
+            report,
         })
     }
 
     /// Validates an operator's override of `person`'s class under the model it names (which
-    /// must be in the catalog); returns it with the model's digest, for the decision log.
+    /// must be in the catalog): a decision, recorded by `actor`. Needs a decision log (a
+    /// re-profiling reads the overrides from it).
     pub fn override_profile(
         &self,
         person: &str,
         req: incrocio_decisions::overrides::OverrideRequest,
         today: NaiveDate,
-    ) -> Result<(incrocio_decisions::overrides::Override, String)> {
+        actor: &str,
+    ) -> Result<Decided<incrocio_decisions::overrides::Override>> {
+        if !self.keeps_decisions() {
+            return Err(Error::NoDecisionLog);
+        }
         let model = self
             .catalog
             .profiling(&req.model)
             .map_err(|_| unknown_model("model", &req.model))?;
-        let digest = model.digest.clone();
         let o = incrocio_decisions::overrides::Override::validate(person, req, model, today)?;
-        Ok((o, digest))
+        let d = o.decision(actor, &model.digest)?;
+        Ok(Decided::new(o, vec![d]))
     }
 
-    /// The rosa for a vacancy; stops with [`Error::Cancelled`] when `cancel` is raised.
-    pub fn shortlist(&self, req: ShortlistRequest, cancel: &Cancel) -> Result<Shortlist> {
+    /// The rosa for a vacancy (a decision, recorded by `actor`); stops with
+    /// [`Error::Cancelled`] when `cancel` is raised.
+    pub fn shortlist(
+        &self,
+        req: ShortlistRequest,
+        actor: &str,
+        cancel: &Cancel,
+    ) -> Result<Decided<Shortlist>> {
         let index = self.require_index()?;
         let asked = req.data_richiesta.or(req.vacancy.data_richiesta);
         let today = chrono::Utc::now().date_naive();
@@ -727,7 +909,7 @@ impl Engine {
                 e.field = format!("vacancy.{}", e.field);
                 Error::Input(e)
             })?;
-        index.shortlist_with(
+        let rosa = index.shortlist_with(
             &vacancy,
             &self.matching,
             incrocio_matching::rosa::RosaAsk {
@@ -737,7 +919,8 @@ impl Engine {
             },
             self.taxonomy,
             cancel,
-        )
+        )?;
+        Ok(self.decide(rosa, |s| vec![of::rosa(s, actor)]))
     }
 
     /// Validates candidate records (the first bad one is an error naming its position). No
@@ -767,9 +950,9 @@ impl Engine {
     /// Reads SAP XML (one `lavoratore` or a `lavoratori` batch) and validates each candidate as
     /// [`Engine::validate_candidates`] does. The outer error is the document's; each SAP then
     /// succeeds or fails on its own, its error naming the element's XPath.
-    pub fn sap_candidates(&self, xml: &str, today: NaiveDate) -> Result<Vec<SapImport>> {
+    pub fn sap_candidates(&self, xml: &[u8], today: NaiveDate) -> Result<Vec<SapImport>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
-        let docs = incrocio_exchange::sap::read(xml, self.reference)?;
+        let docs = incrocio_exchange::sap::read(incrocio_exchange::utf8(xml)?, self.reference)?;
         Ok(docs
             .into_iter()
             .map(|d| self.sap_validated(d?, latest))
@@ -797,9 +980,10 @@ impl Engine {
     /// Reads a document holding one SAP for the candidate `id` (the path of `PUT
     /// /v1/candidates/{id}`): its `identificativosap`, when given, must be `id`; without one the
     /// record takes `id`. Validated as [`Engine::validate_candidates`] does.
-    pub fn sap_candidate(&self, xml: &str, id: &str, today: NaiveDate) -> Result<SapImported> {
+    pub fn sap_candidate(&self, xml: &[u8], id: &str, today: NaiveDate) -> Result<SapImported> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
-        let mut d = incrocio_exchange::sap::read_one(xml, self.reference)?;
+        let mut d =
+            incrocio_exchange::sap::read_one(incrocio_exchange::utf8(xml)?, self.reference)?;
         if d.id_from_sap {
             if d.record.id != id {
                 let at = d.sources.iter().find(|(f, _)| f == "id").map_or_else(
@@ -867,27 +1051,47 @@ impl Engine {
         Ok(rules)
     }
 
-    /// A graduatoria; stops with [`Error::Cancelled`] when `cancel` is raised.
-    pub fn graduatoria(&self, call: &GraduatoriaCall, cancel: &Cancel) -> Result<Graduatoria> {
+    /// A graduatoria (a decision, recorded by `actor`); stops with [`Error::Cancelled`] when
+    /// `cancel` is raised.
+    pub fn graduatoria(
+        &self,
+        call: &GraduatoriaCall,
+        actor: &str,
+        cancel: &Cancel,
+    ) -> Result<Decided<Graduatoria>> {
         cancel.check()?;
         let g = incrocio_graduatoria::rank(self.rules(&call.rules)?, &call.request)?;
         cancel.check()?;
-        Ok(g)
+        Ok(self.decide(g, |g| {
+            vec![of::graduatoria(
+                g,
+                actor,
+                incrocio_decisions::Kind::Graduatoria,
+            )]
+        }))
     }
 
     /// A graduatoria recomputed on corrected data, with the differences from `previous`; the
     /// previous graduatoria must be of the same rule set and notice, with each applicant once.
-    pub fn riesame(&self, call: &RiesameCall, cancel: &Cancel) -> Result<RiesameResponse> {
+    ///
+    /// The riesame is a decision, recorded by `actor`.
+    pub fn riesame(
+        &self,
+        call: &RiesameCall,
+        actor: &str,
+        cancel: &Cancel,
+    ) -> Result<Decided<RiesameResponse>> {
         cancel.check()?;
         let rules = self.rules(&call.rules)?;
         incrocio_graduatoria::check_previous(rules, &call.request, &call.previous)?;
         let graduatoria = incrocio_graduatoria::rank(rules, &call.request)?;
         cancel.check()?;
         let riesame = incrocio_graduatoria::riesame(&call.previous, &graduatoria);
-        Ok(RiesameResponse {
+        let out = RiesameResponse {
             graduatoria,
             riesame,
-        })
+        };
+        Ok(self.decide(out, |r| vec![of::riesame(r, actor)]))
     }
 
     /// The matching model in use.
@@ -1045,59 +1249,59 @@ impl Engine {
         let mut out = Vec::new();
         for m in self.catalog.profiling_models() {
             out.push(ModelInfo {
-                kind: "profiling".into(),
+                kind: ModelKind::Profiling,
                 id: m.id.clone(),
                 version: m.version,
-                status: status_name(m.status),
+                status: m.status.into(),
                 digest: m.digest.clone(),
                 region: None,
             });
         }
         for r in self.catalog.adr_rules() {
             out.push(ModelInfo {
-                kind: "adr".into(),
+                kind: ModelKind::Adr,
                 id: r.id.clone(),
                 version: r.version,
-                status: status_name(r.status),
+                status: r.status.into(),
                 digest: r.digest.clone(),
                 region: None,
             });
         }
         for r in self.catalog.graduatoria_rules() {
             out.push(ModelInfo {
-                kind: "graduatoria".into(),
+                kind: ModelKind::Graduatoria,
                 id: r.id.clone(),
                 version: r.version,
                 status: if r.missing.is_empty() {
-                    "rankable".into()
+                    ModelState::Rankable
                 } else {
-                    "incomplete".into()
+                    ModelState::Incomplete
                 },
                 digest: r.digest.clone(),
                 region: Some(r.region.clone()),
             });
         }
-        for r in &self.congruita {
+        for r in self.catalog.congruity_rules() {
             out.push(ModelInfo {
-                kind: "congruita".into(),
+                kind: ModelKind::Congruita,
                 id: r.file.id.clone(),
                 version: r.file.version,
                 // The rule set mixes parameters read in the act with inferred ones (each
                 // marked in the file and in every verdict's warnings).
                 status: if r.has_inferred() {
-                    "partly_inferred".into()
+                    ModelState::PartlyInferred
                 } else {
-                    "read".into()
+                    ModelState::Read
                 },
                 digest: r.digest.clone(),
                 region: None,
             });
         }
         out.push(ModelInfo {
-            kind: "matching".into(),
+            kind: ModelKind::Matching,
             id: self.matching.id.clone(),
             version: self.matching.version,
-            status: status_name(self.matching.status),
+            status: self.matching.status.into(),
             digest: self.matching.digest.clone(),
             region: None,
         });
@@ -1120,7 +1324,9 @@ mod tests {
             "model": "nope", "records": [{"Id": "P1"}]
         }))
         .unwrap();
-        let err = e.profile(&req, today(), &Cancel::never()).unwrap_err();
+        let err = e
+            .profile(&req, today(), "test", &Cancel::never())
+            .unwrap_err();
         assert!(err.is_user_error());
         assert!(err.to_string().contains("`model`"), "{err}");
     }
@@ -1140,7 +1346,7 @@ mod tests {
         }))
         .unwrap();
         let err = e
-            .profile(&req, today(), &Cancel::never())
+            .profile(&req, today(), "test", &Cancel::never())
             .unwrap_err()
             .to_string();
         assert!(err.contains("records[1].ProvinciaDiResidenza"), "{err}");
@@ -1149,9 +1355,15 @@ mod tests {
     #[test]
     fn models_lists_every_kind_and_no_index_is_an_error() {
         let e = Engine::bundled().unwrap();
-        let kinds: Vec<String> = e.models().into_iter().map(|m| m.kind).collect();
-        for k in ["profiling", "adr", "graduatoria", "matching"] {
-            assert!(kinds.iter().any(|x| x == k), "{k}");
+        let kinds: Vec<ModelKind> = e.models().into_iter().map(|m| m.kind).collect();
+        for k in [
+            ModelKind::Profiling,
+            ModelKind::Adr,
+            ModelKind::Graduatoria,
+            ModelKind::Congruita,
+            ModelKind::Matching,
+        ] {
+            assert!(kinds.contains(&k), "{k:?}");
         }
         assert!(matches!(e.candidate("X"), Err(Error::NoIndex)));
     }

@@ -12,6 +12,8 @@
 //! does not use are reported back ([`Ignored`]) and listed in `docs/xml.md`, never dropped
 //! without a word.
 
+#![forbid(unsafe_code)]
+
 pub mod did;
 pub mod sap;
 pub mod write;

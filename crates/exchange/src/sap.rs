@@ -22,7 +22,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use roxmltree::Node;
 
 use super::{Ignored, Schema, children, date, declared_names, error, one, string, text, xpath};
@@ -488,11 +488,7 @@ pub fn months(start: NaiveDate, end: NaiveDate) -> Option<u32> {
     if end < start {
         return None;
     }
-    let after = end.succ_opt()?;
-    let m = (after.year() - start.year()) * 12 + after.month() as i32
-        - start.month() as i32
-        - i32::from(after.day() < start.day());
-    u32::try_from(m).ok()
+    u32::try_from(incrocio_core::period::whole_months(start, end.succ_opt()?)).ok()
 }
 
 fn esperienze(

@@ -9,6 +9,8 @@
 //! with the reason. [`riesame`] recomputes with corrected data and explains who moved and why.
 //!
 //! No floating point anywhere in this module (enforced by `clippy::float_arithmetic`).
+
+#![forbid(unsafe_code)]
 #![deny(clippy::float_arithmetic)]
 
 mod applicant;

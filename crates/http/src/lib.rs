@@ -6,6 +6,8 @@
 //! panic catcher → per-route access check → handler. CPU work runs on the blocking pool behind
 //! a bounded queue ([`queue`]); candidate writes are group-committed by one writer thread.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod metrics;
 pub mod openapi;
@@ -252,6 +254,14 @@ pub const MAX_URI_BYTES: usize = 8 << 10;
 impl Service {
     /// Builds the state (and starts the writer thread when the engine has an index).
     pub fn new(engine: Engine, config: &ServerConfig) -> Result<Service> {
+        let (engine, decision_writer) = match &config.decisions {
+            Some(dir) => {
+                let pending = config.workers + config.queue;
+                let (e, h) = engine.open_decisions(dir, pending, config.write_batch_max)?;
+                (e, Some(h))
+            }
+            None => (engine, None),
+        };
         let engine = Arc::new(engine);
         let metrics = Arc::new(metrics::Metrics::default());
         let (writes, writer) = if engine.index().is_some() || engine.vacancies().is_some() {
@@ -266,21 +276,8 @@ impl Service {
         } else {
             (None, None)
         };
-        let (decisions, decision_writer) = match &config.decisions {
-            Some(dir) => {
-                let log = incrocio_decisions::DecisionLog::open(dir)?;
-                let (w, h) = incrocio_decisions::writer::DecisionWriter::start(
-                    log,
-                    config.workers + config.queue,
-                    config.write_batch_max,
-                )
-                .map_err(|e| Error::io("decision log writer thread", e))?;
-                (Some(w), Some(h))
-            }
-            None => (None, None),
-        };
         Ok(Service {
-            state: AppState::new(engine, config, writes, decisions, metrics),
+            state: AppState::new(engine, config, writes, metrics),
             writer,
             decision_writer,
             max_connections: config.max_connections,

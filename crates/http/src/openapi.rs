@@ -8,13 +8,12 @@ use serde_json::{Map, Value, json};
 
 use super::problem::Problem;
 use super::routes::{Access, ROUTES};
+use incrocio_engine::api::{CandidateRecord, Graduatoria, Offers, Shortlist, VacancyRecord};
 use incrocio_engine::{
     AdjacentOccupations, BulkResponse, CandidatePage, CandidateWritten, GraduatoriaCall, ModelInfo,
     OffersRequest, ProfilingBody, ProfilingResponse, RiesameCall, RiesameResponse, ShortlistBody,
     TitleResolution, VacancyWritten,
 };
-use incrocio_graduatoria::Graduatoria;
-use incrocio_matching::{CandidateRecord, Offers, Shortlist, VacancyRecord};
 
 /// The operations whose answers are recorded in the decision log (their handlers call
 /// `recorded`).
@@ -239,7 +238,7 @@ pub(super) fn doc_riesame(g: &mut SchemaGenerator) -> Operation {
 /// The OpenAPI operation of `overrideProfile`.
 pub(super) fn doc_override_profile(g: &mut SchemaGenerator) -> Operation {
     Operation {
-        request: Some(s::<incrocio_decisions::overrides::OverrideRequest>(g)),
+        request: Some(s::<incrocio_engine::api::OverrideRequest>(g)),
         ok: 201,
         response: body(s::<super::routes::OverrideRecorded>(g)),
         problems: &[400, 409, 413, 422, 503],
@@ -250,7 +249,7 @@ pub(super) fn doc_override_profile(g: &mut SchemaGenerator) -> Operation {
 /// The OpenAPI operation of `recordEsiti`.
 pub(super) fn doc_record_esiti(g: &mut SchemaGenerator) -> Operation {
     Operation {
-        request: Some(s::<incrocio_decisions::esiti::EsitiRequest>(g)),
+        request: Some(s::<incrocio_engine::api::EsitiRequest>(g)),
         ok: 201,
         response: body(s::<super::routes::EsitiRecorded>(g)),
         problems: &[400, 404, 409, 413, 422, 503],
@@ -263,7 +262,7 @@ pub(super) fn doc_indicators(g: &mut SchemaGenerator) -> Operation {
     Operation {
         request: None,
         ok: 200,
-        response: body(s::<incrocio_decisions::indicators::Report>(g)),
+        response: body(s::<incrocio_engine::api::IndicatorReport>(g)),
         problems: &[409, 422, 503],
         extra: &[],
     }
@@ -633,7 +632,11 @@ fn keys(kind: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
-    for m in engine.models().into_iter().filter(|m| m.kind == kind) {
+    for m in engine
+        .models()
+        .into_iter()
+        .filter(|m| m.kind.as_str() == kind)
+    {
         if !out.contains(&m.id) {
             out.push(m.id.clone());
         }

@@ -229,6 +229,12 @@ impl From<Error> for Problem {
                 p.errors = all.iter().map(RecordProblem::of).collect();
                 p
             }
+            Error::NoDecisionLog => Problem::new(
+                StatusCode::CONFLICT,
+                "no-decision-log",
+                "No decision log",
+                "this service keeps no decision log (set `decisions` in its configuration)",
+            ),
             Error::NoIndex => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no-index",

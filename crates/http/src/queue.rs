@@ -17,10 +17,10 @@ use super::problem::Problem;
 use incrocio_core::cancel::{Cancel, CancelOnDrop};
 use incrocio_core::error::Result;
 use incrocio_engine::Engine;
-use incrocio_matching::{Candidate, Vacancy};
+use incrocio_engine::api::{Candidate, Vacancy};
 
 /// A candidate record's entity tag (re-exported where the writer checks `If-Match`).
-pub use incrocio_matching::candidate::etag;
+pub use incrocio_engine::api::etag;
 
 /// The bounded queue for CPU work.
 #[derive(Debug, Clone)]

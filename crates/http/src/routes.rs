@@ -17,16 +17,13 @@ use super::openapi::{self, Operation};
 use super::problem::Problem;
 use super::queue::WriteOp;
 use super::state::AppState;
-use incrocio_decisions::esiti::{EsitiRequest, Esito};
-use incrocio_decisions::overrides::{Override, OverrideRequest};
-use incrocio_decisions::{Decision, Kind};
-use incrocio_decisions::{Receipt, Record};
-use incrocio_engine::of;
+use incrocio_engine::api::{
+    CandidateRecord, EsitiRequest, Esito, Override, OverrideRequest, Receipt, Record, VacancyRecord,
+};
 use incrocio_engine::{
-    CandidateWritten, GraduatoriaCall, OffersRequest, ProfilingRequest, RiesameCall,
+    CandidateWritten, Decided, GraduatoriaCall, OffersRequest, ProfilingRequest, RiesameCall,
     ShortlistRequest, VacancyWritten,
 };
-use incrocio_matching::{CandidateRecord, VacancyRecord};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,10 +430,6 @@ impl Body {
     fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
         incrocio_core::json::from_slice_strict(&self.bytes).map_err(misfit)
     }
-
-    fn xml(&self) -> Result<&str, Problem> {
-        incrocio_exchange::utf8(&self.bytes).map_err(|e| xml_problem(e.into()))
-    }
 }
 
 /// A JSON or XML body (`PUT /v1/candidates/{id}`, `POST /v1/profiling`).
@@ -514,18 +507,12 @@ fn actor(caller: &Option<Extension<Caller>>) -> String {
         .map_or_else(|| "anonymous".to_owned(), |Extension(c)| c.0.clone())
 }
 
-/// Records the decisions of an answer when a decision log is configured, before the answer
-/// goes out; the response then carries `X-Incrocio-Decisions: first-last` (their `seq`).
-async fn recorded(
-    s: &AppState,
-    decisions: Vec<Decision>,
-    mut res: Response,
-) -> Result<Response, Problem> {
-    let Some(log) = s.decisions() else {
-        return Ok(res);
-    };
-    let receipts = log.record(decisions).await?;
-    if let (Some(first), Some(last)) = (receipts.first(), receipts.last())
+/// Has the engine record an answer's decisions (when it keeps a decision log), then renders
+/// the answer; the response carries `X-Incrocio-Decisions: first-last` (their `seq`).
+async fn recorded<T: serde::Serialize>(s: &AppState, d: Decided<T>) -> Result<Response, Problem> {
+    let r = s.engine().record(d).await?;
+    let mut res = Json(r.answer).into_response();
+    if let (Some(first), Some(last)) = (r.receipts.first(), r.receipts.last())
         && let Ok(v) = HeaderValue::from_str(&format!("{}-{}", first.seq, last.seq))
     {
         res.headers_mut().insert(DECISIONS_HEADER, v);
@@ -602,8 +589,7 @@ pub async fn profile(
         on_error: Default::default(),
     };
     let mut req: ProfilingRequest = if xml {
-        let did = incrocio_exchange::did::read(raw.xml()?).map_err(|e| xml_problem(e.into()))?;
-        with_query(vec![did.record])
+        with_query(Vec::new())
     } else {
         match raw.json()? {
             body @ serde_json::Value::Object(_) if body.get("records").is_some() => {
@@ -619,26 +605,19 @@ pub async fn profile(
         req.on_error = m;
     }
     let engine = s.engine();
-    let (log, who) = (s.decisions().is_some(), actor(&caller));
-    let (out, d) = s
-        .work()
-        .run(move |c| {
-            let out = engine.profile(&req, today(), c).map_err(|e| {
-                if xml {
-                    incrocio_exchange::did::locate(e)
-                } else {
-                    e
-                }
-            })?;
-            let d = if log {
-                of::profiles(&req, &out, &who)
-            } else {
-                Vec::new()
-            };
-            Ok((out, d))
-        })
-        .await?;
-    recorded(&s, d, Json(out).into_response()).await
+    let who = actor(&caller);
+    let decided = if xml {
+        let bytes = raw.bytes;
+        s.work()
+            .run(move |c| Ok(engine.profile_did(&bytes, req, today(), &who, c)))
+            .await?
+            .map_err(xml_problem)?
+    } else {
+        s.work()
+            .run(move |c| engine.profile(&req, today(), &who, c))
+            .await?
+    };
+    recorded(&s, decided).await
 }
 
 /// `POST /v1/shortlists`: `{"vacancy": {...}, "size"?}` or the vacancy alone.
@@ -662,20 +641,12 @@ pub async fn shortlist(
         },
     };
     let engine = s.engine();
-    let (log, who) = (s.decisions().is_some(), actor(&caller));
-    let (out, d) = s
+    let who = actor(&caller);
+    let decided = s
         .work()
-        .run(move |c| {
-            let out = engine.shortlist(req, c)?;
-            let d = if log {
-                vec![of::rosa(&out, &who)]
-            } else {
-                Vec::new()
-            };
-            Ok((out, d))
-        })
+        .run(move |c| engine.shortlist(req, &who, c))
         .await?;
-    recorded(&s, d, Json(out).into_response()).await
+    recorded(&s, decided).await
 }
 
 /// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
@@ -694,11 +665,7 @@ pub async fn put_candidate(
     let candidate = if raw.media == Media::Xml {
         let (bytes, path_id) = (raw.bytes, id.clone());
         s.work()
-            .run(move |_| {
-                Ok(incrocio_exchange::utf8(&bytes)
-                    .map_err(incrocio_core::Error::from)
-                    .and_then(|text| engine.sap_candidate(text, &path_id, today())))
-            })
+            .run(move |_| Ok(engine.sap_candidate(&bytes, &path_id, today())))
             .await?
             .map_err(xml_problem)?
             .candidate
@@ -940,11 +907,9 @@ pub async fn bulk_candidates(
         s.work()
             .run(move |_| {
                 Ok(match raw.media {
-                    Media::Xml => incrocio_exchange::utf8(&raw.bytes)
-                        .map_err(incrocio_core::Error::from)
-                        .and_then(|text| {
-                            engine.bulk_candidates(incrocio_engine::BulkInput::Sap(text), today())
-                        }),
+                    Media::Xml => {
+                        engine.bulk_candidates(incrocio_engine::BulkInput::Sap(&raw.bytes), today())
+                    }
                     Media::Json => engine
                         .bulk_candidates(incrocio_engine::BulkInput::Json(&raw.bytes), today()),
                     Media::Ndjson => engine
@@ -967,7 +932,7 @@ pub async fn bulk_candidates(
         q.atomic,
         WriteOp::Upsert,
         WriteOp::Delete,
-        |c: &incrocio_matching::Candidate| c.record.id.as_str(),
+        |c: &incrocio_engine::api::Candidate| c.record.id.as_str(),
         move || {
             engine
                 .index()
@@ -1020,7 +985,7 @@ pub async fn bulk_vacancies(
         q.atomic,
         WriteOp::UpsertVacancy,
         WriteOp::DeleteVacancy,
-        |v: &incrocio_matching::Vacancy| v.record.id.as_str(),
+        |v: &incrocio_engine::api::Vacancy| v.record.id.as_str(),
         move || engine.vacancies().map_or(Ok(0), |b| Ok(b.len() as u64)),
     )
     .await
@@ -1100,20 +1065,12 @@ pub async fn offers(
     JsonBody(req): JsonBody<OffersRequest>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let (log, who) = (s.decisions().is_some(), actor(&caller));
-    let (out, d) = s
+    let who = actor(&caller);
+    let decided = s
         .work()
-        .run(move |c| {
-            let out = engine.offers(req, today(), c)?;
-            let d = if log {
-                vec![of::congruity(&out, &who)]
-            } else {
-                Vec::new()
-            };
-            Ok((out, d))
-        })
+        .run(move |c| engine.offers(req, today(), &who, c))
         .await?;
-    recorded(&s, d, Json(out).into_response()).await
+    recorded(&s, decided).await
 }
 
 /// `POST /v1/graduatorie`.
@@ -1123,20 +1080,12 @@ pub async fn graduatoria(
     JsonBody(call): JsonBody<GraduatoriaCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let (log, who) = (s.decisions().is_some(), actor(&caller));
-    let (out, d) = s
+    let who = actor(&caller);
+    let decided = s
         .work()
-        .run(move |c| {
-            let out = engine.graduatoria(&call, c)?;
-            let d = if log {
-                vec![of::graduatoria(&out, &who, Kind::Graduatoria)]
-            } else {
-                Vec::new()
-            };
-            Ok((out, d))
-        })
+        .run(move |c| engine.graduatoria(&call, &who, c))
         .await?;
-    recorded(&s, d, Json(out).into_response()).await
+    recorded(&s, decided).await
 }
 
 /// `POST /v1/graduatorie/riesame`.
@@ -1146,20 +1095,12 @@ pub async fn riesame(
     JsonBody(call): JsonBody<RiesameCall>,
 ) -> Result<Response, Problem> {
     let engine = s.engine();
-    let (log, who) = (s.decisions().is_some(), actor(&caller));
-    let (out, d) = s
+    let who = actor(&caller);
+    let decided = s
         .work()
-        .run(move |c| {
-            let out = engine.riesame(&call, c)?;
-            let d = if log {
-                vec![of::riesame(&out, &who)]
-            } else {
-                Vec::new()
-            };
-            Ok((out, d))
-        })
+        .run(move |c| engine.riesame(&call, &who, c))
         .await?;
-    recorded(&s, d, Json(out).into_response()).await
+    recorded(&s, decided).await
 }
 
 /// `POST /v1/profiles/{person_id}/override`: an operator's override of a profiling class,
@@ -1170,21 +1111,20 @@ pub async fn override_profile(
     Path(person): Path<String>,
     JsonBody(req): JsonBody<OverrideRequest>,
 ) -> Result<Response, Problem> {
-    let log = s.decisions().ok_or_else(no_decision_log)?;
     let engine = s.engine();
     let who = actor(&caller);
-    let (o, d) = s
+    let decided = s
         .work()
-        .run(move |_| {
-            let (o, digest) = engine.override_profile(&person, req, today())?;
-            let d = o.decision(&who, &digest)?;
-            Ok((o, d))
-        })
+        .run(move |_| engine.override_profile(&person, req, today(), &who))
         .await?;
-    let receipts = log.record(vec![d]).await?;
+    let r = s.engine().record(decided).await?;
     let body = OverrideRecorded {
-        decision: receipts.into_iter().next().ok_or_else(Problem::internal)?,
-        r#override: o,
+        decision: r
+            .receipts
+            .into_iter()
+            .next()
+            .ok_or_else(Problem::internal)?,
+        r#override: r.answer,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -1199,16 +1139,6 @@ pub struct OverrideRecorded {
     pub decision: Receipt,
 }
 
-fn no_decision_log() -> Problem {
-    let mut p = Problem::not_found(
-        "this service keeps no decision log (set `decisions` in its configuration)",
-    );
-    p.status = 409;
-    p.kind = "urn:incrocio:problem:no-decision-log".into();
-    p.title = "No decision log".into();
-    p
-}
-
 /// `POST /v1/rosas/{rosa_id}/esiti`: employers' outcomes for people of a rosa the log holds;
 /// 201 once recorded.
 pub async fn esiti(
@@ -1217,26 +1147,23 @@ pub async fn esiti(
     Path(rosa_id): Path<String>,
     JsonBody(req): JsonBody<EsitiRequest>,
 ) -> Result<Response, Problem> {
-    let log = s.decisions().ok_or_else(no_decision_log)?;
-    let dir = log.dir().to_path_buf();
+    let engine = s.engine();
     let who = actor(&caller);
     let found = s
         .work()
-        .run(move |c| {
-            let Some(rosa) = incrocio_decisions::esiti::find_rosa(&dir, &rosa_id, c)? else {
-                return Ok(None);
-            };
-            incrocio_decisions::esiti::validate(&rosa, req, &who, today()).map(Some)
-        })
+        .run(move |c| engine.esiti(&rosa_id, req, &who, today(), c))
         .await?;
-    let Some(checked) = found else {
+    let Some(decided) = found else {
         return Err(Problem::not_found(
             "no rosa with this id in the decision log",
         ));
     };
-    let (esiti, decisions): (Vec<Esito>, Vec<Decision>) = checked.into_iter().unzip();
-    let receipts = log.record(decisions).await?;
-    Ok((StatusCode::CREATED, Json(EsitiRecorded { esiti, receipts })).into_response())
+    let r = s.engine().record(decided).await?;
+    let body = EsitiRecorded {
+        esiti: r.answer,
+        receipts: r.receipts,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// The answer to `POST /v1/rosas/{rosa_id}/esiti`.
@@ -1269,11 +1196,10 @@ pub async fn indicators(
             format!("{} is before `from` {}", q.to, q.from),
         ));
     }
-    let log = s.decisions().ok_or_else(no_decision_log)?;
-    let dir = log.dir().to_path_buf();
+    let engine = s.engine();
     let out = s
         .work()
-        .run(move |c| incrocio_decisions::indicators::for_log(&dir, q.from, q.to, today(), c))
+        .run(move |c| engine.indicators(q.from, q.to, today(), c))
         .await?;
     Ok(Json(out).into_response())
 }
@@ -1306,7 +1232,9 @@ pub async fn decisions(
     query: Result<Query<DecisionParams>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let q = params(query)?;
-    let log = s.decisions().ok_or_else(no_decision_log)?;
+    if !s.engine().keeps_decisions() {
+        return Err(incrocio_core::Error::NoDecisionLog.into());
+    }
     if q.person.is_empty() || q.person.chars().count() > 128 {
         return Err(Problem::invalid("person", "1 to 128 characters"));
     }
@@ -1317,11 +1245,10 @@ pub async fn decisions(
             format!("{limit} is out of range: 1 to {MAX_DECISIONS}"),
         ));
     }
-    let dir = log.dir().to_path_buf();
-    let person = q.person.clone();
+    let (engine, person) = (s.engine(), q.person.clone());
     let mut records = s
         .work()
-        .run(move |c| incrocio_decisions::records_of(&dir, &person, limit + 1, c))
+        .run(move |c| engine.decisions_of(&person, limit + 1, c))
         .await?;
     let truncated = records.len() > limit;
     records.truncate(limit);

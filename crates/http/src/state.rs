@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::config::{ApiKey, ServerConfig, key_hash};
 use super::metrics::Metrics;
 use super::queue::{WorkQueue, WriteQueue};
-use incrocio_decisions::writer::DecisionWriter;
 use incrocio_engine::Engine;
 
 /// The shared state (cheap to clone).
@@ -25,7 +24,6 @@ struct Inner {
     work: WorkQueue,
     capacity: usize,
     writes: Option<WriteQueue>,
-    decisions: Option<DecisionWriter>,
     metrics: Arc<Metrics>,
     timeout: Duration,
     body_limit: usize,
@@ -34,13 +32,11 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over an engine; `writes` is the writer when the engine has an index, `decisions`
-    /// the decision log's writer when one is configured.
+    /// State over an engine; `writes` is the writer when the engine has an index.
     pub fn new(
         engine: Arc<Engine>,
         config: &ServerConfig,
         writes: Option<WriteQueue>,
-        decisions: Option<DecisionWriter>,
         metrics: Arc<Metrics>,
     ) -> AppState {
         let keys = config
@@ -60,7 +56,6 @@ impl AppState {
                 ),
                 capacity: config.workers + config.queue,
                 writes,
-                decisions,
                 metrics,
                 timeout: Duration::from_millis(config.request_timeout_ms),
                 body_limit: config.body_limit_bytes,
@@ -68,11 +63,6 @@ impl AppState {
                 ready: AtomicBool::new(true),
             }),
         }
-    }
-
-    /// The decision log's writer, when one is configured.
-    pub fn decisions(&self) -> Option<&DecisionWriter> {
-        self.inner.decisions.as_ref()
     }
 
     /// The engine.

@@ -574,15 +574,7 @@ impl CandidateRecord {
             check_date(id, &format!("sospensioni[{k}].dal"), Some(p.dal), latest)?;
             check_date(id, &format!("sospensioni[{k}].al"), p.al, latest)?;
         }
-        let periods: Vec<incrocio_core::period::Sospensione> = self
-            .sospensioni
-            .iter()
-            .map(|p| incrocio_core::period::Sospensione {
-                dal: p.dal,
-                al: p.al,
-            })
-            .collect();
-        incrocio_core::period::check_suspension_periods(&periods)
+        incrocio_core::period::check_suspension_periods(&self.sospensioni)
             .map_err(|reason| err(id, "sospensioni", FieldReason::Inconsistent(reason)))?;
         if let (Some(did), Some(first)) =
             (self.data_did, self.sospensioni.iter().map(|p| p.dal).min())

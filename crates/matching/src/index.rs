@@ -388,10 +388,9 @@ fn format_text(as_of: NaiveDate, params: &IndexParams, t: &Taxonomy) -> String {
 }
 
 impl CandidateIndex {
-    /// Creates an empty index in `dir` (which must not hold one already) for the newest bundled
-    /// model ([`MatchingModel::bundled`]).
-    pub fn create(dir: &Path, as_of: NaiveDate) -> Result<CandidateIndex> {
-        CandidateIndex::create_with(dir, as_of, &IndexParams::of(&MatchingModel::bundled()?))
+    /// Creates an empty index in `dir` (which must not hold one already) for `model`.
+    pub fn create(dir: &Path, as_of: NaiveDate, model: &MatchingModel) -> Result<CandidateIndex> {
+        CandidateIndex::create_with(dir, as_of, &IndexParams::of(model))
     }
 
     /// Creates an empty index in `dir` built with `params` (a model's, [`IndexParams::of`]).
@@ -1401,7 +1400,11 @@ mod tests {
         use tantivy::DocSet;
         use tantivy::query::{BooleanQuery, Occur};
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
-        let model = MatchingModel::bundled().expect("bundled model");
+        let model = MatchingModel::parse(
+            "default.v3.toml",
+            include_str!("../../../models/matching/default.v3.toml"),
+        )
+        .expect("bundled model");
         let as_of: NaiveDate = "2026-11-23".parse().expect("date");
         let words = [
             "magazziniere",
@@ -1412,7 +1415,7 @@ mod tests {
             "inventario",
         ];
         let dir = tempfile::tempdir().expect("temp dir");
-        let idx = CandidateIndex::create(dir.path(), as_of).expect("index");
+        let idx = CandidateIndex::create(dir.path(), as_of, &model).expect("index");
         for batch in 0..2 {
             let people: Vec<Candidate> = (0..40)
                 .map(|i| {

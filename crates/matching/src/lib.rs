@@ -10,6 +10,8 @@
 //! - [`model`]: the scoring model file (`models/matching/`);
 //! - [`eval`]: nDCG@15 / recall@15 against lexical-only relevance.
 
+#![forbid(unsafe_code)]
+
 pub mod adjacency;
 mod analyzer;
 pub mod board;
@@ -36,7 +38,8 @@ pub use self::index::{CandidateIndex, IndexParams, IndexSource, read_candidates}
 pub use self::model::MatchingModel;
 pub use self::offers::{OfferEntry, OfferSearch, Offers};
 pub use self::rosa::{
-    ExperienceMatch, Ranked, Ranking, RosaEntry, RosaStamp, Shortlist, Suggestion,
+    ExperienceMatch, ExperienceRelation, Ranked, Ranking, RosaEntry, RosaStamp, Shortlist,
+    Suggestion,
 };
 pub use self::score::{Contributions, Part, Parts};
 pub use self::vacancy::{Vacancy, VacancyRecord};

@@ -218,22 +218,6 @@ fn v1_suggestions() -> SuggestionParams {
 /// The sections a file of version 2 or later must state.
 const REQUIRED_FROM_V2: [&str; 5] = ["istruzione", "vectors", "suggestions", "titles", "query"];
 
-/// The bundled model files, oldest first.
-const BUNDLED: [(&str, &str); 3] = [
-    (
-        "models/matching/default.v1.toml",
-        include_str!("../../../models/matching/default.v1.toml"),
-    ),
-    (
-        "models/matching/default.v2.toml",
-        include_str!("../../../models/matching/default.v2.toml"),
-    ),
-    (
-        "models/matching/default.v3.toml",
-        include_str!("../../../models/matching/default.v3.toml"),
-    ),
-];
-
 impl MatchingModel {
     /// What `default.v1` was released with for the sections it does not state (the constants
     /// that were in code until v2): the education credit 0.5, the vector weights 1 / ½ / 2 / 1,
@@ -256,28 +240,6 @@ impl MatchingModel {
         },
         query: QueryParams { max_terms: 1_024 },
     };
-
-    /// The newest bundled model (`models/matching/default.v3.toml`).
-    pub fn bundled() -> Result<MatchingModel, ModelError> {
-        let (file, text) = BUNDLED[BUNDLED.len() - 1];
-        MatchingModel::parse(file, text)
-    }
-
-    /// A bundled model by `id` or `id@vN`.
-    pub fn bundled_named(spec: &str) -> Result<MatchingModel, ModelError> {
-        let (id, version) = match spec.split_once("@v") {
-            Some((id, v)) => (id, v.parse::<u32>().ok()),
-            None => (spec, None),
-        };
-        let mut found = None;
-        for (file, text) in BUNDLED {
-            let m = MatchingModel::parse(file, text)?;
-            if m.id == id && version.is_none_or(|v| v == m.version) {
-                found = Some(m);
-            }
-        }
-        found.ok_or_else(|| ModelError::new(spec, "id", "no such bundled matching model"))
-    }
 
     /// Parses and checks a model file: weights finite, non-negative, not all zero; credits in
     /// [0, 1]; sizes and bounds in range; from version 2 every section stated.
@@ -429,13 +391,14 @@ mod tests {
 
     #[test]
     fn bundled_models_load_and_bad_values_are_named() {
-        let v3 = MatchingModel::bundled().unwrap();
+        let file = |v: u32, text: &str| MatchingModel::parse(&format!("default.v{v}.toml"), text);
+        let v3 = file(3, include_str!("../../../models/matching/default.v3.toml")).unwrap();
         assert_eq!(v3.key(), "default@v3");
         assert_eq!(v3.esperienza.declared, 0.8);
         // v1 and v2 were released without a declared-occupation credit: 0.
-        let v2 = MatchingModel::bundled_named("default@v2").unwrap();
+        let v2 = file(2, include_str!("../../../models/matching/default.v2.toml")).unwrap();
         assert_eq!(v2.esperienza.declared, 0.0);
-        let v1 = MatchingModel::bundled_named("default@v1").unwrap();
+        let v1 = file(1, include_str!("../../../models/matching/default.v1.toml")).unwrap();
         assert_eq!(v1.rosa.default_size, 15);
         // v1 takes the values it was released with.
         assert_eq!(v1.vectors, MatchingModel::V1_DEFAULTS.vectors);

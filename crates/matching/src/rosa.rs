@@ -42,12 +42,26 @@ pub struct Ranking {
     pub dropped_terms: usize,
 }
 
+/// Which relation between a candidate's experience and the vacancy's occupation gave the
+/// experience credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperienceRelation {
+    /// Experience in the vacancy's occupation.
+    SameOccupation,
+    /// The vacancy's occupation is declared in the patto di servizio.
+    DeclaredOccupation,
+    /// Experience in an occupation of the same ISCO-08 unit group.
+    SameIscoUnitGroup,
+    /// Experience in an adjacent occupation (ESCO skill overlap).
+    AdjacentOccupation,
+}
+
 /// How a rosa entry's experience relates to the vacancy's occupation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ExperienceMatch {
-    /// `same_occupation`, `declared_occupation` (declared in the patto di servizio),
-    /// `same_isco_unit_group` or `adjacent_occupation` (the one that gave the credit).
-    pub relation: String,
+    /// The relation that gave the credit.
+    pub relation: ExperienceRelation,
     /// The candidate's occupation (ESCO URI) for an adjacent occupation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occupation: Option<String>,
@@ -175,7 +189,7 @@ pub fn experience_match(
 ) -> Option<ExperienceMatch> {
     if x.same {
         return Some(ExperienceMatch {
-            relation: "same_occupation".into(),
+            relation: ExperienceRelation::SameOccupation,
             occupation: vacancy.map(|o| t.occupations[o as usize].uri()),
             similarity: None,
         });
@@ -184,19 +198,19 @@ pub fn experience_match(
     let near = x.adjacent.map_or(0.0, |(_, s)| p.proximity * f64::from(s));
     if x.declared && p.declared > 0.0 && p.declared >= unit && p.declared >= near {
         return Some(ExperienceMatch {
-            relation: "declared_occupation".into(),
+            relation: ExperienceRelation::DeclaredOccupation,
             occupation: vacancy.map(|o| t.occupations[o as usize].uri()),
             similarity: None,
         });
     }
     match x.adjacent {
         Some((o, s)) if p.proximity * f64::from(s) > unit => Some(ExperienceMatch {
-            relation: "adjacent_occupation".into(),
+            relation: ExperienceRelation::AdjacentOccupation,
             occupation: Some(t.occupations[o as usize].uri()),
             similarity: Some((f64::from(s) * 1e6).round() / 1e6),
         }),
         _ if unit > 0.0 => Some(ExperienceMatch {
-            relation: "same_isco_unit_group".into(),
+            relation: ExperienceRelation::SameIscoUnitGroup,
             occupation: None,
             similarity: None,
         }),

@@ -585,6 +585,33 @@ mod tests {
         }
     }
 
+    /// Rome (41.9028 N, 12.4964 E) to Milan (45.4642 N, 9.1900 E): about 477 km on the
+    /// sphere. A distance known only by its chord reads as the haversine to the bit, its bounds
+    /// hold that value, and `within` answers as the haversine would on either side.
+    #[test]
+    fn a_bounded_distance_reads_the_haversine_and_its_bounds_hold_it() {
+        let unit = |lat: f64, lon: f64| {
+            let (p, l) = (lat.to_radians(), lon.to_radians());
+            [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
+        };
+        let (rome, milan) = (unit(41.9028, 12.4964), unit(45.4642, 9.1900));
+        let chord2: f64 = (0..3).map(|i| (rome[i] - milan[i]).powi(2)).sum();
+        let from = incrocio_core::reference::point(41.9028, 12.4964);
+        let at = incrocio_core::reference::point(45.4642, 9.1900);
+        let d = Distance::bounded(Distance::bounds(chord2), at);
+        let exact = incrocio_core::reference::haversine_km_cos(from, at);
+        assert!((exact - 477.0).abs() < 2.0, "{exact}");
+        assert_eq!(d.km(from).to_bits(), exact.to_bits());
+        let (lo, hi) = Distance::bounds(chord2);
+        assert!(lo <= exact && exact <= hi, "{lo} {exact} {hi}");
+        // The bounds are tight: the chord is shorter than the arc by under 0.1% here.
+        assert!(hi - lo < 1.0, "{lo} {hi}");
+        assert_eq!(d.at_least(), lo);
+        for radius in [470.0, exact - 1e-9, exact, exact + 1e-9, 480.0] {
+            assert_eq!(d.within(radius, from), exact <= radius, "{radius}");
+        }
+    }
+
     #[test]
     fn a_distance_not_yet_computed_equals_itself() {
         let p = (41.9, 12.5, 41.9f64.to_radians().cos());

@@ -5,6 +5,8 @@
 //! index in [0, 1], a class and each feature's contribution ([`Profile`]). The assegno di
 //! ricollocazione follows from the index ([`AdrRules`]). Everything here is pure: no I/O.
 
+#![forbid(unsafe_code)]
+
 mod adr;
 mod features;
 mod model;

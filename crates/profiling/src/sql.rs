@@ -501,7 +501,13 @@ pub fn model_sql(
         sql,
         "fine AS (\n  SELECT g.*, {fine} AS fine_effettiva\n  FROM giorni g\n),"
     );
-    let months = "(EXTRACT(YEAR FROM f.fine_effettiva) - EXTRACT(YEAR FROM f.inizio)) * 12 + EXTRACT(MONTH FROM f.fine_effettiva) - EXTRACT(MONTH FROM f.inizio) - CASE WHEN EXTRACT(DAY FROM f.fine_effettiva) < EXTRACT(DAY FROM f.inizio) THEN 1 ELSE 0 END";
+    // `incrocio_core::period::whole_months` (art. 2963 c.c.): the months between the two
+    // calendar months, less one when the end's day is before the start's and is not the last
+    // day of its month (a month that lacks the start's day completes on its last day).
+    let next_day = d.add_days("f.fine_effettiva", "1");
+    let months = format!(
+        "(EXTRACT(YEAR FROM f.fine_effettiva) - EXTRACT(YEAR FROM f.inizio)) * 12 + EXTRACT(MONTH FROM f.fine_effettiva) - EXTRACT(MONTH FROM f.inizio) - CASE WHEN EXTRACT(DAY FROM f.fine_effettiva) < EXTRACT(DAY FROM f.inizio) AND EXTRACT(DAY FROM {next_day}) <> 1 THEN 1 ELSE 0 END"
+    );
     let _ = writeln!(
         sql,
         "derivate AS (\n  SELECT f.*,\n    CASE WHEN {months} > 0 THEN {months} ELSE 0 END AS mesi_disoccupazione,\n    COALESCE(f.PercettoreNASpI, FALSE) AND f.fine_effettiva > {} AS adr_idoneo\n  FROM fine f\n),",

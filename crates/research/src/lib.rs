@@ -9,6 +9,8 @@
 //!
 //! Pure computations over data handed in: files are read and written by `batch` and `cli`.
 
+#![forbid(unsafe_code)]
+
 pub mod bootstrap;
 pub mod card;
 pub mod design;

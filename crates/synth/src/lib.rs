@@ -6,6 +6,8 @@
 //! are drawn in fixed-size blocks, each from its own seeded generator, so the result is the
 //! same with any number of threads.
 
+#![forbid(unsafe_code)]
+
 mod cvs;
 mod people;
 

@@ -7,6 +7,8 @@
 //! binary and parsed once ([`Taxonomy::bundled`]). Ids are row numbers of those tables: stable for
 //! a given data release, never exposed as public identifiers (the ESCO UUID and CP2011 code are).
 
+#![forbid(unsafe_code)]
+
 use std::sync::OnceLock;
 
 pub mod titles;
