@@ -18,11 +18,14 @@ trap '[ "$CLEANUP" = yes ] && rm -rf "$WORK"' EXIT
 pick() { for f in "$@"; do [ -e "$f" ] && { echo "$f"; return; }; done; echo "none of $*" >&2; exit 1; }
 HANDLER=$(pick crates/http/src/routes.rs src/http/routes.rs)
 RULE=$(pick crates/graduatoria/src/rules.rs src/graduatoria/rules.rs)
-# Prints "wall_s user_s sys_s" of a command, its output discarded.
+# Prints "wall_s user_s sys_s" of a command (GNU time, Debian's `time` package), its output
+# discarded; a failing command stops the script.
 timed() {
-  local out
-  out=$( { /usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo "$out"
+  local tf
+  tf=$(mktemp)
+  /usr/bin/time -f '%e %U %S' -o "$tf" "$@" >/dev/null 2>&1
+  tail -1 "$tf"
+  rm -f "$tf"
 }
 row() { printf '%-44s wall %7ss  cpu %7ss\n' "$1" "$(cut -d' ' -f1 <<<"$2")" \
   "$(awk '{printf "%.1f", $2 + $3}' <<<"$2")"; }

@@ -8,6 +8,17 @@ pub(crate) fn incrocio() -> Command {
     Command::new(env!("CARGO_BIN_EXE_incrocio"))
 }
 
+/// Runs a command that must succeed; its output, or a panic showing its stderr.
+pub(crate) fn succeeds(c: &mut Command) -> std::process::Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[test]
 fn profile_reads_stdin_and_prints_the_explained_profile() {
     let mut child = incrocio()
@@ -383,15 +394,10 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
 fn the_demo_runs_and_the_readmes_next_commands_work_on_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("demo");
-    let out = incrocio()
-        .args(["demo", "--n", "3000", "--cvs", "1500", "--dir"])
-        .arg(&d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        incrocio()
+            .args(["demo", "--n", "3000", "--cvs", "1500", "--dir"])
+            .arg(&d),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     for said in [
@@ -418,18 +424,13 @@ fn the_demo_runs_and_the_readmes_next_commands_work_on_its_files() {
     let cvs = std::fs::read_to_string(d.join("cvs.jsonl")).unwrap();
     assert_eq!(cvs.lines().count(), 1500);
     // `cargo run --release -- shortlist --index target/demo/index --vacancy target/demo/vacancy.json`
-    let out = incrocio()
-        .arg("shortlist")
-        .arg("--index")
-        .arg(d.join("index"))
-        .arg("--vacancy")
-        .arg(d.join("vacancy.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        incrocio()
+            .arg("shortlist")
+            .arg("--index")
+            .arg(d.join("index"))
+            .arg("--vacancy")
+            .arg(d.join("vacancy.json")),
     );
     let rosa: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(

@@ -127,24 +127,19 @@ fn each_foreign_technology_is_named_by_its_own_crate_only() {
 /// tests compile in seconds).
 #[test]
 fn the_graduatoria_crate_pulls_no_polars_tantivy_or_axum() {
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "--offline",
-            "-e",
-            "normal",
-            "-p",
-            "incrocio-graduatoria",
-            "--prefix",
-            "none",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::cli::succeeds(
+        std::process::Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "--offline",
+                "-e",
+                "normal",
+                "-p",
+                "incrocio-graduatoria",
+                "--prefix",
+                "none",
+            ])
+            .current_dir(root()),
     );
     let tree = String::from_utf8(out.stdout).unwrap();
     for heavy in ["polars ", "tantivy ", "axum ", "hyper ", "roxmltree "] {

@@ -354,7 +354,8 @@ mod tests {
         let v3 = dir.path().join("matching/default.v3.toml");
         let tuned = std::fs::read_to_string(&v3)
             .unwrap()
-            .replacen("version = 3", "version = 4", 1);
+            .replacen("version = 3", "version = 4", 1)
+            + "\n[bm25]\nk1 = 1.2\nb = 0.75\n";
         std::fs::write(dir.path().join("matching/default.v4.toml"), tuned).unwrap();
         let c = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap();
         assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 4);

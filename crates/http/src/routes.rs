@@ -520,6 +520,28 @@ async fn recorded<T: serde::Serialize>(s: &AppState, d: Decided<T>) -> Result<Re
     Ok(res)
 }
 
+/// Runs a deciding engine call on the work queue as the caller, then [`recorded`]: what every
+/// route that decides does, in one place.
+async fn decide<T, F>(
+    s: &AppState,
+    caller: &Option<Extension<Caller>>,
+    call: F,
+) -> Result<Response, Problem>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(
+            &incrocio_engine::Engine,
+            &str,
+            &incrocio_core::cancel::Cancel,
+        ) -> incrocio_core::Result<Decided<T>>
+        + Send
+        + 'static,
+{
+    let (engine, who) = (s.engine(), actor(caller));
+    let decided = s.work().run(move |c| call(&engine, &who, c)).await?;
+    recorded(s, decided).await
+}
+
 /// The header naming the decision log records of an answer.
 pub const DECISIONS_HEADER: &str = "x-incrocio-decisions";
 
@@ -640,13 +662,7 @@ pub async fn shortlist(
             exclude: Vec::new(),
         },
     };
-    let engine = s.engine();
-    let who = actor(&caller);
-    let decided = s
-        .work()
-        .run(move |c| engine.shortlist(req, &who, c))
-        .await?;
-    recorded(&s, decided).await
+    decide(&s, &caller, move |e, who, c| e.shortlist(req, who, c)).await
 }
 
 /// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
@@ -1064,13 +1080,7 @@ pub async fn offers(
     caller: Option<Extension<Caller>>,
     JsonBody(req): JsonBody<OffersRequest>,
 ) -> Result<Response, Problem> {
-    let engine = s.engine();
-    let who = actor(&caller);
-    let decided = s
-        .work()
-        .run(move |c| engine.offers(req, today(), &who, c))
-        .await?;
-    recorded(&s, decided).await
+    decide(&s, &caller, move |e, who, c| e.offers(req, today(), who, c)).await
 }
 
 /// `POST /v1/graduatorie`.
@@ -1079,13 +1089,7 @@ pub async fn graduatoria(
     caller: Option<Extension<Caller>>,
     JsonBody(call): JsonBody<GraduatoriaCall>,
 ) -> Result<Response, Problem> {
-    let engine = s.engine();
-    let who = actor(&caller);
-    let decided = s
-        .work()
-        .run(move |c| engine.graduatoria(&call, &who, c))
-        .await?;
-    recorded(&s, decided).await
+    decide(&s, &caller, move |e, who, c| e.graduatoria(&call, who, c)).await
 }
 
 /// `POST /v1/graduatorie/riesame`.
@@ -1094,13 +1098,7 @@ pub async fn riesame(
     caller: Option<Extension<Caller>>,
     JsonBody(call): JsonBody<RiesameCall>,
 ) -> Result<Response, Problem> {
-    let engine = s.engine();
-    let who = actor(&caller);
-    let decided = s
-        .work()
-        .run(move |c| engine.riesame(&call, &who, c))
-        .await?;
-    recorded(&s, decided).await
+    decide(&s, &caller, move |e, who, c| e.riesame(&call, who, c)).await
 }
 
 /// `POST /v1/profiles/{person_id}/override`: an operator's override of a profiling class,

@@ -21,8 +21,7 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::candidate::LICENCES;
-use super::index::{contract_bit, italian_analyzer, lang_key, mask, mode_bit, vacancy_text};
+use super::index::{italian_analyzer, lang_key, vacancy_text};
 use super::journal;
 use super::model::TitleParams;
 use super::vectors::{SparseVec, Vectorizer};
@@ -97,9 +96,9 @@ impl Hot {
                 .vacancy
                 .occupazione
                 .map_or(0, |o| t.occupations[o as usize].isco.parse().unwrap_or(0)),
-            contract: contract_bit(&r.contratto),
-            mode: mode_bit(r.modalita.as_deref()),
-            licences: mask(&r.patenti, &LICENCES, false),
+            contract: p.vacancy.codes.contratto,
+            mode: p.vacancy.codes.modalita,
+            licences: p.vacancy.codes.patenti,
             lat: place.lat,
             lon: place.lon,
             radius: r.raggio_km,

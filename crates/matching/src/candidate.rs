@@ -212,6 +212,42 @@ pub struct Candidate {
     pub lingue: Vec<(String, u8)>,
     /// Resolved occupations declared in the patto di servizio.
     pub dichiarate: Vec<OccupationId>,
+    /// The availability and licence codes as bit sets, made once here: the index, the hard
+    /// rules and the offers read these, never the strings.
+    pub codes: CandidateCodes,
+}
+
+/// A candidate's codes as bit sets over their code lists (bit `i` is the list's `i`-th code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CandidateCodes {
+    /// Contracts accepted (`tab_tipologia_contr`); every bit when none is listed.
+    pub contratti: u64,
+    /// Working modes accepted (`tab_modalitalav`); every bit when none is listed or `Q1` is.
+    pub modalita: u64,
+    /// Driving licences held.
+    pub patenti: u64,
+}
+
+/// `Q1` of `tab_modalitalav`: any working mode.
+pub(crate) const ANY_MODE: &str = "Q1";
+
+/// Validated codes as a bit set over `list` (every bit for none, when `empty_is_all`).
+pub(crate) fn code_set(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
+    if codes.is_empty() && empty_is_all {
+        return u64::MAX;
+    }
+    codes
+        .iter()
+        .filter_map(|c| list.iter().position(|l| l == c))
+        .fold(0, |m, i| m | (1 << i))
+}
+
+/// The working modes a candidate accepts: every mode when none is listed or `Q1` is.
+pub(crate) fn modes_set(modes: &[String]) -> u64 {
+    if modes.iter().any(|m| m == ANY_MODE) {
+        return u64::MAX;
+    }
+    code_set(modes, &MODES, true)
 }
 
 /// Most occupations a person may declare in the patto di servizio.
@@ -499,6 +535,11 @@ impl CandidateRecord {
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_CANDIDATE_LANGUAGES)?;
         let dichiarate = self.declared(t, titles)?;
         self.check_person_side(latest)?;
+        let codes = CandidateCodes {
+            contratti: code_set(&self.disponibilita.contratti, &CONTRACTS, true),
+            modalita: modes_set(&self.disponibilita.modalita),
+            patenti: code_set(&self.patenti, &LICENCES, false),
+        };
         Ok(Candidate {
             record: self,
             comune,
@@ -507,6 +548,7 @@ impl CandidateRecord {
             skills,
             lingue,
             dichiarate,
+            codes,
         })
     }
 }

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::candidate::{CONTRACTS, Candidate, LICENCES, Stato};
-use super::index::{CandidateIndex, candidate_text, isco_key, lang_key, mask, vacancy_text};
+use super::candidate::{Candidate, Stato};
+use super::index::{CandidateIndex, candidate_text, isco_key, lang_key, vacancy_text};
 use super::model::{MatchingModel, Weights};
 use super::vacancy::Vacancy;
 use incrocio_core::reference::Reference;
@@ -103,8 +103,8 @@ pub fn candidate_row(index: &CandidateIndex, c: &Candidate, t: &Taxonomy) -> Can
         lon: comune.lon,
         attivo: r.stato == Stato::Attivo,
         km_max: r.disponibilita.km_max,
-        contratti: mask(&r.disponibilita.contratti, &CONTRACTS, true),
-        patenti: mask(&r.patenti, &LICENCES, false),
+        contratti: c.codes.contratti,
+        patenti: c.codes.patenti,
         livello: c.livello_studio,
         l68: r.collocamento_mirato,
         lingue: c

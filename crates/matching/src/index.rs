@@ -27,7 +27,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::adjacency::Adjacency;
 pub use super::analyzer::italian_analyzer;
-use super::candidate::{CONTRACTS, Candidate, CandidateRecord, LICENCES, MODES, Stato};
+use super::candidate::{Candidate, CandidateRecord, Stato};
 use super::filter::{AttrCache, Filter};
 use super::model::MatchingModel;
 use super::model::{TitleParams, VectorParams};
@@ -130,43 +130,6 @@ fn schema() -> (Schema, Fields) {
         cell: b.add_u64_field("cell", INDEXED | FAST),
     };
     (b.build(), fields)
-}
-
-/// `Q1` of `tab_modalitalav`: any working mode.
-pub(super) const ANY_MODE: &str = "Q1";
-
-/// The working modes a candidate accepts: every mode when none is listed or `Q1` is.
-pub(super) fn modes_mask(modes: &[String]) -> u64 {
-    if modes.iter().any(|m| m == ANY_MODE) {
-        return u64::MAX;
-    }
-    mask(modes, &MODES, true)
-}
-
-/// A contract code as its bit of `tab_tipologia_contr` (0 for a code not in the list).
-pub(super) fn contract_bit(code: &str) -> u64 {
-    CONTRACTS
-        .iter()
-        .position(|c| *c == code)
-        .map_or(0, |i| 1u64 << i)
-}
-
-/// A vacancy's working mode as its bit of `tab_modalitalav`; every bit when none is stated or
-/// it is `Q1` (any).
-pub(super) fn mode_bit(mode: Option<&str>) -> u64 {
-    mode.filter(|m| *m != ANY_MODE)
-        .and_then(|m| MODES.iter().position(|x| *x == m))
-        .map_or(u64::MAX, |i| 1u64 << i)
-}
-
-pub(super) fn mask(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
-    if codes.is_empty() && empty_is_all {
-        return u64::MAX;
-    }
-    codes
-        .iter()
-        .filter_map(|c| list.iter().position(|l| l == c))
-        .fold(0, |m, i| m | (1 << i))
 }
 
 /// A language and a CEFR level as one fast-field value (the code was validated against
@@ -554,9 +517,9 @@ impl CandidateIndex {
             lon: place.lon,
             radius: f64::from(r.raggio_km),
             cells: cell_rows(place.lat, place.lon, f64::from(r.raggio_km)),
-            contract: contract_bit(&r.contratto),
-            licences: mask(&r.patenti, &LICENCES, false),
-            mode: mode_bit(r.modalita.as_deref()),
+            contract: vacancy.codes.contratto,
+            licences: vacancy.codes.patenti,
+            mode: vacancy.codes.modalita,
             min_level: r.livello_studio_min.map(u64::from),
             languages: vacancy
                 .lingue
@@ -1022,12 +985,9 @@ impl CandidateIndex {
         let cell = cell_of(comune.lat, comune.lon);
         doc.add_u64(f.cell, cell);
         doc.add_u64(f.km_max, r.disponibilita.km_max.map_or(u64::MAX, u64::from));
-        doc.add_u64(
-            f.contratti,
-            mask(&r.disponibilita.contratti, &CONTRACTS, true),
-        );
-        doc.add_u64(f.patenti, mask(&r.patenti, &LICENCES, false));
-        doc.add_u64(f.modalita, modes_mask(&r.disponibilita.modalita));
+        doc.add_u64(f.contratti, c.codes.contratti);
+        doc.add_u64(f.patenti, c.codes.patenti);
+        doc.add_u64(f.modalita, c.codes.modalita);
         doc.add_u64(f.livello, c.livello_studio.map_or(u64::MAX, u64::from));
         doc.add_bool(f.l68, r.collocamento_mirato);
         for (code, level) in &c.lingue {

@@ -144,6 +144,28 @@ pub struct QueryParams {
     pub max_terms: usize,
 }
 
+/// The BM25 of the lexical part. The shortlist's is tantivy's, whose `k1` and `b` are fixed
+/// (1.2 and 0.75); the offers compute the same BM25 over vacancy texts. A model states them so
+/// that every number of the scorer is in its file, and [`MatchingModel::parse`] refuses other
+/// values: the index could not honour them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bm25Params {
+    /// Term-frequency saturation.
+    pub k1: f32,
+    /// Length normalisation.
+    pub b: f32,
+}
+
+impl Bm25Params {
+    /// tantivy's BM25 (`tantivy::query::bm25`), what the index computes.
+    pub const TANTIVY: Bm25Params = Bm25Params { k1: 1.2, b: 0.75 };
+}
+
+fn released_bm25() -> Bm25Params {
+    Bm25Params::TANTIVY
+}
+
 /// A matching model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,6 +199,10 @@ pub struct MatchingModel {
     /// Query bounds.
     #[serde(default = "v1_query")]
     pub query: QueryParams,
+    /// The lexical part's BM25; files before version 4 were released with tantivy's, which
+    /// they take.
+    #[serde(default = "released_bm25")]
+    pub bm25: Bm25Params,
     /// SHA-256 of the file.
     #[serde(skip)]
     pub digest: String,
@@ -260,6 +286,13 @@ impl MatchingModel {
                 .get("esperienza")
                 .and_then(|e| e.as_table())
                 .is_some_and(|e| e.contains_key("declared"));
+            if m.version >= 4 && !table.contains_key("bm25") {
+                return Err(ModelError::new(
+                    file,
+                    "bm25",
+                    "a model of version 4 or later states every section",
+                ));
+            }
             if m.version >= 3 && !declared {
                 return Err(ModelError::new(
                     file,
@@ -275,6 +308,12 @@ impl MatchingModel {
 
     fn check(&self, file: &str) -> Result<(), ModelError> {
         let bad = |key: &str, reason: &str| Err(ModelError::new(file, key, reason));
+        if self.bm25 != Bm25Params::TANTIVY {
+            return bad(
+                "bm25",
+                "the index's BM25 is tantivy's, with k1 = 1.2 and b = 0.75: other values cannot be honoured",
+            );
+        }
         let w = self.weights;
         let names = [
             "lessicale",
@@ -408,6 +447,26 @@ mod tests {
             .replace("distanza = 0.10", "distanza = -1.0");
         let e = MatchingModel::parse("x.toml", &text).unwrap_err();
         assert_eq!(e.key, "weights.distanza");
+    }
+
+    /// The BM25 constants are in the file: taken as released before v4, stated from v4, and
+    /// refused when the index could not honour them.
+    #[test]
+    fn bm25_is_stated_from_version_4_and_must_be_the_indexs() {
+        let v3 = include_str!("../../../models/matching/default.v3.toml");
+        let m = MatchingModel::parse("v3.toml", v3).unwrap();
+        assert_eq!(m.bm25, Bm25Params::TANTIVY);
+        let v4 = v3.replacen("version = 3", "version = 4", 1);
+        let e = MatchingModel::parse("v4.toml", &v4).unwrap_err();
+        assert_eq!(e.key, "bm25");
+        let stated = format!("{v4}\n[bm25]\nk1 = 1.2\nb = 0.75\n");
+        assert_eq!(
+            MatchingModel::parse("v4.toml", &stated).unwrap().bm25.k1,
+            1.2
+        );
+        let other = format!("{v4}\n[bm25]\nk1 = 2.0\nb = 0.75\n");
+        let e = MatchingModel::parse("v4.toml", &other).unwrap_err();
+        assert_eq!(e.key, "bm25");
     }
 
     #[test]

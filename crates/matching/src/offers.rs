@@ -14,8 +14,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::board::{Posted, VacancyBoard};
-use super::candidate::{CONTRACTS, LICENCES, Stato};
-use super::index::{candidate_text, lang_key, mask, modes_mask};
+use super::candidate::Stato;
+use super::index::{candidate_text, lang_key};
 use super::rosa::{ExperienceMatch, experience_match, skill_lists};
 use super::score::{self, Contributions, Experience, Parts, Scored};
 use super::{Adjacency, Candidate, MatchingModel};
@@ -24,10 +24,6 @@ use incrocio_core::cancel::Cancel;
 use incrocio_core::error::Result;
 use incrocio_core::reference::{Reference, haversine_km};
 use incrocio_taxonomy::Taxonomy;
-
-/// BM25 `k1` and `b`: tantivy's, so the mirrored lexical part reads words as the shortlist does.
-const BM25_K1: f32 = 1.2;
-const BM25_B: f32 = 0.75;
 
 /// One vacancy offered to the person.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -155,6 +151,7 @@ impl VacancyBoard {
         let mut touched: Vec<u32> = Vec::new();
         let n = inner.live.max(1) as f32;
         let avg = (inner.total_len as f32 / n).max(1.0);
+        let (k1, b) = (model.bm25.k1, model.bm25.b);
         let mut analyzer = self.analyzer();
         let text = candidate_text(person, t);
         let mut stream = analyzer.token_stream(&text);
@@ -180,8 +177,8 @@ impl VacancyBoard {
                 if bm25[slot as usize] == 0.0 {
                     touched.push(slot);
                 }
-                bm25[slot as usize] += idf * tf * (BM25_K1 + 1.0)
-                    / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg));
+                bm25[slot as usize] +=
+                    idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg));
             }
         }
         warnings.extend(super::rosa::dropped_terms_warning(
@@ -235,9 +232,11 @@ impl VacancyBoard {
                 r.stato
             ));
         } else {
-            let contracts = mask(&r.disponibilita.contratti, &CONTRACTS, true);
-            let modes = modes_mask(&r.disponibilita.modalita);
-            let licences = mask(&r.patenti, &LICENCES, false);
+            let (contracts, modes, licences) = (
+                person.codes.contratti,
+                person.codes.modalita,
+                person.codes.patenti,
+            );
             let langs: Vec<(u64, u8)> = person
                 .lingue
                 .iter()

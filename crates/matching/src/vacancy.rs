@@ -10,8 +10,8 @@ use incrocio_core::reference::{ComuneIdx, Reference};
 use incrocio_taxonomy::{OccupationId, SkillId, Taxonomy};
 
 use super::candidate::{
-    CONTRACTS, LICENCES, MAX_VACANCY_LANGUAGES, MODES, check_codes, err, resolve_languages,
-    resolve_occupation, resolve_skills, unknown,
+    ANY_MODE, CONTRACTS, LICENCES, MAX_VACANCY_LANGUAGES, MODES, check_codes, code_set, err,
+    resolve_languages, resolve_occupation, resolve_skills, unknown,
 };
 
 /// The widest search radius, in km: more than the greatest distance between two Italian
@@ -108,6 +108,19 @@ pub struct Vacancy {
     pub skills: Vec<SkillId>,
     /// Required languages as (code, CEFR 1–6).
     pub lingue: Vec<(String, u8)>,
+    /// The contract, mode and licence codes as bit sets, made once here.
+    pub codes: VacancyCodes,
+}
+
+/// A vacancy's codes as bits of their code lists (bit `i` is the list's `i`-th code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VacancyCodes {
+    /// The contract's bit of `tab_tipologia_contr`.
+    pub contratto: u64,
+    /// The working mode's bit of `tab_modalitalav`; every bit when none is stated or it is `Q1`.
+    pub modalita: u64,
+    /// The driving licences required.
+    pub patenti: u64,
 }
 
 impl VacancyRecord {
@@ -178,12 +191,21 @@ impl VacancyRecord {
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
         self.check_terms()?;
+        let codes = VacancyCodes {
+            contratto: code_set(std::slice::from_ref(&self.contratto), &CONTRACTS, false),
+            modalita: match self.modalita.as_deref() {
+                None | Some(ANY_MODE) => u64::MAX,
+                Some(m) => code_set(&[m.to_owned()], &MODES, false),
+            },
+            patenti: code_set(&self.patenti, &LICENCES, false),
+        };
         Ok(Vacancy {
             record: self,
             comune,
             occupazione,
             skills,
             lingue,
+            codes,
         })
     }
 }
