@@ -21,11 +21,18 @@ mod xml;
 use incrocio_core::reference::Reference;
 use incrocio_engine::catalog::Catalog;
 
-/// The catalog's default matching model (what indexes are built with by default).
+/// The catalog's default matching model (what indexes are built with by default), read once:
+/// the fuzz targets ask for its title parameters in every case.
 pub fn matching_model() -> incrocio_matching::MatchingModel {
-    catalog()
-        .matching(incrocio_engine::catalog::DEFAULT_MATCHING)
-        .expect("bundled matching model")
+    static MODEL: std::sync::OnceLock<incrocio_matching::MatchingModel> =
+        std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            catalog()
+                .matching(incrocio_engine::catalog::DEFAULT_MATCHING)
+                .expect("bundled matching model")
+                .clone()
+        })
         .clone()
 }
 

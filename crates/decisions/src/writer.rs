@@ -61,9 +61,9 @@ impl DecisionWriter {
         self.tx
             .send(Job { decisions, done })
             .await
-            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?;
+            .map_err(|_| self.stopped())?;
         wait.await
-            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?
+            .map_err(|_| self.stopped())?
             .map_err(|e| Error::data(&self.dir, e))
     }
 
@@ -76,10 +76,14 @@ impl DecisionWriter {
         let (done, wait) = oneshot::channel();
         self.tx
             .blocking_send(Job { decisions, done })
-            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?;
+            .map_err(|_| self.stopped())?;
         wait.blocking_recv()
-            .map_err(|_| Error::data(&self.dir, "the decision log writer has stopped"))?
+            .map_err(|_| self.stopped())?
             .map_err(|e| Error::data(&self.dir, e))
+    }
+
+    fn stopped(&self) -> Error {
+        Error::data(&self.dir, "the decision log writer has stopped")
     }
 }
 

@@ -105,17 +105,7 @@ pub struct Catalog {
 impl Catalog {
     /// The models compiled into this build.
     pub fn bundled(reference: &Reference) -> Result<Catalog, ModelError> {
-        Catalog::from_files(
-            BUNDLED.iter().map(|(p, t)| {
-                // `models/<kind>/<file>`: the kind is the path's second component.
-                let kind = KINDS
-                    .into_iter()
-                    .find(|k| p.split('/').nth(1) == Some(*k))
-                    .unwrap_or("profiling");
-                (kind, (*p).to_owned(), (*t).to_owned())
-            }),
-            reference,
-        )
+        Catalog::from_files(KINDS.into_iter().flat_map(bundled_of), reference)
     }
 
     /// Loads `DIR/<kind>/*.toml` for each of the [`KINDS`]: a kind's subdirectory, when
@@ -145,12 +135,7 @@ impl Catalog {
         for kind in KINDS {
             let sub = dir.join(kind);
             if !sub.is_dir() {
-                files.extend(
-                    BUNDLED
-                        .iter()
-                        .filter(|(p, _)| p.split('/').nth(1) == Some(kind))
-                        .map(|(p, t)| (kind, (*p).to_owned(), (*t).to_owned())),
-                );
+                files.extend(bundled_of(kind));
                 continue;
             }
             let entries = std::fs::read_dir(&sub).map_err(|e| Error::io(&sub, e))?;
@@ -296,6 +281,14 @@ impl Catalog {
     }
 }
 
+/// The bundled files of one kind, `models/<kind>/<file>`, as `(kind, path, text)`.
+fn bundled_of(kind: &'static str) -> impl Iterator<Item = (&'static str, String, String)> {
+    BUNDLED
+        .iter()
+        .filter(move |(p, _)| p.split('/').nth(1) == Some(kind))
+        .map(move |(p, t)| (kind, (*p).to_owned(), (*t).to_owned()))
+}
+
 fn find<'a, T>(
     items: &'a [T],
     spec: &str,
@@ -334,6 +327,9 @@ mod tests {
         assert!(c.profiling("did@v9").is_err());
         assert_eq!(c.adr(None).unwrap().id, "adr-delibera-anpal-14-2018");
         assert_eq!(c.graduatoria_rules().len(), 7);
+        // Every bundled file lies under one kind's directory, so none is left out.
+        let kinds: usize = KINDS.into_iter().map(|k| bundled_of(k).count()).sum();
+        assert_eq!(kinds, BUNDLED.len());
         assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 3);
         assert_eq!(c.matching("default@v1").unwrap().version, 1);
         assert_eq!(c.congruity("dm-2018-04-10").unwrap().file.version, 2);

@@ -619,9 +619,7 @@ impl Engine {
 
     /// The bundled models, no index.
     pub fn bundled() -> Result<Engine> {
-        let catalog = Catalog::bundled(Reference::bundled())?;
-        let matching = catalog.matching(catalog::DEFAULT_MATCHING)?.clone();
-        Ok(Engine::new(catalog, matching, None))
+        Engine::from_catalog(Catalog::bundled(Reference::bundled())?, None)
     }
 
     /// The same engine with a candidate index.

@@ -231,15 +231,17 @@ pub struct CandidateCodes {
 /// `Q1` of `tab_modalitalav`: any working mode.
 pub(crate) const ANY_MODE: &str = "Q1";
 
+/// A validated code as its bit of `list`.
+pub(crate) fn code_bit(code: &str, list: &[&str]) -> u64 {
+    list.iter().position(|l| *l == code).map_or(0, |i| 1 << i)
+}
+
 /// Validated codes as a bit set over `list` (every bit for none, when `empty_is_all`).
 pub(crate) fn code_set(codes: &[String], list: &[&str], empty_is_all: bool) -> u64 {
     if codes.is_empty() && empty_is_all {
         return u64::MAX;
     }
-    codes
-        .iter()
-        .filter_map(|c| list.iter().position(|l| l == c))
-        .fold(0, |m, i| m | (1 << i))
+    codes.iter().fold(0, |m, c| m | code_bit(c, list))
 }
 
 /// The working modes a candidate accepts: every mode when none is listed or `Q1` is.

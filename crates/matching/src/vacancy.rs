@@ -10,8 +10,8 @@ use incrocio_core::reference::{ComuneIdx, Reference};
 use incrocio_taxonomy::{OccupationId, SkillId, Taxonomy};
 
 use super::candidate::{
-    ANY_MODE, CONTRACTS, LICENCES, MAX_VACANCY_LANGUAGES, MODES, check_codes, code_set, err,
-    resolve_languages, resolve_occupation, resolve_skills, unknown,
+    ANY_MODE, CONTRACTS, LICENCES, MAX_VACANCY_LANGUAGES, MODES, check_codes, code_bit, code_set,
+    err, resolve_languages, resolve_occupation, resolve_skills, unknown,
 };
 
 /// The widest search radius, in km: more than the greatest distance between two Italian
@@ -192,10 +192,10 @@ impl VacancyRecord {
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
         self.check_terms()?;
         let codes = VacancyCodes {
-            contratto: code_set(std::slice::from_ref(&self.contratto), &CONTRACTS, false),
+            contratto: code_bit(&self.contratto, &CONTRACTS),
             modalita: match self.modalita.as_deref() {
                 None | Some(ANY_MODE) => u64::MAX,
-                Some(m) => code_set(&[m.to_owned()], &MODES, false),
+                Some(m) => code_bit(m, &MODES),
             },
             patenti: code_set(&self.patenti, &LICENCES, false),
         };
