@@ -38,8 +38,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.throughput(Throughput::Elements(1));
+    let codes = incrocio_exchange::did::DidCodes::bundled().expect("bundled DID codes");
     g.bench_function("did_one_record", |b| {
-        b.iter(|| incrocio_exchange::did::read(black_box(did)).expect("read"))
+        b.iter(|| {
+            incrocio_exchange::did::read(black_box(did), &codes, Reference::bundled())
+                .expect("read")
+        })
     });
     g.finish();
 }

@@ -81,6 +81,14 @@ voci = list(csv.DictReader(open(CP / "cp2011_voci_professionali.csv", encoding="
 tsv("cp2011/unita.tsv", ["codice", "nome"], [[u["codice"], clean(u["nome"])] for u in units])
 tsv("cp2011/voci.tsv", ["codice_unita", "nome"],
     sorted([v["codice_unita"], clean(v["nome"])] for v in voci))
+# The 6-level voce codes alone (the SAP's `codprofessione` carries them): read by the SAP importer,
+# outside the taxonomy digest so that indexes built before stay valid.
+voce_codes = sorted({v["codice_voce"] for v in voci}, key=lambda c: [int(x) for x in c.split(".")])
+assert all(c.rsplit(".", 1)[0] == v["codice_unita"] for v in voci for c in [v["codice_voce"]])
+(ROOT / "cp2011/voci_codici.txt").write_text(
+    "# CP2011 voci professionali: the 6-level codes ISTAT gives (unit code + sequence), one per line.\n"
+    "# Source: ISTAT CP2011, cp2011_voci_professionali.csv (CC BY 3.0); made by data/prepare_taxonomy.py.\n"
+    + "\n".join(voce_codes) + "\n", encoding="utf-8")
 
 # --- linkage ------------------------------------------------------------------------------------
 STOP = set("""a ad al alla alle allo agli ai all con d da dal dalla dalle dei degli del della delle

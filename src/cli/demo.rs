@@ -8,18 +8,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use incrocio_batch::{OnError, ReprofileOptions};
 use incrocio_core::files::atomic_write;
-use incrocio_core::reference::Reference;
+use incrocio_engine::Engine;
+use incrocio_engine::api::{
+    Candidate, Congruity, CvSpec, GraduatoriaRequest, OnError, PeopleSpec, ProfileRecord,
+    ReprofileOptions, Stato, Synthetic, VacancyRecord,
+};
 use incrocio_engine::catalog::Catalog;
-use incrocio_graduatoria::GraduatoriaRequest;
-use incrocio_graduatoria::files::read_applicants;
 use incrocio_http::config::key_hash;
-use incrocio_matching::VacancyRecord;
-use incrocio_profiling::ProfileRecord;
-use incrocio_synth::write_people;
-use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
-use incrocio_taxonomy::Taxonomy;
 
 use super::{DemoArgs, print_report};
 
@@ -27,19 +23,19 @@ use super::{DemoArgs, print_report};
 /// listens on 127.0.0.1).
 pub const DEMO_KEY: &str = "incrocio-demo-key-not-secret";
 
-pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Result<ExitCode> {
+pub(super) fn demo(catalog: &Catalog, a: DemoArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
     let as_of: NaiveDate = "2026-11-23".parse()?;
     let people = a.dir.join("people.parquet");
     let t = Instant::now();
-    write_people(
+    let engine = Engine::from_catalog(catalog.clone(), None)?;
+    engine.synth_people(
         &people,
         &PeopleSpec {
             n: a.n,
             seed: 42,
             as_of,
         },
-        reference,
     )?;
     println!(
         "== synthesised {} people in {:.2} s → {}",
@@ -48,7 +44,6 @@ pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Res
         people.display()
     );
 
-    let engine = incrocio_engine::Engine::from_catalog(catalog.clone(), None)?;
     let one: ProfileRecord = serde_json::from_str(DEMO_RECORD)?;
     let ask = incrocio_engine::ProfilingRequest {
         model: Some("did".into()),
@@ -106,7 +101,7 @@ pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Res
             deadline: None,
             posts: Some(2),
             public_employer: true,
-            applicants: read_applicants_text(DEMO_APPLICANTS)?,
+            applicants: read_applicants_text(&engine, DEMO_APPLICANTS)?,
         },
     };
     let g = super::answer(&engine, engine.graduatoria(&call, "demo", &never)?)?;
@@ -132,15 +127,14 @@ pub(super) fn demo(catalog: &Catalog, reference: &Reference, a: DemoArgs) -> Res
     for w in &g.warnings {
         println!("   warning: {w}");
     }
-    demo_matching(reference, &a.dir, a.cvs, as_of)?;
+    demo_matching(&engine, &a.dir, a.cvs, as_of)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) -> Result<()> {
-    let t = Taxonomy::bundled();
+fn demo_matching(synth: &Engine, dir: &Path, n: usize, as_of: NaiveDate) -> Result<()> {
     let cvs = dir.join("cvs.jsonl");
     let spec = CvSpec { n, seed: 42, as_of };
-    write_jsonl(&cvs, &spec, Synthetic::Cvs, reference, t)?;
+    synth.synth_records(&cvs, &spec, Synthetic::Cvs)?;
     let vacancies = dir.join("vacancies.jsonl");
     // With their true occupation (`esco`), so `eval matching`, `synth judgments` and `tune
     // matching` can grade relevance on them.
@@ -149,12 +143,10 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         seed: 7,
         as_of,
     };
-    write_jsonl(
+    synth.synth_records(
         &vacancies,
         &vspec,
         Synthetic::Vacancies { with_truth: true },
-        reference,
-        t,
     )?;
     let index_dir = dir.join("index");
     if index_dir.exists() {
@@ -162,7 +154,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
             .with_context(|| format!("removing the old {}", index_dir.display()))?;
     }
     let started = Instant::now();
-    let engine = incrocio_engine::Engine::bundled()?;
+    let engine = Engine::bundled()?;
     let candidates = engine.read_candidates(&cvs, as_of)?;
     let engine = engine.create_index(&index_dir, as_of)?;
     engine.index_candidates(&candidates, true)?;
@@ -218,7 +210,7 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
         );
     }
     drop(engine);
-    demo_offers(reference, dir, &candidates, as_of)?;
+    demo_offers(synth, dir, &candidates, as_of)?;
     let config = dir.join("serve.toml");
     let text = format!(
         "# Demo configuration written by `incrocio demo`: loopback only, one demo key.\nlisten = \"127.0.0.1:8080\"\nindex = \"index\"\nvacancies = \"bacheca\"\ndecisions = \"decisions\"\n\n[[keys]]\nid = \"demo\"\nsha256 = \"{}\"\nscopes = [\"profiling\", \"shortlists\", \"candidates:write\", \"graduatorie\", \"vacancies:write\", \"overrides\", \"audit\"]\n",
@@ -238,26 +230,19 @@ fn demo_matching(reference: &Reference, dir: &Path, n: usize, as_of: NaiveDate) 
 /// The person's side: a board of open vacancies and one jobseeker's offers, each with its
 /// congruity verdict and the reasons.
 fn demo_offers(
-    reference: &Reference,
+    synth: &Engine,
     dir: &Path,
-    candidates: &[incrocio_matching::Candidate],
+    candidates: &[Candidate],
     as_of: NaiveDate,
 ) -> Result<()> {
-    let t = Taxonomy::bundled();
     let file = dir.join("bacheca.jsonl");
     let spec = CvSpec {
         n: 20_000,
         seed: 11,
         as_of,
     };
-    write_jsonl(
-        &file,
-        &spec,
-        Synthetic::Vacancies { with_truth: false },
-        reference,
-        t,
-    )?;
-    let engine = incrocio_engine::Engine::bundled()?;
+    synth.synth_records(&file, &spec, Synthetic::Vacancies { with_truth: false })?;
+    let engine = Engine::bundled()?;
     let started = Instant::now();
     let vacancies = engine.read_vacancies(&file)?;
     let board = engine.create_vacancies(&dir.join("bacheca"), &vacancies)?;
@@ -273,7 +258,7 @@ fn demo_offers(
         .iter()
         .find(|c| {
             let r = &c.record;
-            r.stato == incrocio_matching::Stato::Attivo
+            r.stato == Stato::Attivo
                 && r.prestazione.is_some()
                 && !c.dichiarate.is_empty()
                 && r.data_did.is_some_and(|d| (as_of - d).num_days() > 200)
@@ -323,12 +308,11 @@ fn demo_offers(
             verdict.as_str().unwrap_or("?"),
             c.fascia.as_deref().unwrap_or("?")
         );
-        for r in c.regole.iter().filter(|r| {
-            matches!(
-                r.esito,
-                incrocio_congruita::Esito::NonCongrua | incrocio_congruita::Esito::NonDeterminabile
-            )
-        }) {
+        for r in c
+            .regole
+            .iter()
+            .filter(|r| matches!(r.esito, Congruity::NonCongrua | Congruity::NonDeterminabile))
+        {
             println!("       {}: {} ({})", r.regola, r.motivo, r.input);
         }
     }
@@ -337,15 +321,18 @@ fn demo_offers(
 
 const DEMO_APPLICANTS: &str = include_str!("../../data/esempi/candidati-art16.csv");
 
-fn read_applicants_text(text: &str) -> Result<Vec<incrocio_graduatoria::Applicant>> {
+fn read_applicants_text(
+    engine: &Engine,
+    text: &str,
+) -> Result<Vec<incrocio_engine::api::Applicant>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("candidati.csv");
     std::fs::write(&path, text)?;
-    Ok(read_applicants(&path)?)
+    Ok(engine.read_applicants(&path)?)
 }
 
 fn run_reprofile(
-    engine: &incrocio_engine::Engine,
+    engine: &Engine,
     input: &Path,
     previous: Option<&Path>,
     output: &Path,

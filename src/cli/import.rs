@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use incrocio_engine::Engine;
-use incrocio_exchange::Ignored;
+use incrocio_engine::api::Ignored;
 
 /// What to import.
 #[derive(Debug, Subcommand)]
@@ -56,6 +56,12 @@ struct Report {
     files: usize,
     imported: usize,
     refused: usize,
+    /// Elements whose values the records took, by XPath, with how often.
+    read: Ignored,
+    /// Elements that carried nothing (no text below them), skipped, by XPath.
+    skipped_empty: Ignored,
+    /// `codprofessione` voci (6-level) read as their CP2011 unità professionale, by XPath.
+    mapped_voce_to_unit: Ignored,
     /// Elements of the schema incrocio does not use, with how often they were seen.
     not_used: Ignored,
     /// Assumptions, with how often each was made.
@@ -113,6 +119,9 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
                 Ok(imported) => {
                     report.imported += 1;
                     report.not_used.merge(&imported.ignored);
+                    report.read.merge(&imported.read);
+                    report.skipped_empty.merge(&imported.empty);
+                    report.mapped_voce_to_unit.merge(&imported.mapped);
                     for a in imported.assumed {
                         *report.assumed.entry(a).or_default() += 1;
                     }
@@ -157,6 +166,15 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
         report.refused,
         report.files
     )?;
+    for (path, n) in &report.mapped_voce_to_unit.0 {
+        writeln!(
+            err,
+            "  {n}× a CP2011 voce read as its unità professionale: {path}"
+        )?;
+    }
+    for (path, n) in &report.skipped_empty.0 {
+        writeln!(err, "  {n}× skipped as empty: {path}")?;
+    }
     for (what, n) in &report.assumed {
         writeln!(err, "  assumed {n}×: {what}")?;
     }

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use incrocio_decisions as decisions;
-use incrocio_decisions::overrides::OverrideRequest;
 use incrocio_engine::Engine;
+use incrocio_engine::api::OverrideRequest;
+use incrocio_engine::audit;
 use incrocio_engine::catalog::Catalog;
 
 /// The decision log.
@@ -95,7 +95,7 @@ pub struct OverrideArgs {
 
 pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
     match cmd {
-        LogCommand::Verify { decisions } => match decisions::verify(&decisions)? {
+        LogCommand::Verify { decisions } => match audit::verify(&decisions)? {
             Ok(v) => {
                 println!(
                     "ok: {} records from seq {}; head {}",
@@ -104,10 +104,7 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(broken) => {
-                eprintln!(
-                    "error: {}: {broken}",
-                    decisions.join(decisions::FILE).display()
-                );
+                eprintln!("error: {}: {broken}", decisions.join(audit::FILE).display());
                 Ok(ExitCode::from(65))
             }
         },
@@ -116,7 +113,7 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             person,
             limit,
         } => {
-            let records = decisions::records_of(
+            let records = audit::records_of(
                 &decisions,
                 &person,
                 limit,
@@ -136,7 +133,7 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             if to < from {
                 return Err(super::UsageError(format!("--to {to} is before --from {from}")).into());
             }
-            let r = incrocio_decisions::indicators::for_log(
+            let r = audit::indicators(
                 &decisions,
                 from,
                 to,
@@ -162,7 +159,7 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         LogCommand::Compact { decisions, before } => {
-            let c = decisions::compact(&decisions, before, chrono::Utc::now())?;
+            let c = audit::compact(&decisions, before, chrono::Utc::now())?;
             println!(
                 "dropped {} records, kept {}; checkpoint seq {} {}",
                 c.dropped, c.kept, c.checkpoint.seq, c.checkpoint.hash

@@ -14,18 +14,14 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use incrocio_batch::{OnError, ReprofileOptions, ReprofileReport};
 use incrocio_core::files::atomic_write;
 use incrocio_core::reference::Reference;
 use incrocio_engine::Engine;
+use incrocio_engine::api::{
+    CvSpec, Dialect, Graduatoria, GraduatoriaRequest, OnError, PeopleSpec, ProfileRecord,
+    ReprofileOptions, ReprofileReport, Status, Synthetic, VacancyRecord,
+};
 use incrocio_engine::catalog::Catalog;
-use incrocio_graduatoria::files::{graduatoria_csv, read_applicants};
-use incrocio_graduatoria::{Graduatoria, GraduatoriaRequest};
-use incrocio_matching::{CandidateIndex, MatchingModel, VacancyRecord, evaluate};
-use incrocio_profiling::ProfileRecord;
-use incrocio_synth::write_people;
-use incrocio_synth::{CvSpec, PeopleSpec, Synthetic, write_jsonl};
-use incrocio_taxonomy::Taxonomy;
 
 /// Matching and profiling engine for Italian public employment services.
 #[derive(Debug, Parser)]
@@ -373,6 +369,10 @@ struct ProfileArgs {
     /// Decision log directory: record each profile (synced before the command prints).
     #[arg(long)]
     decisions: Option<PathBuf>,
+    /// A Region's DID code table (shape of `data/codici/did-codici.v1.toml`), added to the
+    /// bundled one for reading a DID document's coded answers.
+    #[arg(long)]
+    did_codes: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -402,7 +402,7 @@ struct ReprofileArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Rows per chunk of work and per Parquet row group of the output.
-    #[arg(long, default_value_t = incrocio_batch::DEFAULT_CHUNK_ROWS)]
+    #[arg(long, default_value_t = incrocio_engine::api::DEFAULT_CHUNK_ROWS)]
     chunk_rows: usize,
     /// Stop at the first bad row, or skip bad rows and list them in --rejects.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
@@ -538,7 +538,7 @@ enum ModelsCommand {
         #[arg(long, default_value = "did")]
         model: String,
         /// The engine.
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(incrocio_profiling::Dialect::ALL.map(incrocio_profiling::Dialect::as_str)))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Dialect::ALL.map(Dialect::as_str)))]
         dialect: String,
         /// The people table or view (dotted names allowed: `lake.anpal.did`).
         #[arg(long, default_value = "people")]
@@ -549,6 +549,10 @@ enum ModelsCommand {
         /// Write the query here (atomically) instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// An optional column the table does not have (`DataFineUltimoRapporto`,
+        /// `Sospensioni`, `PercettoreNASpI`; repeatable): read as NULL, as a record without it.
+        #[arg(long = "absent", value_name = "COLUMN")]
+        absent: Vec<String>,
     },
 }
 
@@ -629,11 +633,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 seed: spec.seed,
                 as_of: spec.as_of,
             };
-            write_people(&output, &spec, reference)?;
+            Engine::from_catalog(catalog, None)?.synth_people(&output, &spec)?;
             eprintln!("wrote {} people to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Index(cmd) => index_cmd(catalog, reference, cmd),
+        Command::Index(cmd) => index_cmd(catalog, cmd),
         Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
         Command::Shortlist(a) => shortlist_cmd(catalog, a),
         Command::Log(c) => log::log_cmd(c),
@@ -647,7 +651,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             output,
         }) => eval_matching_cmd(
             catalog,
-            reference,
             &corpus.index,
             &corpus.cvs,
             &corpus.vacancies,
@@ -656,9 +659,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Synth(SynthCommand::Cvs { spec, output }) => {
             let spec = spec.cv_spec();
+            let engine = Engine::from_catalog(catalog, None)?;
             if output.extension().is_some_and(|e| e == "xml") {
-                let skipped =
-                    incrocio_synth::write_sap(&output, &spec, reference, Taxonomy::bundled())?;
+                let skipped = engine.synth_sap(&output, &spec)?;
                 eprintln!(
                     "wrote {} CVs as SAP XML to {} ({skipped} experiences without a CP2011 code left out)",
                     spec.n,
@@ -666,13 +669,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            write_jsonl(
-                &output,
-                &spec,
-                Synthetic::Cvs,
-                reference,
-                Taxonomy::bundled(),
-            )?;
+            engine.synth_records(&output, &spec, Synthetic::Cvs)?;
             eprintln!("wrote {} CVs to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -683,7 +680,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let spec = spec.cv_spec();
             let what = Synthetic::Vacancies { with_truth };
-            write_jsonl(&output, &spec, what, reference, Taxonomy::bundled())?;
+            Engine::from_catalog(catalog, None)?.synth_records(&output, &spec, what)?;
             eprintln!("wrote {} vacancies to {}", spec.n, output.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -705,14 +702,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             table,
             as_of,
             output,
+            absent,
         }) => {
             let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
-            let opts = incrocio_profiling::SqlOptions {
-                dialect: incrocio_profiling::Dialect::parse(&dialect)
+            let opts = incrocio_engine::api::SqlOptions {
+                dialect: Dialect::parse(&dialect)
                     .ok_or_else(|| anyhow::anyhow!("unknown dialect `{dialect}`"))?,
                 table,
                 as_of,
                 engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+                absent,
             };
             let sql = engine.model_sql(&model, &opts)?;
             match output {
@@ -727,11 +726,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(a) => demo::demo(&catalog, reference, a),
+        Command::Demo(a) => demo::demo(&catalog, a),
         Command::Serve(a) => serve::serve(catalog, a),
         Command::Key(k) => serve::key(k),
-        Command::Fit(research::FitCommand::Profiling(a)) => research::fit(&catalog, reference, a),
-        Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(catalog, reference, a),
+        Command::Fit(research::FitCommand::Profiling(a)) => research::fit(catalog, a),
+        Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(catalog, a),
         Command::Eval(EvalCommand::Offers {
             vacancies,
             cvs,
@@ -758,23 +757,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("reading {}", p.display()))?,
                 None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
             };
-            let model = matching_model(&catalog, model_file.as_deref())?;
-            let cases = incrocio_taxonomy::titles::isco_cases(&text);
-            let r = incrocio_taxonomy::titles::report(
-                Taxonomy::bundled(),
-                &cases,
-                holdout,
-                model.titles.min_confidence,
-            );
+            let engine = engine_for(catalog, model_file.as_deref())?;
+            let r = engine.title_report(&text, holdout);
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Profiling(a)) => {
             let a = *a;
-            research::eval_profiling(&catalog, reference, a)
+            research::eval_profiling(catalog, a)
         }
-        Command::Synth(SynthCommand::Outcomes(a)) => research::outcomes(&catalog, reference, a),
-        Command::Synth(SynthCommand::Judgments(a)) => research::judgments(catalog, reference, a),
+        Command::Synth(SynthCommand::Outcomes(a)) => research::outcomes(catalog, a),
+        Command::Synth(SynthCommand::Judgments(a)) => research::judgments(catalog, a),
         Command::Openapi => {
             std::io::stdout()
                 .lock()
@@ -804,7 +797,10 @@ fn print_models(models: &[incrocio_engine::ModelInfo], json: bool) -> Result<()>
     Ok(())
 }
 
-fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
+fn profile(mut catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
+    if let Some(file) = &a.did_codes {
+        catalog.extend_did_codes(file)?;
+    }
     let text = match a.input.as_deref() {
         None => read_stdin()?,
         Some(p) if p == Path::new("-") => read_stdin()?,
@@ -812,7 +808,7 @@ fn profile(catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
         }
     };
-    let xml = incrocio_exchange::looks_like_xml(text.as_bytes());
+    let xml = incrocio_engine::api::looks_like_xml(text.as_bytes());
     let value = if xml {
         serde_json::Value::Null
     } else {
@@ -893,7 +889,7 @@ fn read_stdin() -> Result<String> {
     Ok(s)
 }
 
-fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Result<ExitCode> {
+fn index_cmd(catalog: Catalog, cmd: IndexCommand) -> Result<ExitCode> {
     let started = Instant::now();
     match cmd {
         IndexCommand::Build {
@@ -903,7 +899,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             model_file,
         } => {
             let as_of = as_of.unwrap_or_else(today);
-            let engine = engine_for(catalog, model_file.as_deref(), None)?;
+            let engine = engine_for(catalog, model_file.as_deref())?;
             let n = engine.build_index(&input, &index, as_of, as_of.max(today()), true)?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -913,18 +909,25 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             );
         }
         IndexCommand::Add { input, index } => {
-            let engine =
-                Engine::from_catalog(catalog, None)?.with_index(CandidateIndex::open(&index)?);
+            let engine = Engine::from_catalog(catalog, None)?.open_index(&index)?;
             let candidates = engine.read_candidates(&input, today())?;
             let n = engine.index_candidates(&candidates, true)?;
             eprintln!("added or replaced {n} candidates in {}", index.display());
         }
         IndexCommand::Export { corpus, output_dir } => {
-            export_cmd(catalog, reference, &corpus, &output_dir)?
+            let engine = Engine::from_catalog(catalog, None)?.open_index(&corpus.index)?;
+            let n = engine.export_corpus(&corpus.cvs, &corpus.vacancies, &output_dir, today())?;
+            eprintln!(
+                "wrote {} candidates and {} queries to {}",
+                n.candidates,
+                n.queries,
+                output_dir.display()
+            );
         }
         IndexCommand::Rebuild { index } => {
-            let before = CandidateIndex::open(&index)?.vector_rows();
-            let engine = Engine::from_catalog(catalog, None)?.rebuild_index(&index)?;
+            let engine = Engine::from_catalog(catalog, None)?.open_index(&index)?;
+            let before = engine.index().context("the index")?.vector_rows();
+            let engine = engine.rebuild_index(&index)?;
             let idx = engine.index().context("the rebuilt index")?;
             eprintln!(
                 "rebuilt {}: {} candidates, vector rows {before} → {}",
@@ -934,8 +937,7 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
             );
         }
         IndexCommand::Delete { index, ids } => {
-            let engine =
-                Engine::from_catalog(catalog, None)?.with_index(CandidateIndex::open(&index)?);
+            let engine = Engine::from_catalog(catalog, None)?.open_index(&index)?;
             let left = engine.delete_candidates(&ids)?;
             eprintln!(
                 "deleted {} ids from {} ({left} candidates left)",
@@ -945,54 +947,6 @@ fn index_cmd(catalog: Catalog, reference: &Reference, cmd: IndexCommand) -> Resu
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn export_cmd(catalog: Catalog, reference: &Reference, corpus: &Corpus, out: &Path) -> Result<()> {
-    let (index, cvs, vacancies) = (&corpus.index, &corpus.cvs, &corpus.vacancies);
-    use incrocio_matching::export::{candidate_row, query_row};
-    let t = Taxonomy::bundled();
-    let engine = Engine::from_catalog(catalog, Some(CandidateIndex::open(index)?))?;
-    engine.check()?;
-    let (idx, model) = (
-        engine.index().context("the candidate index")?,
-        engine.matching_model(),
-    );
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let candidates = engine.read_candidates(cvs, today())?;
-    let path = out.join("candidates.jsonl");
-    atomic_write(&path, |w| {
-        for c in &candidates {
-            serde_json::to_writer(&mut *w, &candidate_row(idx, c, t))
-                .map_err(|e| incrocio_core::Error::data(&path, e))?;
-            w.write_all(b"\n")
-                .map_err(|e| incrocio_core::Error::io(&path, e))?;
-        }
-        Ok(())
-    })?;
-    let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
-    let qpath = out.join("queries.jsonl");
-    let mut lines = String::new();
-    let queries = records.len();
-    for mut v in records {
-        let truth = v.esco.take().and_then(|u| t.occupation(&u));
-        v.cp2011 = None;
-        let vacancy = v.validate(reference, t, &model.titles)?;
-        lines.push_str(&serde_json::to_string(&query_row(
-            idx, &vacancy, model, truth, t,
-        ))?);
-        lines.push('\n');
-    }
-    atomic_write(&qpath, |w| {
-        w.write_all(lines.as_bytes())
-            .map_err(|e| incrocio_core::Error::io(&qpath, e))
-    })?;
-    eprintln!(
-        "wrote {} candidates and {} queries to {}",
-        candidates.len(),
-        queries,
-        out.display()
-    );
-    Ok(())
 }
 
 /// Reads JSON lines (blank lines skipped); a bad line is an error naming it.
@@ -1010,57 +964,22 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result
         .collect()
 }
 
-/// The matching model of `--model-file`, or the catalog's default.
-fn matching_model(catalog: &Catalog, path: Option<&Path>) -> Result<MatchingModel> {
-    Ok(match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            MatchingModel::parse(&path.display().to_string(), &text)?
-        }
-        None => catalog
-            .matching(incrocio_engine::catalog::DEFAULT_MATCHING)?
-            .clone(),
-    })
-}
-
 /// An engine over `catalog` with the matching model of `--model-file` (or the default).
-fn engine_for(
-    catalog: Catalog,
-    model_file: Option<&Path>,
-    index: Option<CandidateIndex>,
-) -> Result<Engine> {
-    let model = matching_model(&catalog, model_file)?;
-    Ok(Engine::new(catalog, model, index))
+fn engine_for(catalog: Catalog, model_file: Option<&Path>) -> Result<Engine> {
+    Ok(Engine::from_catalog(catalog, None)?.with_matching_file(model_file)?)
 }
 
 fn eval_matching_cmd(
     catalog: Catalog,
-    reference: &Reference,
     index: &Path,
     cvs: &Path,
     vacancies: &Path,
     model: Option<&Path>,
     output: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let t = Taxonomy::bundled();
-    let engine = engine_for(catalog, model, Some(CandidateIndex::open(index)?))?;
     // The model must be the one the index was built for ("rebuild" otherwise).
-    engine.check()?;
-    let idx = engine.index().context("the candidate index")?;
-    let model = engine.matching_model();
-    let occupations = engine
-        .read_candidates(cvs, today())?
-        .into_iter()
-        .map(|c| {
-            (
-                c.record.id.clone(),
-                c.occupazioni.iter().flatten().copied().collect(),
-            )
-        })
-        .collect();
-    let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
-    let report = evaluate(idx, &records, &occupations, model, reference, t)?;
+    let engine = engine_for(catalog, model)?.open_index(index)?;
+    let report = engine.evaluate_matching(cvs, vacancies, today())?;
     println!(
         "{} vacancies, {} with relevant eligible candidates; titles resolved to the true occupation: {}",
         report.vacancies, report.evaluated, report.title_resolved_to_truth
@@ -1095,11 +1014,11 @@ fn occupations_cmd(catalog: Catalog, cmd: OccupationsCommand) -> Result<ExitCode
             limit,
             model_file,
         } => {
-            let engine = engine_for(catalog, model_file.as_deref(), None)?;
+            let engine = engine_for(catalog, model_file.as_deref())?;
             serde_json::to_string_pretty(&engine.resolve_title(&title, Some(limit))?)?
         }
         OccupationsCommand::Adjacent { code, model_file } => {
-            let engine = engine_for(catalog, model_file.as_deref(), None)?;
+            let engine = engine_for(catalog, model_file.as_deref())?;
             serde_json::to_string_pretty(&engine.adjacent_occupations(&code)?)?
         }
     };
@@ -1114,7 +1033,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
             dir,
             model_file,
         } => {
-            let engine = engine_for(catalog, model_file.as_deref(), None)?;
+            let engine = engine_for(catalog, model_file.as_deref())?;
             let started = Instant::now();
             let vacancies = engine.read_vacancies(&input)?;
             let board = engine.create_vacancies(&dir, &vacancies)?;
@@ -1130,7 +1049,7 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
             dir,
             model_file,
         } => {
-            let engine = engine_for(catalog, model_file.as_deref(), None)?;
+            let engine = engine_for(catalog, model_file.as_deref())?;
             let vacancies = engine.read_vacancies(&input)?;
             let engine = {
                 let board = engine.open_vacancies(&dir)?;
@@ -1153,8 +1072,6 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
 }
 
 fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
-    let model = matching_model(&catalog, a.model_file.as_deref())?;
-    let index = a.index.as_deref().map(CandidateIndex::open).transpose()?;
     let candidate = match &a.candidate {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -1171,18 +1088,15 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
         )
         .into());
     }
-    let mut engine = Engine::new(catalog, model, index);
+    let mut engine = engine_for(catalog, a.model_file.as_deref())?;
+    if let Some(dir) = &a.index {
+        engine = engine.open_index(dir)?;
+    }
     if let Some(file) = &a.travel_times {
-        engine = engine.with_travel_times(incrocio_congruita::TravelTimes::read(
-            file,
-            Reference::bundled(),
-        )?);
+        engine = engine.with_travel_times_file(file)?;
     }
     if let Some(file) = &a.ada_table {
-        engine = engine.with_ada_table(incrocio_congruita::AdaTable::read(
-            file,
-            Taxonomy::bundled(),
-        )?);
+        engine = engine.with_ada_table_file(file)?;
     }
     let board = engine.open_vacancies(&a.vacancies)?;
     let engine = engine.with_vacancies(board);
@@ -1213,7 +1127,7 @@ fn eval_offers_cmd(
     size: u32,
     model_file: Option<&Path>,
 ) -> Result<ExitCode> {
-    let engine = engine_for(catalog, model_file, None)?;
+    let engine = engine_for(catalog, model_file)?;
     let open = Instant::now();
     let engine = {
         let b = engine.open_vacancies(board)?;
@@ -1221,7 +1135,7 @@ fn eval_offers_cmd(
     };
     let open_s = open.elapsed().as_secs_f64();
     engine.check()?;
-    let records: Vec<incrocio_matching::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
+    let records: Vec<incrocio_engine::api::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
     let mut times = Vec::new();
     let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
     let mut eligible = 0usize;
@@ -1275,13 +1189,12 @@ fn eval_offers_cmd(
 }
 
 fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
-    let model = matching_model(&catalog, a.model_file.as_deref())?;
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
     let vacancy: VacancyRecord = incrocio_core::json::from_str_strict(&text).map_err(|e| {
         incrocio_core::Error::data(&a.vacancy, format!("not a vacancy record: {e}"))
     })?;
-    let engine = Engine::new(catalog, model, Some(CandidateIndex::open(&a.index)?));
+    let engine = engine_for(catalog, a.model_file.as_deref())?.open_index(&a.index)?;
     let engine = keeping(engine, a.decisions.as_deref())?;
     engine.check()?;
     let decided = engine.shortlist(
@@ -1346,7 +1259,7 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
         deadline: a.deadline,
         posts: a.posts,
         public_employer: a.public_employer,
-        applicants: read_applicants(&a.applicants)?,
+        applicants: engine.read_applicants(&a.applicants)?,
     };
     // Everything is computed and checked before anything is written: the outputs are all
     // written or none is.
@@ -1379,7 +1292,11 @@ fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
         }
     };
     let json = serde_json::to_string_pretty(&g)?;
-    let csv = a.csv.as_ref().map(|_| graduatoria_csv(&g)).transpose()?;
+    let csv = a
+        .csv
+        .as_ref()
+        .map(|_| engine.graduatoria_csv(&g))
+        .transpose()?;
     let diff = diff.map(|d| serde_json::to_string_pretty(&d)).transpose()?;
     let write = |p: &Path, text: &str| {
         atomic_write(p, |w| {
@@ -1461,7 +1378,7 @@ fn print_report(r: &ReprofileReport, secs: f64) -> Result<()> {
         }
         writeln!(out)?;
     }
-    if r.model.status != incrocio_profiling::Status::Official {
+    if r.model.status != Status::Official {
         writeln!(
             out,
             "NOTE: model status is {:?}: its coefficients are not an authority's.",

@@ -1,30 +1,19 @@
 //! `incrocio fit`, `synth outcomes`, `synth judgments`, `eval profiling`, `tune matching`:
-//! the researchers' commands. Arguments in, files out; the computations are in `research`.
+//! the researchers' commands. Arguments in, printed reports out; the jobs are the engine's
+//! (`incrocio_engine::research`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use incrocio_batch::{PeopleTable, TableColumn, write_table, write_with_outcome};
-use incrocio_core::files::atomic_write;
-use incrocio_core::reference::Reference;
+use incrocio_engine::Engine;
+use incrocio_engine::api::{Estimate, OUTCOME, TuneOptions};
 use incrocio_engine::catalog::Catalog;
-use incrocio_matching::eval::relevance;
-use incrocio_matching::{CandidateIndex, VacancyRecord};
-use incrocio_research::card::ModelCard;
-use incrocio_research::glm::FitOptions;
-use incrocio_research::profiling::{
-    DataInfo, Dimension, EvalOptions, FitRequest, OUTCOME, Predictions, compare, design_matrix,
-    evaluate, fit_profiling, observe, override_summary, synth_outcomes,
+use incrocio_engine::research::{
+    EvalProfilingJob, FitJob, JudgmentsJob, LabeledData, ModelSource, OutcomesJob, TuneJob,
 };
-use incrocio_research::report::html;
-use incrocio_research::text::terminal_report;
-use incrocio_research::tune::{Esito, Judgment, TuneOptions, grades, tune};
-use incrocio_taxonomy::Taxonomy;
-use rand::{Rng, SeedableRng};
 
 /// A profiling model: `--model ID` from the catalog or `--model-file FILE` (e.g. one `fit`
 /// wrote). One flag, one meaning: `--model` is always an id, `--model-file` always a path.
@@ -40,42 +29,18 @@ pub struct ModelChoice {
 }
 
 impl ModelChoice {
-    /// The model chosen.
-    fn resolve<'a>(
-        &self,
-        catalog: &'a Catalog,
-        reference: &Reference,
-        holder: &'a mut Option<incrocio_profiling::ProfilingModel>,
-    ) -> Result<&'a incrocio_profiling::ProfilingModel> {
-        model_of(
-            catalog,
-            reference,
-            self.model.as_deref(),
-            self.model_file.as_deref(),
-            holder,
-        )
+    /// The model chosen (clap makes exactly one of the two present).
+    fn source(&self) -> ModelSource {
+        source_of(self.model.as_deref(), self.model_file.as_deref())
     }
 }
 
-/// The model an `--id`/`--file` pair names.
-fn model_of<'a>(
-    catalog: &'a Catalog,
-    reference: &Reference,
-    id: Option<&str>,
-    file: Option<&Path>,
-    holder: &'a mut Option<incrocio_profiling::ProfilingModel>,
-) -> Result<&'a incrocio_profiling::ProfilingModel> {
-    if let Some(path) = file {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let m = incrocio_profiling::ProfilingModel::from_toml(
-            &path.display().to_string(),
-            &text,
-            reference,
-        )?;
-        return Ok(holder.insert(m));
+/// The model an id/file pair names (the id `did` when neither is given).
+fn source_of(id: Option<&str>, file: Option<&Path>) -> ModelSource {
+    match (file, id) {
+        (Some(path), _) => ModelSource::File(path.to_path_buf()),
+        (None, id) => ModelSource::Id(id.unwrap_or("did").to_owned()),
     }
-    Ok(catalog.profiling(id.unwrap_or("did"))?)
 }
 
 /// What to fit.
@@ -130,52 +95,17 @@ pub struct ResearchTables {
 }
 
 impl ResearchTables {
-    fn write(
-        &self,
-        table: &PeopleTable,
-        outcome: &str,
-        y: &[bool],
-        design: Option<(&[String], &ndarray::Array2<f64>)>,
-        predictions: &Predictions,
-    ) -> Result<()> {
-        let ids = || -> Vec<String> { (0..table.len()).map(|i| table.id(i).to_owned()).collect() };
-        let outcome_col = || {
-            (
-                outcome.to_owned(),
-                TableColumn::Int(y.iter().map(|&v| i32::from(v)).collect()),
-            )
-        };
-        if let (Some(path), Some((names, x))) = (&self.design, design) {
-            let mut cols = vec![("Id".to_owned(), TableColumn::Text(ids())), outcome_col()];
-            for (j, name) in names.iter().enumerate() {
-                cols.push((name.clone(), TableColumn::Float(x.column(j).to_vec())));
-            }
-            write_table(path, cols)?;
-            eprintln!("wrote {}", path.display());
+    fn job(&self) -> incrocio_engine::research::ResearchTables {
+        incrocio_engine::research::ResearchTables {
+            design: self.design.clone(),
+            predictions: self.predictions.clone(),
         }
-        if let Some(path) = &self.predictions {
-            write_table(
-                path,
-                vec![
-                    ("Id".to_owned(), TableColumn::Text(ids())),
-                    outcome_col(),
-                    (
-                        "linear_predictor".to_owned(),
-                        TableColumn::Float(predictions.linear_predictor.clone()),
-                    ),
-                    (
-                        "index".to_owned(),
-                        TableColumn::Float(predictions.index.clone()),
-                    ),
-                    (
-                        "class".to_owned(),
-                        TableColumn::Int(predictions.class.iter().map(|&c| i32::from(c)).collect()),
-                    ),
-                ],
-            )?;
-            eprintln!("wrote {}", path.display());
+    }
+
+    fn say_written(&self) {
+        for p in self.design.iter().chain(&self.predictions) {
+            eprintln!("wrote {}", p.display());
         }
-        Ok(())
     }
 }
 
@@ -191,6 +121,16 @@ pub struct Labeled {
     /// The outcome column (1 = still unemployed at the horizon).
     #[arg(long, default_value = OUTCOME)]
     outcome: String,
+}
+
+impl Labeled {
+    fn job(&self) -> LabeledData {
+        LabeledData {
+            data: self.data.clone(),
+            as_of: self.as_of,
+            outcome: self.outcome.clone(),
+        }
+    }
 }
 
 /// `synth outcomes`.
@@ -331,62 +271,21 @@ fn refuse_existing(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    atomic_write(path, |w| {
-        w.write_all(text.as_bytes())
-            .map_err(|e| incrocio_core::Error::io(path, e))
-    })?;
-    Ok(())
-}
-
-fn file_digest(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(incrocio_core::digest::sha256_tagged(&bytes))
-}
-
-pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Result<ExitCode> {
+pub(super) fn fit(catalog: Catalog, a: FitArgs) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
-    let spec_text = std::fs::read_to_string(&a.spec)
-        .with_context(|| format!("reading {}", a.spec.display()))?;
-    let spec_file = a.spec.display().to_string();
-    let spec = incrocio_profiling::ProfilingModel::from_toml(&spec_file, &spec_text, reference)?;
-    let id = a.id.clone().unwrap_or_else(|| spec.id.clone());
-    let version = a.version.unwrap_or_else(|| {
-        catalog
-            .profiling_models()
-            .iter()
-            .filter(|m| m.id == id)
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0)
-            + 1
-    });
-    let (table, y) = PeopleTable::read_labeled(&a.labeled.data, &a.labeled.outcome)?;
-    let req = FitRequest {
-        spec_text: &spec_text,
-        spec_file: &spec_file,
-        id: Some(id),
-        version,
-        data_digest: file_digest(&a.labeled.data)?,
-        as_of: a.labeled.as_of,
-        options: FitOptions {
-            l2: a.l2,
-            max_iter: a.max_iter,
-            ..FitOptions::default()
-        },
-    };
-    let (text, report, data) = fit_profiling(&req, &table, &y, reference)?;
-    write_text(&a.output, &text)?;
-    if let Some(p) = &a.report {
-        write_text(p, &serde_json::to_string_pretty(&report)?)?;
-    }
-    a.tables.write(
-        &table,
-        &a.labeled.outcome,
-        &y,
-        Some((&data.columns, &data.x)),
-        &data.predictions,
-    )?;
+    let engine = Engine::from_catalog(catalog, None)?;
+    let report = engine.fit_profiling(&FitJob {
+        spec: a.spec.clone(),
+        labeled: a.labeled.job(),
+        l2: a.l2,
+        max_iter: a.max_iter,
+        id: a.id.clone(),
+        version: a.version,
+        output: a.output.clone(),
+        report: a.report.clone(),
+        tables: a.tables.job(),
+    })?;
+    a.tables.say_written();
     let f = &report.fit;
     println!(
         "{}: {} ({} iterations, last change {:.2e}){}",
@@ -443,36 +342,27 @@ pub(super) fn fit(catalog: &Catalog, reference: &Reference, a: FitArgs) -> Resul
     })
 }
 
-pub(super) fn outcomes(
-    catalog: &Catalog,
-    reference: &Reference,
-    a: OutcomesArgs,
-) -> Result<ExitCode> {
-    let mut held = None;
-    let p = incrocio_profiling::Profiler {
-        model: a.model.resolve(catalog, reference, &mut held)?,
-        adr: catalog.adr(None)?,
-        reference,
-    };
-    let table = PeopleTable::read(&a.people)?;
-    let y = synth_outcomes(&p, &table, a.as_of, a.seed)?;
-    write_with_outcome(&a.people, &a.output, OUTCOME, &y)?;
-    let events = y.iter().filter(|v| **v).count();
+pub(super) fn outcomes(catalog: Catalog, a: OutcomesArgs) -> Result<ExitCode> {
+    let engine = Engine::from_catalog(catalog, None)?;
+    let d = engine.synth_outcomes(&OutcomesJob {
+        model: a.model.source(),
+        people: a.people.clone(),
+        as_of: a.as_of,
+        seed: a.seed,
+        output: a.output.clone(),
+    })?;
     eprintln!(
-        "wrote {} people with outcomes drawn from {} ({events} still unemployed, seed {}) to {}",
-        y.len(),
-        p.model.key(),
+        "wrote {} people with outcomes drawn from {} ({} still unemployed, seed {}) to {}",
+        d.people,
+        d.model,
+        d.events,
         a.seed,
         a.output.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn eval_profiling(
-    catalog: &Catalog,
-    reference: &Reference,
-    a: EvalProfilingArgs,
-) -> Result<ExitCode> {
+pub(super) fn eval_profiling(catalog: Catalog, a: EvalProfilingArgs) -> Result<ExitCode> {
     let references = a
         .reference
         .iter()
@@ -486,202 +376,44 @@ pub(super) fn eval_profiling(
                 })
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let (table, y, extra) =
-        PeopleTable::read_labeled_with(&a.labeled.data, &a.labeled.outcome, &a.group_by)?;
-    let adr = catalog.adr(None)?;
-    let (mut ha, mut hb) = (None, None);
-    let pa = incrocio_profiling::Profiler {
-        model: a.model.resolve(catalog, reference, &mut ha)?,
-        adr,
-        reference,
-    };
-    let high = a
-        .high_risk_from
-        .unwrap_or(pa.model.classes.labels.len() as u8 / 2 + 1);
-    let oa = observe(&pa, &table, &y, a.labeled.as_of)?;
-    let mut dims = Dimension::standard(&oa);
-    for (name, values) in a.group_by.iter().zip(&extra) {
-        dims.push(Dimension::from_values(name, values));
-    }
-    let data = DataInfo {
-        file: a.labeled.data.display().to_string(),
-        digest: file_digest(&a.labeled.data)?,
-        n: y.len(),
-        as_of: a.labeled.as_of,
-    };
-    let opts = EvalOptions {
-        high_risk_from: high,
+    let against = (a.against.is_some() || a.against_file.is_some())
+        .then(|| source_of(a.against.as_deref(), a.against_file.as_deref()));
+    let engine = Engine::from_catalog(catalog, None)?;
+    let text = engine.eval_profiling(&EvalProfilingJob {
+        model: a.model.source(),
+        against,
+        labeled: a.labeled.job(),
+        high_risk_from: a.high_risk_from,
+        output: a.output.clone(),
+        html: a.html.clone(),
+        card: a.card.clone(),
         bootstrap: a.bootstrap,
         seed: a.seed,
+        group_by: a.group_by.clone(),
         references,
-    };
-    let predictions = Predictions {
-        linear_predictor: oa.iter().map(|o| o.linear_predictor).collect(),
-        index: oa.iter().map(|o| o.p).collect(),
-        class: oa.iter().map(|o| o.class).collect(),
-    };
-    let design = if a.tables.design.is_some() {
-        Some(design_matrix(pa.model, &table, a.labeled.as_of, reference)?)
-    } else {
-        None
-    };
-    a.tables.write(
-        &table,
-        &a.labeled.outcome,
-        &y,
-        design.as_ref().map(|(n, x)| (n.as_slice(), x)),
-        &predictions,
-    )?;
-    let overrides: Option<Vec<incrocio_decisions::overrides::Override>> = match &a.decisions {
-        Some(dir) => Some(
-            incrocio_decisions::records(dir)?
-                .iter()
-                .filter_map(incrocio_decisions::overrides::Override::from_record)
-                .collect(),
-        ),
-        None => None,
-    };
-    let ids: Vec<String> = if overrides.is_some() {
-        (0..table.len()).map(|i| table.id(i).to_owned()).collect()
-    } else {
-        Vec::new()
-    };
-    let count = |model: &str| {
-        overrides
-            .as_ref()
-            .map(|o| override_summary(o, model, &ids, &dims))
-    };
-    let against = (a.against.is_some() || a.against_file.is_some())
-        .then_some((a.against.as_deref(), a.against_file.as_deref()));
-    let (json, page, evals, comparison) = match against {
-        None => {
-            let mut ea = evaluate(&pa, &oa, &dims, &data, &opts)?;
-            ea.overrides = count(&ea.model);
-            (
-                serde_json::to_string_pretty(&ea)?,
-                html(&[&ea], None),
-                vec![ea],
-                None,
-            )
-        }
-        Some((id, file)) => {
-            let pb = incrocio_profiling::Profiler {
-                model: model_of(catalog, reference, id, file, &mut hb)?,
-                adr,
-                reference,
-            };
-            let ob = observe(&pb, &table, &y, a.labeled.as_of)?;
-            let mut c = compare((&pa, &oa), (&pb, &ob), &dims, &data, &opts)?;
-            c.a.overrides = count(&c.a.model);
-            c.b.overrides = count(&c.b.model);
-            let page = html(&[&c.a, &c.b], Some(&c));
-            let json = serde_json::to_string_pretty(&c)?;
-            (json, page, vec![c.a.clone(), c.b.clone()], Some(c))
-        }
-    };
-    if let Some(p) = &a.output {
-        write_text(p, &json)?;
-    }
-    if let Some(p) = &a.html {
-        write_text(p, &page)?;
+        tables: a.tables.job(),
+        decisions: a.decisions.clone(),
+    })?;
+    a.tables.say_written();
+    for p in a.html.iter().chain(&a.card) {
         eprintln!("wrote {}", p.display());
     }
-    if let Some(p) = &a.card {
-        let lineage: Vec<&incrocio_profiling::ProfilingModel> = catalog
-            .profiling_models()
-            .iter()
-            .filter(|m| m.id == pa.model.id)
-            .collect();
-        let card = ModelCard::new(pa.model, &lineage, &evals[0]);
-        let text = if p.extension().is_some_and(|e| e == "json") {
-            serde_json::to_string_pretty(&card)?
-        } else {
-            card.markdown()
-        };
-        write_text(p, &text)?;
-        eprintln!("wrote {}", p.display());
-    }
-    print!("{}", terminal_report(&evals, comparison.as_ref()));
+    print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn judgments(
-    catalog: Catalog,
-    reference: &Reference,
-    a: JudgmentsArgs,
-) -> Result<ExitCode> {
-    let t = Taxonomy::bundled();
-    let engine = incrocio_engine::Engine::from_catalog(
-        catalog,
-        Some(CandidateIndex::open(&a.corpus.index)?),
+pub(super) fn judgments(catalog: Catalog, a: JudgmentsArgs) -> Result<ExitCode> {
+    let engine = Engine::from_catalog(catalog, None)?.open_index(&a.corpus.index)?;
+    let n = engine.synth_judgments(
+        &JudgmentsJob {
+            cvs: a.corpus.cvs.clone(),
+            vacancies: a.corpus.vacancies.clone(),
+            esiti: a.esiti,
+            seed: a.seed,
+            output: a.output.clone(),
+        },
+        chrono::Local::now().date_naive(),
     )?;
-    engine.check()?;
-    let idx = engine.index().context("the candidate index")?;
-    let model = engine.matching_model().clone();
-    let occupations: std::collections::HashMap<String, Vec<u32>> = engine
-        .read_candidates(&a.corpus.cvs, chrono::Local::now().date_naive())?
-        .into_iter()
-        .map(|c| {
-            (
-                c.record.id.clone(),
-                c.occupazioni.iter().flatten().copied().collect(),
-            )
-        })
-        .collect();
-    let vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.corpus.vacancies, "a vacancy record")?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
-    let mut out = String::new();
-    let mut n = 0usize;
-    for v in &vacancies {
-        let Some(truth) = v.esco.as_deref().and_then(|u| t.occupation(u)) else {
-            continue;
-        };
-        let mut blind = v.clone();
-        blind.esco = None;
-        blind.cp2011 = None;
-        let vacancy = blind.validate(reference, t, &model.titles)?;
-        let grade = |id: &str| occupations.get(id).map_or(0, |o| relevance(t, truth, o));
-        let mut lines: Vec<Judgment> = Vec::new();
-        if a.esiti {
-            // Simulated employers: a relevant candidate of the rosa is hired with probability
-            // ½ (else rejected), an adjacent one is rejected (⅘) or not presented, others are
-            // rejected (½) or not presented.
-            for e in idx.shortlist(&vacancy, &model, None, t)?.rosa {
-                let u: f64 = rng.r#gen();
-                let esito = match grade(&e.candidate_id) {
-                    2 if u < 0.5 => Esito::Hired,
-                    2 => Esito::Rejected,
-                    1 if u < 0.8 => Esito::Rejected,
-                    0 if u < 0.5 => Esito::Rejected,
-                    _ => Esito::NotPresented,
-                };
-                lines.push(Judgment {
-                    vacancy_id: v.id.clone(),
-                    candidate_id: e.candidate_id,
-                    grade: None,
-                    esito: Some(esito),
-                });
-            }
-        } else {
-            for e in idx.ranking(&vacancy, &model, t)?.ranked {
-                let g = grade(&e.candidate_id);
-                if g > 0 {
-                    lines.push(Judgment {
-                        vacancy_id: v.id.clone(),
-                        candidate_id: e.candidate_id,
-                        grade: Some(g),
-                        esito: None,
-                    });
-                }
-            }
-        }
-        for j in lines {
-            out.push_str(&serde_json::to_string(&j)?);
-            out.push('\n');
-            n += 1;
-        }
-    }
-    write_text(&a.output, &out)?;
     eprintln!(
         "wrote {n} {} to {}",
         if a.esiti { "esiti" } else { "judgments" },
@@ -690,67 +422,8 @@ pub(super) fn judgments(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn tune_matching(
-    catalog: Catalog,
-    reference: &Reference,
-    a: TuneArgs,
-) -> Result<ExitCode> {
+pub(super) fn tune_matching(catalog: Catalog, a: TuneArgs) -> Result<ExitCode> {
     refuse_existing(&a.output)?;
-    let t = Taxonomy::bundled();
-    let base = super::matching_model(&catalog, a.model_file.as_deref())?;
-    let version = a.version.unwrap_or(base.version + 1);
-    if version <= base.version {
-        return Err(super::UsageError(format!(
-            "--version {version} is not above the base model's {}",
-            base.version
-        ))
-        .into());
-    }
-    let mut vacancies: Vec<VacancyRecord> = super::read_jsonl(&a.vacancies, "a vacancy record")?;
-    for v in &mut vacancies {
-        v.esco = None;
-        v.cp2011 = None;
-    }
-    let mut judgments: Vec<Judgment> = match &a.judgments {
-        Some(p) => super::read_jsonl(p, "a judgment")?,
-        None => Vec::new(),
-    };
-    if let Some(dir) = &a.decisions {
-        use incrocio_decisions::esiti::{Esito as Recorded, Outcome};
-        let before = judgments.len();
-        for e in incrocio_decisions::records(dir)?
-            .iter()
-            .filter_map(Recorded::from_record)
-        {
-            judgments.push(Judgment {
-                vacancy_id: e.vacancy_id,
-                candidate_id: e.candidate_id,
-                grade: None,
-                esito: Some(match e.esito {
-                    Outcome::Hired => Esito::Hired,
-                    Outcome::Rejected => Esito::Rejected,
-                    Outcome::NotPresented | Outcome::Declined => Esito::NotPresented,
-                }),
-            });
-        }
-        eprintln!(
-            "{} esiti from the decision log {}",
-            judgments.len() - before,
-            dir.display()
-        );
-    }
-    let g = grades(&judgments, a.rejected_grade)?;
-    let engine = incrocio_engine::Engine::new(catalog, base, Some(CandidateIndex::open(&a.index)?));
-    engine.check()?;
-    let idx = engine.index().context("the candidate index")?;
-    let base = engine.matching_model();
-    let opts = TuneOptions {
-        samples: a.samples,
-        seed: a.seed,
-        test_share: a.test_share,
-        folds: a.folds,
-        rejected_grade: a.rejected_grade,
-    };
     if a.folds == 1 {
         return Err(super::UsageError(
             "--folds 1 holds nothing out: give 2 or more (or 0 for one split by --test-share)"
@@ -758,9 +431,33 @@ pub(super) fn tune_matching(
         )
         .into());
     }
-    let (text, r) = tune(idx, &vacancies, &g, base, version, &opts, reference, t)?;
-    write_text(&a.output, &text)?;
-    let e = |x: &incrocio_research::stats::Estimate| match x.ci {
+    let engine = super::engine_for(catalog, a.model_file.as_deref())?.open_index(&a.index)?;
+    let base = engine.matching_model().version;
+    if let Some(v) = a.version.filter(|&v| v <= base) {
+        return Err(super::UsageError(format!(
+            "--version {v} is not above the base model's {base}"
+        ))
+        .into());
+    }
+    let done = engine.tune_matching(&TuneJob {
+        vacancies: a.vacancies.clone(),
+        judgments: a.judgments.clone(),
+        decisions: a.decisions.clone(),
+        version: a.version,
+        output: a.output.clone(),
+        options: TuneOptions {
+            samples: a.samples,
+            seed: a.seed,
+            test_share: a.test_share,
+            folds: a.folds,
+            rejected_grade: a.rejected_grade,
+        },
+    })?;
+    if let (Some(n), Some(dir)) = (done.esiti_from_log, &a.decisions) {
+        eprintln!("{n} esiti from the decision log {}", dir.display());
+    }
+    let r = done.report;
+    let e = |x: &Estimate| match x.ci {
         Some(c) => format!("{:.4} [{:.4}, {:.4}]", x.value, c.low, c.high),
         None => format!("{:.4}", x.value),
     };

@@ -6,11 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use incrocio_engine::Engine;
 use incrocio_engine::catalog::Catalog;
 use incrocio_http::config::{Overrides, Scope, ServerConfig, key_hash};
 use incrocio_http::{Service, shutdown_signal};
-use incrocio_matching::CandidateIndex;
 use rand::RngCore;
 
 /// Serve the HTTP API. Precedence: flags, then environment, then the file, then defaults.
@@ -102,23 +100,19 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     if config.keys.is_empty() {
         tracing::warn!("no API keys configured: every route but /healthz and /readyz answers 401");
     }
-    let model = super::matching_model(&catalog, a.model_file.as_deref())?;
-    let index = match &config.index {
-        None => None,
+    let mut engine = super::engine_for(catalog, a.model_file.as_deref())?;
+    match &config.index {
+        None => {}
         Some(dir) if a.create_index && !dir.join("FORMAT").exists() => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            Some(CandidateIndex::create(
-                dir,
-                chrono::Local::now().date_naive(),
-                &model,
-            )?)
+            engine = engine.create_index(dir, chrono::Local::now().date_naive())?;
         }
-        Some(dir) => Some(
-            CandidateIndex::open(dir)
-                .with_context(|| format!("opening the candidate index {}", dir.display()))?,
-        ),
-    };
-    let mut engine = Engine::new(catalog, model, index);
+        Some(dir) => {
+            engine = engine
+                .open_index(dir)
+                .with_context(|| format!("opening the candidate index {}", dir.display()))?;
+        }
+    }
     if let Some(dir) = &config.vacancies {
         let board = engine
             .open_vacancies(dir)
@@ -126,18 +120,14 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
         engine = engine.with_vacancies(board);
     }
     if let Some(file) = &config.travel_times {
-        let table = incrocio_congruita::TravelTimes::read(
-            file,
-            incrocio_core::reference::Reference::bundled(),
-        )
-        .with_context(|| format!("reading the travel-time table {}", file.display()))?;
-        engine = engine.with_travel_times(table);
+        engine = engine
+            .with_travel_times_file(file)
+            .with_context(|| format!("reading the travel-time table {}", file.display()))?;
     }
     if let Some(file) = &config.ada_table {
-        let table =
-            incrocio_congruita::AdaTable::read(file, incrocio_taxonomy::Taxonomy::bundled())
-                .with_context(|| format!("reading the ADA table {}", file.display()))?;
-        engine = engine.with_ada_table(table);
+        engine = engine
+            .with_ada_table_file(file)
+            .with_context(|| format!("reading the ADA table {}", file.display()))?;
     }
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.

@@ -326,7 +326,7 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
-    assert_eq!(report["a"]["model"], "did@v1");
+    assert_eq!(report["a"]["model"], "did@v2");
     assert_eq!(report["b"]["model"], "did-test@v1");
     let auc_eval = report["b"]["overall"]["auc"]["value"].as_f64().unwrap();
     assert!((auc_fit - auc_eval).abs() < 1e-9, "{auc_fit} vs {auc_eval}");
@@ -354,7 +354,7 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
     );
     // The terminal: DeLong's test, the Δ table and the transitions with row percentages.
     assert!(
-        eval.contains("DeLong: ΔAUC") && eval.contains("Δ = did-test@v1 − did@v1"),
+        eval.contains("DeLong: ΔAUC") && eval.contains("Δ = did-test@v1 − did@v2"),
         "{eval}"
     );
     let transitions = eval.split("class transitions").nth(1).unwrap();
@@ -369,7 +369,7 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
     // disparities, limitations, lineage.
     let card = std::fs::read_to_string(d.join("card.md")).unwrap();
     for part in [
-        "# Model card: did@v1",
+        "# Model card: did@v2",
         "## Intended purpose",
         "Art. 19 D.Lgs. 150/2015",
         "AI Act",
@@ -377,7 +377,7 @@ fn researchers_commands_chain_and_never_overwrite_a_model() {
         "## Disparities against the reference group",
         "ILLUSTRATIVE",
         "## Version lineage",
-        "did@v1 (this card)",
+        "did@v2 (this card)",
     ] {
         assert!(card.contains(part), "{part}\n{card}");
     }

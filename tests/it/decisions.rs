@@ -128,7 +128,7 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
         assert_eq!(records[0]["kind"], "profile");
         assert_eq!(records[0]["actor"], "prof");
         assert_eq!(records[0]["result"]["class"], *class);
-        assert_eq!(records[0]["model"]["id"], "did@v1");
+        assert_eq!(records[0]["model"]["id"], "did@v2");
         assert_eq!(records[0]["lep"], json!({"lep": "B", "sap": "A01"}));
         // Ids, digests and classes only: none of the record's fields.
         let text = records[0].to_string();
@@ -401,6 +401,8 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
     ]);
     run(&[
         "reprofile",
+        "--model",
+        "did@v1",
         "--input",
         "p.parquet",
         "--as-of",
@@ -451,6 +453,8 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
     // The next re-profiling, inside the override's period: both classes shown.
     run(&[
         "reprofile",
+        "--model",
+        "did@v1",
         "--input",
         "p.parquet",
         "--previous",
@@ -489,6 +493,8 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
     // After it expires, the computed class alone.
     run(&[
         "reprofile",
+        "--model",
+        "did@v1",
         "--input",
         "p.parquet",
         "--as-of",
@@ -509,7 +515,7 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
         "synth",
         "outcomes",
         "--model",
-        "did",
+        "did@v1",
         "--people",
         "p.parquet",
         "--as-of",
@@ -521,7 +527,7 @@ fn an_override_shows_in_the_next_reprofiling_and_in_eval() {
         "eval",
         "profiling",
         "--model",
-        "did",
+        "did@v1",
         "--data",
         "l.parquet",
         "--as-of",

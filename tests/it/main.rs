@@ -4,6 +4,7 @@
 mod cli;
 mod congruita;
 mod decisions;
+mod documents;
 mod fuzz;
 mod graduatorie;
 mod hardening;

@@ -40,7 +40,7 @@ const NAPOLI: &str = r#"{
 /// η = 2.8405, p = 1 / (1 + e^−2.8405) = 0.9448255… → 0.944826, class 4.
 #[test]
 fn napoli_woman_55_hand_computed() {
-    let p = profile(NAPOLI, "did");
+    let p = profile(NAPOLI, "did@v1");
     assert_eq!(p.derived.eta, 55);
     assert_eq!(p.derived.giorni_sospensione, 31);
     assert_eq!(p.derived.mesi_disoccupazione, 13);
@@ -114,7 +114,7 @@ fn milano_graduate_hand_computed() {
 fn missing_variable_names_the_field() {
     let c = crate::catalog();
     let p = Profiler {
-        model: c.profiling("did").unwrap(),
+        model: c.profiling("did@v1").unwrap(),
         adr: c.adr(None).unwrap(),
         reference: Reference::bundled(),
     };

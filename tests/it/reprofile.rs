@@ -121,7 +121,7 @@ fn ninety_day_selection_and_carry_over() {
             .and_then(|x| x.value.clone())
             .unwrap()
     };
-    assert_eq!(get("incrocio.model"), "did@v1");
+    assert_eq!(get("incrocio.model"), "did@v2");
     assert_eq!(get("incrocio.model_status"), "illustrative");
     assert!(get("incrocio.model_digest").starts_with("sha256:"));
     assert_eq!(get("incrocio.adr_rules"), "adr-delibera-anpal-14-2018@v1");

@@ -93,7 +93,7 @@ fn issue_13_2_model_sql_in_duckdb_matches_reprofile() {
         synth.to_str().unwrap(),
     ]);
     let edge = root.join("tests/sql/edge-people.csv");
-    for model in ["did@v1", "garanzia-giovani@v2", "did-probit@v1"] {
+    for model in ["did@v1", "did@v2", "garanzia-giovani@v2", "did-probit@v1"] {
         for (name, people) in [("synth", synth.as_path()), ("edge", edge.as_path())] {
             let run = d.join(format!("{}-{name}", model.replace('@', "-")));
             std::fs::create_dir_all(&run).unwrap();
@@ -189,5 +189,42 @@ fn model_sql_without_a_date_uses_current_date_and_names_the_model() {
     assert!(sql.contains("CURRENT_DATE"));
     assert!(sql.contains("FROM lake.anpal.did x"));
     assert!(sql.contains("'did' AS \"model_id\""));
-    assert!(sql.contains("ILLUSTRATIVE MODEL did@v1"));
+    assert!(sql.contains("ILLUSTRATIVE MODEL did@v2"));
+}
+
+/// Issue 29: a table without the optional columns runs when told they are absent; the query
+/// then reads them as NULL and never names them; a required column cannot be declared absent.
+#[test]
+fn model_sql_reads_an_absent_optional_column_as_null() {
+    let run = |absent: &str| {
+        Command::new(env!("CARGO_BIN_EXE_incrocio"))
+            .args([
+                "models",
+                "sql",
+                "--dialect",
+                "duckdb",
+                "--as-of",
+                "2026-11-23",
+                "--absent",
+                absent,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("DataFineUltimoRapporto");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        sql.contains("CAST(NULL AS DATE) AS DataFineUltimoRapporto"),
+        "{sql}"
+    );
+    assert!(!sql.contains("x.DataFineUltimoRapporto"), "{sql}");
+    let out = run("Genere");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an optional column"), "{err}");
 }

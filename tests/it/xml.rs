@@ -128,7 +128,10 @@ fn synthetic_people_as_did_validate_and_profile_as_their_json() {
         let xml = write::did(&p).unwrap();
         let file = write_file(dir.path(), &format!("did{k}.xml"), &xml);
         xmllint("XS_ID_ConferimentoDID_4.0.xsd", &file).unwrap();
-        let back = did::read(&xml).unwrap().record;
+        let codes = did::DidCodes::bundled().unwrap();
+        let back = did::read(&xml, &codes, Reference::bundled())
+            .unwrap()
+            .record;
         p.id = incrocio_exchange::pseudonym(p.codice_fiscale.as_deref().unwrap());
         assert_eq!(back, p, "person {k}");
         twins.push(p);

@@ -25,6 +25,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../../models/profiling/did.v1.toml"),
     ),
     (
+        "models/profiling/did.v2.toml",
+        include_str!("../../../models/profiling/did.v2.toml"),
+    ),
+    (
         "models/profiling/garanzia-giovani.v1.toml",
         include_str!("../../../models/profiling/garanzia-giovani.v1.toml"),
     ),
@@ -100,6 +104,7 @@ pub struct Catalog {
     graduatorie: Vec<GraduatoriaRules>,
     matching: Vec<MatchingModel>,
     congruita: Vec<RuleSet>,
+    did_codes: incrocio_exchange::did::DidCodes,
 }
 
 impl Catalog {
@@ -147,7 +152,32 @@ impl Catalog {
                 files.push((kind, p.display().to_string(), text));
             }
         }
-        Ok(Catalog::from_files(files.into_iter(), reference)?)
+        let mut c = Catalog::from_files(files.into_iter(), reference)?;
+        // A Region's DID code tables (`DIR/did-codici/*.toml`) extend the bundled one.
+        let sub = dir.join("did-codici");
+        if sub.is_dir() {
+            let entries = std::fs::read_dir(&sub).map_err(|e| Error::io(&sub, e))?;
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.retain(|p| p.extension().is_some_and(|x| x == "toml"));
+            paths.sort();
+            for p in paths {
+                c.extend_did_codes(&p)?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// Adds a Region's DID code table (`data/codici/did-codici.v1.toml` has the shape).
+    pub fn extend_did_codes(&mut self, path: &Path) -> Result<(), Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        self.did_codes
+            .extend(&path.display().to_string(), &text)
+            .map_err(Error::Model)
+    }
+
+    /// The DID code tables: which record value each DID code means.
+    pub fn did_codes(&self) -> &incrocio_exchange::did::DidCodes {
+        &self.did_codes
     }
 
     /// Loads `(kind, file name, text)` triples; the kind is the subdirectory the file came
@@ -162,6 +192,7 @@ impl Catalog {
             graduatorie: Vec::new(),
             matching: Vec::new(),
             congruita: Vec::new(),
+            did_codes: incrocio_exchange::did::DidCodes::bundled()?,
         };
         let mut keys: Vec<(&'static str, String, u32)> = Vec::new();
         for (kind, path, text) in files {

@@ -24,21 +24,42 @@ use incrocio_taxonomy::Taxonomy;
 mod bulk;
 pub mod catalog;
 mod decided;
+mod jobs;
 mod of;
+pub mod research;
 pub use self::decided::{Decided, Recorded};
+pub use self::jobs::Exported;
 
 /// The types of the engine's requests and answers that other crates define, re-exported so
 /// that an edge (the HTTP service, the binary) depends on this crate alone.
 pub mod api {
+    pub use incrocio_batch::{DEFAULT_CHUNK_ROWS, OnError, ReprofileOptions, ReprofileReport};
+    pub use incrocio_congruita::Esito as Congruity;
     pub use incrocio_decisions::esiti::{EsitiRequest, Esito, EsitoEntry};
     pub use incrocio_decisions::indicators::Report as IndicatorReport;
     pub use incrocio_decisions::overrides::{Override, OverrideRequest};
     pub use incrocio_decisions::{Receipt, Record};
+    pub use incrocio_exchange::{Ignored, looks_like_xml};
     pub use incrocio_graduatoria::Graduatoria;
+    pub use incrocio_graduatoria::{Applicant, GraduatoriaRequest};
     pub use incrocio_matching::candidate::etag;
+    pub use incrocio_matching::eval::EvalReport;
     pub use incrocio_matching::{
-        Candidate, CandidateRecord, Offers, Shortlist, Vacancy, VacancyRecord,
+        Candidate, CandidateRecord, Offers, Shortlist, Stato, Vacancy, VacancyRecord,
     };
+    pub use incrocio_profiling::{Dialect, ProfileRecord, SqlOptions, Status};
+    pub use incrocio_research::profiling::{FitReport, OUTCOME};
+    pub use incrocio_research::stats::Estimate;
+    pub use incrocio_research::tune::{TuneOptions, TuneReport};
+    pub use incrocio_synth::{CvSpec, PeopleSpec, Synthetic};
+    pub use incrocio_taxonomy::titles::TitleReport;
+}
+
+/// The decision log read by an auditor, without an engine: verification, a person's records,
+/// the LEP deadline indicators and compaction behind a checkpoint.
+pub mod audit {
+    pub use incrocio_decisions::indicators::for_log as indicators;
+    pub use incrocio_decisions::{FILE, compact, records_of, verify};
 }
 pub use self::bulk::{
     BulkDelete, BulkInput, BulkItem, BulkItemResult, BulkOutcome, BulkResponse, CandidatePage,
@@ -425,6 +446,12 @@ pub struct SapImported {
     pub ignored: incrocio_exchange::Ignored,
     /// Values the SAP does not carry and incrocio assumed, in words.
     pub assumed: Vec<String>,
+    /// Elements whose values the record took, by XPath (positions dropped).
+    pub read: incrocio_exchange::Ignored,
+    /// Elements that carried nothing, skipped, by XPath.
+    pub empty: incrocio_exchange::Ignored,
+    /// `codprofessione` voci read as their CP2011 unità professionale, by XPath.
+    pub mapped: incrocio_exchange::Ignored,
 }
 
 /// One SAP of a document: imported, or refused with the element that is wrong.
@@ -807,7 +834,11 @@ impl Engine {
         actor: &str,
         cancel: &Cancel,
     ) -> Result<Decided<ProfilingResponse>> {
-        let did = incrocio_exchange::did::read(incrocio_exchange::utf8(xml)?)?;
+        let did = incrocio_exchange::did::read(
+            &incrocio_exchange::decode(xml)?,
+            self.catalog.did_codes(),
+            self.reference,
+        )?;
         let req = ProfilingRequest {
             records: vec![did.record],
             ..ask
@@ -950,7 +981,7 @@ impl Engine {
     /// succeeds or fails on its own, its error naming the element's XPath.
     pub fn sap_candidates(&self, xml: &[u8], today: NaiveDate) -> Result<Vec<SapImport>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
-        let docs = incrocio_exchange::sap::read(incrocio_exchange::utf8(xml)?, self.reference)?;
+        let docs = incrocio_exchange::sap::read(&incrocio_exchange::decode(xml)?, self.reference)?;
         Ok(docs
             .into_iter()
             .map(|d| self.sap_validated(d?, latest))
@@ -968,10 +999,17 @@ impl Engine {
             .clone()
             .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
             .map_err(|e| d.locate(e))?;
+        let mut read = incrocio_exchange::Ignored::default();
+        for (_, path) in &d.sources {
+            read.count(path);
+        }
         Ok(SapImported {
             candidate,
             ignored: d.ignored,
             assumed: d.assumed,
+            read,
+            empty: d.empty,
+            mapped: d.mapped,
         })
     }
 
@@ -981,7 +1019,7 @@ impl Engine {
     pub fn sap_candidate(&self, xml: &[u8], id: &str, today: NaiveDate) -> Result<SapImported> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let mut d =
-            incrocio_exchange::sap::read_one(incrocio_exchange::utf8(xml)?, self.reference)?;
+            incrocio_exchange::sap::read_one(&incrocio_exchange::decode(xml)?, self.reference)?;
         if d.id_from_sap {
             if d.record.id != id {
                 let at = d.sources.iter().find(|(f, _)| f == "id").map_or_else(

@@ -136,6 +136,21 @@ impl Ignored {
         *self.0.entry(plain_path(node)).or_default() += 1;
     }
 
+    /// Counts one more at `xpath`, its positions (`[2]`) dropped.
+    pub fn count(&mut self, xpath: &str) {
+        let mut plain = String::with_capacity(xpath.len());
+        let mut skip = false;
+        for c in xpath.chars() {
+            match c {
+                '[' => skip = true,
+                ']' => skip = false,
+                c if !skip => plain.push(c),
+                _ => {}
+            }
+        }
+        *self.0.entry(plain).or_default() += 1;
+    }
+
     /// Adds another document's counts.
     pub fn merge(&mut self, other: &Ignored) {
         for (k, v) in &other.0 {
@@ -337,19 +352,58 @@ pub fn looks_like_xml(bytes: &[u8]) -> bool {
         .is_some_and(|c| *c == b'<')
 }
 
-/// The UTF-8 text of an XML document (a byte-order mark dropped); other encodings are refused
-/// by name.
-pub fn utf8(bytes: &[u8]) -> Result<&str, InputError> {
+/// The text of an XML document, decoded as its declaration says: UTF-8 (the default; a
+/// byte-order mark dropped) or ISO-8859-1 / Latin-1 (every byte one character, as regional
+/// systems still export). Any other declared encoding is refused by name, never guessed.
+pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(b).map_err(|e| {
-        InputError::new(
-            "/",
-            FieldReason::Xml(format!(
-                "not UTF-8 at byte {} (send the document in UTF-8)",
-                e.valid_up_to()
-            )),
-        )
-    })
+    match declared_encoding(b) {
+        None => {}
+        Some(e) if e.eq_ignore_ascii_case("utf-8") || e.eq_ignore_ascii_case("utf8") => {}
+        Some(e)
+            if ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso_8859-1"]
+                .iter()
+                .any(|l| e.eq_ignore_ascii_case(l)) =>
+        {
+            return Ok(std::borrow::Cow::Owned(
+                b.iter().map(|&c| char::from(c)).collect(),
+            ));
+        }
+        Some(e) => {
+            return Err(InputError::new(
+                "/",
+                FieldReason::Xml(format!(
+                    "encoding `{e}` is not read: send UTF-8 or ISO-8859-1"
+                )),
+            ));
+        }
+    }
+    std::str::from_utf8(b)
+        .map(std::borrow::Cow::Borrowed)
+        .map_err(|e| {
+            InputError::new(
+                "/",
+                FieldReason::Xml(format!(
+                    "not UTF-8 at byte {} (send UTF-8, or declare encoding=\"ISO-8859-1\")",
+                    e.valid_up_to()
+                )),
+            )
+        })
+}
+
+/// The `encoding` of the XML declaration (`<?xml version="1.0" encoding="…"?>`), if any.
+fn declared_encoding(b: &[u8]) -> Option<&str> {
+    let head = b.strip_prefix(b"<?xml")?;
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[1..];
+    rest.find(quote).map(|e| &rest[..e])
 }
 
 #[cfg(test)]

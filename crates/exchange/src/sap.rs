@@ -57,6 +57,35 @@ static LEVEL_TITLES: LazyLock<Vec<(u8, String)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The 6-level CP2011 voci (`3.1.2.1.0.1`): the *qualifica professionale* a SAP's
+/// `codprofessione` carries; its first five levels are its unità professionale.
+static VOCI: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../../data/cp2011/voci_codici.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+});
+
+/// The CP2011 unità professionale of a `codprofessione`: a 5-level code as sent (the
+/// taxonomy checks it), a 6-level voce as its unit (`Some(unit)`, to count as mapped), or an
+/// unknown 6-level code (`Err`).
+fn unit_of_voce(code: &str) -> Result<Option<&str>, ()> {
+    if code.split('.').count() != 6 {
+        return Ok(None);
+    }
+    if !VOCI.contains(code) {
+        return Err(());
+    }
+    Ok(code.rsplit_once('.').map(|(unit, _)| unit))
+}
+
+/// Whether an element carries no fact: no text anywhere below it (an empty
+/// `<linguastraniera/>`, a list of empty items). Such an element is skipped and counted.
+fn carries_nothing(n: Node<'_, '_>) -> bool {
+    !n.descendants()
+        .any(|d| d.is_text() && !d.text().unwrap_or("").trim().is_empty())
+}
+
 /// One SAP read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SapDocument {
@@ -72,6 +101,10 @@ pub struct SapDocument {
     pub assumed: Vec<String>,
     /// Whether the id is the SAP's `identificativosap` (else a pseudonym of the codice fiscale).
     pub id_from_sap: bool,
+    /// Elements that carried nothing (no text below them), skipped, by XPath.
+    pub empty: Ignored,
+    /// `codprofessione` voci (6-level) read as their unità professionale, by XPath.
+    pub mapped: Ignored,
 }
 
 impl SapDocument {
@@ -104,7 +137,17 @@ pub fn read(
     reference: &Reference,
 ) -> Result<Vec<Result<SapDocument, InputError>>, InputError> {
     let doc = super::parse(text)?;
-    let root = super::payload(&doc)?;
+    // The SAP is exchanged bare (only the DID travels in a SOAP body, `docs/xml.md`).
+    let root = doc.root_element();
+    if root.tag_name().name() == "Envelope" && root.tag_name().namespace().is_some() {
+        return Err(InputError::new(
+            "/Envelope",
+            FieldReason::Xml(
+                "a SOAP envelope: a SAP is sent bare, its root `lavoratore` (or `lavoratori`)"
+                    .into(),
+            ),
+        ));
+    }
     let s = schema();
     super::check_element(root, &s)?;
     match root.tag_name().name() {
@@ -173,9 +216,29 @@ struct Builder<'s, 'a, 'i> {
     ignored: Ignored,
     sources: Vec<(String, String)>,
     assumed: Vec<String>,
+    empty: Ignored,
+    mapped: Ignored,
 }
 
 impl Builder<'_, '_, '_> {
+    /// The children of `n` named `name` that carry something; the empty ones are counted
+    /// in `empty` and skipped.
+    fn items<'a, 'i>(
+        &mut self,
+        n: Node<'a, 'i>,
+        name: &str,
+    ) -> Result<Vec<Node<'a, 'i>>, InputError> {
+        let mut out = all(self.s, n, name)?;
+        out.retain(|c| {
+            let nothing = carries_nothing(*c);
+            if nothing {
+                self.empty.note(*c);
+            }
+            !nothing
+        });
+        Ok(out)
+    }
+
     fn ignore_all(&mut self, nodes: &[Node<'_, '_>], keep: &[&str]) {
         for n in nodes {
             if !keep.contains(&n.tag_name().name()) {
@@ -210,6 +273,8 @@ fn lavoratore(
         ignored: Ignored::default(),
         sources: Vec::new(),
         assumed: Vec::new(),
+        empty: Ignored::default(),
+        mapped: Ignored::default(),
     };
     let sections = children(node, s)?;
     let mut seen = std::collections::BTreeSet::new();
@@ -323,6 +388,8 @@ fn lavoratore(
         ignored: b.ignored,
         assumed: b.assumed,
         id_from_sap,
+        empty: b.empty,
+        mapped: b.mapped,
     })
 }
 
@@ -497,7 +564,7 @@ fn esperienze(
     updated: NaiveDate,
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
-    for (k, e) in all(b.s, n, "esperienzalavoro")?.into_iter().enumerate() {
+    for (k, e) in b.items(n, "esperienzalavoro")?.into_iter().enumerate() {
         let kids = children(e, b.s)?;
         b.ignore_all(
             &kids,
@@ -507,7 +574,23 @@ fn esperienze(
         let prof = one(&kids, "codprofessione")?.ok_or_else(|| {
             InputError::new(format!("{}/codprofessione", xpath(e)), FieldReason::Missing)
         })?;
-        let cp2011 = string(prof)?.ok_or_else(|| error(prof, FieldReason::Missing))?;
+        let mut cp2011 = string(prof)?.ok_or_else(|| error(prof, FieldReason::Missing))?;
+        match unit_of_voce(&cp2011) {
+            Ok(None) => {}
+            Ok(Some(unit)) => {
+                cp2011 = unit.to_owned();
+                b.mapped.note(prof);
+            }
+            Err(()) => {
+                return Err(error(
+                    prof,
+                    FieldReason::UnknownCode {
+                        value: cp2011,
+                        list: "CP2011 voci professionali (data/cp2011/voci_codici.txt)",
+                    },
+                ));
+            }
+        }
         b.source(format!("{prefix}.cp2011"), prof);
         let start_node = one(&kids, "datainizio")?.ok_or_else(|| {
             InputError::new(format!("{}/datainizio", xpath(e)), FieldReason::Missing)
@@ -575,8 +658,8 @@ fn allegato(
     );
     // Titles: the highest level wins; the first of equal levels.
     let mut best: Option<(u8, String, Option<String>, Node<'_, '_>)> = None;
-    for lst in all(b.s, n, "titolistudio_lst")? {
-        for t in all(b.s, lst, "titolostudio")? {
+    for lst in b.items(n, "titolistudio_lst")? {
+        for t in b.items(lst, "titolostudio")? {
             let tk = children(t, b.s)?;
             b.ignore_all(
                 &tk,
@@ -637,8 +720,8 @@ fn allegato(
         ),
         r,
     )?;
-    for lst in all(b.s, n, "linguestraniere_lst")? {
-        for l in all(b.s, lst, "linguastraniera")? {
+    for lst in b.items(n, "linguestraniere_lst")? {
+        for l in b.items(lst, "linguastraniera")? {
             lingua(b, l, r)?;
         }
     }
@@ -652,16 +735,21 @@ fn allegato(
         ),
         r,
     )?;
-    for lst in all(b.s, n, "altreinformazioni_lst")? {
-        for a in all(b.s, lst, "altreinformazioni")? {
+    for lst in b.items(n, "altreinformazioni_lst")? {
+        for a in b.items(lst, "altreinformazioni")? {
             let ak = children(a, b.s)?;
             b.ignore_all(&ak, &["codpatenteguida"]);
-            if let Some(p) = one(&ak, "codpatenteguida")?
-                && let Some(v) = string(p)?
-                && !r.patenti.contains(&v)
-            {
-                b.source(format!("patenti[{}]", r.patenti.len()), p);
-                r.patenti.push(v);
+            let Some(p) = one(&ak, "codpatenteguida")? else {
+                continue;
+            };
+            match string(p)? {
+                // `codpatenteguida` may be empty (Stringa2): no licence.
+                None => b.empty.note(p),
+                Some(v) if !r.patenti.contains(&v) => {
+                    b.source(format!("patenti[{}]", r.patenti.len()), p);
+                    r.patenti.push(v);
+                }
+                Some(_) => {}
             }
         }
     }
@@ -676,8 +764,8 @@ fn free_text(
     (list, item, leaf): (&str, &str, &str),
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
-    for lst in all(b.s, n, list)? {
-        for it in all(b.s, lst, item)? {
+    for lst in b.items(n, list)? {
+        for it in b.items(lst, item)? {
             let kids = children(it, b.s)?;
             b.ignore_all(&kids, &[leaf]);
             if let Some(t) = one(&kids, leaf)?
@@ -736,8 +824,12 @@ fn lingua(
     r: &mut CandidateRecord,
 ) -> Result<(), InputError> {
     let kids = children(l, b.s)?;
-    let code_node = one(&kids, "codlingua")?
-        .ok_or_else(|| InputError::new(format!("{}/codlingua", xpath(l)), FieldReason::Missing))?;
+    // Every child of `linguastraniera` is optional: levels without a language carry no fact
+    // to match on; they are skipped and counted, not refused.
+    let Some(code_node) = one(&kids, "codlingua")? else {
+        b.empty.note(l);
+        return Ok(());
+    };
     let codice = string(code_node)?.ok_or_else(|| error(code_node, FieldReason::Missing))?;
     let mut lowest: Option<(u8, String)> = None;
     for k in &kids {
@@ -767,12 +859,12 @@ fn lingua(
         }
     }
     let Some((_, livello)) = lowest else {
-        return Err(error(
-            l,
-            FieldReason::Xml(
-                "no level: give codlivelloletto, codlivelloscritto or codlivelloparlato".into(),
-            ),
+        // A language with no level: a candidate's language needs a level to be matched
+        // against a vacancy's minimum; left out, and said.
+        b.assumed.push(format!(
+            "lingue: `{codice}` left out (no codlivelloletto, codlivelloscritto or codlivelloparlato)"
         ));
+        return Ok(());
     };
     b.source(format!("lingue[{}]", r.lingue.len()), code_node);
     r.lingue.push(Lingua { codice, livello });

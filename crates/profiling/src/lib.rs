@@ -16,13 +16,13 @@ mod sql;
 
 pub use self::adr::{Adr, AdrAmount, AdrContract, AdrRules};
 pub use self::features::{AtDate, Value, Variable, value};
-pub use self::model::{Classes, Feature, Link, Omitted, ProfilingModel, Term};
+pub use self::model::{Classes, Feature, Link, Missing, Omitted, ProfilingModel, Term};
 pub use self::record::{AGE_RANGE, Nascita, Person, ProfileRecord, RecordView};
 pub use self::score::{
-    ClassRef, Contribution, Derived, ModelRef, Profile, Profiler, REVIEW_INTERVAL_DAYS, Score,
-    next_review, notice,
+    ClassRef, Contribution, Derived, MissingAnswer, ModelRef, Profile, Profiler,
+    REVIEW_INTERVAL_DAYS, Score, next_review, notice,
 };
-pub use self::sql::{Dialect, SqlOptions, check_table_name, model_sql};
+pub use self::sql::{Dialect, OPTIONAL_COLUMNS, SqlOptions, check_table_name, model_sql};
 pub use incrocio_core::period::{
     Sospensione, Unemployment, check_suspension_periods, format_suspensions, parse_suspensions,
     unemployment_at, whole_months, whole_years,

@@ -90,6 +90,10 @@ struct FeatureFile {
     coefficient: Option<f64>,
     #[serde(default)]
     center: Option<f64>,
+    /// What an unanswered variable means: `"refuse"` (the default) or one of the feature's
+    /// levels or bands.
+    #[serde(default)]
+    missing: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +177,21 @@ pub enum Term {
     },
 }
 
+/// What a feature does when its variable has no value (a DID answer sent `xsi:nil`, an
+/// empty column): stated in the model file, never assumed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Missing {
+    /// The record is refused, naming the field (the default).
+    Refuse,
+    /// The feature scores as this level (or band), and the answer says so.
+    Level {
+        /// The level or band label.
+        level: String,
+        /// Its coefficient.
+        contribution: f64,
+    },
+}
+
 /// One term of the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feature {
@@ -182,6 +201,8 @@ pub struct Feature {
     pub variable: Variable,
     /// How it scores.
     pub term: Term,
+    /// What a missing value means.
+    pub missing: Missing,
 }
 
 impl Feature {
@@ -403,10 +424,37 @@ fn compile_feature(
             center: f.center.unwrap_or(0.0),
         },
     };
+    let missing = match f.missing.as_deref() {
+        None | Some("refuse") => Missing::Refuse,
+        Some(level) => {
+            let found = match &term {
+                Term::Categorical { by_domain, .. } => by_domain
+                    .iter()
+                    .find(|(l, _)| l == level)
+                    .map(|(_, c)| *c)
+                    .or_else(|| (level == f.reference.as_deref().unwrap_or("")).then_some(0.0)),
+                Term::Banded { bands, .. } => {
+                    bands.iter().find(|(l, ..)| l == level).map(|(.., c)| *c)
+                }
+                Term::Numeric { .. } => None,
+            };
+            let contribution = found.ok_or_else(|| {
+                err(
+                    "missing",
+                    format!("`{level}` is neither \"refuse\" nor a level or band of the feature"),
+                )
+            })?;
+            Missing::Level {
+                level: level.to_owned(),
+                contribution,
+            }
+        }
+    };
     Ok(Feature {
         name: f.name.clone(),
         variable,
         term,
+        missing,
     })
 }
 

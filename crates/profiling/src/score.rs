@@ -70,6 +70,21 @@ pub struct Profile {
     /// A warning that travels with the result when the model is not official.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// Variables the record left unanswered, each scored as the model file states (absent
+    /// when every variable the model reads was answered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingAnswer>,
+}
+
+/// A variable without a value, and how the model treated it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MissingAnswer {
+    /// The feature.
+    pub feature: String,
+    /// The record field it reads (`CondizioneOccupazionaleUnAnnoPrima`).
+    pub field: String,
+    /// The level or band it was scored as, by the model file's `missing`.
+    pub scored_as: String,
 }
 
 /// A class code and label.
@@ -124,6 +139,15 @@ pub struct ModelRef {
     pub link: Link,
 }
 
+/// The contribution of a feature whose value is missing, under its `missing` policy (only
+/// reached for [`Missing::Level`](super::model::Missing::Level): a refusal is an error first).
+fn missing_contribution(f: &super::model::Feature) -> f64 {
+    match &f.missing {
+        super::model::Missing::Level { contribution, .. } => *contribution,
+        super::model::Missing::Refuse => 0.0,
+    }
+}
+
 impl<'a> Profiler<'a> {
     /// Scores a validated person at `as_of`, writing each feature's contribution into
     /// `contributions` (one slot per model feature).
@@ -136,8 +160,10 @@ impl<'a> Profiler<'a> {
         let at = AtDate::derive(p, as_of)?;
         let mut eta = self.model.intercept;
         for (f, slot) in self.model.features.iter().zip(contributions.iter_mut()) {
-            let v = self.value_of(f, p, &at)?;
-            let (c, _) = f.contribution(v);
+            let c = match self.value_of(f, p, &at)? {
+                Some(v) => f.contribution(v).0,
+                None => missing_contribution(f),
+            };
             *slot = c;
             eta += c;
         }
@@ -155,8 +181,14 @@ impl<'a> Profiler<'a> {
         f: &super::model::Feature,
         p: &Person,
         at: &AtDate,
-    ) -> Result<Value, InputError> {
-        value(&f.variable, p, at, self.reference).ok_or_else(|| {
+    ) -> Result<Option<Value>, InputError> {
+        if let Some(v) = value(&f.variable, p, at, self.reference) {
+            return Ok(Some(v));
+        }
+        if matches!(f.missing, super::model::Missing::Level { .. }) {
+            return Ok(None);
+        }
+        Err({
             let reason = match f.variable {
                 super::features::Variable::Territorio { ref name, .. } => {
                     FieldReason::Inconsistent(format!(
@@ -221,15 +253,36 @@ impl<'a> Profiler<'a> {
             level: None,
             contribution: self.model.intercept,
         });
+        let mut missing = Vec::new();
         for f in &self.model.features {
-            let v = self.value_of(f, p, &score.at)?;
-            let (c, level) = f.contribution(v);
-            contributions.push(Contribution {
-                feature: f.name.clone(),
-                value: Some(self.display_value(f, v)),
-                level: level.map(str::to_owned),
-                contribution: c,
-            });
+            match (self.value_of(f, p, &score.at)?, &f.missing) {
+                (Some(v), _) => {
+                    let (c, level) = f.contribution(v);
+                    contributions.push(Contribution {
+                        feature: f.name.clone(),
+                        value: Some(self.display_value(f, v)),
+                        level: level.map(str::to_owned),
+                        contribution: c,
+                    });
+                }
+                (None, m) => {
+                    let level = match m {
+                        super::model::Missing::Level { level, .. } => level.clone(),
+                        super::model::Missing::Refuse => String::new(),
+                    };
+                    contributions.push(Contribution {
+                        feature: f.name.clone(),
+                        value: None,
+                        level: Some(level.clone()),
+                        contribution: missing_contribution(f),
+                    });
+                    missing.push(MissingAnswer {
+                        feature: f.name.clone(),
+                        field: f.variable.source_field().to_owned(),
+                        scored_as: level,
+                    });
+                }
+            }
         }
         Ok(Profile {
             person_id: p.id.clone(),
@@ -257,6 +310,7 @@ impl<'a> Profiler<'a> {
             profiled_at: as_of,
             next_review_at: next_review(as_of),
             notice: notice(self.model),
+            missing,
         })
     }
 

@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 
 use super::adr::AdrRules;
 use super::features::Variable;
-use super::model::{Link, ProfilingModel, Term};
+use super::model::{Link, Missing, ProfilingModel, Term};
 use super::record::{AGE_RANGE, MAX_NOTICE_MONTHS};
 use super::score::REVIEW_INTERVAL_DAYS;
 use incrocio_core::error::ModelError;
@@ -190,7 +190,18 @@ pub struct SqlOptions {
     pub as_of: Option<NaiveDate>,
     /// The incrocio version written into the header.
     pub engine_version: String,
+    /// Optional columns ([`OPTIONAL_COLUMNS`]) the table does not have: the query reads them
+    /// as NULL (no date the last job ended, no suspensions, no NASpI), as the engine reads a
+    /// record without them.
+    pub absent: Vec<String>,
 }
+
+/// The people columns a table may lack, with the SQL type of the NULL that stands for them.
+pub const OPTIONAL_COLUMNS: [(&str, &str); 3] = [
+    ("DataFineUltimoRapporto", "DATE"),
+    ("Sospensioni", "VARCHAR"),
+    ("PercettoreNASpI", "BOOLEAN"),
+];
 
 /// Checks a table name: dotted SQL identifiers (`catalog.schema.table`), nothing else.
 pub fn check_table_name(name: &str) -> Result<(), String> {
@@ -278,6 +289,9 @@ pub fn model_sql(
             citizenship_rows.push(vec![text(c), text(g.as_str())]);
         }
     }
+    for (c, g) in incrocio_core::reference::DID_CITIZENSHIP_GROUPS {
+        citizenship_rows.push(vec![text(c), text(g.as_str())]);
+    }
     citizenship_rows.sort();
     let mut titolo_rows = Vec::new();
     for level in 0..=12u8 {
@@ -341,12 +355,20 @@ pub fn model_sql(
                         double(d, *c)
                     );
                 }
+                // An unanswered variable scores as the model file says (else NULL: refused).
+                if let Missing::Level { contribution, .. } = &f.missing {
+                    let _ = write!(case, " ELSE {}", double(d, *contribution));
+                }
                 case.push_str(" END");
                 case
             }
             Term::Banded { bands, .. } => {
                 let x = value(&f.variable);
-                let mut case = format!("CASE WHEN {x} IS NULL THEN NULL");
+                let when_null = match &f.missing {
+                    Missing::Level { contribution, .. } => double(d, *contribution),
+                    Missing::Refuse => "NULL".into(),
+                };
+                let mut case = format!("CASE WHEN {x} IS NULL THEN {when_null}");
                 for (_, max, c) in bands {
                     match max {
                         Some(m) => {
@@ -458,10 +480,48 @@ pub fn model_sql(
             columns.push(field);
         }
     }
-    let columns: String = columns.iter().map(|c| format!("x.{c}, ")).collect();
+    for a in &opts.absent {
+        if !OPTIONAL_COLUMNS.iter().any(|(c, _)| c == a) {
+            return Err(ModelError::new(
+                &file,
+                "absent",
+                format!(
+                    "`{a}` is not an optional column ({})",
+                    OPTIONAL_COLUMNS.map(|(c, _)| c).join(", ")
+                ),
+            ));
+        }
+    }
+    let column = |c: &str| -> String {
+        match OPTIONAL_COLUMNS
+            .iter()
+            .find(|(o, _)| *o == c && opts.absent.iter().any(|a| a == c))
+        {
+            Some((_, ty)) => {
+                let ty = if *ty == "VARCHAR" && d == Dialect::Spark {
+                    "STRING"
+                } else {
+                    ty
+                };
+                format!("CAST(NULL AS {ty}) AS {c}")
+            }
+            None => format!("x.{c}"),
+        }
+    };
+    let after_job = if opts.absent.iter().any(|a| a == "DataFineUltimoRapporto") {
+        "CAST(NULL AS DATE)".to_owned()
+    } else {
+        after_job
+    };
+    let fine_col = if opts.absent.iter().any(|a| a == "DataFineUltimoRapporto") {
+        "CAST(NULL AS DATE)"
+    } else {
+        "x.DataFineUltimoRapporto"
+    };
+    let columns: String = columns.iter().map(|c| format!("{}, ", column(c))).collect();
     let _ = writeln!(
         sql,
-        "base AS (\n  SELECT {columns}\n    CASE WHEN x.DataFineUltimoRapporto IS NOT NULL AND {after_job} > x.DataDID\n      THEN {after_job} ELSE x.DataDID END AS inizio\n  FROM {} x\n),",
+        "base AS (\n  SELECT {columns}\n    CASE WHEN {fine_col} IS NOT NULL AND {after_job} > x.DataDID\n      THEN {after_job} ELSE x.DataDID END AS inizio\n  FROM {} x\n),",
         opts.table
     );
     // Suspended days within [inizio, as_of).

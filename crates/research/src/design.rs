@@ -149,13 +149,44 @@ impl Design {
         out.fill(0.0);
         out[0] = 1.0;
         for (f, slots) in model.features.iter().zip(&self.slots) {
-            let v = value(&f.variable, p, at, reference).ok_or_else(|| {
-                InputError::new(
-                    f.variable.source_field(),
-                    incrocio_core::FieldReason::Missing,
-                )
-                .with_record(&p.id)
-            })?;
+            let v = match (value(&f.variable, p, at, reference), &f.missing, &f.term) {
+                (Some(v), ..) => v,
+                // An unanswered variable takes the level the model file names for it.
+                (
+                    None,
+                    incrocio_profiling::Missing::Level { level, .. },
+                    Term::Categorical { by_domain, .. },
+                ) => match by_domain.iter().position(|(l, _)| l == level) {
+                    Some(i) => Value::Level(i as u8),
+                    None => continue,
+                },
+                (
+                    None,
+                    incrocio_profiling::Missing::Level { level, .. },
+                    Term::Banded { bands, .. },
+                ) => {
+                    let mut lower = f64::NEG_INFINITY;
+                    let mut x = None;
+                    for (l, max, _) in bands {
+                        if l == level {
+                            x = Some(max.unwrap_or(lower + 1.0));
+                            break;
+                        }
+                        lower = max.unwrap_or(lower);
+                    }
+                    match x {
+                        Some(x) => Value::Number(x),
+                        None => continue,
+                    }
+                }
+                _ => {
+                    return Err(InputError::new(
+                        f.variable.source_field(),
+                        incrocio_core::FieldReason::Missing,
+                    )
+                    .with_record(&p.id));
+                }
+            };
             match (slots, v) {
                 (Slots::Levels(cols), Value::Level(i)) => {
                     if let Some(Some(c)) = cols.get(usize::from(i)) {

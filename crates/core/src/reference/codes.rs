@@ -150,9 +150,15 @@ impl Codes {
         })
     }
 
-    /// The group of a ministerial citizenship code (`000` Italia).
+    /// The group of a ministerial citizenship code (`000` Italia), or of one of the DID's
+    /// citizenship groups ([`DID_CITIZENSHIP_GROUPS`]).
     pub fn cittadinanza(&self, code: &str) -> Option<GruppoCittadinanza> {
-        self.cittadinanze.get(code)
+        self.cittadinanze.get(code).or_else(|| {
+            DID_CITIZENSHIP_GROUPS
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, g)| *g)
+        })
     }
 
     /// The level (0–12) of a ministerial 8-digit titolo di studio code.
@@ -194,6 +200,16 @@ impl Codes {
         v
     }
 }
+
+/// The citizenship groups ANPAL's DID sends in `Cittadinanza` instead of a country (`A01`
+/// EU, `A02` Italian, `A03` non-EU; regional SIL practice, the list is not published): a
+/// record may carry them where only the group is known. Not in `tab_cittadinanze`, so never
+/// drawn for synthetic people.
+pub const DID_CITIZENSHIP_GROUPS: [(&str, GruppoCittadinanza); 3] = [
+    ("A01", GruppoCittadinanza::Ue),
+    ("A02", GruppoCittadinanza::Italiana),
+    ("A03", GruppoCittadinanza::ExtraUe),
+];
 
 /// The driving licence codes of `tab_patenti` a record may carry.
 pub const LICENCES: [&str; 8] = ["01", "02", "03", "04", "05", "06", "12", "13"];

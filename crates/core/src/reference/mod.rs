@@ -9,7 +9,8 @@ mod key;
 mod territory;
 
 pub use self::codes::{
-    CONTRACTS, CodeList, Codes, GruppoCittadinanza, LICENCES, MODES, QUESTIONNAIRE_FIELDS,
+    CONTRACTS, CodeList, Codes, DID_CITIZENSHIP_GROUPS, GruppoCittadinanza, LICENCES, MODES,
+    QUESTIONNAIRE_FIELDS,
 };
 pub use self::territory::{
     Comune, ComuneIdx, EARTH_RADIUS_KM, Point, Provincia, ProvinciaIdx, Territory, haversine_km,

@@ -1,0 +1,176 @@
+//! Operators' file jobs over the engine: opening an index, reading applicants, the matching
+//! evaluation and export, the title report and synthetic data. The binary calls these and
+//! prints; no file format or domain rule lives in it.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::Engine;
+use crate::research::read_jsonl;
+use incrocio_core::error::{Error, Result};
+use incrocio_core::files::atomic_write;
+use incrocio_graduatoria::{Applicant, Graduatoria};
+use incrocio_matching::eval::EvalReport;
+use incrocio_matching::{CandidateIndex, MatchingModel, VacancyRecord};
+use incrocio_synth::{CvSpec, PeopleSpec, Synthetic};
+use incrocio_taxonomy::titles::TitleReport;
+
+/// What [`Engine::export_corpus`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Exported {
+    /// Candidate rows.
+    pub candidates: usize,
+    /// Query rows (vacancies).
+    pub queries: usize,
+}
+
+impl Engine {
+    /// The same engine with the matching model of a file instead of the catalog's default
+    /// (`None` keeps the engine's).
+    pub fn with_matching_file(mut self, path: Option<&Path>) -> Result<Engine> {
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            self.matching = MatchingModel::parse(&path.display().to_string(), &text)?;
+        }
+        Ok(self)
+    }
+
+    /// The same engine with the candidate index in `dir` opened.
+    pub fn open_index(self, dir: &Path) -> Result<Engine> {
+        let index = CandidateIndex::open(dir)?;
+        Ok(self.with_index(index))
+    }
+
+    /// The same engine with a travel-time table (CSV, `docs/congruita.md`).
+    pub fn with_travel_times_file(self, path: &Path) -> Result<Engine> {
+        let t = incrocio_congruita::TravelTimes::read(path, self.reference)?;
+        Ok(self.with_travel_times(t))
+    }
+
+    /// The same engine with a regional table of ADA codes per occupation.
+    pub fn with_ada_table_file(self, path: &Path) -> Result<Engine> {
+        let t = incrocio_congruita::AdaTable::read(path, self.taxonomy)?;
+        Ok(self.with_ada_table(t))
+    }
+
+    /// Reads a graduatoria's applicants (CSV or JSON, `docs/graduatoria.md`).
+    pub fn read_applicants(&self, path: &Path) -> Result<Vec<Applicant>> {
+        incrocio_graduatoria::files::read_applicants(path)
+    }
+
+    /// A graduatoria as the CSV published beside its JSON.
+    pub fn graduatoria_csv(&self, g: &Graduatoria) -> Result<String> {
+        incrocio_graduatoria::files::graduatoria_csv(g)
+    }
+
+    /// Evaluates the engine's matching model, and lexical-only ranking, on vacancies with
+    /// their true occupation (`esco`) against the open index, whose candidates are read from
+    /// `cvs` for their occupations.
+    pub fn evaluate_matching(
+        &self,
+        cvs: &Path,
+        vacancies: &Path,
+        today: NaiveDate,
+    ) -> Result<EvalReport> {
+        self.check()?;
+        let idx = self.require_index()?;
+        let occupations = self
+            .read_candidates(cvs, today)?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.record.id.clone(),
+                    c.occupazioni.iter().flatten().copied().collect(),
+                )
+            })
+            .collect();
+        let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
+        incrocio_matching::eval::evaluate(
+            idx,
+            &records,
+            &occupations,
+            &self.matching,
+            self.reference,
+            self.taxonomy,
+        )
+    }
+
+    /// Writes the open index's candidates and the vacancies as feature rows
+    /// (`candidates.jsonl`, `queries.jsonl` in `out`) for learning-to-rank elsewhere.
+    pub fn export_corpus(
+        &self,
+        cvs: &Path,
+        vacancies: &Path,
+        out: &Path,
+        today: NaiveDate,
+    ) -> Result<Exported> {
+        use incrocio_matching::export::{candidate_row, query_row};
+        let t = self.taxonomy;
+        self.check()?;
+        let idx = self.require_index()?;
+        let model = &self.matching;
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        let candidates = self.read_candidates(cvs, today)?;
+        let path = out.join("candidates.jsonl");
+        atomic_write(&path, |w| {
+            for c in &candidates {
+                serde_json::to_writer(&mut *w, &candidate_row(idx, c, t))
+                    .map_err(|e| Error::data(&path, e))?;
+                w.write_all(b"\n").map_err(|e| Error::io(&path, e))?;
+            }
+            Ok(())
+        })?;
+        let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
+        let qpath = out.join("queries.jsonl");
+        let mut lines = String::new();
+        let queries = records.len();
+        for mut v in records {
+            let truth = v.esco.take().and_then(|u| t.occupation(&u));
+            v.cp2011 = None;
+            let vacancy = v.validate(self.reference, t, &model.titles)?;
+            let row = serde_json::to_string(&query_row(idx, &vacancy, model, truth, t))
+                .map_err(|e| Error::data(&qpath, e))?;
+            lines.push_str(&row);
+            lines.push('\n');
+        }
+        atomic_write(&qpath, |w| {
+            w.write_all(lines.as_bytes())
+                .map_err(|e| Error::io(&qpath, e))
+        })?;
+        Ok(Exported {
+            candidates: candidates.len(),
+            queries,
+        })
+    }
+
+    /// The title-resolution report: held-out taxonomy labels (one in `holdout`) and job-ad
+    /// titles with their ISCO unit groups (`text`: TSV, title and units), under the engine's
+    /// resolution threshold.
+    pub fn title_report(&self, text: &str, holdout: u64) -> TitleReport {
+        let cases = incrocio_taxonomy::titles::isco_cases(text);
+        incrocio_taxonomy::titles::report(
+            self.taxonomy,
+            &cases,
+            holdout,
+            self.matching.titles.min_confidence,
+        )
+    }
+
+    /// Writes seeded synthetic people (Parquet or CSV by extension).
+    pub fn synth_people(&self, path: &Path, spec: &PeopleSpec) -> Result<()> {
+        incrocio_synth::write_people(path, spec, self.reference)
+    }
+
+    /// Writes seeded synthetic CVs or vacancies as JSON lines.
+    pub fn synth_records(&self, path: &Path, spec: &CvSpec, what: Synthetic) -> Result<()> {
+        incrocio_synth::write_jsonl(path, spec, what, self.reference, self.taxonomy)
+    }
+
+    /// Writes seeded synthetic CVs as one SAP XML document; returns how many experiences
+    /// were left out for want of a CP2011 code.
+    pub fn synth_sap(&self, path: &Path, spec: &CvSpec) -> Result<usize> {
+        incrocio_synth::write_sap(path, spec, self.reference, self.taxonomy)
+    }
+}
