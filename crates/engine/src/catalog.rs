@@ -348,8 +348,8 @@ mod tests {
     #[test]
     fn every_bundled_file_loads() {
         let c = Catalog::bundled(Reference::bundled()).unwrap();
-        assert_eq!(c.profiling_models().len(), 3);
-        assert_eq!(c.profiling("did").unwrap().version, 1);
+        assert_eq!(c.profiling_models().len(), 4);
+        assert_eq!(c.profiling("did").unwrap().version, 2);
         assert_eq!(c.profiling("garanzia-giovani").unwrap().version, 2);
         assert_eq!(
             c.profiling("garanzia-giovani@v1").unwrap().classes.cutoffs,
