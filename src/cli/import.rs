@@ -119,7 +119,7 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
                 Ok(imported) => {
                     report.imported += 1;
                     report.not_used.merge(&imported.ignored);
-                    report.read.merge(&imported.read);
+                    report.read.merge(&imported.read());
                     report.skipped_empty.merge(&imported.empty);
                     report.mapped_voce_to_unit.merge(&imported.mapped);
                     for a in imported.assumed {

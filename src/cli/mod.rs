@@ -949,21 +949,6 @@ fn index_cmd(catalog: Catalog, cmd: IndexCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads JSON lines (blank lines skipped); a bad line is an error naming it.
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            incrocio_core::json::from_str_record(l).map_err(|e| {
-                incrocio_core::Error::data(path, format!("line {}: not {what}: {e}", n + 1)).into()
-            })
-        })
-        .collect()
-}
-
 /// An engine over `catalog` with the matching model of `--model-file` (or the default).
 fn engine_for(catalog: Catalog, model_file: Option<&Path>) -> Result<Engine> {
     Ok(Engine::from_catalog(catalog, None)?.with_matching_file(model_file)?)
@@ -1135,7 +1120,8 @@ fn eval_offers_cmd(
     };
     let open_s = open.elapsed().as_secs_f64();
     engine.check()?;
-    let records: Vec<incrocio_engine::api::CandidateRecord> = read_jsonl(cvs, "candidate record")?;
+    let records: Vec<incrocio_engine::api::CandidateRecord> =
+        incrocio_engine::read_jsonl(cvs, "candidate record")?;
     let mut times = Vec::new();
     let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
     let mut eligible = 0usize;

@@ -432,13 +432,6 @@ pub(super) fn tune_matching(catalog: Catalog, a: TuneArgs) -> Result<ExitCode> {
         .into());
     }
     let engine = super::engine_for(catalog, a.model_file.as_deref())?.open_index(&a.index)?;
-    let base = engine.matching_model().version;
-    if let Some(v) = a.version.filter(|&v| v <= base) {
-        return Err(super::UsageError(format!(
-            "--version {v} is not above the base model's {base}"
-        ))
-        .into());
-    }
     let done = engine.tune_matching(&TuneJob {
         vacancies: a.vacancies.clone(),
         judgments: a.judgments.clone(),

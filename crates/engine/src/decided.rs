@@ -28,6 +28,14 @@ impl<T> Decided<T> {
         Decided { answer, decisions }
     }
 
+    /// The same decision with its answer completed (the records are already made).
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Decided<U> {
+        Decided {
+            answer: f(self.answer),
+            decisions: self.decisions,
+        }
+    }
+
     /// The answer, when it has no record to keep (its engine keeps no decision log, or the
     /// answer decided nothing); `None` otherwise: then only [`Engine::record`] gives it.
     pub fn without_records(self) -> Option<T> {

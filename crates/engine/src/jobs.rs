@@ -8,7 +8,6 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::Engine;
-use crate::research::read_jsonl;
 use incrocio_core::error::{Error, Result};
 use incrocio_core::files::atomic_write;
 use incrocio_graduatoria::{Applicant, Graduatoria};
@@ -76,16 +75,7 @@ impl Engine {
     ) -> Result<EvalReport> {
         self.check()?;
         let idx = self.require_index()?;
-        let occupations = self
-            .read_candidates(cvs, today)?
-            .into_iter()
-            .map(|c| {
-                (
-                    c.record.id.clone(),
-                    c.occupazioni.iter().flatten().copied().collect(),
-                )
-            })
-            .collect();
+        let occupations = self.candidate_occupations(cvs, today)?;
         let records: Vec<VacancyRecord> = read_jsonl(vacancies, "a vacancy record")?;
         incrocio_matching::eval::evaluate(
             idx,
@@ -95,6 +85,25 @@ impl Engine {
             self.reference,
             self.taxonomy,
         )
+    }
+
+    /// Each candidate of a CV file (as [`Engine::read_candidates`] reads them) with its
+    /// resolved occupations: what relevance is graded against.
+    pub(crate) fn candidate_occupations<C: FromIterator<(String, Vec<u32>)>>(
+        &self,
+        cvs: &Path,
+        today: NaiveDate,
+    ) -> Result<C> {
+        Ok(self
+            .read_candidates(cvs, today)?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.record.id.clone(),
+                    c.occupazioni.iter().flatten().copied().collect(),
+                )
+            })
+            .collect())
     }
 
     /// Writes the open index's candidates and the vacancies as feature rows
@@ -173,4 +182,17 @@ impl Engine {
     pub fn synth_sap(&self, path: &Path, spec: &CvSpec) -> Result<usize> {
         incrocio_synth::write_sap(path, spec, self.reference, self.taxonomy)
     }
+}
+
+/// Reads JSON lines (blank lines skipped); a bad line is an error naming it.
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            incrocio_core::json::from_str_record(l)
+                .map_err(|e| Error::data(path, format!("line {}: not {what}: {e}", n + 1)))
+        })
+        .collect()
 }

@@ -28,7 +28,7 @@ mod jobs;
 mod of;
 pub mod research;
 pub use self::decided::{Decided, Recorded};
-pub use self::jobs::Exported;
+pub use self::jobs::{Exported, read_jsonl};
 
 /// The types of the engine's requests and answers that other crates define, re-exported so
 /// that an edge (the HTTP service, the binary) depends on this crate alone.
@@ -126,6 +126,19 @@ pub struct ProfilingResponse {
     #[serde(skip)]
     #[schemars(skip)]
     pub record_index: Vec<usize>,
+    /// How a DID document was read (DID documents only): its coded answers read through the
+    /// code tables, and its unanswered questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DidReading>,
+}
+
+/// How a DID document's answers were read.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DidReading {
+    /// Each DID code read as a record value, with the table that says so.
+    pub codes_read: Vec<incrocio_exchange::did::MappedCode>,
+    /// The `VariabiliDiProfiling` elements sent `xsi:nil` or empty.
+    pub unanswered: Vec<String>,
 }
 
 /// What a profiling request does with invalid records.
@@ -446,12 +459,24 @@ pub struct SapImported {
     pub ignored: incrocio_exchange::Ignored,
     /// Values the SAP does not carry and incrocio assumed, in words.
     pub assumed: Vec<String>,
-    /// Elements whose values the record took, by XPath (positions dropped).
-    pub read: incrocio_exchange::Ignored,
+    /// Where each record field came from: `(record field, XPath)`.
+    pub sources: Vec<(String, String)>,
     /// Elements that carried nothing, skipped, by XPath.
     pub empty: incrocio_exchange::Ignored,
     /// `codprofessione` voci read as their CP2011 unità professionale, by XPath.
     pub mapped: incrocio_exchange::Ignored,
+}
+
+impl SapImported {
+    /// The elements whose values the record took, counted by XPath (positions dropped): for
+    /// an import report, computed only when asked.
+    pub fn read(&self) -> incrocio_exchange::Ignored {
+        let mut read = incrocio_exchange::Ignored::default();
+        for (_, path) in &self.sources {
+            read.count(path);
+        }
+        read
+    }
 }
 
 /// One SAP of a document: imported, or refused with the element that is wrong.
@@ -819,6 +844,7 @@ impl Engine {
                 .iter()
                 .map(incrocio_core::error::RecordProblem::of)
                 .collect(),
+            document: None,
         };
         Ok(self.decide(out, |r| of::profiles(req, r, actor)))
     }
@@ -839,12 +865,21 @@ impl Engine {
             self.catalog.did_codes(),
             self.reference,
         )?;
+        let reading = DidReading {
+            codes_read: did.mapped,
+            unanswered: did.unanswered,
+        };
         let req = ProfilingRequest {
             records: vec![did.record],
             ..ask
         };
-        self.profile(&req, today, actor, cancel)
-            .map_err(incrocio_exchange::did::locate)
+        let decided = self
+            .profile(&req, today, actor, cancel)
+            .map_err(incrocio_exchange::did::locate)?;
+        Ok(decided.map(|mut r| {
+            r.document = Some(reading);
+            r
+        }))
     }
 
     /// Re-profiles a population file with `model` (`id` or `id@vN`): the 90-day batch
@@ -999,15 +1034,11 @@ impl Engine {
             .clone()
             .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
             .map_err(|e| d.locate(e))?;
-        let mut read = incrocio_exchange::Ignored::default();
-        for (_, path) in &d.sources {
-            read.count(path);
-        }
         Ok(SapImported {
             candidate,
             ignored: d.ignored,
             assumed: d.assumed,
-            read,
+            sources: d.sources,
             empty: d.empty,
             mapped: d.mapped,
         })

@@ -25,6 +25,8 @@ use incrocio_research::profiling::{
 };
 use incrocio_research::tune::{Esito, Judgment, TuneOptions, TuneReport, grades, tune};
 
+use crate::jobs::read_jsonl;
+
 /// A profiling model named by catalog id (`id` or `id@vN`) or given as a file.
 #[derive(Debug, Clone)]
 pub enum ModelSource {
@@ -464,16 +466,7 @@ impl Engine {
         self.check()?;
         let idx = self.require_index()?;
         let model = &self.matching;
-        let occupations: HashMap<String, Vec<u32>> = self
-            .read_candidates(&job.cvs, today)?
-            .into_iter()
-            .map(|c| {
-                (
-                    c.record.id.clone(),
-                    c.occupazioni.iter().flatten().copied().collect(),
-                )
-            })
-            .collect();
+        let occupations: HashMap<String, Vec<u32>> = self.candidate_occupations(&job.cvs, today)?;
         let vacancies: Vec<VacancyRecord> = read_jsonl(&job.vacancies, "a vacancy record")?;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(job.seed);
         let mut out = String::new();
@@ -595,22 +588,6 @@ impl Engine {
             esiti_from_log,
         })
     }
-}
-
-/// Reads JSON lines (blank lines skipped); a bad line is an error naming it.
-pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &str,
-) -> Result<Vec<T>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            incrocio_core::json::from_str_record(l)
-                .map_err(|e| Error::data(path, format!("line {}: not {what}: {e}", n + 1)))
-        })
-        .collect()
 }
 
 /// Pretty JSON of a report.

@@ -54,7 +54,9 @@ struct CodeLine {
 }
 
 /// One DID code read as a record value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct MappedCode {
     /// The element's XPath.
     pub element: String,
@@ -70,9 +72,10 @@ pub struct MappedCode {
 /// (`data/codici/did-codici.v1.toml`, each line with its source) and the tables a Region adds.
 #[derive(Debug, Clone)]
 pub struct DidCodes {
-    /// `id@vN` of each table, bundled first, with its `sha256:` digest.
-    pub tables: Vec<(String, String)>,
-    map: std::collections::BTreeMap<(String, String), (String, usize)>,
+    /// `id@vN` of each table, bundled first.
+    pub tables: Vec<String>,
+    /// Element → DID code → (record value, table).
+    map: std::collections::BTreeMap<String, std::collections::BTreeMap<String, (String, usize)>>,
 }
 
 impl DidCodes {
@@ -92,10 +95,7 @@ impl DidCodes {
         let f: CodesFile =
             toml::from_str(text).map_err(|e| ModelError::new(file, "", e.to_string()))?;
         let t = self.tables.len();
-        self.tables.push((
-            format!("{}@v{}", f.id, f.version),
-            incrocio_core::digest::sha256_tagged(text.as_bytes()),
-        ));
+        self.tables.push(format!("{}@v{}", f.id, f.version));
         for (k, l) in f.map.into_iter().enumerate() {
             let at = format!("map[{k}]");
             if !CODED.contains(&l.element.as_str()) {
@@ -112,7 +112,8 @@ impl DidCodes {
             if l.source.trim().is_empty() {
                 return Err(ModelError::new(file, &at, "a mapping needs its `source`"));
             }
-            match self.map.get(&(l.element.clone(), l.code.clone())) {
+            let codes = self.map.entry(l.element.clone()).or_default();
+            match codes.get(&l.code) {
                 Some((v, _)) if *v != l.value => {
                     return Err(ModelError::new(
                         file,
@@ -124,7 +125,7 @@ impl DidCodes {
                     ));
                 }
                 _ => {
-                    self.map.insert((l.element, l.code), (l.value, t));
+                    codes.insert(l.code, (l.value, t));
                 }
             }
         }
@@ -133,8 +134,9 @@ impl DidCodes {
 
     fn get(&self, element: &str, code: &str) -> Option<(&str, &str)> {
         self.map
-            .get(&(element.to_owned(), code.to_owned()))
-            .map(|(v, t)| (v.as_str(), self.tables[*t].0.as_str()))
+            .get(element)?
+            .get(code)
+            .map(|(v, t)| (v.as_str(), self.tables[*t].as_str()))
     }
 }
 

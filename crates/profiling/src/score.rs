@@ -139,13 +139,11 @@ pub struct ModelRef {
     pub link: Link,
 }
 
-/// The contribution of a feature whose value is missing, under its `missing` policy (only
-/// reached for [`Missing::Level`](super::model::Missing::Level): a refusal is an error first).
-fn missing_contribution(f: &super::model::Feature) -> f64 {
-    match &f.missing {
-        super::model::Missing::Level { contribution, .. } => *contribution,
-        super::model::Missing::Refuse => 0.0,
-    }
+/// A feature's input for one person: the value, or the level the model file scores a
+/// missing value as.
+enum Answer<'m> {
+    Given(Value),
+    Missing { level: &'m str, contribution: f64 },
 }
 
 impl<'a> Profiler<'a> {
@@ -160,9 +158,9 @@ impl<'a> Profiler<'a> {
         let at = AtDate::derive(p, as_of)?;
         let mut eta = self.model.intercept;
         for (f, slot) in self.model.features.iter().zip(contributions.iter_mut()) {
-            let c = match self.value_of(f, p, &at)? {
-                Some(v) => f.contribution(v).0,
-                None => missing_contribution(f),
+            let c = match self.answer(f, p, &at)? {
+                Answer::Given(v) => f.contribution(v).0,
+                Answer::Missing { contribution, .. } => contribution,
             };
             *slot = c;
             eta += c;
@@ -176,17 +174,26 @@ impl<'a> Profiler<'a> {
         })
     }
 
-    fn value_of(
+    /// The feature's value for `p`, or, when there is none, what the model file says a
+    /// missing value means (refused by default, naming the field).
+    fn answer<'m>(
         &self,
-        f: &super::model::Feature,
+        f: &'m super::model::Feature,
         p: &Person,
         at: &AtDate,
-    ) -> Result<Option<Value>, InputError> {
+    ) -> Result<Answer<'m>, InputError> {
         if let Some(v) = value(&f.variable, p, at, self.reference) {
-            return Ok(Some(v));
+            return Ok(Answer::Given(v));
         }
-        if matches!(f.missing, super::model::Missing::Level { .. }) {
-            return Ok(None);
+        if let super::model::Missing::Level {
+            level,
+            contribution,
+        } = &f.missing
+        {
+            return Ok(Answer::Missing {
+                level,
+                contribution: *contribution,
+            });
         }
         Err({
             let reason = match f.variable {
@@ -255,8 +262,8 @@ impl<'a> Profiler<'a> {
         });
         let mut missing = Vec::new();
         for f in &self.model.features {
-            match (self.value_of(f, p, &score.at)?, &f.missing) {
-                (Some(v), _) => {
+            match self.answer(f, p, &score.at)? {
+                Answer::Given(v) => {
                     let (c, level) = f.contribution(v);
                     contributions.push(Contribution {
                         feature: f.name.clone(),
@@ -265,21 +272,20 @@ impl<'a> Profiler<'a> {
                         contribution: c,
                     });
                 }
-                (None, m) => {
-                    let level = match m {
-                        super::model::Missing::Level { level, .. } => level.clone(),
-                        super::model::Missing::Refuse => String::new(),
-                    };
+                Answer::Missing {
+                    level,
+                    contribution,
+                } => {
                     contributions.push(Contribution {
                         feature: f.name.clone(),
                         value: None,
-                        level: Some(level.clone()),
-                        contribution: missing_contribution(f),
+                        level: Some(level.to_owned()),
+                        contribution,
                     });
                     missing.push(MissingAnswer {
                         feature: f.name.clone(),
                         field: f.variable.source_field().to_owned(),
-                        scored_as: level,
+                        scored_as: level.to_owned(),
                     });
                 }
             }

@@ -7,7 +7,7 @@
 
 use incrocio_core::error::InputError;
 use incrocio_core::reference::Reference;
-use incrocio_profiling::{AtDate, Feature, Person, ProfilingModel, Term, Value, value};
+use incrocio_profiling::{AtDate, Feature, Missing, Person, ProfilingModel, Term, Value, value};
 
 /// One column.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +35,9 @@ enum Slots {
 pub struct Design {
     columns: Vec<Column>,
     slots: Vec<Slots>,
+    /// Per feature, when the model file scores a missing value as a level: that level's
+    /// column (`None` inside: the reference, no column). `None`: a missing value is refused.
+    missing: Vec<Option<Option<usize>>>,
 }
 
 fn level_columns(
@@ -106,7 +109,22 @@ impl Design {
                 }
             });
         }
-        Design { columns, slots }
+        let missing = model
+            .features
+            .iter()
+            .map(|f| match &f.missing {
+                Missing::Level { level, .. } => {
+                    let name = format!("{}={level}", f.name);
+                    Some(columns.iter().position(|c| c.name == name))
+                }
+                Missing::Refuse => None,
+            })
+            .collect();
+        Design {
+            columns,
+            slots,
+            missing,
+        }
     }
 
     /// The columns.
@@ -148,43 +166,23 @@ impl Design {
     ) -> Result<(), InputError> {
         out.fill(0.0);
         out[0] = 1.0;
-        for (f, slots) in model.features.iter().zip(&self.slots) {
-            let v = match (value(&f.variable, p, at, reference), &f.missing, &f.term) {
-                (Some(v), ..) => v,
+        for ((f, slots), missing) in model.features.iter().zip(&self.slots).zip(&self.missing) {
+            let Some(v) = value(&f.variable, p, at, reference) else {
                 // An unanswered variable takes the level the model file names for it.
-                (
-                    None,
-                    incrocio_profiling::Missing::Level { level, .. },
-                    Term::Categorical { by_domain, .. },
-                ) => match by_domain.iter().position(|(l, _)| l == level) {
-                    Some(i) => Value::Level(i as u8),
-                    None => continue,
-                },
-                (
-                    None,
-                    incrocio_profiling::Missing::Level { level, .. },
-                    Term::Banded { bands, .. },
-                ) => {
-                    let mut lower = f64::NEG_INFINITY;
-                    let mut x = None;
-                    for (l, max, _) in bands {
-                        if l == level {
-                            x = Some(max.unwrap_or(lower + 1.0));
-                            break;
+                match missing {
+                    Some(column) => {
+                        if let Some(c) = column {
+                            out[*c] = 1.0;
                         }
-                        lower = max.unwrap_or(lower);
+                        continue;
                     }
-                    match x {
-                        Some(x) => Value::Number(x),
-                        None => continue,
+                    None => {
+                        return Err(InputError::new(
+                            f.variable.source_field(),
+                            incrocio_core::FieldReason::Missing,
+                        )
+                        .with_record(&p.id));
                     }
-                }
-                _ => {
-                    return Err(InputError::new(
-                        f.variable.source_field(),
-                        incrocio_core::FieldReason::Missing,
-                    )
-                    .with_record(&p.id));
                 }
             };
             match (slots, v) {
