@@ -31,7 +31,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sap_1000_candidates", |b| {
         b.iter(|| {
             let out = engine
-                .sap_candidates(black_box(sap.as_bytes()), as_of)
+                .sap_candidates(
+                    black_box(sap.as_bytes()),
+                    as_of,
+                    &incrocio_core::cancel::Cancel::never(),
+                )
                 .expect("read");
             assert!(out.iter().all(Result::is_ok));
             out

@@ -98,7 +98,7 @@ pub fn sap(engine: &Engine, a: SapArgs, today: chrono::NaiveDate) -> Result<Exit
             anyhow::bail!("{name}: {len} bytes; split files larger than {MAX_FILE_BYTES} bytes");
         }
         let bytes = std::fs::read(&path).with_context(|| format!("reading {name}"))?;
-        let parsed = engine.sap_candidates(&bytes, today);
+        let parsed = engine.sap_candidates(&bytes, today, &incrocio_core::cancel::Cancel::never());
         let items = match parsed {
             Ok(items) => items,
             Err(incrocio_core::Error::Input(e)) if skip => {

@@ -553,6 +553,10 @@ enum ModelsCommand {
         /// `Sospensioni`, `PercettoreNASpI`; repeatable): read as NULL, as a record without it.
         #[arg(long = "absent", value_name = "COLUMN")]
         absent: Vec<String>,
+        /// A people file (Parquet or CSV) with the table's columns, e.g. a sample of it: the
+        /// optional columns it lacks are read as NULL, as with --absent.
+        #[arg(long, value_name = "FILE")]
+        columns_of: Option<PathBuf>,
     },
 }
 
@@ -702,8 +706,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             table,
             as_of,
             output,
-            absent,
+            mut absent,
+            columns_of,
         }) => {
+            if let Some(file) = &columns_of {
+                for c in incrocio_engine::absent_optional_columns(file)? {
+                    if !absent.contains(&c) {
+                        absent.push(c);
+                    }
+                }
+            }
             let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
             let opts = incrocio_engine::api::SqlOptions {
                 dialect: Dialect::parse(&dialect)

@@ -83,7 +83,7 @@ pub(super) fn key(cmd: KeyCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
+pub(super) fn serve(mut catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     let file = match &a.config {
         Some(p) => ServerConfig::load(p)?,
         None => ServerConfig::default(),
@@ -99,6 +99,11 @@ pub(super) fn serve(catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     })?;
     if config.keys.is_empty() {
         tracing::warn!("no API keys configured: every route but /healthz and /readyz answers 401");
+    }
+    for file in &config.did_codes {
+        catalog
+            .extend_did_codes(file)
+            .with_context(|| format!("reading the DID code table {}", file.display()))?;
     }
     let mut engine = super::engine_for(catalog, a.model_file.as_deref())?;
     match &config.index {

@@ -494,3 +494,77 @@ fn exit_codes_name_the_kind_of_failure() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("default.v9.toml"));
 }
+
+/// Issue 29: `eval profiling` counts the people profiled with unanswered questions, overall
+/// and per group, per feature (did@v2 scores them as the reference level).
+#[test]
+fn eval_counts_unanswered_questions_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Six people: two women without a TitoloDiStudio (one also without the condition a year
+    // before), one man without the condition; the other three answered everything.
+    let csv = "Id,DataNascita,Genere,Cittadinanza,TitoloDiStudio,ProvinciaDiResidenza,CondizioneOccupazionaleUnAnnoPrima,DataDID,Sospensioni,PercettoreNASpI,Esito\n\
+        P1,1980-01-01,F,000,,MI,disoccupato,2026-01-31,,true,1\n\
+        P2,1985-01-01,F,000,,MI,,2026-01-31,,true,0\n\
+        P3,1990-01-01,F,000,40000000,MI,disoccupato,2026-01-31,,true,1\n\
+        P4,1980-01-01,M,000,40000000,MI,,2026-01-31,,true,0\n\
+        P5,1985-01-01,M,000,40000000,RM,inattivo,2026-01-31,,false,1\n\
+        P6,1990-01-01,M,000,40000000,RM,disoccupato,2026-01-31,,false,0\n";
+    std::fs::write(d.join("l.csv"), csv).unwrap();
+    succeeds(incrocio().current_dir(d).args([
+        "eval",
+        "profiling",
+        "--model",
+        "did@v2",
+        "--data",
+        "l.csv",
+        "--as-of",
+        "2026-11-23",
+        "--bootstrap",
+        "0",
+        "--output",
+        "r.json",
+        "--html",
+        "r.html",
+    ]));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    let m = &r["missing_answers"];
+    assert_eq!(
+        (m["people"]["k"].as_u64(), m["people"]["n"].as_u64()),
+        (Some(3), Some(6))
+    );
+    assert_eq!(
+        m["by_feature"],
+        serde_json::json!([["titolo_studio", 2], ["condizione_anno_prima", 2]])
+    );
+    let group = |dim: &str, g: &str| {
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["dimension"] == dim && x["group"] == g)
+            .unwrap()["missing_answers"]
+            .clone()
+    };
+    let f = group("genere", "F");
+    assert_eq!(
+        (f["people"]["k"].as_u64(), f["people"]["n"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(
+        f["by_feature"],
+        serde_json::json!([["titolo_studio", 2], ["condizione_anno_prima", 1]])
+    );
+    let m = group("genere", "M");
+    assert_eq!(
+        (m["people"]["k"].as_u64(), m["people"]["n"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(
+        m["by_feature"],
+        serde_json::json!([["condizione_anno_prima", 1]])
+    );
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("Unanswered questions"), "{html}");
+}

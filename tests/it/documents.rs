@@ -74,7 +74,7 @@ fn every_sap_of_the_corpus_is_read_with_its_facts_or_refused_at_its_element() {
     for c in cases().iter().filter(|c| c["kind"] == "sap") {
         let name = c["file"].as_str().unwrap();
         let bytes = std::fs::read(dir().join(name)).unwrap();
-        let read = engine.sap_candidates(&bytes, today());
+        let read = engine.sap_candidates(&bytes, today(), &Cancel::never());
         if c["ok"] == false {
             let field = match read {
                 Err(incrocio_core::Error::Input(e)) => e.field,
@@ -262,4 +262,54 @@ fn a_missing_answer_scores_as_the_model_file_says_and_v1_refuses_it() {
         ),
         other => panic!("did@v1 must refuse: {:?}", other.map(|_| ())),
     }
+}
+
+/// Issue 29: a Region's DID code table named in the service configuration (`did_codes`) is
+/// read at start: the DID whose `CondizioneOccupazionaleUnAnnoPrima` is `05` (no bundled table
+/// maps it) is refused by a server without it and profiled by one with it.
+#[test]
+fn the_service_reads_a_regions_did_code_table_from_its_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("er-did.toml"),
+        "id = \"did-codici-er\"\nversion = 1\ntitle = \"ER\"\n\n[[map]]\nelement = \"CondizioneOccupazionaleUnAnnoPrima\"\ncode = \"05\"\nvalue = \"studente\"\nsource = \"test table\"\n",
+    )
+    .unwrap();
+    let did = std::fs::read(dir().join("did-r2-unmapped.xml")).unwrap();
+    let post = |extra: &str, name: &str| {
+        let config = d.join(name);
+        std::fs::write(
+            &config,
+            crate::http::config_text(&d.join(name).with_extension("idx"), extra),
+        )
+        .unwrap();
+        let (mut child, addr) = crate::http::spawn_server(&config);
+        let r = crate::http::call_typed(
+            addr,
+            "POST",
+            "/v1/profiling?as_of=2026-11-23",
+            "application/xml",
+            Some(&did),
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        r
+    };
+    let without = post("", "plain.toml");
+    assert_eq!(
+        without.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&without.body)
+    );
+    let with = post("did_codes = [\"er-did.toml\"]", "er.toml");
+    assert_eq!(with.status, 200, "{}", String::from_utf8_lossy(&with.body));
+    let v = with.json();
+    assert!(
+        v["document"]["codes_read"]
+            .to_string()
+            .contains("did-codici-er@v1"),
+        "{v}"
+    );
 }

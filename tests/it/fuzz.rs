@@ -191,8 +191,8 @@ proptest! {
     fn fuzz_sap_and_did_xml(sap in mutate(SAP_XML), did in mutate(DID_XML)) {
         let engine = Engine::new(crate::catalog(), crate::matching_model(), None);
         // The bytes as they come: the engine decodes, reads and validates them, once.
-        let _ = engine.sap_candidates(&sap, date());
-        let _ = engine.sap_candidate(&sap, "X1", date());
+        let _ = engine.sap_candidates(&sap, date(), &incrocio_core::cancel::Cancel::never());
+        let _ = engine.sap_candidate(&sap, "X1", date(), &incrocio_core::cancel::Cancel::never());
         let ask = incrocio_engine::ProfilingRequest {
             model: None,
             as_of: Some(date()),

@@ -544,3 +544,56 @@ fn a_parquet_date_beyond_the_calendar_is_refused_naming_row_and_field() {
     let r = profile(&mut df.slice(0, 1)).unwrap();
     assert_eq!(r.output_rows, 1);
 }
+
+/// Issue 29: under did@v2 an unanswered TitoloDiStudio or CondizioneOccupazionaleUnAnnoPrima
+/// is scored as its reference level and listed in `missing_answers`; a row carried over from a
+/// previous output keeps its list.
+#[test]
+fn unanswered_questions_are_listed_and_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = write(
+        d,
+        "people.csv",
+        &[
+            row("A", "MI", "2026-01-31"),
+            "B,1980-01-01,F,000,,MI,,disoccupato,2026-01-31,,true".to_owned(),
+            "C,1980-01-01,F,000,,MI,,,2026-01-31,,true".to_owned(),
+        ],
+    );
+    let first = d.join("first.parquet");
+    run(&input, None, &first, "2026-11-23", OnError::Fail, None).unwrap();
+    let df = read(&first);
+    assert_eq!(
+        strings(&df, "missing_answers"),
+        ["", "titolo_studio", "titolo_studio,condizione_anno_prima"]
+    );
+    // did@v2: the unanswered questions score as their reference levels (diploma 0.0, occupato
+    // 0.0); A's and B's answers are a diploma (40000000, also 0.0) and disoccupato (0.45).
+    let contrib = |col: &str| -> Vec<f64> {
+        df.column(col)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    };
+    assert_eq!(contrib("contrib_titolo_studio"), [0.0, 0.0, 0.0]);
+    assert_eq!(contrib("contrib_condizione_anno_prima"), [0.45, 0.45, 0.0]);
+    let second = d.join("second.parquet");
+    run(
+        &input,
+        Some(&first),
+        &second,
+        "2026-12-01",
+        OnError::Fail,
+        None,
+    )
+    .unwrap();
+    let df2 = read(&second);
+    assert_eq!(strings(&df2, "status"), ["carried_over"; 3]);
+    assert_eq!(
+        strings(&df2, "missing_answers"),
+        strings(&df, "missing_answers")
+    );
+}

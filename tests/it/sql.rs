@@ -93,7 +93,13 @@ fn issue_13_2_model_sql_in_duckdb_matches_reprofile() {
         synth.to_str().unwrap(),
     ]);
     let edge = root.join("tests/sql/edge-people.csv");
-    for model in ["did@v1", "did@v2", "garanzia-giovani@v2", "did-probit@v1"] {
+    for model in [
+        "did@v1",
+        "did@v2",
+        "garanzia-giovani@v2",
+        "garanzia-giovani@v3",
+        "did-probit@v1",
+    ] {
         for (name, people) in [("synth", synth.as_path()), ("edge", edge.as_path())] {
             let run = d.join(format!("{}-{name}", model.replace('@', "-")));
             std::fs::create_dir_all(&run).unwrap();
@@ -227,4 +233,46 @@ fn model_sql_reads_an_absent_optional_column_as_null() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not an optional column"), "{err}");
+}
+
+/// Issue 29: `models sql --columns-of FILE` reads the table's columns from a people file: the
+/// project's own synthetic Parquet (no `DataFineUltimoRapporto`) runs as it is in DuckDB, with
+/// no column added, and profiles every synthetic person (all valid: 200 rows, 200 indexes).
+#[test]
+fn model_sql_runs_on_a_plain_table_whose_columns_it_reads_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let people = d.join("people.parquet");
+    let people_s = people.to_str().unwrap();
+    incrocio(&[
+        "synth", "people", "--n", "200", "--seed", "7", "--output", people_s,
+    ]);
+    let sql = d.join("q.sql");
+    incrocio(&[
+        "models",
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--as-of",
+        "2026-11-23",
+        "--columns-of",
+        people_s,
+        "--output",
+        sql.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&sql).unwrap();
+    assert!(!text.contains("x.DataFineUltimoRapporto"), "{text}");
+    let Some(py) = python() else { return };
+    let script = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute(\"CREATE VIEW people AS SELECT * FROM read_parquet('{people_s}')\")\nq = open('{}').read()\nprint(con.execute(f'SELECT count(*), count(\"index\") FROM ({{q}})').fetchone())\n",
+        sql.display()
+    );
+    let out = Command::new(py).args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every synthetic person is valid: 200 rows, 200 indexes.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "(200, 200)");
 }

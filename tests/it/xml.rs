@@ -82,7 +82,13 @@ fn synthetic_cvs_as_sap_validate_and_read_back_unchanged() {
     incrocio_synth::write_sap(&path, &spec, reference, Taxonomy::bundled()).unwrap();
     xmllint("lavoratori.xsd", &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let read = engine().sap_candidates(text.as_bytes(), as_of()).unwrap();
+    let read = engine()
+        .sap_candidates(
+            text.as_bytes(),
+            as_of(),
+            &incrocio_core::cancel::Cancel::never(),
+        )
+        .unwrap();
     assert_eq!(read.len(), cvs.len());
     for (k, (original, back)) in cvs.iter().zip(read).enumerate() {
         let back = back.unwrap_or_else(|e| panic!("SAP {k}: {e}"));
@@ -265,7 +271,11 @@ fn sap_edge_cases_get_a_named_error_or_a_documented_mapping() {
     let (schema, _) = edge(d, "code.xml", &text);
     schema.unwrap();
     let e = engine()
-        .sap_candidates(text.as_bytes(), as_of())
+        .sap_candidates(
+            text.as_bytes(),
+            as_of(),
+            &incrocio_core::cancel::Cancel::never(),
+        )
         .unwrap()
         .pop()
         .unwrap()

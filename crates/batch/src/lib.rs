@@ -12,10 +12,11 @@ mod reprofile;
 
 pub use self::people::Format;
 pub use self::people::{
-    MISSING_GROUP, PeopleTable, TableColumn, write_records, write_table, write_with_outcome,
+    MISSING_GROUP, PeopleTable, TableColumn, column_names, write_records, write_table,
+    write_with_outcome,
 };
 pub use self::reprofile::{
-    DEFAULT_CHUNK_ROWS, OnError, Reject, ReprofileOptions, ReprofileReport, RowStatus, Transition,
-    reprofile,
+    DEFAULT_CHUNK_ROWS, MISSING_COLUMN, OnError, Reject, ReprofileOptions, ReprofileReport,
+    RowStatus, Transition, reprofile,
 };
 pub use incrocio_core::files::atomic_write;

@@ -485,6 +485,39 @@ impl PeopleTable {
     }
 }
 
+/// The column names of a people file (Parquet: its schema; CSV: its header row), read without
+/// its rows: what `models sql --columns-of` compares with the optional columns.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    match Format::of(path)? {
+        Format::Parquet => {
+            let f = File::open(path).map_err(|e| Error::io(path, e))?;
+            let schema = ParquetReader::new(f)
+                .schema()
+                .map_err(|e| Error::data(path, e))?;
+            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        }
+        Format::Csv => {
+            let f = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mut header = String::new();
+            BufReader::new(f)
+                .read_line(&mut header)
+                .map_err(|e| Error::io(path, e))?;
+            let header = header.trim_start_matches('\u{feff}').trim_end();
+            if header.is_empty() {
+                return Err(Error::data(path, "no header row"));
+            }
+            Ok(header
+                .split(',')
+                .map(|c| c.trim_matches('"').to_owned())
+                .collect())
+        }
+        Format::JsonLines => Err(Error::data(
+            path,
+            "a JSON Lines file has no schema: give a Parquet or CSV file with the table's columns",
+        )),
+    }
+}
+
 fn read_frame(path: &Path) -> Result<DataFrame> {
     match Format::of(path)? {
         Format::Parquet => {

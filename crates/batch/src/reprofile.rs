@@ -194,6 +194,23 @@ struct PrevColumns {
     sosp: Vec<i32>,
     adr_eligible: Vec<bool>,
     adr: Vec<Vec<Option<i64>>>,
+    /// Unanswered features as a mask (see [`MISSING_COLUMN`]); empty when the model scores no
+    /// missing answer.
+    missing: Vec<u64>,
+}
+
+/// The output column listing each row's unanswered features scored under the model's
+/// missing-answer policy (comma-separated feature names in model order, null when none). It is
+/// written only for a model that states such a policy ([`answers_may_be_missing`]).
+pub const MISSING_COLUMN: &str = "missing_answers";
+
+/// Whether the model scores some unanswered feature (a `missing` level) rather than refusing it.
+pub fn answers_may_be_missing(profiler: &Profiler<'_>) -> bool {
+    profiler
+        .model
+        .features
+        .iter()
+        .any(|f| matches!(f.missing, incrocio_profiling::Missing::Level { .. }))
 }
 
 fn metadata_value(reader: &mut ParquetReader<File>, path: &Path, key: &str) -> Result<String> {
@@ -211,6 +228,48 @@ fn metadata_value(reader: &mut ParquetReader<File>, path: &Path, key: &str) -> R
                 format!("no `{key}` metadata: not an incrocio reprofile output"),
             )
         })
+}
+
+/// The masks of a previous output's [`MISSING_COLUMN`].
+fn missing_masks(df: &DataFrame, path: &Path, profiler: &Profiler<'_>) -> Result<Vec<u64>> {
+    let c = df.column(MISSING_COLUMN).map_err(|_| {
+        Error::data(
+            path,
+            format!(
+                "no `{MISSING_COLUMN}` column (written before unanswered questions were listed): \
+                 reprofile once without --previous"
+            ),
+        )
+    })?;
+    let names = c.str().map_err(|e| Error::data(path, e))?;
+    let features = &profiler.model.features;
+    let mut seen: HashMap<&str, u64> = HashMap::default();
+    names
+        .iter()
+        .map(|v| {
+            let Some(v) = v else { return Ok(0) };
+            if let Some(m) = seen.get(v) {
+                return Ok(*m);
+            }
+            let mut mask = 0u64;
+            for name in v.split(',') {
+                let i = features
+                    .iter()
+                    .position(|f| f.name == name)
+                    .ok_or_else(|| {
+                        Error::data(
+                            path,
+                            format!(
+                                "`{MISSING_COLUMN}` names `{name}`, not a feature of the model"
+                            ),
+                        )
+                    })?;
+                mask |= 1 << i;
+            }
+            seen.insert(v, mask);
+            Ok(mask)
+        })
+        .collect()
 }
 
 fn column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a Column> {
@@ -256,6 +315,9 @@ impl PrevColumns {
                 .iter()
                 .map(|c| format!("adr_{}_cents", c.code)),
         );
+        if answers_may_be_missing(profiler) {
+            v.push(MISSING_COLUMN.to_owned());
+        }
         v
     }
 
@@ -323,6 +385,11 @@ impl PrevColumns {
                 .iter()
                 .map(|c| i64s(&format!("adr_{}_cents", c.code)))
                 .collect::<Result<_>>()?,
+            missing: if answers_may_be_missing(profiler) {
+                missing_masks(df, path, profiler)?
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -452,6 +519,8 @@ struct Rows {
     digest: Vec<i64>,
     profiled_at: Vec<i32>,
     next_review_at: Vec<i32>,
+    /// Unanswered features scored under the model's policy, as a mask.
+    missing: Vec<u64>,
 }
 
 impl Rows {
@@ -471,6 +540,7 @@ impl Rows {
             digest: Vec::with_capacity(capacity),
             profiled_at: Vec::with_capacity(capacity),
             next_review_at: Vec::with_capacity(capacity),
+            missing: Vec::with_capacity(capacity),
         }
     }
 
@@ -491,6 +561,7 @@ impl Rows {
         self.digest.push(p.digest[r].unwrap_or_default());
         self.profiled_at.push(p.profiled_at[r].unwrap_or_default());
         self.next_review_at.push(p.next_review_at[r]);
+        self.missing.push(p.missing.get(r).copied().unwrap_or(0));
     }
 }
 
@@ -877,6 +948,7 @@ fn process_chunk(
         f.digest.push(digest);
         f.profiled_at.push(today);
         f.next_review_at.push(review);
+        f.missing.push(score.missing);
     }
     Ok(out)
 }
@@ -995,6 +1067,19 @@ fn chunk_columns(
     );
     cols.push(date("profiled_at", rows.profiled_at));
     cols.push(date("next_review_at", rows.next_review_at));
+    if answers_may_be_missing(profiler) {
+        // Few distinct masks: each one's names are joined once.
+        let mut names: HashMap<u64, Option<String>> = HashMap::default();
+        for &m in &rows.missing {
+            names.entry(m).or_insert_with(|| model.missing_names(m));
+        }
+        let column = StringChunked::from_iter_options(
+            MISSING_COLUMN.into(),
+            rows.missing.iter().map(|m| names[m].as_deref()),
+        )
+        .into_column();
+        cols.push(OutColumn::auto(MISSING_COLUMN, array_of(&column)));
+    }
     Ok(cols)
 }
 

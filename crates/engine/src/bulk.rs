@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
+use incrocio_core::cancel::Cancel;
 use incrocio_core::error::{Error, FieldReason, InputError, Result};
 use incrocio_matching::{Candidate, CandidateRecord, Vacancy, VacancyRecord};
 
@@ -216,20 +217,28 @@ fn json_or_lines<R, T>(
     input: BulkInput<'_>,
     check: impl Fn(R) -> std::result::Result<T, InputError> + Copy,
     id_of: impl Fn(&R) -> String + Copy,
+    cancel: &Cancel,
 ) -> Result<Vec<BulkItem<T>>>
 where
     R: serde::de::DeserializeOwned,
 {
+    // The request's time limit stops the checking between items.
+    let checked = |i: usize, it: BulkItem<T>| -> Result<BulkItem<T>> {
+        if i.is_multiple_of(64) {
+            cancel.check()?;
+        }
+        Ok(it)
+    };
     match input {
-        BulkInput::Json(bytes) => Ok(json_items(bytes)?
+        BulkInput::Json(bytes) => json_items(bytes)?
             .into_iter()
             .enumerate()
-            .map(|(i, v)| item(v, i, check, id_of))
-            .collect()),
-        BulkInput::Ndjson(bytes) => Ok(ndjson_lines(bytes)
+            .map(|(i, v)| checked(i, item(v, i, check, id_of)))
+            .collect(),
+        BulkInput::Ndjson(bytes) => ndjson_lines(bytes)
             .enumerate()
-            .map(|(i, l)| line(l, i, check, id_of))
-            .collect()),
+            .map(|(i, l)| checked(i, line(l, i, check, id_of)))
+            .collect(),
         BulkInput::Sap(_) => Err(Error::Input(InputError::new(
             "(body)",
             FieldReason::Inconsistent("this record has no XML form".into()),
@@ -293,6 +302,7 @@ impl Engine {
         &self,
         input: BulkInput<'_>,
         today: NaiveDate,
+        cancel: &Cancel,
     ) -> Result<Vec<BulkItem<Candidate>>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let check = |r: CandidateRecord| {
@@ -300,9 +310,9 @@ impl Engine {
         };
         let id_of = |r: &CandidateRecord| r.id.clone();
         match input {
-            BulkInput::Json(_) | BulkInput::Ndjson(_) => json_or_lines(input, check, id_of),
+            BulkInput::Json(_) | BulkInput::Ndjson(_) => json_or_lines(input, check, id_of, cancel),
             BulkInput::Sap(text) => Ok(self
-                .sap_candidates(text, today)?
+                .sap_candidates(text, today, cancel)?
                 .into_iter()
                 .map(|r| match r {
                     Ok(imported) => BulkItem::Upsert(Box::new(imported.candidate)),
@@ -317,11 +327,15 @@ impl Engine {
 
     /// Checks the items of a vacancy bulk request (JSON lines or a JSON array), in order;
     /// nothing is written.
-    pub fn bulk_vacancies(&self, input: BulkInput<'_>) -> Result<Vec<BulkItem<Vacancy>>> {
+    pub fn bulk_vacancies(
+        &self,
+        input: BulkInput<'_>,
+        cancel: &Cancel,
+    ) -> Result<Vec<BulkItem<Vacancy>>> {
         let check =
             |r: VacancyRecord| r.validate(self.reference, self.taxonomy, &self.matching.titles);
         let id_of = |r: &VacancyRecord| r.id.clone();
-        json_or_lines(input, check, id_of)
+        json_or_lines(input, check, id_of, cancel)
     }
 
     /// A page of the candidate ids after `after` (exclusive), at most `limit` (1 to

@@ -37,6 +37,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../../models/profiling/garanzia-giovani.v2.toml"),
     ),
     (
+        "models/profiling/garanzia-giovani.v3.toml",
+        include_str!("../../../models/profiling/garanzia-giovani.v3.toml"),
+    ),
+    (
         "models/adr/delibera-anpal-14-2018.v1.toml",
         include_str!("../../../models/adr/delibera-anpal-14-2018.v1.toml"),
     ),
@@ -348,9 +352,14 @@ mod tests {
     #[test]
     fn every_bundled_file_loads() {
         let c = Catalog::bundled(Reference::bundled()).unwrap();
-        assert_eq!(c.profiling_models().len(), 4);
+        assert_eq!(c.profiling_models().len(), 5);
         assert_eq!(c.profiling("did").unwrap().version, 2);
-        assert_eq!(c.profiling("garanzia-giovani").unwrap().version, 2);
+        assert_eq!(c.profiling("garanzia-giovani").unwrap().version, 3);
+        // v3 is v2 with the missing-answer policies: the official class table is the same.
+        assert_eq!(
+            c.profiling("garanzia-giovani@v3").unwrap().classes.cutoffs,
+            c.profiling("garanzia-giovani@v2").unwrap().classes.cutoffs
+        );
         assert_eq!(
             c.profiling("garanzia-giovani@v1").unwrap().classes.cutoffs,
             vec![650_716, 805_638, 897_500]

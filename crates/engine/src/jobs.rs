@@ -196,3 +196,15 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Re
         })
         .collect()
 }
+
+/// The optional columns of a profiling query ([`incrocio_profiling::OPTIONAL_COLUMNS`]) that
+/// the people file at `path` (Parquet or CSV, e.g. a sample of the table the query will run
+/// on) does not have: `models sql --columns-of`.
+pub fn absent_optional_columns(path: &Path) -> Result<Vec<String>> {
+    let names = incrocio_batch::column_names(path)?;
+    Ok(incrocio_profiling::OPTIONAL_COLUMNS
+        .iter()
+        .filter(|(c, _)| !names.iter().any(|n| n == c))
+        .map(|(c, _)| (*c).to_owned())
+        .collect())
+}

@@ -28,7 +28,7 @@ mod jobs;
 mod of;
 pub mod research;
 pub use self::decided::{Decided, Recorded};
-pub use self::jobs::{Exported, read_jsonl};
+pub use self::jobs::{Exported, absent_optional_columns, read_jsonl};
 
 /// The types of the engine's requests and answers that other crates define, re-exported so
 /// that an edge (the HTTP service, the binary) depends on this crate alone.
@@ -865,6 +865,7 @@ impl Engine {
             self.catalog.did_codes(),
             self.reference,
         )?;
+        cancel.check()?;
         let reading = DidReading {
             codes_read: did.mapped,
             unanswered: did.unanswered,
@@ -1014,13 +1015,26 @@ impl Engine {
     /// Reads SAP XML (one `lavoratore` or a `lavoratori` batch) and validates each candidate as
     /// [`Engine::validate_candidates`] does. The outer error is the document's; each SAP then
     /// succeeds or fails on its own, its error naming the element's XPath.
-    pub fn sap_candidates(&self, xml: &[u8], today: NaiveDate) -> Result<Vec<SapImport>> {
+    /// The request's time limit (`cancel`) stops the work after the document is read and
+    /// between its SAPs.
+    pub fn sap_candidates(
+        &self,
+        xml: &[u8],
+        today: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<Vec<SapImport>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let docs = incrocio_exchange::sap::read(&incrocio_exchange::decode(xml)?, self.reference)?;
-        Ok(docs
-            .into_iter()
-            .map(|d| self.sap_validated(d?, latest))
-            .collect())
+        cancel.check()?;
+        docs.into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i.is_multiple_of(64) {
+                    cancel.check()?;
+                }
+                Ok(d.and_then(|d| self.sap_validated(d, latest)))
+            })
+            .collect()
     }
 
     /// A SAP's candidate record validated, an error named by the element it came from.
@@ -1047,10 +1061,17 @@ impl Engine {
     /// Reads a document holding one SAP for the candidate `id` (the path of `PUT
     /// /v1/candidates/{id}`): its `identificativosap`, when given, must be `id`; without one the
     /// record takes `id`. Validated as [`Engine::validate_candidates`] does.
-    pub fn sap_candidate(&self, xml: &[u8], id: &str, today: NaiveDate) -> Result<SapImported> {
+    pub fn sap_candidate(
+        &self,
+        xml: &[u8],
+        id: &str,
+        today: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<SapImported> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let mut d =
             incrocio_exchange::sap::read_one(&incrocio_exchange::decode(xml)?, self.reference)?;
+        cancel.check()?;
         if d.id_from_sap {
             if d.record.id != id {
                 let at = d.sources.iter().find(|(f, _)| f == "id").map_or_else(

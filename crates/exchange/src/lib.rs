@@ -25,9 +25,27 @@ use roxmltree::{Document, Node, ParsingOptions};
 
 use incrocio_core::error::{FieldReason, InputError};
 
-/// Most XML nodes a document may have (elements, text, attributes): ~40 bytes each in the
-/// DOM, so at most ~80 MB of memory per document parsed.
+/// Most XML nodes a document may have (elements, text, comments, attributes), whatever its
+/// size.
 pub const MAX_NODES: u32 = 2_000_000;
+
+/// Bytes of document per node at least, beyond [`MIN_NODE_BUDGET`] nodes: the DOM takes about
+/// 72 bytes a node at its peak (measured on roxmltree 0.21), so a document within this budget
+/// costs at most ~7× its size in memory. A schema-valid SAP or DID has 15–30 bytes a node,
+/// pretty-printed or not (`tests/fixtures/documents`); 1.9M empty elements in 7.6 MB
+/// (4 bytes a node) are refused before any DOM is built.
+pub const BYTES_PER_NODE: usize = 10;
+
+/// Nodes any document may have, however short.
+pub const MIN_NODE_BUDGET: usize = 4096;
+
+/// Most attributes (namespace declarations included) on one element. The SAP has none, the DID
+/// a handful (`xmlns`, `xmlns:xsi`, `xsi:nil`, `xsi:schemaLocation`); the limit is checked
+/// before the parser, whose duplicate check is quadratic in the attributes of an element.
+pub const MAX_ATTRIBUTES: usize = 64;
+
+/// Deepest element nesting (the SAP nests 4 levels, a DID in a SOAP envelope 5).
+pub const MAX_DEPTH: usize = 64;
 
 /// The XML Schema instance namespace (`xsi:nil`).
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -37,15 +55,105 @@ const SOAP: [&str; 2] = [
     "http://www.w3.org/2003/05/soap-envelope",
 ];
 
-/// Parses a document: well-formed XML, no DTD, at most [`MAX_NODES`] nodes.
+/// Parses a document: well-formed XML, no DTD, within the bounds [`prescan`] checks first.
 pub fn parse(text: &str) -> Result<Document<'_>, InputError> {
+    let budget = prescan(text)?;
     let opt = ParsingOptions {
         allow_dtd: false,
-        nodes_limit: MAX_NODES,
+        nodes_limit: budget,
         ..ParsingOptions::default()
     };
     Document::parse_with_options(text, opt)
         .map_err(|e| InputError::new("/", FieldReason::Xml(format!("not well-formed XML: {e}"))))
+}
+
+/// One linear pass over the markup before any DOM is built: refuses a document with more
+/// nodes than its size allows (`max(MIN_NODE_BUDGET, len / BYTES_PER_NODE)`, at most
+/// [`MAX_NODES`]), an element with more than [`MAX_ATTRIBUTES`] attributes, or nesting deeper
+/// than [`MAX_DEPTH`]. Returns the node budget for the parser. Malformed markup is left to the
+/// parser, which names it.
+pub fn prescan(text: &str) -> Result<u32, InputError> {
+    let budget = (text.len() / BYTES_PER_NODE)
+        .max(MIN_NODE_BUDGET)
+        .min(MAX_NODES as usize);
+    let b = text.as_bytes();
+    let too = |what: String| Err(InputError::new("/", FieldReason::Xml(what)));
+    let (mut i, mut nodes, mut depth) = (0usize, 0usize, 0usize);
+    while let Some(p) = memchr::memchr(b'<', &b[i..]) {
+        let at = i + p;
+        if at > i {
+            nodes += 1; // a text node
+        }
+        let rest = &b[at..];
+        let skip_to = |end: &[u8]| memchr::memmem::find(rest, end).map(|k| at + k + end.len());
+        let next = if rest.starts_with(b"<!--") {
+            nodes += 1;
+            skip_to(b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            nodes += 1;
+            skip_to(b"]]>")
+        } else if rest.starts_with(b"<?") {
+            nodes += 1;
+            skip_to(b"?>")
+        } else if rest.starts_with(b"<!") {
+            // A DTD: the parser refuses it.
+            None
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            skip_to(b">")
+        } else {
+            // A start tag: attributes are the `=` outside quoted values.
+            let (mut attrs, mut quote, mut end) = (0usize, 0u8, None);
+            for (k, &c) in rest.iter().enumerate().skip(1) {
+                if quote != 0 {
+                    if c == quote {
+                        quote = 0;
+                    }
+                } else if c == b'"' || c == b'\'' {
+                    quote = c;
+                } else if c == b'=' {
+                    attrs += 1;
+                    if attrs > MAX_ATTRIBUTES {
+                        let name: String = String::from_utf8_lossy(&rest[1..k])
+                            .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
+                            .next()
+                            .unwrap_or("")
+                            .chars()
+                            .take(64)
+                            .collect();
+                        return too(format!(
+                            "element `{name}` has more than {MAX_ATTRIBUTES} attributes"
+                        ));
+                    }
+                } else if c == b'>' {
+                    end = Some(k);
+                    break;
+                }
+            }
+            let Some(end) = end else { break };
+            nodes += 1 + attrs;
+            if rest[end - 1] != b'/' {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return too(format!("elements nested more than {MAX_DEPTH} deep"));
+                }
+            }
+            Some(at + end + 1)
+        };
+        if nodes > budget {
+            return too(format!(
+                "more than {budget} XML nodes in {} bytes (at most one node per {BYTES_PER_NODE} bytes, or {MIN_NODE_BUDGET})",
+                b.len()
+            ));
+        }
+        match next {
+            Some(n) => i = n,
+            None => break,
+        }
+    }
+    // The parser counts nodes its own way (attributes apart, the document node in): the
+    // budget bounds it too.
+    Ok(budget as u32 + 1)
 }
 
 /// The document's payload element: the root, or the first element of a SOAP `Body`.
@@ -409,6 +517,58 @@ fn declared_encoding(b: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(text: &str) -> String {
+        parse(text).map(|_| ()).unwrap_err().to_string()
+    }
+
+    /// Issue 30.1: 100,000 attributes on the root (or 50,000 namespace declarations) are
+    /// refused by the linear pre-scan, before the parser's quadratic duplicate check.
+    #[test]
+    fn issue_30_1_an_element_with_too_many_attributes_is_refused_before_parsing() {
+        let attrs: String = (0..100_000).map(|i| format!(" a{i}=\"x\"")).collect();
+        let e = refused(&format!("<lavoratore{attrs}/>"));
+        assert!(
+            e.contains("`lavoratore` has more than 64 attributes"),
+            "{e}"
+        );
+        let ns: String = (0..50_000)
+            .map(|i| format!(" xmlns:n{i}=\"urn:{i}\""))
+            .collect();
+        let e = refused(&format!("<GestisciDID_Input{ns}></GestisciDID_Input>"));
+        assert!(e.contains("more than 64 attributes"), "{e}");
+        // 64 attributes, and `=` or `>` inside quoted values, are fine.
+        let attrs: String = (0..64).map(|i| format!(" a{i}='x=>y'")).collect();
+        let text = format!("<r{attrs}/>");
+        let doc = parse(&text).unwrap();
+        assert_eq!(doc.root_element().attributes().len(), 64);
+    }
+
+    /// Issue 30.2: the node budget follows the body's size (one node per 10 bytes, or 4,096):
+    /// 1.9M empty elements in 7.6 MB are refused before any DOM is built; nesting is bounded.
+    #[test]
+    fn issue_30_2_nodes_and_depth_are_bounded_by_the_bodys_size() {
+        let e = refused(&format!("<r>{}</r>", "<a/>".repeat(1_900_000)));
+        assert!(
+            e.contains("more than 760000 XML nodes in 7600007 bytes"),
+            "{e}"
+        );
+        // A short document gets the minimum budget: 4,096 nodes (4,095 elements + the root).
+        assert!(parse(&format!("<r>{}</r>", "<a/>".repeat(4_095))).is_ok());
+        let e = refused(&format!("<r>{}</r>", "<a/>".repeat(4_096)));
+        assert!(e.contains("more than 4096 XML nodes"), "{e}");
+        let deep = format!("{}{}", "<a>".repeat(65), "</a>".repeat(65));
+        assert!(refused(&deep).contains("nested more than 64 deep"));
+        let ok = format!("{}{}", "<a>".repeat(64), "</a>".repeat(64));
+        assert!(parse(&ok).is_ok());
+        // Comments, CDATA and processing instructions count as nodes; their `<` and `=` do
+        // not start tags or attributes.
+        let doc = parse(
+            "<?xml version=\"1.0\"?><!-- <a b=1> --><r><![CDATA[<x y=\"1\">]]><?pi a=b?></r>",
+        )
+        .unwrap();
+        assert_eq!(doc.root_element().attributes().len(), 0);
+    }
 
     #[test]
     fn xpath_numbers_repeated_siblings_only() {

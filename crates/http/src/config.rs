@@ -7,6 +7,7 @@
 //! vacancies = "bacheca"        # open-vacancy board directory (optional: no offers without it)
 //! travel_times = "tempi.csv"   # travel times by public transport (optional; docs/congruita.md)
 //! ada_table = "ada.csv"        # Atlante del lavoro ADA ↔ CP2011 (optional; docs/congruita.md)
+//! did_codes = ["er-did.toml"]  # a Region's DID code tables (optional; docs/xml.md)
 //! workers = 2                  # CPU jobs run at once
 //! queue = 64                   # CPU jobs waiting beyond those; past it: 503 + Retry-After
 //! request_timeout_ms = 10000
@@ -141,6 +142,10 @@ pub struct ServerConfig {
     /// ADA table (CSV `ada,cp2011`).
     #[serde(default)]
     pub ada_table: Option<PathBuf>,
+    /// A Region's DID code tables (the shape of `data/codici/did-codici.v1.toml`), added to
+    /// the bundled one in order, as `--did-codes` does for `profile`.
+    #[serde(default)]
+    pub did_codes: Vec<PathBuf>,
     /// CPU jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
@@ -209,6 +214,7 @@ impl Default for ServerConfig {
             decisions: None,
             travel_times: None,
             ada_table: None,
+            did_codes: Vec::new(),
             workers: default_workers(),
             queue: default_queue(),
             request_timeout_ms: default_timeout(),
@@ -265,6 +271,11 @@ impl ServerConfig {
             .into_iter()
             .flatten()
             {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            }
+            for p in &mut c.did_codes {
                 if p.is_relative() {
                     *p = dir.join(&*p);
                 }

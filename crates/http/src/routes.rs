@@ -681,7 +681,7 @@ pub async fn put_candidate(
     let candidate = if raw.media == Media::Xml {
         let (bytes, path_id) = (raw.bytes, id.clone());
         s.work()
-            .run(move |_| Ok(engine.sap_candidate(&bytes, &path_id, today())))
+            .run(move |c| Ok(engine.sap_candidate(&bytes, &path_id, today(), c)))
             .await?
             .map_err(xml_problem)?
             .candidate
@@ -919,27 +919,31 @@ pub async fn bulk_candidates(
         check_items(incrocio_engine::ndjson_lines(&raw.bytes).count(), max)?;
     }
     let engine = s.engine();
-    let items =
-        s.work()
-            .run(move |_| {
-                Ok(match raw.media {
-                    Media::Xml => {
-                        engine.bulk_candidates(incrocio_engine::BulkInput::Sap(&raw.bytes), today())
-                    }
-                    Media::Json => engine
-                        .bulk_candidates(incrocio_engine::BulkInput::Json(&raw.bytes), today()),
-                    Media::Ndjson => engine
-                        .bulk_candidates(incrocio_engine::BulkInput::Ndjson(&raw.bytes), today()),
-                })
-            })
-            .await?
-            .map_err(|e| {
-                if raw_is_xml {
-                    xml_problem(e)
-                } else {
-                    bulk_problem(e)
+    let items = s
+        .work()
+        .run(move |c| {
+            Ok(match raw.media {
+                Media::Xml => {
+                    engine.bulk_candidates(incrocio_engine::BulkInput::Sap(&raw.bytes), today(), c)
                 }
-            })?;
+                Media::Json => {
+                    engine.bulk_candidates(incrocio_engine::BulkInput::Json(&raw.bytes), today(), c)
+                }
+                Media::Ndjson => engine.bulk_candidates(
+                    incrocio_engine::BulkInput::Ndjson(&raw.bytes),
+                    today(),
+                    c,
+                ),
+            })
+        })
+        .await?
+        .map_err(|e| {
+            if raw_is_xml {
+                xml_problem(e)
+            } else {
+                bulk_problem(e)
+            }
+        })?;
     check_items(items.len(), max)?;
     let engine = s.engine();
     bulk_write(
@@ -984,12 +988,15 @@ pub async fn bulk_vacancies(
     let engine = s.engine();
     let items = s
         .work()
-        .run(move |_| {
-            Ok(engine.bulk_vacancies(if raw.media == Media::Json {
-                incrocio_engine::BulkInput::Json(&raw.bytes)
-            } else {
-                incrocio_engine::BulkInput::Ndjson(&raw.bytes)
-            }))
+        .run(move |c| {
+            Ok(engine.bulk_vacancies(
+                if raw.media == Media::Json {
+                    incrocio_engine::BulkInput::Json(&raw.bytes)
+                } else {
+                    incrocio_engine::BulkInput::Ndjson(&raw.bytes)
+                },
+                c,
+            ))
         })
         .await?
         .map_err(bulk_problem)?;

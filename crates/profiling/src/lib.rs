@@ -16,7 +16,9 @@ mod sql;
 
 pub use self::adr::{Adr, AdrAmount, AdrContract, AdrRules};
 pub use self::features::{AtDate, Value, Variable, value};
-pub use self::model::{Classes, Feature, Link, Missing, Omitted, ProfilingModel, Term};
+pub use self::model::{
+    Classes, Feature, Link, MAX_FEATURES, Missing, Omitted, ProfilingModel, Term,
+};
 pub use self::record::{AGE_RANGE, Nascita, Person, ProfileRecord, RecordView};
 pub use self::score::{
     ClassRef, Contribution, Derived, MissingAnswer, ModelRef, Profile, Profiler,

@@ -266,11 +266,39 @@ pub struct ProfilingModel {
     pub file: String,
 }
 
+/// The most features a profiling model may have: [`crate::Score::missing`] marks the
+/// unanswered ones in a `u64`.
+pub const MAX_FEATURES: usize = 64;
+
 impl ProfilingModel {
+    /// The names of the features set in a [`crate::Score::missing`] mask, comma-separated, in
+    /// model order; `None` for an empty mask.
+    pub fn missing_names(&self, mask: u64) -> Option<String> {
+        (mask != 0).then(|| {
+            self.features
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, f)| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    }
+
     /// Parses and validates a model file; errors name the file and the key.
     pub fn from_toml(file: &str, text: &str, reference: &Reference) -> Result<Self, ModelError> {
         let raw: ModelFile = toml::from_str(text).map_err(|e| ModelError::toml(file, text, &e))?;
         let classes = compile_classes(file, &raw.classes)?;
+        if raw.features.len() > MAX_FEATURES {
+            return Err(ModelError::new(
+                file,
+                "features",
+                format!(
+                    "{} features: at most {MAX_FEATURES} (a score marks its unanswered features in one 64-bit set)",
+                    raw.features.len()
+                ),
+            ));
+        }
         let mut features = Vec::with_capacity(raw.features.len());
         for (i, f) in raw.features.iter().enumerate() {
             let key = format!("features[{i}]");

@@ -38,6 +38,9 @@ pub struct Score {
     pub class: u8,
     /// Age, unemployment and suspensions at `as_of`.
     pub at: AtDate,
+    /// The features scored under the model's missing-answer policy: bit `i` for feature `i`
+    /// (a model has at most [`crate::model::MAX_FEATURES`]).
+    pub missing: u64,
 }
 
 /// A person's profile: the answer to one profiling request.
@@ -157,10 +160,20 @@ impl<'a> Profiler<'a> {
     ) -> Result<Score, InputError> {
         let at = AtDate::derive(p, as_of)?;
         let mut eta = self.model.intercept;
-        for (f, slot) in self.model.features.iter().zip(contributions.iter_mut()) {
+        let mut missing = 0u64;
+        for (i, (f, slot)) in self
+            .model
+            .features
+            .iter()
+            .zip(contributions.iter_mut())
+            .enumerate()
+        {
             let c = match self.answer(f, p, &at)? {
                 Answer::Given(v) => f.contribution(v).0,
-                Answer::Missing { contribution, .. } => contribution,
+                Answer::Missing { contribution, .. } => {
+                    missing |= 1 << i;
+                    contribution
+                }
             };
             *slot = c;
             eta += c;
@@ -171,6 +184,7 @@ impl<'a> Profiler<'a> {
             index_units: units,
             class: self.model.classes.class_of(units),
             at,
+            missing,
         })
     }
 

@@ -15,7 +15,7 @@ use super::design::Design;
 use super::glm::{Coefficient, Fit, FitOptions, fit};
 use super::metrics::{CalibrationBin, RocPoint, Summary, auc, brier, calibration, roc, summary};
 use super::stats::{
-    DeLong, Estimate, Interval, Z95, delong, newcombe, percentile_interval, risk_ratio,
+    DeLong, Estimate, Interval, Rate, Z95, delong, newcombe, percentile_interval, risk_ratio,
 };
 use incrocio_batch::PeopleTable;
 use incrocio_core::error::{Error, InputError, ModelError, Result};
@@ -332,6 +332,8 @@ pub struct Observation {
     pub citizenship: GruppoCittadinanza,
     /// Age in whole years at `as_of`.
     pub age: i64,
+    /// The features scored under the model's missing-answer policy (`Score::missing`).
+    pub missing: u64,
 }
 
 /// Scores labeled people with a model.
@@ -348,7 +350,7 @@ pub fn observe(
         let s = profiler.score_into(person, as_of, &mut c)?;
         Ok((
             (s.linear_predictor, classes.from_units(s.index_units)),
-            s.class,
+            (s.class, s.missing),
             person.femmina,
             person.cittadinanza,
             s.at.eta,
@@ -358,14 +360,17 @@ pub fn observe(
         .into_iter()
         .zip(y)
         .map(
-            |(((linear_predictor, p), class, female, citizenship, age), &y)| Observation {
-                linear_predictor,
-                p,
-                class,
-                y,
-                female,
-                citizenship,
-                age,
+            |(((linear_predictor, p), (class, missing), female, citizenship, age), &y)| {
+                Observation {
+                    linear_predictor,
+                    p,
+                    class,
+                    y,
+                    female,
+                    citizenship,
+                    age,
+                    missing,
+                }
             },
         )
         .collect())
@@ -501,6 +506,45 @@ pub struct GroupReport {
     pub group: String,
     /// Its metrics.
     pub summary: Summary,
+    /// Its people profiled with unanswered questions scored under the model's policy.
+    pub missing_answers: MissingAnswers,
+}
+
+/// People profiled with unanswered questions (scored under the model file's `missing` policy
+/// instead of refused): how many, and how many per feature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingAnswers {
+    /// People with at least one unanswered question, of the group's `n`.
+    pub people: Rate,
+    /// Per feature with at least one unanswered answer, in model order: (feature, people).
+    pub by_feature: Vec<(String, usize)>,
+}
+
+impl MissingAnswers {
+    /// Counts the masks of a group's people (`Observation::missing`).
+    pub fn count(profiler: &Profiler<'_>, masks: impl Iterator<Item = u64>) -> MissingAnswers {
+        let features = &profiler.model.features;
+        let mut per = vec![0usize; features.len()];
+        let (mut n, mut k) = (0u64, 0u64);
+        for m in masks {
+            n += 1;
+            if m != 0 {
+                k += 1;
+                for (i, c) in per.iter_mut().enumerate() {
+                    *c += usize::from(m & (1 << i) != 0);
+                }
+            }
+        }
+        MissingAnswers {
+            people: Rate::of(k, n),
+            by_feature: features
+                .iter()
+                .zip(per)
+                .filter(|(_, c)| *c > 0)
+                .map(|(f, c)| (f.name.clone(), c))
+                .collect(),
+        }
+    }
 }
 
 /// One group against its dimension's reference group, as the audits of profiling models
@@ -547,6 +591,8 @@ pub struct ProfilingEval {
     pub uncertainty: Uncertainty,
     /// Everyone.
     pub overall: Summary,
+    /// Everyone profiled with unanswered questions scored under the model's policy.
+    pub missing_answers: MissingAnswers,
     /// Calibration by decile, everyone.
     pub calibration: Vec<CalibrationBin>,
     /// ROC curve (at most 201 points, evenly taken).
@@ -886,6 +932,10 @@ fn build(
                 dimension: dim.name.clone(),
                 group: dim.labels[g].clone(),
                 summary: s,
+                missing_answers: MissingAnswers::count(
+                    profiler,
+                    members[g].iter().map(|&i| obs[i].missing),
+                ),
             });
         }
     }
@@ -906,6 +956,7 @@ fn build(
         data: data.clone(),
         uncertainty: uncertainty(opts),
         overall: with_intervals(summary(&p, &y, &c, k, high), reps, 0),
+        missing_answers: MissingAnswers::count(profiler, obs.iter().map(|o| o.missing)),
         calibration: calibration(&p, &y),
         roc: curve,
         groups,

@@ -617,6 +617,30 @@ fn eval_section(out: &mut String, e: &ProfilingEval) {
     out.push_str("</table>");
     out.push_str("<h3>Disparities against the reference group</h3><p>Ratios of each group's rate to the reference group's (the largest group unless <code>--reference</code> names one), Katz intervals; the equal-opportunity gap is the difference in the share of still-unemployed people classed high-risk (Newcombe interval); the calibration difference is the group's (observed − predicted) minus the reference's (normal interval). ⚑: the interval excludes no difference (1 for a ratio, 0 for a gap).</p>");
     disparity_rows(out, &e.disparities);
+    if e.missing_answers.people.k > 0 {
+        out.push_str("<h3>Unanswered questions</h3><p>People profiled with an unanswered question, scored as the model file's <code>missing</code> level instead of refused.</p><table class=\"missing\"><tr><th>group</th><th>with an unanswered question [95% Wilson]</th><th>by feature</th></tr>");
+        let everyone = std::iter::once(("everyone".to_owned(), &e.missing_answers));
+        let groups = e
+            .groups
+            .iter()
+            .map(|g| (format!("{} = {}", g.dimension, g.group), &g.missing_answers));
+        for (name, m) in everyone.chain(groups) {
+            let by = m
+                .by_feature
+                .iter()
+                .map(|(f, n)| format!("{f}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&name),
+                rate(&m.people),
+                esc(&by)
+            );
+        }
+        out.push_str("</table>");
+    }
     if let Some(o) = &e.overrides {
         let _ = write!(
             out,
