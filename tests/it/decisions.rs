@@ -8,7 +8,9 @@ use std::path::Path;
 use incrocio_http::config::key_hash;
 use serde_json::{Value, json};
 
-use crate::http::{ALL, PROFILING_ONLY, ROMA, call, candidate, config_text, post, record};
+use crate::http::{
+    ALL, PROFILING_ONLY, ROMA, assert_problem, call, candidate, config_text, post, record,
+};
 
 const OPS: &str = "ops-key-overrides-and-audit";
 
@@ -619,4 +621,63 @@ fn the_cli_records_profiles_and_graduatorie_too() {
         last["people"].as_array().unwrap().len(),
         g["ranking"].as_array().unwrap().len() + g["excluded"].as_array().unwrap().len()
     );
+}
+
+/// Issue 30.5: decisions that contradict themselves are refused, naming the field: two
+/// outcomes for one person in one request, an override that has expired by the day it is
+/// recorded, an operator id with a newline. Nothing is recorded for them.
+#[test]
+fn issue_30_5_contradictory_decisions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let (mut child, addr) = crate::http::spawn_server(&cfg);
+    for i in 0..3 {
+        let id = format!("K{i}");
+        let body = candidate(&id, ROMA).to_string();
+        let r = call(
+            addr,
+            "PUT",
+            &format!("/v1/candidates/{id}"),
+            Some(ALL),
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let rosa = post(addr, "/v1/shortlists", ALL, &crate::http::vacancy()).json();
+    let rosa_id = rosa["rosa_id"].as_str().unwrap();
+    let first = rosa["rosa"][0]["candidate_id"].as_str().unwrap();
+    let path = format!("/v1/rosas/{rosa_id}/esiti");
+    let both = json!({"esiti": [{"candidate_id": first, "esito": "rejected"},
+                                {"candidate_id": first, "esito": "hired"}]});
+    let r = post(addr, &path, ALL, &both);
+    assert_eq!(assert_problem(&r, 422)["field"], "esiti[1].candidate_id");
+
+    let body = json!({"model": "did@v1", "computed_class": 4, "class": 3, "reason": "CURA",
+                      "operator": "op-7", "date": "2026-11-01", "expires": "2026-11-30"});
+    let r = post(addr, "/v1/profiles/P1/override", OPS, &body);
+    assert_eq!(assert_problem(&r, 422)["field"], "expires");
+    let mut newline = body.clone();
+    newline["expires"] = json!("2099-01-01");
+    newline["operator"] = json!("op-7\nop-8");
+    let r = post(addr, "/v1/profiles/P1/override", OPS, &newline);
+    assert_eq!(assert_problem(&r, 422)["field"], "operator");
+    // Nothing of the refused requests is in the log: the rosa only, no override, no esito.
+    let r = call(addr, "GET", "/v1/decisions?person=P1", Some(OPS), None);
+    assert_eq!(r.json()["records"].as_array().unwrap().len(), 0);
+    let r = call(
+        addr,
+        "GET",
+        &format!("/v1/decisions?person={first}"),
+        Some(OPS),
+        None,
+    );
+    let kinds: Vec<Value> = r.json()["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].clone())
+        .collect();
+    assert_eq!(kinds, [json!("rosa")]);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

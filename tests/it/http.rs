@@ -866,6 +866,121 @@ fn etags_and_if_match_guard_candidate_writes() {
     s.stop();
 }
 
+/// Issue 30.3: `If-None-Match: *` creates only (412 over an existing candidate or vacancy,
+/// nothing overwritten); vacancies carry ETags and take `If-Match` on PUT and DELETE.
+#[test]
+fn issue_30_3_if_none_match_and_vacancy_etags_guard_every_single_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let board = dir.path().join("bacheca");
+    let s = Server::start(
+        &dir.path().join("index"),
+        &format!("vacancies = \"{}\"", board.display()),
+    );
+    let path = "/v1/candidates/N1";
+    let v1 = candidate("N1", ROMA).to_string();
+    let create = [("If-None-Match", "*")];
+    let r = call_with(s.addr, "PUT", path, &create, Some(v1.as_bytes()));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let tag = r.header("etag").unwrap().to_owned();
+    let mut changed = candidate("N1", ROMA);
+    changed["sintesi"] = json!("altro");
+    let v2 = changed.to_string();
+    let r = call_with(s.addr, "PUT", path, &create, Some(v2.as_bytes()));
+    let p = assert_problem(&r, 412);
+    assert!(
+        p["detail"].as_str().unwrap().contains("If-None-Match"),
+        "{p}"
+    );
+    assert_eq!(
+        call_with(s.addr, "GET", path, &[], None).header("etag"),
+        Some(tag.as_str()),
+        "not overwritten"
+    );
+    // If-None-Match with the stored tag fails; with another tag it holds.
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-None-Match", &tag)],
+        Some(v2.as_bytes()),
+    );
+    assert_problem(&r, 412);
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-None-Match", "\"0000\", \"1111\"")],
+        Some(v2.as_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    // A malformed If-None-Match is named, never ignored.
+    let r = call_with(
+        s.addr,
+        "PUT",
+        path,
+        &[("If-None-Match", "abc")],
+        Some(v2.as_bytes()),
+    );
+    assert_eq!(assert_problem(&r, 422)["field"], "If-None-Match");
+
+    let vpath = "/v1/vacancies/W1";
+    let v = json!({"id": "W1", "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "058091",
+                   "raggio_km": 25, "contratto": "A00", "modalita": "FT"});
+    let r = call_with(
+        s.addr,
+        "PUT",
+        vpath,
+        &create,
+        Some(v.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let vtag = r.header("etag").unwrap().to_owned();
+    let r = call_with(s.addr, "GET", vpath, &[], None);
+    assert_eq!(
+        r.header("etag"),
+        Some(vtag.as_str()),
+        "PUT and GET name the same version"
+    );
+    let r = call_with(
+        s.addr,
+        "PUT",
+        vpath,
+        &create,
+        Some(v.to_string().as_bytes()),
+    );
+    assert_problem(&r, 412);
+    let mut v2 = v.clone();
+    v2["titolo"] = json!("Sviluppatori web");
+    let r = call_with(
+        s.addr,
+        "PUT",
+        vpath,
+        &[("If-Match", &vtag)],
+        Some(v2.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let vtag2 = r.header("etag").unwrap().to_owned();
+    assert_ne!(vtag2, vtag);
+    // The stale tag: replaced neither by PUT nor by DELETE.
+    let r = call_with(
+        s.addr,
+        "PUT",
+        vpath,
+        &[("If-Match", &vtag)],
+        Some(v.to_string().as_bytes()),
+    );
+    assert_problem(&r, 412);
+    let r = call_with(s.addr, "DELETE", vpath, &[("If-Match", &vtag)], None);
+    assert_problem(&r, 412);
+    assert_eq!(
+        call_with(s.addr, "GET", vpath, &[], None).json()["titolo"],
+        "Sviluppatori web"
+    );
+    let r = call_with(s.addr, "DELETE", vpath, &[("If-Match", &vtag2)], None);
+    assert_eq!(r.status, 204);
+    s.stop();
+}
+
 #[test]
 fn every_bad_record_is_named_and_skip_profiles_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();

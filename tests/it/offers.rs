@@ -606,3 +606,85 @@ fn issue_14_4_an_ada_table_decides_coherence_by_area_di_attivita() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 30.4: one validation for a vacancy wherever it enters. What a shortlist refuses, the
+/// board refuses too (PUT and bulk), naming the same field: a rosa size of 0 or above the
+/// model's `rosa.max_size` (100), pay above 1,000,000 € a month, a closing day before the day
+/// the rosa was asked for.
+#[test]
+fn issue_30_4_the_board_refuses_what_a_shortlist_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let board = dir.path().join("bacheca");
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &format!("vacancies = \"{}\"", board.display()),
+    );
+    let base = json!({"id": "B1", "titolo": "Tecnici web", "cp2011": "3.1.2.3.0", "comune": "058091",
+                      "raggio_km": 25, "contratto": "A00", "modalita": "FT"});
+    let cases = [
+        (json!({"dimensione_rosa": 0}), "dimensione_rosa"),
+        (json!({"dimensione_rosa": 1000}), "dimensione_rosa"),
+        (
+            json!({"retribuzione_mensile": "1000000000000"}),
+            "retribuzione_mensile",
+        ),
+        (json!({"minimo_ccnl_mensile": 1e12}), "minimo_ccnl_mensile"),
+        (
+            json!({"data_richiesta": "2026-11-20", "data_scadenza": "2026-11-19"}),
+            "data_scadenza",
+        ),
+    ];
+    for (extra, field) in cases {
+        let mut v = base.clone();
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let body = v.to_string();
+        let r = call(
+            server.addr,
+            "PUT",
+            "/v1/vacancies/B1",
+            Some(ALL),
+            Some(body.as_bytes()),
+        );
+        assert_eq!(assert_problem(&r, 422)["field"], field, "PUT {extra}");
+        let line = format!("{body}\n");
+        let r = crate::http::call_typed(
+            server.addr,
+            "POST",
+            "/v1/vacancies:bulk",
+            "application/x-ndjson",
+            Some(line.as_bytes()),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.json()["items"][0]["field"],
+            format!("[0].{field}"),
+            "bulk {extra}"
+        );
+        let r = post(server.addr, "/v1/shortlists", ALL, &json!({"vacancy": v}));
+        assert_eq!(
+            assert_problem(&r, 422)["field"],
+            format!("vacancy.{field}"),
+            "shortlist {extra}"
+        );
+    }
+    // The limits themselves are taken: 100 names, 1,000,000 €, closing on the day asked.
+    let mut v = base.clone();
+    v.as_object_mut().unwrap().extend(
+        json!({"dimensione_rosa": 100, "retribuzione_mensile": 1000000,
+               "data_richiesta": "2026-11-20", "data_scadenza": "2026-11-20"})
+        .as_object()
+        .unwrap()
+        .clone(),
+    );
+    let r = call(
+        server.addr,
+        "PUT",
+        "/v1/vacancies/B1",
+        Some(ALL),
+        Some(v.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    server.stop();
+}

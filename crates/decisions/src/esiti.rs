@@ -136,6 +136,22 @@ pub fn validate(
             },
         )));
     }
+    // One outcome per person per request: `rejected` and `hired` for the same person in one
+    // request contradict each other, and which one holds is not the service's guess.
+    for (i, e) in req.esiti.iter().enumerate() {
+        if let Some(j) = req.esiti[..i]
+            .iter()
+            .position(|f| f.candidate_id == e.candidate_id)
+        {
+            return Err(Error::Input(InputError::new(
+                format!("esiti[{i}].candidate_id"),
+                FieldReason::Inconsistent(format!(
+                    "`{}` already has an outcome in this request (esiti[{j}]): one outcome per person per request",
+                    e.candidate_id
+                )),
+            )));
+        }
+    }
     let mut out = Vec::with_capacity(n);
     for (i, e) in req.esiti.into_iter().enumerate() {
         let field = |f: &str| format!("esiti[{i}].{f}");

@@ -168,6 +168,12 @@ impl Override {
         if req.operator.trim().is_empty() || req.operator.chars().count() > 128 {
             return Err(invalid("operator", "1 to 128 characters".into()));
         }
+        if req.operator.chars().any(char::is_control) {
+            return Err(invalid(
+                "operator",
+                "an id holds no control characters (newline, tab …)".into(),
+            ));
+        }
         let date = req.date.unwrap_or(today);
         if date > today {
             return Err(invalid("date", format!("{date} is after today ({today})")));
@@ -182,6 +188,16 @@ impl Override {
             return Err(invalid(
                 "expires",
                 format!("{expires} is not after the override's date {date}"),
+            ));
+        }
+        // In force from `date` until the day before `expires`: one that expired by today
+        // would never apply to anything this service computes from now on.
+        if expires <= today {
+            return Err(invalid(
+                "expires",
+                format!(
+                    "{expires} is not after today ({today}): the override would already have expired"
+                ),
             ));
         }
         Ok(Override {

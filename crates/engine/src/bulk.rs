@@ -332,8 +332,7 @@ impl Engine {
         input: BulkInput<'_>,
         cancel: &Cancel,
     ) -> Result<Vec<BulkItem<Vacancy>>> {
-        let check =
-            |r: VacancyRecord| r.validate(self.reference, self.taxonomy, &self.matching.titles);
+        let check = |r: VacancyRecord| self.vacancy_valid(r);
         let id_of = |r: &VacancyRecord| r.id.clone();
         json_or_lines(input, check, id_of, cancel)
     }

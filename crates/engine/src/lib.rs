@@ -42,7 +42,7 @@ pub mod api {
     pub use incrocio_exchange::{Ignored, looks_like_xml};
     pub use incrocio_graduatoria::Graduatoria;
     pub use incrocio_graduatoria::{Applicant, GraduatoriaRequest};
-    pub use incrocio_matching::candidate::etag;
+    pub use incrocio_matching::candidate::{etag, etag_of};
     pub use incrocio_matching::eval::EvalReport;
     pub use incrocio_matching::{
         Candidate, CandidateRecord, Offers, Shortlist, Stato, Vacancy, VacancyRecord,
@@ -566,9 +566,31 @@ impl Engine {
 
     /// Validates a vacancy record under the engine's taxonomy and model.
     pub fn validate_vacancy(&self, record: VacancyRecord) -> Result<Vacancy> {
-        record
-            .validate(self.reference, self.taxonomy, &self.matching.titles)
-            .map_err(Error::Input)
+        self.vacancy_valid(record).map_err(Error::Input)
+    }
+
+    /// The one validation of a vacancy, wherever it enters (PUT, bulk, shortlist): its codes
+    /// and terms ([`VacancyRecord::validate`]) and its `dimensione_rosa` within this service's
+    /// matching model's `rosa.max_size`, so that the board never holds a vacancy a shortlist
+    /// would refuse.
+    pub(crate) fn vacancy_valid(
+        &self,
+        record: VacancyRecord,
+    ) -> std::result::Result<Vacancy, InputError> {
+        let max = self.matching.rosa.max_size;
+        if let Some(d) = record.dimensione_rosa
+            && (d == 0 || d > max)
+        {
+            return Err(InputError::new(
+                "dimensione_rosa",
+                FieldReason::Inconsistent(format!(
+                    "{d} is out of range: a rosa holds 1 to {max} names (rosa.max_size of {})",
+                    self.matching.key()
+                )),
+            )
+            .with_record(&record.id));
+        }
+        record.validate(self.reference, self.taxonomy, &self.matching.titles)
     }
 
     /// Adds or replaces validated vacancies; durable and visible when it returns. Returns the
@@ -967,13 +989,10 @@ impl Engine {
                 },
             )));
         }
-        let vacancy = req
-            .vacancy
-            .validate(self.reference, self.taxonomy, &self.matching.titles)
-            .map_err(|mut e| {
-                e.field = format!("vacancy.{}", e.field);
-                Error::Input(e)
-            })?;
+        let vacancy = self.vacancy_valid(req.vacancy).map_err(|mut e| {
+            e.field = format!("vacancy.{}", e.field);
+            Error::Input(e)
+        })?;
         let rosa = index.shortlist_with(
             &vacancy,
             &self.matching,

@@ -19,8 +19,8 @@ use incrocio_engine::{
 /// `recorded`).
 const RECORDED: [&str; 5] = ["profile", "shortlist", "offers", "graduatoria", "riesame"];
 
-/// The operations whose answer carries the candidate's `ETag`.
-const ETAGGED: [&str; 2] = ["getCandidate", "putCandidate"];
+/// The operations whose answer carries the record's `ETag`.
+const ETAGGED: [&str; 4] = ["getCandidate", "putCandidate", "getVacancy", "putVacancy"];
 
 /// An operation's request and answers, for the document.
 pub struct Operation {
@@ -175,7 +175,7 @@ pub(super) fn doc_put_vacancy(g: &mut SchemaGenerator) -> Operation {
         request: Some(s::<VacancyRecord>(g)),
         ok: 201,
         response: body(s::<VacancyWritten>(g)),
-        problems: &[400, 413, 422, 503],
+        problems: &[400, 412, 413, 422, 503],
         extra: &[],
     }
 }
@@ -197,7 +197,7 @@ pub(super) fn doc_delete_vacancy(_: &mut SchemaGenerator) -> Operation {
         request: None,
         ok: 204,
         response: None,
-        problems: &[404, 503],
+        problems: &[400, 404, 412, 503],
         extra: &[],
     }
 }
@@ -355,7 +355,9 @@ fn status_text(code: u16) -> &'static str {
         403 => "The key lacks the route's scope",
         404 => "Not found",
         409 => "The service keeps no decision log (`decisions` is not configured)",
-        412 => "If-Match does not name the stored candidate's version (its ETag)",
+        412 => {
+            "A precondition failed: If-Match does not name the stored record's version (its ETag), or If-None-Match names it (`*`: a record with this id is stored)"
+        }
         405 => "The route does not take this method",
         413 => {
             "Body larger than the configured limit (or, on a bulk route, more items than `bulk_max_items`)"
@@ -405,7 +407,7 @@ pub fn document() -> Value {
         }
         if ETAGGED.contains(&r.operation) {
             headers["ETag"] = json!({
-                "description": "The candidate record's version: give it as If-Match to a PUT or DELETE",
+                "description": "The record's version: give it as If-Match (replace or delete only this version) or If-None-Match to a PUT or DELETE",
                 "schema": {"type": "string"}
             });
         }
@@ -612,13 +614,20 @@ pub(super) fn query_decisions() -> Vec<Value> {
     ]
 }
 
-/// The `If-Match` header of a conditional candidate write.
+/// The `If-Match` and `If-None-Match` headers of a conditional write.
 pub(super) fn query_if_match() -> Vec<Value> {
-    vec![json!({
-        "name": "If-Match", "in": "header", "required": false,
-        "description": "Write only while the stored candidate has this ETag (as GET gave it, in double quotes), or `*` for any stored version; 412 otherwise",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 100}
-    })]
+    vec![
+        json!({
+            "name": "If-Match", "in": "header", "required": false,
+            "description": "Write only while the stored record has this ETag (as GET or the last PUT gave it, in double quotes), or `*` for any stored version; 412 otherwise",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100}
+        }),
+        json!({
+            "name": "If-None-Match", "in": "header", "required": false,
+            "description": "`*`: write only when no record has this id (create, never overwrite); or ETags (in double quotes, comma-separated): write only when the stored record has none of them; 412 otherwise",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 1000}
+        }),
+    ]
 }
 
 /// No query parameters.

@@ -159,16 +159,19 @@ impl Problem {
     }
 
     /// 412: `If-Match` names another version than the stored one.
-    pub fn precondition_failed(current: Option<&str>) -> Problem {
+    pub fn precondition_failed(current: Option<&str>, none_match: bool) -> Problem {
         Problem::new(
             StatusCode::PRECONDITION_FAILED,
             "precondition-failed",
             "Precondition failed",
-            &match current {
-                Some(etag) => format!(
+            &match (current, none_match) {
+                (Some(etag), true) => format!(
+                    "If-None-Match: a record with this id is stored (its ETag is {etag}), so it was not overwritten"
+                ),
+                (Some(etag), false) => format!(
                     "If-Match does not name the stored version (its ETag is {etag}); read it again"
                 ),
-                None => "If-Match names a version, but no record has this id".to_owned(),
+                (None, _) => "If-Match names a version, but no record has this id".to_owned(),
             },
         )
     }

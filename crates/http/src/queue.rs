@@ -20,7 +20,48 @@ use incrocio_engine::Engine;
 use incrocio_engine::api::{Candidate, Vacancy};
 
 /// A candidate record's entity tag (re-exported where the writer checks `If-Match`).
-pub use incrocio_engine::api::etag;
+pub use incrocio_engine::api::{etag, etag_of};
+
+/// The preconditions of a single-record write (RFC 9110 §13.1), checked by the writer thread
+/// right before it commits, against the stored record of the write's kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// `If-Match`: one ETag, or `*` (any stored version).
+    pub if_match: Option<String>,
+    /// `If-None-Match`: `*` (no record stored), or ETags none of which may be the stored one.
+    pub if_none_match: Option<NoneMatch>,
+}
+
+/// The value of `If-None-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoneMatch {
+    /// `*`: only when no record has this id (create, never replace).
+    Any,
+    /// Only when the stored record's ETag is none of these.
+    Tags(Vec<String>),
+}
+
+impl Conditions {
+    /// Whether there is anything to check.
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Whether the write may go ahead given the stored record's ETag (`None`: no record).
+    fn hold(&self, current: Option<&str>) -> bool {
+        let matched = match (&self.if_match, current) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(t), Some(c)) => t == "*" || t == c,
+        };
+        let none_matched = match (&self.if_none_match, current) {
+            (None, _) | (Some(_), None) => true,
+            (Some(NoneMatch::Any), Some(_)) => false,
+            (Some(NoneMatch::Tags(tags)), Some(c)) => !tags.iter().any(|t| t == c),
+        };
+        matched && none_matched
+    }
+}
 
 /// The bounded queue for CPU work.
 #[derive(Debug, Clone)]
@@ -144,16 +185,16 @@ pub struct WriteOutcome {
 enum Refused {
     /// The commit failed.
     Failed,
-    /// `If-Match` did not name the stored version (its ETag, if a record is stored).
+    /// A precondition (`If-Match`, `If-None-Match`) did not hold; the stored record's ETag,
+    /// if one is stored.
     Precondition(Option<String>),
 }
 
 struct Pending {
     /// The writes, committed in order; a bulk request sends many, every other request one.
     ops: Vec<WriteOp>,
-    /// The `If-Match` of the request (one op only): the write is made only while the stored
-    /// candidate has this ETag (`*`: any stored version).
-    if_match: Option<String>,
+    /// The preconditions of the request (one op only), checked against the stored record.
+    conditions: Conditions,
     done: oneshot::Sender<Result<Vec<WriteOutcome>, Refused>>,
 }
 
@@ -192,18 +233,18 @@ impl WriteQueue {
 
     /// Queues a write and waits until it is durable; 503 when the write queue is full.
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Problem> {
-        self.write_if(op, None).await
+        self.write_if(op, Conditions::default()).await
     }
 
-    /// Queues a candidate write made only while the stored candidate's ETag is `if_match`
-    /// (`*`: any stored version), checked by the writer thread right before it commits, so no
-    /// other write can come between; 412 otherwise.
+    /// Queues a write made only while its preconditions hold for the stored record of its
+    /// kind (candidate or vacancy), checked by the writer thread right before it commits, so
+    /// no other write can come between; 412 otherwise.
     pub async fn write_if(
         &self,
         op: WriteOp,
-        if_match: Option<String>,
+        conditions: Conditions,
     ) -> Result<WriteOutcome, Problem> {
-        self.send(vec![op], if_match)
+        self.send(vec![op], conditions)
             .await?
             .pop()
             .ok_or_else(Problem::internal)
@@ -216,27 +257,33 @@ impl WriteQueue {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        self.send(ops, None).await
+        self.send(ops, Conditions::default()).await
     }
 
     async fn send(
         &self,
         ops: Vec<WriteOp>,
-        if_match: Option<String>,
+        conditions: Conditions,
     ) -> Result<Vec<WriteOutcome>, Problem> {
+        // Which header failed, for the answer: If-Match is evaluated first (RFC 9110 §13.2.2).
+        let only_match = Conditions {
+            if_match: conditions.if_match.clone(),
+            if_none_match: None,
+        };
         let (done, wait) = oneshot::channel();
         self.tx
             .try_send(Pending {
                 ops,
-                if_match,
+                conditions,
                 done,
             })
             .map_err(|_| Problem::busy())?;
         match wait.await {
             Ok(Ok(o)) => Ok(o),
-            Ok(Err(Refused::Precondition(current))) => {
-                Err(Problem::precondition_failed(current.as_deref()))
-            }
+            Ok(Err(Refused::Precondition(current))) => Err(Problem::precondition_failed(
+                current.as_deref(),
+                only_match.hold(current.as_deref()),
+            )),
             _ => Err(Problem::internal()),
         }
     }
@@ -275,18 +322,20 @@ fn commit(engine: &Engine, batch: Vec<Pending>, metrics: &Metrics) {
         senders.push(p.done);
         // A conditional write is a run of its own, checked against the stored version now:
         // every earlier write of the batch is committed, no later one is.
-        if let Some(expected) = p.if_match {
+        if !p.conditions.is_empty() {
             flush(engine, &mut run, &mut results, metrics);
-            let id = p
-                .ops
-                .first()
-                .map(|op| op.id().to_owned())
-                .unwrap_or_default();
-            let current = engine.candidate(&id).map(|r| r.as_ref().map(etag));
-            let ok = match &current {
-                Ok(Some(tag)) => expected == "*" || expected == *tag,
-                Ok(None) | Err(_) => false,
+            let current = match p.ops.first() {
+                Some(op @ (WriteOp::Upsert(_) | WriteOp::Delete(_))) => {
+                    engine.candidate(op.id()).map(|r| r.as_ref().map(etag))
+                }
+                Some(op @ (WriteOp::UpsertVacancy(_) | WriteOp::DeleteVacancy(_))) => {
+                    engine.vacancy(op.id()).map(|r| r.as_ref().map(etag_of))
+                }
+                None => Ok(None),
             };
+            let ok = current
+                .as_ref()
+                .is_ok_and(|c| p.conditions.hold(c.as_deref()));
             if !ok {
                 results[i] = Err(match current {
                     Ok(tag) => Refused::Precondition(tag),

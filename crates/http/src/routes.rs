@@ -15,7 +15,7 @@ use schemars::generate::SchemaGenerator;
 use super::config::Scope;
 use super::openapi::{self, Operation};
 use super::problem::Problem;
-use super::queue::WriteOp;
+use super::queue::{Conditions, NoneMatch, WriteOp};
 use super::state::AppState;
 use incrocio_engine::api::{
     CandidateRecord, EsitiRequest, Esito, Override, OverrideRequest, Receipt, Record, VacancyRecord,
@@ -152,7 +152,7 @@ pub const ROUTES: [RouteSpec; 25] = [
         summary: "Add or replace an open vacancy; answered once durable and visible to offers",
         handler: || put(put_vacancy),
         doc: openapi::doc_put_vacancy,
-        query: openapi::no_query,
+        query: openapi::query_if_match,
     },
     RouteSpec {
         method: Method::GET,
@@ -172,7 +172,7 @@ pub const ROUTES: [RouteSpec; 25] = [
         summary: "Close a vacancy (remove it from the board); answered once durable",
         handler: || delete(delete_vacancy),
         doc: openapi::doc_delete_vacancy,
-        query: openapi::no_query,
+        query: openapi::query_if_match,
     },
     RouteSpec {
         method: Method::POST,
@@ -666,7 +666,8 @@ pub async fn shortlist(
 }
 
 /// `PUT /v1/candidates/{id}`: 201 when new, 200 when replaced; with `If-Match`, only while the
-/// stored candidate has that ETag (412 otherwise). The answer carries the new `ETag`.
+/// stored candidate has that ETag, with `If-None-Match: *` only while none is stored (412
+/// otherwise). The answer carries the new `ETag`.
 ///
 /// As `application/xml` the body is one SAP (`lavoratore`): its `identificativosap`, when
 /// given, must be the path's id; errors name the element (`docs/xml.md`).
@@ -676,7 +677,7 @@ pub async fn put_candidate(
     headers: axum::http::HeaderMap,
     JsonOrXml(raw): JsonOrXml,
 ) -> Result<Response, Problem> {
-    let if_match = if_match(&headers)?;
+    let conditions = conditions(&headers)?;
     let engine = s.engine();
     let candidate = if raw.media == Media::Xml {
         let (bytes, path_id) = (raw.bytes, id.clone());
@@ -705,7 +706,7 @@ pub async fn put_candidate(
         .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(incrocio_core::Error::NoIndex))?;
     let done = writes
-        .write_if(WriteOp::Upsert(Box::new(candidate)), if_match)
+        .write_if(WriteOp::Upsert(Box::new(candidate)), conditions)
         .await?;
     let status = if done.existed {
         StatusCode::OK
@@ -719,24 +720,60 @@ pub async fn put_candidate(
     Ok((status, [(header::ETAG, tag)], Json(body)).into_response())
 }
 
-/// The `If-Match` header: one entity tag or `*` (a list of tags is refused: a write names the
-/// one version it replaces).
-fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let v = v
-        .to_str()
-        .map_err(|_| Problem::invalid("If-Match", "not ASCII"))?
-        .trim();
-    if v == "*" || (v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v.contains(',')) {
+/// The preconditions of a single-record write: `If-Match` (one entity tag, or `*`; a list
+/// is refused: a write names the one version it replaces) and `If-None-Match` (`*`, or a list
+/// of entity tags). A malformed or repeated header is refused (422), never ignored.
+fn conditions(headers: &axum::http::HeaderMap) -> Result<Conditions, Problem> {
+    let text = |name: &'static str| -> Result<Option<String>, Problem> {
+        let mut values = headers.get_all(name).iter();
+        let Some(v) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(Problem::invalid(name, "given more than once"));
+        }
+        let v = v
+            .to_str()
+            .map_err(|_| Problem::invalid(name, "not ASCII"))?
+            .trim();
         Ok(Some(v.to_owned()))
-    } else {
-        Err(Problem::invalid(
-            "If-Match",
-            "one entity tag as the ETag header gave it (in double quotes), or *",
-        ))
-    }
+    };
+    let is_tag = |t: &str| {
+        t.len() >= 2
+            && t.starts_with('"')
+            && t.ends_with('"')
+            && !t[1..t.len() - 1].contains('"')
+            && !t.contains(',')
+    };
+    let if_match = match text("if-match")? {
+        None => None,
+        Some(v) if v == "*" || is_tag(&v) => Some(v),
+        Some(_) => {
+            return Err(Problem::invalid(
+                "If-Match",
+                "one entity tag as the ETag header gave it (in double quotes), or *",
+            ));
+        }
+    };
+    let if_none_match = match text("if-none-match")? {
+        None => None,
+        Some(v) if v == "*" => Some(NoneMatch::Any),
+        Some(v) => {
+            let tags: Vec<String> = v.split(',').map(|t| t.trim().to_owned()).collect();
+            if tags.iter().all(|t| is_tag(t)) {
+                Some(NoneMatch::Tags(tags))
+            } else {
+                return Err(Problem::invalid(
+                    "If-None-Match",
+                    "* (create only), or entity tags in double quotes separated by commas (weak tags W/\"…\" are not used here)",
+                ));
+            }
+        }
+    };
+    Ok(Conditions {
+        if_match,
+        if_none_match,
+    })
 }
 
 /// `GET /v1/candidates/{id}`.
@@ -759,12 +796,12 @@ pub async fn delete_candidate(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
-    let if_match = if_match(&headers)?;
+    let conditions = conditions(&headers)?;
     let writes = s
         .writes()
         .filter(|_| s.engine().index().is_some())
         .ok_or_else(|| Problem::from(incrocio_core::Error::NoIndex))?;
-    let done = writes.write_if(WriteOp::Delete(id), if_match).await?;
+    let done = writes.write_if(WriteOp::Delete(id), conditions).await?;
     if done.existed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -1014,12 +1051,15 @@ pub async fn bulk_vacancies(
     .await
 }
 
-/// `PUT /v1/vacancies/{id}`: 201 when new, 200 when replaced.
+/// `PUT /v1/vacancies/{id}`: 201 when new, 200 when replaced; `If-Match` and `If-None-Match`
+/// as for candidates (412). The answer carries the new `ETag`.
 pub async fn put_vacancy(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     JsonBody(record): JsonBody<VacancyRecord>,
 ) -> Result<Response, Problem> {
+    let conditions = conditions(&headers)?;
     if record.id != id {
         return Err(Problem::invalid(
             "id",
@@ -1035,8 +1075,9 @@ pub async fn put_vacancy(
         .work()
         .run(move |_| engine.validate_vacancy(record))
         .await?;
+    let tag = super::queue::etag_of(&vacancy.record);
     let done = writes
-        .write(WriteOp::UpsertVacancy(Box::new(vacancy)))
+        .write_if(WriteOp::UpsertVacancy(Box::new(vacancy)), conditions)
         .await?;
     let status = if done.existed {
         StatusCode::OK
@@ -1048,7 +1089,7 @@ pub async fn put_vacancy(
         replaced: done.existed,
         held: done.indexed,
     };
-    Ok((status, Json(body)).into_response())
+    Ok((status, [(header::ETAG, tag)], Json(body)).into_response())
 }
 
 /// `GET /v1/vacancies/{id}`.
@@ -1059,21 +1100,26 @@ pub async fn get_vacancy(
     let engine = s.engine();
     let found = s.work().run(move |_| engine.vacancy(&id)).await?;
     match found {
-        Some(r) => Ok(Json(r).into_response()),
+        Some(r) => Ok(([(header::ETAG, super::queue::etag_of(&r))], Json(r)).into_response()),
         None => Err(Problem::not_found("no vacancy with this id")),
     }
 }
 
-/// `DELETE /v1/vacancies/{id}`: 204, or 404 when absent.
+/// `DELETE /v1/vacancies/{id}`: 204, or 404 when absent; with `If-Match`, only while the
+/// stored vacancy has that ETag (412 otherwise).
 pub async fn delete_vacancy(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
+    let conditions = conditions(&headers)?;
     let writes = s
         .writes()
         .filter(|_| s.engine().vacancies().is_some())
         .ok_or_else(|| Problem::from(incrocio_core::Error::NoVacancies))?;
-    let done = writes.write(WriteOp::DeleteVacancy(id)).await?;
+    let done = writes
+        .write_if(WriteOp::DeleteVacancy(id), conditions)
+        .await?;
     if done.existed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

@@ -174,6 +174,12 @@ pub struct Lingua {
 
 /// A candidate record's entity tag: a strong ETag from the SHA-256 of its JSON as stored.
 pub fn etag(record: &CandidateRecord) -> String {
+    etag_of(record)
+}
+
+/// The strong ETag of a stored record (candidate or vacancy): the first 128 bits of the
+/// SHA-256 of its JSON, in double quotes.
+pub fn etag_of<T: serde::Serialize>(record: &T) -> String {
     let bytes = serde_json::to_vec(record).unwrap_or_default();
     let h = incrocio_core::digest::sha256_tagged(&bytes);
     format!(

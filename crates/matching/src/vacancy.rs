@@ -19,6 +19,11 @@ use super::candidate::{
 /// fits; a larger radius is refused, not clamped.
 pub const MAX_RADIUS_KM: u32 = 1_500;
 
+/// The most monthly gross pay (and collective-agreement minimum) a vacancy may state, euro: far
+/// above any real wage, so that a typo (cents for euro, a stray exponent) is refused rather
+/// than stored.
+pub const MAX_MONTHLY_PAY: u32 = 1_000_000;
+
 /// A vacancy as an employer or a CPI operator sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +72,8 @@ pub struct VacancyRecord {
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub dimensione_rosa: Option<u32>,
-    /// Last day the vacancy is open; after it, it drops out of offers.
+    /// Last day the vacancy is open (not before `data_richiesta`); after it, it drops out of
+    /// offers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_scadenza: Option<NaiveDate>,
     /// The day the employer asked for a rosa (the 20-day deadline runs from it); a shortlist
@@ -87,10 +93,10 @@ pub struct VacancyRecord {
     /// Weekly hours offered (more than 0, at most 168).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ore_settimanali: Option<Decimal>,
-    /// Monthly gross pay offered, euro.
+    /// Monthly gross pay offered, euro (0 to 1,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retribuzione_mensile: Option<Decimal>,
-    /// The collective agreement's monthly gross minimum for the post, euro.
+    /// The collective agreement's monthly gross minimum for the post, euro (0 to 1,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimo_ccnl_mensile: Option<Decimal>,
 }
@@ -248,6 +254,17 @@ impl VacancyRecord {
                 ));
             }
         }
+        if let (Some(s), Some(r)) = (self.data_scadenza, self.data_richiesta)
+            && s < r
+        {
+            return Err(err(
+                id,
+                "data_scadenza",
+                FieldReason::Inconsistent(format!(
+                    "{s} is before data_richiesta ({r}): the vacancy would close before the rosa was asked for"
+                )),
+            ));
+        }
         if let Some(h) = self.ore_settimanali
             && (h <= Decimal::ZERO || h > Decimal::from(168))
         {
@@ -262,9 +279,9 @@ impl VacancyRecord {
             ("minimo_ccnl_mensile", self.minimo_ccnl_mensile),
         ] {
             if let Some(v) = v
-                && v < Decimal::ZERO
+                && (v < Decimal::ZERO || v > Decimal::from(MAX_MONTHLY_PAY))
             {
-                return range(field, v.to_string(), "0 euro or more");
+                return range(field, v.to_string(), "0 to 1,000,000 euro a month");
             }
         }
         Ok(())
