@@ -313,3 +313,93 @@ fn the_service_reads_a_regions_did_code_table_from_its_configuration() {
         "{v}"
     );
 }
+
+/// Issue 30.6: an element of the schema under a parent the schema does not give it is refused
+/// at its XPath (Rev009 declares every element globally, so the name alone proves nothing).
+#[test]
+fn issue_30_6_an_element_under_the_wrong_parent_is_refused() {
+    let sap = std::fs::read_to_string(dir().join("sap-01-unit.xml")).unwrap();
+    let moved = sap.replacen("<datiinvio>", "<datiinvio><cognome>ROSSI</cognome>", 1);
+    assert_ne!(moved, sap);
+    let e = engine()
+        .sap_candidates(moved.as_bytes(), today(), &Cancel::never())
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.field, "/lavoratore/datiinvio/cognome");
+    assert!(e.reason.to_string().contains("not a child of `datiinvio`"), "{e}");
+    let did = std::fs::read_to_string(dir().join("did-01-plain.xml")).unwrap();
+    let moved = did.replacen("<InformazioniDID>", "<InformazioniDID><Eta>45</Eta>", 1);
+    assert_ne!(moved, did);
+    let e = did::read(
+        &moved,
+        &did::DidCodes::bundled().unwrap(),
+        Reference::bundled(),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "/GestisciDID_Input/InformazioniDID/Eta");
+}
+
+/// Issue 30.6: the media type's charset is obeyed (RFC 7303 for XML: it wins over the
+/// document) or refused, never ignored; JSON is UTF-8 only (RFC 8259).
+#[test]
+fn issue_30_6_the_charset_parameter_is_obeyed_or_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = crate::http::Server::start(&tmp.path().join("index"), "");
+    let put = |body: &[u8], ct: &str| {
+        crate::http::call_typed(s.addr, "PUT", "/v1/candidates/RM00000001A", ct, Some(body))
+    };
+    let latin = std::fs::read(dir().join("sap-10-latin1.xml")).unwrap();
+    // Declared ISO-8859-1, sent as such: read.
+    let r = put(&latin, "application/xml; charset=ISO-8859-1");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // The header contradicts the declaration: refused, naming both.
+    let r = put(&latin, "application/xml; charset=utf-8");
+    let p = crate::http::assert_problem(&r, 415);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("contradicts its declaration"),
+        "{p}"
+    );
+    // Without a declaration, the header is the only word: Latin-1 bytes read as Latin-1 ...
+    let end = latin.windows(2).position(|w| w == b"?>").unwrap() + 2;
+    let bare = &latin[end..];
+    let r = put(bare, "application/xml; charset=\"iso-8859-1\"");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let got = crate::http::call_typed(
+        s.addr,
+        "GET",
+        "/v1/candidates/RM00000001A",
+        "application/json",
+        None,
+    );
+    assert!(
+        got.json().to_string().contains("Attività di manutenzione"),
+        "{}",
+        got.json()
+    );
+    // ... and, without a charset either, as UTF-8, which they are not.
+    let r = put(bare, "application/xml");
+    assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+    // A charset that is not read.
+    let r = put(&latin, "application/xml; charset=windows-1252");
+    crate::http::assert_problem(&r, 415);
+    // JSON: UTF-8, said or not; anything else refused.
+    let body = crate::http::candidate("J1", crate::http::ROMA).to_string();
+    let putj = |ct: &str| {
+        crate::http::call_typed(
+            s.addr,
+            "PUT",
+            "/v1/candidates/J1",
+            ct,
+            Some(body.as_bytes()),
+        )
+    };
+    assert_eq!(putj("application/json; charset=UTF-8").status, 201);
+    assert_eq!(putj("application/json;charset=\"utf-8\"").status, 200);
+    crate::http::assert_problem(&putj("application/json; charset=iso-8859-1"), 415);
+    s.stop();
+}

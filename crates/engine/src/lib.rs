@@ -39,7 +39,7 @@ pub mod api {
     pub use incrocio_decisions::indicators::Report as IndicatorReport;
     pub use incrocio_decisions::overrides::{Override, OverrideRequest};
     pub use incrocio_decisions::{Receipt, Record};
-    pub use incrocio_exchange::{Ignored, looks_like_xml};
+    pub use incrocio_exchange::{Charset, Ignored, looks_like_xml, with_charset};
     pub use incrocio_graduatoria::Graduatoria;
     pub use incrocio_graduatoria::{Applicant, GraduatoriaRequest};
     pub use incrocio_matching::candidate::{etag, etag_of};

@@ -13,9 +13,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use roxmltree::Node;
 
-use super::{
-    Ignored, Schema, boolean, children, date, declared_names, error, int, one, string, xpath,
-};
+use super::{Ignored, Schema, boolean, children, date, error, int, one, string, xpath};
 use incrocio_core::error::{FieldReason, InputError, ModelError};
 use incrocio_core::reference::Reference;
 use incrocio_profiling::ProfileRecord;
@@ -155,8 +153,8 @@ fn record_has(reference: &Reference, element: &str, value: &str) -> bool {
 pub const NAMESPACE: &str =
     "http://anpal.gov.it/DataModels/InformationDelivery/ConferimentoDID/1.0";
 
-static NAMES: LazyLock<std::collections::BTreeSet<String>> = LazyLock::new(|| {
-    declared_names(include_str!(
+static DECLARED: LazyLock<super::Declared> = LazyLock::new(|| {
+    super::declared(include_str!(
         "../../../data/xsd/XS_ID_ConferimentoDID_4.0.xsd"
     ))
 });
@@ -164,7 +162,8 @@ static NAMES: LazyLock<std::collections::BTreeSet<String>> = LazyLock::new(|| {
 fn schema() -> Schema {
     Schema {
         namespace: Some(NAMESPACE),
-        names: &NAMES,
+        names: &DECLARED.names,
+        content: &DECLARED.content,
         file: "XS_ID_ConferimentoDID_4.0.xsd",
     }
 }

@@ -267,31 +267,101 @@ impl Ignored {
     }
 }
 
-/// The element names a schema declares (`xs:element name=…`), read from the XSD itself.
-fn declared_names(xsd: &str) -> std::collections::BTreeSet<String> {
-    let Ok(doc) = Document::parse(xsd) else {
-        return Default::default();
-    };
-    doc.descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "element")
-        .filter_map(|n| n.attribute("name").map(str::to_owned))
-        .collect()
+/// What a schema declares: every element name, and each element's allowed children.
+#[derive(Debug, Default)]
+pub(crate) struct Declared {
+    /// Every declared element name (global or local).
+    pub(crate) names: std::collections::BTreeSet<String>,
+    /// The child element names each element may hold (the union over its declarations): from
+    /// its inline complex type, or the named complex type its `type` gives. An element absent
+    /// here has simple content and holds no element.
+    pub(crate) content: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
-/// What a schema expects of every element: its namespace and its known names.
+/// Reads the element declarations of an XML Schema (the subset the SAP and DID schemas use:
+/// `xs:element` by `name` or `ref`, inline or named `xs:complexType`, `xs:sequence`).
+pub(crate) fn declared(xsd: &str) -> Declared {
+    let Ok(doc) = Document::parse(xsd) else {
+        return Declared::default();
+    };
+    let local = |q: &str| q.rsplit(':').next().unwrap_or(q).to_owned();
+    let is = |n: &Node<'_, '_>, name: &str| n.is_element() && n.tag_name().name() == name;
+    let types: BTreeMap<String, Node<'_, '_>> = doc
+        .descendants()
+        .filter(|n| is(n, "complexType"))
+        .filter_map(|n| n.attribute("name").map(|t| (t.to_owned(), n)))
+        .collect();
+    // The element particles directly inside a complex type (not inside a nested element).
+    let particles = |ct: Node<'_, '_>| -> Vec<String> {
+        ct.descendants()
+            .filter(|d| is(d, "element"))
+            .filter(|d| {
+                d.ancestors()
+                    .skip(1)
+                    .take_while(|a| a.id() != ct.id())
+                    .all(|a| !is(&a, "element"))
+            })
+            .filter_map(|d| {
+                d.attribute("name")
+                    .or_else(|| d.attribute("ref"))
+                    .map(local)
+            })
+            .collect()
+    };
+    let mut out = Declared::default();
+    for e in doc.descendants().filter(|n| is(n, "element")) {
+        let Some(name) = e.attribute("name") else {
+            continue;
+        };
+        out.names.insert(name.to_owned());
+        let inline = e.children().find(|c| is(c, "complexType"));
+        let ct = inline.or_else(|| {
+            e.attribute("type")
+                .and_then(|t| types.get(&local(t)).copied())
+        });
+        if let Some(ct) = ct {
+            out.content
+                .entry(name.to_owned())
+                .or_default()
+                .extend(particles(ct));
+        }
+    }
+    out
+}
+
+/// What a schema expects of every element: its namespace, its known names, and what each
+/// element may hold.
 struct Schema {
     namespace: Option<&'static str>,
     names: &'static std::collections::BTreeSet<String>,
+    content: &'static BTreeMap<String, std::collections::BTreeSet<String>>,
     file: &'static str,
 }
 
 /// An element's child elements, each checked once: in the schema's namespace, of a declared
-/// name; text where the schema has only elements is an error.
+/// name, and one the schema lets this element hold (`<datiinvio><cognome>` is refused at the
+/// `cognome`); text where the schema has only elements is an error.
 fn children<'a, 'i>(node: Node<'a, 'i>, s: &Schema) -> Result<Vec<Node<'a, 'i>>, InputError> {
     let mut out = Vec::new();
+    let parent = node.tag_name().name();
+    let allowed = s.content.get(parent);
     for c in node.children() {
         if c.is_element() {
             check_element(c, s)?;
+            let name = c.tag_name().name();
+            if !allowed.is_some_and(|a| a.contains(name)) {
+                let takes = allowed.map_or_else(
+                    || "no elements (its content is a value)".to_owned(),
+                    |a| a.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
+                );
+                return Err(error(
+                    c,
+                    FieldReason::Xml(format!(
+                        "`{name}` is not a child of `{parent}` in {} (`{parent}` takes: {takes})",
+                        s.file
+                    )),
+                ));
+            }
             out.push(c);
         } else if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
             return Err(error(
@@ -465,19 +535,14 @@ pub fn looks_like_xml(bytes: &[u8]) -> bool {
 /// systems still export). Any other declared encoding is refused by name, never guessed.
 pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match declared_encoding(b) {
-        None => {}
-        Some(e) if e.eq_ignore_ascii_case("utf-8") || e.eq_ignore_ascii_case("utf8") => {}
-        Some(e)
-            if ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso_8859-1"]
-                .iter()
-                .any(|l| e.eq_ignore_ascii_case(l)) =>
-        {
+    match declared_encoding(b).map(|e| (e, Charset::of(e))) {
+        None | Some((_, Some(Charset::Utf8))) => {}
+        Some((_, Some(Charset::Latin1))) => {
             return Ok(std::borrow::Cow::Owned(
                 b.iter().map(|&c| char::from(c)).collect(),
             ));
         }
-        Some(e) => {
+        Some((e, None)) => {
             return Err(InputError::new(
                 "/",
                 FieldReason::Xml(format!(
@@ -497,6 +562,75 @@ pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
                 )),
             )
         })
+}
+
+/// The encodings an XML document may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    /// UTF-8 (the default).
+    Utf8,
+    /// ISO-8859-1 / Latin-1.
+    Latin1,
+}
+
+impl Charset {
+    /// The charset a label names (`utf-8`, `ISO-8859-1`, `latin1` …), if it is one read here.
+    pub fn of(label: &str) -> Option<Charset> {
+        let l = label.trim().trim_matches('"');
+        if l.eq_ignore_ascii_case("utf-8") || l.eq_ignore_ascii_case("utf8") {
+            Some(Charset::Utf8)
+        } else if ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso_8859-1"]
+            .iter()
+            .any(|x| l.eq_ignore_ascii_case(x))
+        {
+            Some(Charset::Latin1)
+        } else {
+            None
+        }
+    }
+}
+
+/// An XML body as its media type's `charset` says (RFC 7303 §3.2: when given, the parameter
+/// is authoritative). Without one, the document is read by its own byte-order mark or
+/// declaration ([`decode`]). A charset not read here is refused; one that contradicts the
+/// document's own (a UTF-8 BOM, or an `encoding` declaration) is refused rather than guessed;
+/// a Latin-1 body without a declaration is turned into UTF-8, so [`decode`] reads it as sent.
+pub fn with_charset<'b>(
+    bytes: &'b [u8],
+    charset: Option<&str>,
+) -> Result<std::borrow::Cow<'b, [u8]>, InputError> {
+    let Some(label) = charset else {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    };
+    let bad = |why: String| Err(InputError::new("Content-Type", FieldReason::Xml(why)));
+    let Some(given) = Charset::of(label) else {
+        return bad(format!(
+            "charset `{label}` is not read: send UTF-8 or ISO-8859-1"
+        ));
+    };
+    let own = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        Some((Charset::Utf8, "its byte-order mark".to_owned()))
+    } else {
+        declared_encoding(bytes).map(|e| {
+            (
+                Charset::of(e).unwrap_or(Charset::Utf8),
+                format!("its declaration (encoding=\"{e}\")"),
+            )
+        })
+    };
+    match own {
+        Some((c, what)) if c != given => bad(format!(
+            "charset `{label}` of the Content-Type contradicts {what}: send one encoding"
+        )),
+        None if given == Charset::Latin1 => Ok(std::borrow::Cow::Owned(
+            bytes
+                .iter()
+                .map(|&c| char::from(c))
+                .collect::<String>()
+                .into_bytes(),
+        )),
+        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
 }
 
 /// The `encoding` of the XML declaration (`<?xml version="1.0" encoding="…"?>`), if any.

@@ -25,21 +25,25 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use roxmltree::Node;
 
-use super::{Ignored, Schema, children, date, declared_names, error, one, string, text, xpath};
+use super::{Declared, Ignored, Schema, children, date, declared, error, one, string, text, xpath};
 use incrocio_core::error::{FieldReason, InputError};
 use incrocio_core::reference::Reference;
 use incrocio_matching::{CandidateRecord, Disponibilita, Esperienza, Lingua, Stato};
 
-static NAMES: LazyLock<std::collections::BTreeSet<String>> = LazyLock::new(|| {
-    let mut names = declared_names(include_str!("../../../data/xsd/Rev009_SAP.xsd"));
-    names.insert("lavoratori".into());
-    names
+/// Rev009's declarations, and incrocio's `lavoratori` batch wrapper (`data/xsd/lavoratori.xsd`).
+static DECLARED: LazyLock<Declared> = LazyLock::new(|| {
+    let mut d = declared(include_str!("../../../data/xsd/Rev009_SAP.xsd"));
+    let batch = declared(include_str!("../../../data/xsd/lavoratori.xsd"));
+    d.names.extend(batch.names);
+    d.content.extend(batch.content);
+    d
 });
 
 fn schema() -> Schema {
     Schema {
         namespace: None,
-        names: &NAMES,
+        names: &DECLARED.names,
+        content: &DECLARED.content,
         file: "Rev009_SAP.xsd",
     }
 }

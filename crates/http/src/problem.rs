@@ -85,6 +85,16 @@ impl Problem {
         )
     }
 
+    /// 415: the media type's `charset` is not one the body is read in.
+    pub fn unsupported_charset(detail: String) -> Problem {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
+    }
+
     /// 414: the request target is longer than the service reads.
     pub fn uri_too_long(limit: usize) -> Problem {
         Problem::new(

@@ -358,18 +358,22 @@ pub enum Media {
 }
 
 impl Media {
-    fn of(h: &axum::http::HeaderMap) -> (Option<Media>, String) {
+    /// The media type of a `Content-Type`, its `charset` parameter (if any) and the header as
+    /// given.
+    fn of(h: &axum::http::HeaderMap) -> (Option<Media>, Option<String>, String) {
         let given = h
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let essence = given
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mut parts = given.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let charset = parts.find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| v.trim().trim_matches('"').to_owned())
+        });
         let media = if essence == "application/json"
             || (essence.starts_with("application/") && essence.ends_with("+json"))
         {
@@ -386,6 +390,7 @@ impl Media {
         };
         (
             media,
+            charset,
             if given.is_empty() {
                 "(none)".into()
             } else {
@@ -411,10 +416,20 @@ impl Body {
         accepted: &[Media],
         words: &str,
     ) -> Result<Body, Problem> {
-        let media = match Media::of(req.headers()) {
-            (Some(m), _) if accepted.contains(&m) => m,
-            (_, given) => return Err(Problem::unsupported_media_type(&given, words)),
+        let (media, charset) = match Media::of(req.headers()) {
+            (Some(m), charset, _) if accepted.contains(&m) => (m, charset),
+            (_, _, given) => return Err(Problem::unsupported_media_type(&given, words)),
         };
+        // JSON is UTF-8 (RFC 8259 §8.1): a charset naming anything else is refused, not
+        // ignored.
+        if media != Media::Xml
+            && let Some(c) = &charset
+            && incrocio_engine::api::Charset::of(c) != Some(incrocio_engine::api::Charset::Utf8)
+        {
+            return Err(Problem::unsupported_charset(format!(
+                "charset `{c}`: JSON is read as UTF-8 only (RFC 8259); send UTF-8, with or without charset=utf-8"
+            )));
+        }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
@@ -424,6 +439,16 @@ impl Body {
                     Problem::malformed("(body)".into(), e.body_text())
                 }
             })?;
+        // XML is read as the charset says (RFC 7303 §3.2), or refused when it cannot be.
+        let bytes = if media == Media::Xml {
+            match incrocio_engine::api::with_charset(&bytes, charset.as_deref()) {
+                Ok(std::borrow::Cow::Borrowed(_)) => bytes,
+                Ok(std::borrow::Cow::Owned(utf8)) => axum::body::Bytes::from(utf8),
+                Err(e) => return Err(Problem::unsupported_charset(e.reason.to_string())),
+            }
+        } else {
+            bytes
+        };
         Ok(Body { media, bytes })
     }
 
