@@ -137,8 +137,20 @@ pub(super) fn serve(mut catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
     // An index built for another model's vectors or titles is refused at start, not at the
     // first shortlist.
     engine.check()?;
+    let mut config = config;
     match incrocio_http::raise_open_file_limit() {
-        Some(n) => tracing::info!(open_files = n, "open-file limit"),
+        Some(n) => {
+            tracing::info!(open_files = n, "open-file limit");
+            if let Some(fit) = incrocio_http::connections_within(config.max_connections, n) {
+                tracing::warn!(
+                    max_connections = config.max_connections,
+                    capped_to = fit,
+                    open_files = n,
+                    "max_connections does not fit the open-file limit: capped"
+                );
+                config.max_connections = fit;
+            }
+        }
         None => tracing::warn!("could not read or raise the open-file limit"),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

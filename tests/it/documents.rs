@@ -328,7 +328,10 @@ fn issue_30_6_an_element_under_the_wrong_parent_is_refused() {
         .unwrap()
         .unwrap_err();
     assert_eq!(e.field, "/lavoratore/datiinvio/cognome");
-    assert!(e.reason.to_string().contains("not a child of `datiinvio`"), "{e}");
+    assert!(
+        e.reason.to_string().contains("not a child of `datiinvio`"),
+        "{e}"
+    );
     let did = std::fs::read_to_string(dir().join("did-01-plain.xml")).unwrap();
     let moved = did.replacen("<InformazioniDID>", "<InformazioniDID><Eta>45</Eta>", 1);
     assert_ne!(moved, did);

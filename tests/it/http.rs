@@ -981,6 +981,80 @@ fn issue_30_3_if_none_match_and_vacancy_etags_guard_every_single_write() {
     s.stop();
 }
 
+/// Issue 30.7: the HTTP edges. The answers hyper makes on its own (a 100,000-character
+/// target, a 200 kB header, bytes that are not HTTP) are problem+json like every other
+/// non-2xx; a gzip body is refused (415), not read as plain; the Bearer scheme is taken in any
+/// case.
+#[test]
+fn issue_30_7_every_edge_answers_problem_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("index"), "");
+    let long = format!("/v1/candidates/{}", "a".repeat(100_000));
+    let r = call_with(s.addr, "GET", &long, &[], None);
+    assert_eq!(
+        assert_problem(&r, 414)["type"],
+        "urn:incrocio:problem:uri-too-long"
+    );
+    let big = "b".repeat(200_000);
+    let r = call_with(s.addr, "GET", "/healthz", &[("X-Padding", &big)], None);
+    assert_eq!(
+        assert_problem(&r, 431)["type"],
+        "urn:incrocio:problem:header-fields-too-large"
+    );
+    let mut raw = TcpStream::connect(s.addr).unwrap();
+    raw.write_all(b"NOT HTTP AT ALL\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(
+        answer.contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"status\":400"), "{answer}");
+    // A compressed body is refused by name, before it is parsed.
+    let body = candidate("G1", ROMA).to_string();
+    let r = call_with(
+        s.addr,
+        "PUT",
+        "/v1/candidates/G1",
+        &[("Content-Encoding", "gzip")],
+        Some(body.as_bytes()),
+    );
+    let p = assert_problem(&r, 415);
+    assert!(p["detail"].as_str().unwrap().contains("gzip"), "{p}");
+    let r = call_with(
+        s.addr,
+        "PUT",
+        "/v1/candidates/G1",
+        &[("Content-Encoding", "identity")],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 201);
+    // The scheme in any case; an unknown scheme or an empty token is no key.
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let auth = format!("{scheme} {ALL}");
+        let r = request(
+            s.addr,
+            "GET",
+            "/v1/models",
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{scheme}");
+    }
+    for auth in [format!("Basic {ALL}"), "Bearer ".to_owned(), ALL.to_owned()] {
+        let r = request(
+            s.addr,
+            "GET",
+            "/v1/models",
+            &[("Authorization", &auth)],
+            None,
+        );
+        assert_problem(&r, 401);
+    }
+    s.stop();
+}
+
 #[test]
 fn every_bad_record_is_named_and_skip_profiles_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();

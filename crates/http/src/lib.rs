@@ -11,6 +11,7 @@
 pub mod config;
 pub mod metrics;
 pub mod openapi;
+mod parse_errors;
 pub mod problem;
 pub mod queue;
 pub mod routes;
@@ -127,7 +128,12 @@ async fn method_not_allowed() -> Response {
 fn presented_key(req: &Request) -> Option<&str> {
     let h = req.headers();
     if let Some(v) = h.get(axum::http::header::AUTHORIZATION) {
-        return v.to_str().ok()?.strip_prefix("Bearer ").map(str::trim);
+        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
+        let (scheme, token) = v.to_str().ok()?.trim().split_once([' ', '\t'])?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty());
     }
     h.get("x-api-key")?.to_str().ok().map(str::trim)
 }
@@ -247,7 +253,7 @@ pub struct Service {
 }
 
 /// The largest request head (request line and headers) read, in bytes; hyper answers past it.
-const MAX_HEAD_BYTES: usize = 64 << 10;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 << 10;
 /// The longest request target (path and query) served; past it a 414 problem.
 pub const MAX_URI_BYTES: usize = 8 << 10;
 
@@ -338,7 +344,9 @@ impl Service {
             };
             let _ = stream.set_nodelay(true);
             let service = hyper_util::service::TowerToHyperService::new(app.clone());
-            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // hyper's own answers to requests it cannot parse become problem+json too.
+            let io = hyper_util::rt::TokioIo::new(parse_errors::ProblemIo::new(stream));
+            let conn = http.serve_connection(io, service);
             let conn = graceful.watch(conn);
             let open = state.metrics().open_connections.clone();
             open.fetch_add(1, Ordering::Relaxed);
@@ -370,6 +378,18 @@ pub fn raise_open_file_limit() -> Option<u64> {
     rlimit::increase_nofile_limit(u64::MAX).ok()
 }
 
+/// Open files kept for everything but connections: the index's segment files, the vacancy
+/// board, the decision log, the listener, the runtime.
+pub const RESERVED_FILES: u64 = 512;
+
+/// The most connections that fit in `open_files` with [`RESERVED_FILES`] kept aside (at least
+/// 16), when `max_connections` would not: past the process's limit, accepting fails and idle
+/// connections could make `/healthz` unreachable, so the cap is taken at start and logged.
+pub fn connections_within(max_connections: usize, open_files: u64) -> Option<usize> {
+    let fit = open_files.saturating_sub(RESERVED_FILES).max(16);
+    (max_connections as u64 > fit).then_some(fit as usize)
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -398,6 +418,17 @@ mod tests {
     use axum::body::Body;
     use axum::routing::get;
     use tower::ServiceExt;
+
+    /// Issue 30.7: `max_connections` past the open-file limit is capped to what fits with
+    /// 512 files kept aside (4,096 in 1,024 files: 512), and never below 16.
+    #[test]
+    fn issue_30_7_max_connections_is_capped_to_the_open_file_limit() {
+        assert_eq!(connections_within(4096, 1024), Some(512));
+        assert_eq!(connections_within(4096, 1_048_576), None);
+        assert_eq!(connections_within(4096, 4608), None);
+        assert_eq!(connections_within(4096, 4607), Some(4095));
+        assert_eq!(connections_within(100, 256), Some(16));
+    }
 
     fn state(config: &ServerConfig) -> AppState {
         Service::new(Engine::bundled().unwrap(), config)

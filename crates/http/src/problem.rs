@@ -85,13 +85,34 @@ impl Problem {
         )
     }
 
-    /// 415: the media type's `charset` is not one the body is read in.
+    /// 415: the media type's `charset`, or the body's content coding, is not one the body is
+    /// read in.
     pub fn unsupported_charset(detail: String) -> Problem {
         Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
             detail,
+        )
+    }
+
+    /// 400: bytes that are not an HTTP/1.1 request head.
+    pub fn not_http() -> Problem {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Malformed request",
+            "not an HTTP/1.1 request head",
+        )
+    }
+
+    /// 431: the request head is larger than the service reads.
+    pub fn head_too_large(limit: usize) -> Problem {
+        Problem::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header-fields-too-large",
+            "Request header fields too large",
+            format!("the request head exceeds {limit} bytes"),
         )
     }
 

@@ -416,6 +416,15 @@ impl Body {
         accepted: &[Media],
         words: &str,
     ) -> Result<Body, Problem> {
+        // A compressed body is refused, not read as if it were plain (RFC 9110 §15.5.16).
+        if let Some(coding) = req.headers().get(header::CONTENT_ENCODING) {
+            let coding = coding.to_str().unwrap_or("(not ASCII)").trim();
+            if !coding.eq_ignore_ascii_case("identity") {
+                return Err(Problem::unsupported_charset(format!(
+                    "Content-Encoding `{coding}` is not read: send the body uncompressed"
+                )));
+            }
+        }
         let (media, charset) = match Media::of(req.headers()) {
             (Some(m), charset, _) if accepted.contains(&m) => (m, charset),
             (_, _, given) => return Err(Problem::unsupported_media_type(&given, words)),
