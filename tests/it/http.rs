@@ -1055,6 +1055,72 @@ fn issue_30_7_every_edge_answers_problem_json() {
     s.stop();
 }
 
+/// Issue 30.8: cursor and bulk edges. `after=` empty is the first page; `after=%FF` is a 422
+/// naming `after` (never decoded lossily into an empty page); an empty bulk body is a 422; a
+/// truncated last NDJSON line is named at its item, as cut short; the same id twice in one
+/// request: applied in order, the last wins.
+#[test]
+fn issue_30_8_cursor_and_bulk_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("index"), "");
+    let a = candidate("D1", ROMA).to_string();
+    let mut b = candidate("D1", ROMA);
+    b["sintesi"] = json!("seconda versione");
+    let b = b.to_string();
+    let lines = format!("{a}\n{b}\n");
+    let r = call_typed(
+        s.addr,
+        "POST",
+        "/v1/candidates:bulk",
+        "application/x-ndjson",
+        Some(lines.as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let out = r.json();
+    assert_eq!(out["items"][0]["result"], "created");
+    assert_eq!(out["items"][1]["result"], "replaced");
+    let got = call_with(s.addr, "GET", "/v1/candidates/D1", &[], None).json();
+    assert_eq!(got["sintesi"], "seconda versione");
+
+    let r = call_with(s.addr, "GET", "/v1/candidates?after=&limit=10", &[], None);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["candidates"][0]["id"], "D1");
+    let r = call_with(s.addr, "GET", "/v1/candidates?after=%FF", &[], None);
+    assert_eq!(assert_problem(&r, 422)["field"], "after");
+
+    for (ct, body) in [
+        ("application/x-ndjson", ""),
+        ("application/x-ndjson", "\n\n"),
+        ("application/json", "[]"),
+    ] {
+        let r = call_typed(
+            s.addr,
+            "POST",
+            "/v1/candidates:bulk",
+            ct,
+            Some(body.as_bytes()),
+        );
+        assert_eq!(assert_problem(&r, 422)["field"], "(body)", "{ct} {body:?}");
+    }
+    let cut = &b[..b.len() / 2];
+    let lines = format!("{a}\n{cut}");
+    let r = call_typed(
+        s.addr,
+        "POST",
+        "/v1/candidates:bulk",
+        "application/x-ndjson",
+        Some(lines.as_bytes()),
+    );
+    let item = &r.json()["items"][1];
+    assert_eq!(item["result"], "invalid");
+    assert_eq!(item["field"], "[1]", "{item}");
+    assert!(
+        item["reason"].as_str().unwrap().contains("truncated"),
+        "{item}"
+    );
+    s.stop();
+}
+
 #[test]
 fn every_bad_record_is_named_and_skip_profiles_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();

@@ -30,9 +30,24 @@ pub fn value_from_slice(bytes: &[u8]) -> Result<Value, JsonError> {
 fn one<'de, R: serde_json::de::Read<'de>, T: serde::Deserialize<'de>>(
     mut de: serde_json::Deserializer<R>,
 ) -> Result<T, JsonError> {
-    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| JsonError {
-        path: e.path().to_string(),
-        reason: e.into_inner().to_string(),
+    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A document cut short is the document's fault, not the field's it stopped in (a
+        // truncated last NDJSON line would otherwise be reported at `[3].titolo`).
+        if inner.is_eof() {
+            JsonError {
+                path: ".".into(),
+                reason: format!(
+                    "the JSON document ends before it is complete (truncated? it stops inside `{path}`, {inner})"
+                ),
+            }
+        } else {
+            JsonError {
+                path,
+                reason: inner.to_string(),
+            }
+        }
     })?;
     de.end().map_err(|e| JsonError {
         path: ".".into(),

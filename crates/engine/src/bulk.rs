@@ -229,21 +229,34 @@ where
         }
         Ok(it)
     };
-    match input {
+    let items: Vec<BulkItem<T>> = match input {
         BulkInput::Json(bytes) => json_items(bytes)?
             .into_iter()
             .enumerate()
             .map(|(i, v)| checked(i, item(v, i, check, id_of)))
-            .collect(),
+            .collect::<Result<_>>()?,
         BulkInput::Ndjson(bytes) => ndjson_lines(bytes)
             .enumerate()
             .map(|(i, l)| checked(i, line(l, i, check, id_of)))
-            .collect(),
-        BulkInput::Sap(_) => Err(Error::Input(InputError::new(
+            .collect::<Result<_>>()?,
+        BulkInput::Sap(_) => {
+            return Err(Error::Input(InputError::new(
+                "(body)",
+                FieldReason::Inconsistent("this record has no XML form".into()),
+            )));
+        }
+    };
+    // A request that asks nothing is a mistake of the caller (an empty file sent), not a
+    // success with nothing done.
+    if items.is_empty() {
+        return Err(Error::Input(InputError::new(
             "(body)",
-            FieldReason::Inconsistent("this record has no XML form".into()),
-        ))),
+            FieldReason::Inconsistent(
+                "no items: a bulk request holds at least one record or delete".into(),
+            ),
+        )));
     }
+    Ok(items)
 }
 
 /// The items of a JSON body: an array of objects. Anything else refuses the whole request

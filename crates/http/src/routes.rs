@@ -860,7 +860,9 @@ pub async fn list_candidates(
     State(s): State<AppState>,
     query: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let q = params(query)?;
+    let mut q = params(query)?;
+    // `after=` (empty), as the documented template `?after=&limit=` sends it: the first page.
+    q.after = q.after.filter(|a| !a.is_empty());
     if let Some(a) = &q.after {
         incrocio_core::error::check_id(a).map_err(|r| Problem::invalid("after", r.to_string()))?;
     }
