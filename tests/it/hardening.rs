@@ -837,3 +837,107 @@ fn issue_11_9_every_file_the_readme_and_docs_name_is_in_the_repository() {
             .unwrap();
     assert_eq!(diff["corrected"], json!(["C-002", "C-008"]));
 }
+
+/// Issue 30.9: the CLI reads no value it cannot read exactly. A Parquet flag column typed as a
+/// number (`PercettoreNASpI` = 1.5) or a count typed as a float (`Eta` = 44.5) is refused
+/// naming its row and field, not cast to true or truncated to 44; an ISEE of 1e28 is refused
+/// naming its applicant and field.
+#[test]
+fn issue_30_9_cli_refuses_a_float_flag_and_an_isee_of_1e28() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let people = |naspi: Column, eta: Column| {
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("Id".into(), ["P1", "P2"]),
+                Column::new("DataNascita".into(), ["1980-01-01", "1980-01-01"]),
+                Column::new("Genere".into(), ["F", "M"]),
+                Column::new("Cittadinanza".into(), ["000", "000"]),
+                Column::new("TitoloDiStudio".into(), ["40000000", "40000000"]),
+                Column::new("ProvinciaDiResidenza".into(), ["MI", "MI"]),
+                Column::new(
+                    "CondizioneOccupazionaleUnAnnoPrima".into(),
+                    ["disoccupato", "disoccupato"],
+                ),
+                Column::new("DataDID".into(), ["2026-01-31", "2026-01-31"]),
+                naspi,
+                eta,
+            ],
+        )
+        .unwrap();
+        let path = d.join("people.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    };
+    let reprofile = || {
+        incrocio(
+            d,
+            &[
+                "reprofile",
+                "--input",
+                "people.parquet",
+                "--as-of",
+                "2026-11-23",
+                "--output",
+                "out.parquet",
+            ],
+        )
+    };
+    people(
+        Column::new("PercettoreNASpI".into(), [1.5f64, 1.0]),
+        Column::new("Eta".into(), [46i64, 46]),
+    );
+    let out = reprofile();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PercettoreNASpI") && err.contains("1.5"),
+        "{err}"
+    );
+    assert!(!d.join("out.parquet").exists());
+    people(
+        Column::new("PercettoreNASpI".into(), [true, false]),
+        Column::new("Eta".into(), [44.5f64, 46.0]),
+    );
+    let out = reprofile();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Eta") && err.contains("44.5"), "{err}");
+    // Integer flags 0/1 and integer counts are read as before.
+    people(
+        Column::new("PercettoreNASpI".into(), [1i64, 0]),
+        Column::new("Eta".into(), [46i64, 46]),
+    );
+    let out = reprofile();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(
+        d.join("a.csv"),
+        "id,data_nascita,data_did,sospensioni,data_iscrizione,isee,isee_valido,carichi,carichi_invalidi,invalidita,reddito,riserve\n\
+         A,1990-05-01,2025-01-10,,,12500.00,true,1,0,,,\n\
+         B,1985-02-01,2026-02-01,,,10000000000000000000000000000,true,0,0,,,\n",
+    )
+    .unwrap();
+    let out = incrocio(
+        d,
+        &[
+            "graduatoria",
+            "--rules",
+            "art16-emilia-romagna",
+            "--applicants",
+            "a.csv",
+            "--publication-date",
+            "2026-03-01",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("isee") && err.contains("100,000,000"), "{err}");
+}

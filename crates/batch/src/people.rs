@@ -3,7 +3,9 @@
 //! Column names are the record's field names (`Id`, `DataNascita`, `Genere`, … see
 //! `docs/profile-record.md`). CSV columns are read as text so codes keep their leading zeros;
 //! Parquet columns may be typed (dates as `Date`, counts as integers, flags as booleans) or
-//! text. A column the schema does not know is an error, never silently dropped.
+//! text; a column of another type (a float count, a numeric flag) is read value by value as
+//! text, so `44.5` or `1.5` is refused naming its row rather than truncated or read as true. A
+//! column the schema does not know is an error, never silently dropped.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -626,8 +628,20 @@ impl FrameColumns {
             })?;
             Ok(Some((cast, true)))
         };
+        // A column typed otherwise than its field (a float for a count, a number for a flag)
+        // is read as text, value by value, so `1.5` is refused naming its row and field
+        // rather than cast (truncated to 1, or read as true).
+        let text_unless = |name: &str, ok: fn(&DataType) -> bool| -> Option<Column> {
+            col(name)
+                .filter(|c| c.dtype() != &DataType::String && !ok(c.dtype()))
+                .cloned()
+        };
         let mut ints = Vec::new();
         for f in INT_FIELDS {
+            if let Some(c) = text_unless(f, DataType::is_integer) {
+                ints.push(Typed::Text(as_str(&c)?));
+                continue;
+            }
             ints.push(match typed(f, &DataType::Int64)? {
                 None => Typed::Absent,
                 Some((c, true)) => {
@@ -638,6 +652,10 @@ impl FrameColumns {
         }
         let mut bools = Vec::new();
         for f in BOOL_FIELDS {
+            if let Some(c) = text_unless(f, DataType::is_bool) {
+                bools.push(Typed::Text(as_str(&c)?));
+                continue;
+            }
             bools.push(match typed(f, &DataType::Boolean)? {
                 None => Typed::Absent,
                 Some((c, true)) => {

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use incrocio_core::error::{FieldReason, InputError};
 use incrocio_core::period::Sospensione;
 
+/// The largest ISEE or income an applicant may declare, euro: far above any real one, so that
+/// a slip (an exponent, cents for euro) is refused rather than ranked.
+pub const MAX_AMOUNT: u32 = 100_000_000;
+
 /// One applicant, as the CPI collected it (JSON object or CSV row; dates `YYYY-MM-DD`,
 /// amounts in euro with `.` as decimal separator).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -26,7 +30,7 @@ pub struct Applicant {
     /// Registration date in the list (L. 68 elenco, or anzianità di iscrizione).
     #[serde(default)]
     pub data_iscrizione: Option<NaiveDate>,
-    /// ISEE in euro.
+    /// ISEE in euro (0 to 100,000,000, at most 2 decimals).
     #[serde(default)]
     pub isee: Option<Decimal>,
     /// False when the ISEE has difformità/omissioni or only a DSU was filed.
@@ -41,7 +45,7 @@ pub struct Applicant {
     /// Invalidity percentage (L. 68).
     #[serde(default)]
     pub invalidita: Option<Decimal>,
-    /// Personal gross income in euro (DPR 246/1997 table).
+    /// Personal gross income in euro (DPR 246/1997 table; 0 to 100,000,000).
     #[serde(default)]
     pub reddito: Option<Decimal>,
     /// Reserve categories the applicant belongs to (e.g. `militari_volontari`).
@@ -94,12 +98,13 @@ impl Applicant {
                 )),
             );
         }
-        if self.isee.is_some_and(|x| x < Decimal::ZERO) {
+        let beyond = |x: Decimal| x < Decimal::ZERO || x > Decimal::from(MAX_AMOUNT);
+        if self.isee.is_some_and(beyond) {
             return e(
                 "isee",
                 FieldReason::OutOfRange {
                     value: fmt(self.isee),
-                    range: "0 or more euro",
+                    range: "0 to 100,000,000 euro",
                 },
             );
         }
@@ -114,12 +119,12 @@ impl Applicant {
                 );
             }
         }
-        if self.reddito.is_some_and(|x| x < Decimal::ZERO) {
+        if self.reddito.is_some_and(beyond) {
             return e(
                 "reddito",
                 FieldReason::OutOfRange {
                     value: fmt(self.reddito),
-                    range: "0 or more euro",
+                    range: "0 to 100,000,000 euro",
                 },
             );
         }
