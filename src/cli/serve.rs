@@ -116,6 +116,10 @@ pub(super) fn serve(mut catalog: Catalog, a: ServeArgs) -> Result<ExitCode> {
             engine = engine
                 .open_index(dir)
                 .with_context(|| format!("opening the candidate index {}", dir.display()))?;
+            // The service is the index's one writer: at start it gives back the disk of the
+            // vector rows no live candidate uses (replaced ones, a write cut short by a crash).
+            let reclaimed = engine.compact_index()?;
+            tracing::info!(reclaimed, "vector rows compacted");
         }
     }
     if let Some(dir) = &config.vacancies {

@@ -941,3 +941,69 @@ fn issue_30_9_cli_refuses_a_float_flag_and_an_isee_of_1e28() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("isee") && err.contains("100,000,000"), "{err}");
 }
+
+/// Issue 30.10: the vector rows no live candidate uses (here: the old rows of 6 replaced
+/// candidates of 10; a write cut short by a crash leaves the same kind) give their memory back
+/// when the index is opened and their disk at compaction, which the service runs at start.
+/// Slots stay where they are, so every rosa is the same, to the byte.
+#[test]
+fn issue_30_10_orphan_vector_rows_are_reclaimed_on_open_and_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let day = "2026-11-23".parse().unwrap();
+    let records = |n: usize, note: &str| -> Vec<incrocio_matching::Candidate> {
+        (0..n)
+            .map(|i| {
+                let mut v = candidate(&format!("C{i}"), ROMA);
+                v["sintesi"] = json!(note);
+                let c: CandidateRecord = serde_json::from_value(v).unwrap();
+                c.validate(r, t, day, &crate::titles()).unwrap()
+            })
+            .collect()
+    };
+    let idx = CandidateIndex::create(dir.path(), day, &crate::matching_model()).unwrap();
+    idx.upsert(&records(10, "prima"), t).unwrap();
+    idx.compact().unwrap();
+    idx.upsert(&records(6, "seconda"), t).unwrap();
+    assert_eq!((idx.vector_rows(), idx.vectors_held()), (16, 16));
+    let req: ShortlistRequest = serde_json::from_value(vacancy()).unwrap();
+    let rosa = |e: &Engine| {
+        let d = e.shortlist(req.clone(), "test", &Cancel::never()).unwrap();
+        let mut s = serde_json::to_value(e.record_blocking(d).unwrap().answer).unwrap();
+        // The rosa's own id and time differ between runs; the ranking must not.
+        s["rosa_id"] = json!(null);
+        s["generated_at"] = json!(null);
+        s.to_string()
+    };
+    let before = rosa(&Engine::new(
+        crate::catalog(),
+        crate::matching_model(),
+        Some(idx),
+    ));
+    let base = dir.path().join("vectors.csr");
+    let journal = dir.path().join("vectors.journal");
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    let (base0, journal0) = (size(&base), size(&journal));
+    // Opened again: the 6 dead rows keep their slots and lose their vectors.
+    let idx = CandidateIndex::open(dir.path()).unwrap();
+    assert_eq!((idx.vector_rows(), idx.vectors_held()), (16, 10));
+    // Compacted: the base holds every slot but only the live vectors, the journal is empty.
+    assert_eq!(
+        idx.compact().unwrap(),
+        0,
+        "already reclaimed in memory at open"
+    );
+    assert!(size(&journal) < journal0);
+    let base1 = size(&base);
+    let idx = CandidateIndex::open(dir.path()).unwrap();
+    assert_eq!((idx.vector_rows(), idx.vectors_held()), (16, 10));
+    let after = rosa(&Engine::new(
+        crate::catalog(),
+        crate::matching_model(),
+        Some(idx),
+    ));
+    assert_eq!(before, after);
+    // The base grew by the 6 new rows' slots but not by their 6 dead predecessors' vectors:
+    // less than base0 + what the journal held.
+    assert!(base1 < base0 + journal0, "{base1} vs {base0} + {journal0}");
+}

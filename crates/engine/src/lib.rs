@@ -762,8 +762,9 @@ impl Engine {
             .upsert_with_progress(candidates, self.taxonomy, progress)
     }
 
-    /// Merges the open index's segments and compacts its vector journal.
-    pub fn compact_index(&self) -> Result<()> {
+    /// Compacts the open index's vectors: the rows no live document uses are emptied, every
+    /// row written into the base and the journal emptied. Returns how many rows were reclaimed.
+    pub fn compact_index(&self) -> Result<usize> {
         self.require_index()?.compact()
     }
 

@@ -121,6 +121,7 @@ impl AppState {
         let index = self.inner.engine.index();
         let indexed = index.and_then(|i| i.len().ok()).unwrap_or(0);
         let rows = index.map_or(0, |i| i.vector_rows());
+        let held = index.map_or(0, |i| i.vectors_held());
         self.inner.metrics.render(&[
             (
                 "incrocio_candidates_indexed",
@@ -129,8 +130,13 @@ impl AppState {
             ),
             (
                 "incrocio_vector_rows",
-                "Competency vector rows held, live or dead (`incrocio index rebuild` drops the dead).",
+                "Competency vector slots, live or dead (a dead one keeps its slot, its vector is given back at start).",
                 rows as f64,
+            ),
+            (
+                "incrocio_vectors_held",
+                "Competency vector rows holding a vector: the live ones and the dead ones since the service started.",
+                held as f64,
             ),
             (
                 "incrocio_work_queue_in_use",

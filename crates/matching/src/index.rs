@@ -475,7 +475,15 @@ impl CandidateIndex {
         index.tokenizers().register(ANALYZER, italian_analyzer());
         let (_, fields) = schema();
         let (store, journal) = VectorStore::open(dir)?;
-        CandidateIndex::assemble(dir, index, fields, store, journal, as_of, params)
+        let idx = CandidateIndex::assemble(dir, index, fields, store, journal, as_of, params)?;
+        // The rows no live document uses (replaced candidates, a write cut short by a crash)
+        // give their memory back now; their disk space at the next compaction.
+        let live = idx.live_slots()?;
+        idx.store
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .reclaim(&live);
+        Ok(idx)
     }
 
     /// What the index was built with.
@@ -580,14 +588,37 @@ impl CandidateIndex {
         Ok(w)
     }
 
-    /// Writes every vector row into the compacted base and empties the journal (after a bulk
-    /// build; optional otherwise).
-    pub fn compact(&self) -> Result<()> {
+    /// Empties the vector rows no live document uses, then writes every row into the
+    /// compacted base and empties the journal (after a bulk build, and when the service
+    /// starts). Returns how many rows were reclaimed.
+    pub fn compact(&self) -> Result<usize> {
         let mut w = self.writing.lock().unwrap_or_else(|p| p.into_inner());
-        let store = self.store();
+        let live = self.live_slots()?;
+        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        let reclaimed = store.reclaim(&live);
         store.compact(&self.dir, &mut w.journal)?;
         w.persisted = store.rows();
-        Ok(())
+        Ok(reclaimed)
+    }
+
+    /// Per vector row, whether a live document uses it (its `slot` fast field).
+    fn live_slots(&self) -> Result<Vec<bool>> {
+        let searcher = self.reader.searcher();
+        let mut live = vec![false; self.store().rows()];
+        for seg in searcher.segment_readers() {
+            let slots = seg
+                .fast_fields()
+                .u64("slot")
+                .map_err(|e| tantivy_err(&self.dir, e))?;
+            for doc in seg.doc_ids_alive() {
+                if let Some(s) = slots.first(doc)
+                    && let Some(l) = live.get_mut(s as usize)
+                {
+                    *l = true;
+                }
+            }
+        }
+        Ok(live)
     }
 
     /// Adds (or replaces, by id) candidates and commits; returns how many were written.
@@ -918,10 +949,15 @@ impl CandidateIndex {
         Ok(out)
     }
 
-    /// Vector rows held, live or not: each replacement adds one, and only a rebuild
-    /// ([`CandidateIndex::rebuild`]) gives the dead ones back.
+    /// Vector slots, live or not: each replacement adds one; a dead one keeps its slot but
+    /// gives its vector back at open and at compaction ([`CandidateIndex::vectors_held`]).
     pub fn vector_rows(&self) -> usize {
         self.store().rows()
+    }
+
+    /// Vector rows that hold a vector: the live ones, and the dead ones not reclaimed yet.
+    pub fn vectors_held(&self) -> usize {
+        self.store().held()
     }
 
     /// Rebuilds the index in `dir` from its stored records into a fresh directory and swaps it

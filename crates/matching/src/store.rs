@@ -149,6 +149,34 @@ impl VectorStore {
         Ok((store, journal))
     }
 
+    /// Empties the rows no live document uses (`live[slot]` false: a replaced or deleted
+    /// candidate's old row, or the rows of a write cut short by a crash before its commit),
+    /// keeping every slot where it is. Returns how many rows were emptied now.
+    pub fn reclaim(&mut self, live: &[bool]) -> usize {
+        let dead = (0..self.rows())
+            .filter(|&r| !live.get(r).copied().unwrap_or(false) && !self.ids[r].is_empty())
+            .count();
+        if dead == 0 {
+            return 0;
+        }
+        let keep: Vec<bool> = (0..self.rows())
+            .map(|r| live.get(r).copied().unwrap_or(false))
+            .collect();
+        self.matrix = self.matrix.keeping(&keep);
+        for (r, k) in keep.iter().enumerate() {
+            if !k {
+                self.ids[r] = String::new();
+                self.sketches[r] = Sketch::of(&[], &[]);
+            }
+        }
+        dead
+    }
+
+    /// Rows that hold a vector and an id (live, or dead and not reclaimed yet).
+    pub fn held(&self) -> usize {
+        self.ids.iter().filter(|id| !id.is_empty()).count()
+    }
+
     /// Writes every row into a new base and empties the journal.
     pub fn compact(&self, dir: &Path, journal: &mut Journal) -> Result<()> {
         self.write_base(dir)?;

@@ -399,6 +399,28 @@ impl CompetencyMatrix {
         }
     }
 
+    /// The same rows, those not `keep` emptied (no entries): slots stay where they are, the
+    /// entries of the dropped rows are given back.
+    pub fn keeping(&self, keep: &[bool]) -> CompetencyMatrix {
+        let mut out = CompetencyMatrix {
+            indptr: Vec::with_capacity(self.indptr.len()),
+            indices: Vec::new(),
+            values: Vec::new(),
+        };
+        out.indptr.push(0);
+        for r in 0..self.rows() {
+            if keep.get(r).copied().unwrap_or(true) {
+                let (idx, val) = self.row_parts(r);
+                out.indices.extend_from_slice(idx);
+                out.values.extend_from_slice(val);
+            }
+            out.indptr.push(out.indices.len() as u64);
+        }
+        out.indices.shrink_to_fit();
+        out.values.shrink_to_fit();
+        out
+    }
+
     /// Writes the matrix (little-endian: magic, rows, nnz, indptr, indices, values).
     pub fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
         w.write_all(MAGIC)?;
