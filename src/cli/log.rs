@@ -15,11 +15,40 @@ use incrocio_engine::catalog::Catalog;
 /// The decision log.
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
-    /// Check every record's hash and link; name the first that does not hold.
+    /// Check every record's hash and link; name the first that does not hold. With --key, also
+    /// check the signed heads (the log's own `heads.jsonl`, or an auditor's copy with --heads):
+    /// each signature is the key's, and the log still holds each signed record's hash.
     Verify {
         /// Decision log directory.
         #[arg(long)]
         decisions: PathBuf,
+        /// The public key the service signs heads with (64 hex characters, or a file holding
+        /// them; `log keygen` prints it).
+        #[arg(long)]
+        key: Option<String>,
+        /// Signed heads kept elsewhere (an auditor's copy, JSON lines); default: the log's own.
+        #[arg(long, requires = "key")]
+        heads: Option<PathBuf>,
+    },
+    /// Erase free text (an override's note) kept beside the log: by person, or by the digest
+    /// the record holds. The records and the chain are unchanged. Not while a server writes.
+    Erase {
+        /// Decision log directory.
+        #[arg(long)]
+        decisions: PathBuf,
+        /// Every note in the records of this person.
+        #[arg(long, required_unless_present = "note")]
+        person: Option<String>,
+        /// A note's digest (`note_digest` of its record; repeatable).
+        #[arg(long)]
+        note: Vec<String>,
+    },
+    /// Make an Ed25519 key for signing the log's heads (`decisions_key` in the service
+    /// configuration); prints its public key, for auditors.
+    Keygen {
+        /// The secret key file to write (must not exist; owner-readable only).
+        #[arg(long)]
+        output: PathBuf,
     },
     /// What the log holds about one person (JSON lines), for an access request.
     Show {
@@ -93,14 +122,28 @@ pub struct OverrideArgs {
     expires: Option<NaiveDate>,
 }
 
+/// Says that a torn last line (never acknowledged) is not part of the log.
+fn torn_note(bytes: u64) {
+    if bytes > 0 {
+        eprintln!(
+            "note: {bytes} bytes after the last newline: a line a crash cut short, never acknowledged, not part of the log (the service cuts it off when it opens the log)"
+        );
+    }
+}
+
 pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
     match cmd {
-        LogCommand::Verify { decisions } => match audit::verify(&decisions)? {
+        LogCommand::Verify {
+            decisions,
+            key: None,
+            ..
+        } => match audit::verify(&decisions)? {
             Ok(v) => {
                 println!(
                     "ok: {} records from seq {}; head {}",
                     v.records, v.first_seq, v.head
                 );
+                torn_note(v.torn_bytes);
                 Ok(ExitCode::SUCCESS)
             }
             Err(broken) => {
@@ -108,6 +151,58 @@ pub(super) fn log_cmd(cmd: LogCommand) -> Result<ExitCode> {
                 Ok(ExitCode::from(65))
             }
         },
+        LogCommand::Verify {
+            decisions,
+            key: Some(key),
+            heads,
+        } => {
+            let key = audit::HeadVerifier::parse(&key)?;
+            match audit::verify_signed(&decisions, &key, heads.as_deref())? {
+                Ok((v, h)) => {
+                    println!(
+                        "ok: {} records from seq {}; head {}; {} signed heads hold (last signed seq {}), {} from before a compaction; {} records after the last signed head",
+                        v.records,
+                        v.first_seq,
+                        v.head,
+                        h.checked,
+                        h.last_signed_seq
+                            .map_or_else(|| "none".to_owned(), |s| s.to_string()),
+                        h.before_compaction,
+                        h.unsigned_after
+                    );
+                    torn_note(v.torn_bytes);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    eprintln!("error: {why}");
+                    Ok(ExitCode::from(65))
+                }
+            }
+        }
+        LogCommand::Erase {
+            decisions,
+            person,
+            mut note,
+        } => {
+            if let Some(p) = &person {
+                note.extend(audit::note_digests_of(&decisions, p)?);
+            }
+            let n = audit::erase_notes(&decisions, &note)?;
+            println!(
+                "erased {n} notes of {} named; the records and their chain are unchanged",
+                note.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        LogCommand::Keygen { output } => {
+            let key = audit::HeadKey::create(&output)?;
+            eprintln!(
+                "wrote {} (secret: give it to the service as `decisions_key`, keep it off the log's disk)",
+                output.display()
+            );
+            println!("{}", key.public_hex());
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Show {
             decisions,
             person,
@@ -199,7 +294,8 @@ pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
             ))
         })?;
     let never = incrocio_core::cancel::Cancel::never();
-    let (engine, _) = Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024)?;
+    let (engine, _) =
+        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, None)?;
     let req = EsitiRequest {
         esiti: vec![EsitoEntry {
             candidate_id: a.candidate,
@@ -224,7 +320,8 @@ pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
 }
 
 pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode> {
-    let (engine, _) = Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024)?;
+    let (engine, _) =
+        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, None)?;
     let req = OverrideRequest {
         model: a.model,
         computed_class: a.computed_class,

@@ -867,7 +867,7 @@ fn profile(mut catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
 /// recorded (appended and synced by the engine) before the command prints or writes them.
 fn keeping(engine: Engine, dir: Option<&Path>) -> Result<Engine> {
     Ok(match dir {
-        Some(dir) => engine.open_decisions(dir, 1, 1024)?.0,
+        Some(dir) => engine.open_decisions(dir, 1, 1024, None)?.0,
         None => engine,
     })
 }

@@ -681,3 +681,93 @@ fn issue_30_5_contradictory_decisions_are_refused() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Issues 30.11 and 30.12 through the service: with `decisions_key` its heads are signed and
+/// `log verify --key` checks them; an override's note never enters the chain (the record holds
+/// a salted digest, the text is in `notes.jsonl`), and `log erase --person` removes the text
+/// while the chain and the signatures still verify.
+#[test]
+fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keygen = incrocio()
+        .args(["log", "keygen", "--output"])
+        .arg(d.join("log.key"))
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let public = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
+    assert_eq!(public.len(), 64);
+    let cfg = config(d);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("decisions_key = \"log.key\"\n{text}")).unwrap();
+    let (mut child, addr) = crate::http::spawn_server(&cfg);
+    let note = "Mario Rossi (RSSMRA80A01H501U) assiste la madre";
+    let body = json!({"model": "did@v1", "computed_class": 4, "class": 3, "reason": "CURA",
+                      "note": note, "operator": "op-7", "date": "2026-12-01"});
+    let r = post(addr, "/v1/profiles/P9/override", OPS, &body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // The answer shows the note to whoever made it; the log holds its digest only.
+    assert_eq!(r.json()["override"]["note"], note);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logs = d.join("decisions");
+    let chain = std::fs::read_to_string(logs.join("decisions.jsonl")).unwrap();
+    assert!(
+        !chain.contains("RSSMRA") && chain.contains("note_digest"),
+        "{chain}"
+    );
+    let notes = std::fs::read_to_string(logs.join("notes.jsonl")).unwrap();
+    assert!(notes.contains("RSSMRA80A01H501U"));
+    let verify = || {
+        incrocio()
+            .args(["log", "verify", "--decisions"])
+            .arg(&logs)
+            .args(["--key", &public])
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 signed heads hold"));
+    let out = incrocio()
+        .args(["log", "erase", "--decisions"])
+        .arg(&logs)
+        .args(["--person", "P9"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("erased 1 notes"));
+    let notes = std::fs::read_to_string(logs.join("notes.jsonl")).unwrap();
+    assert!(!notes.contains("RSSMRA"));
+    assert_eq!(
+        std::fs::read_to_string(logs.join("decisions.jsonl")).unwrap(),
+        chain
+    );
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The override still applies to re-profiling: only its words are gone.
+    let out = incrocio()
+        .args(["log", "show", "--decisions"])
+        .arg(&logs)
+        .args(["--person", "P9"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("\"class\":3") && !shown.contains("Mario"),
+        "{shown}"
+    );
+}

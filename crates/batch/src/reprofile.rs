@@ -201,7 +201,7 @@ struct PrevColumns {
 
 /// The output column listing each row's unanswered features scored under the model's
 /// missing-answer policy (comma-separated feature names in model order, null when none). It is
-/// written only for a model that states such a policy ([`answers_may_be_missing`]).
+/// written only for a model that states such a policy (a `missing` level for some feature).
 pub const MISSING_COLUMN: &str = "missing_answers";
 
 /// Whether the model scores some unanswered feature (a `missing` level) rather than refusing it.

@@ -191,6 +191,7 @@ pub fn validate(
             subject: Some(rosa.rosa_id.clone()),
             people: vec![esito.candidate_id.clone()],
             result,
+            texts: Vec::new(),
         };
         out.push((esito, decision));
     }

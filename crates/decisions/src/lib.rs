@@ -23,7 +23,9 @@
 
 pub mod esiti;
 pub mod indicators;
+pub mod notes;
 pub mod overrides;
+pub mod signing;
 pub mod writer;
 
 use std::fs::{File, OpenOptions};
@@ -92,6 +94,11 @@ pub struct Decision {
     pub people: Vec<String>,
     /// The result: classes, ranked ids, verdicts — ids, digests, classes and positions only.
     pub result: serde_json::Value,
+    /// Free text the result names by digest, kept beside the log, outside the chain
+    /// ([`notes`]): written before the record, erasable after.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub texts: Vec<notes::KeptText>,
 }
 
 /// A LEP of DM 4/2018 Allegato B and its SAP activity code
@@ -282,6 +289,9 @@ pub struct Verified {
     pub first_seq: u64,
     /// The last record's hash: publish it elsewhere to detect a truncated log.
     pub head: String,
+    /// Bytes after the last newline: a line a crash cut short while it was being appended,
+    /// never acknowledged, so not part of the log (opening the log cuts them off).
+    pub torn_bytes: u64,
 }
 
 /// An open decision log, positioned for appending.
@@ -291,6 +301,8 @@ pub struct DecisionLog {
     file: File,
     next_seq: u64,
     head: String,
+    /// With a signing key: where each group's head is signed.
+    heads: Option<signing::HeadsFile>,
 }
 
 impl DecisionLog {
@@ -309,7 +321,8 @@ impl DecisionLog {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(|e| Error::io(&path, e))?;
-        // A last line without its newline was being written when the process died.
+        // A last line without its newline was being written when the process died: the
+        // same rule as `verify_bytes`, which leaves it out; here it is cut off.
         let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         if whole < bytes.len() {
             tracing::warn!(
@@ -337,7 +350,18 @@ impl DecisionLog {
             } else {
                 v.head
             },
+            heads: None,
         })
+    }
+
+    /// Opens the log in `dir` as [`DecisionLog::open`] does and, with `key`, signs its head
+    /// after every group appended (`heads.jsonl`, [`signing`]).
+    pub fn open_signed(dir: &Path, key: Option<signing::HeadKey>) -> Result<DecisionLog> {
+        let mut log = DecisionLog::open(dir)?;
+        if let Some(key) = key {
+            log.heads = Some(signing::HeadsFile::open(dir, key)?);
+        }
+        Ok(log)
     }
 
     /// Appends decisions as one group, synced before returning; their receipts in order.
@@ -346,6 +370,11 @@ impl DecisionLog {
         let mut out = Vec::new();
         let mut receipts = Vec::with_capacity(decisions.len());
         let (mut seq, mut head) = (self.next_seq, self.head.clone());
+        // The free text first: a record never names a text that is not kept.
+        let texts: Vec<notes::KeptText> = decisions.iter().flat_map(|d| d.texts.clone()).collect();
+        if let Some(dir) = self.path.parent() {
+            notes::keep(dir, &texts)?;
+        }
         for d in decisions {
             let (line, hash) = seal(seq, &at, &head, d)?;
             out.extend_from_slice(&line);
@@ -363,6 +392,11 @@ impl DecisionLog {
             .map_err(|e| Error::io(&self.path, e))?;
         self.next_seq = seq;
         self.head = head;
+        if let Some(h) = &mut self.heads
+            && !decisions.is_empty()
+        {
+            h.append(seq - 1, &self.head, &at)?;
+        }
         Ok(receipts)
     }
 
@@ -379,18 +413,38 @@ impl DecisionLog {
 
 /// Verifies a log's bytes: every line a record, every hash and link right, seq consecutive.
 ///
+/// One rule for reading a log, here and when it is opened for appending: the records are the
+/// newline-terminated lines; bytes after the last newline are a line a crash cut short
+/// (never acknowledged: reported in [`Verified::torn_bytes`], and cut off by
+/// [`DecisionLog::open`]); a blank line is never written, so it is a defect like any other.
+///
 /// A checkpoint (the first record of a compacted log) links to the last record it dropped:
 /// its `prev` is that record's hash, and the record after it links to the same hash, so the
 /// kept records are byte-for-byte those written (their receipts stay valid).
 pub fn verify_bytes(bytes: &[u8]) -> std::result::Result<Verified, Broken> {
+    verify_each(bytes, |_| {})
+}
+
+/// [`verify_bytes`], calling `each` with the hash the chain goes on from at every record, in
+/// order (a checkpoint's `prev`, every other record's `hash`).
+fn verify_each(bytes: &[u8], mut each: impl FnMut(&str)) -> std::result::Result<Verified, Broken> {
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut v = Verified {
         records: 0,
         first_seq: 0,
         head: GENESIS.to_owned(),
+        torn_bytes: (bytes.len() - whole) as u64,
     };
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+    let body = &bytes[..whole];
+    let lines = body
+        .strip_suffix(b"\n")
+        .map_or(Vec::new(), |b| b.split(|&c| c == b'\n').collect());
+    for (i, line) in lines.into_iter().enumerate() {
         if line.is_empty() {
-            continue;
+            return Err(Broken::Unreadable {
+                line: i + 1,
+                reason: "a blank line (the log never writes one)".into(),
+            });
         }
         let r = check_line(line, i + 1)?;
         if v.records == 0 {
@@ -423,9 +477,37 @@ pub fn verify_bytes(bytes: &[u8]) -> std::result::Result<Verified, Broken> {
         } else {
             r.hash
         };
+        each(&v.head);
         v.records += 1;
     }
     Ok(v)
+}
+
+/// Verifies the log in `dir` and, with `key`, the signed heads of `heads` (its own
+/// `heads.jsonl` when `None`; an auditor's copy otherwise) against it.
+pub fn verify_signed(
+    dir: &Path,
+    key: &signing::HeadVerifier,
+    heads: Option<&Path>,
+) -> Result<std::result::Result<(Verified, signing::HeadsChecked), String>> {
+    let path = dir.join(FILE);
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let mut hashes = Vec::new();
+    let v = match verify_each(&bytes, |h| hashes.push(h.to_owned())) {
+        Ok(v) => v,
+        Err(b) => return Ok(Err(format!("{}: {b}", path.display()))),
+    };
+    let heads_path = heads.map_or_else(|| dir.join(signing::HEADS), Path::to_path_buf);
+    if !heads_path.exists() {
+        return Ok(Err(format!(
+            "{}: no signed heads (the service signs them with `decisions_key`): without them a rewritten log cannot be told from the original",
+            heads_path.display()
+        )));
+    }
+    let heads = signing::read_heads(&heads_path)?;
+    Ok(signing::check_heads(&heads, v.first_seq, &hashes, key)
+        .map(|c| (v, c))
+        .map_err(|b| format!("{}: {b}", heads_path.display())))
 }
 
 /// Verifies the log in `dir` without opening it for writing.
@@ -589,6 +671,7 @@ pub fn compact(dir: &Path, before: NaiveDate, now: DateTime<Utc>) -> Result<Comp
             "first_dropped_seq": first_dropped,
             "last_dropped_seq": last_seq,
         }),
+        texts: Vec::new(),
     };
     // The checkpoint takes the last dropped record's seq: the kept records keep theirs.
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -637,6 +720,7 @@ mod tests {
             subject: None,
             people: vec![person.into()],
             result: serde_json::json!({"class": 3}),
+            texts: Vec::new(),
         }
     }
 
@@ -654,6 +738,128 @@ mod tests {
         assert_eq!(lep(Kind::Override), Some(("C".into(), "A01".into())));
         assert_eq!(lep(Kind::Esito), Some(("Q".into(), "B03".into())));
         assert_eq!(lep(Kind::Congruity), None);
+    }
+
+    /// Rewrites a log as a writer who recomputes every hash would: each record resealed with
+    /// `edit` applied to its decision, the chain relinked.
+    fn forge(dir: &Path, keep: usize, edit: impl Fn(&mut Decision)) {
+        let path = dir.join(FILE);
+        let records = records(dir).unwrap();
+        let mut out = Vec::new();
+        let mut prev = GENESIS.to_owned();
+        for r in records.into_iter().take(keep) {
+            let mut d = r.decision.clone();
+            edit(&mut d);
+            let (line, hash) = seal(r.seq, &r.at, &prev, &d).unwrap();
+            out.extend_from_slice(&line);
+            out.push(b'\n');
+            prev = hash;
+        }
+        std::fs::write(&path, out).unwrap();
+    }
+
+    /// Issue 30.11: a writer who recomputes every hash leaves a log that verifies as a chain,
+    /// but not against the heads the service signed; nor a log cut short; nor an edited head.
+    #[test]
+    fn issue_30_11_signed_heads_catch_a_rewritten_or_truncated_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let key_file = d.join("log.key");
+        let key = signing::HeadKey::create(&key_file).unwrap();
+        let public = signing::HeadVerifier::parse(&key.public_hex()).unwrap();
+        let logs = d.join("log");
+        let mut log = DecisionLog::open_signed(&logs, Some(key)).unwrap();
+        log.append(&[decision("P1"), decision("P2")], now())
+            .unwrap();
+        log.append(&[decision("P3")], now()).unwrap();
+        drop(log);
+        // Two groups, two signed heads: seq 2 and seq 3.
+        let heads = signing::read_heads(&logs.join(signing::HEADS)).unwrap();
+        assert_eq!(heads.iter().map(|h| h.seq).collect::<Vec<_>>(), [2, 3]);
+        let (v, h) = verify_signed(&logs, &public, None).unwrap().unwrap();
+        assert_eq!(
+            (v.records, h.checked, h.last_signed_seq, h.unsigned_after),
+            (3, 2, Some(3), 0)
+        );
+        let original = std::fs::read(logs.join(FILE)).unwrap();
+        let copy = d.join("auditor-heads.jsonl");
+        std::fs::copy(logs.join(signing::HEADS), &copy).unwrap();
+
+        // Record 1's class changed and every hash recomputed: the chain verifies ...
+        forge(&logs, 3, |x| {
+            if x.people == ["P1"] {
+                x.result = serde_json::json!({"class": 1});
+            }
+        });
+        assert!(verify(&logs).unwrap().is_ok());
+        // ... the signed heads do not.
+        let e = verify_signed(&logs, &public, None).unwrap().unwrap_err();
+        assert!(
+            e.contains("record 2 had hash") && e.contains("rewritten"),
+            "{e}"
+        );
+        // The last record dropped and the chain resealed: the signed seq 3 is gone.
+        std::fs::write(logs.join(FILE), &original).unwrap();
+        forge(&logs, 2, |_| {});
+        let e = verify_signed(&logs, &public, None).unwrap().unwrap_err();
+        assert!(e.contains("records were removed"), "{e}");
+        // The heads file deleted along with a rewrite: the auditor's copy still tells.
+        forge(&logs, 3, |x| x.actor = "someone else".into());
+        std::fs::remove_file(logs.join(signing::HEADS)).unwrap();
+        let e = verify_signed(&logs, &public, None).unwrap().unwrap_err();
+        assert!(e.contains("no signed heads"), "{e}");
+        let e = verify_signed(&logs, &public, Some(&copy))
+            .unwrap()
+            .unwrap_err();
+        assert!(e.contains("rewritten"), "{e}");
+        // A head edited to match the rewrite: its signature no longer holds; another key's
+        // heads do not count either.
+        let mut edited = signing::read_heads(&copy).unwrap();
+        edited[0].head = records(&logs).unwrap()[1].hash.clone();
+        let lines: Vec<String> = edited
+            .iter()
+            .map(|h| serde_json::to_string(h).unwrap())
+            .collect();
+        std::fs::write(&copy, lines.join("\n") + "\n").unwrap();
+        let e = verify_signed(&logs, &public, Some(&copy))
+            .unwrap()
+            .unwrap_err();
+        assert!(e.contains("signature is not this key's"), "{e}");
+        let other = signing::HeadKey::create(&d.join("other.key")).unwrap();
+        let other = signing::HeadVerifier::parse(&other.public_hex()).unwrap();
+        std::fs::write(logs.join(FILE), &original).unwrap();
+        std::fs::copy(d.join("auditor-heads.jsonl"), logs.join(signing::HEADS)).ok();
+        assert!(verify_signed(&logs, &other, None).unwrap().is_err());
+    }
+
+    /// Issue 30.11: one rule for reading a log, when verifying and when opening it: a torn
+    /// last line (no newline: never acknowledged) is left out and reported, and cut off on
+    /// open; a blank line is a defect in both.
+    #[test]
+    fn issue_30_11_verify_and_open_read_a_log_by_one_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = DecisionLog::open(dir.path()).unwrap();
+        log.append(&[decision("P1"), decision("P2")], now())
+            .unwrap();
+        drop(log);
+        let path = dir.path().join(FILE);
+        let good = std::fs::read(&path).unwrap();
+        let mut torn = good.clone();
+        torn.extend_from_slice(b"{\"seq\":3,\"at\":");
+        std::fs::write(&path, &torn).unwrap();
+        let v = verify(dir.path()).unwrap().unwrap();
+        assert_eq!((v.records, v.torn_bytes), (2, 14));
+        DecisionLog::open(dir.path()).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), good, "cut off on open");
+        // A blank line between records: refused by both.
+        let lines: Vec<&[u8]> = good.split(|&b| b == b'\n').collect();
+        let blank = [lines[0], b"", lines[1], b""].join(&b'\n');
+        std::fs::write(&path, &blank).unwrap();
+        assert!(matches!(
+            verify(dir.path()).unwrap(),
+            Err(Broken::Unreadable { line: 2, .. })
+        ));
+        assert!(DecisionLog::open(dir.path()).is_err());
     }
 
     #[test]

@@ -84,9 +84,13 @@ pub struct Override {
     pub class: u8,
     /// Reason code.
     pub reason: String,
-    /// Note.
+    /// Note: in the answer only; the log keeps it outside the chain ([`super::notes`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The salted digest of the note the log's record holds instead of its text (the text
+    /// itself is in `notes.jsonl`, erasable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_digest: Option<String>,
     /// Operator id.
     pub operator: String,
     /// From.
@@ -207,6 +211,7 @@ impl Override {
             class: req.class,
             reason: req.reason,
             note: req.note,
+            note_digest: None,
             operator: req.operator,
             date,
             expires,
@@ -224,7 +229,14 @@ impl Override {
         actor: &str,
         model_digest: &str,
     ) -> incrocio_core::error::Result<Decision> {
-        let (input_digest, result) = super::payload(self)?;
+        // The note's text stays out of the chain: the record holds its salted digest.
+        let kept = self.note.as_deref().map(super::notes::KeptText::new);
+        let recorded = Override {
+            note: None,
+            note_digest: kept.as_ref().map(|k| k.digest.clone()),
+            ..self.clone()
+        };
+        let (input_digest, result) = super::payload(&recorded)?;
         Ok(Decision {
             kind: Kind::Override,
             actor: actor.to_owned(),
@@ -236,6 +248,7 @@ impl Override {
             subject: None,
             people: vec![self.person.clone()],
             result,
+            texts: kept.into_iter().collect(),
         })
     }
 
@@ -310,6 +323,7 @@ mod tests {
             class: 3,
             reason: "CURA".into(),
             note: None,
+            note_digest: None,
             operator: "op1".into(),
             date: "2026-11-01".parse().unwrap(),
             expires: "2027-01-30".parse().unwrap(),

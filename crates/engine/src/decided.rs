@@ -64,13 +64,21 @@ impl Engine {
     /// Opens the decision log in `dir` (created when absent, the chain verified) and starts
     /// its writer thread: `pending` requests may wait, `max_group` decisions go in one synced
     /// append. The thread ends when the last engine holding it is dropped.
+    ///
+    /// With `key` (an Ed25519 key file, `incrocio log keygen`), the head is signed after every
+    /// group appended (`heads.jsonl` beside the log), so a rewrite of the log is detectable by
+    /// whoever keeps a signed head (`incrocio_decisions::signing`).
     pub fn open_decisions(
         self,
         dir: &std::path::Path,
         pending: usize,
         max_group: usize,
+        key: Option<&std::path::Path>,
     ) -> Result<(Engine, std::thread::JoinHandle<()>)> {
-        let log = DecisionLog::open(dir)?;
+        let key = key
+            .map(incrocio_decisions::signing::HeadKey::read)
+            .transpose()?;
+        let log = DecisionLog::open_signed(dir, key)?;
         let (w, h) = DecisionWriter::start(log, pending, max_group)
             .map_err(|e| Error::io("decision log writer thread", e))?;
         Ok((self.with_decisions(w), h))

@@ -59,7 +59,11 @@ pub mod api {
 /// the LEP deadline indicators and compaction behind a checkpoint.
 pub mod audit {
     pub use incrocio_decisions::indicators::for_log as indicators;
-    pub use incrocio_decisions::{FILE, compact, records_of, verify};
+    pub use incrocio_decisions::notes::{
+        NOTES, digests_of as note_digests_of, erase as erase_notes,
+    };
+    pub use incrocio_decisions::signing::{HEADS, HeadKey, HeadVerifier, HeadsChecked};
+    pub use incrocio_decisions::{FILE, compact, records_of, verify, verify_signed};
 }
 pub use self::bulk::{
     BulkDelete, BulkInput, BulkItem, BulkItemResult, BulkOutcome, BulkResponse, CandidatePage,

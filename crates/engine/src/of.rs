@@ -32,6 +32,7 @@ pub fn profiles(req: &ProfilingRequest, r: &ProfilingResponse, actor: &str) -> V
                 "next_review_at": p.next_review_at,
                 "data_did": record.data_did,
             }),
+            texts: Vec::new(),
         })
         .collect()
 }
@@ -57,6 +58,7 @@ pub fn rosa(s: &Shortlist, actor: &str) -> Decision {
             "eligible_count": s.eligible_count,
             "ranked": s.rosa.iter().map(|e| &e.candidate_id).collect::<Vec<_>>(),
         }),
+        texts: Vec::new(),
     }
 }
 
@@ -79,6 +81,7 @@ pub fn graduatoria(g: &Graduatoria, actor: &str, kind: Kind) -> Decision {
             "ranked": g.ranking.iter().map(|r| (&r.applicant_id, r.position, r.total.to_string())).collect::<Vec<_>>(),
             "excluded": g.excluded.iter().map(|e| &e.applicant_id).collect::<Vec<_>>(),
         }),
+        texts: Vec::new(),
     }
 }
 
@@ -116,5 +119,6 @@ pub fn congruity(o: &Offers, actor: &str) -> Decision {
                 "esito": e.congruita.esito,
             })).collect::<Vec<_>>(),
         }),
+        texts: Vec::new(),
     }
 }

@@ -8,6 +8,7 @@
 //! travel_times = "tempi.csv"   # travel times by public transport (optional; docs/congruita.md)
 //! ada_table = "ada.csv"        # Atlante del lavoro ADA ↔ CP2011 (optional; docs/congruita.md)
 //! did_codes = ["er-did.toml"]  # a Region's DID code tables (optional; docs/xml.md)
+//! decisions_key = "log.key"    # signs the decision log's heads (optional; docs/decisions.md)
 //! workers = 2                  # CPU jobs run at once
 //! queue = 64                   # CPU jobs waiting beyond those; past it: 503 + Retry-After
 //! request_timeout_ms = 10000
@@ -136,6 +137,10 @@ pub struct ServerConfig {
     /// verdict and override is recorded there, synced before the answer.
     #[serde(default)]
     pub decisions: Option<PathBuf>,
+    /// The Ed25519 key the decision log's heads are signed with (`incrocio log keygen`;
+    /// optional: without it the chain is plain SHA-256).
+    #[serde(default)]
+    pub decisions_key: Option<PathBuf>,
     /// Travel-time table (CSV `origine,destinazione,minuti`).
     #[serde(default)]
     pub travel_times: Option<PathBuf>,
@@ -212,6 +217,7 @@ impl Default for ServerConfig {
             index: None,
             vacancies: None,
             decisions: None,
+            decisions_key: None,
             travel_times: None,
             ada_table: None,
             did_codes: Vec::new(),
@@ -265,6 +271,7 @@ impl ServerConfig {
                 &mut c.index,
                 &mut c.vacancies,
                 &mut c.decisions,
+                &mut c.decisions_key,
                 &mut c.travel_times,
                 &mut c.ada_table,
             ]

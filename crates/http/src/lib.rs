@@ -307,7 +307,12 @@ impl Service {
         let (engine, decision_writer) = match &config.decisions {
             Some(dir) => {
                 let pending = config.workers + config.queue;
-                let (e, h) = engine.open_decisions(dir, pending, config.write_batch_max)?;
+                let (e, h) = engine.open_decisions(
+                    dir,
+                    pending,
+                    config.write_batch_max,
+                    config.decisions_key.as_deref(),
+                )?;
                 (e, Some(h))
             }
             None => (engine, None),
