@@ -84,7 +84,7 @@ pub struct Override {
     pub class: u8,
     /// Reason code.
     pub reason: String,
-    /// Note: in the answer only; the log keeps it outside the chain ([`super::notes`]).
+    /// Note: in the answer only; the decision log keeps it outside the chain (`notes.jsonl`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The salted digest of the note the log's record holds instead of its text (the text
