@@ -8,9 +8,7 @@ use std::path::Path;
 use incrocio_http::config::key_hash;
 use serde_json::{Value, json};
 
-use crate::http::{
-    ALL, PROFILING_ONLY, ROMA, assert_problem, call, candidate, config_text, post, record,
-};
+use crate::http::{ALL, PROFILING_ONLY, assert_problem, call, config_text, post, record};
 
 const OPS: &str = "ops-key-overrides-and-audit";
 
@@ -47,18 +45,7 @@ fn every_decision_is_recorded_before_its_answer_and_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
     let (mut child, addr) = crate::http::spawn_server(&cfg);
-    for i in 0..5 {
-        let id = format!("C{i}");
-        let body = candidate(&id, ROMA).to_string();
-        let r = call(
-            addr,
-            "PUT",
-            &format!("/v1/candidates/{id}"),
-            Some(ALL),
-            Some(body.as_bytes()),
-        );
-        assert_eq!(r.status, 201);
-    }
+    crate::http::put_candidates(addr, "C", 5);
     // Concurrent profiling requests: their records are group-committed.
     let handles: Vec<_> = (0..4)
         .map(|t| {
@@ -631,18 +618,7 @@ fn issue_30_5_contradictory_decisions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
     let (mut child, addr) = crate::http::spawn_server(&cfg);
-    for i in 0..3 {
-        let id = format!("K{i}");
-        let body = candidate(&id, ROMA).to_string();
-        let r = call(
-            addr,
-            "PUT",
-            &format!("/v1/candidates/{id}"),
-            Some(ALL),
-            Some(body.as_bytes()),
-        );
-        assert_eq!(r.status, 201);
-    }
+    crate::http::put_candidates(addr, "K", 3);
     let rosa = post(addr, "/v1/shortlists", ALL, &crate::http::vacancy()).json();
     let rosa_id = rosa["rosa_id"].as_str().unwrap();
     let first = rosa["rosa"][0]["candidate_id"].as_str().unwrap();

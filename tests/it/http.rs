@@ -150,6 +150,22 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// PUTs candidates `{prefix}0` … `{prefix}{n-1}` in Rome; each must be created.
+pub(crate) fn put_candidates(addr: SocketAddr, prefix: &str, n: usize) {
+    for i in 0..n {
+        let id = format!("{prefix}{i}");
+        let body = candidate(&id, ROMA).to_string();
+        let r = call(
+            addr,
+            "PUT",
+            &format!("/v1/candidates/{id}"),
+            Some(ALL),
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+}
+
 pub(crate) fn post(addr: SocketAddr, path: &str, key: &str, body: &Value) -> Res {
     call(
         addr,
@@ -550,17 +566,7 @@ fn candidates_upkeep_and_shortlists() {
 fn graceful_shutdown_keeps_acknowledged_writes() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), "");
-    for i in 0..5 {
-        let body = candidate(&format!("G{i}"), ROMA).to_string();
-        let r = call(
-            s.addr,
-            "PUT",
-            &format!("/v1/candidates/G{i}"),
-            Some(ALL),
-            Some(body.as_bytes()),
-        );
-        assert_eq!(r.status, 201);
-    }
+    put_candidates(s.addr, "G", 5);
     s.stop();
     let idx = CandidateIndex::open(dir.path()).unwrap();
     assert_eq!(idx.len().unwrap(), 5);

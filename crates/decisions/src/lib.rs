@@ -697,6 +697,25 @@ pub fn compact(dir: &Path, before: NaiveDate, now: DateTime<Utc>) -> Result<Comp
     })
 }
 
+/// The JSON lines of a side file of the log (`heads.jsonl`, `notes.jsonl`): a torn last line,
+/// never synced, is left out, as in the log itself; `what` names a line in errors.
+pub(crate) fn json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Vec<T>> {
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes[..whole]
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| {
+            serde_json::from_slice(l)
+                .map_err(|e| Error::data(path, format!("line {}: not {what} ({e})", i + 1)))
+        })
+        .collect()
+}
+
 /// A value as a decision's input digest (SHA-256 of its JSON) and result.
 pub fn payload<T: Serialize>(value: &T) -> Result<(String, serde_json::Value)> {
     let bytes = serde_json::to_vec(value).map_err(|e| Error::data("decision record", e))?;

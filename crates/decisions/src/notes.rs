@@ -94,16 +94,7 @@ pub fn read(dir: &Path) -> Result<Vec<KeptText>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::io(&path, e)),
     };
-    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    bytes[..whole]
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(i, l)| {
-            serde_json::from_slice(l)
-                .map_err(|e| Error::data(&path, format!("line {}: not a kept text ({e})", i + 1)))
-        })
-        .collect()
+    super::json_lines(&path, &bytes, "a kept text")
 }
 
 /// Removes the texts whose digest is one of `digests` from `dir/notes.jsonl` (rewritten

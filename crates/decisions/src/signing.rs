@@ -194,16 +194,7 @@ impl HeadsFile {
 /// Reads signed heads (JSON lines; a torn last line, never synced, is left out).
 pub fn read_heads(path: &Path) -> Result<Vec<SignedHead>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    bytes[..whole]
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(i, l)| {
-            serde_json::from_slice(l)
-                .map_err(|e| Error::data(path, format!("line {}: not a signed head ({e})", i + 1)))
-        })
-        .collect()
+    super::json_lines(path, &bytes, "a signed head")
 }
 
 /// What checking signed heads against a log found.
