@@ -197,7 +197,7 @@ pub(super) fn doc_delete_vacancy(_: &mut SchemaGenerator) -> Operation {
         request: None,
         ok: 204,
         response: None,
-        problems: &[400, 404, 412, 503],
+        problems: &[404, 412, 422, 503],
         extra: &[],
     }
 }
