@@ -568,3 +568,45 @@ fn eval_counts_unanswered_questions_per_group() {
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
     assert!(html.contains("Unanswered questions"), "{html}");
 }
+
+/// Issue 31.3: the title-ranking development sets are built from the taxonomy, seeded (the
+/// same seed gives the same report, byte for byte), and every figure is a share.
+#[test]
+fn title_ranking_is_seeded_and_reports_every_method() {
+    let run = || {
+        succeeds(incrocio().args([
+            "eval",
+            "title-ranking",
+            "--pool",
+            "150",
+            "--queries",
+            "20",
+            "--tuning-queries",
+            "10",
+            "--seed",
+            "3",
+        ]))
+        .stdout
+    };
+    let a = run();
+    assert_eq!(a, run());
+    let r: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(
+        (r["pool"].as_u64(), r["queries"].as_u64()),
+        (Some(150), Some(20))
+    );
+    let methods: Vec<&str> = r["held_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["bm25", "release", "char_ngram", "soft"]);
+    for set in ["held_out", "ads"] {
+        for m in r[set].as_array().unwrap() {
+            let x = m["ndcg_at_10"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&x), "{m}");
+        }
+    }
+    assert_eq!(r["ad_queries"].as_u64(), Some(126));
+}

@@ -167,6 +167,19 @@ impl Engine {
         )
     }
 
+    /// Title-to-title retrieval on development sets built from the taxonomy (held-out labels,
+    /// and the job-ad titles of `text` with their ISCO unit groups): nDCG@10 of each method
+    /// (`incrocio_research::titles`), at this engine's resolution threshold.
+    pub fn title_ranking(
+        &self,
+        text: &str,
+        mut o: incrocio_research::titles::RankingOptions,
+    ) -> incrocio_research::titles::TitleRanking {
+        o.min_confidence = self.matching.titles.min_confidence;
+        let ads = incrocio_taxonomy::titles::isco_cases(text);
+        incrocio_research::titles::title_ranking(self.taxonomy, &ads, &o)
+    }
+
     /// Writes seeded synthetic people (Parquet or CSV by extension).
     pub fn synth_people(&self, path: &Path, spec: &PeopleSpec) -> Result<()> {
         incrocio_synth::write_people(path, spec, self.reference)

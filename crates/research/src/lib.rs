@@ -20,4 +20,5 @@ pub mod profiling;
 pub mod report;
 pub mod stats;
 pub mod text;
+pub mod titles;
 pub mod tune;

@@ -11,6 +11,7 @@
 
 use std::sync::OnceLock;
 
+pub mod ngrams;
 pub mod titles;
 
 use rustc_hash::FxHashMap as HashMap;

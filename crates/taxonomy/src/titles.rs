@@ -170,6 +170,27 @@ pub fn fold_token(w: &str) -> String {
     s
 }
 
+/// Every label of every occupation, as the title indexes read them: ESCO Italian and English
+/// preferred and alternative labels, then each CP2011 unit's name and voci for the unit's
+/// first linked occupation.
+pub fn for_each_label(t: &Taxonomy, mut f: impl FnMut(OccupationId, LabelKind, &str)) {
+    for (i, o) in t.occupations.iter().enumerate() {
+        let i = i as OccupationId;
+        f(i, LabelKind::Preferred, &o.label_it);
+        f(i, LabelKind::Preferred, &o.label_en);
+        for a in o.alt_it.iter().chain(&o.alt_en) {
+            f(i, LabelKind::Alternative, a);
+        }
+    }
+    for u in &t.cp2011 {
+        if let Some(best) = u.esco.first() {
+            for v in std::iter::once(&u.name).chain(&u.voci) {
+                f(best.occupation, LabelKind::Cp2011, v);
+            }
+        }
+    }
+}
+
 impl TitleIndex {
     /// The index over `t`'s labels, leaving out those `skip` says to (a held-out development
     /// set), with the abbreviations of `abbreviations` (TSV `abbreviazione, espansione`).
@@ -225,23 +246,15 @@ impl TitleIndex {
                 });
             }
         };
-        for (i, o) in t.occupations.iter().enumerate() {
-            let i = i as OccupationId;
-            add(&mut index, i, LabelKind::Preferred, &o.label_it);
-            add(&mut index, i, LabelKind::Preferred, &o.label_en);
-            for a in o.alt_it.iter().chain(&o.alt_en) {
-                add(&mut index, i, LabelKind::Alternative, a);
-            }
-        }
-        for u in &t.cp2011 {
-            if let Some(best) = u.esco.first() {
-                for v in std::iter::once(&u.name).chain(&u.voci) {
-                    add(&mut index, best.occupation, LabelKind::Cp2011, v);
-                }
-            }
-        }
+        for_each_label(t, |o, kind, text| add(&mut index, o, kind, text));
         index.finish();
         index
+    }
+
+    /// The folded words of a title, as labels are indexed (normalised, abbreviations expanded,
+    /// stop words dropped, gender and number folded, each once).
+    pub fn folded_words(&self, text: &str) -> Vec<String> {
+        self.words(text)
     }
 
     fn finish(&mut self) {

@@ -1,0 +1,566 @@
+//! Title-to-title retrieval on graded development sets built here from the taxonomy (issue 31):
+//! how well each way of comparing two job titles ranks a pool of titles for a query title.
+//!
+//! **The sets.** Every `holdout`-th alternative label and CP2011 voce (by a hash of its text,
+//! [`incrocio_taxonomy::titles::holdout`]) is taken out of both title indexes and becomes a
+//! pool title, whose right occupations are those that had it. No pool title is in an index, so
+//! no label of a test pair was seen when the indexes were built. Two titles are graded by the
+//! taxonomy: 3 the same occupation, 2 the same ISCO-08 unit group, 1 the same minor group (3
+//! digits), 0 otherwise (the best over their occupations). Queries are drawn from the pool by
+//! seed; each ranks the rest of the pool. The hand-written job-ad titles
+//! (`tests/fixtures/titles/annunci.tsv`, with ISCO unit groups) are a second query set against
+//! the same pool, graded 2 (a pool title in one of the ad's unit groups) or 1 (same minor
+//! group).
+//!
+//! **The methods**, each a score of a (query, pool title) pair, ties broken by pool order:
+//! - `bm25`: BM25 (k1 1.2, b 0.75) of the query's folded words over the pool titles' words;
+//! - `release`: what today's rosa does with titles, approximately: each title resolved to one
+//!   occupation by the word index (at the model's `titles.min_confidence`), then 1 for the same
+//!   occupation, 0.5 for the same unit group, 0 otherwise, BM25 breaking ties (the rosa's
+//!   `esperienza` before its lexical part; the ESCO skill-overlap adjacency is left out here);
+//! - `char_ngram`: the cosine of the two titles' character 3–5-gram vectors, no taxonomy;
+//! - `soft`: each title resolved to a distribution over its top occupations by the n-gram index
+//!   (softmax of the cosines over a temperature), scored by the expected match of the two
+//!   distributions (1 same occupation, 0.5 same unit group, 0.25 same minor group), plus
+//!   `lexical` × the n-gram cosine. The temperature and the lexical weight are chosen on a
+//!   tuning set of queries disjoint from the reported ones.
+//!
+//! The report also gives accuracy@1/@5 of resolution by both indexes on the pool titles, and a
+//! reliability table of the soft top-1 probability (is a title given 0.7 right 70% of the
+//! time?).
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use incrocio_taxonomy::ngrams::{GramVec, NgramIndex};
+use incrocio_taxonomy::titles::{TitleIndex, holdout};
+use incrocio_taxonomy::{OccupationId, Taxonomy};
+
+/// What to build and how many queries.
+#[derive(Debug, Clone, Copy)]
+pub struct RankingOptions {
+    /// Hold out every N-th alternative label and voce.
+    pub holdout_every: u64,
+    /// Pool titles at most (drawn by seed from the held-out ones).
+    pub pool: usize,
+    /// Queries reported (drawn by seed from the pool).
+    pub queries: usize,
+    /// Queries to tune the soft method on (disjoint from the reported ones).
+    pub tuning_queries: usize,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// `titles.min_confidence` of the model the release method stands for.
+    pub min_confidence: f64,
+}
+
+/// One method's figures on one query set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodFigures {
+    /// The method.
+    pub method: String,
+    /// Mean nDCG@10 (gains `2^grade − 1`).
+    pub ndcg_at_10: f64,
+    /// Mean share of the pool titles of grade 2 or more found in the first 50.
+    pub recall_at_50: f64,
+}
+
+/// Accuracy of resolving the pool titles to an occupation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolution {
+    /// The index.
+    pub index: String,
+    /// Share whose first occupation is right.
+    pub accuracy_at_1: f64,
+    /// Share with a right occupation among the first five.
+    pub accuracy_at_5: f64,
+}
+
+/// One bin of the reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    /// Lower bound of the soft top-1 probability.
+    pub from: f64,
+    /// Titles in the bin.
+    pub n: usize,
+    /// Their mean top-1 probability.
+    pub mean_probability: f64,
+    /// Share of them whose top-1 occupation is right.
+    pub observed: f64,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TitleRanking {
+    /// Pool titles.
+    pub pool: usize,
+    /// Reported queries drawn from the pool.
+    pub queries: usize,
+    /// Hand-written job-ad queries.
+    pub ad_queries: usize,
+    /// The options.
+    pub holdout_every: u64,
+    /// Seed.
+    pub seed: u64,
+    /// The soft method's temperature and lexical weight, as tuned.
+    pub soft_temperature: f64,
+    /// Its lexical weight.
+    pub soft_lexical: f64,
+    /// By method, on the held-out queries.
+    pub held_out: Vec<MethodFigures>,
+    /// By method, on the job-ad queries.
+    pub ads: Vec<MethodFigures>,
+    /// Resolution of the pool titles.
+    pub resolution: Vec<Resolution>,
+    /// Soft top-1 probability against accuracy, on the pool titles.
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// A pool title: its text, right occupations, folded words and gram vector, and what the two
+/// indexes resolve it to.
+struct Title {
+    occupations: Vec<OccupationId>,
+    words: Vec<String>,
+    grams: GramVec,
+    /// The word index's first occupation at the threshold.
+    release: Option<OccupationId>,
+    /// The n-gram index's top occupations with their cosines.
+    top: Vec<(OccupationId, f32)>,
+}
+
+const TOP: usize = 10;
+
+fn same_unit(t: &Taxonomy, a: OccupationId, b: OccupationId) -> bool {
+    t.occupations[a as usize].isco == t.occupations[b as usize].isco
+}
+
+fn same_minor(t: &Taxonomy, a: OccupationId, b: OccupationId) -> bool {
+    t.occupations[a as usize].isco.get(..3) == t.occupations[b as usize].isco.get(..3)
+}
+
+/// The grade of two sets of occupations: 3, 2, 1 or 0.
+fn grade(t: &Taxonomy, a: &[OccupationId], b: &[OccupationId]) -> u8 {
+    let mut g = 0;
+    for &x in a {
+        for &y in b {
+            g = g.max(if x == y {
+                3
+            } else if same_unit(t, x, y) {
+                2
+            } else if same_minor(t, x, y) {
+                1
+            } else {
+                0
+            });
+        }
+    }
+    g
+}
+
+/// The grade of an ad (its ISCO unit groups) against a pool title.
+fn ad_grade(t: &Taxonomy, units: &[String], b: &[OccupationId]) -> u8 {
+    let mut g = 0;
+    for &y in b {
+        let isco = &t.occupations[y as usize].isco;
+        for u in units {
+            g = g.max(if u == isco {
+                2
+            } else if u.get(..3) == isco.get(..3) {
+                1
+            } else {
+                0
+            });
+        }
+    }
+    g
+}
+
+fn ndcg_at_10(ranked_grades: &[u8], all_grades: &[u8]) -> f64 {
+    let dcg = |g: &[u8]| -> f64 {
+        g.iter()
+            .take(10)
+            .enumerate()
+            .map(|(i, &x)| (2f64.powi(i32::from(x)) - 1.0) / ((i + 2) as f64).log2())
+            .sum()
+    };
+    let mut ideal = all_grades.to_vec();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let best = dcg(&ideal);
+    if best > 0.0 {
+        dcg(ranked_grades) / best
+    } else {
+        0.0
+    }
+}
+
+/// BM25 of a query's words over the pool.
+struct Bm25 {
+    idf: BTreeMap<String, f64>,
+    avgdl: f64,
+}
+
+impl Bm25 {
+    fn new(pool: &[Title]) -> Bm25 {
+        let mut df: BTreeMap<String, usize> = BTreeMap::new();
+        for t in pool {
+            for w in &t.words {
+                *df.entry(w.clone()).or_default() += 1;
+            }
+        }
+        let n = pool.len() as f64;
+        Bm25 {
+            idf: df
+                .into_iter()
+                .map(|(w, d)| (w, (1.0 + (n - d as f64 + 0.5) / (d as f64 + 0.5)).ln()))
+                .collect(),
+            avgdl: pool.iter().map(|t| t.words.len()).sum::<usize>() as f64 / n.max(1.0),
+        }
+    }
+
+    fn score(&self, query: &[String], doc: &[String]) -> f64 {
+        let (k1, b) = (1.2, 0.75);
+        let norm = k1 * (1.0 - b + b * doc.len() as f64 / self.avgdl.max(1e-9));
+        query
+            .iter()
+            .filter(|w| doc.contains(w))
+            .map(|w| self.idf.get(w).copied().unwrap_or(0.0) * (k1 + 1.0) / (1.0 + norm))
+            .sum()
+    }
+}
+
+/// Softmax of the top cosines over `temperature`.
+fn distribution(top: &[(OccupationId, f32)], temperature: f64) -> Vec<(OccupationId, f64)> {
+    let Some(max) = top.first().map(|x| f64::from(x.1)) else {
+        return Vec::new();
+    };
+    let e: Vec<f64> = top
+        .iter()
+        .map(|x| ((f64::from(x.1) - max) / temperature).exp())
+        .collect();
+    let z: f64 = e.iter().sum();
+    top.iter().zip(e).map(|(x, w)| (x.0, w / z)).collect()
+}
+
+fn expected_match(t: &Taxonomy, a: &[(OccupationId, f64)], b: &[(OccupationId, f64)]) -> f64 {
+    let mut s = 0.0;
+    for &(x, p) in a {
+        for &(y, q) in b {
+            let m = if x == y {
+                1.0
+            } else if same_unit(t, x, y) {
+                0.5
+            } else if same_minor(t, x, y) {
+                0.25
+            } else {
+                0.0
+            };
+            s += p * q * m;
+        }
+    }
+    s
+}
+
+/// A query, as every method sees it.
+struct Query {
+    words: Vec<String>,
+    grams: GramVec,
+    release: Option<OccupationId>,
+    top: Vec<(OccupationId, f32)>,
+    /// Its grade against each pool title (the query itself graded 0 and skipped).
+    grades: Vec<u8>,
+    /// Its own index in the pool, if drawn from it.
+    own: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Bm25,
+    Release,
+    CharNgram,
+    Soft { temperature: f64, lexical: f64 },
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Bm25 => "bm25",
+            Method::Release => "release",
+            Method::CharNgram => "char_ngram",
+            Method::Soft { .. } => "soft",
+        }
+    }
+}
+
+fn figures(
+    t: &Taxonomy,
+    pool: &[Title],
+    bm25: &Bm25,
+    queries: &[Query],
+    method: Method,
+) -> MethodFigures {
+    let soft_pool: Vec<Vec<(OccupationId, f64)>> = match method {
+        Method::Soft { temperature, .. } => pool
+            .iter()
+            .map(|p| distribution(&p.top, temperature))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (mut ndcg, mut recall) = (0.0, 0.0);
+    for q in queries {
+        let q_soft = match method {
+            Method::Soft { temperature, .. } => distribution(&q.top, temperature),
+            _ => Vec::new(),
+        };
+        let mut scored: Vec<(f64, f64, usize)> = pool
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != q.own)
+            .map(|(i, p)| {
+                let lexical = bm25.score(&q.words, &p.words);
+                let (a, b) = match method {
+                    Method::Bm25 => (lexical, 0.0),
+                    Method::Release => {
+                        let e = match (q.release, p.release) {
+                            (Some(x), Some(y)) if x == y => 1.0,
+                            (Some(x), Some(y)) if same_unit(t, x, y) => 0.5,
+                            _ => 0.0,
+                        };
+                        (e, lexical)
+                    }
+                    Method::CharNgram => (f64::from(q.grams.cosine(&p.grams)), 0.0),
+                    Method::Soft { lexical: l, .. } => (
+                        expected_match(t, &q_soft, &soft_pool[i])
+                            + l * f64::from(q.grams.cosine(&p.grams)),
+                        0.0,
+                    ),
+                };
+                (a, b, i)
+            })
+            .collect();
+        scored.sort_unstable_by(|x, y| {
+            y.0.total_cmp(&x.0)
+                .then(y.1.total_cmp(&x.1))
+                .then(x.2.cmp(&y.2))
+        });
+        let ranked: Vec<u8> = scored.iter().map(|s| q.grades[s.2]).collect();
+        let all: Vec<u8> = (0..pool.len())
+            .filter(|i| Some(*i) != q.own)
+            .map(|i| q.grades[i])
+            .collect();
+        ndcg += ndcg_at_10(&ranked, &all);
+        let relevant = all.iter().filter(|&&g| g >= 2).count();
+        if relevant > 0 {
+            let found = ranked.iter().take(50).filter(|&&g| g >= 2).count();
+            recall += found as f64 / relevant.min(50) as f64;
+        }
+    }
+    let n = queries.len().max(1) as f64;
+    MethodFigures {
+        method: method.name().to_owned(),
+        ndcg_at_10: ndcg / n,
+        recall_at_50: recall / n,
+    }
+}
+
+/// Builds the sets and measures every method.
+pub fn title_ranking(
+    t: &Taxonomy,
+    ads: &[(String, Vec<String>)],
+    o: &RankingOptions,
+) -> TitleRanking {
+    let (words_index, held) = holdout(t, o.holdout_every);
+    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
+    let ngrams = NgramIndex::build(t, &|text| {
+        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
+    let mut chosen = held;
+    chosen.shuffle(&mut rng);
+    chosen.truncate(o.pool);
+    let view = |text: &str, words_index: &TitleIndex| {
+        let first = words_index.resolve(text, 1);
+        (
+            words_index.folded_words(text),
+            ngrams.vector(text),
+            first
+                .first()
+                .filter(|m| m.confidence >= o.min_confidence)
+                .map(|m| m.occupation),
+            ngrams.resolve(text, TOP),
+        )
+    };
+    let pool: Vec<Title> = chosen
+        .iter()
+        .map(|(text, occ)| {
+            let (words, grams, release, top) = view(text, &words_index);
+            Title {
+                occupations: occ.clone(),
+                words,
+                grams,
+                release,
+                top,
+            }
+        })
+        .collect();
+    let bm25 = Bm25::new(&pool);
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    order.shuffle(&mut rng);
+    let query_of = |i: usize| {
+        let (words, grams, release, top) = (
+            pool[i].words.clone(),
+            pool[i].grams.clone(),
+            pool[i].release,
+            pool[i].top.clone(),
+        );
+        Query {
+            words,
+            grams,
+            release,
+            top,
+            grades: pool
+                .iter()
+                .map(|p| grade(t, &pool[i].occupations, &p.occupations))
+                .collect(),
+            own: Some(i),
+        }
+    };
+    let tuning: Vec<Query> = order
+        .iter()
+        .take(o.tuning_queries)
+        .map(|&i| query_of(i))
+        .collect();
+    let reported: Vec<Query> = order
+        .iter()
+        .skip(o.tuning_queries)
+        .take(o.queries)
+        .map(|&i| query_of(i))
+        .collect();
+    // The soft method's two constants, chosen on the tuning queries only.
+    let mut best = (f64::NEG_INFINITY, 0.05, 0.5);
+    for temperature in [0.02, 0.05, 0.1, 0.2] {
+        for lexical in [0.0, 0.25, 0.5, 1.0] {
+            let f = figures(
+                t,
+                &pool,
+                &bm25,
+                &tuning,
+                Method::Soft {
+                    temperature,
+                    lexical,
+                },
+            );
+            if f.ndcg_at_10 > best.0 {
+                best = (f.ndcg_at_10, temperature, lexical);
+            }
+        }
+    }
+    let soft = Method::Soft {
+        temperature: best.1,
+        lexical: best.2,
+    };
+    let methods = [Method::Bm25, Method::Release, Method::CharNgram, soft];
+    let held_out = methods
+        .iter()
+        .map(|&m| figures(t, &pool, &bm25, &reported, m))
+        .collect();
+    let ad_queries: Vec<Query> = ads
+        .iter()
+        .map(|(text, units)| {
+            let (words, grams, release, top) = view(text, &words_index);
+            Query {
+                words,
+                grams,
+                release,
+                top,
+                grades: pool
+                    .iter()
+                    .map(|p| ad_grade(t, units, &p.occupations))
+                    .collect(),
+                own: None,
+            }
+        })
+        .collect();
+    let ads_figures = methods
+        .iter()
+        .map(|&m| figures(t, &pool, &bm25, &ad_queries, m))
+        .collect();
+    // Resolution and reliability on the pool titles.
+    let (mut w1, mut w5, mut n1, mut n5) = (0usize, 0usize, 0usize, 0usize);
+    let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
+    for (p, (text, _)) in pool.iter().zip(&chosen) {
+        let ok = |x: OccupationId| p.occupations.contains(&x);
+        let w = words_index.resolve(text, 5);
+        w1 += usize::from(w.first().is_some_and(|m| ok(m.occupation)));
+        w5 += usize::from(w.iter().any(|m| ok(m.occupation)));
+        n1 += usize::from(p.top.first().is_some_and(|m| ok(m.0)));
+        n5 += usize::from(p.top.iter().take(5).any(|m| ok(m.0)));
+        if let Some(&(o1, prob)) = distribution(&p.top, best.1).first() {
+            let b = ((prob * 10.0) as usize).min(9);
+            bins[b].0 += 1;
+            bins[b].1 += prob;
+            bins[b].2 += usize::from(ok(o1));
+        }
+    }
+    let n = pool.len().max(1) as f64;
+    TitleRanking {
+        pool: pool.len(),
+        queries: reported.len(),
+        ad_queries: ad_queries.len(),
+        holdout_every: o.holdout_every,
+        seed: o.seed,
+        soft_temperature: best.1,
+        soft_lexical: best.2,
+        held_out,
+        ads: ads_figures,
+        resolution: vec![
+            Resolution {
+                index: "words".into(),
+                accuracy_at_1: w1 as f64 / n,
+                accuracy_at_5: w5 as f64 / n,
+            },
+            Resolution {
+                index: "char_ngram".into(),
+                accuracy_at_1: n1 as f64 / n,
+                accuracy_at_5: n5 as f64 / n,
+            },
+        ],
+        reliability: bins
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 > 0)
+            .map(|(i, (count, sum, right))| ReliabilityBin {
+                from: i as f64 / 10.0,
+                n: count,
+                mean_probability: sum / count as f64,
+                observed: right as f64 / count as f64,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
+        assert_eq!(ndcg_at_10(&[3, 2, 0], &[0, 2, 3]), 1.0);
+        // Ideal DCG: 7/1 + 3/log2(3) = 8.8928; got: 3/1 + 7/log2(3) = 7.4165.
+        let got = ndcg_at_10(&[2, 3, 0], &[0, 2, 3]);
+        assert!((got - (3.0 + 7.0 / 3f64.log2()) / (7.0 + 3.0 / 3f64.log2())).abs() < 1e-12);
+        assert_eq!(ndcg_at_10(&[0, 0], &[0, 0]), 0.0);
+    }
+
+    #[test]
+    fn the_soft_distribution_sums_to_one_and_keeps_the_order() {
+        let d = distribution(&[(7, 0.9), (3, 0.8), (5, 0.1)], 0.1);
+        assert!((d.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(d[0].1 > d[1].1 && d[1].1 > d[2].1);
+        // exp(-1) / (1 + exp(-1) + exp(-8)) for the second.
+        let e = (-1f64).exp();
+        assert!((d[1].1 - e / (1.0 + e + (-8f64).exp())).abs() < 1e-12);
+    }
+}
