@@ -554,8 +554,8 @@ pub(super) fn query_bulk() -> Vec<Value> {
 pub(super) fn query_page() -> Vec<Value> {
     vec![
         json!({"name": "after", "in": "query", "required": false,
-               "description": "The last id of the previous page (its `next`); absent: from the first id",
-               "schema": {"type": "string", "minLength": 1, "maxLength": incrocio_core::error::MAX_ID_CHARS}}),
+               "description": "The last id of the previous page (its `next`); absent or empty: from the first id",
+               "schema": {"type": "string", "minLength": 0, "maxLength": incrocio_core::error::MAX_ID_CHARS}}),
         json!({"name": "limit", "in": "query", "required": false,
                "description": "Ids per page (default 100)",
                "schema": {"type": "integer", "minimum": 1, "maximum": incrocio_engine::MAX_PAGE}}),
