@@ -522,6 +522,16 @@ enum SynthCommand {
     },
 }
 
+/// The job-ad titles with their ISCO unit groups: the file given, or the hand-written set.
+fn ad_titles(path: Option<&std::path::Path>) -> Result<String> {
+    Ok(match path {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+        None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
+    })
+}
+
 /// How many records, from which seed, observed when.
 #[derive(Debug, Args)]
 struct SynthSpec {
@@ -794,11 +804,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             model_file,
         }) => {
-            let text = match &titles {
-                Some(p) => std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?,
-                None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
-            };
+            let text = ad_titles(titles.as_deref())?;
             let engine = engine_for(catalog, model_file.as_deref())?;
             let r = engine.title_ranking(
                 &text,
@@ -828,11 +834,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             holdout,
             model_file,
         }) => {
-            let text = match &titles {
-                Some(p) => std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?,
-                None => include_str!("../../tests/fixtures/titles/annunci.tsv").to_owned(),
-            };
+            let text = ad_titles(titles.as_deref())?;
             let engine = engine_for(catalog, model_file.as_deref())?;
             let r = engine.title_report(&text, holdout);
             println!("{}", serde_json::to_string_pretty(&r)?);

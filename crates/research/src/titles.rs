@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use incrocio_taxonomy::ngrams::{GramVec, NgramIndex};
-use incrocio_taxonomy::titles::{TitleIndex, holdout};
+use incrocio_taxonomy::titles::holdout;
 use incrocio_taxonomy::{OccupationId, Taxonomy};
 
 /// What to build and how many queries.
@@ -127,16 +127,22 @@ pub struct TitleRanking {
     pub reliability: Vec<ReliabilityBin>,
 }
 
-/// A pool title: its text, right occupations, folded words and gram vector, and what the two
+/// A title as every method sees it: its folded words and gram vector, and what the two
 /// indexes resolve it to.
-struct Title {
-    occupations: Vec<OccupationId>,
+#[derive(Clone)]
+struct View {
     words: Vec<String>,
     grams: GramVec,
     /// The word index's first occupation at the threshold.
     release: Option<OccupationId>,
     /// The n-gram index's top occupations with their cosines.
     top: Vec<(OccupationId, f32)>,
+}
+
+/// A pool title: its right occupations and its view.
+struct Title {
+    occupations: Vec<OccupationId>,
+    view: View,
 }
 
 const TOP: usize = 10;
@@ -214,7 +220,7 @@ impl Bm25 {
     fn new(pool: &[Title]) -> Bm25 {
         let mut df: BTreeMap<String, usize> = BTreeMap::new();
         for t in pool {
-            for w in &t.words {
+            for w in &t.view.words {
                 *df.entry(w.clone()).or_default() += 1;
             }
         }
@@ -224,7 +230,7 @@ impl Bm25 {
                 .into_iter()
                 .map(|(w, d)| (w, (1.0 + (n - d as f64 + 0.5) / (d as f64 + 0.5)).ln()))
                 .collect(),
-            avgdl: pool.iter().map(|t| t.words.len()).sum::<usize>() as f64 / n.max(1.0),
+            avgdl: pool.iter().map(|t| t.view.words.len()).sum::<usize>() as f64 / n.max(1.0),
         }
     }
 
@@ -271,12 +277,9 @@ fn expected_match(t: &Taxonomy, a: &[(OccupationId, f64)], b: &[(OccupationId, f
     s
 }
 
-/// A query, as every method sees it.
+/// A query: its view and grades.
 struct Query {
-    words: Vec<String>,
-    grams: GramVec,
-    release: Option<OccupationId>,
-    top: Vec<(OccupationId, f32)>,
+    view: View,
     /// Its grade against each pool title (the query itself graded 0 and skipped).
     grades: Vec<u8>,
     /// Its own index in the pool, if drawn from it.
@@ -312,14 +315,14 @@ fn figures(
     let soft_pool: Vec<Vec<(OccupationId, f64)>> = match method {
         Method::Soft { temperature, .. } => pool
             .iter()
-            .map(|p| distribution(&p.top, temperature))
+            .map(|p| distribution(&p.view.top, temperature))
             .collect(),
         _ => Vec::new(),
     };
     let (mut ndcg, mut recall) = (0.0, 0.0);
     for q in queries {
         let q_soft = match method {
-            Method::Soft { temperature, .. } => distribution(&q.top, temperature),
+            Method::Soft { temperature, .. } => distribution(&q.view.top, temperature),
             _ => Vec::new(),
         };
         let mut scored: Vec<(f64, f64, usize)> = pool
@@ -327,6 +330,7 @@ fn figures(
             .enumerate()
             .filter(|(i, _)| Some(*i) != q.own)
             .map(|(i, p)| {
+                let (q, p) = (&q.view, &p.view);
                 let lexical = bm25.score(&q.words, &p.words);
                 let (a, b) = match method {
                     Method::Bm25 => (lexical, 0.0),
@@ -388,52 +392,33 @@ pub fn title_ranking(
     let mut chosen = held;
     chosen.shuffle(&mut rng);
     chosen.truncate(o.pool);
-    let view = |text: &str, words_index: &TitleIndex| {
-        let first = words_index.resolve(text, 1);
-        (
-            words_index.folded_words(text),
-            ngrams.vector(text),
-            first
-                .first()
-                .filter(|m| m.confidence >= o.min_confidence)
-                .map(|m| m.occupation),
-            ngrams.resolve(text, TOP),
-        )
+    let view = |text: &str| View {
+        words: words_index.folded_words(text),
+        grams: ngrams.vector(text),
+        release: words_index
+            .resolve(text, 1)
+            .first()
+            .filter(|m| m.confidence >= o.min_confidence)
+            .map(|m| m.occupation),
+        top: ngrams.resolve(text, TOP),
     };
     let pool: Vec<Title> = chosen
         .iter()
-        .map(|(text, occ)| {
-            let (words, grams, release, top) = view(text, &words_index);
-            Title {
-                occupations: occ.clone(),
-                words,
-                grams,
-                release,
-                top,
-            }
+        .map(|(text, occ)| Title {
+            occupations: occ.clone(),
+            view: view(text),
         })
         .collect();
     let bm25 = Bm25::new(&pool);
     let mut order: Vec<usize> = (0..pool.len()).collect();
     order.shuffle(&mut rng);
-    let query_of = |i: usize| {
-        let (words, grams, release, top) = (
-            pool[i].words.clone(),
-            pool[i].grams.clone(),
-            pool[i].release,
-            pool[i].top.clone(),
-        );
-        Query {
-            words,
-            grams,
-            release,
-            top,
-            grades: pool
-                .iter()
-                .map(|p| grade(t, &pool[i].occupations, &p.occupations))
-                .collect(),
-            own: Some(i),
-        }
+    let query_of = |i: usize| Query {
+        view: pool[i].view.clone(),
+        grades: pool
+            .iter()
+            .map(|p| grade(t, &pool[i].occupations, &p.occupations))
+            .collect(),
+        own: Some(i),
     };
     let tuning: Vec<Query> = order
         .iter()
@@ -476,19 +461,13 @@ pub fn title_ranking(
         .collect();
     let ad_queries: Vec<Query> = ads
         .iter()
-        .map(|(text, units)| {
-            let (words, grams, release, top) = view(text, &words_index);
-            Query {
-                words,
-                grams,
-                release,
-                top,
-                grades: pool
-                    .iter()
-                    .map(|p| ad_grade(t, units, &p.occupations))
-                    .collect(),
-                own: None,
-            }
+        .map(|(text, units)| Query {
+            view: view(text),
+            grades: pool
+                .iter()
+                .map(|p| ad_grade(t, units, &p.occupations))
+                .collect(),
+            own: None,
         })
         .collect();
     let ads_figures = methods
@@ -502,15 +481,15 @@ pub fn title_ranking(
         let w = words_index.resolve(text, 5);
         w1 += usize::from(w.first().is_some_and(|m| ok(m.occupation)));
         w5 += usize::from(w.iter().any(|m| ok(m.occupation)));
-        n1 += usize::from(p.top.first().is_some_and(|m| ok(m.0)));
-        n5 += usize::from(p.top.iter().take(5).any(|m| ok(m.0)));
+        n1 += usize::from(p.view.top.first().is_some_and(|m| ok(m.0)));
+        n5 += usize::from(p.view.top.iter().take(5).any(|m| ok(m.0)));
     }
     // Calibration: the temperature fitted on one half of the pool, checked on the other.
     let (fit, check): (Vec<usize>, Vec<usize>) = order.iter().partition(|&&i| i % 2 == 0);
     let nll = |temperature: f64| -> f64 {
         fit.iter()
             .map(|&i| {
-                let right: f64 = distribution(&pool[i].top, temperature)
+                let right: f64 = distribution(&pool[i].view.top, temperature)
                     .iter()
                     .filter(|(o, _)| pool[i].occupations.contains(o))
                     .map(|x| x.1)
@@ -526,7 +505,7 @@ pub fn title_ranking(
         .unwrap_or(best.1);
     let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
     for &i in &check {
-        if let Some(&(o1, prob)) = distribution(&pool[i].top, calibrated).first() {
+        if let Some(&(o1, prob)) = distribution(&pool[i].view.top, calibrated).first() {
             let b = ((prob * 10.0) as usize).min(9);
             bins[b].0 += 1;
             bins[b].1 += prob;
