@@ -284,7 +284,11 @@ pub struct EsitoArgs {
     date: Option<NaiveDate>,
 }
 
-pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
+pub(super) fn esito_cmd(
+    catalog: Catalog,
+    a: EsitoArgs,
+    key: Option<&std::path::Path>,
+) -> Result<ExitCode> {
     use incrocio_engine::api::{EsitiRequest, EsitoEntry};
     let esito =
         serde_json::from_value(serde_json::Value::String(a.esito.clone())).map_err(|_| {
@@ -295,7 +299,7 @@ pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
         })?;
     let never = incrocio_core::cancel::Cancel::never();
     let (engine, _) =
-        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, None)?;
+        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, key)?;
     let req = EsitiRequest {
         esiti: vec![EsitoEntry {
             candidate_id: a.candidate,
@@ -319,9 +323,13 @@ pub(super) fn esito_cmd(catalog: Catalog, a: EsitoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn override_cmd(catalog: Catalog, a: OverrideArgs) -> Result<ExitCode> {
+pub(super) fn override_cmd(
+    catalog: Catalog,
+    a: OverrideArgs,
+    key: Option<&std::path::Path>,
+) -> Result<ExitCode> {
     let (engine, _) =
-        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, None)?;
+        Engine::from_catalog(catalog, None)?.open_decisions(&a.decisions, 1, 1024, key)?;
     let req = OverrideRequest {
         model: a.model,
         computed_class: a.computed_class,

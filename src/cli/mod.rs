@@ -30,6 +30,10 @@ pub struct Cli {
     /// Load models from this directory (layout of `models/`) instead of the bundled ones.
     #[arg(long, global = true, env = "INCROCIO_MODELS")]
     models: Option<PathBuf>,
+    /// Sign the decision log's head after the records a command appends (`--decisions`), with
+    /// this Ed25519 key file (`log keygen`), as the service does with `decisions_key`.
+    #[arg(long, global = true, env = "INCROCIO_DECISIONS_KEY")]
+    decisions_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -659,14 +663,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(dir) => Catalog::from_dir(dir, reference)?,
         None => Catalog::bundled(reference)?,
     };
+    let key = cli.decisions_key.as_deref();
     match cli.command {
-        Command::Profile(a) => profile(catalog, a),
+        Command::Profile(a) => profile(catalog, a, key),
         Command::Import(import::ImportCommand::Sap(a)) => {
             let engine = Engine::from_catalog(catalog, None)?;
             import::sap(&engine, a, today())
         }
         Command::Reprofile(a) => reprofile_cmd(&Engine::from_catalog(catalog, None)?, a),
-        Command::Graduatoria(a) => graduatoria_cmd(catalog, a),
+        Command::Graduatoria(a) => graduatoria_cmd(catalog, a, key),
         Command::Synth(SynthCommand::People { spec, output }) => {
             let spec = PeopleSpec {
                 n: spec.n,
@@ -679,10 +684,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Index(cmd) => index_cmd(catalog, cmd),
         Command::Occupations(cmd) => occupations_cmd(catalog, cmd),
-        Command::Shortlist(a) => shortlist_cmd(catalog, a),
+        Command::Shortlist(a) => shortlist_cmd(catalog, a, key),
         Command::Log(c) => log::log_cmd(c),
-        Command::Override(a) => log::override_cmd(catalog, a),
-        Command::Esito(a) => log::esito_cmd(catalog, a),
+        Command::Override(a) => log::override_cmd(catalog, a, key),
+        Command::Esito(a) => log::esito_cmd(catalog, a, key),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
@@ -875,7 +880,7 @@ fn print_models(models: &[incrocio_engine::ModelInfo], json: bool) -> Result<()>
     Ok(())
 }
 
-fn profile(mut catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
+fn profile(mut catalog: Catalog, a: ProfileArgs, key: Option<&Path>) -> Result<ExitCode> {
     if let Some(file) = &a.did_codes {
         catalog.extend_did_codes(file)?;
     }
@@ -906,7 +911,7 @@ fn profile(mut catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
         ]
     };
     let engine = Engine::from_catalog(catalog, None)?;
-    let engine = keeping(engine, a.decisions.as_deref())?;
+    let engine = keeping(engine, a.decisions.as_deref(), key)?;
     let request = incrocio_engine::ProfilingRequest {
         model: Some(a.model),
         as_of: a.as_of,
@@ -931,9 +936,9 @@ fn profile(mut catalog: Catalog, a: ProfileArgs) -> Result<ExitCode> {
 
 /// The engine with the decision log in `dir`, when one is given: its decisions are then
 /// recorded (appended and synced by the engine) before the command prints or writes them.
-fn keeping(engine: Engine, dir: Option<&Path>) -> Result<Engine> {
+fn keeping(engine: Engine, dir: Option<&Path>, key: Option<&Path>) -> Result<Engine> {
     Ok(match dir {
-        Some(dir) => engine.open_decisions(dir, 1, 1024, None)?.0,
+        Some(dir) => engine.open_decisions(dir, 1, 1024, key)?.0,
         None => engine,
     })
 }
@@ -1252,14 +1257,14 @@ fn eval_offers_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs) -> Result<ExitCode> {
+fn shortlist_cmd(catalog: Catalog, a: ShortlistArgs, key: Option<&Path>) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&a.vacancy)
         .with_context(|| format!("reading {}", a.vacancy.display()))?;
     let vacancy: VacancyRecord = incrocio_core::json::from_str_strict(&text).map_err(|e| {
         incrocio_core::Error::data(&a.vacancy, format!("not a vacancy record: {e}"))
     })?;
     let engine = engine_for(catalog, a.model_file.as_deref())?.open_index(&a.index)?;
-    let engine = keeping(engine, a.decisions.as_deref())?;
+    let engine = keeping(engine, a.decisions.as_deref(), key)?;
     engine.check()?;
     let decided = engine.shortlist(
         incrocio_engine::ShortlistRequest {
@@ -1315,9 +1320,9 @@ fn reprofile_cmd(engine: &Engine, a: ReprofileArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs) -> Result<ExitCode> {
+fn graduatoria_cmd(catalog: Catalog, a: GraduatoriaArgs, key: Option<&Path>) -> Result<ExitCode> {
     let engine = incrocio_engine::Engine::from_catalog(catalog, None)?;
-    let engine = keeping(engine, a.decisions.as_deref())?;
+    let engine = keeping(engine, a.decisions.as_deref(), key)?;
     let request = GraduatoriaRequest {
         publication_date: a.publication_date,
         deadline: a.deadline,

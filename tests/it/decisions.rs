@@ -747,3 +747,60 @@ fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifie
         "{shown}"
     );
 }
+
+/// Issue 30.11: a command that appends to the log signs its head too when given the key
+/// (`--decisions-key`, or `INCROCIO_DECISIONS_KEY`), so nothing it records stays unsigned.
+#[test]
+fn issue_30_11_commands_sign_what_they_append_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("log.key");
+    let keygen = incrocio()
+        .args(["log", "keygen", "--output"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let public = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
+    let log = d.join("decisions");
+    let out = incrocio()
+        .arg("--decisions-key")
+        .arg(&key)
+        .args(["override", "--decisions"])
+        .arg(&log)
+        .args([
+            "--person",
+            "A",
+            "--model",
+            "did@v1",
+            "--computed-class",
+            "4",
+            "--class",
+            "3",
+            "--reason",
+            "FORMAZIONE",
+            "--operator",
+            "op-1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = incrocio()
+        .args(["log", "verify", "--decisions"])
+        .arg(&log)
+        .args(["--key", &public])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("1 signed heads hold"),
+        "{said}"
+    );
+    assert!(
+        said.contains("0 records after the last signed head"),
+        "{said}"
+    );
+}
