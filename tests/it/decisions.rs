@@ -12,7 +12,7 @@ use crate::http::{ALL, PROFILING_ONLY, assert_problem, call, config_text, post, 
 
 const OPS: &str = "ops-key-overrides-and-audit";
 
-use crate::cli::incrocio;
+use crate::cli::{incrocio, succeeds};
 
 /// A server configuration with a decision log and a key holding `overrides` and `audit`.
 fn config(dir: &Path) -> std::path::PathBuf {
@@ -658,6 +658,26 @@ fn issue_30_5_contradictory_decisions_are_refused() {
     child.wait().unwrap();
 }
 
+/// Makes a signing key in `dir` (`log keygen`); its file and its public key.
+fn keygen(dir: &Path) -> (std::path::PathBuf, String) {
+    let key = dir.join("log.key");
+    let out = succeeds(incrocio().args(["log", "keygen", "--output"]).arg(&key));
+    let public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(public.len(), 64);
+    (key, public)
+}
+
+/// `log verify --key` of the log in `logs`: what it printed.
+fn verify_signed(logs: &Path, public: &str) -> String {
+    let out = succeeds(
+        incrocio()
+            .args(["log", "verify", "--decisions"])
+            .arg(logs)
+            .args(["--key", public]),
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Issues 30.11 and 30.12 through the service: with `decisions_key` its heads are signed and
 /// `log verify --key` checks them; an override's note never enters the chain (the record holds
 /// a salted digest, the text is in `notes.jsonl`), and `log erase --person` removes the text
@@ -666,14 +686,7 @@ fn issue_30_5_contradictory_decisions_are_refused() {
 fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let keygen = incrocio()
-        .args(["log", "keygen", "--output"])
-        .arg(d.join("log.key"))
-        .output()
-        .unwrap();
-    assert!(keygen.status.success());
-    let public = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
-    assert_eq!(public.len(), 64);
+    let (_, public) = keygen(d);
     let cfg = config(d);
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(&cfg, format!("decisions_key = \"log.key\"\n{text}")).unwrap();
@@ -695,31 +708,12 @@ fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifie
     );
     let notes = std::fs::read_to_string(logs.join("notes.jsonl")).unwrap();
     assert!(notes.contains("RSSMRA80A01H501U"));
-    let verify = || {
+    assert!(verify_signed(&logs, &public).contains("1 signed heads hold"));
+    let out = succeeds(
         incrocio()
-            .args(["log", "verify", "--decisions"])
+            .args(["log", "erase", "--decisions"])
             .arg(&logs)
-            .args(["--key", &public])
-            .output()
-            .unwrap()
-    };
-    let out = verify();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 signed heads hold"));
-    let out = incrocio()
-        .args(["log", "erase", "--decisions"])
-        .arg(&logs)
-        .args(["--person", "P9"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            .args(["--person", "P9"]),
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("erased 1 notes"));
     let notes = std::fs::read_to_string(logs.join("notes.jsonl")).unwrap();
@@ -728,19 +722,14 @@ fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifie
         std::fs::read_to_string(logs.join("decisions.jsonl")).unwrap(),
         chain
     );
-    let out = verify();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    verify_signed(&logs, &public);
+    // The override is still there: only its words are gone.
+    let out = succeeds(
+        incrocio()
+            .args(["log", "show", "--decisions"])
+            .arg(&logs)
+            .args(["--person", "P9"]),
     );
-    // The override still applies to re-profiling: only its words are gone.
-    let out = incrocio()
-        .args(["log", "show", "--decisions"])
-        .arg(&logs)
-        .args(["--person", "P9"])
-        .output()
-        .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
         shown.contains("\"class\":3") && !shown.contains("Mario"),
@@ -754,51 +743,31 @@ fn issue_30_12_a_note_is_kept_outside_the_chain_and_erased_while_the_log_verifie
 fn issue_30_11_commands_sign_what_they_append_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let key = d.join("log.key");
-    let keygen = incrocio()
-        .args(["log", "keygen", "--output"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    let public = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
+    let (key, public) = keygen(d);
     let log = d.join("decisions");
-    let out = incrocio()
-        .arg("--decisions-key")
-        .arg(&key)
-        .args(["override", "--decisions"])
-        .arg(&log)
-        .args([
-            "--person",
-            "A",
-            "--model",
-            "did@v1",
-            "--computed-class",
-            "4",
-            "--class",
-            "3",
-            "--reason",
-            "FORMAZIONE",
-            "--operator",
-            "op-1",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        incrocio()
+            .arg("--decisions-key")
+            .arg(&key)
+            .args(["override", "--decisions"])
+            .arg(&log)
+            .args([
+                "--person",
+                "A",
+                "--model",
+                "did@v1",
+                "--computed-class",
+                "4",
+                "--class",
+                "3",
+                "--reason",
+                "FORMAZIONE",
+                "--operator",
+                "op-1",
+            ]),
     );
-    let out = incrocio()
-        .args(["log", "verify", "--decisions"])
-        .arg(&log)
-        .args(["--key", &public])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("1 signed heads hold"),
-        "{said}"
-    );
+    let said = verify_signed(&log, &public);
+    assert!(said.contains("1 signed heads hold"), "{said}");
     assert!(
         said.contains("0 records after the last signed head"),
         "{said}"

@@ -704,22 +704,7 @@ fn r5_acknowledged_writes_survive_kill_9() {
     let (mut child, addr) = spawn_server(&config);
     // Concurrent writers, so some writes are group-committed together.
     let handles: Vec<_> = (0..4)
-        .map(|t| {
-            std::thread::spawn(move || {
-                for i in 0..10 {
-                    let id = format!("K{t}-{i}");
-                    let body = candidate(&id, ROMA).to_string();
-                    let r = call(
-                        addr,
-                        "PUT",
-                        &format!("/v1/candidates/{id}"),
-                        Some(ALL),
-                        Some(body.as_bytes()),
-                    );
-                    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-                }
-            })
-        })
+        .map(|t| std::thread::spawn(move || put_candidates(addr, &format!("K{t}-"), 10)))
         .collect();
     for h in handles {
         h.join().unwrap();

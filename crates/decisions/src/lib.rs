@@ -323,12 +323,10 @@ impl DecisionLog {
             .map_err(|e| Error::io(&path, e))?;
         // A last line without its newline was being written when the process died: the
         // same rule as `verify_bytes`, which leaves it out; here it is cut off.
-        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if whole < bytes.len() {
-            tracing::warn!(
-                bytes = bytes.len() - whole,
-                "decision log: cutting a torn last line"
-            );
+        let torn = whole_lines(&bytes).1;
+        let whole = bytes.len() - torn;
+        if torn > 0 {
+            tracing::warn!(bytes = torn, "decision log: cutting a torn last line");
             file.set_len(whole as u64)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| Error::io(&path, e))?;
@@ -371,9 +369,8 @@ impl DecisionLog {
         let mut receipts = Vec::with_capacity(decisions.len());
         let (mut seq, mut head) = (self.next_seq, self.head.clone());
         // The free text first: a record never names a text that is not kept.
-        let texts: Vec<notes::KeptText> = decisions.iter().flat_map(|d| d.texts.clone()).collect();
         if let Some(dir) = self.path.parent() {
-            notes::keep(dir, &texts)?;
+            notes::keep(dir, decisions.iter().flat_map(|d| &d.texts))?;
         }
         for d in decisions {
             let (line, hash) = seal(seq, &at, &head, d)?;
@@ -411,6 +408,17 @@ impl DecisionLog {
     }
 }
 
+/// The lines of a log (or of one of its side files): the newline-terminated ones, and how
+/// many bytes follow the last newline (a line a crash cut short, never acknowledged). The one
+/// rule every reader of these files follows.
+fn whole_lines(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines = bytes[..whole]
+        .strip_suffix(b"\n")
+        .map_or(Vec::new(), |b| b.split(|&c| c == b'\n').collect());
+    (lines, bytes.len() - whole)
+}
+
 /// Verifies a log's bytes: every line a record, every hash and link right, seq consecutive.
 ///
 /// One rule for reading a log, here and when it is opened for appending: the records are the
@@ -428,17 +436,13 @@ pub fn verify_bytes(bytes: &[u8]) -> std::result::Result<Verified, Broken> {
 /// [`verify_bytes`], calling `each` with the hash the chain goes on from at every record, in
 /// order (a checkpoint's `prev`, every other record's `hash`).
 fn verify_each(bytes: &[u8], mut each: impl FnMut(&str)) -> std::result::Result<Verified, Broken> {
-    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let (lines, torn) = whole_lines(bytes);
     let mut v = Verified {
         records: 0,
         first_seq: 0,
         head: GENESIS.to_owned(),
-        torn_bytes: (bytes.len() - whole) as u64,
+        torn_bytes: torn as u64,
     };
-    let body = &bytes[..whole];
-    let lines = body
-        .strip_suffix(b"\n")
-        .map_or(Vec::new(), |b| b.split(|&c| c == b'\n').collect());
     for (i, line) in lines.into_iter().enumerate() {
         if line.is_empty() {
             return Err(Broken::Unreadable {
@@ -627,10 +631,8 @@ pub fn compact(dir: &Path, before: NaiveDate, now: DateTime<Utc>) -> Result<Comp
     let mut dropped_bytes = Sha256::new();
     let (mut dropped, mut last_dropped, mut last_seq) = (0u64, GENESIS.to_owned(), 0u64);
     let mut first_dropped = None;
-    let lines: Vec<&[u8]> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    // The records verified: a torn last line, never acknowledged, is not one of them.
+    let lines = whole_lines(&bytes).0;
     for line in &lines {
         let r: Record = serde_json::from_slice(line).map_err(|e| Error::data(&path, e))?;
         let old = r.at.get(..10).is_some_and(|d| d < cutoff.as_str());
@@ -704,9 +706,9 @@ pub(crate) fn json_lines<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     what: &str,
 ) -> Result<Vec<T>> {
-    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    bytes[..whole]
-        .split(|&b| b == b'\n')
+    whole_lines(bytes)
+        .0
+        .into_iter()
         .enumerate()
         .filter(|(_, l)| !l.is_empty())
         .map(|(i, l)| {
@@ -868,6 +870,13 @@ mod tests {
         std::fs::write(&path, &torn).unwrap();
         let v = verify(dir.path()).unwrap().unwrap();
         assert_eq!((v.records, v.torn_bytes), (2, 14));
+        // Compaction reads by the same rule: the torn bytes are not a record to keep.
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::write(copy.path().join(FILE), &torn).unwrap();
+        let c = compact(copy.path(), "2026-12-03".parse().unwrap(), now()).unwrap();
+        assert_eq!((c.dropped, c.kept), (2, 0));
+        let after = verify(copy.path()).unwrap().unwrap();
+        assert_eq!((after.records, after.torn_bytes), (1, 0));
         DecisionLog::open(dir.path()).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good, "cut off on open");
         // A blank line between records: refused by both.

@@ -65,16 +65,16 @@ impl KeptText {
 }
 
 /// Appends texts to `dir/notes.jsonl`, synced (before the records that name them).
-pub(crate) fn keep(dir: &Path, texts: &[KeptText]) -> Result<()> {
-    if texts.is_empty() {
+pub(crate) fn keep<'a>(dir: &Path, texts: impl Iterator<Item = &'a KeptText>) -> Result<()> {
+    let mut out = Vec::new();
+    for t in texts {
+        serde_json::to_writer(&mut out, t).map_err(|e| Error::data(NOTES, e.to_string()))?;
+        out.push(b'\n');
+    }
+    if out.is_empty() {
         return Ok(());
     }
     let path = dir.join(NOTES);
-    let mut out = Vec::new();
-    for t in texts {
-        serde_json::to_writer(&mut out, t).map_err(|e| Error::data(&path, e.to_string()))?;
-        out.push(b'\n');
-    }
     let mut f = OpenOptions::new()
         .append(true)
         .create(true)

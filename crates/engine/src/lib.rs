@@ -582,18 +582,10 @@ impl Engine {
         &self,
         record: VacancyRecord,
     ) -> std::result::Result<Vacancy, InputError> {
-        let max = self.matching.rosa.max_size;
-        if let Some(d) = record.dimensione_rosa
-            && (d == 0 || d > max)
-        {
-            return Err(InputError::new(
-                "dimensione_rosa",
-                FieldReason::Inconsistent(format!(
-                    "{d} is out of range: a rosa holds 1 to {max} names (rosa.max_size of {})",
-                    self.matching.key()
-                )),
-            )
-            .with_record(&record.id));
+        // The model's own rule for a rosa size, named as the record's field.
+        if let Err(Error::Input(mut e)) = self.matching.rosa_size(None, record.dimensione_rosa) {
+            e.field = "dimensione_rosa".into();
+            return Err(e.with_record(&record.id));
         }
         record.validate(self.reference, self.taxonomy, &self.matching.titles)
     }
@@ -1050,7 +1042,6 @@ impl Engine {
     ) -> Result<Vec<SapImport>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let docs = incrocio_exchange::sap::read(&incrocio_exchange::decode(xml)?, self.reference)?;
-        cancel.check()?;
         docs.into_iter()
             .enumerate()
             .map(|(i, d)| {

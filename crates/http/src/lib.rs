@@ -233,34 +233,12 @@ async fn uri_limit(req: Request, next: Next) -> Response {
 /// percent-decoded (`after=%FF`), if any: the query extractor would read it lossily
 /// (U+FFFD) and answer about another value than the one sent.
 fn not_utf8_parameter(query: &str) -> Option<String> {
-    fn decoded(part: &str) -> Vec<u8> {
-        let b = part.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            match (
-                b[i],
-                b.get(i + 1).copied().and_then(hex),
-                b.get(i + 2).copied().and_then(hex),
-            ) {
-                (b'%', Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                }
-                (c, _, _) => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
-        }
-        out
-    }
+    use percent_encoding::percent_decode_str;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decoded(k), decoded(v));
-        (std::str::from_utf8(&k).is_err() || std::str::from_utf8(&v).is_err())
-            .then(|| String::from_utf8_lossy(&k).into_owned())
+        let (k, v) = (percent_decode_str(k), percent_decode_str(v));
+        (k.clone().decode_utf8().is_err() || v.decode_utf8().is_err())
+            .then(|| k.decode_utf8_lossy().into_owned())
     })
 }
 

@@ -5,7 +5,7 @@
 //! or bytes that are not HTTP/1.1 (400). It writes a bare head with `content-length: 0` and
 //! closes the connection, and has no hook to change it. [`ProblemIo`] wraps the connection and
 //! rewrites exactly that write into the same status with a problem body; every other byte goes
-//! through untouched. The service's own responses never match: each non-2xx it makes carries a
+//! through untouched, vectored writes included. The service's own responses never match: each non-2xx it makes carries a
 //! `content-type`.
 
 use std::io;
@@ -134,9 +134,25 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemIo<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
-    // Not vectored: hyper then writes a head in one buffer, which `poll_write` can recognise.
+    /// Vectored as the connection is, so the service's answers go out as hyper writes them (head
+    /// and body without a copy); hyper's bare error head comes as the one non-empty slice and
+    /// goes through [`ProblemIo::poll_write`].
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let mut full = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (full.next(), full.next())
+            && (self.rewrite.is_some() || only.starts_with(b"HTTP/1.1 4"))
+        {
+            return self.poll_write(cx, only);
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
     fn is_write_vectored(&self) -> bool {
-        false
+        self.inner.is_write_vectored()
     }
 }
 

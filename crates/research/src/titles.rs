@@ -147,12 +147,10 @@ struct Title {
 
 const TOP: usize = 10;
 
-fn same_unit(t: &Taxonomy, a: OccupationId, b: OccupationId) -> bool {
-    t.occupations[a as usize].isco == t.occupations[b as usize].isco
-}
-
+/// Whether two occupations share their ISCO-08 minor group (3 digits).
 fn same_minor(t: &Taxonomy, a: OccupationId, b: OccupationId) -> bool {
-    t.occupations[a as usize].isco.get(..3) == t.occupations[b as usize].isco.get(..3)
+    let minor = |o: OccupationId| t.occupations[o as usize].isco.get(..3);
+    minor(a).is_some() && minor(a) == minor(b)
 }
 
 /// The grade of two sets of occupations: 3, 2, 1 or 0.
@@ -162,7 +160,7 @@ fn grade(t: &Taxonomy, a: &[OccupationId], b: &[OccupationId]) -> u8 {
         for &y in b {
             g = g.max(if x == y {
                 3
-            } else if same_unit(t, x, y) {
+            } else if t.same_isco(x, y) {
                 2
             } else if same_minor(t, x, y) {
                 1
@@ -182,7 +180,7 @@ fn ad_grade(t: &Taxonomy, units: &[String], b: &[OccupationId]) -> u8 {
         for u in units {
             g = g.max(if u == isco {
                 2
-            } else if u.get(..3) == isco.get(..3) {
+            } else if isco.len() >= 3 && u.get(..3) == isco.get(..3) {
                 1
             } else {
                 0
@@ -264,7 +262,7 @@ fn expected_match(t: &Taxonomy, a: &[(OccupationId, f64)], b: &[(OccupationId, f
         for &(y, q) in b {
             let m = if x == y {
                 1.0
-            } else if same_unit(t, x, y) {
+            } else if t.same_isco(x, y) {
                 0.5
             } else if same_minor(t, x, y) {
                 0.25
@@ -331,16 +329,15 @@ fn figures(
             .filter(|(i, _)| Some(*i) != q.own)
             .map(|(i, p)| {
                 let (q, p) = (&q.view, &p.view);
-                let lexical = bm25.score(&q.words, &p.words);
                 let (a, b) = match method {
-                    Method::Bm25 => (lexical, 0.0),
+                    Method::Bm25 => (bm25.score(&q.words, &p.words), 0.0),
                     Method::Release => {
                         let e = match (q.release, p.release) {
                             (Some(x), Some(y)) if x == y => 1.0,
-                            (Some(x), Some(y)) if same_unit(t, x, y) => 0.5,
+                            (Some(x), Some(y)) if t.same_isco(x, y) => 0.5,
                             _ => 0.0,
                         };
-                        (e, lexical)
+                        (e, bm25.score(&q.words, &p.words))
                     }
                     Method::CharNgram => (f64::from(q.grams.cosine(&p.grams)), 0.0),
                     Method::Soft { lexical: l, .. } => (
