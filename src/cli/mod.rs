@@ -92,6 +92,9 @@ enum Command {
     /// Tune models on judgments.
     #[command(subcommand)]
     Tune(TuneCommand),
+    /// Train models from the open data in data/.
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// The decision log: verify it, show what concerns a person, compact it.
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -102,6 +105,36 @@ enum Command {
     /// Import ministerial XML (SAP) into incrocio's records.
     #[command(subcommand)]
     Import(import::ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TrainCommand {
+    /// The title model of soft occupations: fits the softmax temperature on held-out ESCO and
+    /// CP2011 labels (least log-loss) and writes the model file (models/titles/ngram.vN.toml);
+    /// the same seed and data give the same file, byte for byte.
+    Titles {
+        /// Seed of the draw of held-out titles.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Hold out every N-th alternative label and CP2011 voce.
+        #[arg(long, default_value_t = 7)]
+        holdout: u64,
+        /// Held-out titles drawn at most (half fit the temperature, half check it).
+        #[arg(long, default_value_t = 3000)]
+        pool: usize,
+        /// Occupations kept per title.
+        #[arg(long, default_value_t = 5)]
+        top_k: usize,
+        /// Smallest best cosine at which a title names an occupation.
+        #[arg(long, default_value_t = 0.3)]
+        min_cosine: f64,
+        /// The version written in the file.
+        #[arg(long, default_value_t = 1)]
+        version: u32,
+        /// Where to write the model file (atomically); standard output when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +270,10 @@ enum EvalCommand {
         /// Scoring model file (its `titles.min_confidence`; default: the newest bundled one).
         #[arg(long)]
         model_file: Option<PathBuf>,
+        /// Also run the sets through the rosa of these matching models (`id@vN` of the catalog,
+        /// or a model file), one index each, built in a temporary directory (repeatable).
+        #[arg(long)]
+        rosa: Vec<String>,
     },
     /// Accuracy@1/@5 of free-text title resolution on a development set: held-out taxonomy
     /// labels, and job-ad titles with their ISCO-08 unit groups.
@@ -784,6 +821,36 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Key(k) => serve::key(k),
         Command::Fit(research::FitCommand::Profiling(a)) => research::fit(catalog, a),
         Command::Tune(TuneCommand::Matching(a)) => research::tune_matching(catalog, a),
+        Command::Train(TrainCommand::Titles {
+            seed,
+            holdout,
+            pool,
+            top_k,
+            min_cosine,
+            version,
+            output,
+        }) => {
+            let engine = engine_for(catalog, None)?;
+            let o = incrocio_engine::api::TrainOptions {
+                holdout_every: holdout,
+                pool,
+                seed,
+                top_k,
+                min_cosine,
+            };
+            let text = engine.train_titles(&o, version)?;
+            match output {
+                Some(path) => {
+                    incrocio_core::files::atomic_write(&path, |w| {
+                        w.write_all(text.as_bytes())
+                            .map_err(|e| incrocio_core::Error::io(&path, e))
+                    })?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Offers {
             vacancies,
             cvs,
@@ -808,25 +875,46 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             tuning_queries,
             seed,
             model_file,
+            rosa,
         }) => {
             let text = ad_titles(titles.as_deref())?;
+            let mut models = Vec::new();
+            for spec in &rosa {
+                models.push(if spec.ends_with(".toml") {
+                    let text =
+                        std::fs::read_to_string(spec).with_context(|| format!("reading {spec}"))?;
+                    incrocio_engine::api::MatchingModel::parse(spec, &text)?
+                } else {
+                    catalog.matching(spec)?.clone()
+                });
+            }
             let engine = engine_for(catalog, model_file.as_deref())?;
-            let r = engine.title_ranking(
-                &text,
-                incrocio_engine::api::RankingOptions {
-                    holdout_every: holdout,
-                    pool,
-                    queries,
-                    tuning_queries,
-                    seed,
-                    min_confidence: 0.0,
-                },
-            );
+            let options = incrocio_engine::api::RankingOptions {
+                holdout_every: holdout,
+                pool,
+                queries,
+                tuning_queries,
+                seed,
+                min_confidence: 0.0,
+            };
+            let mut r = engine.title_ranking(&text, options);
+            if !models.is_empty() {
+                let dir = std::env::temp_dir()
+                    .join(format!("incrocio-title-rosa-{}", std::process::id()));
+                let found = engine.title_rosa_ranking(&text, options, &models, &dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                r.rosa = found?;
+            }
             for (set, rows) in [("held-out labels", &r.held_out), ("job-ad titles", &r.ads)] {
                 eprintln!("{set}:");
-                for m in rows {
+                let held = set.starts_with("held");
+                let rosa = r
+                    .rosa
+                    .iter()
+                    .map(|f| if held { &f.held_out } else { &f.ads });
+                for m in rows.iter().chain(rosa) {
                     eprintln!(
-                        "  {:<11} nDCG@10 {:.3}  recall@50 {:.3}",
+                        "  {:<16} nDCG@10 {:.3}  recall@50 {:.3}",
                         m.method, m.ndcg_at_10, m.recall_at_50
                     );
                 }

@@ -206,6 +206,8 @@ impl Server {
             .unwrap()
         };
         let mut engine = Engine::new(crate::catalog(), crate::matching_model(), Some(idx));
+        // Before the address is handed out, so no request waits on it.
+        engine.warm_up();
         if let Some(dir) = &config.vacancies {
             let board = engine.open_vacancies(dir).unwrap();
             engine = engine.with_vacancies(board);
@@ -488,7 +490,7 @@ fn candidates_upkeep_and_shortlists() {
     let v = sl.json();
     assert_eq!(v["rosa"][0]["candidate_id"], "C1");
     assert_eq!(v["eligible_count"], 1);
-    assert_eq!(v["model"], "default@v3");
+    assert_eq!(v["model"], "default@v4");
     assert!(v["input_digest"].as_str().unwrap().starts_with("sha256:"));
     // The vacancy alone, size from the query string.
     let bare = serde_json::to_vec(&vacancy()["vacancy"]).unwrap();

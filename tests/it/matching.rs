@@ -164,7 +164,8 @@ fn rosa_holds_fifteen_unless_asked_and_suggests_narrowing() {
         assert_eq!(e.position as usize, i + 1);
     }
     assert!(all.rosa.windows(2).all(|w| w[0].score >= w[1].score));
-    assert_eq!(all.model, "default@v3");
+    assert_eq!(all.model, crate::matching_model().key());
+    assert_eq!(all.model, "default@v4");
     assert!(all.input_digest.starts_with("sha256:"));
 }
 
@@ -227,7 +228,13 @@ fn a_vacancy_written_with_a_synonym_finds_the_occupation() {
         .to_lowercase();
     let s = shortlist(&idx, vacancy(json!({"titolo": voce})), None);
     assert_eq!(ids(&s)[0], "web", "{voce}: {:?}", s.rosa);
-    assert_eq!(s.rosa[0].contributions.esperienza.value, 1.0);
+    // The voce resolves to a distribution (default@v4): the experience's credit is the
+    // probability-weighted match, near 1 when the voce names "Tecnici web" with confidence.
+    let soft = crate::titles().soft().unwrap();
+    let d = t.title_distribution(&voce, &soft);
+    let web = t.cp2011_unit(WEB).unwrap().esco[0].occupation;
+    assert_eq!(d[0].0, web, "{voce}: {d:?}");
+    assert!(s.rosa[0].contributions.esperienza.value >= f64::from(d[0].1) - 1e-4);
     assert!(s.rosa[0].contributions.competenze.value > s.rosa[1].contributions.competenze.value);
 }
 

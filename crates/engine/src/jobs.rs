@@ -180,6 +180,48 @@ impl Engine {
         incrocio_research::titles::title_ranking(self.taxonomy, &ads, &o)
     }
 
+    /// The same sets run through the rosa of each of `models` (an index each, under `dir`):
+    /// [`incrocio_research::titles::rosa_ranking`].
+    pub fn title_rosa_ranking(
+        &self,
+        text: &str,
+        o: incrocio_research::titles::RankingOptions,
+        models: &[MatchingModel],
+        dir: &Path,
+    ) -> Result<Vec<incrocio_research::titles::RosaFigures>> {
+        let ads = incrocio_taxonomy::titles::isco_cases(text);
+        incrocio_research::titles::rosa_ranking(models, &ads, &o, dir)
+    }
+
+    /// The title model fitted on held-out labels, as the text of its model file
+    /// (`models/titles/ngram.vN.toml`); errors when `o` asks for nothing sensible.
+    pub fn train_titles(
+        &self,
+        o: &incrocio_research::titles::TrainOptions,
+        version: u32,
+    ) -> Result<String> {
+        let bad = |field: &str, why: &str| {
+            Err(incrocio_core::Error::Input(incrocio_core::InputError::new(
+                field,
+                incrocio_core::FieldReason::Inconsistent(why.into()),
+            )))
+        };
+        if o.top_k == 0 || o.top_k > 20 {
+            return bad("top_k", "must be 1 to 20");
+        }
+        if !(0.0..=1.0).contains(&o.min_cosine) {
+            return bad("min_cosine", "must be in [0, 1]");
+        }
+        if o.holdout_every < 2 {
+            return bad("holdout", "must be at least 2");
+        }
+        if o.pool < 2 {
+            return bad("pool", "must be at least 2");
+        }
+        let fit = incrocio_research::titles::train_titles(self.taxonomy, o);
+        Ok(fit.to_toml(o, self.taxonomy, version))
+    }
+
     /// Writes seeded synthetic people (Parquet or CSV by extension).
     pub fn synth_people(&self, path: &Path, spec: &PeopleSpec) -> Result<()> {
         incrocio_synth::write_people(path, spec, self.reference)

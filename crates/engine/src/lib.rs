@@ -45,12 +45,12 @@ pub mod api {
     pub use incrocio_matching::candidate::{etag, etag_of};
     pub use incrocio_matching::eval::EvalReport;
     pub use incrocio_matching::{
-        Candidate, CandidateRecord, Offers, Shortlist, Stato, Vacancy, VacancyRecord,
+        Candidate, CandidateRecord, MatchingModel, Offers, Shortlist, Stato, Vacancy, VacancyRecord,
     };
     pub use incrocio_profiling::{Dialect, ProfileRecord, SqlOptions, Status};
     pub use incrocio_research::profiling::{FitReport, OUTCOME};
     pub use incrocio_research::stats::Estimate;
-    pub use incrocio_research::titles::{RankingOptions, TitleRanking};
+    pub use incrocio_research::titles::{RankingOptions, RosaFigures, TitleRanking, TrainOptions};
     pub use incrocio_research::tune::{TuneOptions, TuneReport};
     pub use incrocio_synth::{CvSpec, PeopleSpec, Synthetic};
     pub use incrocio_taxonomy::titles::TitleReport;
@@ -757,6 +757,14 @@ impl Engine {
     ) -> Result<usize> {
         self.require_index()?
             .upsert_with_progress(candidates, self.taxonomy, progress)
+    }
+
+    /// Builds what the first request would otherwise build: with soft occupations, the title
+    /// model's index of character grams (about a second; a service calls this at start).
+    pub fn warm_up(&self) {
+        if self.matching.titles.soft().is_some() {
+            let _ = self.taxonomy.ngrams();
+        }
     }
 
     /// Compacts the open index's vectors: the rows no live document uses are emptied, every

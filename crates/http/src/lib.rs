@@ -282,6 +282,8 @@ pub const MAX_URI_BYTES: usize = 8 << 10;
 impl Service {
     /// Builds the state (and starts the writer thread when the engine has an index).
     pub fn new(engine: Engine, config: &ServerConfig) -> Result<Service> {
+        // What the first request would otherwise build (the title model's grams), built now.
+        engine.warm_up();
         let (engine, decision_writer) = match &config.decisions {
             Some(dir) => {
                 let pending = config.workers + config.queue;

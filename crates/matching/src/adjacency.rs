@@ -141,6 +141,7 @@ mod tests {
             neighbours: 3,
             min_similarity: 0.0,
             declared: 0.0,
+            minor_group: 0.0,
         };
         assert_eq!(a.of(web, &p).len(), 3);
     }

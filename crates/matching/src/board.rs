@@ -45,7 +45,13 @@ pub struct Posted {
     pub(super) languages: Vec<(u64, u8)>,
     /// Analysed words (term id, frequency).
     terms: Vec<(u32, u32)>,
+    /// With soft occupations: the title's character grams (term id, frequency), interned in
+    /// the same dictionary as the words under a prefix ([`GRAM_PREFIX`]).
+    grams: Vec<(u32, u32)>,
 }
+
+/// What a gram's entry in the board's dictionary starts with (no analysed word does).
+pub(super) const GRAM_PREFIX: char = '\u{1}';
 
 /// What the hard rules and the cheap parts read of a vacancy, packed (about 64 bytes) so the
 /// person's search scans a dense array instead of the full records.
@@ -74,6 +80,8 @@ pub(super) struct Hot {
     pub(super) radius: u32,
     /// Analysed words in the title and description (BM25 length).
     pub(super) len: u32,
+    /// Grams of the title (their BM25 length).
+    pub(super) grams_len: u32,
 }
 
 /// Days from 1970-01-01 (the `Hot::open_until` scale).
@@ -103,6 +111,7 @@ impl Hot {
             lon: place.lon,
             radius: r.raggio_km,
             len: p.terms.iter().map(|(_, tf)| tf).sum(),
+            grams_len: p.grams.iter().map(|(_, tf)| tf).sum(),
         }
     }
 }
@@ -120,6 +129,8 @@ pub(super) struct Inner {
     pub(super) postings: Vec<Vec<(u32, u32)>>,
     pub(super) live: u32,
     pub(super) total_len: u64,
+    /// Σ of the live vacancies' gram lengths.
+    pub(super) total_grams_len: u64,
 }
 
 /// The open vacancies, in memory, with their journal.
@@ -215,8 +226,14 @@ impl VacancyBoard {
                 .map_err(|_| Error::data(dir, "lock poisoned"))?;
             for v in vacancies {
                 encode(&Op::Upsert(Box::new(v.record.clone())), &mut buf);
-                let vector = board.vectorizer.vacancy(t, v.occupazione, &v.skills);
-                let p = post(v.clone(), vector, &board.analyzer, inner);
+                let vector = board.vectorizer.vacancy(t, &v.soft, &v.skills);
+                let p = post(
+                    v.clone(),
+                    vector,
+                    &board.analyzer,
+                    inner,
+                    board.titles.soft().is_some(),
+                );
                 inner.put(p, t);
             }
         }
@@ -251,8 +268,14 @@ impl VacancyBoard {
                     let v = record
                         .validate(r, t, &self.titles)
                         .map_err(|e| bad(format!("journal record {n} no longer validates: {e}")))?;
-                    let vector = self.vectorizer.vacancy(t, v.occupazione, &v.skills);
-                    let p = post(v, vector, &self.analyzer, inner);
+                    let vector = self.vectorizer.vacancy(t, &v.soft, &v.skills);
+                    let p = post(
+                        v,
+                        vector,
+                        &self.analyzer,
+                        inner,
+                        self.titles.soft().is_some(),
+                    );
                     inner.put(p, t);
                 }
                 b'D' => {
@@ -282,11 +305,17 @@ impl VacancyBoard {
         // Vectors outside the lock; words get their ids under it.
         let vectors: Vec<SparseVec> = vacancies
             .iter()
-            .map(|v| self.vectorizer.vacancy(t, v.occupazione, &v.skills))
+            .map(|v| self.vectorizer.vacancy(t, &v.soft, &v.skills))
             .collect();
         let mut inner = self.write()?;
         for (v, vector) in vacancies.iter().zip(vectors) {
-            let p = post(v.clone(), vector, &self.analyzer, &mut inner);
+            let p = post(
+                v.clone(),
+                vector,
+                &self.analyzer,
+                &mut inner,
+                self.titles.soft().is_some(),
+            );
             inner.put(p, t);
         }
         Ok(u64::from(inner.live))
@@ -423,28 +452,47 @@ fn create_journal(path: &Path, records: &[u8]) -> Result<File> {
 }
 
 /// A vacancy ready for the board: its vector, its languages, its words interned.
-fn post(v: Vacancy, vector: SparseVec, a: &TextAnalyzer, inner: &mut Inner) -> Posted {
-    let terms = intern(inner, &v, a);
+/// `grams`: with soft occupations, the title's grams are interned too.
+fn post(v: Vacancy, vector: SparseVec, a: &TextAnalyzer, inner: &mut Inner, grams: bool) -> Posted {
+    let mut a = a.clone();
+    let text = vacancy_text(&v);
+    let mut stream = a.token_stream(&text);
+    let mut words = Vec::new();
+    while let Some(tok) = stream.next() {
+        words.push(tok.text.clone());
+    }
+    let terms = intern(inner, words);
+    let grams = if grams {
+        intern_grams(inner, &v.record.titolo)
+    } else {
+        Vec::new()
+    };
     Posted {
         vector,
         languages: v.lingue.iter().map(|(c, l)| (lang_key(c, 0), *l)).collect(),
         terms,
+        grams,
         vacancy: v,
     }
 }
 
-/// The vacancy's words as (term id, frequency), new words added to the dictionary.
-fn intern(inner: &mut Inner, v: &Vacancy, a: &TextAnalyzer) -> Vec<(u32, u32)> {
-    let mut a = a.clone();
-    let text = vacancy_text(v);
-    let mut stream = a.token_stream(&text);
+/// The title's grams, prefixed, interned.
+fn intern_grams(inner: &mut Inner, title: &str) -> Vec<(u32, u32)> {
+    let grams = incrocio_taxonomy::ngrams::gram_terms(title)
+        .into_iter()
+        .map(|g| format!("{GRAM_PREFIX}{g}"));
+    intern(inner, grams)
+}
+
+/// Terms as (term id, frequency), new terms added to the dictionary.
+fn intern(inner: &mut Inner, terms: impl IntoIterator<Item = String>) -> Vec<(u32, u32)> {
     let mut tf: Vec<(u32, u32)> = Vec::new();
-    while let Some(tok) = stream.next() {
-        let id = match inner.terms.get(tok.text.as_str()) {
+    for term in terms {
+        let id = match inner.terms.get(term.as_str()) {
             Some(&id) => id,
             None => {
                 let id = inner.postings.len() as u32;
-                inner.terms.insert(tok.text.clone(), id);
+                inner.terms.insert(term, id);
                 inner.postings.push(Vec::new());
                 id
             }
@@ -469,12 +517,13 @@ impl Inner {
             }
         };
         self.hot[slot as usize] = Hot::of(&p, t);
-        for &(term, tf) in &p.terms {
+        for &(term, tf) in p.terms.iter().chain(&p.grams) {
             self.postings[term as usize].push((slot, tf));
         }
         self.ids.insert(p.vacancy.record.id.clone(), slot);
         self.live += 1;
         self.total_len += u64::from(self.hot[slot as usize].len);
+        self.total_grams_len += u64::from(self.hot[slot as usize].grams_len);
         self.slots[slot as usize] = Some(p);
     }
 
@@ -484,11 +533,12 @@ impl Inner {
         };
         self.hot[slot as usize].live = false;
         if let Some(p) = self.slots[slot as usize].take() {
-            for &(term, _) in &p.terms {
+            for &(term, _) in p.terms.iter().chain(&p.grams) {
                 self.postings[term as usize].retain(|(s, _)| *s != slot);
             }
             self.live -= 1;
             self.total_len -= u64::from(self.hot[slot as usize].len);
+            self.total_grams_len -= u64::from(self.hot[slot as usize].grams_len);
         }
         self.free.push(slot);
     }

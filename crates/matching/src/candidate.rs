@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::model::TitleParams;
 use incrocio_core::error::{FieldReason, InputError};
 use incrocio_core::reference::{ComuneIdx, Reference};
-use incrocio_taxonomy::{OccupationId, SkillId, Taxonomy};
+use incrocio_taxonomy::ngrams::Effort;
+use incrocio_taxonomy::{Distribution, OccupationId, SkillId, Taxonomy};
 
 /// A candidate as a regional system sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -210,8 +211,18 @@ pub struct Candidate {
     pub comune: ComuneIdx,
     /// Level of study (0–12, `tab_studiolivello`), if given.
     pub livello_studio: Option<u8>,
-    /// Resolved occupation of each experience (`None` when neither code nor title resolves).
+    /// Resolved occupation of each experience (`None` when neither code nor title resolves);
+    /// with soft occupations, the most probable one.
     pub occupazioni: Vec<Option<OccupationId>>,
+    /// Each experience's occupations with their probabilities: one with probability 1 for a
+    /// code (or a title resolved the hard way), a title's distribution with soft occupations
+    /// ([`TitleParams::soft`]), empty when nothing resolves.
+    pub soft: Vec<Distribution>,
+    /// With soft occupations and a `titles.free_text` weight: the distributions of the
+    /// candidate's free text (each `competenze_testo` item, each sentence of `sintesi`), at most
+    /// [`MAX_FREE_TEXT_PIECES`], in that order, each probability multiplied by `free_text`
+    /// (a weight, as an experience's probability is); those naming nothing are left out.
+    pub testo: Vec<Distribution>,
     /// Resolved declared skills.
     pub skills: Vec<SkillId>,
     /// Languages as (code, CEFR 1–6).
@@ -391,8 +402,15 @@ pub(crate) fn resolve_occupation(
     } else {
         None
     };
-    Ok(by_code
-        .or_else(|| title.and_then(|x| t.resolve_title(x, titles.fuzzy, titles.min_confidence))))
+    // With soft occupations a title without a code resolves to a distribution instead
+    // ([`soft_occupations`]); an occupation the patto declares takes its most probable one.
+    Ok(by_code.or_else(|| {
+        let title = title?;
+        match titles.soft() {
+            Some(soft) => t.title_distribution(title, &soft).first().map(|x| x.0),
+            None => t.resolve_title(title, titles.fuzzy, titles.min_confidence),
+        }
+    }))
 }
 
 /// ESCO skills by URI or UUID; the first unknown one names `field[k]`.
@@ -508,6 +526,16 @@ impl CandidateRecord {
         let latest_end = latest
             .checked_add_months(chrono::Months::new(12 * MAX_CONTRACT_YEARS_AHEAD))
             .unwrap_or(latest);
+        if self.esperienze.len() > super::soft::MAX_EXPERIENCES {
+            return Err(err(
+                &id,
+                "esperienze",
+                FieldReason::OutOfRange {
+                    value: self.esperienze.len().to_string(),
+                    range: "at most 100 experiences",
+                },
+            ));
+        }
         let mut occupazioni = Vec::with_capacity(self.esperienze.len());
         for (k, e) in self.esperienze.iter().enumerate() {
             let prefix = format!("esperienze[{k}].");
@@ -539,6 +567,8 @@ impl CandidateRecord {
                 titles,
             )?);
         }
+        let soft = soft_occupations(t, &self.esperienze, &mut occupazioni, titles);
+        let testo = self.free_text(t, titles);
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_CANDIDATE_LANGUAGES)?;
         let dichiarate = self.declared(t, titles)?;
@@ -553,11 +583,92 @@ impl CandidateRecord {
             comune,
             livello_studio,
             occupazioni,
+            soft,
+            testo,
             skills,
             lingue,
             dichiarate,
             codes,
         })
+    }
+
+    /// The distributions of the free text ([`Candidate::testo`]).
+    fn free_text(&self, t: &Taxonomy, titles: &TitleParams) -> Vec<Distribution> {
+        let Some(soft) = titles.soft().filter(|_| titles.free_text > 0.0) else {
+            return Vec::new();
+        };
+        let sentences = self
+            .sintesi
+            .iter()
+            .flat_map(|s| s.split(['.', ',', ';', '\n', ':', '!', '?', '(', ')']));
+        self.competenze_testo
+            .iter()
+            .map(String::as_str)
+            .chain(sentences)
+            .map(str::trim)
+            .filter(|p| {
+                !p.is_empty()
+                    && p.len() <= MAX_FREE_TEXT_PIECE_BYTES
+                    && p.split_whitespace().count() <= MAX_FREE_TEXT_PIECE_WORDS
+            })
+            .take(MAX_FREE_TEXT_PIECES)
+            // Not remembered: free text rarely repeats, and would push titles out of the cache.
+            .map(|p| soft.distribution_within(t.ngrams(), p, Effort::FREE_TEXT))
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                d.iter()
+                    .map(|&(o, p)| (o, p * titles.free_text as f32))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Free-text pieces resolved per candidate at most (the rest still reach the lexical part).
+pub const MAX_FREE_TEXT_PIECES: usize = 4;
+/// Longer pieces are not resolved (a paragraph is not a title; it still reaches BM25).
+const MAX_FREE_TEXT_PIECE_BYTES: usize = 120;
+/// Pieces of more words are not resolved: an occupation is named in a few words.
+const MAX_FREE_TEXT_PIECE_WORDS: usize = 6;
+
+/// Each experience's distribution ([`Candidate::soft`]): with soft occupations a title without a
+/// code resolves to its distribution, whose most probable occupation becomes the experience's
+/// occupation; else the resolved occupation with probability 1.
+fn soft_occupations(
+    t: &Taxonomy,
+    esperienze: &[Esperienza],
+    occupazioni: &mut [Option<OccupationId>],
+    titles: &TitleParams,
+) -> Vec<Distribution> {
+    let soft = titles.soft();
+    esperienze
+        .iter()
+        .zip(occupazioni.iter_mut())
+        .map(|(e, o)| {
+            let coded = e.esco.is_some()
+                || e.cp2011
+                    .as_deref()
+                    .and_then(|c| t.cp2011_unit(c))
+                    .is_some_and(|u| !u.esco.is_empty());
+            match (soft, &e.titolo) {
+                (Some(soft), Some(title)) if !coded => {
+                    // A code that names no occupation (a CP2011 unit without an ESCO link)
+                    // falls back to the title, as in the hard resolution.
+                    let d = t.title_distribution(title, &soft);
+                    *o = d.first().map(|x| x.0);
+                    d
+                }
+                _ => point_mass(*o),
+            }
+        })
+        .collect()
+}
+
+/// One occupation with probability 1, or nothing.
+pub(crate) fn point_mass(o: Option<OccupationId>) -> Distribution {
+    match o {
+        Some(o) => std::sync::Arc::from([(o, 1.0f32)]),
+        None => std::sync::Arc::from([]),
     }
 }
 

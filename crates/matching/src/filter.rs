@@ -44,6 +44,9 @@ pub(super) struct Filter {
     pub isco: Option<u64>,
     /// The vacancy occupation's adjacent occupations the model uses, with their similarity.
     pub neighbours: Vec<(u64, f32)>,
+    /// With soft occupations: every occupation's credit against the vacancy's distribution
+    /// (the index's `occupazioni` values are then [`super::soft::encode`]d).
+    pub soft: Option<Arc<super::soft::SoftCredit>>,
     /// The language the model's suggestions propose, as a key without level (`code × 10`).
     pub suggest_language: u64,
     pub cache: Arc<AttrCache>,
@@ -79,9 +82,9 @@ struct Row {
     /// `u8::MAX`: unknown.
     livello: u8,
     flags: u8,
-    n_lingue: u8,
-    n_occupazioni: u8,
-    n_isco: u8,
+    n_lingue: u16,
+    n_occupazioni: u16,
+    n_isco: u16,
 }
 
 /// The decoded fast fields of a segment.
@@ -122,11 +125,11 @@ impl SegmentAttrs {
             cells.push(cell.first(doc).unwrap_or(u64::MAX));
             let start = multi.len() as u32;
             multi.extend(lingue.values_for_doc(doc));
-            let n_lingue = (multi.len() as u32 - start) as u8;
+            let n_lingue = (multi.len() as u32 - start) as u16;
             multi.extend(occupazioni.values_for_doc(doc));
-            let n_occupazioni = (multi.len() as u32 - start) as u8 - n_lingue;
+            let n_occupazioni = (multi.len() as u32 - start) as u16 - n_lingue;
             multi.extend(isco.values_for_doc(doc));
-            let n_isco = (multi.len() as u32 - start) as u8 - n_lingue - n_occupazioni;
+            let n_isco = (multi.len() as u32 - start) as u16 - n_lingue - n_occupazioni;
             let mut flags = 0;
             if attivo.first(doc) == Some(true) {
                 flags |= ATTIVO;
@@ -260,6 +263,7 @@ impl Filter {
         &self,
         reader: &SegmentReader,
         text: &[Box<dyn Weight>],
+        gram_weights: &[Box<dyn Weight>],
         out: &mut Vec<Eligible>,
     ) -> tantivy::Result<()> {
         if self.languages.len() > 8 {
@@ -309,30 +313,38 @@ impl Filter {
         // Each word's postings are read forward through the runs, and its score added to the
         // eligible documents it holds: word by word, so a document's sum adds its words in
         // the order of `text`, from 0, as tantivy's buffered union of the same clauses does.
+        // The grams of the title likewise, into their own sum.
         let eligible = &mut out[first..];
-        for weight in text {
-            if self.cancel.is_cancelled() {
-                return Ok(());
-            }
-            let mut postings = weight.scorer(reader, 1.0)?;
-            let mut base = 0usize;
-            for run in &runs {
-                let mut doc = postings.doc();
-                if doc < run.start {
-                    doc = postings.seek(run.start);
+        for (weights, grams) in [(text, false), (gram_weights, true)] {
+            for weight in weights {
+                if self.cancel.is_cancelled() {
+                    return Ok(());
                 }
-                while doc < run.end {
-                    let at = place[base + (doc - run.start) as usize];
-                    if let Some(e) = eligible.get_mut(at as usize) {
-                        e.bm25 += postings.score();
+                let mut postings = weight.scorer(reader, 1.0)?;
+                let mut base = 0usize;
+                for run in &runs {
+                    let mut doc = postings.doc();
+                    if doc < run.start {
+                        doc = postings.seek(run.start);
                     }
-                    doc = postings.advance();
+                    while doc < run.end {
+                        let at = place[base + (doc - run.start) as usize];
+                        if let Some(e) = eligible.get_mut(at as usize) {
+                            if grams {
+                                e.grams += postings.score();
+                            } else {
+                                e.bm25 += postings.score();
+                            }
+                        }
+                        doc = postings.advance();
+                    }
+                    base += run.len();
                 }
-                base += run.len();
             }
         }
         for e in eligible {
             e.bm25 = e.bm25.max(0.0);
+            e.grams = e.grams.max(0.0);
         }
         Ok(())
     }
@@ -451,7 +463,9 @@ impl<'a> Check<'a> {
         let occupazioni = &values[usize::from(row.n_lingue)..occ_end];
         let isco = &values[occ_end..occ_end + usize::from(row.n_isco)];
         let mut experience = Experience::default();
-        if let Some(o) = f.occupation {
+        if let Some(credit) = &f.soft {
+            experience.soft = credit.best(occupazioni);
+        } else if let Some(o) = f.occupation {
             // One pass over the occupations: the same one, the same one declared, else the
             // most similar adjacent one (the first of equals), which only counts without
             // the same one.
@@ -474,6 +488,7 @@ impl<'a> Check<'a> {
         }
         Some(Eligible {
             bm25: 0.0,
+            grams: 0.0,
             slot: row.slot,
             km,
             level,

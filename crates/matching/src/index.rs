@@ -46,8 +46,20 @@ use incrocio_core::reference::Reference;
 use incrocio_taxonomy::Taxonomy;
 
 /// Version of the on-disk layout; bumped whenever fields or encodings change.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const ANALYZER: &str = "it_incrocio";
+/// The tokenizer of the `grams` field: its text is already cut into grams
+/// ([`incrocio_taxonomy::ngrams::gram_terms`]), one per whitespace-separated token.
+const GRAMS: &str = "incrocio_grams";
+
+/// Registers the index's tokenizers.
+fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(ANALYZER, italian_analyzer());
+    index.tokenizers().register(
+        GRAMS,
+        TextAnalyzer::from(tantivy::tokenizer::WhitespaceTokenizer::default()),
+    );
+}
 
 /// What a line of a candidates file must be, for the error when one does not parse.
 const CANDIDATE_EXPECTED: &str = "a candidate record (docs/candidate-record.md)";
@@ -83,6 +95,9 @@ struct Fields {
     /// The candidate record as received (JSON), stored for `GET`.
     record: Field,
     text: Field,
+    /// The character 3–5-grams of the experience titles and `competenze_testo` (indexes with
+    /// soft occupations only): the n-gram share of the lexical part.
+    grams: Field,
     slot: Field,
     attivo: Field,
     lat: Field,
@@ -110,10 +125,16 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(GRAMS)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED | FAST),
         record: b.add_bytes_field("record", STORED),
         text: b.add_text_field("text", text),
+        grams: b.add_text_field("grams", grams),
         slot: b.add_u64_field("slot", FAST),
         attivo: b.add_bool_field("attivo", FAST | INDEXED),
         lat: b.add_f64_field("lat", FAST),
@@ -277,9 +298,10 @@ impl IndexParams {
     }
 
     fn titles_line(&self) -> String {
+        let t = &self.titles;
         format!(
-            "titles fuzzy={} min_confidence={}",
-            self.titles.fuzzy, self.titles.min_confidence
+            "titles fuzzy={} min_confidence={} top_k={} temperature={} min_cosine={} free_text={}",
+            t.fuzzy, t.min_confidence, t.top_k, t.temperature, t.min_cosine, t.free_text
         )
     }
 
@@ -309,6 +331,10 @@ impl IndexParams {
             titles: TitleParams {
                 fuzzy: t.get("fuzzy")?.parse().ok()?,
                 min_confidence: t.get("min_confidence")?.parse().ok()?,
+                top_k: t.get("top_k")?.parse().ok()?,
+                temperature: t.get("temperature")?.parse().ok()?,
+                min_cosine: t.get("min_cosine")?.parse().ok()?,
+                free_text: t.get("free_text")?.parse().ok()?,
             },
         })
     }
@@ -380,7 +406,7 @@ impl CandidateIndex {
             .settings(settings)
             .create_in_dir(&tdir)
             .map_err(|e| tantivy_err(dir, e))?;
-        index.tokenizers().register(ANALYZER, italian_analyzer());
+        register_tokenizers(&index);
         let (store, journal) = VectorStore::create(dir)?;
         // FORMAT last: a directory without it is not an index yet.
         incrocio_core::files::atomic_write(&dir.join("FORMAT"), |w| {
@@ -472,7 +498,7 @@ impl CandidateIndex {
         }
         .ok_or_else(|| Error::data(&format_path, "missing or bad vectors / titles lines"))?;
         let index = Index::open_in_dir(dir.join("tantivy")).map_err(|e| tantivy_err(dir, e))?;
-        index.tokenizers().register(ANALYZER, italian_analyzer());
+        register_tokenizers(&index);
         let (_, fields) = schema();
         let (store, journal) = VectorStore::open(dir)?;
         let idx = CandidateIndex::assemble(dir, index, fields, store, journal, as_of, params)?;
@@ -535,7 +561,11 @@ impl CandidateIndex {
                 .map(|(c, l)| (lang_key(c, 0), *l))
                 .collect(),
             l68: r.riservata_l68,
-            occupation: vacancy.occupazione.map(u64::from),
+            // With soft occupations the index's values are encoded: only `soft` reads them.
+            occupation: vacancy
+                .occupazione
+                .filter(|_| self.params.titles.soft().is_none())
+                .map(u64::from),
             isco: vacancy
                 .occupazione
                 .map(|o| isco_key(&t.occupations[o as usize].isco)),
@@ -548,6 +578,14 @@ impl CandidateIndex {
                     .collect(),
                 _ => Vec::new(),
             },
+            soft: (self.params.titles.soft().is_some() && !vacancy.soft.is_empty()).then(|| {
+                std::sync::Arc::new(super::soft::SoftCredit::new(
+                    t,
+                    self.adjacency(t),
+                    &model.esperienza,
+                    &vacancy.soft,
+                ))
+            }),
             suggest_language: lang_key(&model.suggestions.language, 0),
             cache: self.attrs.clone(),
             cancel: Cancel::never(),
@@ -562,7 +600,7 @@ impl CandidateIndex {
 
     /// The competency vector of a vacancy, as a shortlist computes it.
     pub fn vacancy_vector(&self, v: &Vacancy, t: &Taxonomy) -> SparseVec {
-        self.vectorizer.vacancy(t, v.occupazione, &v.skills)
+        self.vectorizer.vacancy(t, &v.soft, &v.skills)
     }
 
     /// The date experience recency is counted at.
@@ -1014,6 +1052,9 @@ impl CandidateIndex {
         doc.add_text(f.id, &r.id);
         doc.add_bytes(f.record, &serde_json::to_vec(r).unwrap_or_default());
         doc.add_text(f.text, &text);
+        if self.params.titles.soft().is_some() {
+            doc.add_text(f.grams, candidate_grams(c).join(" "));
+        }
         doc.add_u64(f.slot, slot as u64);
         doc.add_bool(f.attivo, r.stato == Stato::Attivo);
         doc.add_f64(f.lat, comune.lat);
@@ -1029,12 +1070,31 @@ impl CandidateIndex {
         for (code, level) in &c.lingue {
             doc.add_u64(f.lingue, lang_key(code, *level));
         }
-        for o in c.occupazioni.iter().flatten() {
-            doc.add_u64(f.occupazioni, u64::from(*o));
-            doc.add_u64(f.isco, isco_key(&t.occupations[*o as usize].isco));
-        }
-        for o in &c.dichiarate {
-            doc.add_u64(f.occupazioni, u64::from(*o) | super::filter::DECLARED);
+        if self.params.titles.soft().is_some() {
+            // Soft occupations: every (group, occupation, probability), [`super::soft::encode`];
+            // the unit and minor groups are read from the taxonomy at search time.
+            use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, encode};
+            for (k, d) in c.soft.iter().enumerate() {
+                for &(o, p) in d.iter() {
+                    doc.add_u64(f.occupazioni, encode(o, k as u8, p));
+                }
+            }
+            for (k, d) in c.testo.iter().enumerate() {
+                for &(o, p) in d.iter() {
+                    doc.add_u64(f.occupazioni, encode(o, FREE_TEXT_GROUP + k as u8, p));
+                }
+            }
+            for o in &c.dichiarate {
+                doc.add_u64(f.occupazioni, encode(*o, DECLARED_GROUP, 1.0));
+            }
+        } else {
+            for o in c.occupazioni.iter().flatten() {
+                doc.add_u64(f.occupazioni, u64::from(*o));
+                doc.add_u64(f.isco, isco_key(&t.occupations[*o as usize].isco));
+            }
+            for o in &c.dichiarate {
+                doc.add_u64(f.occupazioni, u64::from(*o) | super::filter::DECLARED);
+            }
         }
         (cell, doc)
     }
@@ -1102,6 +1162,26 @@ impl CandidateIndex {
                 .map_err(|e| tantivy_err(&self.dir, e))
             })
             .collect::<Result<Vec<_>>>()?;
+        // The title's grams (distinct, in order), searched in the `grams` field when the model
+        // gives the lexical part an n-gram share; at most `query.max_terms` of them.
+        let grams = if model.lessicale.ngram > 0.0 && self.params.titles.soft().is_some() {
+            let mut seen = rustc_hash::FxHashSet::default();
+            incrocio_taxonomy::ngrams::gram_terms(&vacancy.record.titolo)
+                .into_iter()
+                .filter(|g| seen.insert(g.clone()))
+                .take(model.query.max_terms)
+                .map(|g| {
+                    TermQuery::new(
+                        Term::from_field_text(self.fields.grams, &g),
+                        IndexRecordOption::WithFreqs,
+                    )
+                    .weight(enable)
+                    .map_err(|e| tantivy_err(&self.dir, e))
+                })
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         cancel.check()?;
         // Room for every document the rules read, reserved once: grown segment by segment,
         // the rows already found were copied at each growth.
@@ -1115,7 +1195,7 @@ impl CandidateIndex {
         for reader in searcher.segment_readers() {
             cancel.check()?;
             filter
-                .eligible(reader, &text, &mut eligible)
+                .eligible(reader, &text, &grams, &mut eligible)
                 .map_err(|e| tantivy_err(&self.dir, e))?;
         }
         cancel.check()?;
@@ -1168,13 +1248,14 @@ impl CandidateIndex {
                     distance_km: e.km.km(from),
                     experience: e.experience,
                     level_known: e.level.is_some(),
+                    lexical: scorer.lexical(e),
                 }
             })
             .collect();
         let asked = Asked {
             min_level: filter.min_level,
             languages: !filter.languages.is_empty(),
-            occupation: filter.occupation.is_some(),
+            occupation: filter.occupation.is_some() || filter.soft.is_some(),
             radius: filter.radius,
         };
         Ok(Ranking {
@@ -1247,12 +1328,21 @@ impl CandidateIndex {
                     candidate_id: e.candidate_id.clone(),
                     score: parts.total(),
                     contributions: parts,
-                    experience: experience_match(
-                        &e.experience,
-                        &model.esperienza,
-                        vacancy.occupazione,
-                        t,
-                    ),
+                    experience: match &e.experience.soft {
+                        Some(s) => super::rosa::soft_match(
+                            s,
+                            &vacancy.soft,
+                            self.adjacency(t),
+                            &model.esperienza,
+                            t,
+                        ),
+                        None => experience_match(
+                            &e.experience,
+                            &model.esperienza,
+                            vacancy.occupazione,
+                            t,
+                        ),
+                    },
                     distance_km: (e.distance_km * 10.0).round() / 10.0,
                     matched_skills: matched,
                     missing_skills: missing,
@@ -1308,6 +1398,18 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
     text
 }
 
+/// The grams a candidate is matched on by the lexical part's n-gram share: those of each
+/// experience title and each `competenze_testo` item.
+pub(super) fn candidate_grams(c: &Candidate) -> Vec<String> {
+    let r = &c.record;
+    r.esperienze
+        .iter()
+        .filter_map(|e| e.titolo.as_deref())
+        .chain(r.competenze_testo.iter().map(String::as_str))
+        .flat_map(incrocio_taxonomy::ngrams::gram_terms)
+        .collect()
+}
+
 /// A candidate's competency vector, experience recency read at `as_of` (the index date for a
 /// shortlist, the offer date for offers).
 pub(super) fn candidate_vector(
@@ -1316,21 +1418,28 @@ pub(super) fn candidate_vector(
     as_of: NaiveDate,
     t: &Taxonomy,
 ) -> SparseVec {
-    let signals: Vec<ExperienceSignal> = c
-        .record
-        .esperienze
-        .iter()
-        .zip(&c.occupazioni)
-        .filter_map(|(e, o)| {
-            Some(ExperienceSignal {
-                occupation: (*o)?,
-                months: e.mesi,
-                years_since_end: e.fine.map_or(0, |d| {
-                    incrocio_core::period::whole_years(d, as_of).max(0) as u32
-                }),
-            })
-        })
-        .collect();
+    let mut signals: Vec<ExperienceSignal> = Vec::new();
+    for (e, d) in c.record.esperienze.iter().zip(&c.soft) {
+        let years_since_end = e.fine.map_or(0, |d| {
+            incrocio_core::period::whole_years(d, as_of).max(0) as u32
+        });
+        signals.extend(d.iter().map(|&(occupation, weight)| ExperienceSignal {
+            occupation,
+            months: e.mesi,
+            years_since_end,
+            weight,
+        }));
+    }
+    // Free text names occupations without a duration or an end: a full-weight signal (the
+    // saturation of 720 months is 1 in f32) times its weight (probability × `titles.free_text`).
+    for d in &c.testo {
+        signals.extend(d.iter().map(|&(occupation, weight)| ExperienceSignal {
+            occupation,
+            months: super::candidate::MAX_EXPERIENCE_MONTHS,
+            years_since_end: 0,
+            weight,
+        }));
+    }
     vz.candidate(t, &signals, &c.skills)
 }
 
@@ -1466,7 +1575,7 @@ mod tests {
         for reader in searcher.segment_readers() {
             let mut out = Vec::new();
             filter
-                .eligible(reader, &weights, &mut out)
+                .eligible(reader, &weights, &[], &mut out)
                 .expect("eligible");
             // Everyone is eligible, so the rows are the documents in order.
             assert_eq!(out.len(), reader.max_doc() as usize);

@@ -26,6 +26,7 @@ pub mod offers;
 mod records;
 pub mod rosa;
 pub mod score;
+pub mod soft;
 pub mod store;
 pub mod vacancy;
 pub mod vectors;

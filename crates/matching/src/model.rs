@@ -67,6 +67,9 @@ pub struct EsperienzaParams {
     /// which states it.
     #[serde(default)]
     pub declared: f64,
+    /// Credit for the same ISCO-08 minor group (3 digits), with soft occupations (0 before v4).
+    #[serde(default)]
+    pub minor_group: f64,
 }
 
 /// The `istruzione` part.
@@ -123,6 +126,43 @@ pub struct TitleParams {
     pub min_confidence: f64,
     /// Whether inexact matches are tried at all (false in v1).
     pub fuzzy: bool,
+    /// Soft occupations (version 4 on): a title resolves to its `top_k` most likely occupations
+    /// with calibrated probabilities ([`incrocio_taxonomy::ngrams::SoftTitles`]); 0: to one
+    /// occupation, by the word index and `min_confidence` (versions 1 to 3).
+    #[serde(default)]
+    pub top_k: u32,
+    /// Softmax temperature of the n-gram cosines (fitted by `incrocio train titles`).
+    #[serde(default)]
+    pub temperature: f64,
+    /// Smallest best n-gram cosine at which a title names any occupation.
+    #[serde(default)]
+    pub min_cosine: f64,
+    /// The weight of the occupations a candidate's free text (`competenze_testo`, the sentences
+    /// of `sintesi`) names, as a share of an experience's: their probabilities are multiplied
+    /// by it (0 before version 4: free text reaches only the lexical part).
+    #[serde(default)]
+    pub free_text: f64,
+}
+
+impl TitleParams {
+    /// The soft resolution these parameters ask for, if any.
+    pub fn soft(&self) -> Option<incrocio_taxonomy::ngrams::SoftTitles> {
+        (self.top_k > 0).then_some(incrocio_taxonomy::ngrams::SoftTitles {
+            top_k: self.top_k as usize,
+            temperature: self.temperature,
+            min_cosine: self.min_cosine,
+        })
+    }
+}
+
+/// The `lessicale` part (version 4 on): the share of it taken by the character n-gram
+/// similarity of titles, beside the stemmed BM25 of words.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LexicalParams {
+    /// `lessicale = (1 − ngram) × BM25 / best BM25 + ngram × n-gram score / best n-gram score`
+    /// (0 before version 4: BM25 only).
+    pub ngram: f64,
 }
 
 /// Rosa size rules.
@@ -160,6 +200,10 @@ pub struct Bm25Params {
 impl Bm25Params {
     /// tantivy's BM25 (`tantivy::query::bm25`), what the index computes.
     pub const TANTIVY: Bm25Params = Bm25Params { k1: 1.2, b: 0.75 };
+}
+
+fn no_ngrams() -> LexicalParams {
+    LexicalParams { ngram: 0.0 }
 }
 
 fn released_bm25() -> Bm25Params {
@@ -203,6 +247,9 @@ pub struct MatchingModel {
     /// they take.
     #[serde(default = "released_bm25")]
     pub bm25: Bm25Params,
+    /// The lexical part's n-gram share (version 4 on).
+    #[serde(default = "no_ngrams")]
+    pub lessicale: LexicalParams,
     /// SHA-256 of the file.
     #[serde(skip)]
     pub digest: String,
@@ -263,6 +310,10 @@ impl MatchingModel {
         titles: TitleParams {
             min_confidence: 1.0,
             fuzzy: false,
+            top_k: 0,
+            temperature: 0.0,
+            min_cosine: 0.0,
+            free_text: 0.0,
         },
         query: QueryParams { max_terms: 1_024 },
     };
@@ -292,6 +343,36 @@ impl MatchingModel {
                     "bm25",
                     "a model of version 4 or later states every section",
                 ));
+            }
+            if m.version >= 4 {
+                let titles = table.get("titles").and_then(|e| e.as_table());
+                for key in ["top_k", "temperature", "min_cosine", "free_text"] {
+                    if !titles.is_some_and(|t| t.contains_key(key)) {
+                        return Err(ModelError::new(
+                            file,
+                            &format!("titles.{key}"),
+                            "a model of version 4 or later states its soft occupations",
+                        ));
+                    }
+                }
+                let minor = table
+                    .get("esperienza")
+                    .and_then(|e| e.as_table())
+                    .is_some_and(|e| e.contains_key("minor_group"));
+                if !minor {
+                    return Err(ModelError::new(
+                        file,
+                        "esperienza.minor_group",
+                        "a model of version 4 or later states the credit of the same minor group",
+                    ));
+                }
+                if !table.contains_key("lessicale") {
+                    return Err(ModelError::new(
+                        file,
+                        "lessicale",
+                        "a model of version 4 or later states every section",
+                    ));
+                }
             }
             if m.version >= 3 && !declared {
                 return Err(ModelError::new(
@@ -338,10 +419,22 @@ impl MatchingModel {
             ("esperienza.declared", self.esperienza.declared),
             ("istruzione.unknown", self.istruzione.unknown),
             ("titles.min_confidence", self.titles.min_confidence),
+            ("esperienza.minor_group", self.esperienza.minor_group),
+            ("titles.min_cosine", self.titles.min_cosine),
+            ("titles.free_text", self.titles.free_text),
+            ("lessicale.ngram", self.lessicale.ngram),
         ] {
             if !unit(v) {
                 return bad(key, "must be in [0, 1]");
             }
+        }
+        if self.titles.top_k > 20 {
+            return bad("titles.top_k", "must be at most 20");
+        }
+        if self.titles.top_k > 0
+            && !(self.titles.temperature.is_finite() && self.titles.temperature > 0.0)
+        {
+            return bad("titles.temperature", "must be a finite number > 0");
         }
         if self.esperienza.neighbours > 50 {
             return bad("esperienza.neighbours", "must be at most 50");
@@ -456,17 +549,52 @@ mod tests {
         let v3 = include_str!("../../../models/matching/default.v3.toml");
         let m = MatchingModel::parse("v3.toml", v3).unwrap();
         assert_eq!(m.bm25, Bm25Params::TANTIVY);
-        let v4 = v3.replacen("version = 3", "version = 4", 1);
-        let e = MatchingModel::parse("v4.toml", &v4).unwrap_err();
+        let v4 = include_str!("../../../models/matching/default.v4.toml");
+        assert_eq!(MatchingModel::parse("v4.toml", v4).unwrap().bm25.k1, 1.2);
+        let cut = v4
+            .replace("[bm25]\n", "")
+            .replace("k1 = 1.2\nb = 0.75\n", "");
+        let e = MatchingModel::parse("v4.toml", &cut).unwrap_err();
         assert_eq!(e.key, "bm25");
-        let stated = format!("{v4}\n[bm25]\nk1 = 1.2\nb = 0.75\n");
-        assert_eq!(
-            MatchingModel::parse("v4.toml", &stated).unwrap().bm25.k1,
-            1.2
-        );
-        let other = format!("{v4}\n[bm25]\nk1 = 2.0\nb = 0.75\n");
+        let other = v4.replace("k1 = 1.2", "k1 = 2.0");
         let e = MatchingModel::parse("v4.toml", &other).unwrap_err();
         assert_eq!(e.key, "bm25");
+    }
+
+    /// From v4 the soft occupations, the minor-group credit and the lexical n-gram share are
+    /// stated, and a soft resolution needs a positive temperature.
+    #[test]
+    fn version_4_states_its_soft_occupations() {
+        let v4 = include_str!("../../../models/matching/default.v4.toml");
+        let m = MatchingModel::parse("v4.toml", v4).unwrap();
+        assert_eq!(m.titles.top_k, 5);
+        assert_eq!(m.esperienza.minor_group, 0.25);
+        assert_eq!(m.lessicale.ngram, 0.5);
+        assert!(m.titles.soft().is_some());
+        for (cut, key) in [
+            ("top_k = 5\n", "titles.top_k"),
+            ("free_text = 0.5\n", "titles.free_text"),
+            ("minor_group = 0.25\n", "esperienza.minor_group"),
+            ("[lessicale]\n", "lessicale"),
+        ] {
+            let text = if key == "lessicale" {
+                v4.replace("[lessicale]\n", "").replace("ngram = 0.5\n", "")
+            } else {
+                v4.replace(cut, "")
+            };
+            assert_eq!(MatchingModel::parse("v4.toml", &text).unwrap_err().key, key);
+        }
+        let cold = v4.replace("temperature = 0.07079457843841379", "temperature = 0.0");
+        let e = MatchingModel::parse("v4.toml", &cold).unwrap_err();
+        assert_eq!(e.key, "titles.temperature");
+        let over = v4.replace("ngram = 0.5", "ngram = 1.5");
+        let e = MatchingModel::parse("v4.toml", &over).unwrap_err();
+        assert_eq!(e.key, "lessicale.ngram");
+        // Versions 1 to 3 resolve one occupation: no soft resolution, no n-gram share.
+        let v3 = include_str!("../../../models/matching/default.v3.toml");
+        let m = MatchingModel::parse("v3.toml", v3).unwrap();
+        assert!(m.titles.soft().is_none());
+        assert_eq!(m.lessicale.ngram, 0.0);
     }
 
     #[test]

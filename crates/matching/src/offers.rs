@@ -94,6 +94,7 @@ pub struct Offers {
 struct Row {
     slot: u32,
     bm25: f32,
+    grams: f32,
     km: f64,
     radius: f64,
     experience: Experience,
@@ -102,6 +103,8 @@ struct Row {
 thread_local! {
     /// Per-thread BM25 accumulator, all zeros between searches (reset where touched).
     static BM25: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The same for the BM25 of the person's title grams over the vacancies' title grams.
+    static GRAMS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Per-thread eligible rows, reused (a board-sized vector allocated per search costs more
     /// in fresh pages than the search itself).
     static ROWS: std::cell::RefCell<Vec<Row>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -185,6 +188,36 @@ impl VacancyBoard {
             dropped,
             model.query.max_terms,
         ));
+        // The n-gram share: BM25 of the grams of the person's titles and `competenze_testo`
+        // over the vacancies' title grams (the shortlist's, mirrored).
+        let mut grams = GRAMS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        grams.resize(inner.slots.len(), 0.0);
+        let mut grams_touched: Vec<u32> = Vec::new();
+        if model.lessicale.ngram > 0.0 && model.titles.soft().is_some() {
+            let avg = (inner.total_grams_len as f32 / n).max(1.0);
+            let mut seen = rustc_hash::FxHashSet::default();
+            for g in super::index::candidate_grams(person) {
+                if !seen.insert(g.clone()) || seen.len() > model.query.max_terms {
+                    continue;
+                }
+                let key = format!("{}{g}", super::board::GRAM_PREFIX);
+                let Some(&term) = inner.terms.get(key.as_str()) else {
+                    continue;
+                };
+                let postings = &inner.postings[term as usize];
+                let df = postings.len() as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                for &(slot, tf) in postings {
+                    let len = inner.hot[slot as usize].grams_len as f32;
+                    let tf = tf as f32;
+                    if grams[slot as usize] == 0.0 {
+                        grams_touched.push(slot);
+                    }
+                    grams[slot as usize] +=
+                        idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg));
+                }
+            }
+        }
         let mut eligible = ROWS.with(|b| std::mem::take(&mut *b.borrow_mut()));
         eligible.clear();
         let result = self.rank(
@@ -193,7 +226,7 @@ impl VacancyBoard {
             size,
             s,
             &inner,
-            &bm25,
+            (&bm25, &grams),
             &mut eligible,
             warnings,
             open_count,
@@ -202,7 +235,11 @@ impl VacancyBoard {
         for slot in touched {
             bm25[slot as usize] = 0.0;
         }
+        for slot in grams_touched {
+            grams[slot as usize] = 0.0;
+        }
         BM25.with(|b| *b.borrow_mut() = bm25);
+        GRAMS.with(|b| *b.borrow_mut() = grams);
         ROWS.with(|b| *b.borrow_mut() = eligible);
         result
     }
@@ -217,7 +254,7 @@ impl VacancyBoard {
         size: usize,
         s: &OfferSearch<'_>,
         inner: &super::board::Inner,
-        bm25: &[f32],
+        (bm25, grams): (&[f32], &[f32]),
         eligible: &mut Vec<Row>,
         mut warnings: Vec<String>,
         open_count: usize,
@@ -250,6 +287,29 @@ impl VacancyBoard {
                 .filter_map(|&o| t.occupations[o as usize].isco.parse().ok())
                 .collect();
             let occupations: Vec<u32> = person.occupazioni.iter().flatten().copied().collect();
+            // With soft occupations: the person's credit of every occupation, once.
+            let soft = model.titles.soft().map(|_| {
+                let groups: Vec<(u8, &[(u32, f32)])> = person
+                    .soft
+                    .iter()
+                    .enumerate()
+                    .map(|(k, d)| (k as u8, &d[..]))
+                    .chain(
+                        person
+                            .testo
+                            .iter()
+                            .enumerate()
+                            .map(|(k, d)| (super::soft::FREE_TEXT_GROUP + k as u8, &d[..])),
+                    )
+                    .collect();
+                super::soft::PersonCredit::new(
+                    t,
+                    s.adjacency,
+                    &model.esperienza,
+                    &groups,
+                    &person.dichiarate,
+                )
+            });
             let level = person.livello_studio.unwrap_or(0);
             let level_known = person.livello_studio.is_some();
             let today = super::board::day_number(date);
@@ -283,7 +343,11 @@ impl VacancyBoard {
                     continue;
                 }
                 let mut experience = Experience::default();
-                if h.occupation != u32::MAX {
+                if let Some(credit) = &soft {
+                    experience.soft = inner.slots[slot]
+                        .as_ref()
+                        .and_then(|p| credit.best(&p.vacancy.soft));
+                } else if h.occupation != u32::MAX {
                     let o = h.occupation;
                     experience.same = occupations.contains(&o);
                     experience.declared = person.dichiarate.contains(&o);
@@ -301,6 +365,7 @@ impl VacancyBoard {
                 eligible.push(Row {
                     slot: slot as u32,
                     bm25: bm25[slot],
+                    grams: grams[slot],
                     km,
                     radius: km_max.unwrap_or(f64::from(h.radius)),
                     experience,
@@ -313,13 +378,16 @@ impl VacancyBoard {
         let dense = cv.to_dense(t.skills.len());
         let max_cos = if cv.nnz() == 0 { 0.0 } else { 1.0 };
         let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0f32, f32::max);
+        let best_grams = eligible.iter().map(|e| e.grams).fold(0f32, f32::max);
         let posted = |e: &Row| inner.slots[e.slot as usize].as_ref();
         let values = |e: &Row, competenze: f64, km: f64| Contributions {
-            lessicale: if best_bm25 > 0.0 {
-                f64::from(e.bm25 / best_bm25)
-            } else {
-                0.0
-            },
+            lessicale: score::lessicale(
+                e.bm25,
+                best_bm25,
+                e.grams,
+                best_grams,
+                model.lessicale.ngram,
+            ),
             competenze: competenze.clamp(0.0, 1.0),
             esperienza: score::esperienza(&e.experience, &model.esperienza),
             istruzione: if person.livello_studio.is_none() {
@@ -377,7 +445,10 @@ impl VacancyBoard {
                 distance_km: (km * 10.0).round() / 10.0,
                 score: total,
                 contributions: parts,
-                experience: experience_match(&e.experience, &model.esperienza, v.occupazione, t),
+                experience: match e.experience.soft {
+                    Some(m) => soft_explained(m, person, v, s),
+                    None => experience_match(&e.experience, &model.esperienza, v.occupazione, t),
+                },
                 matched_skills,
                 missing_skills,
                 congruita: s.rules.assess(&situation(person, p, km, date, s)),
@@ -402,6 +473,27 @@ impl VacancyBoard {
             warnings,
         })
     }
+}
+
+/// The explanation of a soft match found by [`super::soft::PersonCredit`], whose occupation of
+/// largest term is found here, for the offers shown only.
+fn soft_explained(
+    mut m: super::soft::SoftMatch,
+    person: &Candidate,
+    v: &super::Vacancy,
+    s: &OfferSearch<'_>,
+) -> Option<ExperienceMatch> {
+    use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, largest_term};
+    let p = &s.model.esperienza;
+    if m.group != DECLARED_GROUP {
+        let d = if m.group >= FREE_TEXT_GROUP {
+            person.testo.get(usize::from(m.group - FREE_TEXT_GROUP))
+        } else {
+            person.soft.get(usize::from(m.group))
+        }?;
+        (m.occupation, m.probability) = largest_term(s.taxonomy, s.adjacency, p, d, &v.soft)?;
+    }
+    super::rosa::soft_match(&m, &v.soft, s.adjacency, p, s.taxonomy)
 }
 
 /// What the congruity rules read about this person and this vacancy.

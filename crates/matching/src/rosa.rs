@@ -25,6 +25,9 @@ pub struct Ranked {
     pub experience: super::score::Experience,
     /// Whether its level of study is known.
     pub level_known: bool,
+    /// The two halves of the lexical part before the model's n-gram share: the words' BM25
+    /// and the title grams' BM25, each divided by the best among the eligible.
+    pub lexical: [f64; 2],
 }
 
 /// Every eligible candidate for a vacancy (or the best ones), best first.
@@ -55,6 +58,8 @@ pub enum ExperienceRelation {
     SameIscoUnitGroup,
     /// Experience in an adjacent occupation (ESCO skill overlap).
     AdjacentOccupation,
+    /// Experience in an occupation of the same ISCO-08 minor group (soft occupations).
+    SameIscoMinorGroup,
 }
 
 /// How a rosa entry's experience relates to the vacancy's occupation.
@@ -68,6 +73,94 @@ pub struct ExperienceMatch {
     /// Its similarity to the vacancy's occupation (ESCO skill overlap), for an adjacent one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
+    /// With soft occupations: where the credited occupation comes from (`esperienze[k]`,
+    /// `testo[k]` for the k-th piece of free text, or `occupazioni_disponibili`), its probability
+    /// there (times `titles.free_text` for free text), the vacancy occupation it matches best
+    /// with that one's probability, and the part's value, the expected match of the two
+    /// distributions (docs/matching-model.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft: Option<SoftExplanation>,
+}
+
+/// The credited occupations of a soft match.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct SoftExplanation {
+    /// `esperienze[k]`, `testo[k]` or `occupazioni_disponibili`.
+    pub source: String,
+    /// The candidate's occupation of largest term (ESCO URI).
+    pub occupation: String,
+    /// Its probability (its weight, for free text).
+    pub probability: f64,
+    /// The vacancy's occupation it matches best (ESCO URI).
+    pub vacancy_occupation: String,
+    /// That occupation's probability.
+    pub vacancy_probability: f64,
+    /// The expected match of the source's distribution with the vacancy's: the part's value.
+    pub expected_match: f64,
+}
+
+/// The explanation of a soft match ([`super::soft`]) against the vacancy's distribution.
+pub fn soft_match(
+    s: &super::soft::SoftMatch,
+    vacancy: &[(OccupationId, f32)],
+    adjacency: &super::adjacency::Adjacency,
+    p: &EsperienzaParams,
+    t: &Taxonomy,
+) -> Option<ExperienceMatch> {
+    use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, Relation, relation};
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    // The vacancy occupation of largest q × m with the credited one (the first of equals).
+    let mut best: Option<(f64, OccupationId, f32, Relation)> = None;
+    for &(o, q) in vacancy {
+        let (m, r) = if s.group == DECLARED_GROUP {
+            (
+                if o == s.occupation { 1.0 } else { 0.0 },
+                Some(Relation::Same),
+            )
+        } else {
+            relation(t, adjacency, p, s.occupation, o)
+        };
+        if let Some(r) = r
+            && m > 0.0
+            && best.is_none_or(|b| f64::from(q) * m > b.0)
+        {
+            best = Some((f64::from(q) * m, o, q, r));
+        }
+    }
+    let (_, o, q, r) = best?;
+    let relation = match (s.group, r) {
+        (DECLARED_GROUP, _) => ExperienceRelation::DeclaredOccupation,
+        (_, Relation::Same) => ExperienceRelation::SameOccupation,
+        (_, Relation::UnitGroup) => ExperienceRelation::SameIscoUnitGroup,
+        (_, Relation::MinorGroup) => ExperienceRelation::SameIscoMinorGroup,
+        (_, Relation::Adjacent) => ExperienceRelation::AdjacentOccupation,
+    };
+    let similarity = match r {
+        Relation::Adjacent => adjacency
+            .of(o, p)
+            .iter()
+            .find(|(n, _)| *n == s.occupation)
+            .map(|&(_, x)| round(f64::from(x))),
+        _ => None,
+    };
+    let source = match s.group {
+        DECLARED_GROUP => "occupazioni_disponibili".to_owned(),
+        g if g >= FREE_TEXT_GROUP => format!("testo[{}]", g - FREE_TEXT_GROUP),
+        g => format!("esperienze[{g}]"),
+    };
+    Some(ExperienceMatch {
+        relation,
+        occupation: Some(t.occupations[s.occupation as usize].uri()),
+        similarity,
+        soft: Some(SoftExplanation {
+            source,
+            occupation: t.occupations[s.occupation as usize].uri(),
+            probability: round(f64::from(s.probability)),
+            vacancy_occupation: t.occupations[o as usize].uri(),
+            vacancy_probability: round(f64::from(q)),
+            expected_match: f64::from(s.value),
+        }),
+    })
 }
 
 /// One name of the rosa.
@@ -192,6 +285,7 @@ pub fn experience_match(
             relation: ExperienceRelation::SameOccupation,
             occupation: vacancy.map(|o| t.occupations[o as usize].uri()),
             similarity: None,
+            soft: None,
         });
     }
     let unit = if x.same_unit_group { p.adjacent } else { 0.0 };
@@ -201,6 +295,7 @@ pub fn experience_match(
             relation: ExperienceRelation::DeclaredOccupation,
             occupation: vacancy.map(|o| t.occupations[o as usize].uri()),
             similarity: None,
+            soft: None,
         });
     }
     match x.adjacent {
@@ -208,11 +303,13 @@ pub fn experience_match(
             relation: ExperienceRelation::AdjacentOccupation,
             occupation: Some(t.occupations[o as usize].uri()),
             similarity: Some((f64::from(s) * 1e6).round() / 1e6),
+            soft: None,
         }),
         _ if unit > 0.0 => Some(ExperienceMatch {
             relation: ExperienceRelation::SameIscoUnitGroup,
             occupation: None,
             similarity: None,
+            soft: None,
         }),
         _ => None,
     }
@@ -306,7 +403,9 @@ pub fn suggestions(
         if let Some(min) = language {
             speaking += usize::from(e.suggested_language >= min);
         }
-        same += usize::from(e.experience.same);
+        // With soft occupations: an expected match of at least 0.5 (most of the probability on
+        // the same occupation, or a certain one in the same unit group).
+        same += usize::from(e.experience.same || e.experience.soft.is_some_and(|s| s.value >= 0.5));
         for (count, &band) in in_band.iter_mut().zip(&bands) {
             *count += usize::from(e.km.within(f64::from(band), from));
         }

@@ -24,6 +24,9 @@ pub struct Experience {
     /// The candidate's occupation nearest to the vacancy's among its adjacent occupations, with
     /// the similarity.
     pub adjacent: Option<(u32, f32)>,
+    /// With soft occupations ([`super::soft`]), the best group's expected match; the fields
+    /// above are then unset.
+    pub soft: Option<super::soft::SoftMatch>,
 }
 
 pub use incrocio_core::reference::Point;
@@ -135,6 +138,9 @@ impl Distance {
 pub struct Eligible {
     /// BM25 of the vacancy's words over the CV.
     pub bm25: f32,
+    /// BM25 of the vacancy title's character grams over the CV's titles (0 unless the model
+    /// gives the lexical part an n-gram share).
+    pub grams: f32,
     /// Row of the competency vector (and of the id).
     pub slot: u32,
     /// Great-circle distance between domicile and workplace.
@@ -228,6 +234,9 @@ pub fn total(c: &Contributions, w: &Weights) -> f64 {
 /// The `esperienza` value: 1 for the same occupation; else the largest of the declared-occupation
 /// credit, the unit-group credit and `proximity × similarity` of an adjacent occupation; else 0.
 pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
+    if let Some(s) = x.soft {
+        return f64::from(s.value);
+    }
     if x.same {
         return 1.0;
     }
@@ -239,6 +248,17 @@ pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
         v = v.max(p.declared);
     }
     v
+}
+
+/// The `lessicale` value: `bm25 / best` (0 when the best is 0); with an n-gram share `g`,
+/// `(1 − g) × that + g × grams / best grams`. With `g` = 0 the value is the BM25 ratio to the
+/// bit (versions before 4).
+pub fn lessicale(bm25: f32, best: f32, grams: f32, best_grams: f32, g: f64) -> f64 {
+    let ratio = |x: f32, best: f32| if best > 0.0 { f64::from(x / best) } else { 0.0 };
+    if g == 0.0 {
+        return ratio(bm25, best);
+    }
+    (1.0 - g) * ratio(bm25, best) + g * ratio(grams, best_grams)
 }
 
 /// The `distanza` value: `1 − km / radius` in [0, 1]; 1 when the radius is 0 (the same comune).
@@ -254,6 +274,7 @@ pub fn distanza(km: f64, radius: f64) -> f64 {
 #[derive(Debug, Clone, Copy)]
 pub struct Scorer<'a> {
     best_bm25: f32,
+    best_grams: f32,
     radius: f64,
     /// The workplace.
     from: Point,
@@ -274,6 +295,7 @@ impl<'a> Scorer<'a> {
     ) -> Scorer<'a> {
         Scorer {
             best_bm25: eligible.iter().map(|e| e.bm25).fold(0.0f32, f32::max),
+            best_grams: eligible.iter().map(|e| e.grams).fold(0.0f32, f32::max),
             radius,
             from,
             model,
@@ -296,11 +318,13 @@ impl<'a> Scorer<'a> {
     /// [`Scorer::cheap`] with the distance `km`.
     fn cheap_at(&self, e: &Eligible, km: f64) -> Contributions {
         Contributions {
-            lessicale: if self.best_bm25 > 0.0 {
-                f64::from(e.bm25 / self.best_bm25)
-            } else {
-                0.0
-            },
+            lessicale: lessicale(
+                e.bm25,
+                self.best_bm25,
+                e.grams,
+                self.best_grams,
+                self.model.lessicale.ngram,
+            ),
             competenze: 0.0,
             esperienza: esperienza(&e.experience, &self.model.esperienza),
             istruzione: if e.level.is_none() {
@@ -310,6 +334,14 @@ impl<'a> Scorer<'a> {
             },
             distanza: distanza(km, self.radius),
         }
+    }
+
+    /// The words' and the grams' BM25 ratios the lexical part is made of.
+    pub fn lexical(&self, e: &Eligible) -> [f64; 2] {
+        [
+            lessicale(e.bm25, self.best_bm25, 0.0, 0.0, 0.0),
+            lessicale(e.grams, self.best_grams, 0.0, 0.0, 0.0),
+        ]
     }
 
     /// Every value, with the competency similarity `competenze` (clamped to [0, 1]).
@@ -542,6 +574,7 @@ mod tests {
     fn row(i: u32) -> Eligible {
         Eligible {
             bm25: 0.0,
+            grams: 0.0,
             slot: i,
             km: Distance::known(0.0),
             level: None,
@@ -635,12 +668,14 @@ mod tests {
             neighbours: 10,
             min_similarity: 0.3,
             declared: 0.8,
+            minor_group: 0.0,
         };
         let x = |same, unit, adj: Option<f32>| Experience {
             same,
             same_unit_group: unit,
             declared: false,
             adjacent: adj.map(|s| (7, s)),
+            soft: None,
         };
         assert_eq!(esperienza(&x(true, true, Some(0.9)), &p), 1.0);
         assert_eq!(esperienza(&x(false, true, None), &p), 0.5);

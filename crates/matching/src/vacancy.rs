@@ -108,8 +108,12 @@ pub struct Vacancy {
     pub record: VacancyRecord,
     /// Workplace.
     pub comune: ComuneIdx,
-    /// The occupation (from `esco`, `cp2011` or the title), if resolved.
+    /// The occupation (from `esco`, `cp2011` or the title), if resolved; with soft occupations
+    /// and no code, the title's most probable one.
     pub occupazione: Option<OccupationId>,
+    /// The occupations with their probabilities: the code's with probability 1, else with soft
+    /// occupations the title's distribution ([`TitleParams::soft`]); empty when none resolves.
+    pub soft: incrocio_taxonomy::Distribution,
     /// Required skills.
     pub skills: Vec<SkillId>,
     /// Required languages as (code, CEFR 1–6).
@@ -194,6 +198,16 @@ impl VacancyRecord {
             Some(&self.titolo),
             titles,
         )?;
+        let coded = self.esco.is_some()
+            || self
+                .cp2011
+                .as_deref()
+                .and_then(|c| t.cp2011_unit(c))
+                .is_some_and(|u| !u.esco.is_empty());
+        let soft = match titles.soft() {
+            Some(soft) if !coded => t.title_distribution(&self.titolo, &soft),
+            _ => super::candidate::point_mass(occupazione),
+        };
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
         self.check_terms()?;
@@ -209,6 +223,7 @@ impl VacancyRecord {
             record: self,
             comune,
             occupazione,
+            soft,
             skills,
             lingue,
             codes,

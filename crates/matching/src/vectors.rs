@@ -105,6 +105,9 @@ pub struct ExperienceSignal {
     pub months: u32,
     /// Whole years between its end and the profiling date (0 when ongoing).
     pub years_since_end: u32,
+    /// The probability that the experience was in this occupation (1 for a code; a title's
+    /// share with soft occupations).
+    pub weight: f32,
 }
 
 /// Builds competency vectors from the taxonomy (holds the skill weights).
@@ -177,7 +180,7 @@ impl Vectorizer {
         for e in experiences {
             let duration = 1.0 - (-(e.months as f32) / saturation).exp();
             let recency = 0.5f32.powf(e.years_since_end as f32 / half_life);
-            let w = duration * recency;
+            let w = duration * recency * e.weight;
             for &(s, is_essential) in t.skills_of(e.occupation) {
                 pairs.push((s, w * if is_essential { essential } else { optional }));
             }
@@ -187,16 +190,23 @@ impl Vectorizer {
         self.finish(pairs)
     }
 
-    /// A vacancy's vector.
+    /// A vacancy's vector: its occupations' skills, each weighted by the occupation's
+    /// probability (one with probability 1 for a code), and its required skills.
     pub fn vacancy(
         &self,
         t: &Taxonomy,
-        occupation: Option<OccupationId>,
+        occupations: &[(OccupationId, f32)],
         required: &[SkillId],
     ) -> SparseVec {
         let mut pairs = Vec::new();
-        if let Some(o) = occupation {
+        for &(o, p) in occupations {
+            let from = pairs.len();
             self.occupation_pairs(t, o, &mut pairs);
+            if p != 1.0 {
+                for x in &mut pairs[from..] {
+                    x.1 *= p;
+                }
+            }
         }
         let required_weight = self.params.required as f32;
         pairs.extend(required.iter().map(|&s| (s, required_weight)));
@@ -517,11 +527,12 @@ mod tests {
         let vz = Vectorizer::new(t(), &crate::MatchingModel::V1_DEFAULTS.vectors);
         let web = t().occupations_by_title("webmaster")[0];
         let cook = t().occupations_by_title("cuoco")[0];
-        let job = vz.vacancy(t(), Some(web), &[]);
+        let job = vz.vacancy(t(), &[(web, 1.0)], &[]);
         let exp = |o, months, years| ExperienceSignal {
             occupation: o,
             months,
             years_since_end: years,
+            weight: 1.0,
         };
         let web_dev = vz.candidate(t(), &[exp(web, 36, 0)], &[]);
         let chef = vz.candidate(t(), &[exp(cook, 36, 0)], &[]);
@@ -529,7 +540,7 @@ mod tests {
         assert!(job.dot(&chef) < 0.2, "{}", job.dot(&chef));
         // A required skill the candidate declares raises the similarity.
         let skill = t().skills_of(cook)[0].0;
-        let job2 = vz.vacancy(t(), Some(web), &[skill]);
+        let job2 = vz.vacancy(t(), &[(web, 1.0)], &[skill]);
         let declared = vz.candidate(t(), &[exp(web, 36, 0)], &[skill]);
         assert!(job2.dot(&declared) > job2.dot(&web_dev));
     }
@@ -539,7 +550,7 @@ mod tests {
         let vz = Vectorizer::new(t(), &crate::MatchingModel::V1_DEFAULTS.vectors);
         let web = t().occupations_by_title("webmaster")[0];
         let cook = t().occupations_by_title("cuoco")[0];
-        let job = vz.vacancy(t(), Some(web), &[]);
+        let job = vz.vacancy(t(), &[(web, 1.0)], &[]);
         let mix = |web_months, web_years| {
             vz.candidate(
                 t(),
@@ -548,11 +559,13 @@ mod tests {
                         occupation: web,
                         months: web_months,
                         years_since_end: web_years,
+                        weight: 1.0,
                     },
                     ExperienceSignal {
                         occupation: cook,
                         months: 24,
                         years_since_end: 0,
+                        weight: 1.0,
                     },
                 ],
                 &[],

@@ -125,6 +125,9 @@ pub struct TitleRanking {
     pub calibration_error: f64,
     /// Soft top-1 probability against accuracy at the calibrated temperature, on the other half.
     pub reliability: Vec<ReliabilityBin>,
+    /// The sets run through the rosa of matching models ([`rosa_ranking`]), when asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rosa: Vec<RosaFigures>,
 }
 
 /// A title as every method sees it: its folded words and gram vector, and what the two
@@ -374,6 +377,20 @@ fn figures(
     }
 }
 
+/// The pool (held-out titles drawn by seed, at most `o.pool`) and the order queries are drawn
+/// in: the same for every method and for [`rosa_ranking`].
+fn draw(
+    mut held: Vec<(String, Vec<OccupationId>)>,
+    o: &RankingOptions,
+) -> (Vec<(String, Vec<OccupationId>)>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
+    held.shuffle(&mut rng);
+    held.truncate(o.pool);
+    let mut order: Vec<usize> = (0..held.len()).collect();
+    order.shuffle(&mut rng);
+    (held, order)
+}
+
 /// Builds the sets and measures every method.
 pub fn title_ranking(
     t: &Taxonomy,
@@ -385,10 +402,7 @@ pub fn title_ranking(
     let ngrams = NgramIndex::build(t, &|text| {
         held_texts.contains(&incrocio_taxonomy::normalize_label(text))
     });
-    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
-    let mut chosen = held;
-    chosen.shuffle(&mut rng);
-    chosen.truncate(o.pool);
+    let (chosen, order) = draw(held, o);
     let view = |text: &str| View {
         words: words_index.folded_words(text),
         grams: ngrams.vector(text),
@@ -407,8 +421,6 @@ pub fn title_ranking(
         })
         .collect();
     let bm25 = Bm25::new(&pool);
-    let mut order: Vec<usize> = (0..pool.len()).collect();
-    order.shuffle(&mut rng);
     let query_of = |i: usize| Query {
         view: pool[i].view.clone(),
         grades: pool
@@ -551,6 +563,7 @@ pub fn title_ranking(
                 observed: right as f64 / count as f64,
             })
             .collect(),
+        rosa: Vec::new(),
     }
 }
 
@@ -576,5 +589,386 @@ mod tests {
         // are off by 1e-8, so the check is to 1e-6).
         let e = (-1f64).exp();
         assert!((d[1].1 - e / (1.0 + e + (-8f64).exp())).abs() < 1e-6);
+    }
+}
+
+/// One matching model's figures when the sets are run through the rosa itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RosaFigures {
+    /// The model (`id@vN`) and its digest.
+    pub model: String,
+    /// Its digest.
+    pub model_digest: String,
+    /// On the held-out queries.
+    pub held_out: MethodFigures,
+    /// On the job-ad queries.
+    pub ads: MethodFigures,
+    /// Pool titles resolved to at least one occupation by the model's title resolution.
+    pub resolved: usize,
+}
+
+/// Where the candidates live and what every query vacancy shares.
+const ROSA_COMUNE: &str = "058091";
+
+/// The title-to-title sets run through the rosa, as a new user would (issue 31): each pool
+/// title becomes a candidate with one experience of that title (24 months, ongoing), all in
+/// one comune, and each query title a vacancy there (radius 10 km, contract A01, no other
+/// requirement) whose rosa of 50 is graded as in [`title_ranking`] (the query's own candidate
+/// excluded). The taxonomy's title indexes and exact labels leave out the held-out labels
+/// ([`Taxonomy::with_title_indexes`]), so no pool title is known to the resolution. An index per
+/// model is built under `dir`.
+pub fn rosa_ranking(
+    models: &[incrocio_matching::MatchingModel],
+    ads: &[(String, Vec<String>)],
+    o: &RankingOptions,
+    dir: &std::path::Path,
+) -> incrocio_core::error::Result<Vec<RosaFigures>> {
+    use incrocio_core::error::Error;
+    use incrocio_matching::{CandidateIndex, IndexParams, IndexSource, VacancyRecord};
+    let bundled = Taxonomy::bundled();
+    let (words, held) = holdout(bundled, o.holdout_every);
+    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
+    let grams = NgramIndex::build(bundled, &|text| {
+        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
+    });
+    let t = Taxonomy::parse_bundled().with_title_indexes(words, grams, &|k| held_texts.contains(k));
+    let (chosen, order) = draw(held, o);
+    let r = incrocio_core::reference::Reference::bundled();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let input = dir.join("candidates.jsonl");
+    let mut lines = String::new();
+    for (i, (text, _)) in chosen.iter().enumerate() {
+        let rec = serde_json::json!({
+            "id": format!("P{i:05}"), "comune_domicilio": ROSA_COMUNE, "stato": "attivo",
+            "esperienze": [{"titolo": text, "mesi": 24}],
+        });
+        lines.push_str(&rec.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&input, lines).map_err(|e| Error::io(&input, e))?;
+    let held_queries: Vec<(usize, Vec<u8>)> = order
+        .iter()
+        .skip(o.tuning_queries)
+        .take(o.queries)
+        .map(|&i| {
+            let g = chosen
+                .iter()
+                .map(|p| grade(bundled, &chosen[i].1, &p.1))
+                .collect();
+            (i, g)
+        })
+        .collect();
+    let ad_queries: Vec<Vec<u8>> = ads
+        .iter()
+        .map(|(_, units)| {
+            chosen
+                .iter()
+                .map(|p| ad_grade(bundled, units, &p.1))
+                .collect()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, model) in models.iter().enumerate() {
+        let at = dir.join(format!("index-{k}"));
+        let params = IndexParams::of(model);
+        CandidateIndex::build(
+            &at,
+            &IndexSource {
+                input: &input,
+                as_of,
+                params: &params,
+                latest: as_of,
+                progress: false,
+            },
+            &t,
+        )?;
+        let index = CandidateIndex::open(&at)?;
+        let run = |title: &str,
+                   own: Option<usize>,
+                   grades: &[u8]|
+         -> incrocio_core::error::Result<(f64, f64)> {
+            let rec: VacancyRecord = serde_json::from_value(serde_json::json!({
+                "id": "Q", "titolo": title, "comune": ROSA_COMUNE, "raggio_km": 10,
+                "contratto": "A01",
+            }))
+            .map_err(|e| Error::data(dir, e.to_string()))?;
+            let vacancy = rec.validate(r, &t, &model.titles)?;
+            let exclude: Vec<String> = own.map(|i| format!("P{i:05}")).into_iter().collect();
+            let rosa = index.shortlist_with(
+                &vacancy,
+                model,
+                incrocio_matching::rosa::RosaAsk {
+                    size: Some(50),
+                    stamp: incrocio_matching::rosa::RosaStamp::now(Some(as_of)),
+                    exclude: &exclude,
+                },
+                &t,
+                &incrocio_core::cancel::Cancel::never(),
+            )?;
+            let ranked: Vec<u8> = rosa
+                .rosa
+                .iter()
+                .filter_map(|e| e.candidate_id.get(1..)?.parse::<usize>().ok())
+                .map(|j| grades[j])
+                .collect();
+            let all: Vec<u8> = (0..grades.len())
+                .filter(|j| Some(*j) != own)
+                .map(|j| grades[j])
+                .collect();
+            let relevant = all.iter().filter(|&&g| g >= 2).count();
+            let recall = if relevant > 0 {
+                ranked.iter().take(50).filter(|&&g| g >= 2).count() as f64 / relevant.min(50) as f64
+            } else {
+                0.0
+            };
+            Ok((ndcg_at_10(&ranked, &all), recall))
+        };
+        let figures = |set: Vec<(f64, f64)>| {
+            let n = set.len().max(1) as f64;
+            MethodFigures {
+                method: format!("rosa {}", model.key()),
+                ndcg_at_10: set.iter().map(|x| x.0).sum::<f64>() / n,
+                recall_at_50: set.iter().map(|x| x.1).sum::<f64>() / n,
+            }
+        };
+        let held_set = held_queries
+            .iter()
+            .map(|(i, g)| run(&chosen[*i].0, Some(*i), g))
+            .collect::<incrocio_core::error::Result<Vec<_>>>()?;
+        let ad_set = ads
+            .iter()
+            .zip(&ad_queries)
+            .map(|((title, _), g)| run(title, None, g))
+            .collect::<incrocio_core::error::Result<Vec<_>>>()?;
+        let soft = model.titles.soft();
+        let resolved = chosen
+            .iter()
+            .filter(|(text, _)| match &soft {
+                Some(s) => !t.title_distribution(text, s).is_empty(),
+                None => t
+                    .resolve_title(text, model.titles.fuzzy, model.titles.min_confidence)
+                    .is_some(),
+            })
+            .count();
+        out.push(RosaFigures {
+            model: model.key(),
+            model_digest: model.digest.clone(),
+            held_out: figures(held_set),
+            ads: figures(ad_set),
+            resolved,
+        });
+        drop(index);
+        std::fs::remove_dir_all(&at).map_err(|e| Error::io(&at, e))?;
+    }
+    std::fs::remove_file(&input).map_err(|e| Error::io(&input, e))?;
+    Ok(out)
+}
+
+/// What `incrocio train titles` fits, and from what.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Hold out every N-th alternative label and voce (the training's held-out titles).
+    pub holdout_every: u64,
+    /// Held-out titles drawn (by seed) at most.
+    pub pool: usize,
+    /// Seed of the draw.
+    pub seed: u64,
+    /// Occupations kept per title.
+    pub top_k: usize,
+    /// Smallest best cosine at which a title names anything (stated, not fitted).
+    pub min_cosine: f64,
+}
+
+/// The fitted title model: a versioned file (`models/titles/ngram.vN.toml`) whose numbers a
+/// matching model's `[titles]` states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TitleModelFit {
+    /// Occupations kept per title.
+    pub top_k: usize,
+    /// The temperature of least mean negative log-likelihood of the right occupations on the
+    /// fitting half.
+    pub temperature: f64,
+    /// The stated threshold.
+    pub min_cosine: f64,
+    /// Held-out titles in the fitting half and in the checking half.
+    pub fitted_on: usize,
+    /// Titles checked.
+    pub checked_on: usize,
+    /// Mean negative log-likelihood at the temperature, on the checking half.
+    pub log_loss: f64,
+    /// Expected calibration error of the top-1 probability, on the checking half.
+    pub calibration_error: f64,
+    /// Share of the checking half whose first occupation is right.
+    pub accuracy_at_1: f64,
+    /// Share with a right occupation among the `top_k`.
+    pub accuracy_at_k: f64,
+    /// Share of the checking half naming any occupation at `min_cosine`.
+    pub resolved: f64,
+    /// Reliability table of the top-1 probability on the checking half.
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// The candidate temperatures: 41 steps from 0.01 to 1, evenly spaced in logarithm.
+fn temperatures() -> impl Iterator<Item = f64> {
+    (0..=40).map(|k| 0.01 * 100f64.powf(f64::from(k) / 40.0))
+}
+
+/// Fits the title model's temperature on held-out labels (the index built without them):
+/// deterministic, single-threaded, the same numbers for the same seed and data.
+pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
+    use incrocio_taxonomy::ngrams::softmax;
+    let (_, held) = holdout(t, o.holdout_every);
+    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
+    let ngrams = NgramIndex::build(t, &|text| {
+        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
+    });
+    let options = RankingOptions {
+        holdout_every: o.holdout_every,
+        pool: o.pool,
+        queries: 0,
+        tuning_queries: 0,
+        seed: o.seed,
+        min_confidence: 0.0,
+    };
+    let (chosen, order) = draw(held, &options);
+    let tops: Vec<Vec<(OccupationId, f32)>> = chosen
+        .iter()
+        .map(|(text, _)| ngrams.resolve(text, o.top_k))
+        .collect();
+    let (fit, check): (Vec<usize>, Vec<usize>) = order.iter().partition(|&&i| i % 2 == 0);
+    let named = |i: usize| {
+        tops[i]
+            .first()
+            .is_some_and(|x| f64::from(x.1) >= o.min_cosine)
+    };
+    let nll = |set: &[usize], temperature: f64| -> f64 {
+        let used: Vec<usize> = set.iter().copied().filter(|&i| named(i)).collect();
+        used.iter()
+            .map(|&i| {
+                let right: f64 = softmax(&tops[i], temperature)
+                    .iter()
+                    .filter(|(occ, _)| chosen[i].1.contains(occ))
+                    .map(|x| f64::from(x.1))
+                    .sum();
+                -right.max(1e-6).ln()
+            })
+            .sum::<f64>()
+            / used.len().max(1) as f64
+    };
+    let temperature = temperatures()
+        .min_by(|a, b| nll(&fit, *a).total_cmp(&nll(&fit, *b)))
+        .unwrap_or(0.1);
+    let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
+    let (mut at1, mut atk, mut resolved) = (0usize, 0usize, 0usize);
+    for &i in &check {
+        let right = |occ: &OccupationId| chosen[i].1.contains(occ);
+        atk += usize::from(tops[i].iter().any(|x| right(&x.0)));
+        if !named(i) {
+            continue;
+        }
+        resolved += 1;
+        if let Some(&(o1, prob)) = softmax(&tops[i], temperature).first() {
+            at1 += usize::from(right(&o1));
+            let prob = f64::from(prob);
+            let b = ((prob * 10.0) as usize).min(9);
+            bins[b].0 += 1;
+            bins[b].1 += prob;
+            bins[b].2 += usize::from(right(&o1));
+        }
+    }
+    let checked = bins.iter().map(|b| b.0).sum::<usize>().max(1) as f64;
+    let n = check.len().max(1) as f64;
+    TitleModelFit {
+        top_k: o.top_k,
+        temperature,
+        min_cosine: o.min_cosine,
+        fitted_on: fit.len(),
+        checked_on: check.len(),
+        log_loss: nll(&check, temperature),
+        calibration_error: bins
+            .iter()
+            .map(|&(_, sum, right)| (sum - right as f64).abs() / checked)
+            .sum(),
+        accuracy_at_1: at1 as f64 / n,
+        accuracy_at_k: atk as f64 / n,
+        resolved: resolved as f64 / n,
+        reliability: bins
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 > 0)
+            .map(|(i, (count, sum, right))| ReliabilityBin {
+                from: i as f64 / 10.0,
+                n: count,
+                mean_probability: sum / count as f64,
+                observed: right as f64 / count as f64,
+            })
+            .collect(),
+    }
+}
+
+impl TitleModelFit {
+    /// The model file: the numbers a matching model's `[titles]` states, with how they were
+    /// fitted and what they give, and the digest of the taxonomy they were fitted on.
+    pub fn to_toml(&self, o: &TrainOptions, t: &Taxonomy, version: u32) -> String {
+        let mut s = format!(
+            "# The title model: a free-text job title → its top_k ESCO occupations, by the cosine of\n\
+             # its character 3–5-grams (idf over the labels) with each occupation's best label (ESCO\n\
+             # IT/EN preferred, alternative and hidden labels, CP2011 voci), weighted by\n\
+             # softmax(cosine / temperature). Written by `incrocio train titles --seed {seed}`; the\n\
+             # same command on the same data writes this file byte for byte. A matching model states\n\
+             # these numbers in its [titles] (default@v4 does); nothing here is downloaded.\n\
+             #\n\
+             # status = \"fitted\": the temperature is fitted (least log-loss of the right occupations\n\
+             # on half of the held-out labels); top_k and min_cosine are stated choices.\n\
+             id = \"ngram\"\n\
+             version = {version}\n\
+             status = \"fitted\"\n\
+             method = \"char-ngram-labels\"\n\
+             gram_sizes = [3, 4, 5]\n\
+             top_k = {top_k}\n\
+             temperature = {temperature}\n\
+             min_cosine = {min_cosine}\n\
+             \n\
+             [training]\n\
+             seed = {seed}\n\
+             holdout_every = {holdout}\n\
+             pool = {pool}\n\
+             taxonomy = \"{tax}\"\n\
+             taxonomy_digest = \"{digest}\"\n\
+             fitted_on = {fitted}\n\
+             checked_on = {checked}\n\
+             \n\
+             [checked]\n\
+             # On the checking half (held-out labels the index never saw).\n\
+             log_loss = {log_loss:.6}\n\
+             calibration_error = {ece:.6}\n\
+             accuracy_at_1 = {a1:.6}\n\
+             accuracy_at_k = {ak:.6}\n\
+             resolved = {resolved:.6}\n",
+            seed = o.seed,
+            version = version,
+            top_k = self.top_k,
+            temperature = self.temperature,
+            min_cosine = self.min_cosine,
+            holdout = o.holdout_every,
+            pool = o.pool,
+            tax = incrocio_taxonomy::VERSION,
+            digest = t.digest,
+            fitted = self.fitted_on,
+            checked = self.checked_on,
+            log_loss = self.log_loss,
+            ece = self.calibration_error,
+            a1 = self.accuracy_at_1,
+            ak = self.accuracy_at_k,
+            resolved = self.resolved,
+        );
+        for b in &self.reliability {
+            s.push_str(&format!(
+                "\n[[checked.reliability]]\nfrom = {:.1}\nn = {}\nmean_probability = {:.6}\nobserved = {:.6}\n",
+                b.from, b.n, b.mean_probability, b.observed
+            ));
+        }
+        s
     }
 }

@@ -123,9 +123,16 @@ pub fn grades(
 
 /// What a candidate brings to a vacancy, before any score-time parameter: the part values that
 /// do not depend on them, and the signals the experience and education parts are made of.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 struct Signals {
+    /// The lexical part under the base model.
     lessicale: f64,
+    /// With soft occupations: the words' and the grams' BM25 ratios, which the n-gram share
+    /// mixes.
+    lexical: Option<[f64; 2]>,
+    /// With soft occupations: each group's terms (`p_i q_j` and the relation of the pair) and
+    /// the declared occupations' probabilities in the vacancy's distribution.
+    soft: Option<SoftSignals>,
     competenze: f64,
     distanza: f64,
     same: bool,
@@ -137,6 +144,25 @@ struct Signals {
     level_known: bool,
 }
 
+/// A pair of occupations of a soft match: its weight `p_i q_j` and how they relate.
+#[derive(Debug, Clone, Copy, Default)]
+struct Term {
+    weight: f64,
+    same: bool,
+    unit: bool,
+    minor: bool,
+    /// Similarity when the candidate's occupation is adjacent to the vacancy's (0: not).
+    adjacent: f64,
+}
+
+/// A candidate's soft match, before the credits.
+#[derive(Debug, Clone, Default)]
+struct SoftSignals {
+    groups: Vec<Vec<Term>>,
+    /// The vacancy's probability of each occupation the person declared.
+    declared: Vec<f64>,
+}
+
 /// A judged vacancy: each eligible candidate's signals, id and grade.
 #[derive(Debug, Clone)]
 struct Case {
@@ -146,11 +172,14 @@ struct Case {
 }
 
 /// The parameters tuned: the five weights (on the simplex), then `esperienza.adjacent`,
-/// `esperienza.proximity`, `esperienza.min_similarity` and `istruzione.unknown` (each in
-/// [0, 1]). The others change the index (`[vectors]`, `[titles]`), are counts
-/// (`esperienza.neighbours`, rosa sizes, `query.max_terms`) or are not scores
+/// `esperienza.proximity`, `esperienza.min_similarity`, `istruzione.unknown`,
+/// `esperienza.declared`, and with soft occupations (a base of version 4 on)
+/// `esperienza.minor_group` and `lessicale.ngram` (each in [0, 1]). The others change the index
+/// (`[vectors]`, `[titles]`: the title model's temperature and resolution threshold are fitted
+/// by `incrocio train titles` and compared with `incrocio eval title-ranking --rosa`), are
+/// counts (`esperienza.neighbours`, rosa sizes, `query.max_terms`) or are not scores
 /// (`[suggestions]`): they are kept from the base model.
-pub const TUNED: [&str; 10] = [
+pub const TUNED: [&str; 12] = [
     "weights.lessicale",
     "weights.competenze",
     "weights.esperienza",
@@ -161,9 +190,14 @@ pub const TUNED: [&str; 10] = [
     "esperienza.min_similarity",
     "istruzione.unknown",
     "esperienza.declared",
+    "esperienza.minor_group",
+    "lessicale.ngram",
 ];
 
-type Theta = [f64; 10];
+/// The parameters only a soft base moves.
+const SOFT_ONLY: usize = 10;
+
+type Theta = [f64; 12];
 
 fn theta_of(m: &MatchingModel) -> Theta {
     let w = m.weights.as_array();
@@ -179,6 +213,8 @@ fn theta_of(m: &MatchingModel) -> Theta {
         m.esperienza.min_similarity,
         m.istruzione.unknown,
         m.esperienza.declared,
+        m.esperienza.minor_group,
+        m.lessicale.ngram,
     ]
 }
 
@@ -196,24 +232,54 @@ fn model_of(base: &MatchingModel, th: &Theta) -> MatchingModel {
     m.esperienza.min_similarity = th[7];
     m.istruzione.unknown = th[8];
     m.esperienza.declared = th[9];
+    m.esperienza.minor_group = th[10];
+    m.lessicale.ngram = th[11];
     m
 }
 
 fn score(x: &Signals, th: &Theta) -> f64 {
-    let adjacent = if x.adjacent > 0.0 && x.adjacent >= th[7] {
-        th[6] * x.adjacent
-    } else {
-        0.0
+    let near = |s: f64| {
+        if s > 0.0 && s >= th[7] {
+            th[6] * s
+        } else {
+            0.0
+        }
     };
-    let esperienza = if x.same {
-        1.0
-    } else {
-        (if x.same_unit_group { th[5] } else { 0.0 })
-            .max(adjacent)
-            .max(if x.declared { th[9] } else { 0.0 })
+    let esperienza = match &x.soft {
+        // The engine's expected match ([`incrocio_matching::soft`]) under these credits.
+        Some(soft) => {
+            let m = |t: &Term| {
+                if t.same {
+                    1.0
+                } else {
+                    let group = if t.unit {
+                        th[5]
+                    } else if t.minor {
+                        th[10]
+                    } else {
+                        0.0
+                    };
+                    group.max(near(t.adjacent))
+                }
+            };
+            let groups = soft
+                .groups
+                .iter()
+                .map(|g| g.iter().map(|t| t.weight * m(t)).sum::<f64>().min(1.0));
+            let declared = soft.declared.iter().map(|q| th[9] * q);
+            groups.chain(declared).fold(0.0, f64::max)
+        }
+        None if x.same => 1.0,
+        None => (if x.same_unit_group { th[5] } else { 0.0 })
+            .max(near(x.adjacent))
+            .max(if x.declared { th[9] } else { 0.0 }),
     };
     let istruzione = if x.level_known { 1.0 } else { th[8] };
-    th[0] * x.lessicale
+    let lessicale = match x.lexical {
+        Some([words, grams]) => (1.0 - th[11]) * words + th[11] * grams,
+        None => x.lessicale,
+    };
+    th[0] * lessicale
         + th[1] * x.competenze
         + th[2] * esperienza
         + th[3] * istruzione
@@ -326,37 +392,103 @@ fn signals(
     index: &CandidateIndex,
     vacancy: &incrocio_matching::Vacancy,
     base: &MatchingModel,
+    r: &Reference,
     t: &Taxonomy,
 ) -> Result<Vec<(Signals, String)>> {
     let mut wide = base.clone();
     wide.esperienza.min_similarity = 0.0;
     let ranking = index.ranking(vacancy, &wide, t)?;
-    Ok(ranking
+    let soft = base.titles.soft().is_some();
+    let adjacency = index.adjacency(t);
+    ranking
         .ranked
         .iter()
         .map(|e| {
             let c = &e.contributions;
             let x = &e.experience;
-            (
-                Signals {
-                    lessicale: c.lessicale,
-                    competenze: c.competenze,
-                    distanza: c.distanza,
-                    same: x.same,
-                    same_unit_group: x.same_unit_group,
-                    declared: x.declared,
-                    adjacent: x.adjacent.map_or(0.0, |(_, s)| f64::from(s)),
-                    level_known: e.level_known,
-                },
-                e.candidate_id.clone(),
-            )
+            let mut signals = Signals {
+                lessicale: c.lessicale,
+                competenze: c.competenze,
+                distanza: c.distanza,
+                same: x.same,
+                same_unit_group: x.same_unit_group,
+                declared: x.declared,
+                adjacent: x.adjacent.map_or(0.0, |(_, s)| f64::from(s)),
+                level_known: e.level_known,
+                ..Signals::default()
+            };
+            if soft {
+                signals.lexical = Some(e.lexical);
+                signals.soft = Some(soft_signals(
+                    index,
+                    vacancy,
+                    &wide,
+                    &e.candidate_id,
+                    adjacency,
+                    r,
+                    t,
+                )?);
+            }
+            Ok((signals, e.candidate_id.clone()))
         })
-        .collect())
+        .collect()
+}
+
+/// A candidate's soft match terms against a vacancy, read from its stored record resolved
+/// again under the model's titles (the resolution the index made).
+fn soft_signals(
+    index: &CandidateIndex,
+    vacancy: &incrocio_matching::Vacancy,
+    wide: &MatchingModel,
+    id: &str,
+    adjacency: &incrocio_matching::Adjacency,
+    r: &Reference,
+    t: &Taxonomy,
+) -> Result<SoftSignals> {
+    let Some(record) = index.get(id)? else {
+        return Ok(SoftSignals::default());
+    };
+    let c = record.validate(r, t, chrono::NaiveDate::MAX, &wide.titles)?;
+    let isco = |o: u32| t.occupations[o as usize].isco.as_str();
+    let term = |ci: u32, p: f32, oj: u32, q: f32| {
+        let (a, b) = (isco(ci), isco(oj));
+        let unit = !a.is_empty() && a == b;
+        Term {
+            weight: f64::from(p) * f64::from(q),
+            same: ci == oj,
+            unit,
+            minor: !unit && a.len() >= 3 && a.get(..3) == b.get(..3),
+            adjacent: adjacency
+                .of(oj, &wide.esperienza)
+                .iter()
+                .find(|(n, _)| *n == ci)
+                .map_or(0.0, |&(_, s)| f64::from(s)),
+        }
+    };
+    let groups = c
+        .soft
+        .iter()
+        .chain(&c.testo)
+        .map(|d| {
+            d.iter()
+                .flat_map(|&(ci, p)| vacancy.soft.iter().map(move |&(oj, q)| term(ci, p, oj, q)))
+                .collect()
+        })
+        .collect();
+    let declared = vacancy
+        .soft
+        .iter()
+        .filter(|(o, _)| c.dichiarate.contains(o))
+        .map(|&(_, q)| f64::from(q))
+        .collect();
+    Ok(SoftSignals { groups, declared })
 }
 
 /// A random parameter vector: weights uniform on the simplex, the rest uniform in [0, 1].
-fn random_theta(rng: &mut ChaCha8Rng) -> Theta {
-    let mut th = [0.0; 10];
+/// Only the first `tuned` parameters are drawn (the rest stay 0), so a base without soft
+/// occupations draws the same sequence as before they existed.
+fn random_theta(rng: &mut ChaCha8Rng, tuned: usize) -> Theta {
+    let mut th = [0.0; 12];
     for x in th.iter_mut().take(5) {
         *x = -(1.0 - rng.r#gen::<f64>()).ln();
     }
@@ -364,7 +496,7 @@ fn random_theta(rng: &mut ChaCha8Rng) -> Theta {
     for x in th.iter_mut().take(5) {
         *x /= s;
     }
-    for x in th.iter_mut().skip(5) {
+    for x in th.iter_mut().take(tuned).skip(5) {
         *x = rng.r#gen::<f64>();
     }
     th
@@ -404,7 +536,7 @@ pub fn tune(
     for v in vacancies {
         let Some(g) = grades.get(&v.id) else { continue };
         let vacancy = v.clone().validate(r, t, &base.titles)?;
-        let rows = signals(index, &vacancy, base, t)?
+        let rows = signals(index, &vacancy, base, r, t)?
             .into_iter()
             .map(|(x, id)| {
                 let grade = g.get(&id).copied().unwrap_or(0);
@@ -417,6 +549,7 @@ pub fn tune(
         });
     }
     let start = theta_of(base);
+    let soft = base.titles.soft().is_some();
     let all: Vec<&Case> = cases.iter().collect();
     let cv = opts.folds >= 2;
     // (tuned, base) nDCG of each held-out vacancy that has a relevant candidate.
@@ -437,7 +570,7 @@ pub fn tune(
                     )),
                 )));
             }
-            let th = search(&train, &start, opts);
+            let th = search(&train, &start, opts, soft);
             pairs.extend(
                 test.iter()
                     .filter_map(|c| Some((ndcg(c, &th)?, ndcg(c, &start)?))),
@@ -454,7 +587,7 @@ pub fn tune(
             FieldReason::Inconsistent("no judged vacancy in the training split".into()),
         )));
     }
-    let best = search(&train, &start, opts);
+    let best = search(&train, &start, opts, soft);
     let round = |x: f64| (x * 1e4).round() / 1e4;
     let th = best.map(round);
     if !cv {
@@ -523,11 +656,14 @@ pub fn tune(
 
 /// The seeded search: random points, then a coordinate search with halving steps, on the
 /// mean nDCG@15 of `cases`.
-fn search(cases: &[&Case], start: &Theta, opts: &TuneOptions) -> Theta {
+fn search(cases: &[&Case], start: &Theta, opts: &TuneOptions, soft: bool) -> Theta {
     let mut best = (mean_ndcg(cases, start), *start);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    // Without soft occupations the last parameters do nothing: they keep the base's values.
+    let tuned = if soft { TUNED.len() } else { SOFT_ONLY };
     for _ in 0..opts.samples {
-        let th = random_theta(&mut rng);
+        let mut th = random_theta(&mut rng, tuned);
+        th[tuned..].copy_from_slice(&start[tuned..]);
         let s = mean_ndcg(cases, &th);
         if s > best.0 {
             best = (s, th);
@@ -536,7 +672,7 @@ fn search(cases: &[&Case], start: &Theta, opts: &TuneOptions) -> Theta {
     let mut step = 0.1;
     while step > 1e-3 {
         let mut improved = false;
-        for i in 0..TUNED.len() {
+        for i in 0..tuned {
             for dir in [1.0, -1.0] {
                 let Some(th) = moved(&best.1, i, dir * step) else {
                     continue;
@@ -630,13 +766,14 @@ mod tests {
             declared: false,
             adjacent: 0.0,
             level_known: true,
+            ..Signals::default()
         };
         let case = Case {
             key: 0,
             rows: vec![(x(1.0, 0.0), "A".into(), 0), (x(0.2, 1.0), "B".into(), 2)],
         };
         let only = |i: usize| {
-            let mut th = [0.0; 10];
+            let mut th = [0.0; 12];
             th[i] = 1.0;
             th
         };
@@ -650,7 +787,7 @@ mod tests {
     #[test]
     fn experience_and_education_follow_the_tuned_credits() {
         // th: weights (0, 0, 1, 0, 0) → the score is the experience value.
-        let mut th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8];
+        let mut th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8, 0.25, 0.5];
         let s = |adjacent, unit| Signals {
             lessicale: 0.0,
             competenze: 0.0,
@@ -660,6 +797,7 @@ mod tests {
             declared: false,
             adjacent,
             level_known: false,
+            ..Signals::default()
         };
         // Declared in the patto: esperienza.declared (0.8) when it is the largest credit.
         let declared = Signals {
@@ -673,7 +811,46 @@ mod tests {
         // Below min_similarity an adjacent occupation earns nothing.
         assert_eq!(score(&s(0.2, false), &th), 0.0);
         // Education weight 1: the unknown level scores istruzione.unknown.
-        th = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8];
+        th = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8, 0.25, 0.5];
         assert!((score(&s(0.0, false), &th) - 0.25).abs() < 1e-12);
+    }
+
+    /// Soft occupations under the tuned credits, by hand. Group 1: p·q = 0.42 same
+    /// occupation, 0.28 same unit group, 0.18 same minor group, 0.12 adjacent at 0.9 →
+    /// 0.42 × 1 + 0.28 × 0.5 + 0.18 × 0.25 + 0.12 × (0.6 × 0.9) = 0.42 + 0.14 + 0.045 + 0.0648
+    /// = 0.6698. A declared occupation with q = 0.7: 0.8 × 0.7 = 0.56 < 0.6698. The lexical
+    /// part mixes the words' 0.4 and the grams' 1.0 at n-gram share 0.5: 0.7.
+    #[test]
+    fn soft_experience_and_the_ngram_share_follow_the_tuned_credits() {
+        let th = [0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.6, 0.3, 0.25, 0.8, 0.25, 0.5];
+        let term = |weight, same, unit, minor, adjacent| Term {
+            weight,
+            same,
+            unit,
+            minor,
+            adjacent,
+        };
+        let x = Signals {
+            lexical: Some([0.4, 1.0]),
+            soft: Some(SoftSignals {
+                groups: vec![vec![
+                    term(0.42, true, false, false, 0.0),
+                    term(0.28, false, true, false, 0.0),
+                    term(0.18, false, false, true, 0.0),
+                    term(0.12, false, false, false, 0.9),
+                ]],
+                declared: vec![0.7],
+            }),
+            ..Signals::default()
+        };
+        assert!((score(&x, &th) - 0.6698).abs() < 1e-12);
+        let mut lexical = th;
+        lexical[2] = 0.0;
+        lexical[0] = 1.0;
+        assert!((score(&x, &lexical) - 0.7).abs() < 1e-12);
+        // Minor-group credit 0: the 0.045 goes.
+        let mut no_minor = th;
+        no_minor[10] = 0.0;
+        assert!((score(&x, &no_minor) - 0.6248).abs() < 1e-12);
     }
 }

@@ -130,9 +130,16 @@ pub struct Taxonomy {
     /// `sha256:` over the six tables: what an index records it was built with.
     pub digest: String,
     titles: OnceLock<titles::TitleIndex>,
+    /// The character n-gram index of the labels (built on first use).
+    ngrams: OnceLock<ngrams::NgramIndex>,
+    /// Soft resolutions already made, by parameters and title.
+    distributions: std::sync::Mutex<HashMap<(u64, u64, u64), HashMap<String, Distribution>>>,
     /// Fuzzy resolutions already made, by threshold (its bits) and title: CVs repeat titles.
     resolved: std::sync::Mutex<HashMap<u64, HashMap<String, Option<OccupationId>>>>,
 }
+
+/// A title's occupations with their probabilities, most probable first (sums to 1, or empty).
+pub type Distribution = std::sync::Arc<[(OccupationId, f32)]>;
 
 /// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
 const RESOLVED_CACHE: usize = 200_000;
@@ -148,19 +155,42 @@ impl Taxonomy {
     /// The tables bundled from `data/`, parsed on first use.
     pub fn bundled() -> &'static Taxonomy {
         static BUNDLED: OnceLock<Taxonomy> = OnceLock::new();
-        BUNDLED.get_or_init(|| {
-            // Bundled files are part of the build and covered by tests: a parse failure is a
-            // build defect, not an input error.
-            Taxonomy::parse(
-                include_str!("../../../data/esco/occupations.tsv"),
-                include_str!("../../../data/esco/skills.tsv"),
-                include_str!("../../../data/esco/occupation_skills.tsv"),
-                include_str!("../../../data/cp2011/unita.tsv"),
-                include_str!("../../../data/cp2011/voci.tsv"),
-                include_str!("../../../data/cp2011/esco_link.tsv"),
-            )
-            .unwrap_or_else(|e| panic!("bundled taxonomy: {e}"))
-        })
+        BUNDLED.get_or_init(Taxonomy::parse_bundled)
+    }
+
+    /// A new copy of the bundled tables, with title indexes of its own
+    /// ([`Taxonomy::with_title_indexes`]): what a development set with held-out labels runs on.
+    pub fn parse_bundled() -> Taxonomy {
+        // Bundled files are part of the build and covered by tests: a parse failure is a
+        // build defect, not an input error.
+        Taxonomy::parse(
+            include_str!("../../../data/esco/occupations.tsv"),
+            include_str!("../../../data/esco/skills.tsv"),
+            include_str!("../../../data/esco/occupation_skills.tsv"),
+            include_str!("../../../data/cp2011/unita.tsv"),
+            include_str!("../../../data/cp2011/voci.tsv"),
+            include_str!("../../../data/cp2011/esco_link.tsv"),
+        )
+        .unwrap_or_else(|e| panic!("bundled taxonomy: {e}"))
+    }
+
+    /// This taxonomy resolving titles with these indexes instead of those of every label (a
+    /// development set's, built without its held-out labels), and without the exact labels
+    /// `held_out` names (normalised, [`normalize_label`]).
+    pub fn with_title_indexes(
+        self,
+        words: titles::TitleIndex,
+        grams: ngrams::NgramIndex,
+        held_out: &dyn Fn(&str) -> bool,
+    ) -> Taxonomy {
+        let mut by_label = self.by_label;
+        by_label.retain(|k, _| !held_out(k));
+        Taxonomy {
+            by_label,
+            titles: OnceLock::from(words),
+            ngrams: OnceLock::from(grams),
+            ..self
+        }
     }
 
     /// Parses the six tables (TSV with a header row, as written by `data/prepare_taxonomy.py`).
@@ -323,6 +353,8 @@ impl Taxonomy {
             by_label,
             digest,
             titles: OnceLock::new(),
+            ngrams: OnceLock::new(),
+            distributions: std::sync::Mutex::default(),
             resolved: std::sync::Mutex::default(),
         })
     }
@@ -331,6 +363,30 @@ impl Taxonomy {
     pub fn titles(&self) -> &titles::TitleIndex {
         self.titles
             .get_or_init(|| titles::TitleIndex::build(self, ABBREVIATIONS, &|_, _, _| false))
+    }
+
+    /// The character n-gram index of every label (built on first use).
+    pub fn ngrams(&self) -> &ngrams::NgramIndex {
+        self.ngrams
+            .get_or_init(|| ngrams::NgramIndex::build(self, &|_| false))
+    }
+
+    /// The occupations a free-text title may name, as a probability distribution
+    /// ([`ngrams::SoftTitles::distribution`] over the bundled labels), remembered per title.
+    pub fn title_distribution(&self, title: &str, p: &ngrams::SoftTitles) -> Distribution {
+        let key = p.key();
+        let cache = || self.distributions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = cache().get(&key).and_then(|c| c.get(title)) {
+            return hit.clone();
+        }
+        let found = p.distribution(self.ngrams(), title);
+        let mut all = cache();
+        let c = all.entry(key).or_default();
+        if c.len() >= RESOLVED_CACHE {
+            c.clear();
+        }
+        c.insert(title.to_owned(), found.clone());
+        found
     }
 
     /// The occupation a free-text title names under `params`: an exact label first; then, when

@@ -53,28 +53,86 @@ impl GramVec {
 /// The character n-grams of every label, with their label frequencies.
 #[derive(Debug)]
 pub struct NgramIndex {
-    gram_ids: HashMap<String, u32>,
+    gram_ids: HashMap<Gram, u32>,
     idf: Vec<f32>,
     /// Per gram, the labels holding it with the gram's weight in the label's vector.
     postings: Vec<Vec<(u32, f32)>>,
     /// Each label's occupation.
     occupation: Vec<OccupationId>,
+    /// Each label's vector.
+    labels: Vec<GramVec>,
 }
 
-/// The grams of a normalised, space-framed text, with their counts.
-fn grams(text: &str) -> Vec<(String, u32)> {
+/// How much work a resolution does ([`NgramIndex::resolve_within`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effort {
+    /// Grams held by at most this many labels are walked to find the labels compared.
+    pub df: usize,
+    /// The rarest grams always walked.
+    pub min_grams: usize,
+    /// The labels of best partial score whose exact cosine is computed.
+    pub rescored: usize,
+}
+
+impl Effort {
+    /// Titles (experiences, vacancies, the patto's occupations; training).
+    pub const TITLE: Effort = Effort {
+        df: 300,
+        min_grams: 4,
+        rescored: 128,
+    };
+    /// Free text (`competenze_testo`, the sentences of `sintesi`): pieces that rarely repeat,
+    /// so not remembered, and of which only a strong match matters.
+    pub const FREE_TEXT: Effort = Effort {
+        df: 60,
+        min_grams: 3,
+        rescored: 24,
+    };
+}
+
+/// A gram packed in one integer: its length, then each char in 21 bits (no allocation).
+type Gram = u128;
+
+fn pack(w: &[char]) -> Gram {
+    w.iter().fold((w.len() as u128) << 120, |k, &c| {
+        (k << 21) | u128::from(u32::from(c))
+    }) | ((w.len() as u128) << 120)
+}
+
+/// The grams of a normalised, space-framed text, with their counts, in gram order.
+fn grams(text: &str) -> Vec<(Gram, u32)> {
     let framed: Vec<char> = format!(" {} ", normalize_label(text)).chars().collect();
-    let mut counts: HashMap<String, u32> = HashMap::default();
+    let mut all: Vec<Gram> = Vec::with_capacity(framed.len() * SIZES.len());
+    for n in SIZES {
+        if framed.len() < n {
+            continue;
+        }
+        all.extend(framed.windows(n).map(pack));
+    }
+    all.sort_unstable();
+    let mut out: Vec<(Gram, u32)> = Vec::with_capacity(all.len());
+    for g in all {
+        match out.last_mut() {
+            Some((last, c)) if *last == g => *c += 1,
+            _ => out.push((g, 1)),
+        }
+    }
+    out
+}
+
+/// The grams of a text as index terms, one per occurrence in text order (a space of the
+/// framing written `_`): what the lexical part's n-gram field holds and searches.
+pub fn gram_terms(text: &str) -> Vec<String> {
+    let framed: Vec<char> = format!(" {} ", normalize_label(text)).chars().collect();
+    let mut out = Vec::new();
     for n in SIZES {
         if framed.len() < n {
             continue;
         }
         for w in framed.windows(n) {
-            *counts.entry(w.iter().collect()).or_default() += 1;
+            out.push(w.iter().map(|&c| if c == ' ' { '_' } else { c }).collect());
         }
     }
-    let mut out: Vec<(String, u32)> = counts.into_iter().collect();
-    out.sort_unstable();
     out
 }
 
@@ -82,7 +140,7 @@ impl NgramIndex {
     /// The index over `t`'s labels (those [`for_each_label`] gives, each `/`-separated part a
     /// label), leaving out those `skip` says to (a held-out development set).
     pub fn build(t: &Taxonomy, skip: &dyn Fn(&str) -> bool) -> NgramIndex {
-        let mut gram_ids: HashMap<String, u32> = HashMap::default();
+        let mut gram_ids: HashMap<Gram, u32> = HashMap::default();
         let mut labels: Vec<(OccupationId, Vec<(u32, u32)>)> = Vec::new();
         for_each_label(t, |o, _, text| {
             for part in text.split('/') {
@@ -90,13 +148,14 @@ impl NgramIndex {
                 if part.is_empty() || skip(part) {
                     continue;
                 }
-                let g: Vec<(u32, u32)> = grams(part)
+                let mut g: Vec<(u32, u32)> = grams(part)
                     .into_iter()
                     .map(|(gram, c)| {
                         let next = gram_ids.len() as u32;
                         (*gram_ids.entry(gram).or_insert(next), c)
                     })
                     .collect();
+                g.sort_unstable();
                 if !g.is_empty() {
                     labels.push((o, g));
                 }
@@ -115,18 +174,21 @@ impl NgramIndex {
             .collect();
         let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); gram_ids.len()];
         let mut occupation = Vec::with_capacity(labels.len());
+        let mut vectors = Vec::with_capacity(labels.len());
         for (l, (o, g)) in labels.iter().enumerate() {
             let v = weigh(g, &idf);
             for (id, w) in v.ids.iter().zip(&v.weights) {
                 postings[*id as usize].push((l as u32, *w));
             }
             occupation.push(*o);
+            vectors.push(v);
         }
         NgramIndex {
             gram_ids,
             idf,
             postings,
             occupation,
+            labels: vectors,
         }
     }
 
@@ -143,24 +205,137 @@ impl NgramIndex {
 
     /// The occupations a title may name, best first, each with its best label's cosine (at
     /// most `limit`; ties to the lower occupation id).
+    ///
+    /// Two passes, so that a title costs tens of microseconds, not the walk of every label
+    /// sharing a gram with it: the postings of the title's selective grams (held by at most
+    /// [`Effort::df`] labels, and at least its [`Effort::min_grams`] rarest) give each label a
+    /// partial score; the [`Effort::rescored`] best labels then get their exact cosine. A
+    /// label sharing only common grams (` di `, `ore`) with the title is not compared: those
+    /// grams weigh little, and the best labels of a title share its rare grams. Training
+    /// (`incrocio train titles`) and use read titles through this same function.
     pub fn resolve(&self, text: &str, limit: usize) -> Vec<(OccupationId, f32)> {
+        self.resolve_within(text, limit, Effort::TITLE)
+    }
+
+    /// [`NgramIndex::resolve`] with the work bounded by `effort`.
+    pub fn resolve_within(
+        &self,
+        text: &str,
+        limit: usize,
+        effort: Effort,
+    ) -> Vec<(OccupationId, f32)> {
         let v = self.vector(text);
-        let mut by_label: HashMap<u32, f32> = HashMap::default();
-        for (id, w) in v.ids.iter().zip(&v.weights) {
-            for &(l, lw) in &self.postings[*id as usize] {
-                *by_label.entry(l).or_default() += w * lw;
+        let mut order: Vec<usize> = (0..v.ids.len()).collect();
+        order.sort_by_key(|&k| (self.postings[v.ids[k] as usize].len(), v.ids[k]));
+        // Partial scores in a per-thread dense buffer over the labels, zeroed where touched.
+        thread_local! {
+            static PARTIAL: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let mut compared: Vec<(u32, f32)> = PARTIAL.with(|buf| {
+            let mut partial = buf.borrow_mut();
+            partial.resize(self.labels.len(), 0.0);
+            let mut touched: Vec<u32> = Vec::new();
+            for (n, &k) in order.iter().enumerate() {
+                let postings = &self.postings[v.ids[k] as usize];
+                if n >= effort.min_grams && postings.len() > effort.df {
+                    break;
+                }
+                let w = v.weights[k];
+                for &(l, lw) in postings {
+                    let p = &mut partial[l as usize];
+                    if *p == 0.0 {
+                        touched.push(l);
+                    }
+                    *p += w * lw;
+                }
             }
+            touched
+                .into_iter()
+                .map(|l| {
+                    let x = std::mem::take(&mut partial[l as usize]);
+                    (l, x)
+                })
+                .collect()
+        });
+        if compared.len() > effort.rescored {
+            compared.select_nth_unstable_by(effort.rescored, |a, b| {
+                b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+            });
+            compared.truncate(effort.rescored);
         }
         let mut best: HashMap<OccupationId, f32> = HashMap::default();
-        for (l, s) in by_label {
+        for (l, _) in compared {
+            let cosine = v.cosine(&self.labels[l as usize]);
             let e = best.entry(self.occupation[l as usize]).or_default();
-            *e = e.max(s.min(1.0));
+            *e = e.max(cosine);
         }
-        let mut out: Vec<(OccupationId, f32)> = best.into_iter().collect();
+        let mut out: Vec<(OccupationId, f32)> = best.into_iter().filter(|x| x.1 > 0.0).collect();
         out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(limit);
         out
     }
+}
+
+/// How a title becomes a distribution over occupations (a matching model's `[titles]` of
+/// version 4 or later): its `top_k` occupations by n-gram cosine to their best label, weighted
+/// by a softmax of the cosines at `temperature` (fitted by `incrocio train titles` for least
+/// log-loss on held-out labels, so that the probabilities are calibrated); a title whose best
+/// cosine is below `min_cosine` names no occupation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoftTitles {
+    /// Occupations kept per title.
+    pub top_k: usize,
+    /// Softmax temperature (> 0).
+    pub temperature: f64,
+    /// Smallest best cosine at which a title names anything.
+    pub min_cosine: f64,
+}
+
+impl SoftTitles {
+    /// The parameters as a cache key.
+    pub fn key(&self) -> (u64, u64, u64) {
+        (
+            self.top_k as u64,
+            self.temperature.to_bits(),
+            self.min_cosine.to_bits(),
+        )
+    }
+
+    /// The distribution `text` resolves to over `index`'s labels.
+    pub fn distribution(&self, index: &NgramIndex, text: &str) -> super::Distribution {
+        self.distribution_within(index, text, Effort::TITLE)
+    }
+
+    /// [`SoftTitles::distribution`] with the work bounded by `effort`.
+    pub fn distribution_within(
+        &self,
+        index: &NgramIndex,
+        text: &str,
+        effort: Effort,
+    ) -> super::Distribution {
+        let top = index.resolve_within(text, self.top_k, effort);
+        if top.first().is_none_or(|x| f64::from(x.1) < self.min_cosine) {
+            return std::sync::Arc::from([]);
+        }
+        softmax(&top, self.temperature).into()
+    }
+}
+
+/// Softmax of cosines (best first) at `temperature`: probabilities in the same order, summing
+/// to 1 (to f32 rounding), computed in f64 in a fixed order.
+pub fn softmax(top: &[(OccupationId, f32)], temperature: f64) -> Vec<(OccupationId, f32)> {
+    let Some(max) = top.first().map(|x| f64::from(x.1)) else {
+        return Vec::new();
+    };
+    let e: Vec<f64> = top
+        .iter()
+        .map(|x| ((f64::from(x.1) - max) / temperature).exp())
+        .collect();
+    let z: f64 = e.iter().sum();
+    top.iter()
+        .zip(e)
+        .map(|(x, w)| (x.0, (w / z) as f32))
+        .collect()
 }
 
 /// Count × idf, L2-normalised; `g` sorted by gram id.
