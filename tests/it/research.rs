@@ -634,7 +634,7 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         let sum = w.lessicale + w.competenze + w.esperienza + w.istruzione + w.distanza;
         assert!((sum - 1.0).abs() < 1e-3, "{sum}");
         // Same inputs, same result.
-        let (again, _) = tune(&idx, &blind, &g, &base, 4, &opts, r, t).unwrap();
+        let (again, _) = tune(&idx, &blind, &g, &base, 5, &opts, r, t).unwrap();
         assert_eq!(again, text);
         // 21 (graded) and 188 (esiti) judged vacancies, under 50 of them held out with a
         // relevant candidate: the report says it is too few.
@@ -655,11 +655,11 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
     // are reported, and the released model is tuned on all of them.
     let g = grades(&judgments, 0).unwrap();
     let cv = TuneOptions { folds: 4, ..opts };
-    let (text, rep) = tune(&idx, &blind, &g, &base, 4, &cv, r, t).unwrap();
+    let (text, rep) = tune(&idx, &blind, &g, &base, 5, &cv, r, t).unwrap();
     assert_eq!(rep.folds, 4);
     assert_eq!(rep.train_vacancies, rep.test_vacancies);
     assert_eq!(rep.train_vacancies, g.len());
-    assert_eq!(rep.fold_ranges.len(), 10);
+    assert_eq!(rep.fold_ranges.len(), 12);
     assert!(rep.fold_ranges.iter().all(|(_, lo, hi)| lo <= hi));
     assert!(text.contains("4-fold cross-validation"));
     // The released parameters are those of a search on every vacancy: the same as a split that
@@ -668,12 +668,12 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         test_share: 0.0,
         ..opts
     };
-    let (_, whole) = tune(&idx, &blind, &g, &base, 4, &all, r, t).unwrap();
+    let (_, whole) = tune(&idx, &blind, &g, &base, 5, &all, r, t).unwrap();
     assert_eq!(whole.parameters, rep.parameters);
     let too_many = TuneOptions {
         folds: 1_000,
         ..opts
     };
-    let err = tune(&idx, &blind, &g, &base, 4, &too_many, r, t).unwrap_err();
+    let err = tune(&idx, &blind, &g, &base, 5, &too_many, r, t).unwrap_err();
     assert!(err.to_string().contains("fewer folds"), "{err}");
 }

@@ -201,15 +201,8 @@ fn issue_31_a_record_with_too_many_experiences_is_refused() {
 /// `incrocio train titles` writes the bundled title model byte for byte.
 #[test]
 fn issue_31_2_train_titles_reproduces_the_model_file() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_incrocio"))
-        .args(["train", "titles", "--seed", "42"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    use crate::cli::{incrocio, succeeds};
+    let out = succeeds(incrocio().args(["train", "titles", "--seed", "42"]));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         include_str!("../../models/titles/ngram.v1.toml")

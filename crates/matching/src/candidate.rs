@@ -219,9 +219,11 @@ pub struct Candidate {
     /// ([`TitleParams::soft`]), empty when nothing resolves.
     pub soft: Vec<Distribution>,
     /// With soft occupations and a `titles.free_text` weight: the distributions of the
-    /// candidate's free text (each `competenze_testo` item, each sentence of `sintesi`), at most
-    /// [`MAX_FREE_TEXT_PIECES`], in that order, each probability multiplied by `free_text`
-    /// (a weight, as an experience's probability is); those naming nothing are left out.
+    /// candidate's free text (each `competenze_testo` item, then the first phrase of `sintesi`),
+    /// at most [`MAX_FREE_TEXT_PIECES`] pieces of at most six words, in that order, each
+    /// probability multiplied by `free_text` (a weight, as an experience's probability is);
+    /// those naming nothing are left out. They earn `esperienza` credit; they are not in the
+    /// competency vector.
     pub testo: Vec<Distribution>,
     /// Resolved declared skills.
     pub skills: Vec<SkillId>,
@@ -597,14 +599,16 @@ impl CandidateRecord {
         let Some(soft) = titles.soft().filter(|_| titles.free_text > 0.0) else {
             return Vec::new();
         };
-        let sentences = self
-            .sintesi
-            .iter()
-            .flat_map(|s| s.split(['.', ',', ';', '\n', ':', '!', '?', '(', ')']));
+        // The summary's first phrase (up to a full stop, comma, colon …): where a summary says
+        // what the person does ("Cuoca con esperienza, …"); the rest reaches BM25 only.
+        let first = self.sintesi.iter().filter_map(|s| {
+            s.split(['.', ',', ';', '\n', ':', '!', '?', '(', ')'])
+                .next()
+        });
         self.competenze_testo
             .iter()
             .map(String::as_str)
-            .chain(sentences)
+            .chain(first)
             .map(str::trim)
             .filter(|p| {
                 !p.is_empty()
@@ -612,8 +616,8 @@ impl CandidateRecord {
                     && p.split_whitespace().count() <= MAX_FREE_TEXT_PIECE_WORDS
             })
             .take(MAX_FREE_TEXT_PIECES)
-            // Not remembered: free text rarely repeats, and would push titles out of the cache.
-            .map(|p| soft.distribution_within(t.ngrams(), p, Effort::FREE_TEXT))
+            // Remembered apart from titles: first phrases repeat ("Cuoca con esperienza").
+            .map(|p| t.distribution_within(p, &soft, Effort::FREE_TEXT))
             .filter(|d| !d.is_empty())
             .map(|d| {
                 d.iter()

@@ -163,6 +163,15 @@ pub struct LexicalParams {
     /// `lessicale = (1 − ngram) × BM25 / best BM25 + ngram × n-gram score / best n-gram score`
     /// (0 before version 4: BM25 only).
     pub ngram: f64,
+    /// A gram held by more than this share of the candidates (or of the open vacancies, in
+    /// offers) is not searched: it weighs little (its idf is low) and its postings cost the
+    /// most (`_ad`, `ore_`). 1: every gram.
+    #[serde(default = "every_gram")]
+    pub max_gram_share: f64,
+}
+
+fn every_gram() -> f64 {
+    1.0
 }
 
 /// Rosa size rules.
@@ -203,7 +212,10 @@ impl Bm25Params {
 }
 
 fn no_ngrams() -> LexicalParams {
-    LexicalParams { ngram: 0.0 }
+    LexicalParams {
+        ngram: 0.0,
+        max_gram_share: 1.0,
+    }
 }
 
 fn released_bm25() -> Bm25Params {
@@ -350,7 +362,7 @@ impl MatchingModel {
                     if !titles.is_some_and(|t| t.contains_key(key)) {
                         return Err(ModelError::new(
                             file,
-                            &format!("titles.{key}"),
+                            format!("titles.{key}"),
                             "a model of version 4 or later states its soft occupations",
                         ));
                     }
@@ -423,6 +435,7 @@ impl MatchingModel {
             ("titles.min_cosine", self.titles.min_cosine),
             ("titles.free_text", self.titles.free_text),
             ("lessicale.ngram", self.lessicale.ngram),
+            ("lessicale.max_gram_share", self.lessicale.max_gram_share),
         ] {
             if !unit(v) {
                 return bad(key, "must be in [0, 1]");
@@ -578,7 +591,8 @@ mod tests {
             ("[lessicale]\n", "lessicale"),
         ] {
             let text = if key == "lessicale" {
-                v4.replace("[lessicale]\n", "").replace("ngram = 0.5\n", "")
+                let gone = v4.replace("[lessicale]\n", "").replace("ngram = 0.5\n", "");
+                gone.replace("max_gram_share = 0.02\n", "")
             } else {
                 v4.replace(cut, "")
             };

@@ -110,6 +110,34 @@ thread_local! {
     static ROWS: std::cell::RefCell<Vec<Row>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// One term's BM25 over the board: its postings, the live count, the mean length and the
+/// constants.
+struct Bm25Term<'a> {
+    n: f32,
+    avg: f32,
+    k1: f32,
+    b: f32,
+    postings: &'a [(u32, u32)],
+}
+
+impl Bm25Term<'_> {
+    /// Adds the term's score to each slot holding it (`len`: the slot's length), noting the
+    /// slots touched for the first time.
+    fn add(&self, len: impl Fn(u32) -> u32, acc: &mut [f32], touched: &mut Vec<u32>) {
+        let Bm25Term { n, avg, k1, b, .. } = *self;
+        let df = self.postings.len() as f32;
+        let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        for &(slot, tf) in self.postings {
+            let tf = tf as f32;
+            if acc[slot as usize] == 0.0 {
+                touched.push(slot);
+            }
+            acc[slot as usize] +=
+                idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len(slot) as f32 / avg));
+        }
+    }
+}
+
 /// Everything one search reads.
 pub struct OfferSearch<'a> {
     /// The scoring model.
@@ -171,18 +199,14 @@ impl VacancyBoard {
             let Some(&term) = inner.terms.get(tok.text.as_str()) else {
                 continue;
             };
-            let postings = &inner.postings[term as usize];
-            let df = postings.len() as f32;
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            for &(slot, tf) in postings {
-                let len = inner.hot[slot as usize].len as f32;
-                let tf = tf as f32;
-                if bm25[slot as usize] == 0.0 {
-                    touched.push(slot);
-                }
-                bm25[slot as usize] +=
-                    idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg));
-            }
+            let bm = Bm25Term {
+                n,
+                avg,
+                k1,
+                b,
+                postings: &inner.postings[term as usize],
+            };
+            bm.add(|slot| inner.hot[slot as usize].len, &mut bm25, &mut touched);
         }
         warnings.extend(super::rosa::dropped_terms_warning(
             dropped,
@@ -205,17 +229,21 @@ impl VacancyBoard {
                     continue;
                 };
                 let postings = &inner.postings[term as usize];
-                let df = postings.len() as f32;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                for &(slot, tf) in postings {
-                    let len = inner.hot[slot as usize].grams_len as f32;
-                    let tf = tf as f32;
-                    if grams[slot as usize] == 0.0 {
-                        grams_touched.push(slot);
-                    }
-                    grams[slot as usize] +=
-                        idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg));
+                if postings.len() as f64 > model.lessicale.max_gram_share * f64::from(n) {
+                    continue;
                 }
+                let bm = Bm25Term {
+                    n,
+                    avg,
+                    k1,
+                    b,
+                    postings,
+                };
+                bm.add(
+                    |slot| inner.hot[slot as usize].grams_len,
+                    &mut grams,
+                    &mut grams_touched,
+                );
             }
         }
         let mut eligible = ROWS.with(|b| std::mem::take(&mut *b.borrow_mut()));

@@ -130,6 +130,43 @@ pub struct TitleRanking {
     pub rosa: Vec<RosaFigures>,
 }
 
+/// Top-1 probabilities in ten bins of 0.1, with how many were right: a reliability table.
+#[derive(Default)]
+struct Bins([(usize, f64, usize); 10]);
+
+impl Bins {
+    fn add(&mut self, prob: f64, right: bool) {
+        let b = &mut self.0[((prob * 10.0) as usize).min(9)];
+        b.0 += 1;
+        b.1 += prob;
+        b.2 += usize::from(right);
+    }
+
+    /// The expected calibration error (mean |predicted − observed| weighted by bin size) and
+    /// the non-empty bins.
+    fn finish(self) -> (f64, Vec<ReliabilityBin>) {
+        let checked = self.0.iter().map(|b| b.0).sum::<usize>().max(1) as f64;
+        let error = self
+            .0
+            .iter()
+            .map(|&(_, sum, right)| (sum - right as f64).abs() / checked)
+            .sum();
+        let bins = self
+            .0
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 > 0)
+            .map(|(i, (count, sum, right))| ReliabilityBin {
+                from: i as f64 / 10.0,
+                n: count,
+                mean_probability: sum / count as f64,
+                observed: right as f64 / count as f64,
+            })
+            .collect();
+        (error, bins)
+    }
+}
+
 /// A title as every method sees it: its folded words and gram vector, and what the two
 /// indexes resolve it to.
 #[derive(Clone)]
@@ -246,17 +283,13 @@ impl Bm25 {
     }
 }
 
-/// Softmax of the top cosines over `temperature`.
+/// Softmax of the top cosines over `temperature` ([`incrocio_taxonomy::ngrams::softmax`], the
+/// engine's), in f64.
 fn distribution(top: &[(OccupationId, f32)], temperature: f64) -> Vec<(OccupationId, f64)> {
-    let Some(max) = top.first().map(|x| f64::from(x.1)) else {
-        return Vec::new();
-    };
-    let e: Vec<f64> = top
-        .iter()
-        .map(|x| ((f64::from(x.1) - max) / temperature).exp())
-        .collect();
-    let z: f64 = e.iter().sum();
-    top.iter().zip(e).map(|(x, w)| (x.0, w / z)).collect()
+    incrocio_taxonomy::ngrams::softmax(top, temperature)
+        .into_iter()
+        .map(|(o, p)| (o, f64::from(p)))
+        .collect()
 }
 
 fn expected_match(t: &Taxonomy, a: &[(OccupationId, f64)], b: &[(OccupationId, f64)]) -> f64 {
@@ -512,21 +545,13 @@ pub fn title_ranking(
         .map(|k| 0.01 * 100f64.powf(f64::from(k) / 40.0))
         .min_by(|a, b| nll(*a).total_cmp(&nll(*b)))
         .unwrap_or(best.1);
-    let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
+    let mut bins = Bins::default();
     for &i in &check {
         if let Some(&(o1, prob)) = distribution(&pool[i].view.top, calibrated).first() {
-            let b = ((prob * 10.0) as usize).min(9);
-            bins[b].0 += 1;
-            bins[b].1 += prob;
-            bins[b].2 += usize::from(pool[i].occupations.contains(&o1));
+            bins.add(prob, pool[i].occupations.contains(&o1));
         }
     }
-    let checked = bins.iter().map(|b| b.0).sum::<usize>().max(1) as f64;
-    let calibration_error = bins
-        .iter()
-        .filter(|b| b.0 > 0)
-        .map(|&(_, sum, right)| (sum - right as f64).abs() / checked)
-        .sum();
+    let (calibration_error, reliability) = bins.finish();
     let n = pool.len().max(1) as f64;
     TitleRanking {
         pool: pool.len(),
@@ -552,17 +577,7 @@ pub fn title_ranking(
                 accuracy_at_5: n5 as f64 / n,
             },
         ],
-        reliability: bins
-            .into_iter()
-            .enumerate()
-            .filter(|(_, b)| b.0 > 0)
-            .map(|(i, (count, sum, right))| ReliabilityBin {
-                from: i as f64 / 10.0,
-                n: count,
-                mean_probability: sum / count as f64,
-                observed: right as f64 / count as f64,
-            })
-            .collect(),
+        reliability,
         rosa: Vec::new(),
     }
 }
@@ -583,7 +598,8 @@ mod tests {
     #[test]
     fn the_soft_distribution_sums_to_one_and_keeps_the_order() {
         let d = distribution(&[(7, 0.9), (3, 0.8), (5, 0.1)], 0.1);
-        assert!((d.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-12);
+        // Probabilities are f32, as the engine's.
+        assert!((d.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-6);
         assert!(d[0].1 > d[1].1 && d[1].1 > d[2].1);
         // exp(-1) / (1 + exp(-1) + exp(-8)) for the second (the cosines are f32: 0.8 and 0.9
         // are off by 1e-8, so the check is to 1e-6).
@@ -859,7 +875,7 @@ pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
     let temperature = temperatures()
         .min_by(|a, b| nll(&fit, *a).total_cmp(&nll(&fit, *b)))
         .unwrap_or(0.1);
-    let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
+    let mut bins = Bins::default();
     let (mut at1, mut atk, mut resolved) = (0usize, 0usize, 0usize);
     for &i in &check {
         let right = |occ: &OccupationId| chosen[i].1.contains(occ);
@@ -870,14 +886,10 @@ pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
         resolved += 1;
         if let Some(&(o1, prob)) = softmax(&tops[i], temperature).first() {
             at1 += usize::from(right(&o1));
-            let prob = f64::from(prob);
-            let b = ((prob * 10.0) as usize).min(9);
-            bins[b].0 += 1;
-            bins[b].1 += prob;
-            bins[b].2 += usize::from(right(&o1));
+            bins.add(f64::from(prob), right(&o1));
         }
     }
-    let checked = bins.iter().map(|b| b.0).sum::<usize>().max(1) as f64;
+    let (calibration_error, reliability) = bins.finish();
     let n = check.len().max(1) as f64;
     TitleModelFit {
         top_k: o.top_k,
@@ -886,24 +898,11 @@ pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
         fitted_on: fit.len(),
         checked_on: check.len(),
         log_loss: nll(&check, temperature),
-        calibration_error: bins
-            .iter()
-            .map(|&(_, sum, right)| (sum - right as f64).abs() / checked)
-            .sum(),
+        calibration_error,
         accuracy_at_1: at1 as f64 / n,
         accuracy_at_k: atk as f64 / n,
         resolved: resolved as f64 / n,
-        reliability: bins
-            .into_iter()
-            .enumerate()
-            .filter(|(_, b)| b.0 > 0)
-            .map(|(i, (count, sum, right))| ReliabilityBin {
-                from: i as f64 / 10.0,
-                n: count,
-                mean_probability: sum / count as f64,
-                observed: right as f64 / count as f64,
-            })
-            .collect(),
+        reliability,
     }
 }
 

@@ -133,13 +133,17 @@ pub struct Taxonomy {
     /// The character n-gram index of the labels (built on first use).
     ngrams: OnceLock<ngrams::NgramIndex>,
     /// Soft resolutions already made, by parameters and title.
-    distributions: std::sync::Mutex<HashMap<(u64, u64, u64), HashMap<String, Distribution>>>,
+    distributions: std::sync::Mutex<HashMap<DistributionKey, HashMap<String, Distribution>>>,
     /// Fuzzy resolutions already made, by threshold (its bits) and title: CVs repeat titles.
     resolved: std::sync::Mutex<HashMap<u64, HashMap<String, Option<OccupationId>>>>,
 }
 
 /// A title's occupations with their probabilities, most probable first (sums to 1, or empty).
 pub type Distribution = std::sync::Arc<[(OccupationId, f32)]>;
+
+/// What a remembered distribution was resolved with: [`ngrams::SoftTitles::key`] and the
+/// effort's `df`.
+type DistributionKey = (u64, u64, u64, usize);
 
 /// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
 const RESOLVED_CACHE: usize = 200_000;
@@ -374,12 +378,23 @@ impl Taxonomy {
     /// The occupations a free-text title may name, as a probability distribution
     /// ([`ngrams::SoftTitles::distribution`] over the bundled labels), remembered per title.
     pub fn title_distribution(&self, title: &str, p: &ngrams::SoftTitles) -> Distribution {
-        let key = p.key();
+        self.distribution_within(title, p, ngrams::Effort::TITLE)
+    }
+
+    /// [`Taxonomy::title_distribution`] with the work bounded by `effort` (remembered apart).
+    pub fn distribution_within(
+        &self,
+        title: &str,
+        p: &ngrams::SoftTitles,
+        effort: ngrams::Effort,
+    ) -> Distribution {
+        let (a, b, c) = p.key();
+        let key = (a, b, c, effort.df);
         let cache = || self.distributions.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(hit) = cache().get(&key).and_then(|c| c.get(title)) {
             return hit.clone();
         }
-        let found = p.distribution(self.ngrams(), title);
+        let found = p.distribution_within(self.ngrams(), title, effort);
         let mut all = cache();
         let c = all.entry(key).or_default();
         if c.len() >= RESOLVED_CACHE {

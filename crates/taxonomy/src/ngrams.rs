@@ -120,20 +120,22 @@ fn grams(text: &str) -> Vec<(Gram, u32)> {
     out
 }
 
-/// The grams of a text as index terms, one per occurrence in text order (a space of the
-/// framing written `_`): what the lexical part's n-gram field holds and searches.
+/// The length of the grams the lexical part indexes and searches ([`gram_terms`]).
+pub const TERM_GRAM: usize = 4;
+
+/// The character 4-grams of a text as index terms, one per occurrence in text order (a space of
+/// the framing written `_`): what the lexical part's n-gram field holds and searches. One length
+/// only: the three lengths of the title model tripled the field (and its indexing time) for
+/// little, 4-grams keeping most of what a typo or an ending leaves of a word.
 pub fn gram_terms(text: &str) -> Vec<String> {
     let framed: Vec<char> = format!(" {} ", normalize_label(text)).chars().collect();
-    let mut out = Vec::new();
-    for n in SIZES {
-        if framed.len() < n {
-            continue;
-        }
-        for w in framed.windows(n) {
-            out.push(w.iter().map(|&c| if c == ' ' { '_' } else { c }).collect());
-        }
+    if framed.len() < TERM_GRAM {
+        return Vec::new();
     }
-    out
+    framed
+        .windows(TERM_GRAM)
+        .map(|w| w.iter().map(|&c| if c == ' ' { '_' } else { c }).collect())
+        .collect()
 }
 
 impl NgramIndex {
