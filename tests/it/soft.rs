@@ -61,7 +61,7 @@ fn exp(title: &str) -> Value {
     json!({"esperienze": [{"titolo": title, "mesi": 24}]})
 }
 
-/// A gendered form, a plural and a typo of the vacancy's title rank above an unrelated job;
+/// A gendered form and a typo of the vacancy's title rank above unrelated jobs;
 /// the explanation names the credited occupation, its probability and where it came from.
 #[test]
 fn issue_31_1_soft_titles_rank_variants_and_explain_the_credit() {
@@ -136,7 +136,8 @@ fn issue_31_1_a_coded_vacancy_against_a_title_is_the_probability_weighted_credit
 }
 
 /// The candidate's free text reaches occupations through the same model: a person with no
-/// experience but "cameriere" in `competenze_testo` earns `free_text` × the expected match.
+/// experience but "cameriere di sala" in `competenze_testo`, or as the first phrase of the
+/// summary, earns `free_text` × the expected match.
 #[test]
 fn issue_31_5_free_text_names_occupations() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,7 +149,7 @@ fn issue_31_5_free_text_names_occupations() {
             candidate("testo", json!({"competenze_testo": ["cameriere di sala"]})),
             candidate(
                 "sintesi",
-                json!({"sintesi": "Ho lavorato nei ristoranti. Cameriere di sala per tre anni."}),
+                json!({"sintesi": "Cameriere di sala con esperienza, ho lavorato in ristoranti e alberghi."}),
             ),
             candidate("niente", json!({})),
         ],
