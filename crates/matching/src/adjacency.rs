@@ -23,6 +23,9 @@ pub const MAX_NEIGHBOURS: usize = 50;
 pub struct Adjacency {
     /// By occupation: (occupation, similarity), most similar first.
     neighbours: Vec<Vec<(OccupationId, f32)>>,
+    /// By occupation `c`: the occupations whose neighbours hold `c`, with `c`'s rank among
+    /// them and the similarity (the other direction of `neighbours`).
+    reverse: Vec<Vec<(OccupationId, u32, f32)>>,
 }
 
 impl Adjacency {
@@ -40,7 +43,7 @@ impl Adjacency {
         }
         let mut acc = vec![0.0f32; vectors.len()];
         let mut touched: Vec<OccupationId> = Vec::new();
-        let neighbours = vectors
+        let neighbours: Vec<Vec<(OccupationId, f32)>> = vectors
             .iter()
             .enumerate()
             .map(|(o, v)| {
@@ -64,7 +67,16 @@ impl Adjacency {
                 near
             })
             .collect();
-        Adjacency { neighbours }
+        let mut reverse = vec![Vec::new(); neighbours.len()];
+        for (o, near) in neighbours.iter().enumerate() {
+            for (rank, &(c, s)) in near.iter().enumerate() {
+                reverse[c as usize].push((o as OccupationId, rank as u32, s));
+            }
+        }
+        Adjacency {
+            neighbours,
+            reverse,
+        }
     }
 
     /// The adjacency under `params`, computed on first use and shared.
@@ -94,6 +106,26 @@ impl Adjacency {
             .take_while(|(_, s)| f64::from(*s) >= p.min_similarity)
             .count();
         &all[..n]
+    }
+
+    /// The occupations among whose neighbours a model uses ([`Adjacency::of`]) `c` stands:
+    /// the other direction of `of`, without a scan of every occupation.
+    pub fn of_reverse<'a>(
+        &'a self,
+        c: OccupationId,
+        p: &'a EsperienzaParams,
+    ) -> impl Iterator<Item = OccupationId> + 'a {
+        // `of` keeps the first `neighbours` at or above `min_similarity`, most similar first:
+        // `c` is kept by `o` exactly when its rank is below `neighbours` and its similarity at
+        // least `min_similarity`.
+        self.reverse
+            .get(c as usize)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(move |&&(_, rank, s)| {
+                (rank as usize) < p.neighbours && f64::from(s) >= p.min_similarity
+            })
+            .map(|&(o, _, _)| o)
     }
 
     /// All kept neighbours of `o` (at most [`MAX_NEIGHBOURS`]).

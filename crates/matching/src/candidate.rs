@@ -383,7 +383,7 @@ pub(crate) fn resolve_occupation(
     cp2011: Option<&str>,
     title: Option<&str>,
     titles: &TitleParams,
-) -> Result<Option<OccupationId>, InputError> {
+) -> Result<Resolved, InputError> {
     let by_code = if let Some(uri) = esco {
         Some(t.occupation(uri).ok_or_else(|| {
             err(
@@ -404,15 +404,28 @@ pub(crate) fn resolve_occupation(
     } else {
         None
     };
-    // With soft occupations a title without a code resolves to a distribution instead
-    // ([`soft_occupations`]); an occupation the patto declares takes its most probable one.
-    Ok(by_code.or_else(|| {
-        let title = title?;
-        match titles.soft() {
-            Some(soft) => t.title_distribution(title, &soft).first().map(|x| x.0),
-            None => t.resolve_title(title, titles.fuzzy, titles.min_confidence),
+    // A code is one occupation with probability 1; else the title, to its distribution with
+    // soft occupations (the most probable one is the occupation), to one occupation without.
+    let distribution = match (by_code, title, titles.soft()) {
+        (Some(o), _, _) => point_mass(Some(o)),
+        (None, Some(title), Some(soft)) => t.title_distribution(title, &soft),
+        (None, Some(title), None) => {
+            point_mass(t.resolve_title(title, titles.fuzzy, titles.min_confidence))
         }
-    }))
+        (None, None, _) => point_mass(None),
+    };
+    Ok(Resolved {
+        occupation: distribution.first().map(|x| x.0),
+        distribution,
+    })
+}
+
+/// What a code or a title names: the occupation and the distribution it is the first of.
+pub(crate) struct Resolved {
+    /// The occupation (the most probable one).
+    pub occupation: Option<OccupationId>,
+    /// Every occupation with its probability ([`Candidate::soft`]).
+    pub distribution: Distribution,
 }
 
 /// ESCO skills by URI or UUID; the first unknown one names `field[k]`.
@@ -539,6 +552,7 @@ impl CandidateRecord {
             ));
         }
         let mut occupazioni = Vec::with_capacity(self.esperienze.len());
+        let mut soft = Vec::with_capacity(self.esperienze.len());
         for (k, e) in self.esperienze.iter().enumerate() {
             let prefix = format!("esperienze[{k}].");
             check_date(&id, &format!("{prefix}fine"), e.fine, latest_end)?;
@@ -559,7 +573,7 @@ impl CandidateRecord {
                     FieldReason::Inconsistent("an experience needs esco, cp2011 or titolo".into()),
                 ));
             }
-            occupazioni.push(resolve_occupation(
+            let found = resolve_occupation(
                 t,
                 &id,
                 &prefix,
@@ -567,9 +581,10 @@ impl CandidateRecord {
                 e.cp2011.as_deref(),
                 e.titolo.as_deref(),
                 titles,
-            )?);
+            )?;
+            occupazioni.push(found.occupation);
+            soft.push(found.distribution);
         }
-        let soft = soft_occupations(t, &self.esperienze, &mut occupazioni, titles);
         let testo = self.free_text(t, titles);
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_CANDIDATE_LANGUAGES)?;
@@ -635,41 +650,8 @@ const MAX_FREE_TEXT_PIECE_BYTES: usize = 120;
 /// Pieces of more words are not resolved: an occupation is named in a few words.
 const MAX_FREE_TEXT_PIECE_WORDS: usize = 6;
 
-/// Each experience's distribution ([`Candidate::soft`]): with soft occupations a title without a
-/// code resolves to its distribution, whose most probable occupation becomes the experience's
-/// occupation; else the resolved occupation with probability 1.
-fn soft_occupations(
-    t: &Taxonomy,
-    esperienze: &[Esperienza],
-    occupazioni: &mut [Option<OccupationId>],
-    titles: &TitleParams,
-) -> Vec<Distribution> {
-    let soft = titles.soft();
-    esperienze
-        .iter()
-        .zip(occupazioni.iter_mut())
-        .map(|(e, o)| {
-            let coded = e.esco.is_some()
-                || e.cp2011
-                    .as_deref()
-                    .and_then(|c| t.cp2011_unit(c))
-                    .is_some_and(|u| !u.esco.is_empty());
-            match (soft, &e.titolo) {
-                (Some(soft), Some(title)) if !coded => {
-                    // A code that names no occupation (a CP2011 unit without an ESCO link)
-                    // falls back to the title, as in the hard resolution.
-                    let d = t.title_distribution(title, &soft);
-                    *o = d.first().map(|x| x.0);
-                    d
-                }
-                _ => point_mass(*o),
-            }
-        })
-        .collect()
-}
-
 /// One occupation with probability 1, or nothing.
-pub(crate) fn point_mass(o: Option<OccupationId>) -> Distribution {
+fn point_mass(o: Option<OccupationId>) -> Distribution {
     match o {
         Some(o) => std::sync::Arc::from([(o, 1.0f32)]),
         None => std::sync::Arc::from([]),
@@ -716,7 +698,7 @@ impl CandidateRecord {
                 o.titolo.as_deref(),
                 titles,
             )?;
-            let Some(found) = found else {
+            let Some(found) = found.occupation else {
                 return Err(err(
                     id,
                     format!("{prefix}titolo"),

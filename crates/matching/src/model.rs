@@ -114,6 +114,11 @@ pub struct SuggestionParams {
     pub language: String,
     /// Its CEFR level (`A1` … `C2`).
     pub language_level: String,
+    /// With soft occupations, the least expected match that counts a candidate as experienced
+    /// in the vacancy's occupation for the suggestion "esperienza nella stessa professione"
+    /// (stated from version 4; unread before, when the relation is exact).
+    #[serde(default)]
+    pub soft_same: f64,
 }
 
 /// Free-text job titles → occupations.
@@ -297,6 +302,7 @@ fn v1_suggestions() -> SuggestionParams {
         radii_km: vec![10, 25, 50],
         language: "001".into(),
         language_level: "B1".into(),
+        soft_same: 0.0,
     }
 }
 
@@ -358,6 +364,14 @@ impl MatchingModel {
             }
             if m.version >= 4 {
                 let titles = table.get("titles").and_then(|e| e.as_table());
+                let suggestions = table.get("suggestions").and_then(|e| e.as_table());
+                if !suggestions.is_some_and(|t| t.contains_key("soft_same")) {
+                    return Err(ModelError::new(
+                        file,
+                        "suggestions.soft_same",
+                        "a model of version 4 or later states its soft occupations",
+                    ));
+                }
                 for key in ["top_k", "temperature", "min_cosine", "free_text"] {
                     if !titles.is_some_and(|t| t.contains_key(key)) {
                         return Err(ModelError::new(
@@ -436,6 +450,7 @@ impl MatchingModel {
             ("titles.free_text", self.titles.free_text),
             ("lessicale.ngram", self.lessicale.ngram),
             ("lessicale.max_gram_share", self.lessicale.max_gram_share),
+            ("suggestions.soft_same", self.suggestions.soft_same),
         ] {
             if !unit(v) {
                 return bad(key, "must be in [0, 1]");
@@ -589,6 +604,7 @@ mod tests {
             ("free_text = 0.5\n", "titles.free_text"),
             ("minor_group = 0.25\n", "esperienza.minor_group"),
             ("[lessicale]\n", "lessicale"),
+            ("soft_same = 0.5\n", "suggestions.soft_same"),
         ] {
             let text = if key == "lessicale" {
                 let gone = v4.replace("[lessicale]\n", "").replace("ngram = 0.5\n", "");

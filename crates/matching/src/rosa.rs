@@ -403,9 +403,13 @@ pub fn suggestions(
         if let Some(min) = language {
             speaking += usize::from(e.suggested_language >= min);
         }
-        // With soft occupations: an expected match of at least 0.5 (most of the probability on
-        // the same occupation, or a certain one in the same unit group).
-        same += usize::from(e.experience.same || e.experience.soft.is_some_and(|s| s.value >= 0.5));
+        // With soft occupations: an expected match of at least `suggestions.soft_same`.
+        same += usize::from(
+            e.experience.same
+                || e.experience
+                    .soft
+                    .is_some_and(|s| f64::from(s.value) >= p.soft_same),
+        );
         for (count, &band) in in_band.iter_mut().zip(&bands) {
             *count += usize::from(e.km.within(f64::from(band), from));
         }

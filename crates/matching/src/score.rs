@@ -250,11 +250,15 @@ pub fn esperienza(x: &Experience, p: &EsperienzaParams) -> f64 {
     v
 }
 
+/// `x / best`, 0 when the best is 0.
+fn ratio(x: f32, best: f32) -> f64 {
+    if best > 0.0 { f64::from(x / best) } else { 0.0 }
+}
+
 /// The `lessicale` value: `bm25 / best` (0 when the best is 0); with an n-gram share `g`,
 /// `(1 − g) × that + g × grams / best grams`. With `g` = 0 the value is the BM25 ratio to the
 /// bit (versions before 4).
 pub fn lessicale(bm25: f32, best: f32, grams: f32, best_grams: f32, g: f64) -> f64 {
-    let ratio = |x: f32, best: f32| if best > 0.0 { f64::from(x / best) } else { 0.0 };
     if g == 0.0 {
         return ratio(bm25, best);
     }
@@ -339,8 +343,8 @@ impl<'a> Scorer<'a> {
     /// The words' and the grams' BM25 ratios the lexical part is made of.
     pub fn lexical(&self, e: &Eligible) -> [f64; 2] {
         [
-            lessicale(e.bm25, self.best_bm25, 0.0, 0.0, 0.0),
-            lessicale(e.grams, self.best_grams, 0.0, 0.0, 0.0),
+            ratio(e.bm25, self.best_bm25),
+            ratio(e.grams, self.best_grams),
         ]
     }
 

@@ -105,6 +105,35 @@ pub fn relation(
     best
 }
 
+/// Which side of adjacency [`related`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// `x`'s neighbours (`x` is the vacancy's occupation).
+    NeighboursOf,
+    /// The occupations whose neighbours hold `x` (`x` is the candidate's).
+    NeighbourIn,
+}
+
+/// `x` and every occupation that can relate to it (its ISCO minor group, which holds its unit
+/// group, and its adjacent occupations in `direction`), sorted, each once.
+fn related(
+    t: &Taxonomy,
+    adjacency: &Adjacency,
+    p: &EsperienzaParams,
+    x: OccupationId,
+    direction: Direction,
+) -> Vec<OccupationId> {
+    let mut out: Vec<OccupationId> = vec![x];
+    out.extend_from_slice(t.minor_group(x));
+    match direction {
+        Direction::NeighboursOf => out.extend(adjacency.of(x, p).iter().map(|&(c, _)| c)),
+        Direction::NeighbourIn => out.extend(adjacency.of_reverse(x, p)),
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// What every candidate occupation is worth against one vacancy's distribution.
 #[derive(Debug, Clone)]
 pub struct SoftCredit {
@@ -127,31 +156,9 @@ impl SoftCredit {
         let mut declared = vec![0f32; n];
         for &(o, q) in vacancy {
             let q = f64::from(q);
-            let unit = t.occupations[o as usize].isco.as_str();
-            // Each occupation's term is q × m(c, o); m is computed by `relation` for every
-            // occupation that can earn anything: the same one, its groups, its neighbours.
-            let mut touched: Vec<OccupationId> = vec![o];
-            if unit.len() >= 3 {
-                touched.extend(
-                    t.occupations
-                        .iter()
-                        .enumerate()
-                        .filter(|(c, occ)| {
-                            *c as OccupationId != o && occ.isco.get(..3) == unit.get(..3)
-                        })
-                        .map(|(c, _)| c as OccupationId),
-                );
-            }
-            touched.extend(
-                adjacency
-                    .of(o, p)
-                    .iter()
-                    .map(|&(c, _)| c)
-                    .filter(|c| *c != o),
-            );
-            touched.sort_unstable();
-            touched.dedup();
-            for c in touched {
+            // Each occupation's term is q × m(c, o), for every occupation that can earn
+            // anything: the same one, its minor group (and so its unit group), its neighbours.
+            for c in related(t, adjacency, p, o, Direction::NeighboursOf) {
                 let (m, _) = relation(t, adjacency, p, c, o);
                 experience[c as usize] += q * m;
             }
@@ -290,16 +297,6 @@ impl PersonCredit {
         declared: &[OccupationId],
     ) -> PersonCredit {
         let n = t.occupations.len();
-        // The occupations whose adjacent occupations include `c`: the reverse of `of`.
-        let mut reverse: Vec<Vec<OccupationId>> = Vec::new();
-        if p.proximity > 0.0 && p.neighbours > 0 {
-            reverse = vec![Vec::new(); n];
-            for o in 0..n as OccupationId {
-                for &(c, _) in adjacency.of(o, p) {
-                    reverse[c as usize].push(o);
-                }
-            }
-        }
         let mut out = Vec::new();
         for &(group, d) in groups {
             if d.is_empty() {
@@ -307,23 +304,7 @@ impl PersonCredit {
             }
             let mut g = vec![0f64; n];
             for &(c, prob) in d {
-                let unit = t.occupations[c as usize].isco.as_str();
-                let mut touched: Vec<OccupationId> = vec![c];
-                if unit.len() >= 3 {
-                    touched.extend(
-                        t.occupations
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, occ)| occ.isco.get(..3) == unit.get(..3))
-                            .map(|(o, _)| o as OccupationId),
-                    );
-                }
-                if let Some(r) = reverse.get(c as usize) {
-                    touched.extend(r);
-                }
-                touched.sort_unstable();
-                touched.dedup();
-                for o in touched {
+                for o in related(t, adjacency, p, c, Direction::NeighbourIn) {
                     let (m, _) = relation(t, adjacency, p, c, o);
                     g[o as usize] += f64::from(prob) * m;
                 }
@@ -493,6 +474,33 @@ mod tests {
         assert_eq!(point.best(&[encode(a, 0, 1.0)]).unwrap().value, 1.0);
         assert_eq!(point.best(&[encode(b, 0, 1.0)]).unwrap().value, 0.5);
         assert_eq!(point.best(&[encode(d, 0, 1.0)]), None);
+    }
+
+    /// An adjacent occupation earns `proximity × similarity` from both directions: the
+    /// vacancy's neighbours and, on the person's side, the occupations holding the candidate's
+    /// among their neighbours.
+    #[test]
+    fn adjacency_counts_the_same_from_both_sides() {
+        let p = EsperienzaParams {
+            proximity: 0.6,
+            neighbours: 10,
+            ..P
+        };
+        let adj = crate::Adjacency::shared(t(), &MatchingModel::V1_DEFAULTS.vectors);
+        let o = t().occupations_by_title("cuoco")[0];
+        let &(c, sim) = adj
+            .of(o, &p)
+            .iter()
+            .find(|(c, _)| t().minor_group(o).binary_search(c).is_err())
+            .expect("a neighbour outside the minor group");
+        let want = 0.6 * sim;
+        let vacancy = SoftCredit::new(t(), &adj, &p, &[(o, 1.0)]);
+        let got = vacancy.best(&[encode(c, 0, 1.0)]).unwrap().value;
+        assert!((got - want).abs() < 1e-6, "{got} {want}");
+        let person = PersonCredit::new(t(), &adj, &p, &[(0, &[(c, 1.0)][..])], &[]);
+        let got = person.best(&[(o, 1.0)]).unwrap().value;
+        assert!((got - want).abs() < 1e-6, "{got} {want}");
+        assert!(adj.of_reverse(c, &p).any(|x| x == o));
     }
 
     proptest! {

@@ -189,7 +189,7 @@ impl VacancyRecord {
             &LICENCES,
             "tab_tipopatentiguida",
         )?;
-        let occupazione = resolve_occupation(
+        let found = resolve_occupation(
             t,
             &id,
             "",
@@ -198,16 +198,6 @@ impl VacancyRecord {
             Some(&self.titolo),
             titles,
         )?;
-        let coded = self.esco.is_some()
-            || self
-                .cp2011
-                .as_deref()
-                .and_then(|c| t.cp2011_unit(c))
-                .is_some_and(|u| !u.esco.is_empty());
-        let soft = match titles.soft() {
-            Some(soft) if !coded => t.title_distribution(&self.titolo, &soft),
-            _ => super::candidate::point_mass(occupazione),
-        };
         let skills = resolve_skills(t, &id, "competenze", &self.competenze)?;
         let lingue = resolve_languages(&id, "lingue", &self.lingue, MAX_VACANCY_LANGUAGES)?;
         self.check_terms()?;
@@ -222,8 +212,8 @@ impl VacancyRecord {
         Ok(Vacancy {
             record: self,
             comune,
-            occupazione,
-            soft,
+            occupazione: found.occupation,
+            soft: found.distribution,
             skills,
             lingue,
             codes,

@@ -230,6 +230,18 @@ fn ad_grade(t: &Taxonomy, units: &[String], b: &[OccupationId]) -> u8 {
     g
 }
 
+/// nDCG@10 and recall@50 (of the grades 2 and up, out of at most 50) of one query's ranking,
+/// against every grade it could have had.
+fn query_figures(ranked: &[u8], all: &[u8]) -> (f64, f64) {
+    let relevant = all.iter().filter(|&&g| g >= 2).count();
+    let recall = if relevant > 0 {
+        ranked.iter().take(50).filter(|&&g| g >= 2).count() as f64 / relevant.min(50) as f64
+    } else {
+        0.0
+    };
+    (ndcg_at_10(ranked, all), recall)
+}
+
 fn ndcg_at_10(ranked_grades: &[u8], all_grades: &[u8]) -> f64 {
     let dcg = |g: &[u8]| -> f64 {
         g.iter()
@@ -395,18 +407,41 @@ fn figures(
             .filter(|i| Some(*i) != q.own)
             .map(|i| q.grades[i])
             .collect();
-        ndcg += ndcg_at_10(&ranked, &all);
-        let relevant = all.iter().filter(|&&g| g >= 2).count();
-        if relevant > 0 {
-            let found = ranked.iter().take(50).filter(|&&g| g >= 2).count();
-            recall += found as f64 / relevant.min(50) as f64;
-        }
+        let (n, r) = query_figures(&ranked, &all);
+        ndcg += n;
+        recall += r;
     }
     let n = queries.len().max(1) as f64;
     MethodFigures {
         method: method.name().to_owned(),
         ndcg_at_10: ndcg / n,
         recall_at_50: recall / n,
+    }
+}
+
+/// The held-out titles of a development set and the title indexes built without them.
+struct HeldOut {
+    /// The word index.
+    words: incrocio_taxonomy::titles::TitleIndex,
+    /// The character n-gram index.
+    grams: NgramIndex,
+    /// Every `every`-th alternative label and voce, with their occupations.
+    titles: Vec<(String, Vec<OccupationId>)>,
+    /// Their normalised texts.
+    texts: std::collections::BTreeSet<String>,
+}
+
+fn held_out(t: &Taxonomy, every: u64) -> HeldOut {
+    let (words, titles) = holdout(t, every);
+    let texts: std::collections::BTreeSet<String> = titles.iter().map(|h| h.0.clone()).collect();
+    let grams = NgramIndex::build(t, &|text| {
+        texts.contains(&incrocio_taxonomy::normalize_label(text))
+    });
+    HeldOut {
+        words,
+        grams,
+        titles,
+        texts,
     }
 }
 
@@ -430,11 +465,12 @@ pub fn title_ranking(
     ads: &[(String, Vec<String>)],
     o: &RankingOptions,
 ) -> TitleRanking {
-    let (words_index, held) = holdout(t, o.holdout_every);
-    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
-    let ngrams = NgramIndex::build(t, &|text| {
-        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
-    });
+    let HeldOut {
+        words: words_index,
+        grams: ngrams,
+        titles: held,
+        ..
+    } = held_out(t, o.holdout_every);
     let (chosen, order) = draw(held, o);
     let view = |text: &str| View {
         words: words_index.folded_words(text),
@@ -541,8 +577,7 @@ pub fn title_ranking(
             .sum::<f64>()
             / fit.len().max(1) as f64
     };
-    let calibrated = (0..=40)
-        .map(|k| 0.01 * 100f64.powf(f64::from(k) / 40.0))
+    let calibrated = temperatures()
         .min_by(|a, b| nll(*a).total_cmp(&nll(*b)))
         .unwrap_or(best.1);
     let mut bins = Bins::default();
@@ -642,11 +677,12 @@ pub fn rosa_ranking(
     use incrocio_core::error::Error;
     use incrocio_matching::{CandidateIndex, IndexParams, IndexSource, VacancyRecord};
     let bundled = Taxonomy::bundled();
-    let (words, held) = holdout(bundled, o.holdout_every);
-    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
-    let grams = NgramIndex::build(bundled, &|text| {
-        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
-    });
+    let HeldOut {
+        words,
+        grams,
+        titles: held,
+        texts: held_texts,
+    } = held_out(bundled, o.holdout_every);
     let t = Taxonomy::parse_bundled().with_title_indexes(words, grams, &|k| held_texts.contains(k));
     let (chosen, order) = draw(held, o);
     let r = incrocio_core::reference::Reference::bundled();
@@ -732,13 +768,7 @@ pub fn rosa_ranking(
                 .filter(|j| Some(*j) != own)
                 .map(|j| grades[j])
                 .collect();
-            let relevant = all.iter().filter(|&&g| g >= 2).count();
-            let recall = if relevant > 0 {
-                ranked.iter().take(50).filter(|&&g| g >= 2).count() as f64 / relevant.min(50) as f64
-            } else {
-                0.0
-            };
-            Ok((ndcg_at_10(&ranked, &all), recall))
+            Ok(query_figures(&ranked, &all))
         };
         let figures = |set: Vec<(f64, f64)>| {
             let n = set.len().max(1) as f64;
@@ -834,11 +864,11 @@ fn temperatures() -> impl Iterator<Item = f64> {
 /// deterministic, single-threaded, the same numbers for the same seed and data.
 pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
     use incrocio_taxonomy::ngrams::softmax;
-    let (_, held) = holdout(t, o.holdout_every);
-    let held_texts: std::collections::BTreeSet<String> = held.iter().map(|h| h.0.clone()).collect();
-    let ngrams = NgramIndex::build(t, &|text| {
-        held_texts.contains(&incrocio_taxonomy::normalize_label(text))
-    });
+    let HeldOut {
+        grams: ngrams,
+        titles: held,
+        ..
+    } = held_out(t, o.holdout_every);
     let options = RankingOptions {
         holdout_every: o.holdout_every,
         pool: o.pool,

@@ -388,12 +388,16 @@ pub struct TuneReport {
 /// The signals of every eligible candidate of a judged vacancy, from a ranking under `base`
 /// with every adjacent occupation it keeps (`min_similarity` 0, so a tuned threshold can be
 /// applied afterwards).
+/// Candidates already read and resolved from the index, by id: a candidate eligible for many
+/// judged vacancies is read once.
+type Resolved = HashMap<String, Option<incrocio_matching::Candidate>>;
+
 fn signals(
     index: &CandidateIndex,
     vacancy: &incrocio_matching::Vacancy,
     base: &MatchingModel,
-    r: &Reference,
-    t: &Taxonomy,
+    (r, t): (&Reference, &Taxonomy),
+    resolved: &mut Resolved,
 ) -> Result<Vec<(Signals, String)>> {
     let mut wide = base.clone();
     wide.esperienza.min_similarity = 0.0;
@@ -419,36 +423,36 @@ fn signals(
             };
             if soft {
                 signals.lexical = Some(e.lexical);
-                signals.soft = Some(soft_signals(
-                    index,
-                    vacancy,
-                    &wide,
-                    &e.candidate_id,
-                    adjacency,
-                    r,
-                    t,
-                )?);
+                if !resolved.contains_key(&e.candidate_id) {
+                    let c = index
+                        .get(&e.candidate_id)?
+                        .map(|rec| rec.validate(r, t, chrono::NaiveDate::MAX, &wide.titles))
+                        .transpose()?;
+                    resolved.insert(e.candidate_id.clone(), c);
+                }
+                signals.soft = Some(
+                    resolved
+                        .get(&e.candidate_id)
+                        .and_then(Option::as_ref)
+                        .map_or_else(SoftSignals::default, |c| {
+                            soft_signals(vacancy, &wide, c, adjacency, t)
+                        }),
+                );
             }
             Ok((signals, e.candidate_id.clone()))
         })
         .collect()
 }
 
-/// A candidate's soft match terms against a vacancy, read from its stored record resolved
-/// again under the model's titles (the resolution the index made).
+/// A candidate's soft match terms against a vacancy (the candidate read from its stored record
+/// and resolved again under the model's titles: the resolution the index made).
 fn soft_signals(
-    index: &CandidateIndex,
     vacancy: &incrocio_matching::Vacancy,
     wide: &MatchingModel,
-    id: &str,
+    c: &incrocio_matching::Candidate,
     adjacency: &incrocio_matching::Adjacency,
-    r: &Reference,
     t: &Taxonomy,
-) -> Result<SoftSignals> {
-    let Some(record) = index.get(id)? else {
-        return Ok(SoftSignals::default());
-    };
-    let c = record.validate(r, t, chrono::NaiveDate::MAX, &wide.titles)?;
+) -> SoftSignals {
     let isco = |o: u32| t.occupations[o as usize].isco.as_str();
     let term = |ci: u32, p: f32, oj: u32, q: f32| {
         let (a, b) = (isco(ci), isco(oj));
@@ -481,7 +485,7 @@ fn soft_signals(
         .filter(|(o, _)| c.dichiarate.contains(o))
         .map(|&(_, q)| f64::from(q))
         .collect();
-    Ok(SoftSignals { groups, declared })
+    SoftSignals { groups, declared }
 }
 
 /// A random parameter vector: weights uniform on the simplex, the rest uniform in [0, 1].
@@ -533,10 +537,11 @@ pub fn tune(
     t: &Taxonomy,
 ) -> Result<(String, TuneReport)> {
     let mut cases = Vec::new();
+    let mut resolved = Resolved::default();
     for v in vacancies {
         let Some(g) = grades.get(&v.id) else { continue };
         let vacancy = v.clone().validate(r, t, &base.titles)?;
-        let rows = signals(index, &vacancy, base, r, t)?
+        let rows = signals(index, &vacancy, base, (r, t), &mut resolved)?
             .into_iter()
             .map(|(x, id)| {
                 let grade = g.get(&id).copied().unwrap_or(0);

@@ -132,6 +132,8 @@ pub struct Taxonomy {
     titles: OnceLock<titles::TitleIndex>,
     /// The character n-gram index of the labels (built on first use).
     ngrams: OnceLock<ngrams::NgramIndex>,
+    /// Occupations by ISCO-08 minor group (3 digits), built on first use.
+    minor_groups: OnceLock<HashMap<String, Vec<OccupationId>>>,
     /// Soft resolutions already made, by parameters and title.
     distributions: std::sync::Mutex<HashMap<DistributionKey, HashMap<String, Distribution>>>,
     /// Fuzzy resolutions already made, by threshold (its bits) and title: CVs repeat titles.
@@ -358,6 +360,7 @@ impl Taxonomy {
             digest,
             titles: OnceLock::new(),
             ngrams: OnceLock::new(),
+            minor_groups: OnceLock::new(),
             distributions: std::sync::Mutex::default(),
             resolved: std::sync::Mutex::default(),
         })
@@ -469,6 +472,27 @@ impl Taxonomy {
     pub fn occupations_by_title(&self, title: &str) -> &[OccupationId] {
         self.by_label
             .get(&normalize_label(title))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The occupations in `o`'s ISCO-08 minor group (3 digits), `o` among them, by id; empty
+    /// when `o` has no ISCO code of 3 digits or more.
+    pub fn minor_group(&self, o: OccupationId) -> &[OccupationId] {
+        let groups = self.minor_groups.get_or_init(|| {
+            let mut g: HashMap<String, Vec<OccupationId>> = HashMap::default();
+            for (i, occ) in self.occupations.iter().enumerate() {
+                if let Some(minor) = occ.isco.get(..3) {
+                    g.entry(minor.to_owned())
+                        .or_default()
+                        .push(i as OccupationId);
+                }
+            }
+            g
+        });
+        self.occupations[o as usize]
+            .isco
+            .get(..3)
+            .and_then(|m| groups.get(m))
             .map_or(&[], Vec::as_slice)
     }
 
