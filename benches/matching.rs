@@ -1,6 +1,9 @@
 //! Shortlist latency over a synthetic candidate index (100,000 CVs built in a temp dir), and
 //! index build throughput (10,000 CVs). For the 1,000,000-CV figures use the CLI
-//! (`incrocio index build`, `incrocio eval matching`, see README "Figures").
+//! (`incrocio index build`, `incrocio eval matching`, see README "Figures"), or point this bench at
+//! a built index: `INCROCIO_BENCH_INDEX=DIR INCROCIO_BENCH_VACANCIES=FILE.jsonl cargo bench
+//! --bench matching` times the shortlists of those vacancies over that index (what a profiler
+//! should look at: nothing else runs in the loop).
 
 use std::hint::black_box;
 
@@ -32,6 +35,36 @@ fn bench(c: &mut Criterion) {
             })
             .collect::<Vec<_>>()
     };
+    if let (Ok(index), Ok(vacancies)) = (
+        std::env::var("INCROCIO_BENCH_INDEX"),
+        std::env::var("INCROCIO_BENCH_VACANCIES"),
+    ) {
+        let idx = CandidateIndex::open(std::path::Path::new(&index)).expect("index");
+        let _ = idx.adjacency(t);
+        let text = std::fs::read_to_string(vacancies).expect("vacancies");
+        let vacancies: Vec<_> = text
+            .lines()
+            .map(|l| {
+                let mut v: incrocio_matching::VacancyRecord =
+                    serde_json::from_str(l).expect("vacancy");
+                v.esco = None;
+                v.cp2011 = None;
+                v.validate(r, t, &model.titles).expect("valid vacancy")
+            })
+            .collect();
+        let mut g = c.benchmark_group("matching");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(vacancies.len() as u64));
+        g.bench_function("shortlist_given_index", |b| {
+            b.iter(|| {
+                for v in &vacancies {
+                    black_box(idx.shortlist(v, &model, None, t).expect("shortlist"));
+                }
+            })
+        });
+        g.finish();
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let idx = CandidateIndex::create(dir.path(), as_of, &model).expect("index");
     idx.upsert(&candidates(100_000), t).expect("upsert");

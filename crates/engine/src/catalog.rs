@@ -89,6 +89,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../../models/matching/default.v4.toml"),
     ),
     (
+        "models/matching/default.v5.toml",
+        include_str!("../../../models/matching/default.v5.toml"),
+    ),
+    (
         "models/congruita/dm-2018-04-10.v1.toml",
         include_str!("../../../models/congruita/dm-2018-04-10.v1.toml"),
     ),
@@ -374,15 +378,17 @@ mod tests {
         // Every bundled file lies under one kind's directory, so none is left out.
         let kinds: usize = KINDS.into_iter().map(|k| bundled_of(k).count()).sum();
         assert_eq!(kinds, BUNDLED.len());
-        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 4);
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 5);
         assert_eq!(c.matching("default@v1").unwrap().version, 1);
-        // The title model default@v4 states is the one `incrocio train titles` wrote.
+        // The title model default@v4 and @v5 state is the one `incrocio train titles` wrote.
         let title_model: toml::Table =
             toml::from_str(include_str!("../../../models/titles/ngram.v1.toml")).unwrap();
-        let v4 = &c.matching("default@v4").unwrap().titles;
-        assert_eq!(title_model["top_k"].as_integer(), Some(i64::from(v4.top_k)));
-        assert_eq!(title_model["temperature"].as_float(), Some(v4.temperature));
-        assert_eq!(title_model["min_cosine"].as_float(), Some(v4.min_cosine));
+        for spec in ["default@v4", "default@v5"] {
+            let m = &c.matching(spec).unwrap().titles;
+            assert_eq!(title_model["top_k"].as_integer(), Some(i64::from(m.top_k)));
+            assert_eq!(title_model["temperature"].as_float(), Some(m.temperature));
+            assert_eq!(title_model["min_cosine"].as_float(), Some(m.min_cosine));
+        }
         assert_eq!(c.congruity("dm-2018-04-10").unwrap().file.version, 2);
         assert!(c.congruity("dm-2018-04-10@v9").is_err());
     }
@@ -398,19 +404,19 @@ mod tests {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::write(&to, text).unwrap();
         }
-        let v4 = dir.path().join("matching/default.v4.toml");
-        let tuned = std::fs::read_to_string(&v4)
+        let v5 = dir.path().join("matching/default.v5.toml");
+        let tuned = std::fs::read_to_string(&v5)
             .unwrap()
-            .replacen("version = 4", "version = 5", 1);
-        std::fs::write(dir.path().join("matching/default.v5.toml"), tuned).unwrap();
+            .replacen("version = 5", "version = 6", 1);
+        std::fs::write(dir.path().join("matching/default.v6.toml"), tuned).unwrap();
         let c = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap();
-        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 5);
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 6);
         assert_eq!(c.congruity_rules().len(), 2);
         std::fs::write(dir.path().join("congruita/broken.v1.toml"), "id = ").unwrap();
         let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
         assert!(e.to_string().contains("broken.v1.toml"), "{e}");
         std::fs::remove_file(dir.path().join("congruita/broken.v1.toml")).unwrap();
-        std::fs::copy(&v4, dir.path().join("matching/copy.toml")).unwrap();
+        std::fs::copy(&v5, dir.path().join("matching/copy.toml")).unwrap();
         let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
         assert!(e.to_string().contains("defined twice"), "{e}");
     }

@@ -7,7 +7,9 @@
 //! travel limit, languages with CEFR level), and only then reads the postings of each of the
 //! vacancy's words through the same runs, adding its BM25 to the survivors it holds: word by
 //! word, in the words' order, which is how tantivy's union of the same clauses adds them (a
-//! test holds the two to the bit). A point whose chord on the
+//! test holds the two to the bit). Each word is looked up in each segment's dictionary once per
+//! search ([`QueryTerm`]): its index-wide document frequency, BM25 weight and postings come
+//! from that one lookup, where a tantivy `TermQuery` looks it up three times. A point whose chord on the
 //! unit sphere is already beyond the radius is refused before the haversine: the chord is
 //! never longer than the arc, so that changes no answer. The survivors are
 //! [`Eligible`], with what scoring needs. The rules read a segment's fast fields through [`SegmentAttrs`]: the
@@ -18,9 +20,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
-use tantivy::query::Weight;
-use tantivy::{DocSet, SegmentReader};
+use tantivy::postings::{Postings, TermInfo};
+use tantivy::query::Bm25Weight;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocSet, Searcher, SegmentReader, Term};
 
 pub(super) use super::score::{Distance, Eligible, Experience};
 
@@ -241,6 +246,95 @@ impl AttrCache {
     }
 }
 
+/// A word of the query as BM25 scores it over the whole index, looked up once: per segment of
+/// the searcher (in its order) where its postings are, and its weight made exactly as
+/// tantivy's `TermQuery` makes it (the idf of the document frequency summed over the segments,
+/// deleted documents counted; the field's average length over every document).
+#[derive(Clone)]
+pub(super) struct QueryTerm {
+    field: Field,
+    weight: Bm25Weight,
+    infos: Vec<Option<TermInfo>>,
+    /// Documents holding the word in the whole index (deleted ones too, as tantivy counts).
+    pub doc_freq: u64,
+}
+
+/// The statistics BM25 reads for one field of a searcher: every document (deleted ones too)
+/// and the field's average length.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FieldStats {
+    docs: u64,
+    average: f32,
+}
+
+impl FieldStats {
+    /// The statistics of `field` over `searcher`'s segments.
+    pub fn of(searcher: &Searcher, field: Field) -> tantivy::Result<FieldStats> {
+        let (mut docs, mut tokens) = (0u64, 0u64);
+        for reader in searcher.segment_readers() {
+            docs += u64::from(reader.max_doc());
+            tokens += reader.inverted_index(field)?.total_num_tokens();
+        }
+        Ok(FieldStats {
+            docs,
+            // As `Bm25Weight::for_terms` divides them.
+            average: tokens as f32 / docs as f32,
+        })
+    }
+}
+
+impl QueryTerm {
+    /// Looks `term` up in every segment of `searcher`.
+    pub fn lookup(searcher: &Searcher, stats: FieldStats, term: &Term) -> tantivy::Result<Self> {
+        let field = term.field();
+        let mut infos = Vec::with_capacity(searcher.segment_readers().len());
+        let mut doc_freq = 0u64;
+        for reader in searcher.segment_readers() {
+            let info = reader.inverted_index(field)?.get_term_info(term)?;
+            doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            infos.push(info);
+        }
+        Ok(QueryTerm {
+            field,
+            weight: Bm25Weight::for_one_term_without_explain(doc_freq, stats.docs, stats.average),
+            infos,
+            doc_freq,
+        })
+    }
+
+    /// Calls `add(doc, score)` for every document of the segment at `seg` (of the searcher the
+    /// term was looked up in) holding the term within `runs` (ascending, disjoint), in order.
+    fn scores(
+        &self,
+        reader: &SegmentReader,
+        seg: usize,
+        runs: &[std::ops::Range<u32>],
+        mut add: impl FnMut(usize, u32, f32),
+    ) -> tantivy::Result<()> {
+        let Some(Some(info)) = self.infos.get(seg) else {
+            return Ok(());
+        };
+        let mut postings = reader
+            .inverted_index(self.field)?
+            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        let norms = reader
+            .fieldnorms_readers()
+            .get_field(self.field)?
+            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+        for (k, run) in runs.iter().enumerate() {
+            let mut doc = postings.doc();
+            if doc < run.start {
+                doc = postings.seek(run.start);
+            }
+            while doc < run.end {
+                add(k, doc, self.weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+                doc = postings.advance();
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Filter {
     /// The workplace, as every distance of this search is measured from: the hard rules and
     /// the distances read later take the same point, so the same haversine to the bit.
@@ -255,15 +349,17 @@ impl Filter {
         Ok(attrs.runs(&self.cells).iter().map(|r| r.len()).sum())
     }
 
-    /// Appends to `out` every live document of `reader` passing the hard rules, in document
-    /// order, with the BM25 of `text` (one weight per word of the vacancy, summed in that
-    /// order; 0 where none matches or there are no words). Stops early, with what it found so
-    /// far, when the cancel signal is raised: the caller checks it.
+    /// Appends to `out` every live document of `reader` (the searcher's segment at `seg`)
+    /// passing the hard rules, in document order, with the BM25 of `text` (the vacancy's
+    /// words, summed in that order; 0 where none matches or there are no words) and of
+    /// `grams` likewise. Stops early, with what it found so far, when the cancel signal is
+    /// raised: the caller checks it.
     pub fn eligible(
         &self,
         reader: &SegmentReader,
-        text: &[Box<dyn Weight>],
-        gram_weights: &[Box<dyn Weight>],
+        seg: usize,
+        text: &[QueryTerm],
+        gram_terms: &[QueryTerm],
         out: &mut Vec<Eligible>,
     ) -> tantivy::Result<()> {
         if self.languages.len() > 8 {
@@ -315,31 +411,28 @@ impl Filter {
         // the order of `text`, from 0, as tantivy's buffered union of the same clauses does.
         // The grams of the title likewise, into their own sum.
         let eligible = &mut out[first..];
-        for (weights, grams) in [(text, false), (gram_weights, true)] {
-            for weight in weights {
+        // Where each run starts in `place`.
+        let mut bases = Vec::with_capacity(runs.len());
+        let mut base = 0usize;
+        for run in &runs {
+            bases.push(base);
+            base += run.len();
+        }
+        for (terms, grams) in [(text, false), (gram_terms, true)] {
+            for term in terms {
                 if self.cancel.is_cancelled() {
                     return Ok(());
                 }
-                let mut postings = weight.scorer(reader, 1.0)?;
-                let mut base = 0usize;
-                for run in &runs {
-                    let mut doc = postings.doc();
-                    if doc < run.start {
-                        doc = postings.seek(run.start);
-                    }
-                    while doc < run.end {
-                        let at = place[base + (doc - run.start) as usize];
-                        if let Some(e) = eligible.get_mut(at as usize) {
-                            if grams {
-                                e.grams += postings.score();
-                            } else {
-                                e.bm25 += postings.score();
-                            }
+                term.scores(reader, seg, &runs, |k, doc, score| {
+                    let at = place[bases[k] + (doc - runs[k].start) as usize];
+                    if let Some(e) = eligible.get_mut(at as usize) {
+                        if grams {
+                            e.grams += score;
+                        } else {
+                            e.bm25 += score;
                         }
-                        doc = postings.advance();
                     }
-                    base += run.len();
-                }
+                })?;
             }
         }
         for e in eligible {

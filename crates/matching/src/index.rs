@@ -17,7 +17,7 @@ use std::sync::{Mutex, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{Query, TermQuery};
+use tantivy::query::TermQuery;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -28,7 +28,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::adjacency::Adjacency;
 pub use super::analyzer::italian_analyzer;
 use super::candidate::{Candidate, CandidateRecord, Stato};
-use super::filter::{AttrCache, Filter};
+use super::filter::{AttrCache, FieldStats, Filter, QueryTerm};
 use super::model::MatchingModel;
 use super::model::{TitleParams, VectorParams};
 use super::records::{BLOCK_BYTES, RecordFile};
@@ -299,10 +299,15 @@ impl IndexParams {
 
     fn titles_line(&self) -> String {
         let t = &self.titles;
-        format!(
+        let mut line = format!(
             "titles fuzzy={} min_confidence={} top_k={} temperature={} min_cosine={} free_text={}",
             t.fuzzy, t.min_confidence, t.top_k, t.temperature, t.min_cosine, t.free_text
-        )
+        );
+        // Stated from version 5 on; absent, it is 0 (the line of an index built before).
+        if t.min_probability != 0.0 {
+            line.push_str(&format!(" min_probability={}", t.min_probability));
+        }
+        line
     }
 
     fn parse(vectors: &str, titles: &str) -> Option<IndexParams> {
@@ -335,6 +340,10 @@ impl IndexParams {
                 temperature: t.get("temperature")?.parse().ok()?,
                 min_cosine: t.get("min_cosine")?.parse().ok()?,
                 free_text: t.get("free_text")?.parse().ok()?,
+                min_probability: match t.get("min_probability") {
+                    Some(p) => p.parse().ok()?,
+                    None => 0.0,
+                },
             },
         })
     }
@@ -1053,7 +1062,7 @@ impl CandidateIndex {
         doc.add_bytes(f.record, &serde_json::to_vec(r).unwrap_or_default());
         doc.add_text(f.text, &text);
         if self.params.titles.soft().is_some() {
-            doc.add_text(f.grams, candidate_grams(c).join(" "));
+            doc.add_text(f.grams, candidate_gram_text(c));
         }
         doc.add_u64(f.slot, slot as u64);
         doc.add_bool(f.attivo, r.stato == Stato::Attivo);
@@ -1148,45 +1157,33 @@ impl CandidateIndex {
         let (terms, dropped_terms) =
             query_terms(&mut analyzer, &vacancy_text(vacancy), model.query.max_terms);
         let searcher = self.reader.searcher();
-        // One weight per term, in the order of `terms`: the BM25 of a document is the sum of
-        // its terms' scores in that order, as tantivy's union of the same clauses adds them.
-        let enable = tantivy::query::EnableScoring::enabled_from_searcher(&searcher);
-        let text = terms
-            .iter()
-            .map(|term| {
-                TermQuery::new(
-                    Term::from_field_text(self.fields.text, term),
-                    IndexRecordOption::WithFreqs,
-                )
-                .weight(enable)
-                .map_err(|e| tantivy_err(&self.dir, e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // One term per word, in the order of `terms`: the BM25 of a document is the sum of its
+        // words' scores in that order, as tantivy's union of the same clauses adds them.
+        let lookup = |field: Field, words: &mut dyn Iterator<Item = &str>| -> Result<Vec<QueryTerm>> {
+            let stats = FieldStats::of(&searcher, field).map_err(|e| tantivy_err(&self.dir, e))?;
+            words
+                .map(|w| {
+                    QueryTerm::lookup(&searcher, stats, &Term::from_field_text(field, w))
+                        .map_err(|e| tantivy_err(&self.dir, e))
+                })
+                .collect()
+        };
+        let text = lookup(self.fields.text, &mut terms.iter().map(String::as_str))?;
         // The title's grams (distinct, in order), searched in the `grams` field when the model
-        // gives the lexical part an n-gram share; at most `query.max_terms` of them.
+        // gives the lexical part an n-gram share; at most `query.max_terms` of them, and none
+        // held by more than `lessicale.max_gram_share` of the candidates.
         let grams = if model.lessicale.ngram > 0.0 && self.params.titles.soft().is_some() {
             let mut seen = rustc_hash::FxHashSet::default();
             let most = model.lessicale.max_gram_share * searcher.num_docs() as f64;
-            let mut weights = Vec::new();
-            for g in incrocio_taxonomy::ngrams::gram_terms(&vacancy.record.titolo)
-                .into_iter()
-                .filter(|g| seen.insert(g.clone()))
+            let title = incrocio_taxonomy::ngrams::gram_terms(&vacancy.record.titolo);
+            let mut distinct = title
+                .iter()
+                .filter(|g| seen.insert(g.as_str()))
                 .take(model.query.max_terms)
-            {
-                let term = Term::from_field_text(self.fields.grams, &g);
-                let df = searcher
-                    .doc_freq(&term)
-                    .map_err(|e| tantivy_err(&self.dir, e))?;
-                if df as f64 > most {
-                    continue;
-                }
-                weights.push(
-                    TermQuery::new(term, IndexRecordOption::WithFreqs)
-                        .weight(enable)
-                        .map_err(|e| tantivy_err(&self.dir, e))?,
-                );
-            }
-            weights
+                .map(String::as_str);
+            let mut grams = lookup(self.fields.grams, &mut distinct)?;
+            grams.retain(|g| g.doc_freq as f64 <= most);
+            grams
         } else {
             Vec::new()
         };
@@ -1200,10 +1197,10 @@ impl CandidateIndex {
                 .map_err(|e| tantivy_err(&self.dir, e))?;
         }
         let mut eligible = Vec::with_capacity(reach);
-        for reader in searcher.segment_readers() {
+        for (seg, reader) in searcher.segment_readers().iter().enumerate() {
             cancel.check()?;
             filter
-                .eligible(reader, &text, &grams, &mut eligible)
+                .eligible(reader, seg, &text, &grams, &mut eligible)
                 .map_err(|e| tantivy_err(&self.dir, e))?;
         }
         cancel.check()?;
@@ -1409,13 +1406,25 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
 /// The grams a candidate is matched on by the lexical part's n-gram share: those of each
 /// experience title and each `competenze_testo` item.
 pub(super) fn candidate_grams(c: &Candidate) -> Vec<String> {
+    grams_of(c).flat_map(incrocio_taxonomy::ngrams::gram_terms).collect()
+}
+
+/// [`candidate_grams`] as the text of the `grams` field: each followed by a space.
+fn candidate_gram_text(c: &Candidate) -> String {
+    let mut out = String::new();
+    for text in grams_of(c) {
+        incrocio_taxonomy::ngrams::push_gram_text(text, &mut out);
+    }
+    out
+}
+
+/// The texts whose grams a candidate is matched on.
+fn grams_of(c: &Candidate) -> impl Iterator<Item = &str> {
     let r = &c.record;
     r.esperienze
         .iter()
         .filter_map(|e| e.titolo.as_deref())
         .chain(r.competenze_testo.iter().map(String::as_str))
-        .flat_map(incrocio_taxonomy::ngrams::gram_terms)
-        .collect()
 }
 
 /// A candidate's competency vector, experience recency read at `as_of` (the index date for a
@@ -1495,7 +1504,7 @@ where
 mod tests {
     use super::*;
 
-    /// [`Filter::eligible`] adds each word's BM25 itself, word by word; the sum must be
+    /// [`Filter::eligible`] adds each word's BM25 itself ([`QueryTerm`]), word by word; the sum must be
     /// tantivy's own for the same words as one `BooleanQuery` of `Should` clauses, to the bit
     /// (a tantivy upgrade that changes how its union adds would fail here, not silently move
     /// a rank). Two batches, so several segments; texts holding one to four of the vacancy's words.
@@ -1504,7 +1513,7 @@ mod tests {
         use super::super::candidate::CandidateRecord;
         use super::super::vacancy::VacancyRecord;
         use tantivy::DocSet;
-        use tantivy::query::{BooleanQuery, Occur};
+        use tantivy::query::{BooleanQuery, Occur, Query};
         let (r, t) = (Reference::bundled(), Taxonomy::bundled());
         let model = MatchingModel::parse(
             "default.v3.toml",
@@ -1564,6 +1573,14 @@ mod tests {
             .iter()
             .map(|t| query(t).weight(enable).expect("weight"))
             .collect();
+        let stats = FieldStats::of(&searcher, idx.fields.text).expect("stats");
+        let looked_up: Vec<_> = terms
+            .iter()
+            .map(|t| {
+                QueryTerm::lookup(&searcher, stats, &Term::from_field_text(idx.fields.text, t))
+                    .expect("term")
+            })
+            .collect();
         let union = BooleanQuery::new(
             terms
                 .iter()
@@ -1573,10 +1590,10 @@ mod tests {
         .weight(enable)
         .expect("union");
         let (mut most_words, mut scored) = (0, 0);
-        for reader in searcher.segment_readers() {
+        for (seg, reader) in searcher.segment_readers().iter().enumerate() {
             let mut out = Vec::new();
             filter
-                .eligible(reader, &weights, &[], &mut out)
+                .eligible(reader, seg, &looked_up, &[], &mut out)
                 .expect("eligible");
             // Everyone is eligible, so the rows are the documents in order.
             assert_eq!(out.len(), reader.max_doc() as usize);

@@ -147,6 +147,11 @@ pub struct TitleParams {
     /// by it (0 before version 4: free text reaches only the lexical part).
     #[serde(default)]
     pub free_text: f64,
+    /// Occupations of a title's distribution below this probability are left out (version 5
+    /// on; 0, none, before): a fifth occupation at 0.01 added as many skills to a vector as the
+    /// first and a value to every candidate's occupations, for a credit of a hundredth.
+    #[serde(default)]
+    pub min_probability: f64,
 }
 
 impl TitleParams {
@@ -156,6 +161,7 @@ impl TitleParams {
             top_k: self.top_k as usize,
             temperature: self.temperature,
             min_cosine: self.min_cosine,
+            min_probability: self.min_probability,
         })
     }
 }
@@ -332,6 +338,7 @@ impl MatchingModel {
             temperature: 0.0,
             min_cosine: 0.0,
             free_text: 0.0,
+            min_probability: 0.0,
         },
         query: QueryParams { max_terms: 1_024 },
     };
@@ -400,6 +407,18 @@ impl MatchingModel {
                     ));
                 }
             }
+            if m.version >= 5
+                && !table
+                    .get("titles")
+                    .and_then(|e| e.as_table())
+                    .is_some_and(|t| t.contains_key("min_probability"))
+            {
+                return Err(ModelError::new(
+                    file,
+                    "titles.min_probability",
+                    "a model of version 5 or later states the least probability an occupation of a title keeps",
+                ));
+            }
             if m.version >= 3 && !declared {
                 return Err(ModelError::new(
                     file,
@@ -458,6 +477,13 @@ impl MatchingModel {
         }
         if self.titles.top_k > 20 {
             return bad("titles.top_k", "must be at most 20");
+        }
+        let p = self.titles.min_probability;
+        if !(p.is_finite() && p >= 0.0 && (self.titles.top_k == 0 || p * f64::from(self.titles.top_k) < 1.0)) {
+            return bad(
+                "titles.min_probability",
+                "must be ≥ 0 and below 1 / top_k (the most probable occupation always stays)",
+            );
         }
         if self.titles.top_k > 0
             && !(self.titles.temperature.is_finite() && self.titles.temperature > 0.0)
@@ -625,6 +651,32 @@ mod tests {
         let m = MatchingModel::parse("v3.toml", v3).unwrap();
         assert!(m.titles.soft().is_none());
         assert_eq!(m.lessicale.ngram, 0.0);
+    }
+
+    /// From v5 a title's distribution states the least probability it keeps; it must leave the
+    /// most probable occupation (below 1 / top_k), and v4 keeps every one.
+    #[test]
+    fn version_5_states_the_least_probability_kept() {
+        let v5 = include_str!("../../../models/matching/default.v5.toml");
+        let m = MatchingModel::parse("v5.toml", v5).unwrap();
+        assert_eq!(m.titles.min_probability, 0.02);
+        assert_eq!(m.titles.soft().unwrap().min_probability, 0.02);
+        let cut = v5.replace("min_probability = 0.02\n", "");
+        let e = MatchingModel::parse("v5.toml", &cut).unwrap_err();
+        assert_eq!(e.key, "titles.min_probability");
+        // top_k = 5: 0.2 could leave a title with nothing; just below it cannot.
+        for (bad, ok) in [("0.2", false), ("0.19", true), ("-0.01", false), ("nan", false)] {
+            let text = v5.replace("min_probability = 0.02", &format!("min_probability = {bad}"));
+            match MatchingModel::parse("v5.toml", &text) {
+                Ok(_) => assert!(ok, "{bad} accepted"),
+                Err(e) => {
+                    assert!(!ok, "{bad} refused: {e}");
+                    assert_eq!(e.key, "titles.min_probability");
+                }
+            }
+        }
+        let v4 = include_str!("../../../models/matching/default.v4.toml");
+        assert_eq!(MatchingModel::parse("v4.toml", v4).unwrap().titles.min_probability, 0.0);
     }
 
     #[test]

@@ -183,6 +183,18 @@ impl SoftCredit {
     /// The best group of a candidate's values ([`encode`]d, in any order): its worth and its
     /// largest term (the first of equal terms). None when nothing earns credit.
     pub fn best(&self, values: &[u64]) -> Option<SoftMatch> {
+        // Most candidates hold nothing the vacancy credits: find the first value that earns
+        // anything before making room for groups (the values before it add nothing and open
+        // no group).
+        let first = values.iter().position(|&v| {
+            let (c, group, p) = decode(v);
+            if group == DECLARED_GROUP {
+                self.declared(c) > 0.0
+            } else {
+                p * self.experience(c) > 0.0
+            }
+        })?;
+        let values = &values[first..];
         // At most a few groups credit anything: room for 16 on the stack, and for a record
         // with more, the same pass again with room for every group (at most 128).
         let mut room = [Group::default(); 16];

@@ -140,12 +140,13 @@ pub struct Taxonomy {
     resolved: std::sync::Mutex<HashMap<u64, HashMap<String, Option<OccupationId>>>>,
 }
 
-/// A title's occupations with their probabilities, most probable first (sums to 1, or empty).
+/// A title's occupations with their probabilities, most probable first (sums to 1, or to less
+/// when [`ngrams::SoftTitles::min_probability`] leaves some out; or empty).
 pub type Distribution = std::sync::Arc<[(OccupationId, f32)]>;
 
 /// What a remembered distribution was resolved with: [`ngrams::SoftTitles::key`] and the
 /// effort's `df`.
-type DistributionKey = (u64, u64, u64, usize);
+type DistributionKey = (u64, u64, u64, u64, usize);
 
 /// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
 const RESOLVED_CACHE: usize = 200_000;
@@ -391,8 +392,8 @@ impl Taxonomy {
         p: &ngrams::SoftTitles,
         effort: ngrams::Effort,
     ) -> Distribution {
-        let (a, b, c) = p.key();
-        let key = (a, b, c, effort.df);
+        let (a, b, c, d) = p.key();
+        let key = (a, b, c, d, effort.df);
         let cache = || self.distributions.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(hit) = cache().get(&key).and_then(|c| c.get(title)) {
             return hit.clone();

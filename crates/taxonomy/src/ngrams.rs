@@ -128,14 +128,33 @@ pub const TERM_GRAM: usize = 4;
 /// only: the three lengths of the title model tripled the field (and its indexing time) for
 /// little, 4-grams keeping most of what a typo or an ending leaves of a word.
 pub fn gram_terms(text: &str) -> Vec<String> {
-    let framed: Vec<char> = format!(" {} ", normalize_label(text)).chars().collect();
-    if framed.len() < TERM_GRAM {
-        return Vec::new();
+    let mut out = Vec::new();
+    each_gram_term(text, |w| out.push(w.iter().collect()));
+    out
+}
+
+/// Appends [`gram_terms`] of `text` to `out`, each followed by a space, without a string per
+/// gram (how the index writes a document's grams).
+pub fn push_gram_text(text: &str, out: &mut String) {
+    each_gram_term(text, |w| {
+        out.extend(w);
+        out.push(' ');
+    });
+}
+
+/// Calls `f` with each gram term of `text` ([`gram_terms`]), its characters in order.
+fn each_gram_term(text: &str, mut f: impl FnMut(&[char])) {
+    let mut framed: Vec<char> = Vec::with_capacity(text.len() + 2);
+    framed.push('_');
+    framed.extend(
+        normalize_label(text)
+            .chars()
+            .map(|c| if c == ' ' { '_' } else { c }),
+    );
+    framed.push('_');
+    for w in framed.windows(TERM_GRAM) {
+        f(w);
     }
-    framed
-        .windows(TERM_GRAM)
-        .map(|w| w.iter().map(|&c| if c == ' ' { '_' } else { c }).collect())
-        .collect()
 }
 
 impl NgramIndex {
@@ -291,15 +310,20 @@ pub struct SoftTitles {
     pub temperature: f64,
     /// Smallest best cosine at which a title names anything.
     pub min_cosine: f64,
+    /// Occupations of smaller probability are left out of the distribution (0: none; below
+    /// `1 / top_k`, so the most probable one always stays); the others keep their probability,
+    /// so the distribution sums to at most 1.
+    pub min_probability: f64,
 }
 
 impl SoftTitles {
     /// The parameters as a cache key.
-    pub fn key(&self) -> (u64, u64, u64) {
+    pub fn key(&self) -> (u64, u64, u64, u64) {
         (
             self.top_k as u64,
             self.temperature.to_bits(),
             self.min_cosine.to_bits(),
+            self.min_probability.to_bits(),
         )
     }
 
@@ -319,7 +343,9 @@ impl SoftTitles {
         if top.first().is_none_or(|x| f64::from(x.1) < self.min_cosine) {
             return std::sync::Arc::from([]);
         }
-        softmax(&top, self.temperature).into()
+        let mut d = softmax(&top, self.temperature);
+        d.retain(|x| f64::from(x.1) >= self.min_probability);
+        d.into()
     }
 }
 
@@ -378,5 +404,36 @@ mod tests {
         let r = idx.resolve("sviluppatore web", 3);
         assert_eq!(r[0].0, web);
         assert!(r[0].1 > 0.999, "{r:?}");
+    }
+
+    /// `min_probability` leaves out exactly the occupations below it, keeping the others'
+    /// probabilities (the softmax of the same cosines), most probable first.
+    #[test]
+    fn the_least_probability_leaves_out_the_tail_only() {
+        let t = Taxonomy::bundled();
+        let all = SoftTitles {
+            top_k: 5,
+            temperature: 0.0708,
+            min_cosine: 0.3,
+            min_probability: 0.0,
+        };
+        let title = "addetta alle pulizie uffici";
+        let full = t.title_distribution(title, &all);
+        assert_eq!(full.len(), 5, "{full:?}");
+        let sum: f32 = full.iter().map(|x| x.1).sum();
+        assert!((sum - 1.0).abs() < 1e-5, "{sum}");
+        // A floor between two of the probabilities: those above stay, unchanged.
+        let k = full.iter().position(|x| x.1 < 0.5 * full[0].1).unwrap_or(1).max(1);
+        let floor = (f64::from(full[k - 1].1) + f64::from(full[k].1)) / 2.0;
+        let cut = t.title_distribution(
+            title,
+            &SoftTitles {
+                min_probability: floor,
+                ..all
+            },
+        );
+        assert_eq!(&cut[..], &full[..k], "floor {floor}");
+        // Remembered apart: the full distribution is still the full one.
+        assert_eq!(t.title_distribution(title, &all), full);
     }
 }
