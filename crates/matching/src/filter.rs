@@ -327,7 +327,12 @@ impl QueryTerm {
                 doc = postings.seek(run.start);
             }
             while doc < run.end {
-                add(k, doc, self.weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+                add(
+                    k,
+                    doc,
+                    self.weight
+                        .score(norms.fieldnorm_id(doc), postings.term_freq()),
+                );
                 doc = postings.advance();
             }
         }

@@ -1159,7 +1159,9 @@ impl CandidateIndex {
         let searcher = self.reader.searcher();
         // One term per word, in the order of `terms`: the BM25 of a document is the sum of its
         // words' scores in that order, as tantivy's union of the same clauses adds them.
-        let lookup = |field: Field, words: &mut dyn Iterator<Item = &str>| -> Result<Vec<QueryTerm>> {
+        let lookup = |field: Field,
+                      words: &mut dyn Iterator<Item = &str>|
+         -> Result<Vec<QueryTerm>> {
             let stats = FieldStats::of(&searcher, field).map_err(|e| tantivy_err(&self.dir, e))?;
             words
                 .map(|w| {
@@ -1406,7 +1408,9 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
 /// The grams a candidate is matched on by the lexical part's n-gram share: those of each
 /// experience title and each `competenze_testo` item.
 pub(super) fn candidate_grams(c: &Candidate) -> Vec<String> {
-    grams_of(c).flat_map(incrocio_taxonomy::ngrams::gram_terms).collect()
+    grams_of(c)
+        .flat_map(incrocio_taxonomy::ngrams::gram_terms)
+        .collect()
 }
 
 /// [`candidate_grams`] as the text of the `grams` field: each followed by a space.

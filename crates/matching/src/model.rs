@@ -479,7 +479,10 @@ impl MatchingModel {
             return bad("titles.top_k", "must be at most 20");
         }
         let p = self.titles.min_probability;
-        if !(p.is_finite() && p >= 0.0 && (self.titles.top_k == 0 || p * f64::from(self.titles.top_k) < 1.0)) {
+        if !(p.is_finite()
+            && p >= 0.0
+            && (self.titles.top_k == 0 || p * f64::from(self.titles.top_k) < 1.0))
+        {
             return bad(
                 "titles.min_probability",
                 "must be ≥ 0 and below 1 / top_k (the most probable occupation always stays)",
@@ -665,8 +668,16 @@ mod tests {
         let e = MatchingModel::parse("v5.toml", &cut).unwrap_err();
         assert_eq!(e.key, "titles.min_probability");
         // top_k = 5: 0.2 could leave a title with nothing; just below it cannot.
-        for (bad, ok) in [("0.2", false), ("0.19", true), ("-0.01", false), ("nan", false)] {
-            let text = v5.replace("min_probability = 0.02", &format!("min_probability = {bad}"));
+        for (bad, ok) in [
+            ("0.2", false),
+            ("0.19", true),
+            ("-0.01", false),
+            ("nan", false),
+        ] {
+            let text = v5.replace(
+                "min_probability = 0.02",
+                &format!("min_probability = {bad}"),
+            );
             match MatchingModel::parse("v5.toml", &text) {
                 Ok(_) => assert!(ok, "{bad} accepted"),
                 Err(e) => {
@@ -676,7 +687,13 @@ mod tests {
             }
         }
         let v4 = include_str!("../../../models/matching/default.v4.toml");
-        assert_eq!(MatchingModel::parse("v4.toml", v4).unwrap().titles.min_probability, 0.0);
+        assert_eq!(
+            MatchingModel::parse("v4.toml", v4)
+                .unwrap()
+                .titles
+                .min_probability,
+            0.0
+        );
     }
 
     #[test]

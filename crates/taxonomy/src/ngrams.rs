@@ -423,7 +423,11 @@ mod tests {
         let sum: f32 = full.iter().map(|x| x.1).sum();
         assert!((sum - 1.0).abs() < 1e-5, "{sum}");
         // A floor between two of the probabilities: those above stay, unchanged.
-        let k = full.iter().position(|x| x.1 < 0.5 * full[0].1).unwrap_or(1).max(1);
+        let k = full
+            .iter()
+            .position(|x| x.1 < 0.5 * full[0].1)
+            .unwrap_or(1)
+            .max(1);
         let floor = (f64::from(full[k - 1].1) + f64::from(full[k].1)) / 2.0;
         let cut = t.title_distribution(
             title,
