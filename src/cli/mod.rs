@@ -73,6 +73,9 @@ enum Command {
     /// The open vacancies that fit a person, each with its offerta congrua verdict (art. 25
     /// D.Lgs. 150/2015, DM 10.4.2018).
     Offers(OffersArgs),
+    /// Skills against local demand (LEP C and E): a person's fits, transitions and gaps.
+    #[command(subcommand)]
+    Skills(SkillsCommand),
     /// Evaluate models on data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -208,6 +211,54 @@ struct OffersArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum SkillsCommand {
+    /// A person's skills against the open vacancies within reach: the occupations they fit,
+    /// the transitions a few skills away, the missing skills by the vacancies they unlock.
+    Gap(SkillsGapArgs),
+}
+
+#[derive(Debug, Args)]
+struct SkillsGapArgs {
+    /// Board directory (`incrocio vacancies build`).
+    #[arg(long)]
+    vacancies: PathBuf,
+    /// A candidate record (JSON); or give `--index` and `--candidate-id`.
+    #[arg(long, conflicts_with = "candidate_id")]
+    candidate: Option<PathBuf>,
+    /// A candidate already in the index.
+    #[arg(long, requires = "index")]
+    candidate_id: Option<String>,
+    /// Candidate index directory (with `--candidate-id`).
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// The day of the analysis (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// The reach in km (default: the person's travel limit, else each vacancy's radius).
+    #[arg(long)]
+    raggio_km: Option<u32>,
+    /// Skills model `id` or `id@vN` (default: the newest `default`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Scoring model file (default: the newest bundled one).
+    #[arg(long)]
+    model_file: Option<PathBuf>,
+    /// `json`, `text` (for the counsellor and the person) or `html` (self-contained).
+    #[arg(long, default_value = "json")]
+    format: GapFormat,
+    /// Write here (atomically) instead of to standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GapFormat {
+    Json,
+    Text,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
 enum OccupationsCommand {
     /// The ESCO occupations a free-text job title may name, with confidences, and the one it
     /// resolves to under the matching model (JSON).
@@ -310,6 +361,10 @@ enum EvalCommand {
         /// Scoring model file (default: the newest bundled one).
         #[arg(long)]
         model_file: Option<PathBuf>,
+        /// Time the skills analysis (`skills gap`, the default skills model, each person's
+        /// reach) instead of offers.
+        #[arg(long)]
+        skills: bool,
     },
     /// nDCG@15 and recall@15 of the shortlist scorer vs lexical-only, on vacancies with their
     /// true occupation (`synth vacancies --with-truth`), plus shortlist latency.
@@ -727,6 +782,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Esito(a) => log::esito_cmd(catalog, a, key),
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
+        Command::Skills(SkillsCommand::Gap(a)) => skills_gap_cmd(catalog, a),
         Command::Eval(EvalCommand::Matching {
             corpus,
             model_file,
@@ -858,13 +914,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             date,
             size,
             model_file,
+            skills,
         }) => eval_offers_cmd(
             catalog,
             &vacancies,
             &cvs,
-            n,
-            date,
-            size,
+            (n, date, size, skills),
             model_file.as_deref(),
         ),
         Command::Eval(EvalCommand::TitleRanking {
@@ -1274,13 +1329,62 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads `--candidate FILE` when given.
+fn candidate_file(path: Option<&Path>) -> Result<Option<incrocio_engine::api::CandidateRecord>> {
+    let Some(path) = path else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(incrocio_core::json::from_str_strict(&text).map_err(
+        |e| incrocio_core::Error::data(path, format!("not a candidate record: {e}")),
+    )?))
+}
+
+fn skills_gap_cmd(catalog: Catalog, a: SkillsGapArgs) -> Result<ExitCode> {
+    let candidate = candidate_file(a.candidate.as_deref())?;
+    if candidate.is_none() && a.candidate_id.is_none() {
+        return Err(UsageError(
+            "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
+        )
+        .into());
+    }
+    let mut engine = engine_for(catalog, a.model_file.as_deref())?;
+    if let Some(dir) = &a.index {
+        engine = engine.open_index(dir)?;
+    }
+    let board = engine.open_vacancies(&a.vacancies)?;
+    let engine = engine.with_vacancies(board);
+    engine.check()?;
+    let gap = engine.skills_gap(
+        incrocio_engine::SkillsGapRequest {
+            candidate_id: a.candidate_id,
+            candidate,
+            data: a.date,
+            raggio_km: a.raggio_km,
+            model: a.model,
+        },
+        chrono::Local::now().date_naive(),
+        &incrocio_core::cancel::Cancel::never(),
+    )?;
+    let text = match a.format {
+        GapFormat::Json => serde_json::to_string_pretty(&gap)? + "\n",
+        GapFormat::Text => gap.to_text(),
+        GapFormat::Html => gap.to_html(),
+    };
+    match &a.output {
+        Some(path) => incrocio_core::files::atomic_write(path, |w| {
+            w.write_all(text.as_bytes())
+                .map_err(|e| incrocio_core::Error::io(path, e))
+        })?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn eval_offers_cmd(
     catalog: Catalog,
     board: &Path,
     cvs: &Path,
-    n: usize,
-    date: NaiveDate,
-    size: u32,
+    (n, date, size, skills): (usize, NaiveDate, u32, bool),
     model_file: Option<&Path>,
 ) -> Result<ExitCode> {
     let engine = engine_for(catalog, model_file)?;
@@ -1299,6 +1403,22 @@ fn eval_offers_cmd(
     let mut slowest = Vec::new();
     let never = incrocio_core::cancel::Cancel::never();
     for r in records.into_iter().take(n) {
+        if skills {
+            let req = incrocio_engine::SkillsGapRequest {
+                candidate_id: None,
+                candidate: Some(r),
+                data: Some(date),
+                raggio_km: None,
+                model: None,
+            };
+            let t0 = Instant::now();
+            let out = engine.skills_gap(req, date, &never)?;
+            let ms = t0.elapsed().as_secs_f64() * 1e3;
+            times.push(ms);
+            slowest.push((ms, out.eligible_count, out.candidate_id.clone()));
+            eligible += out.eligible_count;
+            continue;
+        }
         let req = incrocio_engine::OffersRequest {
             candidate_id: None,
             candidate: Some(r),

@@ -15,6 +15,7 @@ mod offers;
 mod profiling;
 mod reprofile;
 mod research;
+mod skills;
 mod soft;
 mod sql;
 mod workspace;

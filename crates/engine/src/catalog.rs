@@ -1,6 +1,6 @@
 //! The one catalog of models and rule sets of every kind: the versioned files under
 //! `models/` (profiling models, AdR rules, graduatoria rule sets, matching models, congruity
-//! rule sets).
+//! rule sets, skills models).
 //!
 //! The released files are compiled into the binary (`include_str!`, listed once in
 //! [`BUNDLED`]), so a fresh clone works with no configuration; a bundled file that does not
@@ -15,7 +15,7 @@ use incrocio_congruita::RuleSet;
 use incrocio_core::error::{Error, ModelError};
 use incrocio_core::reference::Reference;
 use incrocio_graduatoria::GraduatoriaRules;
-use incrocio_matching::MatchingModel;
+use incrocio_matching::{MatchingModel, SkillsModel};
 use incrocio_profiling::{AdrRules, ProfilingModel};
 
 /// The model files released with this build, by path relative to the repository root.
@@ -93,6 +93,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../../models/matching/default.v5.toml"),
     ),
     (
+        "models/skills/default.v1.toml",
+        include_str!("../../../models/skills/default.v1.toml"),
+    ),
+    (
         "models/congruita/dm-2018-04-10.v1.toml",
         include_str!("../../../models/congruita/dm-2018-04-10.v1.toml"),
     ),
@@ -103,7 +107,17 @@ pub const BUNDLED: &[(&str, &str)] = &[
 ];
 
 /// The kinds of file, each the subdirectory of `models/` that holds it.
-pub const KINDS: [&str; 5] = ["profiling", "adr", "graduatorie", "matching", "congruita"];
+pub const KINDS: [&str; 6] = [
+    "profiling",
+    "adr",
+    "graduatorie",
+    "matching",
+    "congruita",
+    "skills",
+];
+
+/// The skills model the skills analysis uses unless told otherwise (its highest version).
+pub const DEFAULT_SKILLS: &str = "default";
 
 /// The matching model a service uses unless told otherwise (its highest version).
 pub const DEFAULT_MATCHING: &str = "default";
@@ -116,6 +130,7 @@ pub struct Catalog {
     graduatorie: Vec<GraduatoriaRules>,
     matching: Vec<MatchingModel>,
     congruita: Vec<RuleSet>,
+    skills: Vec<SkillsModel>,
     did_codes: incrocio_exchange::did::DidCodes,
 }
 
@@ -144,7 +159,7 @@ impl Catalog {
                 dir,
                 std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    "no profiling/, adr/, graduatorie/, matching/ or congruita/ subdirectory: not a models directory",
+                    "no profiling/, adr/, graduatorie/, matching/, congruita/ or skills/ subdirectory: not a models directory",
                 ),
             ));
         }
@@ -204,6 +219,7 @@ impl Catalog {
             graduatorie: Vec::new(),
             matching: Vec::new(),
             congruita: Vec::new(),
+            skills: Vec::new(),
             did_codes: incrocio_exchange::did::DidCodes::bundled()?,
         };
         let mut keys: Vec<(&'static str, String, u32)> = Vec::new();
@@ -225,6 +241,12 @@ impl Catalog {
                     let m = MatchingModel::parse(&path, &text)?;
                     let k = (m.id.clone(), m.version);
                     c.matching.push(m);
+                    k
+                }
+                "skills" => {
+                    let m = SkillsModel::parse(&path, &text)?;
+                    let k = (m.id.clone(), m.version);
+                    c.skills.push(m);
                     k
                 }
                 "congruita" => {
@@ -264,7 +286,19 @@ impl Catalog {
             .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
         c.congruita
             .sort_by(|a, b| (&a.file.id, a.file.version).cmp(&(&b.file.id, b.file.version)));
+        c.skills
+            .sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
         Ok(c)
+    }
+
+    /// All skills models, by id then version.
+    pub fn skills_models(&self) -> &[SkillsModel] {
+        &self.skills
+    }
+
+    /// The skills model `id` (highest version) or `id@vN`.
+    pub fn skills(&self, spec: &str) -> Result<&SkillsModel, ModelError> {
+        find(&self.skills, spec, |m| (&m.id, m.version))
     }
 
     /// All matching models, by id then version.
@@ -391,6 +425,8 @@ mod tests {
         }
         assert_eq!(c.congruity("dm-2018-04-10").unwrap().file.version, 2);
         assert!(c.congruity("dm-2018-04-10@v9").is_err());
+        let sk = c.skills(DEFAULT_SKILLS).unwrap();
+        assert_eq!((sk.key().as_str(), sk.fit.score), ("default@v1", 0.5));
     }
 
     /// `--models DIR` reaches every kind: a matching model placed there is the one found, a

@@ -45,7 +45,8 @@ pub mod api {
     pub use incrocio_matching::candidate::{etag, etag_of};
     pub use incrocio_matching::eval::EvalReport;
     pub use incrocio_matching::{
-        Candidate, CandidateRecord, MatchingModel, Offers, Shortlist, Stato, Vacancy, VacancyRecord,
+        Candidate, CandidateRecord, MatchingModel, Offers, Shortlist, SkillsGap, Stato, Vacancy,
+        VacancyRecord,
     };
     pub use incrocio_profiling::{Dialect, ProfileRecord, SqlOptions, Status};
     pub use incrocio_research::profiling::{FitReport, OUTCOME};
@@ -203,6 +204,30 @@ pub struct OffersRequest {
     pub rules: Option<String>,
 }
 
+/// A person's skills against the vacancies within reach (`POST /v1/skills/gap`).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkillsGapRequest {
+    /// A candidate already in the index (give this or `candidate`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128))]
+    pub candidate_id: Option<String>,
+    /// A full candidate record (give this or `candidate_id`).
+    #[serde(default)]
+    pub candidate: Option<CandidateRecord>,
+    /// The day of the analysis (default: today).
+    #[serde(default)]
+    pub data: Option<NaiveDate>,
+    /// The reach in km (1 to 300); default: the person's travel limit, else each vacancy's
+    /// own search radius.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 300))]
+    pub raggio_km: Option<u32>,
+    /// Skills model `id` or `id@vN` (default: the newest `default`).
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
 /// A vacancy written to the board.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VacancyWritten {
@@ -277,6 +302,8 @@ pub enum ModelKind {
     Congruita,
     /// The matching model in use.
     Matching,
+    /// A skills analysis model.
+    Skills,
 }
 
 impl ModelKind {
@@ -287,6 +314,7 @@ impl ModelKind {
             ModelKind::Adr => "adr",
             ModelKind::Graduatoria => "graduatoria",
             ModelKind::Congruita => "congruita",
+            ModelKind::Skills => "skills",
             ModelKind::Matching => "matching",
         }
     }
@@ -631,30 +659,7 @@ impl Engine {
         let board = self.require_vacancies()?;
         let rules = self.congruity_rules(req.rules.as_deref())?;
         let date = req.data.unwrap_or(today);
-        let record = match (req.candidate_id, req.candidate) {
-            (Some(id), None) => self.candidate(&id)?.ok_or_else(|| {
-                Error::Input(InputError::new(
-                    "candidate_id",
-                    FieldReason::Inconsistent(format!("no candidate `{id}` in the index")),
-                ))
-            })?,
-            (None, Some(c)) => c,
-            _ => {
-                return Err(Error::Input(InputError::new(
-                    "candidate_id",
-                    FieldReason::Inconsistent(
-                        "give exactly one of candidate_id and candidate".into(),
-                    ),
-                )));
-            }
-        };
-        let latest = self.index.as_ref().map_or(date, |i| i.as_of().max(date));
-        let person = record
-            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
-            .map_err(|mut e| {
-                e.field = format!("candidate.{}", e.field);
-                Error::Input(e)
-            })?;
+        let person = self.person(req.candidate_id, req.candidate, date)?;
         let size = self.matching.rosa_size(req.size, None)?;
         let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
         let territory = &self.reference.territory;
@@ -679,6 +684,81 @@ impl Engine {
             );
         }
         Ok(self.decide(out, |o| vec![of::congruity(o, actor)]))
+    }
+
+    /// The person a request names: a candidate of the index by id, or a record given whole
+    /// (exactly one of the two), validated at `date`.
+    fn person(
+        &self,
+        candidate_id: Option<String>,
+        candidate: Option<CandidateRecord>,
+        date: NaiveDate,
+    ) -> Result<incrocio_matching::Candidate> {
+        let record = match (candidate_id, candidate) {
+            (Some(id), None) => self.candidate(&id)?.ok_or_else(|| {
+                Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(format!("no candidate `{id}` in the index")),
+                ))
+            })?,
+            (None, Some(c)) => c,
+            _ => {
+                return Err(Error::Input(InputError::new(
+                    "candidate_id",
+                    FieldReason::Inconsistent(
+                        "give exactly one of candidate_id and candidate".into(),
+                    ),
+                )));
+            }
+        };
+        let latest = self.index.as_ref().map_or(date, |i| i.as_of().max(date));
+        record
+            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .map_err(|mut e| {
+                e.field = format!("candidate.{}", e.field);
+                Error::Input(e)
+            })
+    }
+
+    /// A person's skills against the open vacancies within reach at a date (LEP C and E):
+    /// the occupations they fit, the transitions a few skills away, the missing skills by the
+    /// vacancies they would unlock (`docs/skills.md`).
+    pub fn skills_gap(
+        &self,
+        req: SkillsGapRequest,
+        today: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<incrocio_matching::SkillsGap> {
+        let board = self.require_vacancies()?;
+        let spec = req.model.as_deref().unwrap_or(catalog::DEFAULT_SKILLS);
+        let model = self
+            .catalog
+            .skills(spec)
+            .map_err(|_| unknown_model("model", spec))?;
+        if let Some(km) = req.raggio_km.filter(|km| !(1..=300).contains(km)) {
+            return Err(Error::Input(InputError::new(
+                "raggio_km",
+                FieldReason::Inconsistent(format!("{km}: the reach is 1 to 300 km")),
+            )));
+        }
+        let date = req.data.unwrap_or(today);
+        let person = self.person(req.candidate_id, req.candidate, date)?;
+        let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let rules = self.congruity_rules(None)?;
+        let none = |_: &str, _: &str| None;
+        let search = OfferSearch {
+            model: &self.matching,
+            taxonomy: self.taxonomy,
+            adjacency: &adjacency,
+            rules,
+            ada: None,
+            minutes: &none,
+        };
+        let reach = match req.raggio_km {
+            Some(km) => incrocio_matching::Reach::Km(f64::from(km)),
+            None => incrocio_matching::Reach::PersonElseVacancy,
+        };
+        board.skills_gap(&person, date, reach, &search, model, cancel)
     }
 
     /// An engine over a catalog with its default matching model
@@ -1406,6 +1486,16 @@ impl Engine {
                     ModelState::Read
                 },
                 digest: r.digest.clone(),
+                region: None,
+            });
+        }
+        for m in self.catalog.skills_models() {
+            out.push(ModelInfo {
+                kind: ModelKind::Skills,
+                id: m.id.clone(),
+                version: m.version,
+                status: m.status.into(),
+                digest: m.digest.clone(),
                 region: None,
             });
         }

@@ -50,7 +50,8 @@ pub enum Scope {
     /// `POST /v1/graduatorie`, `POST /v1/graduatorie/riesame`.
     #[serde(rename = "graduatorie")]
     Graduatorie,
-    /// `POST /v1/offers`, `GET /v1/vacancies/{id}` (implied by `vacancies:write`).
+    /// `POST /v1/offers`, `POST /v1/skills/gap`, `GET /v1/vacancies/{id}` (implied by
+    /// `vacancies:write`).
     #[serde(rename = "offers")]
     Offers,
     /// `PUT` and `DELETE /v1/vacancies/{id}`.

@@ -213,6 +213,17 @@ pub(super) fn doc_offers(g: &mut SchemaGenerator) -> Operation {
     }
 }
 
+/// The OpenAPI operation of `skillsGap`.
+pub(super) fn doc_skills_gap(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: Some(s::<incrocio_engine::SkillsGapRequest>(g)),
+        ok: 200,
+        response: body(s::<incrocio_engine::api::SkillsGap>(g)),
+        problems: &[400, 413, 422, 503],
+        extra: &[],
+    }
+}
+
 /// The OpenAPI operation of `graduatoria`.
 pub(super) fn doc_graduatoria(g: &mut SchemaGenerator) -> Operation {
     Operation {

@@ -63,7 +63,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 25] = [
+pub const ROUTES: [RouteSpec; 26] = [
     RouteSpec {
         method: Method::POST,
         path: "/v1/profiling",
@@ -182,6 +182,17 @@ pub const ROUTES: [RouteSpec; 25] = [
         summary: "The open vacancies that fit a person, explained, each with its offerta congrua verdict (art. 25 D.Lgs. 150/2015)",
         handler: || post(offers),
         doc: openapi::doc_offers,
+        query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/skills/gap",
+        // The same data as offers: a person against the open vacancies.
+        access: Access::Scoped(Scope::Offers),
+        operation: "skillsGap",
+        summary: "A person's skills against the open vacancies within reach: the occupations they fit, the transitions a few skills away, the missing skills by the vacancies they would unlock (LEP C and E)",
+        handler: || post(skills_gap),
+        doc: openapi::doc_skills_gap,
         query: openapi::no_query,
     },
     RouteSpec {
@@ -1170,6 +1181,19 @@ pub async fn offers(
     JsonBody(req): JsonBody<OffersRequest>,
 ) -> Result<Response, Problem> {
     decide(&s, &caller, move |e, who, c| e.offers(req, today(), who, c)).await
+}
+
+/// `POST /v1/skills/gap`: an analysis, not a decision (nothing is written to the log).
+pub async fn skills_gap(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<incrocio_engine::SkillsGapRequest>,
+) -> Result<Response, Problem> {
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |c| engine.skills_gap(req, today(), c))
+        .await?;
+    Ok(Json(out).into_response())
 }
 
 /// `POST /v1/graduatorie`.

@@ -1439,6 +1439,18 @@ pub(super) fn candidate_vector(
     as_of: NaiveDate,
     t: &Taxonomy,
 ) -> SparseVec {
+    candidate_vector_with(vz, c, as_of, t, &[])
+}
+
+/// [`candidate_vector`] with `more` skills declared after the candidate's own: the vector the
+/// same record with those skills appended to `competenze` gets.
+pub(super) fn candidate_vector_with(
+    vz: &Vectorizer,
+    c: &Candidate,
+    as_of: NaiveDate,
+    t: &Taxonomy,
+    more: &[incrocio_taxonomy::SkillId],
+) -> SparseVec {
     let mut signals: Vec<ExperienceSignal> = Vec::new();
     for (e, d) in c.record.esperienze.iter().zip(&c.soft) {
         let years_since_end = e.fine.map_or(0, |d| {
@@ -1454,7 +1466,11 @@ pub(super) fn candidate_vector(
     // The free text's occupations ([`Candidate::testo`]) earn `esperienza` credit but are not
     // added here: five occupations' skills per piece made the vectors seven times larger (2.8
     // against 0.4 GB at 1M CVs) and every dot product slower.
-    vz.candidate(t, &signals, &c.skills)
+    if more.is_empty() {
+        return vz.candidate(t, &signals, &c.skills);
+    }
+    let skills: Vec<_> = c.skills.iter().chain(more).copied().collect();
+    vz.candidate(t, &signals, &skills)
 }
 
 /// The text a vacancy is searched with: title and description.

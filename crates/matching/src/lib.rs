@@ -26,6 +26,7 @@ pub mod offers;
 mod records;
 pub mod rosa;
 pub mod score;
+pub mod skills;
 pub mod soft;
 pub mod store;
 pub mod vacancy;
@@ -37,11 +38,12 @@ pub use self::candidate::{Candidate, CandidateRecord, Disponibilita, Esperienza,
 pub use self::eval::{EvalReport, Metrics, evaluate};
 pub use self::index::{CandidateIndex, IndexParams, IndexSource, read_candidates};
 pub use self::model::MatchingModel;
-pub use self::offers::{OfferEntry, OfferSearch, Offers};
+pub use self::offers::{OfferEntry, OfferSearch, Offers, Reach};
 pub use self::rosa::{
     ExperienceMatch, ExperienceRelation, Ranked, Ranking, RosaEntry, RosaStamp, Shortlist,
     Suggestion,
 };
 pub use self::score::{Contributions, Part, Parts};
+pub use self::skills::{SkillsGap, SkillsModel};
 pub use self::vacancy::{Vacancy, VacancyRecord};
 pub use self::vectors::{CompetencyMatrix, ExperienceSignal, SparseVec, Vectorizer};

@@ -25,6 +25,17 @@ use incrocio_core::error::Result;
 use incrocio_core::reference::{Reference, haversine_km};
 use incrocio_taxonomy::Taxonomy;
 
+/// How far a person's search reaches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reach {
+    /// The person's travel limit when stated, else any distance (offers).
+    Person,
+    /// At most this many km.
+    Km(f64),
+    /// The person's travel limit when stated, else each vacancy's own search radius.
+    PersonElseVacancy,
+}
+
 /// One vacancy offered to the person.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OfferEntry {
@@ -91,13 +102,13 @@ pub struct Offers {
 
 /// An eligible vacancy.
 #[derive(Debug, Clone, Copy)]
-struct Row {
-    slot: u32,
+pub(super) struct Row {
+    pub(super) slot: u32,
     bm25: f32,
     grams: f32,
-    km: f64,
+    pub(super) km: f64,
     radius: f64,
-    experience: Experience,
+    pub(super) experience: Experience,
 }
 
 thread_local! {
@@ -165,6 +176,32 @@ impl VacancyBoard {
         s: &OfferSearch<'_>,
         cancel: &Cancel,
     ) -> Result<Offers> {
+        self.search(
+            person,
+            date,
+            s,
+            Reach::Person,
+            cancel,
+            |inner, eligible, warnings, open| {
+                self.rank(
+                    person, date, size, s, inner, eligible, warnings, open, cancel,
+                )
+            },
+        )
+    }
+
+    /// The open vacancies at `date` passing `person`'s hard rules within `reach`, with the
+    /// BM25 of the person's words and grams over each, handed to `then` with the warnings so
+    /// far and the number of open vacancies. The buffers are per thread and reused.
+    pub(super) fn search<T>(
+        &self,
+        person: &Candidate,
+        date: NaiveDate,
+        s: &OfferSearch<'_>,
+        reach: Reach,
+        cancel: &Cancel,
+        then: impl FnOnce(&super::board::Inner, &[Row], Vec<String>, usize) -> Result<T>,
+    ) -> Result<T> {
         let (model, t) = (s.model, s.taxonomy);
         let inner = self.read()?;
         let mut warnings = Vec::new();
@@ -248,18 +285,19 @@ impl VacancyBoard {
         }
         let mut eligible = ROWS.with(|b| std::mem::take(&mut *b.borrow_mut()));
         eligible.clear();
-        let result = self.rank(
-            person,
-            date,
-            size,
-            s,
-            &inner,
-            (&bm25, &grams),
-            &mut eligible,
-            warnings,
-            open_count,
-            cancel,
-        );
+        let result = self
+            .fill_eligible(
+                person,
+                date,
+                s,
+                &inner,
+                (&bm25, &grams),
+                reach,
+                &mut eligible,
+                &mut warnings,
+                cancel,
+            )
+            .and_then(|()| then(&inner, &eligible, warnings, open_count));
         for slot in touched {
             bm25[slot as usize] = 0.0;
         }
@@ -272,22 +310,22 @@ impl VacancyBoard {
         result
     }
 
-    /// Hard rules (filling `eligible`), scores, top-k and verdicts, given the BM25 of every
-    /// slot.
+    /// Fills `eligible` with the open vacancies at `date` passing the person's hard rules
+    /// within `reach`, given the BM25 of every slot; a person who is not active gets none, and
+    /// a warning saying why.
     #[allow(clippy::too_many_arguments)]
-    fn rank(
+    fn fill_eligible(
         &self,
         person: &Candidate,
         date: NaiveDate,
-        size: usize,
         s: &OfferSearch<'_>,
         inner: &super::board::Inner,
         (bm25, grams): (&[f32], &[f32]),
+        reach: Reach,
         eligible: &mut Vec<Row>,
-        mut warnings: Vec<String>,
-        open_count: usize,
+        warnings: &mut Vec<String>,
         cancel: &Cancel,
-    ) -> Result<Offers> {
+    ) -> Result<()> {
         let (model, t) = (s.model, s.taxonomy);
         let r = &person.record;
         let home = &Reference::bundled().territory.comuni()[usize::from(person.comune)];
@@ -341,7 +379,13 @@ impl VacancyBoard {
             let level = person.livello_studio.unwrap_or(0);
             let level_known = person.livello_studio.is_some();
             let today = super::board::day_number(date);
-            let dlat = km_max.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
+            // How far the search reaches: the distance part is read against the person's limit
+            // else the vacancy's radius, whatever the reach.
+            let limit = match reach {
+                Reach::Person | Reach::PersonElseVacancy => km_max,
+                Reach::Km(km) => Some(km),
+            };
+            let dlat = limit.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
             for (slot, h) in inner.hot.iter().enumerate() {
                 if slot % 4096 == 4095 {
                     cancel.check()?;
@@ -367,7 +411,11 @@ impl VacancyBoard {
                     continue;
                 }
                 let km = haversine_km(home.lat, home.lon, h.lat, h.lon);
-                if km_max.is_some_and(|max| km > max) {
+                if limit.is_some_and(|max| km > max)
+                    || (limit.is_none()
+                        && reach == Reach::PersonElseVacancy
+                        && km > f64::from(h.radius))
+                {
                     continue;
                 }
                 let mut experience = Experience::default();
@@ -400,43 +448,33 @@ impl VacancyBoard {
                 });
             }
         }
+        Ok(())
+    }
 
+    /// Scores, top-k and verdicts of the eligible vacancies.
+    #[allow(clippy::too_many_arguments)]
+    fn rank(
+        &self,
+        person: &Candidate,
+        date: NaiveDate,
+        size: usize,
+        s: &OfferSearch<'_>,
+        inner: &super::board::Inner,
+        eligible: &[Row],
+        warnings: Vec<String>,
+        open_count: usize,
+        cancel: &Cancel,
+    ) -> Result<Offers> {
+        let (model, t) = (s.model, s.taxonomy);
+        let r = &person.record;
         // Score and rank: the shortlist's parts and weights.
         let cv = super::index::candidate_vector(self.vectorizer(), person, date, t);
         let dense = cv.to_dense(t.skills.len());
         let max_cos = if cv.nnz() == 0 { 0.0 } else { 1.0 };
-        let best_bm25 = eligible.iter().map(|e| e.bm25).fold(0f32, f32::max);
-        let best_grams = eligible.iter().map(|e| e.grams).fold(0f32, f32::max);
+        let scoring = Scoring::new(model, person, eligible);
         let posted = |e: &Row| inner.slots[e.slot as usize].as_ref();
-        let values = |e: &Row, competenze: f64, km: f64| Contributions {
-            lessicale: score::lessicale(
-                e.bm25,
-                best_bm25,
-                e.grams,
-                best_grams,
-                model.lessicale.ngram,
-            ),
-            competenze: competenze.clamp(0.0, 1.0),
-            esperienza: score::esperienza(&e.experience, &model.esperienza),
-            istruzione: if person.livello_studio.is_none() {
-                model.istruzione.unknown
-            } else {
-                1.0
-            },
-            distanza: score::distanza(km, e.radius),
-        };
-        let cosine = |e: &Row| {
-            posted(e).map_or(0.0, |p| {
-                f64::from(
-                    p.vector
-                        .idx
-                        .iter()
-                        .zip(&p.vector.val)
-                        .map(|(i, w)| dense[*i as usize] * w)
-                        .sum::<f32>(),
-                )
-            })
-        };
+        let values = |e: &Row, competenze: f64, _km: f64| scoring.values(e, competenze);
+        let cosine = |e: &Row| posted(e).map_or(0.0, |p| cosine(&dense, &p.vector));
         let id_of =
             |i: u32| posted(&eligible[i as usize]).map_or("", |p| p.vacancy.record.id.as_str());
         let cmp =
@@ -501,6 +539,72 @@ impl VacancyBoard {
             warnings,
         })
     }
+}
+
+/// What the parts of a person's score for an eligible vacancy read, computed once per search:
+/// the shortlist's five parts mirrored (module documentation).
+pub(super) struct Scoring<'a> {
+    model: &'a MatchingModel,
+    best_bm25: f32,
+    best_grams: f32,
+    level_known: bool,
+}
+
+impl<'a> Scoring<'a> {
+    /// The scoring of `person` over `eligible` (the BM25 parts are divided by their best there).
+    pub(super) fn new(model: &'a MatchingModel, person: &Candidate, eligible: &[Row]) -> Self {
+        Scoring {
+            model,
+            best_bm25: eligible.iter().map(|e| e.bm25).fold(0f32, f32::max),
+            best_grams: eligible.iter().map(|e| e.grams).fold(0f32, f32::max),
+            level_known: person.livello_studio.is_some(),
+        }
+    }
+
+    /// The five parts' values for `e`, given the cosine of the two competency vectors.
+    pub(super) fn values(&self, e: &Row, competenze: f64) -> Contributions {
+        let model = self.model;
+        Contributions {
+            lessicale: score::lessicale(
+                e.bm25,
+                self.best_bm25,
+                e.grams,
+                self.best_grams,
+                model.lessicale.ngram,
+            ),
+            competenze: competenze.clamp(0.0, 1.0),
+            esperienza: score::esperienza(&e.experience, &model.esperienza),
+            istruzione: if self.level_known {
+                1.0
+            } else {
+                model.istruzione.unknown
+            },
+            distanza: score::distanza(e.km, e.radius),
+        }
+    }
+
+    /// The model's weights.
+    pub(super) fn weights(&self) -> &super::model::Weights {
+        &self.model.weights
+    }
+
+    /// The score of `e`: the weighted sum of [`Scoring::values`].
+    pub(super) fn total(&self, e: &Row, competenze: f64) -> f64 {
+        score::total(&self.values(e, competenze), &self.model.weights)
+    }
+}
+
+/// The cosine of a person's dense competency vector with a vacancy's (both L2-normalised), as
+/// offers compute it: the vacancy's entries in order, summed in `f32`.
+pub(super) fn cosine(dense: &[f32], vacancy: &super::SparseVec) -> f64 {
+    f64::from(
+        vacancy
+            .idx
+            .iter()
+            .zip(&vacancy.val)
+            .map(|(i, w)| dense[*i as usize] * w)
+            .sum::<f32>(),
+    )
 }
 
 /// The explanation of a soft match found by [`super::soft::PersonCredit`], whose occupation of
