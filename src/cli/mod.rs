@@ -215,6 +215,33 @@ enum SkillsCommand {
     /// A person's skills against the open vacancies within reach: the occupations they fit,
     /// the transitions a few skills away, the missing skills by the vacancies they unlock.
     Gap(SkillsGapArgs),
+    /// A territory's demand (open vacancies) against its supply (active candidates) by
+    /// occupation and skill, per province, region and Italy: Parquet for researchers and a
+    /// self-contained HTML report, counts below the skills model's `territory.min_cell`
+    /// suppressed.
+    Report {
+        /// Candidate index directory (the supply).
+        #[arg(long)]
+        index: PathBuf,
+        /// Board directory (the demand).
+        #[arg(long)]
+        vacancies: PathBuf,
+        /// The day vacancies are counted open at (default: today).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Skills model `id` or `id@vN` (default: the newest `default`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Print this province's view (sigla, UTS or historical code) and its region's.
+        #[arg(long)]
+        provincia: Option<String>,
+        /// The data are synthetic: the report says so on its first line.
+        #[arg(long)]
+        synthetic: bool,
+        /// Directory written: `occupazioni.parquet`, `competenze.parquet`, `report.html`.
+        #[arg(long)]
+        output_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -783,6 +810,47 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Vacancies(c) => vacancies_cmd(catalog, c),
         Command::Offers(a) => offers_cmd(catalog, a),
         Command::Skills(SkillsCommand::Gap(a)) => skills_gap_cmd(catalog, a),
+        Command::Skills(SkillsCommand::Report {
+            index,
+            vacancies,
+            date,
+            model,
+            provincia,
+            synthetic,
+            output_dir,
+        }) => {
+            let engine = Engine::from_catalog(catalog, None)?.open_index(&index)?;
+            let board = engine.open_vacancies(&vacancies)?;
+            let engine = engine.with_vacancies(board);
+            let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let never = incrocio_core::cancel::Cancel::never();
+            let started = Instant::now();
+            let report =
+                engine.territory_report(date, model.as_deref(), synthetic, &never, true)?;
+            let counted_s = started.elapsed().as_secs_f64();
+            engine.write_territory(&report, &output_dir)?;
+            let view = match &provincia {
+                Some(p) => Some(serde_json::to_value(engine.territory_view_of(&report, p)?)?),
+                None => None,
+            };
+            let summary = serde_json::json!({
+                "data": report.data,
+                "open_vacancies": report.open_vacancies,
+                "active_candidates": report.active_candidates,
+                "unplaced_candidates": report.unplaced_candidates,
+                "occupation_rows": report.occupations.len(),
+                "skill_rows": report.skills.len(),
+                "min_cell": report.min_cell,
+                "skills_model": report.skills_model,
+                "skills_model_digest": report.skills_model_digest,
+                "synthetic": report.synthetic,
+                "counted_s": (counted_s * 1000.0).round() / 1000.0,
+                "written": output_dir.display().to_string(),
+                "provincia": view,
+            });
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Matching {
             corpus,
             model_file,

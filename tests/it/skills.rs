@@ -9,7 +9,7 @@ use incrocio_matching::{CandidateRecord, VacancyRecord};
 use incrocio_taxonomy::Taxonomy;
 use serde_json::json;
 
-use crate::http::{ALL, PROFILING_ONLY, Server, assert_problem, post};
+use crate::http::{ALL, PROFILING_ONLY, Server, assert_problem, call, post};
 
 const DAY: &str = "2026-11-23";
 
@@ -413,5 +413,191 @@ fn issue_33_1_http_route() {
     // An unknown skills model names it.
     let bad = json!({"candidate": who, "data": DAY, "model": "nope"});
     let res = post(s.addr, "/v1/skills/gap", ALL, &bad);
-    assert!(res.status >= 400 && res.status < 500, "{}", res.status);
+    assert_problem(&res, 422);
+    // The territory: counts of the board against the (empty) index.
+    let res = call(
+        s.addr,
+        "GET",
+        "/v1/skills/territory?provincia=RM&data=2026-11-23",
+        Some(ALL),
+        None,
+    );
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let v = res.json();
+    assert_eq!(v["provincia"]["area"], "RM");
+    assert_eq!(v["regione"]["area"], "12");
+    assert_eq!(v["active_candidates"], 0);
+    assert_eq!(v["min_cell"], 5);
+    let res = call(
+        s.addr,
+        "GET",
+        "/v1/skills/territory?provincia=ZZ",
+        Some(ALL),
+        None,
+    );
+    assert_problem(&res, 422);
+    // A missing province is a problem naming the query, as every route's.
+    let res = call(s.addr, "GET", "/v1/skills/territory", Some(ALL), None);
+    assert!(
+        String::from_utf8_lossy(&assert_problem(&res, 422).to_string().into_bytes())
+            .contains("provincia")
+    );
+    let res = call(
+        s.addr,
+        "GET",
+        "/v1/skills/territory?provincia=RM",
+        Some(PROFILING_ONLY),
+        None,
+    );
+    assert_problem(&res, 403);
+}
+
+/// The territory of issue 33.2 by hand: three active waiters in Rome (one more suspended, not
+/// counted), two cooks in Milan; four waiter vacancies open in Rome (one more expired), one
+/// cook vacancy in Milan. With `min_cell = 1`: Rome's waiters 4 vacancies / 3 candidates =
+/// 1.333…, Milan's cooks 1 / 2 = 0.5, the same in Lazio, Lombardy and Italy. With the default
+/// `min_cell = 5` every one of these counts is suppressed.
+#[test]
+fn issue_33_2_territory_counts_by_hand() {
+    let t = Taxonomy::bundled();
+    let r = incrocio_core::reference::Reference::bundled();
+    let waiter = t.occupations_by_title("cameriere")[0];
+    let cook = t.occupations_by_title("cuoco")[0];
+    let (w_uri, c_uri) = (
+        t.occupations[waiter as usize].uri(),
+        t.occupations[cook as usize].uri(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cat = tempfile::tempdir().unwrap();
+    // The test models, and `one@v1`: nothing suppressed.
+    catalog_with_test_skills(cat.path());
+    let one = include_str!("../../models/skills/default.v1.toml")
+        .replace("id = \"default\"", "id = \"one\"")
+        .replace("min_cell = 5", "min_cell = 1");
+    std::fs::write(cat.path().join("skills/one.v1.toml"), one).unwrap();
+    let catalog = incrocio_engine::catalog::Catalog::from_dir(cat.path(), r).unwrap();
+    let model = crate::matching_model();
+    let person =
+        |id: &str, comune: &str, stato: &str, occupation: &str| -> incrocio_matching::Candidate {
+            let rec: CandidateRecord = serde_json::from_value(json!({
+                "id": id, "comune_domicilio": comune, "stato": stato,
+                "esperienze": [{"esco": occupation, "mesi": 24, "fine": "2026-06-30"}],
+            }))
+            .unwrap();
+            rec.validate(r, t, DAY.parse().unwrap(), &model.titles)
+                .unwrap()
+        };
+    let people = vec![
+        person("P1", "058091", "attivo", &w_uri),
+        person("P2", "058091", "attivo", &w_uri),
+        person("P3", "058091", "attivo", &w_uri),
+        person("P4", "058091", "sospeso", &w_uri),
+        person("P5", "015146", "attivo", &c_uri),
+        person("P6", "015146", "attivo", &c_uri),
+    ];
+    let idx = incrocio_matching::CandidateIndex::create(
+        &dir.path().join("idx"),
+        DAY.parse().unwrap(),
+        &model,
+    )
+    .unwrap();
+    idx.upsert(&people, t).unwrap();
+    let engine = Engine::new(catalog, model, Some(idx));
+    let vacancy = |id: &str, comune: &str, occupation: &str, until: &str| {
+        let rec: VacancyRecord = serde_json::from_value(json!({
+            "id": id, "titolo": "addetto", "esco": occupation, "comune": comune,
+            "raggio_km": 30, "contratto": "A01", "data_scadenza": until,
+        }))
+        .unwrap();
+        engine.validate_vacancy(rec).unwrap()
+    };
+    let board = vec![
+        vacancy("V1", "058091", &w_uri, "2026-12-31"),
+        vacancy("V2", "058091", &w_uri, "2026-12-31"),
+        vacancy("V3", "058091", &w_uri, "2026-12-31"),
+        vacancy("V4", "058091", &w_uri, "2026-12-31"),
+        vacancy("V5", "058091", &w_uri, "2026-11-01"),
+        vacancy("V6", "015146", &c_uri, "2026-12-31"),
+    ];
+    let board = engine
+        .create_vacancies(&dir.path().join("board"), &board)
+        .unwrap();
+    let engine = engine.with_vacancies(board);
+    let day = DAY.parse().unwrap();
+    let rep = engine
+        .territory_report(day, Some("one"), true, &Cancel::never(), false)
+        .unwrap();
+    assert_eq!(
+        (
+            rep.open_vacancies,
+            rep.active_candidates,
+            rep.unplaced_candidates
+        ),
+        (5, 5, 0)
+    );
+    assert!(rep.synthetic);
+    let find = |level: &str, area: &str, uri: &str| {
+        rep.occupations
+            .iter()
+            .find(|x| x.level == level && x.area == area && x.uri == uri)
+            .unwrap_or_else(|| panic!("{level} {area} {uri}"))
+            .clone()
+    };
+    for (level, area) in [("provincia", "RM"), ("regione", "12"), ("italia", "IT")] {
+        let row = find(level, area, &w_uri);
+        assert_eq!((row.demand, row.supply), (Some(4), Some(3)), "{level}");
+        assert_eq!(row.ratio, Some(4.0 / 3.0));
+    }
+    for (level, area) in [("provincia", "MI"), ("regione", "03"), ("italia", "IT")] {
+        let row = find(level, area, &c_uri);
+        assert_eq!(
+            (row.demand, row.supply, row.ratio),
+            (Some(1), Some(2), Some(0.5))
+        );
+    }
+    // No waiter in Milan, no cook in Rome: no row.
+    assert!(
+        !rep.occupations
+            .iter()
+            .any(|x| x.area == "MI" && x.uri == w_uri)
+    );
+    // A skill of the waiter's vector: held by the four open vacancies and the three waiters.
+    let skill = t.skills[t.skills_of(waiter)[0].0 as usize].uri();
+    let row = rep
+        .skills
+        .iter()
+        .find(|x| x.area == "RM" && x.uri == skill)
+        .unwrap();
+    assert_eq!((row.demand, row.supply), (Some(4), Some(3)));
+    // The province's view ranks Rome's waiters as a shortage.
+    let view = engine.territory_view_of(&rep, "RM").unwrap();
+    assert_eq!(view.provincia.shortage[0].uri, w_uri);
+    assert_eq!(view.regione.area, "12");
+    // With the default min_cell (5) the same counts are suppressed, and their ratios.
+    let sup = engine
+        .territory_report(day, None, false, &Cancel::never(), false)
+        .unwrap();
+    assert!(
+        sup.occupations
+            .iter()
+            .all(|x| x.demand.is_none() && x.supply.is_none() && x.ratio.is_none())
+    );
+    assert!(
+        sup.provinces
+            .iter()
+            .all(|p| p.vacancies.is_none() && p.candidates.is_none())
+    );
+    // Parquet and HTML written; the HTML says the data are synthetic.
+    let out = dir.path().join("out");
+    engine.write_territory(&rep, &out).unwrap();
+    for f in ["occupazioni.parquet", "competenze.parquet", "report.html"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("DATI SINTETICI") && !html.contains("<script"));
+    // An unknown province names the field.
+    match engine.territory_view_of(&rep, "ZZ").unwrap_err() {
+        incrocio_core::Error::Input(i) => assert_eq!(i.field, "provincia"),
+        other => panic!("{other}"),
+    }
 }

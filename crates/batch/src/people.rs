@@ -551,6 +551,10 @@ pub enum TableColumn {
     Float(Vec<f64>),
     /// Integer.
     Int(Vec<i32>),
+    /// Integer or none (a suppressed count).
+    OptInt(Vec<Option<i32>>),
+    /// Floating point or none.
+    OptFloat(Vec<Option<f64>>),
 }
 
 /// Writes named columns of equal length as one Parquet file, atomically.
@@ -561,6 +565,8 @@ pub fn write_table(path: &Path, columns: Vec<(String, TableColumn)>) -> Result<(
             TableColumn::Text(v) => Column::new(name.into(), v),
             TableColumn::Float(v) => Column::new(name.into(), v),
             TableColumn::Int(v) => Column::new(name.into(), v),
+            TableColumn::OptInt(v) => Column::new(name.into(), v),
+            TableColumn::OptFloat(v) => Column::new(name.into(), v),
         })
         .collect();
     let mut df = DataFrame::new_infer_height(cols).map_err(|e| Error::data(path, e))?;

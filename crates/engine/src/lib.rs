@@ -228,6 +228,33 @@ pub struct SkillsGapRequest {
     pub model: Option<String>,
 }
 
+/// One province's view of its territory, and its region's.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TerritoryView {
+    /// The day vacancies are counted open at.
+    pub data: NaiveDate,
+    /// The index's date.
+    pub index_as_of: NaiveDate,
+    /// `sha256:` of the taxonomy the index was built with.
+    pub taxonomy_digest: String,
+    /// Skills model `id@vN`.
+    pub skills_model: String,
+    /// `sha256:` of the skills model file.
+    pub skills_model_digest: String,
+    /// Counts below this are suppressed.
+    pub min_cell: u32,
+    /// Vacancies open at `data`, everywhere.
+    pub open_vacancies: usize,
+    /// Active candidates, everywhere.
+    pub active_candidates: usize,
+    /// Whether the data were declared synthetic.
+    pub synthetic: bool,
+    /// The province.
+    pub provincia: incrocio_matching::territory::AreaView,
+    /// Its region.
+    pub regione: incrocio_matching::territory::AreaView,
+}
+
 /// A vacancy written to the board.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VacancyWritten {
@@ -759,6 +786,133 @@ impl Engine {
             None => incrocio_matching::Reach::PersonElseVacancy,
         };
         board.skills_gap(&person, date, reach, &search, model, cancel)
+    }
+
+    /// A territory's demand (the open vacancies at `date`) against its supply (the active
+    /// candidates of the index), by occupation and skill, per province and region; counts
+    /// below the skills model's `territory.min_cell` suppressed (`docs/skills.md`).
+    pub fn territory_report(
+        &self,
+        date: NaiveDate,
+        model: Option<&str>,
+        synthetic: bool,
+        cancel: &Cancel,
+        progress: bool,
+    ) -> Result<incrocio_matching::territory::TerritoryReport> {
+        let board = self.require_vacancies()?;
+        let index = self.require_index()?;
+        let spec = model.unwrap_or(catalog::DEFAULT_SKILLS);
+        let m = self
+            .catalog
+            .skills(spec)
+            .map_err(|_| unknown_model("model", spec))?;
+        incrocio_matching::territory::territory_report(
+            index,
+            board,
+            date,
+            self.taxonomy,
+            m,
+            synthetic,
+            cancel,
+            progress,
+        )
+    }
+
+    /// One province's view of its territory: its shortage and surplus occupations and its
+    /// most demanded skills least supplied, and its region's (`GET /v1/skills/territory`).
+    pub fn territory_view(
+        &self,
+        provincia: &str,
+        date: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<TerritoryView> {
+        // The code first: a bad one is refused before the scan.
+        self.provincia_of(provincia)?;
+        let report = self.territory_report(date, None, false, cancel, false)?;
+        self.territory_view_of(&report, provincia)
+    }
+
+    /// A province's view of a report already made.
+    pub fn territory_view_of(
+        &self,
+        report: &incrocio_matching::territory::TerritoryReport,
+        provincia: &str,
+    ) -> Result<TerritoryView> {
+        let pr = self.provincia_of(provincia)?;
+        Ok(TerritoryView {
+            data: report.data,
+            index_as_of: report.index_as_of,
+            taxonomy_digest: report.taxonomy_digest.clone(),
+            skills_model: report.skills_model.clone(),
+            skills_model_digest: report.skills_model_digest.clone(),
+            min_cell: report.min_cell,
+            open_vacancies: report.open_vacancies,
+            active_candidates: report.active_candidates,
+            synthetic: report.synthetic,
+            provincia: report.area("provincia", &pr.sigla),
+            regione: report.area("regione", &pr.codice_regione),
+        })
+    }
+
+    fn provincia_of(&self, code: &str) -> Result<&incrocio_core::reference::Provincia> {
+        let territory = &self.reference.territory;
+        let p = territory.provincia(code).ok_or_else(|| {
+            Error::Input(InputError::new(
+                "provincia",
+                FieldReason::UnknownCode {
+                    value: code.to_owned(),
+                    list: "ISTAT provinces (sigla, UTS or historical code)",
+                },
+            ))
+        })?;
+        Ok(&territory.province()[usize::from(p)])
+    }
+
+    /// Writes a territory report: `occupazioni.parquet`, `competenze.parquet` (one row per
+    /// area and item, suppressed counts null) and `report.html`, each atomically, in `dir`.
+    pub fn write_territory(
+        &self,
+        report: &incrocio_matching::territory::TerritoryReport,
+        dir: &std::path::Path,
+    ) -> Result<()> {
+        use incrocio_batch::TableColumn;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for (name, rows) in [
+            ("occupazioni.parquet", &report.occupations),
+            ("competenze.parquet", &report.skills),
+        ] {
+            let text = |f: &dyn Fn(&incrocio_matching::territory::TerritoryRow) -> String| {
+                TableColumn::Text(rows.iter().map(f).collect())
+            };
+            let count = |f: &dyn Fn(&incrocio_matching::territory::TerritoryRow) -> Option<u32>| {
+                TableColumn::OptInt(
+                    rows.iter()
+                        .map(|r| f(r).map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+                        .collect(),
+                )
+            };
+            incrocio_batch::write_table(
+                &dir.join(name),
+                vec![
+                    ("level".into(), text(&|r| r.level.clone())),
+                    ("area".into(), text(&|r| r.area.clone())),
+                    ("area_name".into(), text(&|r| r.area_name.clone())),
+                    ("uri".into(), text(&|r| r.uri.clone())),
+                    ("label".into(), text(&|r| r.label.clone())),
+                    ("demand".into(), count(&|r| r.demand)),
+                    ("supply".into(), count(&|r| r.supply)),
+                    (
+                        "ratio".into(),
+                        TableColumn::OptFloat(rows.iter().map(|r| r.ratio).collect()),
+                    ),
+                ],
+            )?;
+        }
+        let html = report.to_html();
+        let path = dir.join("report.html");
+        incrocio_core::files::atomic_write(&path, |w| {
+            std::io::Write::write_all(w, html.as_bytes()).map_err(|e| Error::io(&path, e))
+        })
     }
 
     /// An engine over a catalog with its default matching model

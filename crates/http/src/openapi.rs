@@ -224,6 +224,29 @@ pub(super) fn doc_skills_gap(g: &mut SchemaGenerator) -> Operation {
     }
 }
 
+/// The OpenAPI operation of `skillsTerritory`.
+pub(super) fn doc_skills_territory(g: &mut SchemaGenerator) -> Operation {
+    Operation {
+        request: None,
+        ok: 200,
+        response: body(s::<incrocio_engine::TerritoryView>(g)),
+        problems: &[400, 422, 503],
+        extra: &[],
+    }
+}
+
+/// The query parameters of `skillsTerritory`.
+pub(super) fn query_skills_territory() -> Vec<Value> {
+    vec![
+        json!({"name": "provincia", "in": "query", "required": true,
+               "description": "The province: sigla (RM), UTS or historical ISTAT code",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 3}}),
+        json!({"name": "data", "in": "query", "required": false,
+               "description": "The day vacancies are counted open at (default: today)",
+               "schema": {"type": "string", "format": "date"}}),
+    ]
+}
+
 /// The OpenAPI operation of `graduatoria`.
 pub(super) fn doc_graduatoria(g: &mut SchemaGenerator) -> Operation {
     Operation {

@@ -63,7 +63,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the service.
-pub const ROUTES: [RouteSpec; 26] = [
+pub const ROUTES: [RouteSpec; 27] = [
     RouteSpec {
         method: Method::POST,
         path: "/v1/profiling",
@@ -194,6 +194,17 @@ pub const ROUTES: [RouteSpec; 26] = [
         handler: || post(skills_gap),
         doc: openapi::doc_skills_gap,
         query: openapi::no_query,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/skills/territory",
+        // Counts only (small ones suppressed), no person: the offers scope, like the gap.
+        access: Access::Scoped(Scope::Offers),
+        operation: "skillsTerritory",
+        summary: "A province's demand (open vacancies) against its supply (active candidates) by occupation and skill, and its region's: shortage and surplus occupations, the most demanded skills least supplied",
+        handler: || get(skills_territory),
+        doc: openapi::doc_skills_territory,
+        query: openapi::query_skills_territory,
     },
     RouteSpec {
         method: Method::POST,
@@ -1192,6 +1203,29 @@ pub async fn skills_gap(
     let out = s
         .work()
         .run(move |c| engine.skills_gap(req, today(), c))
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// The query of `GET /v1/skills/territory`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerritoryParams {
+    provincia: String,
+    data: Option<chrono::NaiveDate>,
+}
+
+/// `GET /v1/skills/territory?provincia=`: scans the index and the board (bounded by the
+/// request's time limit, which cancels it).
+pub async fn skills_territory(
+    State(s): State<AppState>,
+    query: Result<Query<TerritoryParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = params(query)?;
+    let engine = s.engine();
+    let out = s
+        .work()
+        .run(move |c| engine.territory_view(&q.provincia, q.data.unwrap_or_else(today), c))
         .await?;
     Ok(Json(out).into_response())
 }

@@ -417,6 +417,24 @@ impl VacancyBoard {
             .filter(|p| p.vacancy.record.data_scadenza.is_none_or(|d| d >= date))
             .count())
     }
+
+    /// Calls `f(workplace, occupation, skills of its competency vector)` for every vacancy open
+    /// at `date`, in slot order; returns how many.
+    pub fn each_open(
+        &self,
+        date: NaiveDate,
+        mut f: impl FnMut(incrocio_core::reference::ComuneIdx, Option<u32>, &[u32]),
+    ) -> Result<usize> {
+        let inner = self.read()?;
+        let mut n = 0;
+        for p in inner.slots.iter().flatten() {
+            if p.vacancy.record.data_scadenza.is_none_or(|d| d >= date) {
+                n += 1;
+                f(p.vacancy.comune, p.vacancy.occupazione, &p.vector.idx);
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Reads vacancy records (JSON lines) and validates them; the first bad line is an error naming

@@ -105,7 +105,43 @@ pub(super) struct SegmentAttrs {
     multi: Vec<u64>,
 }
 
+/// What a territory's supply reads of one candidate ([`SegmentAttrs::each_live`]).
+pub(super) struct Facts<'a> {
+    /// The domicile's point (the comune's centroid).
+    pub lat: f64,
+    /// The domicile's point.
+    pub lon: f64,
+    /// In the register as active.
+    pub attivo: bool,
+    /// The vector row.
+    pub slot: u32,
+    /// The `occupazioni` values.
+    pub occupazioni: &'a [u64],
+}
+
 impl SegmentAttrs {
+    /// Calls `f` for every document of the segment not deleted, in document order.
+    pub(super) fn each_live(
+        &self,
+        alive: Option<&tantivy::fastfield::AliveBitSet>,
+        mut f: impl FnMut(Facts<'_>),
+    ) {
+        for (doc, row) in self.rows.iter().enumerate() {
+            if alive.is_some_and(|a| a.is_deleted(doc as u32)) {
+                continue;
+            }
+            let from = row.start as usize + usize::from(row.n_lingue);
+            let to = from + usize::from(row.n_occupazioni);
+            f(Facts {
+                lat: row.lat,
+                lon: row.lon,
+                attivo: row.flags & ATTIVO != 0,
+                slot: row.slot,
+                occupazioni: self.multi.get(from..to).unwrap_or(&[]),
+            });
+        }
+    }
+
     fn decode(reader: &SegmentReader) -> tantivy::Result<SegmentAttrs> {
         let ff = reader.fast_fields();
         let slot = ff.u64("slot")?;
@@ -210,7 +246,7 @@ pub(super) struct AttrCache {
 
 impl AttrCache {
     /// The decoded fields of a segment (decoding it on first use).
-    fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentAttrs>> {
+    pub(super) fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentAttrs>> {
         let id = reader.segment_id();
         if let Some(a) = self
             .segments

@@ -67,11 +67,17 @@ const CANDIDATE_EXPECTED: &str = "a candidate record (docs/candidate-record.md)"
 /// An indexing progress bar on stderr of `len` units, counted as `counts` (an indicatif
 /// template), or a hidden one.
 fn progress_bar(show: bool, len: u64, counts: &str) -> indicatif::ProgressBar {
+    job_bar(show, len, "indexing", counts)
+}
+
+/// A progress bar on stderr for the job `what` of `len` units, counted as `counts`, or a hidden
+/// one.
+pub(super) fn job_bar(show: bool, len: u64, what: &str, counts: &str) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    let template = format!("{{spinner}} indexing [{{bar:40}}] {counts}");
+    let template = format!("{{spinner}} {what} [{{bar:40}}] {counts}");
     if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -610,6 +616,36 @@ impl CandidateIndex {
     /// The competency vector of a vacancy, as a shortlist computes it.
     pub fn vacancy_vector(&self, v: &Vacancy, t: &Taxonomy) -> SparseVec {
         self.vectorizer.vacancy(t, &v.soft, &v.skills)
+    }
+
+    /// Calls `f` for every candidate of the index (live documents, in segment and document
+    /// order) with what a territory's supply reads and the skills of its competency vector;
+    /// returns how many. Stops with [`Error::Cancelled`] when `cancel` is raised.
+    pub(super) fn each_candidate(
+        &self,
+        cancel: &Cancel,
+        mut f: impl FnMut(&super::filter::Facts<'_>, &[u32]),
+    ) -> Result<usize> {
+        let searcher = self.reader.searcher();
+        let store = self.store();
+        let mut n = 0usize;
+        for reader in searcher.segment_readers() {
+            cancel.check()?;
+            let attrs = self
+                .attrs
+                .get(reader)
+                .map_err(|e| tantivy_err(&self.dir, e))?;
+            attrs.each_live(reader.alive_bitset(), |facts| {
+                n += 1;
+                f(&facts, store.skills_of(facts.slot as usize));
+            });
+        }
+        Ok(n)
+    }
+
+    /// Whether the `occupazioni` values are soft ([`super::soft::encode`]).
+    pub(super) fn soft_values(&self) -> bool {
+        self.params.titles.soft().is_some()
     }
 
     /// The date experience recency is counted at.

@@ -29,6 +29,7 @@ pub mod score;
 pub mod skills;
 pub mod soft;
 pub mod store;
+pub mod territory;
 pub mod vacancy;
 pub mod vectors;
 

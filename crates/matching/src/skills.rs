@@ -746,7 +746,7 @@ impl SkillsGap {
             out.push_str("<br>");
         }
         out.push_str("</p>");
-        let most = |n: usize, of: usize| if of == 0 { 0 } else { n * 120 / of };
+        let most = |n: usize, of: usize| (n * 120).checked_div(of).unwrap_or(0);
         out.push_str("<h2>1. Professioni richieste per cui il profilo è adatto ora</h2>");
         if self.fits.is_empty() {
             out.push_str("<p>Nessuna.</p>");

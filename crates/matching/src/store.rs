@@ -100,6 +100,15 @@ impl VectorStore {
         self.matrix.touch(slot)
     }
 
+    /// The skills of row `slot` (none when out of range), without copying.
+    pub fn skills_of(&self, slot: usize) -> &[u32] {
+        if slot < self.rows() {
+            self.matrix.row_parts(slot).0
+        } else {
+            &[]
+        }
+    }
+
     /// Row `slot` (empty when out of range).
     pub fn row(&self, slot: usize) -> SparseVec {
         if slot < self.rows() {
