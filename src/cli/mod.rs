@@ -175,8 +175,9 @@ enum VacanciesCommand {
     },
 }
 
+/// A person against the board: who, and which board.
 #[derive(Debug, Args)]
-struct OffersArgs {
+struct PersonArgs {
     /// Board directory (`incrocio vacancies build`).
     #[arg(long)]
     vacancies: PathBuf,
@@ -189,6 +190,33 @@ struct OffersArgs {
     /// Candidate index directory (with `--candidate-id`).
     #[arg(long)]
     index: Option<PathBuf>,
+}
+
+impl PersonArgs {
+    /// The record of `--candidate`, if given; a usage error when neither it nor
+    /// `--candidate-id` is.
+    fn record(&self) -> Result<Option<incrocio_engine::api::CandidateRecord>> {
+        if self.candidate.is_none() && self.candidate_id.is_none() {
+            return Err(UsageError(
+                "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
+            )
+            .into());
+        }
+        let Some(path) = &self.candidate else {
+            return Ok(None);
+        };
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Some(incrocio_core::json::from_str_strict(&text).map_err(
+            |e| incrocio_core::Error::data(path, format!("not a candidate record: {e}")),
+        )?))
+    }
+}
+
+#[derive(Debug, Args)]
+struct OffersArgs {
+    #[command(flatten)]
+    person: PersonArgs,
     /// The day the offers are made (default: today).
     #[arg(long)]
     date: Option<NaiveDate>,
@@ -246,18 +274,8 @@ enum SkillsCommand {
 
 #[derive(Debug, Args)]
 struct SkillsGapArgs {
-    /// Board directory (`incrocio vacancies build`).
-    #[arg(long)]
-    vacancies: PathBuf,
-    /// A candidate record (JSON); or give `--index` and `--candidate-id`.
-    #[arg(long, conflicts_with = "candidate_id")]
-    candidate: Option<PathBuf>,
-    /// A candidate already in the index.
-    #[arg(long, requires = "index")]
-    candidate_id: Option<String>,
-    /// Candidate index directory (with `--candidate-id`).
-    #[arg(long)]
-    index: Option<PathBuf>,
+    #[command(flatten)]
+    person: PersonArgs,
     /// The day of the analysis (default: today).
     #[arg(long)]
     date: Option<NaiveDate>,
@@ -1351,24 +1369,9 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
 }
 
 fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
-    let candidate = match &a.candidate {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Some(incrocio_core::json::from_str_strict(&text).map_err(|e| {
-                incrocio_core::Error::data(path, format!("not a candidate record: {e}"))
-            })?)
-        }
-        None => None,
-    };
-    if candidate.is_none() && a.candidate_id.is_none() {
-        return Err(UsageError(
-            "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
-        )
-        .into());
-    }
+    let candidate = a.person.record()?;
     let mut engine = engine_for(catalog, a.model_file.as_deref())?;
-    if let Some(dir) = &a.index {
+    if let Some(dir) = &a.person.index {
         engine = engine.open_index(dir)?;
     }
     if let Some(file) = &a.travel_times {
@@ -1377,12 +1380,12 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     if let Some(file) = &a.ada_table {
         engine = engine.with_ada_table_file(file)?;
     }
-    let board = engine.open_vacancies(&a.vacancies)?;
+    let board = engine.open_vacancies(&a.person.vacancies)?;
     let engine = engine.with_vacancies(board);
     engine.check()?;
     let decided = engine.offers(
         incrocio_engine::OffersRequest {
-            candidate_id: a.candidate_id,
+            candidate_id: a.person.candidate_id,
             candidate,
             data: a.date,
             size: a.size,
@@ -1397,34 +1400,18 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads `--candidate FILE` when given.
-fn candidate_file(path: Option<&Path>) -> Result<Option<incrocio_engine::api::CandidateRecord>> {
-    let Some(path) = path else { return Ok(None) };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(incrocio_core::json::from_str_strict(&text).map_err(
-        |e| incrocio_core::Error::data(path, format!("not a candidate record: {e}")),
-    )?))
-}
-
 fn skills_gap_cmd(catalog: Catalog, a: SkillsGapArgs) -> Result<ExitCode> {
-    let candidate = candidate_file(a.candidate.as_deref())?;
-    if candidate.is_none() && a.candidate_id.is_none() {
-        return Err(UsageError(
-            "give --candidate FILE, or --index DIR and --candidate-id ID".into(),
-        )
-        .into());
-    }
+    let candidate = a.person.record()?;
     let mut engine = engine_for(catalog, a.model_file.as_deref())?;
-    if let Some(dir) = &a.index {
+    if let Some(dir) = &a.person.index {
         engine = engine.open_index(dir)?;
     }
-    let board = engine.open_vacancies(&a.vacancies)?;
+    let board = engine.open_vacancies(&a.person.vacancies)?;
     let engine = engine.with_vacancies(board);
     engine.check()?;
     let gap = engine.skills_gap(
         incrocio_engine::SkillsGapRequest {
-            candidate_id: a.candidate_id,
+            candidate_id: a.person.candidate_id,
             candidate,
             data: a.date,
             raggio_km: a.raggio_km,

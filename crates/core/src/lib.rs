@@ -13,6 +13,7 @@ pub mod digest;
 pub mod error;
 pub mod files;
 pub mod json;
+pub mod markup;
 pub mod period;
 pub mod reference;
 pub mod status;

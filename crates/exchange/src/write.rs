@@ -38,21 +38,7 @@ pub struct SapWritten {
     pub skipped: usize,
 }
 
-/// XML-escapes text.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use incrocio_core::markup::escape;
 
 fn el(out: &mut String, name: &str, value: &str) {
     out.push('<');

@@ -34,6 +34,7 @@ use super::{Candidate, SparseVec};
 use incrocio_core::cancel::Cancel;
 use incrocio_core::digest::sha256_tagged;
 use incrocio_core::error::{ModelError, Result};
+use incrocio_core::markup::escape as esc;
 use incrocio_core::status::Status;
 use incrocio_taxonomy::{OccupationId, SkillId, Taxonomy};
 
@@ -617,22 +618,6 @@ fn missing(
     });
     out.truncate(m.unlock.max_skills);
     Ok(out)
-}
-
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl SkillsGap {

@@ -24,6 +24,7 @@ use super::skills::SkillsModel;
 use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, decode};
 use incrocio_core::cancel::Cancel;
 use incrocio_core::error::Result;
+use incrocio_core::markup::escape as esc;
 use incrocio_core::reference::{ProvinciaIdx, Reference};
 use incrocio_taxonomy::Taxonomy;
 
@@ -418,14 +419,6 @@ impl TerritoryReport {
             ),
         }
     }
-}
-
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A ranked bar chart (inline SVG) of `rows` by `value`, labelled.

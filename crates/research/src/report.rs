@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::metrics::{CalibrationBin, RocPoint, Summary};
 use super::profiling::{Disparity, ProfilingComparison, ProfilingEval};
 use super::stats::{Estimate, Interval, Rate};
+use incrocio_core::markup::escape as esc;
 
 /// Series colours: model A, model B (Okabe–Ito blue and vermillion, told apart by colour-blind
 /// readers), then the rest for classes.
@@ -17,13 +18,6 @@ const CLASSES: [&str; 8] = [
     "#009e73", "#56b4e9", "#e69f00", "#cc79a7", "#0072b2", "#d55e00", "#f0e442", "#999999",
 ];
 const FONT: &str = "font-family=\"system-ui,sans-serif\"";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Four decimals; a small non-zero value (|x| < 0.001) in scientific notation so that it does
 /// not print as 0.0000.
