@@ -399,7 +399,7 @@ fn issue_33_1_http_route() {
     let res = post(s.addr, "/v1/skills/gap", ALL, &body);
     assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
     let v = res.json();
-    assert_eq!(v["reach"], "within 50 km");
+    assert_eq!(v["reach"], "entro 50 km");
     assert_eq!(v["skills_model"], "default@v1");
     assert_eq!(v["model"], "default@v5");
     // The offers scope is needed.
@@ -475,6 +475,11 @@ fn issue_33_2_territory_counts_by_hand() {
         .replace("id = \"default\"", "id = \"one\"")
         .replace("min_cell = 5", "min_cell = 1");
     std::fs::write(cat.path().join("skills/one.v1.toml"), one).unwrap();
+    // `four@v1`: Rome's 4 waiter vacancies published, its 3 waiters not.
+    let four = include_str!("../../models/skills/default.v1.toml")
+        .replace("id = \"default\"", "id = \"four\"")
+        .replace("min_cell = 5", "min_cell = 4");
+    std::fs::write(cat.path().join("skills/four.v1.toml"), four).unwrap();
     let catalog = incrocio_engine::catalog::Catalog::from_dir(cat.path(), r).unwrap();
     let model = crate::matching_model();
     let person =
@@ -573,6 +578,22 @@ fn issue_33_2_territory_counts_by_hand() {
     let view = engine.territory_view_of(&rep, "RM").unwrap();
     assert_eq!(view.provincia.shortage[0].uri, w_uri);
     assert_eq!(view.regione.area, "12");
+    // With min_cell 4 the waiters' demand (4) is published and their supply (3) is not: no
+    // ratio, so not a shortage but scarce, by its demand alone.
+    let rep4 = engine
+        .territory_report(day, Some("four"), true, &Cancel::never(), false)
+        .unwrap();
+    let view4 = engine.territory_view_of(&rep4, "RM").unwrap();
+    assert!(view4.provincia.shortage.is_empty());
+    assert_eq!(view4.provincia.scarce.len(), 1);
+    let w4 = &view4.provincia.scarce[0];
+    assert_eq!(
+        (w4.uri.as_str(), w4.demand, w4.supply, w4.ratio),
+        (w_uri.as_str(), Some(4), None, None)
+    );
+    let html4 = rep4.to_html();
+    assert!(html4.contains("Professioni richieste con meno di 4 candidati"));
+    assert!(!html4.contains("1.33"));
     // With the default min_cell (5) the same counts are suppressed, and their ratios.
     let sup = engine
         .territory_report(day, None, false, &Cancel::never(), false)

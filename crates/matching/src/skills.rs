@@ -225,7 +225,7 @@ pub struct SkillsGap {
     pub candidate_id: String,
     /// The day of the analysis (open vacancies, experience recency).
     pub data: NaiveDate,
-    /// What "within reach" meant.
+    /// What "within reach" meant, in Italian (the document's language).
     pub reach: String,
     /// Scoring model `id@vN`, and its digest.
     pub model: String,
@@ -349,10 +349,10 @@ impl VacancyBoard {
                 candidate_id: person.record.id.clone(),
                 data: date,
                 reach: match reach {
-                    Reach::Km(km) => format!("within {km} km"),
+                    Reach::Km(km) => format!("entro {km} km"),
                     _ => match person.record.disponibilita.km_max {
-                        Some(km) => format!("the person's travel limit, {km} km"),
-                        None => "each vacancy's own search radius (the person states no travel limit)".into(),
+                        Some(km) => format!("entro il limite di spostamento della persona, {km} km"),
+                        None => "entro il raggio di ricerca di ciascuna offerta (la persona non indica un limite di spostamento)".into(),
                     },
                 },
                 model: s.model.key(),
@@ -626,7 +626,7 @@ impl SkillsGap {
         vec![
             format!("Persona: {}", self.candidate_id),
             format!("Data dell'analisi: {}", self.data),
-            format!("Raggio: {}", self.reach),
+            format!("Offerte considerate: {}", self.reach),
             format!(
                 "Offerte aperte: {}; raggiungibili e compatibili con i requisiti: {}; adatte (punteggio ≥ {}): {}",
                 self.open_count, self.eligible_count, self.fit_score, self.fitting_count
@@ -734,7 +734,10 @@ impl SkillsGap {
         let most = |n: usize, of: usize| (n * 120).checked_div(of).unwrap_or(0);
         out.push_str("<h2>1. Professioni richieste per cui il profilo è adatto ora</h2>");
         if self.fits.is_empty() {
-            out.push_str("<p>Nessuna.</p>");
+            out.push_str(&format!(
+                "<p>Nessuna: nessuna offerta raggiungibile ha punteggio ≥ {}.</p>",
+                self.fit_score
+            ));
         } else {
             let top = self.fits.iter().map(|f| f.fitting).max().unwrap_or(0);
             out.push_str("<table><tr><th>Professione</th><th>Adatte</th><th>Offerte</th><th>Punteggio mediano</th><th>Offerte adatte</th></tr>");
@@ -781,7 +784,7 @@ impl SkillsGap {
             }
             out.push_str("</table>");
         }
-        out.push_str("<h2>3. Competenze da acquisire</h2><p><small>Per ogni competenza, le offerte raggiungibili che oggi non sono adatte e lo diventerebbero con quella sola competenza in più (il punteggio ricalcolato).</small></p>");
+        out.push_str("<h2>3. Competenze da acquisire</h2><p><small>Per ogni competenza, le offerte raggiungibili che oggi non sono adatte e lo diventerebbero con quella sola competenza in più (il punteggio ricalcolato). Le etichette delle competenze ESCO sono in inglese: la classificazione inclusa non ne ha la versione italiana.</small></p>");
         if self.missing_skills.is_empty() {
             out.push_str("<p>Nessuna.</p>");
         } else {
@@ -791,10 +794,10 @@ impl SkillsGap {
                 .map(|m| m.unlocks)
                 .max()
                 .unwrap_or(0);
-            out.push_str("<table><tr><th>Competenza (ESCO)</th><th>Offerte sbloccate</th><th>Richiesta / essenziale / facoltativa</th><th>Offerte</th></tr>");
+            out.push_str("<table><tr><th>Competenza (ESCO)</th><th>Offerte sbloccate</th><th>Richiesta nell'offerta</th><th>Essenziale per la professione</th><th>Facoltativa</th><th>Offerte</th></tr>");
             for m in &self.missing_skills {
                 out.push_str(&format!(
-                    "<tr><td>{}</td><td class=\"n\">{} <span class=\"bar\" style=\"width:{}px\"></span></td><td class=\"n\">{} / {} / {}</td><td><small>{}</small></td></tr>",
+                    "<tr><td>{}</td><td class=\"n\">{} <span class=\"bar\" style=\"width:{}px\"></span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><small>{}</small></td></tr>",
                     esc(&m.skill.label),
                     m.unlocks,
                     most(m.unlocks, top),

@@ -348,7 +348,9 @@ fn rows(
 }
 
 /// An area's view of a report: its rows, the shortage and surplus occupations and the most
-/// demanded skills least supplied.
+/// demanded skills least supplied. A ratio is ranked only where both counts are published;
+/// demand whose supply is not published (fewer than `min_cell` candidates, or none) is listed
+/// apart, by demand, so that no suppressed count can be read back from a ratio.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AreaView {
     /// `provincia` or `regione`.
@@ -357,13 +359,18 @@ pub struct AreaView {
     pub area: String,
     /// Name.
     pub area_name: String,
-    /// Occupations with published demand, most demand per candidate first (at most 20).
+    /// Occupations with a published ratio, most demand per candidate first (at most 20).
     pub shortage: Vec<TerritoryRow>,
+    /// Occupations with published demand and no published supply, most demand first (at most
+    /// 20).
+    pub scarce: Vec<TerritoryRow>,
     /// Occupations with published supply, least demand per candidate first (no published
     /// demand counts as 0; at most 20).
     pub surplus: Vec<TerritoryRow>,
-    /// Skills with published demand, most demand per candidate first (at most 20).
+    /// Skills with a published ratio, most demand per candidate first (at most 20).
     pub skills_short: Vec<TerritoryRow>,
+    /// Skills with published demand and no published supply, most demand first (at most 20).
+    pub skills_scarce: Vec<TerritoryRow>,
 }
 
 impl TerritoryReport {
@@ -376,13 +383,26 @@ impl TerritoryReport {
                 .collect()
         };
         let (occ, sk) = (mine(&self.occupations), mine(&self.skills));
-        // Demand per candidate, unbounded when there is no published supply.
-        let pressure = |r: &TerritoryRow| match (r.demand, r.supply) {
-            (Some(d), Some(s)) if s > 0 => f64::from(d) / f64::from(s),
-            (Some(_), _) => f64::INFINITY,
-            _ => 0.0,
+        // Ties: more demand, then more supply, then the item's URI.
+        let ties = |a: &TerritoryRow, b: &TerritoryRow| {
+            b.demand
+                .cmp(&a.demand)
+                .then_with(|| b.supply.cmp(&a.supply))
+                .then_with(|| a.uri.cmp(&b.uri))
         };
-        let by = |mut v: Vec<TerritoryRow>, most: bool| {
+        let ranked = |rows: &[TerritoryRow], most: bool| {
+            let mut v: Vec<TerritoryRow> = rows
+                .iter()
+                .filter(|r| {
+                    if most {
+                        r.ratio.is_some()
+                    } else {
+                        r.supply.is_some()
+                    }
+                })
+                .cloned()
+                .collect();
+            let pressure = |r: &TerritoryRow| r.ratio.unwrap_or(0.0);
             v.sort_by(|a, b| {
                 let (x, y) = (pressure(a), pressure(b));
                 let o = if most {
@@ -390,10 +410,18 @@ impl TerritoryReport {
                 } else {
                     x.total_cmp(&y)
                 };
-                o.then_with(|| b.demand.cmp(&a.demand))
-                    .then_with(|| b.supply.cmp(&a.supply))
-                    .then_with(|| a.uri.cmp(&b.uri))
+                o.then_with(|| ties(a, b))
             });
+            v.truncate(20);
+            v
+        };
+        let scarce = |rows: &[TerritoryRow]| {
+            let mut v: Vec<TerritoryRow> = rows
+                .iter()
+                .filter(|r| r.demand.is_some() && r.ratio.is_none())
+                .cloned()
+                .collect();
+            v.sort_by(ties);
             v.truncate(20);
             v
         };
@@ -405,24 +433,21 @@ impl TerritoryReport {
             level: level.into(),
             area: area.into(),
             area_name: name,
-            shortage: by(
-                occ.iter().filter(|r| r.demand.is_some()).cloned().collect(),
-                true,
-            ),
-            surplus: by(
-                occ.iter().filter(|r| r.supply.is_some()).cloned().collect(),
-                false,
-            ),
-            skills_short: by(
-                sk.into_iter().filter(|r| r.demand.is_some()).collect(),
-                true,
-            ),
+            shortage: ranked(&occ, true),
+            scarce: scarce(&occ),
+            surplus: ranked(&occ, false),
+            skills_short: ranked(&sk, true),
+            skills_scarce: scarce(&sk),
         }
     }
 }
 
-/// A ranked bar chart (inline SVG) of `rows` by `value`, labelled.
+/// A ranked bar chart (inline SVG) of `rows` by `value`, labelled: the name in a column of
+/// its own, the bar, and the note after it, all within the chart's width.
 fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
+    if rows.is_empty() {
+        return format!("<h3>{}</h3><p>Nessuna riga pubblicabile.</p>", esc(title));
+    }
     let top = rows.iter().map(|r| r.1).fold(0.0f64, f64::max);
     let h = 18;
     let mut out = format!(
@@ -434,21 +459,22 @@ fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
     for (k, (label, v, note)) in rows.iter().enumerate() {
         let y = k * h;
         let w = if top > 0.0 {
-            (v / top * 380.0).round()
+            (v / top * 280.0).round().max(1.0)
         } else {
-            0.0
+            1.0
         };
-        let mut name: String = label.chars().take(60).collect();
-        if label.chars().count() > 60 {
+        let mut name: String = label.chars().take(56).collect();
+        if label.chars().count() > 56 {
             name.push('…');
         }
         out.push_str(&format!(
-            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"400\" y=\"{}\" width=\"{w}\" height=\"{}\" fill=\"#4a7ab5\"></rect><text x=\"{}\" y=\"{}\">{}</text>",
+            "<text x=\"0\" y=\"{}\">{}<title>{}</title></text><rect x=\"390\" y=\"{}\" width=\"{w}\" height=\"{}\" fill=\"#4a7ab5\"></rect><text x=\"{}\" y=\"{}\">{}</text>",
             y + 13,
             esc(&name),
+            esc(label),
             y + 3,
             h - 5,
-            405.0 + w,
+            395.0 + w,
             y + 13,
             esc(note)
         ));
@@ -485,15 +511,23 @@ impl TerritoryReport {
             let n = |x: Option<u32>| x.map_or_else(|| "n.p.".to_owned(), |v| v.to_string());
             format!("{} offerte / {} candidati", n(r.demand), n(r.supply))
         };
+        // Ratios only where both counts are published; where the supply is not (fewer than
+        // min_cell candidates), a chart of its own by demand, so that no bar mixes the two
+        // scales and no suppressed count can be read back from a ratio.
         let ratio_rows = |rows: &[TerritoryRow]| -> Vec<(String, f64, String)> {
             rows.iter()
-                .map(|r| {
-                    let v = match (r.demand, r.supply) {
-                        (Some(d), Some(s)) if s > 0 => f64::from(d) / f64::from(s),
-                        (Some(d), _) => f64::from(d),
-                        _ => 0.0,
-                    };
-                    (r.label.clone(), v, show(r))
+                .filter_map(|r| {
+                    let ratio = r.ratio?;
+                    Some((r.label.clone(), ratio, format!("{ratio:.2} ({})", show(r))))
+                })
+                .collect()
+        };
+        let scarce_rows = |rows: &[TerritoryRow]| -> Vec<(String, f64, String)> {
+            rows.iter()
+                .filter(|r| r.ratio.is_none())
+                .filter_map(|r| {
+                    let d = r.demand?;
+                    Some((r.label.clone(), f64::from(d), show(r)))
                 })
                 .collect()
         };
@@ -501,6 +535,13 @@ impl TerritoryReport {
         out.push_str(&bars(
             "Professioni con più offerte per candidato",
             &ratio_rows(&it.shortage),
+        ));
+        out.push_str(&bars(
+            &format!(
+                "Professioni richieste con meno di {} candidati (offerte)",
+                self.min_cell
+            ),
+            &scarce_rows(&it.scarce),
         ));
         let surplus: Vec<(String, f64, String)> = it
             .surplus
@@ -514,6 +555,13 @@ impl TerritoryReport {
         out.push_str(&bars(
             "Competenze più richieste e meno offerte (offerte per candidato)",
             &ratio_rows(&it.skills_short),
+        ));
+        out.push_str(&bars(
+            &format!(
+                "Competenze richieste che meno di {} candidati dichiarano (offerte)",
+                self.min_cell
+            ),
+            &scarce_rows(&it.skills_scarce),
         ));
         // The map: each province at its comuni's mean centroid.
         let territory = &Reference::bundled().territory;
@@ -530,7 +578,35 @@ impl TerritoryReport {
         }
         let (w, h) = (560.0, 640.0);
         let (lat0, lat1, lon0, lon1) = (35.4, 47.2, 6.5, 18.6);
+        // Shaded from the lowest published ratio (light) to the highest (dark), with the scale.
+        let ratio = |p: &AreaTotal| match (p.vacancies, p.candidates) {
+            (Some(v), Some(c)) if c > 0 => Some(f64::from(v) / f64::from(c)),
+            _ => None,
+        };
+        let (lo, hi) = self
+            .provinces
+            .iter()
+            .filter_map(ratio)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+                (a.min(r), b.max(r))
+            });
+        let level = |r: f64| if hi > lo { (r - lo) / (hi - lo) } else { 0.5 };
+        let shade = |r: f64| {
+            let g = (225.0 - 175.0 * level(r)).round();
+            format!("rgb({g},{g},255)")
+        };
         out.push_str(&format!("<h2>Offerte aperte per candidato attivo, per provincia</h2><svg role=\"img\" aria-label=\"mappa delle province\" width=\"{w}\" height=\"{h}\" font-size=\"9\">"));
+        if lo <= hi {
+            out.push_str(&format!(
+                "<g font-size=\"12\"><text x=\"{x}\" y=\"20\">offerte per candidato</text><rect x=\"{x}\" y=\"28\" width=\"16\" height=\"12\" fill=\"{}\" stroke=\"#555\"></rect><text x=\"{}\" y=\"39\">{lo:.2} (minimo)</text><rect x=\"{x}\" y=\"46\" width=\"16\" height=\"12\" fill=\"{}\" stroke=\"#555\"></rect><text x=\"{}\" y=\"57\">{hi:.2} (massimo)</text><rect x=\"{x}\" y=\"64\" width=\"16\" height=\"12\" fill=\"#ddd\" stroke=\"#555\"></rect><text x=\"{}\" y=\"75\">n.p.</text></g>",
+                shade(lo),
+                w - 130.0,
+                shade(hi),
+                w - 130.0,
+                w - 130.0,
+                x = w - 150.0,
+            ));
+        }
         for p in &self.provinces {
             let Some(&(la, lo, n)) = at.get(p.area.as_str()) else {
                 continue;
@@ -539,18 +615,16 @@ impl TerritoryReport {
                 (lo / n - lon0) / (lon1 - lon0) * w,
                 (lat1 - la / n) / (lat1 - lat0) * h,
             );
-            let (fill, note) = match (p.vacancies, p.candidates) {
-                (Some(v), Some(c)) if c > 0 => {
-                    let r = f64::from(v) / f64::from(c);
-                    // 0 → light, 0.5 or more → dark.
-                    let k = (r / 0.5).min(1.0);
-                    let g = (220.0 - 150.0 * k).round();
-                    (format!("rgb({g},{g},255)"), format!("{r:.2}"))
-                }
-                _ => ("#ddd".to_owned(), "n.p.".to_owned()),
+            let (fill, note, ink) = match ratio(p) {
+                Some(r) => (
+                    shade(r),
+                    format!("{r:.2}"),
+                    if level(r) > 0.6 { "#fff" } else { "#000" },
+                ),
+                None => ("#ddd".to_owned(), "n.p.".to_owned(), "#000"),
             };
             out.push_str(&format!(
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"9\" fill=\"{fill}\" stroke=\"#555\"><title>{} ({}): {note}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"9\" fill=\"{fill}\" stroke=\"#555\"><title>{} ({}): {note}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\">{}</text>",
                 esc(&p.area_name),
                 esc(&p.area),
                 x,
