@@ -41,7 +41,7 @@ pub struct ServeArgs {
     /// Largest request body in bytes (then 413).
     #[arg(long, env = "INCROCIO_BODY_LIMIT_BYTES")]
     body_limit_bytes: Option<usize>,
-    /// Scoring model file (default: the newest bundled one, models/matching/default.v3.toml).
+    /// Scoring model file (default: the newest bundled `default`, under models/matching/).
     #[arg(long)]
     model_file: Option<PathBuf>,
 }

@@ -482,6 +482,7 @@ fn issue_33_2_territory_counts_by_hand() {
     std::fs::write(cat.path().join("skills/four.v1.toml"), four).unwrap();
     let catalog = incrocio_engine::catalog::Catalog::from_dir(cat.path(), r).unwrap();
     let model = crate::matching_model();
+    let titles = model.titles;
     let person =
         |id: &str, comune: &str, stato: &str, occupation: &str| -> incrocio_matching::Candidate {
             let rec: CandidateRecord = serde_json::from_value(json!({
@@ -489,8 +490,7 @@ fn issue_33_2_territory_counts_by_hand() {
                 "esperienze": [{"esco": occupation, "mesi": 24, "fine": "2026-06-30"}],
             }))
             .unwrap();
-            rec.validate(r, t, DAY.parse().unwrap(), &model.titles)
-                .unwrap()
+            rec.validate(r, t, DAY.parse().unwrap(), &titles).unwrap()
         };
     let people = vec![
         person("P1", "058091", "attivo", &w_uri),
@@ -621,4 +621,22 @@ fn issue_33_2_territory_counts_by_hand() {
         incrocio_core::Error::Input(i) => assert_eq!(i.field, "provincia"),
         other => panic!("{other}"),
     }
+    // The service's view (the default model) keeps its counts until the index or the board
+    // is written through the engine, or the day changes: 5 open, 5 active; a fourth waiter in
+    // Rome makes 6 active; V1 deleted leaves 4 open; on 2027-01-01 none is open.
+    let counts = |provincia: &str, day: &str| {
+        let v = engine
+            .territory_view(provincia, day.parse().unwrap(), &Cancel::never())
+            .unwrap();
+        (v.provincia.area, v.open_vacancies, v.active_candidates)
+    };
+    assert_eq!(counts("RM", DAY), ("RM".into(), 5, 5));
+    assert_eq!(counts("MI", DAY), ("MI".into(), 5, 5));
+    engine
+        .upsert_candidates(&[person("P7", "058091", "attivo", &w_uri)])
+        .unwrap();
+    assert_eq!(counts("RM", DAY), ("RM".into(), 5, 6));
+    engine.delete_vacancies(&["V1".into()]).unwrap();
+    assert_eq!(counts("RM", DAY), ("RM".into(), 4, 6));
+    assert_eq!(counts("RM", "2027-01-01"), ("RM".into(), 0, 6));
 }

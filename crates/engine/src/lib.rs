@@ -16,6 +16,7 @@ use incrocio_core::cancel::Cancel;
 use incrocio_core::error::{Error, FieldReason, InputError, Result};
 use incrocio_core::reference::Reference;
 use incrocio_graduatoria::{Graduatoria, GraduatoriaRequest, GraduatoriaRules, Riesame};
+use incrocio_matching::territory::TerritoryCounts;
 use incrocio_matching::{Adjacency, OfferSearch, Offers, Vacancy, VacancyBoard};
 use incrocio_matching::{CandidateIndex, CandidateRecord, MatchingModel, Shortlist, VacancyRecord};
 use incrocio_profiling::{Profile, ProfileRecord, Profiler, Status};
@@ -497,7 +498,13 @@ pub struct Engine {
     travel_times: Option<incrocio_congruita::TravelTimes>,
     ada: Option<incrocio_congruita::AdaTable>,
     decisions: Option<incrocio_decisions::writer::DecisionWriter>,
+    /// The last territory counts made, and what they are current for.
+    territory: std::sync::Mutex<Option<(TerritoryKey, std::sync::Arc<TerritoryCounts>)>>,
 }
+
+/// What territory counts are current for: the day, and the index's commits and the board's
+/// writes through this engine's handles when the count began.
+type TerritoryKey = (NaiveDate, u64, u64);
 
 /// A re-profiling done: its report, the model and the overrides applied.
 #[derive(Debug, Clone)]
@@ -568,12 +575,14 @@ impl Engine {
             travel_times: None,
             ada: None,
             decisions: None,
+            territory: std::sync::Mutex::new(None),
         }
     }
 
     /// The same engine with a board of open vacancies.
     pub fn with_vacancies(mut self, board: VacancyBoard) -> Engine {
         self.vacancies = Some(board);
+        self.territory = std::sync::Mutex::new(None);
         self
     }
 
@@ -818,8 +827,11 @@ impl Engine {
         )
     }
 
-    /// One province's view of its territory: its shortage and surplus occupations and its
-    /// most demanded skills least supplied, and its region's (`GET /v1/skills/territory`).
+    /// One province's view of its territory: its shortage, scarce and surplus occupations and
+    /// skills, and its region's (`GET /v1/skills/territory`), under the default skills model.
+    /// The counts are made once per day and kept until the index or the board is written
+    /// through this engine (a scan of both, seconds at 1M candidates, cancelled by `cancel`);
+    /// a view of them is a few milliseconds.
     pub fn territory_view(
         &self,
         provincia: &str,
@@ -827,9 +839,49 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<TerritoryView> {
         // The code first: a bad one is refused before the scan.
-        self.provincia_of(provincia)?;
-        let report = self.territory_report(date, None, false, cancel, false)?;
+        let pr = self.provincia_of(provincia)?;
+        let m = self
+            .catalog
+            .skills(catalog::DEFAULT_SKILLS)
+            .map_err(|_| unknown_model("model", catalog::DEFAULT_SKILLS))?;
+        let counts = self.territory_counts(date, cancel)?;
+        let (sigla, region) = (pr.sigla.as_str(), pr.codice_regione.as_str());
+        let report = counts.report(self.taxonomy, m, false, &|level, area| {
+            (level == "provincia" && area == sigla) || (level == "regione" && area == region)
+        });
         self.territory_view_of(&report, provincia)
+    }
+
+    /// The territory counts at `date`: the ones kept when still current, else a new scan
+    /// (then kept).
+    fn territory_counts(
+        &self,
+        date: NaiveDate,
+        cancel: &Cancel,
+    ) -> Result<std::sync::Arc<TerritoryCounts>> {
+        let (board, index) = (self.require_vacancies()?, self.require_index()?);
+        // Read before the scan: a write during it leaves the counts stale, never current.
+        let key = (date, index.commits(), board.writes());
+        let kept = |k: &TerritoryKey| -> Option<std::sync::Arc<TerritoryCounts>> {
+            let slot = self.territory.lock().unwrap_or_else(|p| p.into_inner());
+            slot.as_ref()
+                .filter(|(at, _)| at == k)
+                .map(|(_, c)| std::sync::Arc::clone(c))
+        };
+        if let Some(c) = kept(&key) {
+            return Ok(c);
+        }
+        let counts = std::sync::Arc::new(incrocio_matching::territory::territory_counts(
+            index,
+            board,
+            date,
+            self.taxonomy,
+            cancel,
+            false,
+        )?);
+        *self.territory.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((key, std::sync::Arc::clone(&counts)));
+        Ok(counts)
     }
 
     /// A province's view of a report already made.
@@ -930,6 +982,7 @@ impl Engine {
     /// The same engine with a candidate index.
     pub fn with_index(mut self, index: CandidateIndex) -> Engine {
         self.index = Some(index);
+        self.territory = std::sync::Mutex::new(None);
         self
     }
 

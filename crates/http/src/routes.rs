@@ -1215,8 +1215,9 @@ pub struct TerritoryParams {
     data: Option<chrono::NaiveDate>,
 }
 
-/// `GET /v1/skills/territory?provincia=`: scans the index and the board (bounded by the
-/// request's time limit, which cancels it).
+/// `GET /v1/skills/territory?provincia=`: a view of the engine's territory counts, made (a scan
+/// of the index and the board bounded by the request's time limit, which cancels it) when none
+/// is current.
 pub async fn skills_territory(
     State(s): State<AppState>,
     query: Result<Query<TerritoryParams>, QueryRejection>,

@@ -131,6 +131,8 @@ pub(super) struct Inner {
     pub(super) total_len: u64,
     /// Σ of the live vacancies' gram lengths.
     pub(super) total_grams_len: u64,
+    /// Writes (upserts and deletes) made through this handle since it was opened.
+    writes: u64,
 }
 
 /// The open vacancies, in memory, with their journal.
@@ -318,6 +320,7 @@ impl VacancyBoard {
             );
             inner.put(p, t);
         }
+        inner.writes += 1;
         Ok(u64::from(inner.live))
     }
 
@@ -329,6 +332,7 @@ impl VacancyBoard {
         for id in ids {
             inner.remove(id);
         }
+        inner.writes += 1;
         Ok(u64::from(inner.live))
     }
 
@@ -370,6 +374,12 @@ impl VacancyBoard {
         self.inner
             .write()
             .map_err(|_| Error::data(self.dir_or_memory(), "board lock poisoned"))
+    }
+
+    /// How many writes (upserts, deletes) this handle has made since it was opened: what
+    /// a result computed from the board is current for.
+    pub fn writes(&self) -> u64 {
+        self.inner.read().map_or(u64::MAX, |i| i.writes)
     }
 
     /// The number of vacancies held (expired ones included until deleted).

@@ -267,6 +267,8 @@ pub struct CandidateIndex {
     params: IndexParams,
     vectorizer: Vectorizer,
     adjacency: std::sync::OnceLock<std::sync::Arc<Adjacency>>,
+    /// Commits made visible through this handle since it was opened.
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// What an index is built with besides its documents: the taxonomy, the model's `[vectors]`
@@ -465,6 +467,7 @@ impl CandidateIndex {
             vectorizer: Vectorizer::new(Taxonomy::bundled(), &params.vectors),
             params,
             adjacency: std::sync::OnceLock::new(),
+            commits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -669,6 +672,13 @@ impl CandidateIndex {
             );
         }
         Ok(w)
+    }
+
+    /// How many commits this handle has made visible since it was opened: what a result
+    /// computed from the index is current for (counted before the reload, so a result read
+    /// during a commit is never taken as current after it).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Empties the vector rows no live document uses, then writes every row into the
@@ -922,6 +932,8 @@ impl CandidateIndex {
 
     /// Makes the last commit visible: reloads the reader and decodes the segments it adds.
     fn reload(&self) -> Result<()> {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.reader
             .reload()
             .map_err(|e| tantivy_err(&self.dir, e))?;

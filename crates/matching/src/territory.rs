@@ -125,13 +125,29 @@ pub struct TerritoryReport {
 }
 
 /// The two grids of one kind of item (occupations or skills).
+#[derive(Debug, Clone)]
 struct Counts {
     demand: Grid,
     supply: Grid,
 }
 
-/// Counts demand and supply over the whole territory: per province (the rows of the
-/// report), then Italy and each region; with `progress`, a bar of the candidates scanned.
+/// The counts a report is made from, unsuppressed: per province, of each occupation and skill
+/// (a few MB: provinces × (occupations + skills) × 2 counts). What the service keeps between
+/// requests; never published as such.
+#[derive(Debug, Clone)]
+pub struct TerritoryCounts {
+    data: NaiveDate,
+    index_as_of: NaiveDate,
+    open_vacancies: usize,
+    active_candidates: usize,
+    unplaced_candidates: usize,
+    vacancies: Vec<u32>,
+    candidates: Vec<u32>,
+    occupations: Counts,
+    skills: Counts,
+}
+
+/// [`territory_counts`], then [`TerritoryCounts::report`] over every area.
 #[allow(clippy::too_many_arguments)]
 pub fn territory_report(
     index: &CandidateIndex,
@@ -143,6 +159,20 @@ pub fn territory_report(
     cancel: &Cancel,
     progress: bool,
 ) -> Result<TerritoryReport> {
+    let counts = territory_counts(index, board, date, t, cancel, progress)?;
+    Ok(counts.report(t, m, synthetic, &|_, _| true))
+}
+
+/// Counts demand and supply per province over the whole territory; with `progress`, a bar of
+/// the candidates scanned.
+pub fn territory_counts(
+    index: &CandidateIndex,
+    board: &VacancyBoard,
+    date: NaiveDate,
+    t: &Taxonomy,
+    cancel: &Cancel,
+    progress: bool,
+) -> Result<TerritoryCounts> {
     let bar = super::index::job_bar(
         progress,
         index.len()?,
@@ -241,41 +271,67 @@ pub fn territory_report(
     })?;
     bar.finish_and_clear();
     cancel.check()?;
-    let min = m.territory.min_cell;
-    let label_o = |o: usize| {
-        let x = &t.occupations[o];
-        (x.uri(), x.label().to_owned())
-    };
-    let label_s = |s: usize| {
-        let x = &t.skills[s];
-        (x.uri(), x.label_en.clone())
-    };
-    let mut order: Vec<usize> = (0..np).collect();
-    order.sort_by(|&a, &b| province[a].sigla.cmp(&province[b].sigla));
-    let provinces = order
-        .iter()
-        .map(|&p| AreaTotal {
-            area: province[p].sigla.clone(),
-            area_name: province[p].nome.clone(),
-            vacancies: (vacancies[p] >= min).then_some(vacancies[p]),
-            candidates: (candidates[p] >= min).then_some(candidates[p]),
-        })
-        .collect();
-    Ok(TerritoryReport {
+    Ok(TerritoryCounts {
         data: date,
         index_as_of: index.as_of(),
-        taxonomy_digest: t.digest.clone(),
-        skills_model: m.key(),
-        skills_model_digest: m.digest.clone(),
-        min_cell: min,
         open_vacancies,
         active_candidates: active,
         unplaced_candidates: unplaced,
-        synthetic,
-        provinces,
-        occupations: rows(&occ, no, min, &label_o),
-        skills: rows(&sk, ns, min, &label_s),
+        vacancies,
+        candidates,
+        occupations: occ,
+        skills: sk,
     })
+}
+
+impl TerritoryCounts {
+    /// The report under `m`'s suppression threshold, with the rows of the areas `keep`
+    /// accepts (`keep(level, area)`: `provincia` and a sigla, `italia` and `IT`, `regione`
+    /// and a code).
+    pub fn report(
+        &self,
+        t: &Taxonomy,
+        m: &SkillsModel,
+        synthetic: bool,
+        keep: &dyn Fn(&str, &str) -> bool,
+    ) -> TerritoryReport {
+        let province = Reference::bundled().territory.province();
+        let min = m.territory.min_cell;
+        let label_o = |o: usize| {
+            let x = &t.occupations[o];
+            (x.uri(), x.label().to_owned())
+        };
+        let label_s = |s: usize| {
+            let x = &t.skills[s];
+            (x.uri(), x.label_en.clone())
+        };
+        let mut order: Vec<usize> = (0..province.len()).collect();
+        order.sort_by(|&a, &b| province[a].sigla.cmp(&province[b].sigla));
+        let provinces = order
+            .iter()
+            .map(|&p| AreaTotal {
+                area: province[p].sigla.clone(),
+                area_name: province[p].nome.clone(),
+                vacancies: (self.vacancies[p] >= min).then_some(self.vacancies[p]),
+                candidates: (self.candidates[p] >= min).then_some(self.candidates[p]),
+            })
+            .collect();
+        TerritoryReport {
+            data: self.data,
+            index_as_of: self.index_as_of,
+            taxonomy_digest: t.digest.clone(),
+            skills_model: m.key(),
+            skills_model_digest: m.digest.clone(),
+            min_cell: min,
+            open_vacancies: self.open_vacancies,
+            active_candidates: self.active_candidates,
+            unplaced_candidates: self.unplaced_candidates,
+            synthetic,
+            provinces,
+            occupations: rows(&self.occupations, t.occupations.len(), min, &label_o, keep),
+            skills: rows(&self.skills, t.skills.len(), min, &label_s, keep),
+        }
+    }
 }
 
 /// The rows of one kind: each province (by sigla), then Italy, then each region (by code),
@@ -285,6 +341,7 @@ fn rows(
     items: usize,
     min: u32,
     label: &dyn Fn(usize) -> (String, String),
+    keep: &dyn Fn(&str, &str) -> bool,
 ) -> Vec<TerritoryRow> {
     let territory = &Reference::bundled().territory;
     let province = territory.province();
@@ -312,7 +369,10 @@ fn rows(
         }
     };
     let mut out = Vec::new();
-    for &p in &order {
+    for &p in order
+        .iter()
+        .filter(|&&p| keep("provincia", &province[p].sigla))
+    {
         let pr = &province[p];
         for item in 0..items {
             let (d, s) = (c.demand.get(p, item), c.supply.get(p, item));
@@ -321,7 +381,7 @@ fn rows(
             }
         }
     }
-    {
+    if keep("italia", "IT") {
         let all: Vec<usize> = (0..province.len()).collect();
         for item in 0..items {
             let d: u32 = all.iter().map(|&p| c.demand.get(p, item)).sum();
@@ -331,7 +391,7 @@ fn rows(
             }
         }
     }
-    for code in regions {
+    for code in regions.into_iter().filter(|c| keep("regione", c)) {
         let members: Vec<usize> = (0..province.len())
             .filter(|&p| province[p].codice_regione == code)
             .collect();
