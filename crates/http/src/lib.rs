@@ -649,4 +649,44 @@ mod tests {
         assert_eq!(p.status, 500);
         assert_eq!(q.run(|_| Ok(3)).await.unwrap(), 3);
     }
+
+    /// A small job run on the request's task keeps the queue's rules: 503 when the queue is
+    /// full, 500 when it panics, and its slot given back either way.
+    #[tokio::test]
+    async fn a_small_job_is_admitted_and_bounded_as_any_other() {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let q = queue::WorkQueue::new(1, 0, std::time::Duration::from_secs(60), metrics);
+        assert_eq!(q.run_small(|_| Ok(1)).await.unwrap(), 1);
+        assert_eq!(q.in_use(1), 0);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let q2 = q.clone();
+        let first = tokio::spawn(async move {
+            q2.run(move |_| {
+                let _ = rx.recv();
+                Ok(1)
+            })
+            .await
+        });
+        while q.in_use(1) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(q.run_small(|_| Ok(2)).await.unwrap_err().status, 503);
+        tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        let p = q
+            .run_small(|_| -> Result<u8> { panic!("job panics") })
+            .await
+            .unwrap_err();
+        assert_eq!(p.status, 500);
+        assert_eq!(q.in_use(1), 0);
+        // The job gets the queue's time limit.
+        let q = queue::WorkQueue::new(
+            1,
+            0,
+            std::time::Duration::ZERO,
+            Arc::new(metrics::Metrics::default()),
+        );
+        let late = q.run_small(|c| c.check().map(|()| 0u8)).await.unwrap_err();
+        assert_eq!((late.status, late.kind.ends_with(":timeout")), (503, true));
+    }
 }

@@ -89,6 +89,33 @@ impl WorkQueue {
         capacity.saturating_sub(self.admitted.available_permits())
     }
 
+    /// Runs a job known to be small (a few records: microseconds of CPU) on the calling task,
+    /// under the same admission, worker count and time limit as [`WorkQueue::run`], without
+    /// the hand-off to the blocking pool and back (two thread wake-ups, most of such a
+    /// request's cost beside the socket); 500 when the job panics.
+    pub async fn run_small<T>(&self, job: impl FnOnce(&Cancel) -> Result<T>) -> Result<T, Problem> {
+        let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
+            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
+            return Err(Problem::busy());
+        };
+        let running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Problem::internal())?;
+        let cancel = Cancel::after(self.limit);
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&cancel)));
+        drop((running, admitted));
+        match out {
+            Ok(r) => r.map_err(Problem::from),
+            Err(_) => {
+                tracing::error!(panic = true, "a job failed");
+                Err(Problem::internal())
+            }
+        }
+    }
+
     /// Runs `job` on the blocking pool once a worker is free; 503 when the queue is full, 500
     /// when the job panics (the panic never reaches the connection).
     ///
