@@ -688,3 +688,74 @@ fn issue_30_4_the_board_refuses_what_a_shortlist_refuses() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     server.stop();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// Issue 32.3: offers to a person with no travel limit consider every open vacancy; the
+    /// skills analysis of that person rejects by latitude before the distance, and what it
+    /// keeps is exactly the vacancies whose own radius reaches the person (counted here by
+    /// brute force, every distance computed); a shorter list of offers is the head of a
+    /// longer one (the top-k exact).
+    #[test]
+    fn issue_32_3_the_reach_of_each_vacancy_is_exact_and_the_top_k_a_prefix(
+        places in proptest::collection::vec((0usize..7_896, 1u32..400), 40..80),
+        home in 0usize..7_896,
+        k in 1u32..15,
+    ) {
+        let comuni = Reference::bundled().territory.comuni();
+        let home = &comuni[home % comuni.len()];
+        let waiter = Taxonomy::bundled().occupations_by_title("cameriere")[0];
+        let w_uri = Taxonomy::bundled().occupations[waiter as usize].uri();
+        let records: Vec<VacancyRecord> = places
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, radius))| {
+                serde_json::from_value(json!({
+                    "id": format!("V{i:03}"), "titolo": "cameriere di sala",
+                    "comune": comuni[c % comuni.len()].codice_istat, "raggio_km": radius,
+                    "contratto": "A01", "data_scadenza": "2026-12-31",
+                }))
+                .unwrap()
+            })
+            .collect();
+        let reached = places
+            .iter()
+            .filter(|&&(c, radius)| {
+                let v = &comuni[c % comuni.len()];
+                incrocio_core::reference::haversine_km(home.lat, home.lon, v.lat, v.lon)
+                    <= f64::from(radius)
+            })
+            .count();
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine_with_board(dir.path(), records);
+        let person: CandidateRecord = serde_json::from_value(json!({
+            "id": "P1", "comune_domicilio": home.codice_istat, "stato": "attivo",
+            "esperienze": [{"esco": w_uri, "titolo": "cameriere", "mesi": 24, "fine": "2026-06-30"}],
+        }))
+        .unwrap();
+        let all = ask(&engine, person.clone(), Some(100));
+        proptest::prop_assert_eq!(all.eligible_count, places.len());
+        proptest::prop_assert_eq!(all.offers.len(), places.len());
+        let gap = engine
+            .skills_gap(
+                incrocio_engine::SkillsGapRequest {
+                    candidate_id: None,
+                    candidate: Some(person.clone()),
+                    data: Some(DAY.parse().unwrap()),
+                    raggio_km: None,
+                    model: None,
+                },
+                DAY.parse().unwrap(),
+                &Cancel::never(),
+            )
+            .unwrap();
+        proptest::prop_assert_eq!(gap.eligible_count, reached);
+        let head = ask(&engine, person, Some(k));
+        let ids = |o: &incrocio_matching::Offers| -> Vec<String> {
+            o.offers.iter().map(|e| e.vacancy_id.clone()).collect()
+        };
+        let n = (k as usize).min(all.offers.len());
+        proptest::prop_assert_eq!(ids(&head), ids(&all)[..n].to_vec());
+    }
+}

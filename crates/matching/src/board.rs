@@ -27,7 +27,7 @@ use super::model::TitleParams;
 use super::vectors::{SparseVec, Vectorizer};
 use super::{MatchingModel, Vacancy, VacancyRecord};
 use incrocio_core::error::{Error, Result};
-use incrocio_core::reference::Reference;
+use incrocio_core::reference::{Reference, point};
 use incrocio_taxonomy::Taxonomy;
 
 const MAGIC: &[u8; 8] = b"INCRVAC1";
@@ -76,12 +76,67 @@ pub(super) struct Hot {
     pub(super) licences: u64,
     pub(super) lat: f64,
     pub(super) lon: f64,
+    /// The cosine of the latitude in radians (once, not per distance).
+    pub(super) cos_lat: f64,
     /// Search radius, km.
     pub(super) radius: u32,
     /// Analysed words in the title and description (BM25 length).
     pub(super) len: u32,
     /// Grams of the title (their BM25 length).
     pub(super) grams_len: u32,
+}
+
+/// Soft occupations a [`Side`] holds at most (a model's `titles.top_k` is 5).
+const SIDE_SOFT: usize = 8;
+/// Required languages a [`Side`] holds at most.
+const SIDE_LANGS: usize = 3;
+
+/// What a person's search reads of a vacancy past its hard rules, packed beside [`Hot`] so
+/// that the scan does not chase the record (a miss on a large struct, then another on its
+/// distribution): the soft occupations and the required languages, when they fit.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Side {
+    soft: [(u32, f32); SIDE_SOFT],
+    /// How many of `soft` hold; `u8::MAX`: more than fit (read the record's).
+    soft_len: u8,
+    langs: [(u64, u8); SIDE_LANGS],
+    /// How many of `langs` hold; `u8::MAX`: more than fit (read the record's).
+    langs_len: u8,
+}
+
+impl Side {
+    fn of(p: &Posted) -> Side {
+        let mut side = Side::default();
+        if p.vacancy.soft.len() > SIDE_SOFT {
+            side.soft_len = u8::MAX;
+        } else {
+            side.soft[..p.vacancy.soft.len()].copy_from_slice(&p.vacancy.soft);
+            side.soft_len = p.vacancy.soft.len() as u8;
+        }
+        if p.languages.len() > SIDE_LANGS {
+            side.langs_len = u8::MAX;
+        } else {
+            side.langs[..p.languages.len()].copy_from_slice(&p.languages);
+            side.langs_len = p.languages.len() as u8;
+        }
+        side
+    }
+
+    /// The vacancy's soft occupations (from `posted` when they did not fit).
+    pub(super) fn soft<'a>(&'a self, posted: &'a Option<Posted>) -> &'a [(u32, f32)] {
+        match self.soft_len {
+            u8::MAX => posted.as_ref().map_or(&[], |p| &p.vacancy.soft[..]),
+            n => &self.soft[..usize::from(n)],
+        }
+    }
+
+    /// The vacancy's required languages (from `posted` when they did not fit).
+    pub(super) fn languages<'a>(&'a self, posted: &'a Option<Posted>) -> &'a [(u64, u8)] {
+        match self.langs_len {
+            u8::MAX => posted.as_ref().map_or(&[], |p| &p.languages[..]),
+            n => &self.langs[..usize::from(n)],
+        }
+    }
 }
 
 /// Days from 1970-01-01 (the `Hot::open_until` scale).
@@ -109,6 +164,7 @@ impl Hot {
             licences: p.vacancy.codes.patenti,
             lat: place.lat,
             lon: place.lon,
+            cos_lat: point(place.lat, place.lon).2,
             radius: r.raggio_km,
             len: p.terms.iter().map(|(_, tf)| tf).sum(),
             grams_len: p.grams.iter().map(|(_, tf)| tf).sum(),
@@ -122,6 +178,8 @@ pub(super) struct Inner {
     pub(super) slots: Vec<Option<Posted>>,
     /// Per slot, packed for the scan.
     pub(super) hot: Vec<Hot>,
+    /// Per slot, what the scan reads past the hard rules.
+    pub(super) side: Vec<Side>,
     ids: FxHashMap<String, u32>,
     free: Vec<u32>,
     pub(super) terms: FxHashMap<String, u32>,
@@ -541,10 +599,12 @@ impl Inner {
             None => {
                 self.slots.push(None);
                 self.hot.push(Hot::default());
+                self.side.push(Side::default());
                 (self.slots.len() - 1) as u32
             }
         };
         self.hot[slot as usize] = Hot::of(&p, t);
+        self.side[slot as usize] = Side::of(&p);
         for &(term, tf) in p.terms.iter().chain(&p.grams) {
             self.postings[term as usize].push((slot, tf));
         }

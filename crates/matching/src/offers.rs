@@ -22,7 +22,7 @@ use super::{Adjacency, Candidate, MatchingModel};
 use incrocio_congruita::{self as congruita, Congruity, RuleSet, RulesRef, Situation};
 use incrocio_core::cancel::Cancel;
 use incrocio_core::error::Result;
-use incrocio_core::reference::{Reference, haversine_km};
+use incrocio_core::reference::{EARTH_RADIUS_KM, Reference, haversine_km_cos, point};
 use incrocio_taxonomy::Taxonomy;
 
 /// How far a person's search reaches.
@@ -386,6 +386,8 @@ impl VacancyBoard {
                 Reach::Km(km) => Some(km),
             };
             let dlat = limit.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
+            let here = point(home.lat, home.lon);
+            let lat_rad = home.lat.to_radians();
             for (slot, h) in inner.hot.iter().enumerate() {
                 if slot % 4096 == 4095 {
                     cancel.check()?;
@@ -401,16 +403,26 @@ impl VacancyBoard {
                 {
                     continue;
                 }
+                let side = &inner.side[slot];
                 if h.has_languages
-                    && !inner.slots[slot].as_ref().is_some_and(|p| {
-                        p.languages
-                            .iter()
-                            .all(|(k, min)| langs.iter().any(|(h, l)| h == k && l >= min))
-                    })
+                    && !side
+                        .languages(&inner.slots[slot])
+                        .iter()
+                        .all(|(k, min)| langs.iter().any(|(h, l)| h == k && l >= min))
                 {
                     continue;
                 }
-                let km = haversine_km(home.lat, home.lon, h.lat, h.lon);
+                // Beyond the vacancy's own radius by latitude alone (a great circle is never
+                // shorter than its difference of latitude, R·|Δφ|; 1 m of margin for rounding):
+                // out without the distance.
+                if limit.is_none()
+                    && reach == Reach::PersonElseVacancy
+                    && EARTH_RADIUS_KM * (h.lat.to_radians() - lat_rad).abs()
+                        > f64::from(h.radius) + 1e-3
+                {
+                    continue;
+                }
+                let km = haversine_km_cos(here, (h.lat, h.lon, h.cos_lat));
                 if limit.is_some_and(|max| km > max)
                     || (limit.is_none()
                         && reach == Reach::PersonElseVacancy
@@ -420,9 +432,7 @@ impl VacancyBoard {
                 }
                 let mut experience = Experience::default();
                 if let Some(credit) = &soft {
-                    experience.soft = inner.slots[slot]
-                        .as_ref()
-                        .and_then(|p| credit.best(&p.vacancy.soft));
+                    experience.soft = credit.best(side.soft(&inner.slots[slot]));
                 } else if h.occupation != u32::MAX {
                     let o = h.occupation;
                     experience.same = occupations.contains(&o);

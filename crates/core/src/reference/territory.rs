@@ -266,6 +266,22 @@ mod tests {
         assert!((t.distance_km(torino, milano) - 125.0).abs() < 0.05);
     }
 
+    proptest::proptest! {
+        /// What the offers scan rejects by latitude alone rests on this: a great circle is
+        /// never shorter than its difference of latitude, R·|Δφ| (within 1 m of rounding),
+        /// and the distance with a point's cosine computed once is the distance.
+        #[test]
+        fn a_distance_is_never_below_its_difference_of_latitude(
+            lat1 in 35.0f64..48.0, lon1 in 6.0f64..19.0, lat2 in 35.0f64..48.0, lon2 in 6.0f64..19.0,
+        ) {
+            let d = super::haversine_km(lat1, lon1, lat2, lon2);
+            let floor = super::EARTH_RADIUS_KM * (lat2.to_radians() - lat1.to_radians()).abs();
+            proptest::prop_assert!(d + 1e-3 >= floor, "{d} < {floor}");
+            let cached = super::haversine_km_cos(super::point(lat1, lon1), super::point(lat2, lon2));
+            proptest::prop_assert_eq!(d.to_bits(), cached.to_bits());
+        }
+    }
+
     #[test]
     fn employment_rate_is_joined() {
         let t = &Reference::bundled().territory;
