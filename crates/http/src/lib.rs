@@ -619,10 +619,14 @@ mod tests {
         assert_eq!(q.in_use(2), 0);
     }
 
-    #[tokio::test]
-    async fn a_full_queue_answers_503_with_retry_after() {
-        let metrics = Arc::new(metrics::Metrics::default());
-        let q = queue::WorkQueue::new(1, 0, std::time::Duration::from_secs(60), metrics);
+    /// A job that holds the queue's only slot until told (it then returns 1), started and
+    /// holding it when this returns.
+    async fn holding_the_only_slot(
+        q: &queue::WorkQueue,
+    ) -> (
+        tokio::task::JoinHandle<std::result::Result<u8, Problem>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let q2 = q.clone();
         let first = tokio::spawn(async move {
@@ -632,10 +636,17 @@ mod tests {
             })
             .await
         });
-        // Wait until the first job holds the only slot.
         while q.in_use(1) == 0 {
             tokio::task::yield_now().await;
         }
+        (first, tx)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_503_with_retry_after() {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let q = queue::WorkQueue::new(1, 0, std::time::Duration::from_secs(60), metrics);
+        let (first, tx) = holding_the_only_slot(&q).await;
         let second = q.run(|_| Ok(2)).await.unwrap_err();
         assert_eq!(second.status, 503);
         assert_eq!(second.retry_after, Some(1));
@@ -658,18 +669,7 @@ mod tests {
         let q = queue::WorkQueue::new(1, 0, std::time::Duration::from_secs(60), metrics);
         assert_eq!(q.run_small(|_| Ok(1)).await.unwrap(), 1);
         assert_eq!(q.in_use(1), 0);
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let q2 = q.clone();
-        let first = tokio::spawn(async move {
-            q2.run(move |_| {
-                let _ = rx.recv();
-                Ok(1)
-            })
-            .await
-        });
-        while q.in_use(1) == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (first, tx) = holding_the_only_slot(&q).await;
         assert_eq!(q.run_small(|_| Ok(2)).await.unwrap_err().status, 503);
         tx.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), 1);

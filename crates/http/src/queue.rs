@@ -89,31 +89,32 @@ impl WorkQueue {
         capacity.saturating_sub(self.admitted.available_permits())
     }
 
-    /// Runs a job known to be small (a few records: microseconds of CPU) on the calling task,
-    /// under the same admission, worker count and time limit as [`WorkQueue::run`], without
-    /// the hand-off to the blocking pool and back (two thread wake-ups, most of such a
-    /// request's cost beside the socket); 500 when the job panics.
-    pub async fn run_small<T>(&self, job: impl FnOnce(&Cancel) -> Result<T>) -> Result<T, Problem> {
+    /// A place in the queue (503 at once when there is none), the job's stop signal (its time
+    /// limit running from here), then a worker once one is free.
+    async fn admit(&self) -> Result<(Cancel, Permits), Problem> {
         let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
             self.metrics.busy.fetch_add(1, Ordering::Relaxed);
             return Err(Problem::busy());
         };
+        let cancel = Cancel::after(self.limit);
         let running = self
             .running
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Problem::internal())?;
-        let cancel = Cancel::after(self.limit);
+        Ok((cancel, (running, admitted)))
+    }
+
+    /// Runs a job known to be small (a few records: microseconds of CPU) on the calling task,
+    /// under the same admission, worker count and time limit as [`WorkQueue::run`], without
+    /// the hand-off to the blocking pool and back (two thread wake-ups, most of such a
+    /// request's cost beside the socket); 500 when the job panics.
+    pub async fn run_small<T>(&self, job: impl FnOnce(&Cancel) -> Result<T>) -> Result<T, Problem> {
+        let (cancel, permits) = self.admit().await?;
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&cancel)));
-        drop((running, admitted));
-        match out {
-            Ok(r) => r.map_err(Problem::from),
-            Err(_) => {
-                tracing::error!(panic = true, "a job failed");
-                Err(Problem::internal())
-            }
-        }
+        drop(permits);
+        finished(out.map_err(|_| true))
     }
 
     /// Runs `job` on the blocking pool once a worker is free; 503 when the queue is full, 500
@@ -127,32 +128,33 @@ impl WorkQueue {
         &self,
         job: impl FnOnce(&Cancel) -> Result<T> + Send + 'static,
     ) -> Result<T, Problem> {
-        let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
-            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
-            return Err(Problem::busy());
-        };
-        let cancel = Cancel::after(self.limit);
+        let (cancel, permits) = self.admit().await?;
         let guard = CancelOnDrop(cancel.clone());
-        let running = self
-            .running
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Problem::internal())?;
         let out = tokio::task::spawn_blocking(move || {
-            let permits = (running, admitted);
             let r = job(&cancel);
             drop(permits);
             r
         })
         .await;
         drop(guard);
-        match out {
-            Ok(r) => r.map_err(Problem::from),
-            Err(e) => {
-                tracing::error!(panic = e.is_panic(), "a job failed");
-                Err(Problem::internal())
-            }
+        finished(out.map_err(|e| e.is_panic()))
+    }
+}
+
+/// A queue place and a worker, held until the job has returned.
+type Permits = (
+    tokio::sync::OwnedSemaphorePermit,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
+/// A job's result as the handler answers it: its error mapped, and 500 when the job failed
+/// (`Err(panicked)`), logged without detail.
+fn finished<T>(out: std::result::Result<Result<T>, bool>) -> Result<T, Problem> {
+    match out {
+        Ok(r) => r.map_err(Problem::from),
+        Err(panic) => {
+            tracing::error!(panic, "a job failed");
+            Err(Problem::internal())
         }
     }
 }
