@@ -44,8 +44,11 @@ scopes = ["profiling", "shortlists", "candidates:write", "graduatorie", "overrid
 EOF
 "$BIN" serve --config "$WORK/serve.toml" >"$WORK/out.txt" 2>"$WORK/log.txt" &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
+# A debug build opens the index and the taxonomy in seconds, more on a loaded machine: up to
+# a minute, unless the server has exited.
+for _ in $(seq 1 600); do
     grep -q "listening on" "$WORK/out.txt" 2>/dev/null && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
 done
 URL="$(sed -n 's/^listening on //p' "$WORK/out.txt" | head -1)"

@@ -782,7 +782,46 @@ pub fn model_sql(
     out.push_str("FROM unita u");
     sql.push_str(&out);
     sql.push('\n');
+    if d == Dialect::Postgres {
+        sql = materialized(&sql);
+    }
     Ok(sql)
+}
+
+/// The steps of the query after the reference tables, each naming the one before.
+const STEPS: [&str; 10] = [
+    "base",
+    "periodi",
+    "ordinati",
+    "sospensioni",
+    "giorni",
+    "fine",
+    "derivate",
+    "termini",
+    "predittore",
+    "unita",
+];
+
+/// PostgreSQL (12 and later) inlines a CTE that is referenced once into the query naming it,
+/// and shares no expression between the copies it makes: down the chain of [`STEPS`] a column
+/// is computed again wherever the next step names it, so the work per person grows with every
+/// step (20,000 people: 18.6 s; with every step `MATERIALIZED`, computed once per row: 0.39 s,
+/// the same output). The steps are marked `MATERIALIZED` where they open, at a line's start.
+fn materialized(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + STEPS.len() * 14);
+    for line in sql.split_inclusive('\n') {
+        match STEPS
+            .iter()
+            .find(|s| line.strip_prefix(**s) == Some(" AS (\n"))
+        {
+            Some(step) => {
+                out.push_str(step);
+                out.push_str(" AS MATERIALIZED (\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Numerator coefficients of [`normal_cdf`]'s rational approximation, highest degree first.
@@ -876,6 +915,16 @@ mod tests {
             x += 0.001;
         }
         assert!(worst < 1e-14, "worst absolute error {worst:e}");
+    }
+
+    #[test]
+    fn postgres_steps_are_materialized_where_they_open_only() {
+        let sql = "WITH\nref_titolo AS (\n  SELECT 1\n),\nbase AS (\n  SELECT x.Id\n  FROM base_table x\n),\ngiorni AS (\n  SELECT b.*\n  FROM base b\n),\nunita AS (\n  SELECT g.* FROM giorni g\n)\nSELECT 'base AS (' FROM unita u\n";
+        let out = materialized(sql);
+        assert_eq!(
+            out,
+            "WITH\nref_titolo AS (\n  SELECT 1\n),\nbase AS MATERIALIZED (\n  SELECT x.Id\n  FROM base_table x\n),\ngiorni AS MATERIALIZED (\n  SELECT b.*\n  FROM base b\n),\nunita AS MATERIALIZED (\n  SELECT g.* FROM giorni g\n)\nSELECT 'base AS (' FROM unita u\n"
+        );
     }
 
     #[test]
