@@ -9,7 +9,8 @@ DIR holds duckdb.sql, spark.sql, trino.sql, postgres.sql written by `incrocio mo
   index to 1e-9, class, label, every contribution to 1e-12, age, unemployment months, suspended
   days, AdR eligibility and amounts in cents, next_review_at; a row incrocio rejected must have
   `invalid_field` set to the rejected field, and no other row may.
-- The other three dialects are parsed by sqlglot (they cannot be executed here).
+- The other three dialects are parsed by sqlglot here; the Spark and PostgreSQL queries are
+  executed on the real engines by tests/sql/engines.py (.ci/engines.sh, in CI).
 Prints one line per check and exits non-zero on the first difference.
 """
 import pathlib
