@@ -52,31 +52,17 @@ for set in synth edge; do
   mkdir -p "$D"
   chmod 755 "$D"
   if [ "$set" = synth ]; then
-    "$BIN" synth people --n "$N" --seed 42 --output "$D/people.parquet"
+    PEOPLE="$D/people.parquet"
+    "$BIN" synth people --n "$N" --seed 42 --output "$PEOPLE"
   else
-    # The edge cases are a CSV: written as Parquet (dates, counts, flags typed; a value that is
-    # not one read as absent), which reprofile and both engines then read alike.
-    "$VENV/bin/python" - tests/sql/edge-people.csv "$D/people.parquet" <<'EOF'
-import sys, duckdb
-src, out = sys.argv[1:3]
-dates = ["DataNascita", "DataDID", "DataFineUltimoRapporto"]
-ints = ["Eta", "DaQuantiMesiConclusoUltimoRappLavoro", "DaQuantiMesiStaCercandoLavoro", "NumeroComponentiFamiglia"]
-bools = ["HaMaiAvutoUnLavoro", "PresenzaFigliACarico", "PresenzaFigliACaricoMeno18Anni", "PercettoreNASpI"]
-con = duckdb.connect()
-view = f"read_csv('{src}', all_varchar = true, header = true)"
-cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()]
-def typed(c):
-    kind = "DATE" if c in dates else "BIGINT" if c in ints else "BOOLEAN" if c in bools else None
-    return f"TRY_CAST(NULLIF({c}, '') AS {kind}) AS {c}" if kind else f"NULLIF({c}, '') AS {c}"
-con.execute(f"COPY (SELECT {', '.join(typed(c) for c in cols)} FROM {view}) TO '{out}' (FORMAT parquet)")
-EOF
+    PEOPLE=tests/sql/edge-people.csv
   fi
-  "$BIN" reprofile --model did@v1 --input "$D/people.parquet" --as-of "$AS_OF" \
+  "$BIN" reprofile --model did@v1 --input "$PEOPLE" --as-of "$AS_OF" \
     --output "$D/inc.parquet" --on-error skip --rejects "$D/rejects.csv" >/dev/null 2>&1
   for dialect in spark postgres; do
     "$BIN" models sql --model did@v1 --dialect "$dialect" --as-of "$AS_OF" \
-      --columns-of "$D/people.parquet" --output "$D/$dialect.sql" >/dev/null
+      --columns-of "$PEOPLE" --output "$D/$dialect.sql" >/dev/null
   done
   echo "== $set"
-  "$VENV/bin/python" tests/sql/engines.py "$D/people.parquet" "$D/inc.parquet" "$D/rejects.csv" "$D" spark postgres
+  "$VENV/bin/python" tests/sql/engines.py "$PEOPLE" "$D/inc.parquet" "$D/rejects.csv" "$D" spark postgres
 done

@@ -211,6 +211,17 @@ impl PersonArgs {
             |e| incrocio_core::Error::data(path, format!("not a candidate record: {e}")),
         )?))
     }
+
+    /// `engine` with the index (when given) and the board opened, checked.
+    fn open(&self, mut engine: Engine) -> Result<Engine> {
+        if let Some(dir) = &self.index {
+            engine = engine.open_index(dir)?;
+        }
+        let board = engine.open_vacancies(&self.vacancies)?;
+        let engine = engine.with_vacancies(board);
+        engine.check()?;
+        Ok(engine)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -1371,18 +1382,13 @@ fn vacancies_cmd(catalog: Catalog, c: VacanciesCommand) -> Result<ExitCode> {
 fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
     let candidate = a.person.record()?;
     let mut engine = engine_for(catalog, a.model_file.as_deref())?;
-    if let Some(dir) = &a.person.index {
-        engine = engine.open_index(dir)?;
-    }
     if let Some(file) = &a.travel_times {
         engine = engine.with_travel_times_file(file)?;
     }
     if let Some(file) = &a.ada_table {
         engine = engine.with_ada_table_file(file)?;
     }
-    let board = engine.open_vacancies(&a.person.vacancies)?;
-    let engine = engine.with_vacancies(board);
-    engine.check()?;
+    let engine = a.person.open(engine)?;
     let decided = engine.offers(
         incrocio_engine::OffersRequest {
             candidate_id: a.person.candidate_id,
@@ -1402,13 +1408,9 @@ fn offers_cmd(catalog: Catalog, a: OffersArgs) -> Result<ExitCode> {
 
 fn skills_gap_cmd(catalog: Catalog, a: SkillsGapArgs) -> Result<ExitCode> {
     let candidate = a.person.record()?;
-    let mut engine = engine_for(catalog, a.model_file.as_deref())?;
-    if let Some(dir) = &a.person.index {
-        engine = engine.open_index(dir)?;
-    }
-    let board = engine.open_vacancies(&a.person.vacancies)?;
-    let engine = engine.with_vacancies(board);
-    engine.check()?;
+    let engine = a
+        .person
+        .open(engine_for(catalog, a.model_file.as_deref())?)?;
     let gap = engine.skills_gap(
         incrocio_engine::SkillsGapRequest {
             candidate_id: a.person.candidate_id,

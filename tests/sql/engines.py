@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Runs `incrocio models sql` on real engines and compares it with `incrocio reprofile`.
 
-Usage: engines.py PEOPLE.parquet REPROFILE_OUT.parquet REJECTS.csv DIR ENGINE...
+Usage: engines.py PEOPLE (.parquet|.csv) REPROFILE_OUT.parquet REJECTS.csv DIR ENGINE...
 DIR holds spark.sql and postgres.sql written by `incrocio models sql`; ENGINE is `spark`
 (Apache Spark through pyspark, local mode) or `postgres` (a PostgreSQL server reached with
 `psql`, its connection in the standard PG* environment variables).
 
-For each engine the people file is loaded as a table `people` (Spark reads the Parquet; for
+A CSV is first written as Parquet in DIR, typed as reprofile types it (people.py). For each
+engine the people file is loaded as a table `people` (Spark reads the Parquet; for
 PostgreSQL it is written as CSV by DuckDB and copied in, each column typed as the Parquet
 types it), the query is run, and for every person: the same class and the index to 1e-9 as
 incrocio's, and `invalid_field` set exactly for the people incrocio rejected, to the same
@@ -20,6 +21,8 @@ import sys
 import time
 
 import duckdb
+
+from people import people_view
 
 TOLERANCE = 1e-9
 
@@ -143,6 +146,12 @@ def main():
     if not engines:
         fail("name at least one engine: spark, postgres")
     sql_dir = pathlib.Path(sql_dir)
+    if people.endswith(".csv"):
+        typed = sql_dir / "people.parquet"
+        con = duckdb.connect()
+        people_view(con, people)
+        con.execute(f"COPY (SELECT * FROM people) TO '{typed}' (FORMAT parquet)")
+        people = str(typed)
     profiled, rejected = expected(incrocio_out, rejects)
     print(f"incrocio: {len(profiled)} people profiled, {len(rejected)} rejected")
     for engine in engines:

@@ -38,7 +38,7 @@ pub struct SapWritten {
     pub skipped: usize,
 }
 
-pub use incrocio_core::markup::escape;
+use incrocio_core::markup::escape;
 
 fn el(out: &mut String, name: &str, value: &str) {
     out.push('<');

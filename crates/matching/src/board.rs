@@ -86,56 +86,72 @@ pub(super) struct Hot {
     pub(super) grams_len: u32,
 }
 
-/// Soft occupations a [`Side`] holds at most (a model's `titles.top_k` is 5).
-const SIDE_SOFT: usize = 8;
-/// Required languages a [`Side`] holds at most.
-const SIDE_LANGS: usize = 3;
+/// Up to `N` items kept inline, or the mark that there were more (then the record's are read).
+#[derive(Debug, Clone, Copy)]
+struct Packed<T, const N: usize> {
+    items: [T; N],
+    /// How many of `items` hold; `u8::MAX`: more than fit.
+    len: u8,
+}
+
+impl<T: Copy + Default, const N: usize> Default for Packed<T, N> {
+    fn default() -> Self {
+        Packed {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Packed<T, N> {
+    fn of(all: &[T]) -> Self {
+        let mut p = Packed::default();
+        if all.len() > N {
+            p.len = u8::MAX;
+        } else {
+            p.items[..all.len()].copy_from_slice(all);
+            p.len = all.len() as u8;
+        }
+        p
+    }
+
+    /// The items; `all` (the record's) when they did not fit.
+    fn or<'a>(&'a self, all: impl FnOnce() -> &'a [T]) -> &'a [T] {
+        match self.len {
+            u8::MAX => all(),
+            n => &self.items[..usize::from(n)],
+        }
+    }
+}
 
 /// What a person's search reads of a vacancy past its hard rules, packed beside [`Hot`] so
 /// that the scan does not chase the record (a miss on a large struct, then another on its
-/// distribution): the soft occupations and the required languages, when they fit.
+/// distribution): the soft occupations (a model's `titles.top_k` is 5) and the required
+/// languages, when they fit.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Side {
-    soft: [(u32, f32); SIDE_SOFT],
-    /// How many of `soft` hold; `u8::MAX`: more than fit (read the record's).
-    soft_len: u8,
-    langs: [(u64, u8); SIDE_LANGS],
-    /// How many of `langs` hold; `u8::MAX`: more than fit (read the record's).
-    langs_len: u8,
+    soft: Packed<(u32, f32), 8>,
+    langs: Packed<(u64, u8), 3>,
 }
 
 impl Side {
     fn of(p: &Posted) -> Side {
-        let mut side = Side::default();
-        if p.vacancy.soft.len() > SIDE_SOFT {
-            side.soft_len = u8::MAX;
-        } else {
-            side.soft[..p.vacancy.soft.len()].copy_from_slice(&p.vacancy.soft);
-            side.soft_len = p.vacancy.soft.len() as u8;
+        Side {
+            soft: Packed::of(&p.vacancy.soft),
+            langs: Packed::of(&p.languages),
         }
-        if p.languages.len() > SIDE_LANGS {
-            side.langs_len = u8::MAX;
-        } else {
-            side.langs[..p.languages.len()].copy_from_slice(&p.languages);
-            side.langs_len = p.languages.len() as u8;
-        }
-        side
     }
 
     /// The vacancy's soft occupations (from `posted` when they did not fit).
     pub(super) fn soft<'a>(&'a self, posted: &'a Option<Posted>) -> &'a [(u32, f32)] {
-        match self.soft_len {
-            u8::MAX => posted.as_ref().map_or(&[], |p| &p.vacancy.soft[..]),
-            n => &self.soft[..usize::from(n)],
-        }
+        self.soft
+            .or(|| posted.as_ref().map_or(&[], |p| &p.vacancy.soft[..]))
     }
 
     /// The vacancy's required languages (from `posted` when they did not fit).
     pub(super) fn languages<'a>(&'a self, posted: &'a Option<Posted>) -> &'a [(u64, u8)] {
-        match self.langs_len {
-            u8::MAX => posted.as_ref().map_or(&[], |p| &p.languages[..]),
-            n => &self.langs[..usize::from(n)],
-        }
+        self.langs
+            .or(|| posted.as_ref().map_or(&[], |p| &p.languages[..]))
     }
 }
 
@@ -629,5 +645,21 @@ impl Inner {
             self.total_grams_len -= u64::from(self.hot[slot as usize].grams_len);
         }
         self.free.push(slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Packed;
+
+    /// Items that fit are read inline; more than fit are read from the record, never cut.
+    #[test]
+    fn packed_items_fit_or_come_from_the_record() {
+        let record = [1u32, 2, 3];
+        let two = Packed::<u32, 2>::of(&record[..2]);
+        assert_eq!(two.or(|| &[9]), &[1, 2]);
+        let three = Packed::<u32, 2>::of(&record);
+        assert_eq!(three.or(|| &record), &[1, 2, 3]);
+        assert_eq!(Packed::<u32, 2>::of(&[]).or(|| &[9]), &[] as &[u32]);
     }
 }

@@ -386,6 +386,8 @@ impl VacancyBoard {
                 Reach::Km(km) => Some(km),
             };
             let dlat = limit.map_or(f64::INFINITY, |max| max / 111.0 + 0.01);
+            // Without a limit the vacancy's own radius decides (skills analysis).
+            let own_radius = limit.is_none() && reach == Reach::PersonElseVacancy;
             let here = point(home.lat, home.lon);
             let lat_rad = home.lat.to_radians();
             for (slot, h) in inner.hot.iter().enumerate() {
@@ -415,19 +417,14 @@ impl VacancyBoard {
                 // Beyond the vacancy's own radius by latitude alone (a great circle is never
                 // shorter than its difference of latitude, R·|Δφ|; 1 m of margin for rounding):
                 // out without the distance.
-                if limit.is_none()
-                    && reach == Reach::PersonElseVacancy
+                if own_radius
                     && EARTH_RADIUS_KM * (h.lat.to_radians() - lat_rad).abs()
                         > f64::from(h.radius) + 1e-3
                 {
                     continue;
                 }
                 let km = haversine_km_cos(here, (h.lat, h.lon, h.cos_lat));
-                if limit.is_some_and(|max| km > max)
-                    || (limit.is_none()
-                        && reach == Reach::PersonElseVacancy
-                        && km > f64::from(h.radius))
-                {
+                if limit.is_some_and(|max| km > max) || (own_radius && km > f64::from(h.radius)) {
                     continue;
                 }
                 let mut experience = Experience::default();

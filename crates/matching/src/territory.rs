@@ -78,6 +78,15 @@ pub struct TerritoryRow {
     pub ratio: Option<f64>,
 }
 
+/// demand / supply where both are published and the supply is not 0: the one ratio of the
+/// report (rows, provinces, map), never made from a suppressed count.
+fn ratio_of(demand: Option<u32>, supply: Option<u32>) -> Option<f64> {
+    match (demand, supply) {
+        (Some(d), Some(s)) if s > 0 => Some(f64::from(d) / f64::from(s)),
+        _ => None,
+    }
+}
+
 /// One province's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AreaTotal {
@@ -362,10 +371,7 @@ fn rows(
             label,
             demand,
             supply,
-            ratio: match (demand, supply) {
-                (Some(d), Some(s)) if s > 0 => Some(f64::from(d) / f64::from(s)),
-                _ => None,
-            },
+            ratio: ratio_of(demand, supply),
         }
     };
     let mut out = Vec::new();
@@ -502,6 +508,11 @@ impl TerritoryReport {
     }
 }
 
+/// A published count, or `n.p.` (non pubblicato) where it is suppressed.
+fn shown(n: Option<u32>) -> String {
+    n.map_or_else(|| "n.p.".to_owned(), |v| v.to_string())
+}
+
 /// A ranked bar chart (inline SVG) of `rows` by `value`, labelled: the name in a column of
 /// its own, the bar, and the note after it, all within the chart's width.
 fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
@@ -568,8 +579,11 @@ impl TerritoryReport {
         ));
         let it = self.area("italia", "IT");
         let show = |r: &TerritoryRow| {
-            let n = |x: Option<u32>| x.map_or_else(|| "n.p.".to_owned(), |v| v.to_string());
-            format!("{} offerte / {} candidati", n(r.demand), n(r.supply))
+            format!(
+                "{} offerte / {} candidati",
+                shown(r.demand),
+                shown(r.supply)
+            )
         };
         // Ratios only where both counts are published; where the supply is not (fewer than
         // min_cell candidates), a chart of its own by demand, so that no bar mixes the two
@@ -584,7 +598,6 @@ impl TerritoryReport {
         };
         let scarce_rows = |rows: &[TerritoryRow]| -> Vec<(String, f64, String)> {
             rows.iter()
-                .filter(|r| r.ratio.is_none())
                 .filter_map(|r| {
                     let d = r.demand?;
                     Some((r.label.clone(), f64::from(d), show(r)))
@@ -639,10 +652,7 @@ impl TerritoryReport {
         let (w, h) = (560.0, 640.0);
         let (lat0, lat1, lon0, lon1) = (35.4, 47.2, 6.5, 18.6);
         // Shaded from the lowest published ratio (light) to the highest (dark), with the scale.
-        let ratio = |p: &AreaTotal| match (p.vacancies, p.candidates) {
-            (Some(v), Some(c)) if c > 0 => Some(f64::from(v) / f64::from(c)),
-            _ => None,
-        };
+        let ratio = |p: &AreaTotal| ratio_of(p.vacancies, p.candidates);
         let (lo, hi) = self
             .provinces
             .iter()
@@ -694,17 +704,13 @@ impl TerritoryReport {
         }
         out.push_str("</svg><h2>Province</h2><table><tr><th>Provincia</th><th>Offerte aperte</th><th>Candidati attivi</th><th>Offerte per candidato</th></tr>");
         for p in &self.provinces {
-            let n = |x: Option<u32>| x.map_or_else(|| "n.p.".to_owned(), |v| v.to_string());
-            let r = match (p.vacancies, p.candidates) {
-                (Some(v), Some(c)) if c > 0 => format!("{:.2}", f64::from(v) / f64::from(c)),
-                _ => "n.p.".into(),
-            };
+            let r = ratio(p).map_or_else(|| "n.p.".to_owned(), |r| format!("{r:.2}"));
             out.push_str(&format!(
                 "<tr><td>{} ({})</td><td>{}</td><td>{}</td><td>{r}</td></tr>",
                 esc(&p.area_name),
                 esc(&p.area),
-                n(p.vacancies),
-                n(p.candidates)
+                shown(p.vacancies),
+                shown(p.candidates)
             ));
         }
         out.push_str("</table><p><small>n.p.: non pubblicato (meno di ");
