@@ -519,7 +519,7 @@ struct ShortlistArgs {
     /// Rosa size (default: the vacancy's `dimensione_rosa`, else the model's 15).
     #[arg(long)]
     size: Option<u32>,
-    /// Scoring model file (default: the bundled models/matching/default.v1.toml).
+    /// Scoring model file (default: the bundled `default` matching model, highest version).
     #[arg(long)]
     model_file: Option<PathBuf>,
     /// The day the employer asked for the rosa (default: today).

@@ -233,7 +233,8 @@ pub struct TuneArgs {
     /// (hired, rejected; not presented and declined say nothing about fit).
     #[arg(long)]
     decisions: Option<PathBuf>,
-    /// The model file tuned from (default: the bundled models/matching/default.v1.toml).
+    /// The model file tuned from (default: the bundled `default` matching model, highest
+    /// version).
     #[arg(long)]
     model_file: Option<PathBuf>,
     /// Version of the new model (default: the base's + 1).

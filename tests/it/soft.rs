@@ -209,3 +209,92 @@ fn issue_31_2_train_titles_reproduces_the_model_file() {
         include_str!("../../models/titles/ngram.v1.toml")
     );
 }
+
+/// Issue 32.7: the export gives an external engine what the `esperienza` part reads, so that
+/// the PostgreSQL peer (`benches/compare/pg`) can compute it. Here the peer's arithmetic over
+/// the exported arrays — per group of the candidate's values, Σ probability × the vacancy's
+/// credit of the occupation, at most 1; a declared occupation its declared credit; the largest
+/// — gives every candidate's value as the rosa shows it.
+#[test]
+fn issue_32_7_the_export_carries_what_the_experience_part_reads() {
+    use incrocio_matching::export::{candidate_row, query_row};
+    let dir = tempfile::tempdir().unwrap();
+    let model = crate::catalog().matching("default@v5").unwrap().clone();
+    let (r, t) = (Reference::bundled(), Taxonomy::bundled());
+    let vacancy: VacancyRecord = serde_json::from_value(
+        json!({"id": "V1", "comune": ROMA, "raggio_km": 25, "contratto": "A01", "titolo": "cameriere di sala"}),
+    )
+    .unwrap();
+    let vacancy = vacancy.validate(r, t, &model.titles).unwrap();
+    let (top, q_top) = vacancy.soft[0];
+    let records = vec![
+        candidate("sala", exp("cameriera di sala")),
+        candidate("cuoco", exp("aiuto cuoco")),
+        candidate("testo", json!({"competenze_testo": ["barista"]})),
+        candidate(
+            "due",
+            json!({"esperienze": [{"titolo": "muratore", "mesi": 12}, {"titolo": "cameriere", "mesi": 6}]}),
+        ),
+        candidate(
+            "dichiarata",
+            json!({"occupazioni_disponibili": [{"esco": t.occupations[top as usize].uri()}]}),
+        ),
+        candidate("niente", json!({})),
+    ];
+    let idx = build(dir.path(), &model, records.clone());
+    let s = idx.shortlist(&vacancy, &model, Some(20), t).unwrap();
+    let q = query_row(&idx, &vacancy, &model, None, t);
+    assert!(q.soft && !q.credit_occ.is_empty());
+    assert_eq!(q.title, "cameriere di sala");
+    assert_eq!(q.ngram, model.lessicale.ngram);
+    let credit = |o: u32| {
+        q.credit_occ
+            .iter()
+            .position(|&c| c == o)
+            .map_or((0.0, 0.0), |k| (q.credit_val[k], q.credit_declared[k]))
+    };
+    let mut seen = 0;
+    for rec in records {
+        let c = rec
+            .validate(r, t, AS_OF.parse().unwrap(), &model.titles)
+            .unwrap();
+        let row = candidate_row(&idx, &c, t);
+        assert_eq!(row.soft_occ.len(), row.soft_grp.len());
+        assert_eq!(row.soft_occ.len(), row.soft_prob.len());
+        let mut groups: std::collections::BTreeMap<u8, f32> = Default::default();
+        let mut best = 0f32;
+        for k in 0..row.soft_occ.len() {
+            let (m, d) = credit(row.soft_occ[k]);
+            if row.soft_grp[k] == 127 {
+                best = best.max(d);
+            } else {
+                *groups.entry(row.soft_grp[k]).or_default() += row.soft_prob[k] * m;
+            }
+        }
+        for v in groups.values() {
+            best = best.max(v.min(1.0));
+        }
+        let shown = s
+            .rosa
+            .iter()
+            .find(|e| e.candidate_id == row.id)
+            .unwrap()
+            .contributions
+            .esperienza
+            .value;
+        assert!(
+            (shown - f64::from(best)).abs() < 1e-6,
+            "{}: {shown} {best}",
+            row.id
+        );
+        if row.id == "dichiarata" {
+            // Declared: esperienza.declared × the vacancy's probability of that occupation.
+            let hand = model.esperienza.declared * f64::from(q_top);
+            assert!((shown - hand).abs() < 1e-6, "{shown} {hand}");
+        }
+        seen += usize::from(best > 0.0);
+    }
+    // The waiter, the bartender by free text, the second experience of "due" and the declared
+    // occupation earn credit; "niente" does not.
+    assert!(seen >= 4, "{seen}");
+}

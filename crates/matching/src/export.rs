@@ -1,12 +1,18 @@
 //! The candidates and vacancies as an external engine needs them to run the same shortlist:
 //! the indexed text, every hard-rule field and the competency vectors, one JSON object per
 //! line. `benches/compare/pg/` loads these into PostgreSQL to compare its full-text search
-//! with incrocio on identical inputs.
+//! with incrocio on identical inputs. With soft occupations (matching models of version 4 on)
+//! the rows carry what the `esperienza` part reads: each candidate's (occupation, group,
+//! probability) values as the index holds them and each vacancy's credit per occupation
+//! ([`super::soft::SoftCredit`]), so the peer computes the same expected match.
 
 use serde::Serialize;
 
 use super::candidate::{Candidate, Stato};
-use super::index::{CandidateIndex, candidate_text, isco_key, lang_key, vacancy_text};
+use super::index::{
+    CandidateIndex, candidate_text, gram_source, isco_key, lang_key, occupation_values,
+    vacancy_text,
+};
 use super::model::{MatchingModel, Weights};
 use super::vacancy::Vacancy;
 use incrocio_core::reference::Reference;
@@ -31,6 +37,8 @@ pub struct CandidateRow {
     pub contratti: u64,
     /// Licences held (bit mask over `tab_tipopatentiguida` 01–06, 12, 13).
     pub patenti: u64,
+    /// Working modes accepted (bits of `tab_modalitalav`; all bits: none stated).
+    pub modalita: u64,
     /// Level of study.
     pub livello: Option<u8>,
     /// L. 68.
@@ -41,6 +49,14 @@ pub struct CandidateRow {
     pub occupazioni: Vec<u32>,
     /// Their ISCO-08 unit groups.
     pub isco: Vec<u64>,
+    /// Soft occupations (an index with them; else empty): each value's occupation, …
+    pub soft_occ: Vec<u32>,
+    /// … its group (an experience's index, a free-text piece from 100, 127 declared) …
+    pub soft_grp: Vec<u8>,
+    /// … and its probability, as the index keeps it (to 1/65,535).
+    pub soft_prob: Vec<f32>,
+    /// The texts the lexical part's n-gram share reads (experience titles, `competenze_testo`).
+    pub titles: String,
     /// Competency vector: skill ids.
     pub vec_idx: Vec<u32>,
     /// Competency vector: weights.
@@ -54,6 +70,8 @@ pub struct QueryRow {
     pub id: String,
     /// Title and description, the text a shortlist searches with.
     pub text: String,
+    /// The title (the n-gram share of the lexical part reads it alone).
+    pub title: String,
     /// Workplace latitude.
     pub lat: f64,
     /// Workplace longitude.
@@ -62,6 +80,8 @@ pub struct QueryRow {
     pub radius_km: u32,
     /// The contract's bit.
     pub contract: u64,
+    /// The working mode offered (a bit of `tab_modalitalav`; all bits: none stated).
+    pub mode: u64,
     /// Licences required (mask).
     pub licences: u64,
     /// Minimum level of study.
@@ -74,12 +94,25 @@ pub struct QueryRow {
     pub occupation: Option<u32>,
     /// Its ISCO-08 unit group.
     pub isco: Option<u64>,
+    /// Soft occupations: whether the `esperienza` part is the expected match over the
+    /// `credit_*` arrays (else the v1 relation over `occupation` and `isco`).
+    pub soft: bool,
+    /// Every occupation the vacancy credits: its id, …
+    pub credit_occ: Vec<u32>,
+    /// … `M(c)`, the expected match of an experience value of that occupation …
+    pub credit_val: Vec<f32>,
+    /// … and the credit when it is declared in the patto (`esperienza.declared × q_c`).
+    pub credit_declared: Vec<f32>,
     /// Competency vector: skill ids.
     pub vec_idx: Vec<u32>,
     /// Competency vector: weights.
     pub vec_val: Vec<f32>,
     /// The scoring model's weights.
     pub weights: Weights,
+    /// The n-gram share of the lexical part (`lessicale.ngram`; 0 without soft occupations).
+    pub ngram: f64,
+    /// The `istruzione` part when the level of study is unknown.
+    pub unknown_level: f64,
     /// Experience credit for the same ISCO group.
     pub adjacent: f64,
     /// Rosa size.
@@ -96,6 +129,14 @@ pub fn candidate_row(index: &CandidateIndex, c: &Candidate, t: &Taxonomy) -> Can
     let comune = &Reference::bundled().territory.comuni()[usize::from(c.comune)];
     let v = index.vector(c, t);
     let occupazioni: Vec<u32> = c.occupazioni.iter().flatten().copied().collect();
+    let (mut soft_occ, mut soft_grp, mut soft_prob) = (Vec::new(), Vec::new(), Vec::new());
+    if index.soft_values() {
+        for (o, g, p) in occupation_values(c).map(super::soft::decode) {
+            soft_occ.push(o);
+            soft_grp.push(g);
+            soft_prob.push(p);
+        }
+    }
     CandidateRow {
         id: r.id.clone(),
         text: candidate_text(c, t),
@@ -105,6 +146,7 @@ pub fn candidate_row(index: &CandidateIndex, c: &Candidate, t: &Taxonomy) -> Can
         km_max: r.disponibilita.km_max,
         contratti: c.codes.contratti,
         patenti: c.codes.patenti,
+        modalita: c.codes.modalita,
         livello: c.livello_studio,
         l68: r.collocamento_mirato,
         lingue: c
@@ -117,6 +159,10 @@ pub fn candidate_row(index: &CandidateIndex, c: &Candidate, t: &Taxonomy) -> Can
             .map(|o| isco_key(&t.occupations[*o as usize].isco))
             .collect(),
         occupazioni,
+        soft_occ,
+        soft_grp,
+        soft_prob,
+        titles: gram_source(c),
         vec_idx: v.idx,
         vec_val: v.val,
     }
@@ -134,22 +180,41 @@ pub fn query_row(
     let f = index.filter(v, model, t);
     let vec = index.vacancy_vector(v, t);
     let isco = |o: u32| isco_key(&t.occupations[o as usize].isco);
+    let (mut credit_occ, mut credit_val, mut credit_declared) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (c, m, d) in f.soft.iter().flat_map(|s| s.credited()) {
+        credit_occ.push(c);
+        credit_val.push(m);
+        credit_declared.push(d);
+    }
     QueryRow {
         id: r.id.clone(),
         text: vacancy_text(v),
+        title: r.titolo.clone(),
         lat: f.lat,
         lon: f.lon,
         radius_km: r.raggio_km,
         contract: f.contract,
         licences: f.licences,
+        mode: f.mode,
         min_level: r.livello_studio_min,
         languages: f.languages,
         l68: f.l68,
         occupation: v.occupazione,
         isco: f.isco,
+        soft: f.soft.is_some(),
+        credit_occ,
+        credit_val,
+        credit_declared,
         vec_idx: vec.idx,
         vec_val: vec.val,
         weights: model.weights,
+        ngram: if index.soft_values() {
+            model.lessicale.ngram
+        } else {
+            0.0
+        },
+        unknown_level: model.istruzione.unknown,
         adjacent: model.esperienza.adjacent,
         size: r
             .dimensione_rosa

@@ -1128,21 +1128,8 @@ impl CandidateIndex {
             doc.add_u64(f.lingue, lang_key(code, *level));
         }
         if self.params.titles.soft().is_some() {
-            // Soft occupations: every (group, occupation, probability), [`super::soft::encode`];
-            // the unit and minor groups are read from the taxonomy at search time.
-            use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, encode};
-            for (k, d) in c.soft.iter().enumerate() {
-                for &(o, p) in d.iter() {
-                    doc.add_u64(f.occupazioni, encode(o, k as u8, p));
-                }
-            }
-            for (k, d) in c.testo.iter().enumerate() {
-                for &(o, p) in d.iter() {
-                    doc.add_u64(f.occupazioni, encode(o, FREE_TEXT_GROUP + k as u8, p));
-                }
-            }
-            for o in &c.dichiarate {
-                doc.add_u64(f.occupazioni, encode(*o, DECLARED_GROUP, 1.0));
+            for v in occupation_values(c) {
+                doc.add_u64(f.occupazioni, v);
             }
         } else {
             for o in c.occupazioni.iter().flatten() {
@@ -1451,6 +1438,27 @@ pub(super) fn candidate_text(c: &Candidate, t: &Taxonomy) -> String {
         text.push(' ');
     }
     text
+}
+
+/// A candidate's `occupazioni` values in an index with soft occupations: every (group,
+/// occupation, probability), [`super::soft::encode`]d (the unit and minor groups are read from
+/// the taxonomy at search time).
+pub(super) fn occupation_values(c: &Candidate) -> impl Iterator<Item = u64> + '_ {
+    use super::soft::{DECLARED_GROUP, FREE_TEXT_GROUP, encode};
+    fn groups(first: u8, ds: &[incrocio_taxonomy::Distribution]) -> impl Iterator<Item = u64> + '_ {
+        ds.iter()
+            .enumerate()
+            .flat_map(move |(k, d)| d.iter().map(move |&(o, p)| encode(o, first + k as u8, p)))
+    }
+    groups(0, &c.soft)
+        .chain(groups(FREE_TEXT_GROUP, &c.testo))
+        .chain(c.dichiarate.iter().map(|&o| encode(o, DECLARED_GROUP, 1.0)))
+}
+
+/// The texts the lexical part's n-gram share reads of a candidate (each experience title and
+/// each `competenze_testo` item), joined by `; `: what an external engine compares by grams.
+pub(super) fn gram_source(c: &Candidate) -> String {
+    grams_of(c).collect::<Vec<_>>().join("; ")
 }
 
 /// The grams a candidate is matched on by the lexical part's n-gram share: those of each

@@ -180,6 +180,17 @@ impl SoftCredit {
         self.declared.get(c as usize).copied().unwrap_or(0.0)
     }
 
+    /// Every occupation with a credit, in id order: `(c, M(c), declared credit)` (what an
+    /// external engine needs to score the part as [`SoftCredit::best`] does).
+    pub fn credited(&self) -> impl Iterator<Item = (OccupationId, f32, f32)> + '_ {
+        self.experience
+            .iter()
+            .zip(&self.declared)
+            .enumerate()
+            .filter(|(_, (m, d))| **m > 0.0 || **d > 0.0)
+            .map(|(c, (&m, &d))| (c as OccupationId, m, d))
+    }
+
     /// The best group of a candidate's values ([`encode`]d, in any order): its worth and its
     /// largest term (the first of equal terms). None when nothing earns credit.
     pub fn best(&self, values: &[u64]) -> Option<SoftMatch> {
