@@ -112,7 +112,74 @@ fn check(name: &str, text: &str) -> Graduatoria {
         let got: Vec<&str> = g.list.iter().map(|l| l.applicant_id.as_str()).collect();
         assert_eq!(&got, list, "{name}: list sent");
     }
+    assert_pretty_is_serde_json(&g, name);
     g
+}
+
+/// `Graduatoria::write_pretty` (rows and inputs serialized in parallel) writes the bytes
+/// `serde_json::to_writer_pretty` writes.
+fn assert_pretty_is_serde_json(g: &Graduatoria, name: &str) {
+    let mut fast = Vec::new();
+    g.write_pretty(&mut fast).unwrap();
+    let slow = serde_json::to_vec_pretty(g).unwrap();
+    if fast != slow {
+        let at = fast.iter().zip(&slow).take_while(|(a, b)| a == b).count();
+        let show = |v: &[u8]| {
+            String::from_utf8_lossy(&v[at.saturating_sub(80)..(at + 80).min(v.len())]).into_owned()
+        };
+        panic!(
+            "{name}: write_pretty differs at byte {at}:\n{}\n---\n{}",
+            show(&fast),
+            show(&slow)
+        );
+    }
+}
+
+/// Issue 32.5: the pretty JSON written in parallel batches is serde_json's to the byte on a
+/// graduatoria longer than several batches (20,000 applicants: ties, exclusions, reserves,
+/// suspensions, the list sent), on an empty one, and on one where everyone is excluded.
+#[test]
+fn issue_32_5_the_parallel_pretty_json_is_serde_jsons() {
+    let catalog = crate::catalog();
+    let rules = catalog.graduatoria("art16-lombardia").unwrap();
+    let reserve = rules.reserves.first().map(|r| r.category.clone());
+    let applicants: Vec<Applicant> = (0..20_000u32)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("P{i:06}"),
+                "data_nascita": format!("{}-{:02}-{:02}", 1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                "data_did": if i % 7 == 0 { serde_json::Value::Null } else { format!("20{:02}-03-01", 18 + i % 8).into() },
+                "sospensioni": if i % 97 == 0 && i % 7 != 0 { serde_json::json!([{"Dal": "2026-01-10", "Al": "2026-01-20"}]) } else { serde_json::json!([]) },
+                "isee": if i % 11 == 0 { serde_json::Value::Null } else { format!("{}.{:02}", i % 600 * 50, i % 100).into() },
+                "isee_valido": i % 13 != 0,
+                "carichi": i % 4,
+                "riserve": match (&reserve, i % 31) { (Some(r), 0) => serde_json::json!([r]), _ => serde_json::json!([]) },
+            }))
+            .unwrap()
+        })
+        .collect();
+    let mut req = GraduatoriaRequest {
+        publication_date: "2026-03-01".parse().unwrap(),
+        deadline: None,
+        posts: Some(40),
+        public_employer: true,
+        applicants,
+    };
+    let g = rank(rules, &req).unwrap();
+    assert!(g.ranking.len() > 2 * 8192, "{}", g.ranking.len());
+    assert!(g.ranking.iter().any(|r| r.tie_break.is_some()));
+    assert_pretty_is_serde_json(&g, "20,000");
+    req.applicants.clear();
+    assert_pretty_is_serde_json(&rank(rules, &req).unwrap(), "empty");
+    // Everyone excluded (DID after the deadline): an empty ranking beside non-empty inputs.
+    req.applicants = vec![
+        serde_json::from_value(
+            serde_json::json!({"id": "X", "data_nascita": "1990-01-01", "data_did": "2026-03-01"}),
+        )
+        .unwrap(),
+    ];
+    let g = rank(rules, &req).unwrap();
+    assert_pretty_is_serde_json(&g, "excluded");
 }
 
 #[test]
@@ -333,6 +400,7 @@ proptest! {
             let positions: Vec<u32> = g.ranking.iter().map(|r| r.position).collect();
             prop_assert_eq!(positions, (1..=g.ranking.len() as u32).collect::<Vec<_>>());
             prop_assert_eq!(g.list.len(), 6.min(g.ranking.len()));
+            assert_pretty_is_serde_json(&g, rules_id);
             let mut shuffled = req.clone();
             let k = (seed as usize) % people.len();
             shuffled.applicants.rotate_left(k);

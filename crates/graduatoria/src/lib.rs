@@ -16,6 +16,7 @@
 mod applicant;
 pub mod files;
 mod justify;
+mod pretty;
 mod rank;
 mod riesame;
 mod rules;

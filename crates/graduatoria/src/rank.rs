@@ -151,6 +151,8 @@ pub struct Graduatoria {
 /// An applicant's score and tie-break keys.
 struct Scored<'a> {
     a: &'a Applicant,
+    /// The applicant's place in id order (ids are unique): the last key of the order.
+    id_rank: u32,
     total: Decimal,
     /// `total` as an integer at the largest scale of the ranking (see [`sort_keys`]).
     key: i128,
@@ -194,6 +196,10 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     };
     let by_id = ids_in_order(&request.applicants)?;
     check_reserves(rules, &request.applicants)?;
+    let mut id_rank = vec![0u32; by_id.len()];
+    for (rank, &i) in by_id.iter().enumerate() {
+        id_rank[i as usize] = rank as u32;
+    }
     let inputs: Vec<Applicant> = by_id
         .par_iter()
         .map(|&i| request.applicants[i as usize].clone())
@@ -202,7 +208,17 @@ pub fn rank(rules: &GraduatoriaRules, request: &GraduatoriaRequest) -> Result<Gr
     // ranking's serial stretches.
     let (input_digest, ranked) = rayon::join(
         || request_digest(request, &inputs),
-        || ranked(rules, request, base, order, &ties.chain, counting_date),
+        || {
+            ranked(
+                rules,
+                request,
+                &id_rank,
+                base,
+                order,
+                &ties.chain,
+                counting_date,
+            )
+        },
     );
     let (ranking, excluded, list) = ranked?;
     let mut warnings = rules.caveats();
@@ -242,6 +258,7 @@ type Ranked = (Vec<Row>, Vec<Excluded>, Vec<ListEntry>);
 fn ranked(
     rules: &GraduatoriaRules,
     request: &GraduatoriaRequest,
+    id_rank: &[u32],
     base: Decimal,
     order: Order,
     chain: &[TieBreakKey],
@@ -253,7 +270,8 @@ fn ranked(
     let outcomes: Vec<Result<Result<Scored<'_>, Excluded>, Error>> = request
         .applicants
         .par_iter()
-        .map(|a| {
+        .zip(id_rank)
+        .map(|(a, &id_rank)| {
             a.validate(request.publication_date, counting_date)?;
             if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
                 return Ok(Err(Excluded {
@@ -261,7 +279,7 @@ fn ranked(
                     reason,
                 }));
             }
-            Ok(Ok(score(rules, a, base, counting_date, request)?))
+            Ok(Ok(score(rules, a, id_rank, base, counting_date, request)?))
         })
         .collect();
     let mut scored = Vec::with_capacity(outcomes.len());
@@ -605,6 +623,7 @@ fn exclusion(
 fn score<'a>(
     rules: &GraduatoriaRules,
     a: &'a Applicant,
+    id_rank: u32,
     base: Decimal,
     counting: NaiveDate,
     request: &GraduatoriaRequest,
@@ -628,6 +647,7 @@ fn score<'a>(
     });
     Ok(Scored {
         a,
+        id_rank,
         total: total.normalize(),
         key: 0,
         criteria,
@@ -861,9 +881,9 @@ fn sort_keys(scored: &mut [Scored<'_>]) -> bool {
 const MAX_INTEGER_CHAIN: usize = 4;
 
 /// An applicant's place in the order as integers: the total, then each tie-break key, every
-/// one oriented so that the smaller sorts first; then its index (the id decides what is still
-/// equal).
-type SortKey = (i128, [i64; MAX_INTEGER_CHAIN], u32);
+/// one oriented so that the smaller sorts first, then its place in id order (unique: the
+/// order is total); then its index in the list being sorted (not compared).
+type SortKey = (i128, [i64; MAX_INTEGER_CHAIN], u32, u32);
 
 /// The total order of [`compare`] as integer keys, computed once per applicant instead of on
 /// every comparison; `None` when a value does not fit (then the sort compares the values).
@@ -905,23 +925,19 @@ fn integer_keys(
                 TieBreakKey::EarlierRegistration => s.a.data_iscrizione.map_or(i64::MAX, day),
             };
         }
-        keys.push((total, tie, i as u32));
+        keys.push((total, tie, s.id_rank, i as u32));
     }
     Some(keys)
 }
 
-/// Sorts by the integer keys (the applicant id last, as in [`compare`]) and puts the
-/// applicants in that order.
+/// Sorts by the integer keys (the place in id order last: the applicant id decides, as in
+/// [`compare`], without reading the ids) and puts the applicants in that order.
 fn sorted_by_keys<'a>(scored: Vec<Scored<'a>>, mut keys: Vec<SortKey>) -> Vec<Scored<'a>> {
     // Ids are unique, so the order is total and an unstable sort is deterministic.
-    keys.par_sort_unstable_by(|p, q| {
-        (p.0, p.1)
-            .cmp(&(q.0, q.1))
-            .then_with(|| scored[p.2 as usize].a.id.cmp(&scored[q.2 as usize].a.id))
-    });
+    keys.par_sort_unstable_by(|p, q| (p.0, p.1, p.2).cmp(&(q.0, q.1, q.2)));
     let mut slots: Vec<Option<Scored<'a>>> = scored.into_iter().map(Some).collect();
     keys.iter()
-        .filter_map(|k| slots.get_mut(k.2 as usize).and_then(Option::take))
+        .filter_map(|k| slots.get_mut(k.3 as usize).and_then(Option::take))
         .collect()
 }
 
@@ -1102,6 +1118,7 @@ mod tests {
                 .iter()
                 .map(|a| Scored {
                     a,
+                    id_rank: ids.binary_search(&a.id.as_str()).unwrap_or(usize::MAX) as u32,
                     total: Decimal::new(rng.gen_range(0..8) * 25, 1),
                     key: 0,
                     criteria: vec![],
