@@ -5,7 +5,7 @@
 //! serializing it on one thread was most of `incrocio graduatoria`'s time. Here the rest of the
 //! document (the "shell": every field, the two arrays empty) is serialized as serde_json does,
 //! and each array is written in its place: its elements in batches, each batch serialized on
-//! the rayon pool, one buffer per element, written in order. An element is serialized at depth
+//! the rayon pool into a few reused buffers, written in order. An element is serialized at depth
 //! 0 and indented to its depth by a space run after each newline (a JSON string holds no raw
 //! newline), which is how serde_json's pretty formatter indents it in place. Memory stays at
 //! one batch. A test holds the bytes to `to_writer_pretty`'s on graduatorie with ties,
@@ -73,34 +73,47 @@ enum Array<'a> {
     Inputs(&'a [super::applicant::Applicant]),
 }
 
-/// `[`, each element on its own line at depth 2, `]` at depth 1 — or `[]` when empty.
+/// `[`, each element on its own line at depth 2, `]` at depth 1 — or `[]` when empty. Each
+/// batch is cut into a few pieces per thread, each piece serialized into its own buffer (the
+/// buffers reused from batch to batch: no allocation per element, no fresh pages after the
+/// first batch), and the buffers written in order.
 fn write_array<W: Write, T: Serialize + Sync>(w: &mut W, items: &[T]) -> std::io::Result<()> {
     if items.is_empty() {
         return w.write_all(b"[]");
     }
     w.write_all(b"[")?;
+    let pieces = 4 * rayon::current_num_threads().max(1);
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); pieces];
     for (b, batch) in items.chunks(BATCH).enumerate() {
-        let texts: Vec<Vec<u8>> = batch
-            .par_iter()
-            .map_init(Vec::new, |scratch, item| {
-                scratch.clear();
-                serde_json::to_writer_pretty(&mut *scratch, item)?;
-                Ok(indented(scratch))
-            })
-            .collect::<std::io::Result<_>>()?;
-        for (k, text) in texts.iter().enumerate() {
-            w.write_all(if b == 0 && k == 0 { b"\n" } else { b",\n" })?;
-            w.write_all(ELEMENT_INDENT)?;
-            w.write_all(text)?;
+        let per_piece = batch.len().div_ceil(pieces);
+        buffers
+            .par_iter_mut()
+            .zip(batch.par_chunks(per_piece))
+            .enumerate()
+            .try_for_each_init(Vec::new, |scratch, (k, (out, piece))| {
+                out.clear();
+                for (j, item) in piece.iter().enumerate() {
+                    let first = b == 0 && k == 0 && j == 0;
+                    out.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    out.extend_from_slice(ELEMENT_INDENT);
+                    scratch.clear();
+                    serde_json::to_writer_pretty(&mut *scratch, item)?;
+                    indent_into(scratch, out);
+                }
+                Ok::<_, std::io::Error>(())
+            })?;
+        // A batch shorter than the pieces leaves the last buffers unused (cleared above only
+        // when used): write only those filled by this batch.
+        let used = batch.len().div_ceil(per_piece);
+        for out in &buffers[..used] {
+            w.write_all(out)?;
         }
     }
     w.write_all(b"\n  ]")
 }
 
-/// `text` with [`ELEMENT_INDENT`] after each newline.
-fn indented(text: &[u8]) -> Vec<u8> {
-    let lines = memchr::memchr_iter(b'\n', text).count();
-    let mut out = Vec::with_capacity(text.len() + lines * ELEMENT_INDENT.len());
+/// Appends `text` to `out` with [`ELEMENT_INDENT`] after each newline.
+fn indent_into(text: &[u8], out: &mut Vec<u8>) {
     let mut from = 0;
     for nl in memchr::memchr_iter(b'\n', text) {
         out.extend_from_slice(&text[from..=nl]);
@@ -108,7 +121,6 @@ fn indented(text: &[u8]) -> Vec<u8> {
         from = nl + 1;
     }
     out.extend_from_slice(&text[from..]);
-    out
 }
 
 /// The first position of `needle` in `haystack`.
