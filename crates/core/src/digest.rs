@@ -7,6 +7,24 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
+/// `sha256:<hex>` of a value's JSON (`serde_json::to_vec`'s bytes, hashed as they are written):
+/// the input digest of an answer. A value that cannot be encoded (no record type can fail, but
+/// a digest of nothing must not pass for one) is an error naming the field `record`.
+pub fn json_sha256_tagged<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, crate::error::InputError> {
+    let mut h = HashWriter::default();
+    serde_json::to_writer(&mut h, value).map_err(|e| {
+        crate::error::InputError::new(
+            "record",
+            crate::error::FieldReason::Inconsistent(format!(
+                "cannot be encoded for its digest: {e}"
+            )),
+        )
+    })?;
+    Ok(h.finish_tagged())
+}
+
 /// The 64-bit digest of a record's canonical encoding: the first 8 bytes of its SHA-256, read
 /// big-endian.
 pub type RecordHash = u64;
@@ -127,6 +145,19 @@ impl RecordDigest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed digest is the digest of `to_vec`'s bytes; a value serde cannot encode (a
+    /// map with non-string keys) is refused, not hashed as nothing.
+    #[test]
+    fn the_json_digest_is_the_digest_of_the_json() {
+        let v = serde_json::json!({"id": "C1", "x": [1, 2.5, "tre"]});
+        let bytes = serde_json::to_vec(&v).unwrap();
+        assert_eq!(json_sha256_tagged(&v).unwrap(), sha256_tagged(&bytes));
+        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
+        let e = json_sha256_tagged(&bad).unwrap_err();
+        assert_eq!(e.field, "record");
+        assert_ne!(json_sha256_tagged(&v).unwrap(), sha256_tagged(b""));
+    }
 
     #[test]
     fn known_sha256() {

@@ -1400,9 +1400,7 @@ impl CandidateIndex {
             model: model.key(),
             model_digest: model.digest.clone(),
             model_status: model.status,
-            input_digest: incrocio_core::digest::sha256_tagged(
-                serde_json::to_string(r).unwrap_or_default().as_bytes(),
-            ),
+            input_digest: incrocio_core::digest::json_sha256_tagged(r)?,
             occupation: vacancy.occupazione.map(|o| t.occupations[o as usize].uri()),
             eligible_count,
             rosa_size: size,

@@ -534,9 +534,7 @@ impl VacancyBoard {
             model_digest: model.digest.clone(),
             model_status: model.status,
             rules: s.rules.rules_ref(),
-            input_digest: incrocio_core::digest::sha256_tagged(
-                &serde_json::to_vec(r).unwrap_or_default(),
-            ),
+            input_digest: incrocio_core::digest::json_sha256_tagged(r)?,
             travel_times: None,
             ada_table: None,
             open_count,

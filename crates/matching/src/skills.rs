@@ -360,7 +360,7 @@ impl VacancyBoard {
                 skills_model: m.key(),
                 skills_model_digest: m.digest.clone(),
                 skills_model_status: m.status,
-                input_digest: sha256_tagged(&serde_json::to_vec(&person.record).unwrap_or_default()),
+                input_digest: incrocio_core::digest::json_sha256_tagged(&person.record)?,
                 open_count: open,
                 eligible_count: eligible.len(),
                 fit_score: fit,
