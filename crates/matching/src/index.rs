@@ -365,6 +365,18 @@ struct Writing {
     persisted: usize,
 }
 
+impl Drop for Writing {
+    /// Waits for the merges tantivy runs in the background: dropped as is, the writer only
+    /// signals them, and a merge still writing segment files could race whoever removes or
+    /// swaps the directory next (a temporary directory was left behind, half removed, now
+    /// and then). The documents not committed are discarded either way.
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.wait_merging_threads();
+        }
+    }
+}
+
 impl std::fmt::Debug for CandidateIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CandidateIndex")
