@@ -35,8 +35,14 @@ def main():
             languages=run.languages_sql(q),
             experience=run.EXPERIENCE_SOFT if q["soft"] else run.EXPERIENCE_V1,
         )
-        sql = sql.replace("FROM s ORDER BY score DESC, id LIMIT %(size)s", "FROM s WHERE id = ANY(%(ids)s)")
-        sql = sql.replace("SELECT id, n,", "SELECT id, exper, least(greatest(comp, 0), 1), km, n,")
+        # The peer's own query, asked for these candidates and their parts.
+        for old, new in (
+            ("FROM s ORDER BY score DESC, id LIMIT %(size)s", "FROM s WHERE id = ANY(%(ids)s)"),
+            ("SELECT id, n,", "SELECT id, exper, least(greatest(comp, 0), 1), km, n,"),
+        ):
+            if sql.count(old) != 1:
+                sys.exit(f"run.py's QUERY no longer has {old!r} once")
+            sql = sql.replace(old, new)
         with conn.cursor() as cur:
             cur.execute(sql, p)
             got = {r[0]: r for r in cur.fetchall()}

@@ -43,34 +43,25 @@ impl Graduatoria {
             inputs: Vec::new(),
         };
         let text = serde_json::to_vec_pretty(&shell)?;
-        let mut rest: &[u8] = &text;
-        for (key, array) in [
-            ("ranking", Array::Rows(&self.ranking)),
-            ("inputs", Array::Inputs(&self.inputs)),
-        ] {
-            // A top-level key is the only one indented by two spaces after a newline.
-            let marker = format!("\n  \"{key}\": []");
-            let at = find(rest, marker.as_bytes()).ok_or_else(|| {
-                std::io::Error::other(format!("the graduatoria's JSON has no top-level {key}"))
-            })?;
-            // `[]` ends the marker: what comes before the `[` is written, the array in its
-            // place, and the shell goes on after the `]`.
-            let close = at + marker.len() - 1;
-            w.write_all(&rest[..close - 1])?;
-            match array {
-                Array::Rows(rows) => write_array(w, rows)?,
-                Array::Inputs(inputs) => write_array(w, inputs)?,
-            }
-            rest = &rest[close + 1..];
-        }
+        let rest = up_to_array(w, &text, "ranking")?;
+        write_array(w, &self.ranking)?;
+        let rest = up_to_array(w, rest, "inputs")?;
+        write_array(w, &self.inputs)?;
         w.write_all(rest)
     }
 }
 
-/// The arrays written in parallel.
-enum Array<'a> {
-    Rows(&'a [super::rank::Row]),
-    Inputs(&'a [super::applicant::Applicant]),
+/// Writes `shell` up to the empty array of the top-level `key` (its `[]` left out) and returns
+/// what follows it.
+fn up_to_array<'a, W: Write>(w: &mut W, shell: &'a [u8], key: &str) -> std::io::Result<&'a [u8]> {
+    // A top-level key is the only one indented by two spaces after a newline.
+    let marker = format!("\n  \"{key}\": []");
+    let at = memchr::memmem::find(shell, marker.as_bytes()).ok_or_else(|| {
+        std::io::Error::other(format!("the graduatoria's JSON has no top-level {key}"))
+    })?;
+    let end = at + marker.len();
+    w.write_all(&shell[..end - 2])?;
+    Ok(&shell[end..])
 }
 
 /// `[`, each element on its own line at depth 2, `]` at depth 1 — or `[]` when empty. Each
@@ -121,9 +112,4 @@ fn indent_into(text: &[u8], out: &mut Vec<u8>) {
         from = nl + 1;
     }
     out.extend_from_slice(&text[from..]);
-}
-
-/// The first position of `needle` in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
 }

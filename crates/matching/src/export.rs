@@ -109,7 +109,7 @@ pub struct QueryRow {
     pub vec_val: Vec<f32>,
     /// The scoring model's weights.
     pub weights: Weights,
-    /// The n-gram share of the lexical part (`lessicale.ngram`; 0 without soft occupations).
+    /// The n-gram share of the lexical part (`lessicale.ngram`, as the scorer weighs it).
     pub ngram: f64,
     /// The `istruzione` part when the level of study is unknown.
     pub unknown_level: f64,
@@ -209,11 +209,7 @@ pub fn query_row(
         vec_idx: vec.idx,
         vec_val: vec.val,
         weights: model.weights,
-        ngram: if index.soft_values() {
-            model.lessicale.ngram
-        } else {
-            0.0
-        },
+        ngram: model.lessicale.ngram,
         unknown_level: model.istruzione.unknown,
         adjacent: model.esperienza.adjacent,
         size: r
