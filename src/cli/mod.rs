@@ -381,6 +381,14 @@ enum EvalCommand {
         /// or a model file), one index each, built in a temporary directory (repeatable).
         #[arg(long)]
         rosa: Vec<String>,
+        /// Title-to-title judgments read by a person (TSV `query, title, grade`; default: the
+        /// set in tests/fixtures/titles/giudizi.tsv, pooled on the seed-42 pool).
+        #[arg(long)]
+        judged: Option<PathBuf>,
+        /// Write here the (query, title) pairs some method ranks in its first 10 for a judged
+        /// query and that have no judgment yet (TSV with an empty grade), to be graded.
+        #[arg(long)]
+        unjudged: Option<PathBuf>,
     },
     /// Accuracy@1/@5 of free-text title resolution on a development set: held-out taxonomy
     /// labels, and job-ad titles with their ISCO-08 unit groups.
@@ -1028,8 +1036,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             model_file,
             rosa,
+            judged,
+            unjudged,
         }) => {
             let text = ad_titles(titles.as_deref())?;
+            let judged_text = match &judged {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => include_str!("../../tests/fixtures/titles/giudizi.tsv").to_owned(),
+            };
+            let judged_set = incrocio_engine::api::Judgments::parse(&judged_text)
+                .map_err(|e| anyhow::anyhow!("judgments: {e}"))?;
             let mut models = Vec::new();
             for spec in &rosa {
                 models.push(if spec.ends_with(".toml") {
@@ -1049,21 +1066,58 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 seed,
                 min_confidence: 0.0,
             };
-            let mut r = engine.title_ranking(&text, options);
+            let mut r = engine.title_ranking(&text, &judged_set, options);
+            if r.judged_missing > 0 {
+                if let Some(p) = &judged {
+                    anyhow::bail!(
+                        "{}: {} judged titles are not in this pool (judgments are of the pool \
+                         they were pooled on: the same --seed, --pool and --holdout)",
+                        p.display(),
+                        r.judged_missing
+                    );
+                }
+                eprintln!(
+                    "the judged set (pooled on --seed 42 --pool 3000 --holdout 7) is left out: \
+                     {} of its titles are not in this pool",
+                    r.judged_missing
+                );
+            }
             if !models.is_empty() {
                 let dir = std::env::temp_dir()
                     .join(format!("incrocio-title-rosa-{}", std::process::id()));
-                let found = engine.title_rosa_ranking(&text, options, &models, &dir);
+                let found = engine.title_rosa_ranking(&text, &judged_set, options, &models, &dir);
                 let _ = std::fs::remove_dir_all(&dir);
                 r.rosa = found?;
             }
-            for (set, rows) in [("held-out labels", &r.held_out), ("job-ad titles", &r.ads)] {
-                eprintln!("{set}:");
-                let held = set.starts_with("held");
-                let rosa = r
-                    .rosa
+            if let Some(path) = &unjudged {
+                let mut pairs: Vec<&(String, String)> = r
+                    .unjudged
                     .iter()
-                    .map(|f| if held { &f.held_out } else { &f.ads });
+                    .chain(r.rosa.iter().flat_map(|f| &f.unjudged))
+                    .collect();
+                pairs.sort();
+                pairs.dedup();
+                let mut out = String::from("query\ttitle\tgrade\n");
+                for (q, t) in &pairs {
+                    out.push_str(&format!("{q}\t{t}\t\n"));
+                }
+                std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("{} pairs to judge in {}", pairs.len(), path.display());
+            }
+            for (set, rows) in [
+                ("held-out labels", &r.held_out),
+                ("job-ad titles", &r.ads),
+                ("judged titles", &r.judged),
+            ] {
+                if rows.is_empty() {
+                    continue;
+                }
+                eprintln!("{set}:");
+                let rosa = r.rosa.iter().filter_map(|f| match set {
+                    "held-out labels" => Some(&f.held_out),
+                    "job-ad titles" => Some(&f.ads),
+                    _ => f.judged.as_ref(),
+                });
                 for m in rows.iter().chain(rosa) {
                     eprintln!(
                         "  {:<16} nDCG@10 {:.3}  recall@50 {:.3}",

@@ -610,3 +610,79 @@ fn title_ranking_is_seeded_and_reports_every_method() {
     }
     assert_eq!(r["ad_queries"].as_u64(), Some(126));
 }
+
+/// Issue 31.3: the judged set is pooled. A query with no judgment yet gets every method's
+/// first 10 written out to be graded (`--unjudged`); graded and read back (`--judged`), they
+/// give figures and nothing is left to grade. Judgments of titles outside the pool are
+/// refused (they would count as unjudged), and the bundled set, pooled on seed 42, is left
+/// out of another pool with a note.
+#[test]
+fn judged_titles_are_pooled_graded_and_refused_outside_their_pool() {
+    let d = tempfile::tempdir().unwrap();
+    let args = |extra: &[&str]| {
+        let mut c = incrocio();
+        c.args([
+            "eval",
+            "title-ranking",
+            "--pool",
+            "150",
+            "--queries",
+            "5",
+            "--tuning-queries",
+            "5",
+            "--seed",
+            "3",
+        ])
+        .args(extra);
+        c
+    };
+    let bundled = succeeds(&mut args(&[]));
+    let r: serde_json::Value = serde_json::from_slice(&bundled.stdout).unwrap();
+    assert_eq!(r["judged_queries"].as_u64(), Some(0));
+    assert!(r["judged_missing"].as_u64().unwrap() > 0);
+    assert!(r.get("judged").is_none());
+    assert!(
+        String::from_utf8_lossy(&bundled.stderr).contains("judged set"),
+        "{}",
+        String::from_utf8_lossy(&bundled.stderr)
+    );
+
+    let (judged, todo) = (d.path().join("j.tsv"), d.path().join("todo.tsv"));
+    std::fs::write(&judged, "query\ttitle\tgrade\nCuoco di ristorante\t\t\n").unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    succeeds(&mut args(&["--judged", &path(&judged), "--unjudged", &path(&todo)]));
+    let pairs = std::fs::read_to_string(&todo).unwrap();
+    let lines: Vec<&str> = pairs.lines().skip(1).collect();
+    // Four methods' first 10, some in common: at least 10 distinct titles, at most 40.
+    assert!((10..=40).contains(&lines.len()), "{pairs}");
+    // Graded 1 each (the grade column filled), read back.
+    let graded: String = std::iter::once("query\ttitle\tgrade".to_owned())
+        .chain(lines.iter().map(|l| format!("{}1", l)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&judged, graded).unwrap();
+    let out = succeeds(&mut args(&["--judged", &path(&judged), "--unjudged", &path(&todo)]));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["judged_queries"].as_u64(), Some(1));
+    let methods = r["judged"].as_array().unwrap();
+    assert_eq!(methods.len(), 4);
+    for m in methods {
+        // Every method's first 10 are judged relevant (grade 1): its nDCG@10 is positive.
+        let x = m["ndcg_at_10"].as_f64().unwrap();
+        assert!(x > 0.0 && x <= 1.0, "{m}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&todo).unwrap(),
+        "query\ttitle\tgrade\n"
+    );
+
+    std::fs::write(
+        &judged,
+        "query\ttitle\tgrade\nCuoco di ristorante\tnot a pool title at all\t3\n",
+    )
+    .unwrap();
+    let out = args(&["--judged", &path(&judged)]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 judged titles are not in this pool"), "{err}");
+}

@@ -173,11 +173,12 @@ impl Engine {
     pub fn title_ranking(
         &self,
         text: &str,
+        judged: &incrocio_research::titles::Judgments,
         mut o: incrocio_research::titles::RankingOptions,
     ) -> incrocio_research::titles::TitleRanking {
         o.min_confidence = self.matching.titles.min_confidence;
         let ads = incrocio_taxonomy::titles::isco_cases(text);
-        incrocio_research::titles::title_ranking(self.taxonomy, &ads, &o)
+        incrocio_research::titles::title_ranking(self.taxonomy, &ads, judged, &o)
     }
 
     /// The same sets run through the rosa of each of `models` (an index each, under `dir`):
@@ -185,12 +186,13 @@ impl Engine {
     pub fn title_rosa_ranking(
         &self,
         text: &str,
+        judged: &incrocio_research::titles::Judgments,
         o: incrocio_research::titles::RankingOptions,
         models: &[MatchingModel],
         dir: &Path,
     ) -> Result<Vec<incrocio_research::titles::RosaFigures>> {
         let ads = incrocio_taxonomy::titles::isco_cases(text);
-        incrocio_research::titles::rosa_ranking(models, &ads, &o, dir)
+        incrocio_research::titles::rosa_ranking(models, &ads, judged, &o, dir)
     }
 
     /// The title model fitted on held-out labels, as the text of its model file

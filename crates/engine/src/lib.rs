@@ -52,7 +52,9 @@ pub mod api {
     pub use incrocio_profiling::{Dialect, ProfileRecord, SqlOptions, Status};
     pub use incrocio_research::profiling::{FitReport, OUTCOME};
     pub use incrocio_research::stats::Estimate;
-    pub use incrocio_research::titles::{RankingOptions, RosaFigures, TitleRanking, TrainOptions};
+    pub use incrocio_research::titles::{
+        Judgments, RankingOptions, RosaFigures, TitleRanking, TrainOptions,
+    };
     pub use incrocio_research::tune::{TuneOptions, TuneReport};
     pub use incrocio_synth::{CvSpec, PeopleSpec, Synthetic};
     pub use incrocio_taxonomy::titles::TitleReport;

@@ -114,6 +114,18 @@ pub struct TitleRanking {
     pub held_out: Vec<MethodFigures>,
     /// By method, on the job-ad queries.
     pub ads: Vec<MethodFigures>,
+    /// Queries of the judged set ([`Judgments`]); 0 when some of its judged titles are not in
+    /// this pool (it was pooled on another seed, size or hold-out) and it was left out.
+    pub judged_queries: usize,
+    /// Judged titles not in this pool.
+    pub judged_missing: usize,
+    /// By method, on the judged queries (empty without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judged: Vec<MethodFigures>,
+    /// The (query, pool title) pairs some method ranks in its first 10 for a judged query that
+    /// have no judgment yet: what the annotator grades next (pooling).
+    #[serde(skip)]
+    pub unjudged: Vec<(String, String)>,
     /// Resolution of the pool titles.
     pub resolution: Vec<Resolution>,
     /// The temperature that makes the soft distribution calibrated: the one of least mean
@@ -260,6 +272,94 @@ fn ndcg_at_10(ranked_grades: &[u8], all_grades: &[u8]) -> f64 {
     }
 }
 
+/// Title-to-title judgments written by a person reading the titles, not derived from the
+/// taxonomy: a third query set (`tests/fixtures/titles/giudizi.tsv`). Each row is `query, title,
+/// grade` (3 the same job, 2 a closely related job whose holder could do it, 1 the same field,
+/// 0 unrelated); the titles are pool titles as the pool holds them (normalised labels). A
+/// pool title with no judgment for a query counts as 0 (pooled judgments, as TREC does): the
+/// figures favour the methods whose first 10 were judged, so every method's first 10 are
+/// pooled ([`TitleRanking::unjudged`]) before its figure is read.
+#[derive(Debug, Clone, Default)]
+pub struct Judgments {
+    /// Each query, in the file's order, with its judged titles.
+    pub queries: Vec<(String, BTreeMap<String, u8>)>,
+}
+
+impl Judgments {
+    /// Reads the TSV (a header `query, title, grade`; a row with an empty title only declares
+    /// its query). Errors name the line and the reason.
+    pub fn parse(text: &str) -> Result<Judgments, String> {
+        let mut out = Judgments::default();
+        for (n, line) in text.lines().enumerate().skip(1) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [query, title, grade] = cols[..] else {
+                return Err(format!("line {}: want 3 tab-separated columns", n + 1));
+            };
+            let query = query.trim();
+            if query.is_empty() {
+                return Err(format!("line {}: empty query", n + 1));
+            }
+            let at = match out.queries.iter().position(|q| q.0 == query) {
+                Some(at) => at,
+                None => {
+                    out.queries.push((query.to_owned(), BTreeMap::new()));
+                    out.queries.len() - 1
+                }
+            };
+            let title = title.trim();
+            if title.is_empty() {
+                continue;
+            }
+            let grade: u8 = match grade.trim().parse() {
+                Ok(g) if g <= 3 => g,
+                _ => return Err(format!("line {}: grade must be 0, 1, 2 or 3", n + 1)),
+            };
+            let key = incrocio_taxonomy::normalize_label(title);
+            if out.queries[at].1.insert(key, grade).is_some() {
+                return Err(format!("line {}: {title:?} judged twice for {query:?}", n + 1));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Judgments {
+    /// How many judged titles are not in `pool`: judgments are of one pool (the seed, size and
+    /// hold-out they were pooled on); another pool would count them as unjudged.
+    fn missing(&self, pool: &[(String, Vec<OccupationId>)]) -> usize {
+        let texts: std::collections::BTreeSet<&str> = pool.iter().map(|p| p.0.as_str()).collect();
+        self.queries
+            .iter()
+            .flat_map(|q| q.1.keys())
+            .filter(|k| !texts.contains(k.as_str()))
+            .count()
+    }
+}
+
+/// A judged query's grade for each pool title (0 when not judged).
+fn judged_grades(grades: &BTreeMap<String, u8>, pool: &[(String, Vec<OccupationId>)]) -> Vec<u8> {
+    pool.iter()
+        .map(|(text, _)| grades.get(text).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The (query, pool title) pairs among `tops` (each judged query's first pool indexes) with
+/// no judgment.
+fn without_judgment<'a>(
+    judged: &'a [(String, BTreeMap<String, u8>)],
+    pool: &'a [(String, Vec<OccupationId>)],
+    tops: &'a [Vec<usize>],
+) -> impl Iterator<Item = (String, String)> + 'a {
+    judged.iter().zip(tops).flat_map(move |((q, g), top)| {
+        top.iter()
+            .filter(move |&&i| !g.contains_key(&pool[i].0))
+            .map(move |&i| (q.clone(), pool[i].0.clone()))
+    })
+}
+
 /// BM25 of a query's words over the pool.
 struct Bm25 {
     idf: BTreeMap<String, f64>,
@@ -357,7 +457,7 @@ fn figures(
     bm25: &Bm25,
     queries: &[Query],
     method: Method,
-) -> MethodFigures {
+) -> (MethodFigures, Vec<Vec<usize>>) {
     let soft_pool: Vec<Vec<(OccupationId, f64)>> = match method {
         Method::Soft { temperature, .. } => pool
             .iter()
@@ -366,6 +466,7 @@ fn figures(
         _ => Vec::new(),
     };
     let (mut ndcg, mut recall) = (0.0, 0.0);
+    let mut tops = Vec::with_capacity(queries.len());
     for q in queries {
         let q_soft = match method {
             Method::Soft { temperature, .. } => distribution(&q.view.top, temperature),
@@ -403,6 +504,7 @@ fn figures(
                 .then(x.2.cmp(&y.2))
         });
         let ranked: Vec<u8> = scored.iter().map(|s| q.grades[s.2]).collect();
+        tops.push(scored.iter().take(10).map(|s| s.2).collect());
         let all: Vec<u8> = (0..pool.len())
             .filter(|i| Some(*i) != q.own)
             .map(|i| q.grades[i])
@@ -412,11 +514,12 @@ fn figures(
         recall += r;
     }
     let n = queries.len().max(1) as f64;
-    MethodFigures {
+    let f = MethodFigures {
         method: method.name().to_owned(),
         ndcg_at_10: ndcg / n,
         recall_at_50: recall / n,
-    }
+    };
+    (f, tops)
 }
 
 /// The held-out titles of a development set and the title indexes built without them.
@@ -463,6 +566,7 @@ fn draw(
 pub fn title_ranking(
     t: &Taxonomy,
     ads: &[(String, Vec<String>)],
+    judged: &Judgments,
     o: &RankingOptions,
 ) -> TitleRanking {
     let HeldOut {
@@ -522,7 +626,8 @@ pub fn title_ranking(
                     temperature,
                     lexical,
                 },
-            );
+            )
+            .0;
             if f.ndcg_at_10 > best.0 {
                 best = (f.ndcg_at_10, temperature, lexical);
             }
@@ -535,7 +640,7 @@ pub fn title_ranking(
     let methods = [Method::Bm25, Method::Release, Method::CharNgram, soft];
     let held_out = methods
         .iter()
-        .map(|&m| figures(t, &pool, &bm25, &reported, m))
+        .map(|&m| figures(t, &pool, &bm25, &reported, m).0)
         .collect();
     let ad_queries: Vec<Query> = ads
         .iter()
@@ -550,8 +655,31 @@ pub fn title_ranking(
         .collect();
     let ads_figures = methods
         .iter()
-        .map(|&m| figures(t, &pool, &bm25, &ad_queries, m))
+        .map(|&m| figures(t, &pool, &bm25, &ad_queries, m).0)
         .collect();
+    let judged_missing = judged.missing(&chosen);
+    let usable = if judged_missing == 0 {
+        &judged.queries[..]
+    } else {
+        &[]
+    };
+    let judged_queries: Vec<Query> = usable
+        .iter()
+        .map(|(text, grades)| Query {
+            view: view(text),
+            grades: judged_grades(grades, &chosen),
+            own: None,
+        })
+        .collect();
+    let mut unjudged = Vec::new();
+    let mut judged_figures = Vec::new();
+    if !judged_queries.is_empty() {
+        for &m in &methods {
+            let (f, tops) = figures(t, &pool, &bm25, &judged_queries, m);
+            judged_figures.push(f);
+            unjudged.extend(without_judgment(usable, &chosen, &tops));
+        }
+    }
     // Resolution on the pool titles.
     let (mut w1, mut w5, mut n1, mut n5) = (0usize, 0usize, 0usize, 0usize);
     for (p, (text, _)) in pool.iter().zip(&chosen) {
@@ -600,6 +728,10 @@ pub fn title_ranking(
         calibration_error,
         held_out,
         ads: ads_figures,
+        judged_queries: judged_queries.len(),
+        judged_missing,
+        judged: judged_figures,
+        unjudged,
         resolution: vec![
             Resolution {
                 index: "words".into(),
@@ -620,6 +752,34 @@ pub fn title_ranking(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn judgments_are_read_by_query_and_refused_naming_the_line() {
+        let j = Judgments::parse(
+            "query\ttitle\tgrade\nCuoco\tCuoca Grigliera\t2\nCuoco\tsarta\t0\nBarista\t\t\n",
+        )
+        .unwrap();
+        assert_eq!(j.queries.len(), 2);
+        assert_eq!(j.queries[0].0, "Cuoco");
+        // Keys are the pool's normalised labels.
+        assert_eq!(j.queries[0].1.get("cuoca grigliera"), Some(&2));
+        assert!(j.queries[1].1.is_empty());
+        let pool = vec![("cuoca grigliera".to_owned(), vec![]), ("x".to_owned(), vec![])];
+        assert_eq!(j.missing(&pool), 1);
+        assert_eq!(judged_grades(&j.queries[0].1, &pool), [2, 0]);
+        let tops = [vec![1, 0]];
+        let pairs: Vec<_> = without_judgment(&j.queries[..1], &pool, &tops).collect();
+        assert_eq!(pairs, [("Cuoco".to_owned(), "x".to_owned())]);
+        for (bad, why) in [
+            ("q\tt\tg\nCuoco\tx\t4\n", "line 2: grade must be"),
+            ("q\tt\tg\nCuoco\tx\n", "line 2: want 3"),
+            ("q\tt\tg\n\tx\t1\n", "line 2: empty query"),
+            ("q\tt\tg\nC\tx\t1\nC\tX\t2\n", "line 3: \"X\" judged twice"),
+        ] {
+            let e = Judgments::parse(bad).unwrap_err();
+            assert!(e.starts_with(why), "{e}");
+        }
+    }
 
     #[test]
     fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
@@ -654,6 +814,12 @@ pub struct RosaFigures {
     pub held_out: MethodFigures,
     /// On the job-ad queries.
     pub ads: MethodFigures,
+    /// On the judged queries, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged: Option<MethodFigures>,
+    /// The rosa's first-10 pairs of the judged queries with no judgment yet.
+    #[serde(skip)]
+    pub unjudged: Vec<(String, String)>,
     /// Pool titles resolved to at least one occupation by the model's title resolution.
     pub resolved: usize,
 }
@@ -671,6 +837,7 @@ const ROSA_COMUNE: &str = "058091";
 pub fn rosa_ranking(
     models: &[incrocio_matching::MatchingModel],
     ads: &[(String, Vec<String>)],
+    judged: &Judgments,
     o: &RankingOptions,
     dir: &std::path::Path,
 ) -> incrocio_core::error::Result<Vec<RosaFigures>> {
@@ -739,7 +906,7 @@ pub fn rosa_ranking(
         let run = |title: &str,
                    own: Option<usize>,
                    grades: &[u8]|
-         -> incrocio_core::error::Result<(f64, f64)> {
+         -> incrocio_core::error::Result<((f64, f64), Vec<usize>)> {
             let rec: VacancyRecord = serde_json::from_value(serde_json::json!({
                 "id": "Q", "titolo": title, "comune": ROSA_COMUNE, "raggio_km": 10,
                 "contratto": "A01",
@@ -758,19 +925,20 @@ pub fn rosa_ranking(
                 &t,
                 &incrocio_core::cancel::Cancel::never(),
             )?;
-            let ranked: Vec<u8> = rosa
+            let places: Vec<usize> = rosa
                 .rosa
                 .iter()
                 .filter_map(|e| e.candidate_id.get(1..)?.parse::<usize>().ok())
-                .map(|j| grades[j])
                 .collect();
+            let ranked: Vec<u8> = places.iter().map(|&j| grades[j]).collect();
             let all: Vec<u8> = (0..grades.len())
                 .filter(|j| Some(*j) != own)
                 .map(|j| grades[j])
                 .collect();
-            Ok(query_figures(&ranked, &all))
+            Ok((query_figures(&ranked, &all), places))
         };
-        let figures = |set: Vec<(f64, f64)>| {
+        let figures = |set: Vec<((f64, f64), Vec<usize>)>| {
+            let set: Vec<(f64, f64)> = set.into_iter().map(|x| x.0).collect();
             let n = set.len().max(1) as f64;
             MethodFigures {
                 method: format!("rosa {}", model.key()),
@@ -787,6 +955,21 @@ pub fn rosa_ranking(
             .zip(&ad_queries)
             .map(|((title, _), g)| run(title, None, g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
+        let usable = if judged.missing(&chosen) == 0 {
+            &judged.queries[..]
+        } else {
+            &[]
+        };
+        let judged_set = usable
+            .iter()
+            .map(|(title, g)| run(title, None, &judged_grades(g, &chosen)))
+            .collect::<incrocio_core::error::Result<Vec<_>>>()?;
+        let tops: Vec<Vec<usize>> = judged_set
+            .iter()
+            .map(|x| x.1.iter().take(10).copied().collect())
+            .collect();
+        let unjudged = without_judgment(usable, &chosen, &tops).collect();
+        let judged_figures = (!judged_set.is_empty()).then(|| figures(judged_set));
         let soft = model.titles.soft();
         let resolved = chosen
             .iter()
@@ -802,6 +985,8 @@ pub fn rosa_ranking(
             model_digest: model.digest.clone(),
             held_out: figures(held_set),
             ads: figures(ad_set),
+            judged: judged_figures,
+            unjudged,
             resolved,
         });
         drop(index);
