@@ -90,6 +90,28 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // The strict reader of CV lines (`index build`, `cvs` bulk routes): 10,000 lines as the
+    // synthetic file holds them.
+    let spec = CvSpec {
+        n: 10_000,
+        seed: 42,
+        as_of,
+    };
+    let lines: Vec<String> = (0..spec.n.div_ceil(CV_BLOCK))
+        .flat_map(|b| cv_block(&spec, b, r, t))
+        .map(|c| serde_json::to_string(&c).expect("json"))
+        .collect();
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.bench_function("cv_lines_read_10k", |b| {
+        b.iter(|| {
+            for l in &lines {
+                black_box(
+                    incrocio_core::json::from_str_record::<incrocio_matching::CandidateRecord>(l)
+                        .expect("a valid line"),
+                );
+            }
+        })
+    });
     let small = candidates(10_000);
     g.throughput(Throughput::Elements(small.len() as u64));
     g.sample_size(10);

@@ -650,7 +650,12 @@ fn judged_titles_are_pooled_graded_and_refused_outside_their_pool() {
     let (judged, todo) = (d.path().join("j.tsv"), d.path().join("todo.tsv"));
     std::fs::write(&judged, "query\ttitle\tgrade\nCuoco di ristorante\t\t\n").unwrap();
     let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
-    succeeds(&mut args(&["--judged", &path(&judged), "--unjudged", &path(&todo)]));
+    succeeds(&mut args(&[
+        "--judged",
+        &path(&judged),
+        "--unjudged",
+        &path(&todo),
+    ]));
     let pairs = std::fs::read_to_string(&todo).unwrap();
     let lines: Vec<&str> = pairs.lines().skip(1).collect();
     // Four methods' first 10, some in common: at least 10 distinct titles, at most 40.
@@ -661,7 +666,12 @@ fn judged_titles_are_pooled_graded_and_refused_outside_their_pool() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&judged, graded).unwrap();
-    let out = succeeds(&mut args(&["--judged", &path(&judged), "--unjudged", &path(&todo)]));
+    let out = succeeds(&mut args(&[
+        "--judged",
+        &path(&judged),
+        "--unjudged",
+        &path(&todo),
+    ]));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["judged_queries"].as_u64(), Some(1));
     let methods = r["judged"].as_array().unwrap();
@@ -684,5 +694,8 @@ fn judged_titles_are_pooled_graded_and_refused_outside_their_pool() {
     let out = args(&["--judged", &path(&judged)]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1 judged titles are not in this pool"), "{err}");
+    assert!(
+        err.contains("1 judged titles are not in this pool"),
+        "{err}"
+    );
 }

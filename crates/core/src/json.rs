@@ -23,37 +23,57 @@ pub struct JsonError {
 
 /// Parses one JSON document with no duplicate keys and nothing but white space after it.
 pub fn value_from_slice(bytes: &[u8]) -> Result<Value, JsonError> {
-    one::<_, StrictValue>(serde_json::Deserializer::from_slice(bytes)).map(|StrictValue(v)| v)
+    one(&|| serde_json::Deserializer::from_slice(bytes)).map(|StrictValue(v)| v)
 }
 
-/// One document from `de`, then nothing but white space; errors carry the JSON path.
+/// One document from a deserializer `make` opens, then nothing but white space; errors carry
+/// the JSON path.
+///
+/// The document is read once, untracked: tracking the path of every value costs a third of
+/// the parse of a record, and only an error needs it. A document that fails is read again
+/// from the start with the path tracked; the same bytes through the same `Deserialize` fail
+/// the same way, so the error is the one a tracked first read would have given.
 fn one<'de, R: serde_json::de::Read<'de>, T: serde::Deserialize<'de>>(
-    mut de: serde_json::Deserializer<R>,
+    make: &dyn Fn() -> serde_json::Deserializer<R>,
 ) -> Result<T, JsonError> {
-    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // A document cut short is the document's fault, not the field's it stopped in (a
-        // truncated last NDJSON line would otherwise be reported at `[3].titolo`).
-        if inner.is_eof() {
-            JsonError {
+    let mut de = make();
+    if let Ok(v) = T::deserialize(&mut de) {
+        de.end().map_err(|e| JsonError {
+            path: ".".into(),
+            reason: format!("unexpected data after the JSON document ({e})"),
+        })?;
+        return Ok(v);
+    }
+    let mut de = make();
+    let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => e,
+        // Not reached: the untracked read of these bytes failed. Should a `Deserialize` ever
+        // disagree with itself, the tracked read decides.
+        Ok(v) => {
+            de.end().map_err(|e| JsonError {
                 path: ".".into(),
-                reason: format!(
-                    "the JSON document ends before it is complete (truncated? it stops inside `{path}`, {inner})"
-                ),
-            }
-        } else {
-            JsonError {
-                path,
-                reason: inner.to_string(),
-            }
+                reason: format!("unexpected data after the JSON document ({e})"),
+            })?;
+            return Ok(v);
         }
-    })?;
-    de.end().map_err(|e| JsonError {
-        path: ".".into(),
-        reason: format!("unexpected data after the JSON document ({e})"),
-    })?;
-    Ok(v)
+    };
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    // A document cut short is the document's fault, not the field's it stopped in (a
+    // truncated last NDJSON line would otherwise be reported at `[3].titolo`).
+    Err(if inner.is_eof() {
+        JsonError {
+            path: ".".into(),
+            reason: format!(
+                "the JSON document ends before it is complete (truncated? it stops inside `{path}`, {inner})"
+            ),
+        }
+    } else {
+        JsonError {
+            path,
+            reason: inner.to_string(),
+        }
+    })
 }
 
 /// [`value_from_slice`], then the value as `T`, naming the JSON path where it does not fit.
@@ -67,7 +87,7 @@ pub fn from_slice_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonErr
 /// rejects bytes after the document, so it is as strict as [`from_str_strict`] at the cost of
 /// one parse instead of two (the batch readers' path). Errors carry the JSON path.
 pub fn from_str_record<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    one(serde_json::Deserializer::from_str(text))
+    one(&|| serde_json::Deserializer::from_str(text))
 }
 
 /// [`from_slice_strict`] of a string.
@@ -75,8 +95,12 @@ pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> 
     from_slice_strict(text.as_bytes())
 }
 
-/// A parsed value as `T`, naming the JSON path where it does not fit.
+/// A parsed value as `T`, naming the JSON path where it does not fit. Read untracked first,
+/// as [`one`] reads text; tracked again only when it does not fit.
 pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, JsonError> {
+    if let Ok(t) = T::deserialize(&v) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(v).map_err(|e| JsonError {
         path: e.path().to_string(),
         reason: e.into_inner().to_string(),
@@ -186,6 +210,64 @@ mod tests {
         assert!(e.reason.contains("duplicate field `id`"), "{e}");
         let trailing = format!("{ok} x");
         assert!(from_str_record::<Record>(&trailing).is_err());
+    }
+
+    #[test]
+    fn a_failed_untracked_read_gives_the_tracked_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Job {
+            mesi: u32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Cv {
+            id: String,
+            esperienze: Vec<Job>,
+        }
+        let bad = r#"{"id":"C1","esperienze":[{"mesi":3},{"mesi":"tre"}]}"#;
+        let e = from_str_record::<Cv>(bad).unwrap_err();
+        assert_eq!(e.path, "esperienze[1].mesi");
+        assert!(e.reason.contains("invalid type: string \"tre\""), "{e}");
+        let e = from_str_record::<Cv>(r#"{"id":"C1","esperienze":[{"mesi":3"#).unwrap_err();
+        assert_eq!(e.path, ".");
+        assert!(e.reason.contains("stops inside `esperienze[0]"), "{e}");
+        let e = from_value::<Cv>(serde_json::from_str(bad).unwrap()).unwrap_err();
+        assert_eq!(e.path, "esperienze[1].mesi");
+        let ok = from_str_record::<Cv>(r#"{"id":"C1","esperienze":[{"mesi":3}]}"#).unwrap();
+        assert_eq!(ok.esperienze[0].mesi, 3);
+    }
+
+    #[test]
+    fn a_type_that_reads_only_owned_strings_still_reads_from_a_value() {
+        // Read from `&Value` a string arrives borrowed, which this visitor refuses: the
+        // untracked read fails and the tracked read of the owned value decides, as before.
+        #[derive(Debug, PartialEq)]
+        struct Owned(String);
+        impl<'de> de::Deserialize<'de> for Owned {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                // The misuse is the point: a type some crate might write this way.
+                #[allow(clippy::serde_api_misuse)]
+                impl<'de> Visitor<'de> for V {
+                    type Value = Owned;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("an owned string")
+                    }
+                    fn visit_string<E>(self, v: String) -> Result<Owned, E> {
+                        Ok(Owned(v))
+                    }
+                }
+                d.deserialize_string(V)
+            }
+        }
+        assert_eq!(
+            from_value::<Owned>(Value::String("x".into())).unwrap(),
+            Owned("x".into())
+        );
+        assert!(<Owned as de::Deserialize>::deserialize(&Value::String("x".into())).is_err());
     }
 
     #[test]

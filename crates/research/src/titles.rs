@@ -319,7 +319,10 @@ impl Judgments {
             };
             let key = incrocio_taxonomy::normalize_label(title);
             if out.queries[at].1.insert(key, grade).is_some() {
-                return Err(format!("line {}: {title:?} judged twice for {query:?}", n + 1));
+                return Err(format!(
+                    "line {}: {title:?} judged twice for {query:?}",
+                    n + 1
+                ));
             }
         }
         Ok(out)
@@ -764,7 +767,10 @@ mod tests {
         // Keys are the pool's normalised labels.
         assert_eq!(j.queries[0].1.get("cuoca grigliera"), Some(&2));
         assert!(j.queries[1].1.is_empty());
-        let pool = vec![("cuoca grigliera".to_owned(), vec![]), ("x".to_owned(), vec![])];
+        let pool = vec![
+            ("cuoca grigliera".to_owned(), vec![]),
+            ("x".to_owned(), vec![]),
+        ];
         assert_eq!(j.missing(&pool), 1);
         assert_eq!(judged_grades(&j.queries[0].1, &pool), [2, 0]);
         let tops = [vec![1, 0]];
