@@ -36,26 +36,23 @@ pub fn value_from_slice(bytes: &[u8]) -> Result<Value, JsonError> {
 fn one<'de, R: serde_json::de::Read<'de>, T: serde::Deserialize<'de>>(
     make: &dyn Fn() -> serde_json::Deserializer<R>,
 ) -> Result<T, JsonError> {
-    let mut de = make();
-    if let Ok(v) = T::deserialize(&mut de) {
-        de.end().map_err(|e| JsonError {
+    // Nothing but white space after the document.
+    let end = |mut de: serde_json::Deserializer<R>, v: T| {
+        de.end().map(|()| v).map_err(|e| JsonError {
             path: ".".into(),
             reason: format!("unexpected data after the JSON document ({e})"),
-        })?;
-        return Ok(v);
+        })
+    };
+    let mut de = make();
+    if let Ok(v) = T::deserialize(&mut de) {
+        return end(de, v);
     }
     let mut de = make();
     let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => e,
         // Not reached: the untracked read of these bytes failed. Should a `Deserialize` ever
         // disagree with itself, the tracked read decides.
-        Ok(v) => {
-            de.end().map_err(|e| JsonError {
-                path: ".".into(),
-                reason: format!("unexpected data after the JSON document ({e})"),
-            })?;
-            return Ok(v);
-        }
+        Ok(v) => return end(de, v),
     };
     let path = e.path().to_string();
     let inner = e.into_inner();
