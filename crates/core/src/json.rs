@@ -93,7 +93,7 @@ pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> 
 }
 
 /// A parsed value as `T`, naming the JSON path where it does not fit. Read untracked first,
-/// as [`one`] reads text; tracked again only when it does not fit.
+/// as a text is read; tracked again only when it does not fit.
 pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, JsonError> {
     if let Ok(t) = T::deserialize(&v) {
         return Ok(t);
