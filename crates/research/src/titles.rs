@@ -327,9 +327,7 @@ impl Judgments {
         }
         Ok(out)
     }
-}
 
-impl Judgments {
     /// How many judged titles are not in `pool`: judgments are of one pool (the seed, size and
     /// hold-out they were pooled on); another pool would count them as unjudged.
     fn missing(&self, pool: &[(String, Vec<OccupationId>)]) -> usize {
