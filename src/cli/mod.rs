@@ -1104,20 +1104,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("{} pairs to judge in {}", pairs.len(), path.display());
             }
-            for (set, rows) in [
-                ("held-out labels", &r.held_out),
-                ("job-ad titles", &r.ads),
-                ("judged titles", &r.judged),
-            ] {
+            use incrocio_engine::api::{MethodFigures, RosaFigures};
+            type Of = fn(&RosaFigures) -> Option<&MethodFigures>;
+            let sets: [(&str, &[MethodFigures], Of); 3] = [
+                ("held-out labels", &r.held_out, |f| Some(&f.held_out)),
+                ("job-ad titles", &r.ads, |f| Some(&f.ads)),
+                ("judged titles", &r.judged, |f| f.judged.as_ref()),
+            ];
+            for (set, rows, of) in sets {
                 if rows.is_empty() {
                     continue;
                 }
                 eprintln!("{set}:");
-                let rosa = r.rosa.iter().filter_map(|f| match set {
-                    "held-out labels" => Some(&f.held_out),
-                    "job-ad titles" => Some(&f.ads),
-                    _ => f.judged.as_ref(),
-                });
+                let rosa = r.rosa.iter().filter_map(of);
                 for m in rows.iter().chain(rosa) {
                     eprintln!(
                         "  {:<16} nDCG@10 {:.3}  recall@50 {:.3}",

@@ -53,7 +53,7 @@ pub mod api {
     pub use incrocio_research::profiling::{FitReport, OUTCOME};
     pub use incrocio_research::stats::Estimate;
     pub use incrocio_research::titles::{
-        Judgments, RankingOptions, RosaFigures, TitleRanking, TrainOptions,
+        Judgments, MethodFigures, RankingOptions, RosaFigures, TitleRanking, TrainOptions,
     };
     pub use incrocio_research::tune::{TuneOptions, TuneReport};
     pub use incrocio_synth::{CvSpec, PeopleSpec, Synthetic};

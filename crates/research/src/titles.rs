@@ -282,7 +282,7 @@ fn ndcg_at_10(ranked_grades: &[u8], all_grades: &[u8]) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct Judgments {
     /// Each query, in the file's order, with its judged titles.
-    pub queries: Vec<(String, BTreeMap<String, u8>)>,
+    pub queries: Vec<JudgedQuery>,
 }
 
 impl Judgments {
@@ -328,17 +328,27 @@ impl Judgments {
         Ok(out)
     }
 
-    /// How many judged titles are not in `pool`: judgments are of one pool (the seed, size and
-    /// hold-out they were pooled on); another pool would count them as unjudged.
-    fn missing(&self, pool: &[(String, Vec<OccupationId>)]) -> usize {
+    /// The judged queries when every judged title is in `pool`, else how many are not:
+    /// judgments are of one pool (the seed, size and hold-out they were pooled on); another
+    /// pool would count them as unjudged.
+    fn in_pool(&self, pool: &[(String, Vec<OccupationId>)]) -> Result<&[JudgedQuery], usize> {
         let texts: std::collections::BTreeSet<&str> = pool.iter().map(|p| p.0.as_str()).collect();
-        self.queries
+        let missing = self
+            .queries
             .iter()
             .flat_map(|q| q.1.keys())
             .filter(|k| !texts.contains(k.as_str()))
-            .count()
+            .count();
+        if missing == 0 {
+            Ok(&self.queries)
+        } else {
+            Err(missing)
+        }
     }
 }
+
+/// A judged query: its title and its grade of each judged pool title.
+type JudgedQuery = (String, BTreeMap<String, u8>);
 
 /// A judged query's grade for each pool title (0 when not judged).
 fn judged_grades(grades: &BTreeMap<String, u8>, pool: &[(String, Vec<OccupationId>)]) -> Vec<u8> {
@@ -350,7 +360,7 @@ fn judged_grades(grades: &BTreeMap<String, u8>, pool: &[(String, Vec<OccupationI
 /// The (query, pool title) pairs among `tops` (each judged query's first pool indexes) with
 /// no judgment.
 fn without_judgment<'a>(
-    judged: &'a [(String, BTreeMap<String, u8>)],
+    judged: &'a [JudgedQuery],
     pool: &'a [(String, Vec<OccupationId>)],
     tops: &'a [Vec<usize>],
 ) -> impl Iterator<Item = (String, String)> + 'a {
@@ -658,11 +668,9 @@ pub fn title_ranking(
         .iter()
         .map(|&m| figures(t, &pool, &bm25, &ad_queries, m).0)
         .collect();
-    let judged_missing = judged.missing(&chosen);
-    let usable = if judged_missing == 0 {
-        &judged.queries[..]
-    } else {
-        &[]
+    let (usable, judged_missing) = match judged.in_pool(&chosen) {
+        Ok(queries) => (queries, 0),
+        Err(missing) => (&[][..], missing),
     };
     let judged_queries: Vec<Query> = usable
         .iter()
@@ -769,7 +777,10 @@ mod tests {
             ("cuoca grigliera".to_owned(), vec![]),
             ("x".to_owned(), vec![]),
         ];
-        assert_eq!(j.missing(&pool), 1);
+        assert_eq!(j.in_pool(&pool).err(), Some(1));
+        assert_eq!(j.in_pool(&pool[..1]).err(), Some(1));
+        let both = [pool[0].clone(), ("sarta".to_owned(), vec![])];
+        assert_eq!(j.in_pool(&both).map(<[_]>::len), Ok(2));
         assert_eq!(judged_grades(&j.queries[0].1, &pool), [2, 0]);
         let tops = [vec![1, 0]];
         let pairs: Vec<_> = without_judgment(&j.queries[..1], &pool, &tops).collect();
@@ -891,6 +902,13 @@ pub fn rosa_ranking(
                 .collect()
         })
         .collect();
+    // The judged queries and their grades of the pool, once for every model (none when the
+    // judgments are of another pool: `title_ranking` reports how many titles are missing).
+    let judged = judged.in_pool(&chosen).unwrap_or(&[]);
+    let judged_pool_grades: Vec<Vec<u8>> = judged
+        .iter()
+        .map(|(_, g)| judged_grades(g, &chosen))
+        .collect();
     let mut out = Vec::new();
     for (k, model) in models.iter().enumerate() {
         let at = dir.join(format!("index-{k}"));
@@ -959,20 +977,16 @@ pub fn rosa_ranking(
             .zip(&ad_queries)
             .map(|((title, _), g)| run(title, None, g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
-        let usable = if judged.missing(&chosen) == 0 {
-            &judged.queries[..]
-        } else {
-            &[]
-        };
-        let judged_set = usable
+        let judged_set = judged
             .iter()
-            .map(|(title, g)| run(title, None, &judged_grades(g, &chosen)))
+            .zip(&judged_pool_grades)
+            .map(|((title, _), g)| run(title, None, g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
         let tops: Vec<Vec<usize>> = judged_set
             .iter()
             .map(|x| x.1.iter().take(10).copied().collect())
             .collect();
-        let unjudged = without_judgment(usable, &chosen, &tops).collect();
+        let unjudged = without_judgment(judged, &chosen, &tops).collect();
         let judged_figures = (!judged_set.is_empty()).then(|| figures(judged_set));
         let soft = model.titles.soft();
         let resolved = chosen
