@@ -319,7 +319,12 @@ impl Engine {
     ) -> Result<Vec<BulkItem<Candidate>>> {
         let latest = self.index.as_ref().map_or(today, |i| i.as_of().max(today));
         let check = |r: CandidateRecord| {
-            r.validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            r.validate(
+                self.reference,
+                self.taxonomy(),
+                latest,
+                &self.matching.titles,
+            )
         };
         let id_of = |r: &CandidateRecord| r.id.clone();
         match input {

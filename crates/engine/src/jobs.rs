@@ -50,7 +50,7 @@ impl Engine {
 
     /// The same engine with a regional table of ADA codes per occupation.
     pub fn with_ada_table_file(self, path: &Path) -> Result<Engine> {
-        let t = incrocio_congruita::AdaTable::read(path, self.taxonomy)?;
+        let t = incrocio_congruita::AdaTable::read(path, self.taxonomy())?;
         Ok(self.with_ada_table(t))
     }
 
@@ -83,7 +83,7 @@ impl Engine {
             &occupations,
             &self.matching,
             self.reference,
-            self.taxonomy,
+            self.taxonomy(),
         )
     }
 
@@ -116,7 +116,7 @@ impl Engine {
         today: NaiveDate,
     ) -> Result<Exported> {
         use incrocio_matching::export::{candidate_row, query_row};
-        let t = self.taxonomy;
+        let t = self.taxonomy();
         self.check()?;
         let idx = self.require_index()?;
         let model = &self.matching;
@@ -160,7 +160,7 @@ impl Engine {
     pub fn title_report(&self, text: &str, holdout: u64) -> TitleReport {
         let cases = incrocio_taxonomy::titles::isco_cases(text);
         incrocio_taxonomy::titles::report(
-            self.taxonomy,
+            self.taxonomy(),
             &cases,
             holdout,
             self.matching.titles.min_confidence,
@@ -178,7 +178,7 @@ impl Engine {
     ) -> incrocio_research::titles::TitleRanking {
         o.min_confidence = self.matching.titles.min_confidence;
         let ads = incrocio_taxonomy::titles::isco_cases(text);
-        incrocio_research::titles::title_ranking(self.taxonomy, &ads, judged, &o)
+        incrocio_research::titles::title_ranking(self.taxonomy(), &ads, judged, &o)
     }
 
     /// The same sets run through the rosa of each of `models` (an index each, under `dir`):
@@ -220,8 +220,8 @@ impl Engine {
         if o.pool < 2 {
             return bad("pool", "must be at least 2");
         }
-        let fit = incrocio_research::titles::train_titles(self.taxonomy, o);
-        Ok(fit.to_toml(o, self.taxonomy, version))
+        let fit = incrocio_research::titles::train_titles(self.taxonomy(), o);
+        Ok(fit.to_toml(o, self.taxonomy(), version))
     }
 
     /// Writes seeded synthetic people (Parquet or CSV by extension).
@@ -231,13 +231,13 @@ impl Engine {
 
     /// Writes seeded synthetic CVs or vacancies as JSON lines.
     pub fn synth_records(&self, path: &Path, spec: &CvSpec, what: Synthetic) -> Result<()> {
-        incrocio_synth::write_jsonl(path, spec, what, self.reference, self.taxonomy)
+        incrocio_synth::write_jsonl(path, spec, what, self.reference, self.taxonomy())
     }
 
     /// Writes seeded synthetic CVs as one SAP XML document; returns how many experiences
     /// were left out for want of a CP2011 code.
     pub fn synth_sap(&self, path: &Path, spec: &CvSpec) -> Result<usize> {
-        incrocio_synth::write_sap(path, spec, self.reference, self.taxonomy)
+        incrocio_synth::write_sap(path, spec, self.reference, self.taxonomy())
     }
 }
 

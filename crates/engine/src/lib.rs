@@ -492,7 +492,6 @@ pub const MAX_TITLE_CHARS: usize = 200;
 #[derive(Debug)]
 pub struct Engine {
     reference: &'static Reference,
-    taxonomy: &'static Taxonomy,
     catalog: Catalog,
     matching: MatchingModel,
     index: Option<CandidateIndex>,
@@ -569,7 +568,6 @@ impl Engine {
     pub fn new(catalog: Catalog, matching: MatchingModel, index: Option<CandidateIndex>) -> Engine {
         Engine {
             reference: Reference::bundled(),
-            taxonomy: Taxonomy::bundled(),
             catalog,
             matching,
             index,
@@ -590,7 +588,7 @@ impl Engine {
 
     /// Opens (or creates empty) the vacancy board in `dir` under this engine's model.
     pub fn open_vacancies(&self, dir: &std::path::Path) -> Result<VacancyBoard> {
-        VacancyBoard::open(dir, &self.matching, self.reference, self.taxonomy)
+        VacancyBoard::open(dir, &self.matching, self.reference, self.taxonomy())
     }
 
     /// Writes a new vacancy board in `dir` holding exactly `vacancies` (atomically).
@@ -599,7 +597,7 @@ impl Engine {
         dir: &std::path::Path,
         vacancies: &[Vacancy],
     ) -> Result<VacancyBoard> {
-        VacancyBoard::create(dir, vacancies, &self.matching, self.taxonomy)
+        VacancyBoard::create(dir, vacancies, &self.matching, self.taxonomy())
     }
 
     /// Reads and validates vacancy records (JSON lines), naming the line of the first bad one.
@@ -607,7 +605,7 @@ impl Engine {
         incrocio_matching::board::read_vacancies(
             path,
             self.reference,
-            self.taxonomy,
+            self.taxonomy(),
             &self.matching.titles,
         )
     }
@@ -653,13 +651,13 @@ impl Engine {
             e.field = "dimensione_rosa".into();
             return Err(e.with_record(&record.id));
         }
-        record.validate(self.reference, self.taxonomy, &self.matching.titles)
+        record.validate(self.reference, self.taxonomy(), &self.matching.titles)
     }
 
     /// Adds or replaces validated vacancies; durable and visible when it returns. Returns the
     /// vacancies held after.
     pub fn upsert_vacancies(&self, vacancies: &[Vacancy]) -> Result<u64> {
-        self.require_vacancies()?.upsert(vacancies, self.taxonomy)
+        self.require_vacancies()?.upsert(vacancies, self.taxonomy())
     }
 
     /// Deletes vacancies; durable when it returns. Returns the vacancies held after.
@@ -699,7 +697,7 @@ impl Engine {
         let date = req.data.unwrap_or(today);
         let person = self.person(req.candidate_id, req.candidate, date)?;
         let size = self.matching.rosa_size(req.size, None)?;
-        let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let adjacency = Adjacency::shared(self.taxonomy(), &self.matching.vectors);
         let territory = &self.reference.territory;
         let minutes = |from: &str, to: &str| {
             let table = self.travel_times.as_ref()?;
@@ -707,7 +705,7 @@ impl Engine {
         };
         let search = OfferSearch {
             model: &self.matching,
-            taxonomy: self.taxonomy,
+            taxonomy: self.taxonomy(),
             adjacency: &adjacency,
             rules,
             ada: self.ada.as_ref(),
@@ -751,7 +749,12 @@ impl Engine {
         };
         let latest = self.index.as_ref().map_or(date, |i| i.as_of().max(date));
         record
-            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .validate(
+                self.reference,
+                self.taxonomy(),
+                latest,
+                &self.matching.titles,
+            )
             .map_err(|mut e| {
                 e.field = format!("candidate.{}", e.field);
                 Error::Input(e)
@@ -781,12 +784,12 @@ impl Engine {
         }
         let date = req.data.unwrap_or(today);
         let person = self.person(req.candidate_id, req.candidate, date)?;
-        let adjacency = Adjacency::shared(self.taxonomy, &self.matching.vectors);
+        let adjacency = Adjacency::shared(self.taxonomy(), &self.matching.vectors);
         let rules = self.congruity_rules(None)?;
         let none = |_: &str, _: &str| None;
         let search = OfferSearch {
             model: &self.matching,
-            taxonomy: self.taxonomy,
+            taxonomy: self.taxonomy(),
             adjacency: &adjacency,
             rules,
             ada: None,
@@ -821,7 +824,7 @@ impl Engine {
             index,
             board,
             date,
-            self.taxonomy,
+            self.taxonomy(),
             m,
             synthetic,
             cancel,
@@ -848,7 +851,7 @@ impl Engine {
             .map_err(|_| unknown_model("model", catalog::DEFAULT_SKILLS))?;
         let counts = self.territory_counts(date, cancel)?;
         let (sigla, region) = (pr.sigla.as_str(), pr.codice_regione.as_str());
-        let report = counts.report(self.taxonomy, m, false, &|level, area| {
+        let report = counts.report(self.taxonomy(), m, false, &|level, area| {
             (level == "provincia" && area == sigla) || (level == "regione" && area == region)
         });
         self.territory_view_of(&report, provincia)
@@ -877,7 +880,7 @@ impl Engine {
             index,
             board,
             date,
-            self.taxonomy,
+            self.taxonomy(),
             cancel,
             false,
         )?);
@@ -1019,7 +1022,7 @@ impl Engine {
             latest,
             progress,
         };
-        CandidateIndex::build(dir, &source, self.taxonomy)
+        CandidateIndex::build(dir, &source, self.taxonomy())
     }
 
     /// Reads and validates candidate records (JSON lines; a bad line is named). With an index
@@ -1034,7 +1037,7 @@ impl Engine {
             Some(i) => (i.as_of().max(today), i.params().titles),
             None => (today, self.matching.titles),
         };
-        incrocio_matching::read_candidates(path, self.reference, self.taxonomy, latest, &titles)
+        incrocio_matching::read_candidates(path, self.reference, self.taxonomy(), latest, &titles)
     }
 
     /// Adds or replaces candidates in the open index, with a progress bar when `progress`;
@@ -1045,15 +1048,23 @@ impl Engine {
         progress: bool,
     ) -> Result<usize> {
         self.require_index()?
-            .upsert_with_progress(candidates, self.taxonomy, progress)
+            .upsert_with_progress(candidates, self.taxonomy(), progress)
     }
 
-    /// Builds what the first request would otherwise build: with soft occupations, the title
-    /// model's index of character grams (about a second; a service calls this at start).
+    /// Builds what the first request would otherwise build: the taxonomy and, with soft
+    /// occupations, the title model's index of character grams (about a second; a service
+    /// calls this at start).
     pub fn warm_up(&self) {
+        let taxonomy = self.taxonomy();
         if self.matching.titles.soft().is_some() {
-            let _ = self.taxonomy.ngrams();
+            let _ = taxonomy.ngrams();
         }
+    }
+
+    /// The bundled ESCO/ISTAT taxonomy, parsed on first use: a command that needs none of it
+    /// (a graduatoria) does not pay for it; [`Engine::warm_up`] parses it up front.
+    fn taxonomy(&self) -> &'static Taxonomy {
+        Taxonomy::bundled()
     }
 
     /// Compacts the open index's vectors: the rows no live document uses are emptied, every
@@ -1067,7 +1078,7 @@ impl Engine {
     pub fn rebuild_index(mut self, dir: &std::path::Path) -> Result<Engine> {
         // An index open here is closed first: the rebuild swaps the directory.
         self.index = None;
-        let index = CandidateIndex::rebuild(dir, self.taxonomy)?;
+        let index = CandidateIndex::rebuild(dir, self.taxonomy())?;
         Ok(self.with_index(index))
     }
 
@@ -1296,7 +1307,7 @@ impl Engine {
                 stamp: incrocio_matching::RosaStamp::now(asked),
                 exclude: &req.exclude,
             },
-            self.taxonomy,
+            self.taxonomy(),
             cancel,
         )?;
         Ok(self.decide(rosa, |s| vec![of::rosa(s, actor)]))
@@ -1315,13 +1326,18 @@ impl Engine {
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                r.validate(self.reference, self.taxonomy, latest, &self.matching.titles)
-                    .map_err(|mut e| {
-                        if many {
-                            e.field = format!("[{i}].{}", e.field);
-                        }
-                        Error::Input(e)
-                    })
+                r.validate(
+                    self.reference,
+                    self.taxonomy(),
+                    latest,
+                    &self.matching.titles,
+                )
+                .map_err(|mut e| {
+                    if many {
+                        e.field = format!("[{i}].{}", e.field);
+                    }
+                    Error::Input(e)
+                })
             })
             .collect()
     }
@@ -1359,7 +1375,12 @@ impl Engine {
         let candidate = d
             .record
             .clone()
-            .validate(self.reference, self.taxonomy, latest, &self.matching.titles)
+            .validate(
+                self.reference,
+                self.taxonomy(),
+                latest,
+                &self.matching.titles,
+            )
             .map_err(|e| d.locate(e))?;
         Ok(SapImported {
             candidate,
@@ -1410,7 +1431,7 @@ impl Engine {
     /// live candidates after the write.
     pub fn upsert_candidates(&self, candidates: &[incrocio_matching::Candidate]) -> Result<u64> {
         let index = self.require_index()?;
-        index.upsert(candidates, self.taxonomy)?;
+        index.upsert(candidates, self.taxonomy())?;
         index.len()
     }
 
@@ -1508,16 +1529,16 @@ impl Engine {
             i.check_model(&self.matching)?;
         }
         if self.matching.esperienza.neighbours > 0 {
-            let _ = incrocio_matching::Adjacency::shared(self.taxonomy, &self.matching.vectors);
+            let _ = incrocio_matching::Adjacency::shared(self.taxonomy(), &self.matching.vectors);
         }
         if self.matching.titles.fuzzy {
-            let _ = self.taxonomy.titles();
+            let _ = self.taxonomy().titles();
         }
         Ok(())
     }
 
     fn occupation_ref(&self, o: incrocio_taxonomy::OccupationId) -> OccupationRef {
-        let x = &self.taxonomy.occupations[o as usize];
+        let x = &self.taxonomy().occupations[o as usize];
         OccupationRef {
             uri: x.uri(),
             code: x.code.clone(),
@@ -1551,7 +1572,7 @@ impl Engine {
         }
         let p = &self.matching.titles;
         let candidates: Vec<TitleCandidate> = self
-            .taxonomy
+            .taxonomy()
             .titles()
             .resolve(title, limit)
             .into_iter()
@@ -1570,19 +1591,23 @@ impl Engine {
         // As `Taxonomy::resolve_title` resolves vacancy and CV titles: an exact label first,
         // else (fuzzy models) the best candidate at or above the threshold — the first of
         // `candidates`, already computed.
-        let exact = self.taxonomy.occupations_by_title(title).first().map(|&o| {
-            let uri = self.taxonomy.occupations[o as usize].uri();
-            candidates
-                .iter()
-                .find(|c| c.occupation.uri == uri)
-                .cloned()
-                .unwrap_or_else(|| TitleCandidate {
-                    occupation: self.occupation_ref(o),
-                    confidence: 1.0,
-                    matched_label: title.to_owned(),
-                    label_kind: "exact".into(),
-                })
-        });
+        let exact = self
+            .taxonomy()
+            .occupations_by_title(title)
+            .first()
+            .map(|&o| {
+                let uri = self.taxonomy().occupations[o as usize].uri();
+                candidates
+                    .iter()
+                    .find(|c| c.occupation.uri == uri)
+                    .cloned()
+                    .unwrap_or_else(|| TitleCandidate {
+                        occupation: self.occupation_ref(o),
+                        confidence: 1.0,
+                        matched_label: title.to_owned(),
+                        label_kind: "exact".into(),
+                    })
+            });
         let occupation = exact.or_else(|| {
             candidates
                 .first()
@@ -1608,7 +1633,7 @@ impl Engine {
     /// An occupation's adjacent occupations by ESCO skill overlap. `code` is an ESCO URI or
     /// UUID, or a CP2011 unit code (its first linked ESCO occupation).
     pub fn adjacent_occupations(&self, code: &str) -> Result<AdjacentOccupations> {
-        let t = self.taxonomy;
+        let t = self.taxonomy();
         let o = t
             .occupation(code)
             .or_else(|| {

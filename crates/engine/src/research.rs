@@ -462,7 +462,7 @@ impl Engine {
     /// `esiti`, simulates employers' outcomes over each rosa) and writes them as JSON lines;
     /// returns how many lines.
     pub fn synth_judgments(&self, job: &JudgmentsJob, today: NaiveDate) -> Result<usize> {
-        let t = self.taxonomy;
+        let t = self.taxonomy();
         self.check()?;
         let idx = self.require_index()?;
         let model = &self.matching;
@@ -580,7 +580,7 @@ impl Engine {
             version,
             &job.options,
             self.reference,
-            self.taxonomy,
+            self.taxonomy(),
         )?;
         write_text(&job.output, &text)?;
         Ok(Tuned {

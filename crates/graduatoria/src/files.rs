@@ -10,32 +10,33 @@ use crate::{Applicant, Graduatoria};
 use incrocio_core::error::{Error, FieldReason, InputError, Result};
 use incrocio_core::period::parse_suspensions;
 
-/// A CSV row of an applicants file: every column text, empty meaning absent.
+/// A CSV row of an applicants file: every column text (borrowed from the row read), empty
+/// meaning absent.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ApplicantRow {
-    id: String,
-    data_nascita: String,
+struct ApplicantRow<'a> {
+    id: &'a str,
+    data_nascita: &'a str,
     #[serde(default)]
-    data_did: String,
+    data_did: &'a str,
     #[serde(default)]
-    sospensioni: String,
+    sospensioni: &'a str,
     #[serde(default)]
-    data_iscrizione: String,
+    data_iscrizione: &'a str,
     #[serde(default)]
-    isee: String,
+    isee: &'a str,
     #[serde(default)]
-    isee_valido: String,
+    isee_valido: &'a str,
     #[serde(default)]
-    carichi: String,
+    carichi: &'a str,
     #[serde(default)]
-    carichi_invalidi: String,
+    carichi_invalidi: &'a str,
     #[serde(default)]
-    invalidita: String,
+    invalidita: &'a str,
     #[serde(default)]
-    reddito: String,
+    reddito: &'a str,
     #[serde(default)]
-    riserve: String,
+    riserve: &'a str,
 }
 
 fn opt<T>(
@@ -84,26 +85,26 @@ fn count(field: &str, raw: &str) -> Result<u32, InputError> {
     Ok(opt(field, raw, "a whole number", |s| s.parse().ok())?.unwrap_or(0))
 }
 
-impl ApplicantRow {
+impl ApplicantRow<'_> {
     fn into_applicant(self) -> Result<Applicant, InputError> {
         let id = self.id.trim().to_owned();
         let with_id = |e: InputError| e.with_record(&id);
         Ok(Applicant {
-            data_nascita: date("data_nascita", &self.data_nascita)
+            data_nascita: date("data_nascita", self.data_nascita)
                 .and_then(|d| {
                     d.ok_or_else(|| InputError::new("data_nascita", FieldReason::Missing))
                 })
                 .map_err(with_id)?,
-            data_did: date("data_did", &self.data_did).map_err(with_id)?,
-            sospensioni: parse_suspensions(&self.sospensioni).map_err(|mut e| {
+            data_did: date("data_did", self.data_did).map_err(with_id)?,
+            sospensioni: parse_suspensions(self.sospensioni).map_err(|mut e| {
                 e.field = "sospensioni".into();
                 with_id(e)
             })?,
-            data_iscrizione: date("data_iscrizione", &self.data_iscrizione).map_err(with_id)?,
-            isee: money("isee", &self.isee).map_err(with_id)?,
+            data_iscrizione: date("data_iscrizione", self.data_iscrizione).map_err(with_id)?,
+            isee: money("isee", self.isee).map_err(with_id)?,
             isee_valido: opt(
                 "isee_valido",
-                &self.isee_valido,
+                self.isee_valido,
                 "true or false",
                 |s| match s {
                     "true" | "si" | "1" => Some(true),
@@ -113,10 +114,10 @@ impl ApplicantRow {
             )
             .map_err(with_id)?
             .unwrap_or(true),
-            carichi: count("carichi", &self.carichi).map_err(with_id)?,
-            carichi_invalidi: count("carichi_invalidi", &self.carichi_invalidi).map_err(with_id)?,
-            invalidita: decimal("invalidita", &self.invalidita).map_err(with_id)?,
-            reddito: money("reddito", &self.reddito).map_err(with_id)?,
+            carichi: count("carichi", self.carichi).map_err(with_id)?,
+            carichi_invalidi: count("carichi_invalidi", self.carichi_invalidi).map_err(with_id)?,
+            invalidita: decimal("invalidita", self.invalidita).map_err(with_id)?,
+            reddito: money("reddito", self.reddito).map_err(with_id)?,
             riserve: self
                 .riserve
                 .split(';')
@@ -141,18 +142,29 @@ pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
             non_empty(path, out)
         }
         "csv" => {
-            let mut reader = csv::Reader::from_path(path).map_err(|e| Error::data(path, e))?;
-            let headers = reader.headers().map_err(|e| Error::data(path, e))?;
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let mut reader = csv::Reader::from_reader(bytes.as_slice());
+            let headers = reader.headers().map_err(|e| Error::data(path, e))?.clone();
             if headers.is_empty() {
                 return Err(Error::data(
                     path,
                     "the file is empty: it needs a header row and one row per applicant",
                 ));
             }
-            let mut out = Vec::new();
-            for (i, row) in reader.deserialize::<ApplicantRow>().enumerate() {
-                let row = row.map_err(|e| Error::data(path, format!("row {}: {e}", i + 1)))?;
-                out.push(row.into_applicant().map_err(|e| e.with_row(i + 1))?);
+            // A row takes at least a line: the lines bound the rows, so the applicants are
+            // not copied as the vector grows. One record is reused, its fields borrowed.
+            let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &bytes).count());
+            let mut record = csv::StringRecord::new();
+            let mut i = 0;
+            while reader
+                .read_record(&mut record)
+                .map_err(|e| Error::data(path, format!("row {}: {e}", i + 1)))?
+            {
+                i += 1;
+                let row: ApplicantRow<'_> = record
+                    .deserialize(Some(&headers))
+                    .map_err(|e| Error::data(path, format!("row {i}: {e}")))?;
+                out.push(row.into_applicant().map_err(|e| e.with_row(i))?);
             }
             non_empty(path, out)
         }
@@ -278,5 +290,35 @@ mod tests {
         std::fs::write(&p, "id,data_nascita,stipendio\nA,1990-01-01,1\n").unwrap();
         let e = read_applicants(&p).unwrap_err().to_string();
         assert!(e.contains("stipendio"), "{e}");
+        // A row short of a column is refused with its row number.
+        std::fs::write(&p, "id,data_nascita,isee\nA,1990-01-01,1\nB,1990-01-01\n").unwrap();
+        let e = read_applicants(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2"), "{e}");
+    }
+
+    /// Quoted fields (a comma, a doubled quote, a line break inside) are read whole, columns in
+    /// any order, and a file whose last line has no line break loses no row.
+    #[test]
+    fn applicant_csv_reads_quoted_fields_and_the_last_unterminated_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(
+            &p,
+            "riserve,data_nascita,id,isee\n\
+             \"militari_volontari; orfani\",1990-01-01,\"A,1\",12500.00\n\
+             ,1985-02-03,\"B \"\"2\"\"\n3\",\n\
+             ,1970-12-31,C,",
+        )
+        .unwrap();
+        let a = read_applicants(&p).unwrap();
+        let ids: Vec<&str> = a.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["A,1", "B \"2\"\n3", "C"]);
+        assert_eq!(a[0].riserve, ["militari_volontari", "orfani"]);
+        assert_eq!(a[0].isee, Some(Decimal::new(1_250_000, 2)));
+        assert_eq!(a[1].isee, None);
+        assert_eq!(
+            a[2].data_nascita,
+            NaiveDate::from_ymd_opt(1970, 12, 31).unwrap()
+        );
     }
 }

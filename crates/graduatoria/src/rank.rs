@@ -267,20 +267,35 @@ fn ranked(
     // Applicants are scored independently (in parallel); the first error in input order wins,
     // and the sort is a total order (ties end on the unique id), so the result does not depend
     // on the number of threads.
+    //
+    // Every row names its criteria with a shared `Arc<str>`. One counter per name, bumped by
+    // both threads for every row, would bounce its cache line between the cores on each of
+    // the half million clones: each job takes its own copies of the names instead.
     let outcomes: Vec<Result<Result<Scored<'_>, Excluded>, Error>> = request
         .applicants
         .par_iter()
         .zip(id_rank)
-        .map(|(a, &id_rank)| {
-            a.validate(request.publication_date, counting_date)?;
-            if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
-                return Ok(Err(Excluded {
-                    applicant_id: a.id.clone(),
-                    reason,
-                }));
-            }
-            Ok(Ok(score(rules, a, id_rank, base, counting_date, request)?))
-        })
+        .map_init(
+            || criterion_names(rules),
+            |names, (a, &id_rank)| {
+                a.validate(request.publication_date, counting_date)?;
+                if let Some(reason) = exclusion(rules, a, request.publication_date, counting_date) {
+                    return Ok(Err(Excluded {
+                        applicant_id: a.id.clone(),
+                        reason,
+                    }));
+                }
+                Ok(Ok(score(
+                    rules,
+                    names,
+                    a,
+                    id_rank,
+                    base,
+                    counting_date,
+                    request,
+                )?))
+            },
+        )
         .collect();
     let mut scored = Vec::with_capacity(outcomes.len());
     let mut excluded = Vec::new();
@@ -291,14 +306,24 @@ fn ranked(
         }
     }
     let exact_keys = sort_keys(&mut scored);
-    let mut scored = match integer_keys(&scored, order, chain, exact_keys) {
-        Some(keys) => sorted_by_keys(scored, keys),
+    let (scored, ranking) = match integer_keys(&scored, order, chain, exact_keys) {
+        // The keys, sorted beside the rows, also say which key broke each tie, without
+        // comparing the totals and the applicants' values again.
+        Some(mut keys) => {
+            let mut scored = sorted_by_keys(scored, &mut keys);
+            let ranking = rows(&mut scored, |i, _, _| {
+                tie_by_keys(&keys[i - 1], &keys[i], chain)
+            });
+            (scored, ranking)
+        }
         None => {
             scored.par_sort_by(|x, y| compare(x, y, order, chain, exact_keys).0);
-            scored
+            let ranking = rows(&mut scored, |_, prev, s| {
+                (prev.total == s.total).then(|| compare(prev, s, order, chain, false).1)
+            });
+            (scored, ranking)
         }
     };
-    let ranking = rows(&mut scored, order, chain);
     excluded.sort_by(|x, y| x.applicant_id.cmp(&y.applicant_id));
     let list = request
         .posts
@@ -559,18 +584,13 @@ fn decimal_text(buf: &mut Vec<u8>, x: Decimal) {
         let _ = std::io::Write::write_fmt(buf, format_args!("{x}"));
         return;
     }
-    let mut digits = [0u8; 40];
-    let mut n = m.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // itoa writes the digits without a 128-bit division per digit (most mantissas fit 64 bits).
+    let mut itoa = itoa::Buffer::new();
+    let digits = match u64::try_from(m.unsigned_abs()) {
+        Ok(n) => itoa.format(n),
+        Err(_) => itoa.format(m.unsigned_abs()),
     }
-    let digits = &digits[i..];
+    .as_bytes();
     let scale = x.scale() as usize;
     if m < 0 {
         buf.push(b'-');
@@ -620,8 +640,18 @@ fn exclusion(
     None
 }
 
+/// A copy of each criterion's name, with a reference count of its own.
+fn criterion_names(rules: &GraduatoriaRules) -> Vec<std::sync::Arc<str>> {
+    rules
+        .criteria
+        .iter()
+        .map(|c| c.name.as_ref().into())
+        .collect()
+}
+
 fn score<'a>(
     rules: &GraduatoriaRules,
+    names: &[std::sync::Arc<str>],
     a: &'a Applicant,
     id_rank: u32,
     base: Decimal,
@@ -631,11 +661,11 @@ fn score<'a>(
     let mut total = base;
     let mut criteria = Vec::with_capacity(rules.criteria.len());
     let mut dependant_points = Decimal::ZERO;
-    for c in &rules.criteria {
+    for (c, name) in rules.criteria.iter().zip(names) {
         if c.only_public_employer && !request.public_employer {
             continue;
         }
-        let cp = criterion_points(rules, c, a, counting, request.publication_date)?;
+        let cp = criterion_points(rules, c, name, a, counting, request.publication_date)?;
         if matches!(c.score, CriterionKind::Dependants { .. }) {
             dependant_points += cp.points;
         }
@@ -716,6 +746,7 @@ fn field_of(v: Variable) -> &'static str {
 fn criterion_points(
     rules: &GraduatoriaRules,
     c: &Criterion,
+    name: &std::sync::Arc<str>,
     a: &Applicant,
     counting: NaiveDate,
     publication: NaiveDate,
@@ -731,7 +762,7 @@ fn criterion_points(
             "missing"
         };
         return Ok(CriterionPoints {
-            criterion: c.name.clone(),
+            criterion: name.clone(),
             input: Shown::Missing(why),
             points,
             rule: Rule::Missing { why, points },
@@ -847,7 +878,7 @@ fn criterion_points(
         _ => Shown::Value(x),
     };
     Ok(CriterionPoints {
-        criterion: c.name.clone(),
+        criterion: name.clone(),
         input,
         points: points.normalize(),
         rule,
@@ -930,15 +961,32 @@ fn integer_keys(
     Some(keys)
 }
 
-/// Sorts by the integer keys (the place in id order last: the applicant id decides, as in
-/// [`compare`], without reading the ids) and puts the applicants in that order.
-fn sorted_by_keys<'a>(scored: Vec<Scored<'a>>, mut keys: Vec<SortKey>) -> Vec<Scored<'a>> {
+/// Sorts the integer keys (the place in id order last: the applicant id decides, as in
+/// [`compare`], without reading the ids) and puts the applicants in their order.
+fn sorted_by_keys<'a>(scored: Vec<Scored<'a>>, keys: &mut [SortKey]) -> Vec<Scored<'a>> {
     // Ids are unique, so the order is total and an unstable sort is deterministic.
     keys.par_sort_unstable_by(|p, q| (p.0, p.1, p.2).cmp(&(q.0, q.1, q.2)));
     let mut slots: Vec<Option<Scored<'a>>> = scored.into_iter().map(Some).collect();
     keys.iter()
         .filter_map(|k| slots.get_mut(k.3 as usize).and_then(Option::take))
         .collect()
+}
+
+/// Whether two neighbours in the sorted keys tie on total (`None`: they do not) and, if they
+/// do, the tie-break key that decided (`Some(None)`: none did, the applicant id decides): the
+/// decision of [`compare`] read from [`integer_keys`], where equal integers are equal values.
+fn tie_by_keys(
+    above: &SortKey,
+    this: &SortKey,
+    chain: &[TieBreakKey],
+) -> Option<Option<TieBreakKey>> {
+    (above.0 == this.0).then(|| {
+        chain
+            .iter()
+            .zip(above.1.iter().zip(&this.1))
+            .find(|(_, (p, q))| p != q)
+            .map(|(key, _)| *key)
+    })
 }
 
 /// Orders two applicants; the key is the one that decided (None: total or the id fallback).
@@ -987,16 +1035,26 @@ fn tie_value(s: &Scored<'_>, key: TieBreakKey) -> TieValue {
     }
 }
 
-/// The published rows; moves each applicant's criteria out of `scored` into its row.
-fn rows(scored: &mut [Scored<'_>], order: Order, chain: &[TieBreakKey]) -> Vec<Row> {
+/// The published rows of the sorted applicants; moves each applicant's criteria out of
+/// `scored` into its row. `tie(i, above, this)` says whether the applicant at `i` ties on total
+/// with the one above and which key decided (as [`tie_by_keys`]).
+fn rows<T>(scored: &mut [Scored<'_>], tie: T) -> Vec<Row>
+where
+    T: Fn(usize, &Scored<'_>, &Scored<'_>) -> Option<Option<TieBreakKey>> + Sync,
+{
     let view: &[Scored<'_>] = scored;
     let mut rows: Vec<Row> = view
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
-            let tie_break = (i > 0 && scored[i - 1].total == s.total).then(|| {
-                let prev = &scored[i - 1];
-                match compare(prev, s, order, chain, false).1 {
+            let decided = if i == 0 {
+                None
+            } else {
+                tie(i, &view[i - 1], s)
+            };
+            let tie_break = decided.map(|decided| {
+                let prev = &view[i - 1];
+                match decided {
                     Some(k) => TieBreak {
                         after: prev.a.id.clone(),
                         decided_by: Decided::Key(k),
@@ -1143,16 +1201,29 @@ mod tests {
             for order in [Order::HigherFirst, Order::LowerFirst] {
                 let mut a = scored();
                 let exact = sort_keys(&mut a);
-                let keys = integer_keys(&a, order, chain, exact).unwrap();
-                let fast: Vec<&str> = sorted_by_keys(a, keys)
-                    .iter()
-                    .map(|s| s.a.id.as_str())
-                    .collect();
+                let mut keys = integer_keys(&a, order, chain, exact).unwrap();
+                let sorted = sorted_by_keys(a, &mut keys);
+                let fast: Vec<&str> = sorted.iter().map(|s| s.a.id.as_str()).collect();
                 let mut b = scored();
                 let exact = sort_keys(&mut b);
                 b.sort_by(|x, y| compare(x, y, order, chain, exact).0);
                 let slow: Vec<&str> = b.iter().map(|s| s.a.id.as_str()).collect();
                 assert_eq!(fast, slow, "{chain:?} {order:?}");
+                // Each row's tie, and the key that broke it, read from the keys as `compare`
+                // decides them from the values.
+                let mut ties = 0;
+                for i in 1..sorted.len() {
+                    let (above, this) = (&sorted[i - 1], &sorted[i]);
+                    let by_values = (above.total == this.total)
+                        .then(|| compare(above, this, order, chain, false).1);
+                    let by_keys = tie_by_keys(&keys[i - 1], &keys[i], chain);
+                    assert_eq!(by_keys, by_values, "{chain:?} {order:?} row {i}");
+                    ties += usize::from(by_keys.is_some_and(|k| k.is_some()));
+                }
+                assert!(
+                    chain.is_empty() || ties > 100,
+                    "{chain:?}: {ties} ties by a key"
+                );
             }
         }
     }
@@ -1168,7 +1239,14 @@ mod tests {
                 2 => rng.gen_range(-1_000_000..1_000_000),
                 _ => rng.r#gen(),
             };
-            let x = Decimal::new(mantissa, rng.gen_range(0..12));
+            let x = match rng.gen_range(0..8) {
+                // Mantissas beyond 64 bits (up to rust_decimal's 96).
+                0 => Decimal::from_i128_with_scale(
+                    rng.gen_range(-(1i128 << 95)..(1i128 << 95)),
+                    rng.gen_range(0..28),
+                ),
+                _ => Decimal::new(mantissa, rng.gen_range(0..12)),
+            };
             buf.clear();
             decimal_text(&mut buf, x);
             assert_eq!(String::from_utf8_lossy(&buf), x.to_string());
