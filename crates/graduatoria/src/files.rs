@@ -130,6 +130,9 @@ impl ApplicantRow<'_> {
     }
 }
 
+/// Most applicants a CSV's line count reserves room for ([`read_applicants`]).
+const RESERVED_ROWS: usize = 1 << 20;
+
 /// Reads applicants from `.csv` (header row; see `docs/graduatorie.md`) or `.json` (an array).
 /// Errors name the row (CSV, 1-based after the header), the applicant and the field.
 pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
@@ -152,8 +155,11 @@ pub fn read_applicants(path: &Path) -> Result<Vec<Applicant>> {
                 ));
             }
             // A row takes at least a line: the lines bound the rows, so the applicants are
-            // not copied as the vector grows. One record is reused, its fields borrowed.
-            let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &bytes).count());
+            // not copied as the vector grows (blank lines, which the reader skips, count too:
+            // the reservation stops at a million rows, beyond which the vector grows as it
+            // goes). One record is reused, its fields borrowed.
+            let lines = memchr::memchr_iter(b'\n', &bytes).count();
+            let mut out = Vec::with_capacity(lines.min(RESERVED_ROWS));
             let mut record = csv::StringRecord::new();
             let mut i = 0;
             while reader
@@ -297,7 +303,8 @@ mod tests {
     }
 
     /// Quoted fields (a comma, a doubled quote, a line break inside) are read whole, columns in
-    /// any order, and a file whose last line has no line break loses no row.
+    /// any order, blank lines skipped, and a file whose last line has no line break loses no
+    /// row.
     #[test]
     fn applicant_csv_reads_quoted_fields_and_the_last_unterminated_row() {
         let dir = tempfile::tempdir().unwrap();
@@ -306,7 +313,7 @@ mod tests {
             &p,
             "riserve,data_nascita,id,isee\n\
              \"militari_volontari; orfani\",1990-01-01,\"A,1\",12500.00\n\
-             ,1985-02-03,\"B \"\"2\"\"\n3\",\n\
+             ,1985-02-03,\"B \"\"2\"\"\n3\",\n\n\n\
              ,1970-12-31,C,",
         )
         .unwrap();
