@@ -269,8 +269,8 @@ fn ranked(
     // on the number of threads.
     //
     // Every row names its criteria with a shared `Arc<str>`. One counter per name, bumped by
-    // both threads for every row, would bounce its cache line between the cores on each of
-    // the half million clones: each job takes its own copies of the names instead.
+    // both threads for every row, would bounce its cache line between the cores on each
+    // clone (one per criterion per row): each job takes its own copies of the names instead.
     let outcomes: Vec<Result<Result<Scored<'_>, Excluded>, Error>> = request
         .applicants
         .par_iter()
@@ -584,13 +584,10 @@ fn decimal_text(buf: &mut Vec<u8>, x: Decimal) {
         let _ = std::io::Write::write_fmt(buf, format_args!("{x}"));
         return;
     }
-    // itoa writes the digits without a 128-bit division per digit (most mantissas fit 64 bits).
+    // itoa writes the digits without a 128-bit division per digit (a mantissa below 10^16,
+    // most of them, takes none).
     let mut itoa = itoa::Buffer::new();
-    let digits = match u64::try_from(m.unsigned_abs()) {
-        Ok(n) => itoa.format(n),
-        Err(_) => itoa.format(m.unsigned_abs()),
-    }
-    .as_bytes();
+    let digits = itoa.format(m.unsigned_abs()).as_bytes();
     let scale = x.scale() as usize;
     if m < 0 {
         buf.push(b'-');
