@@ -78,6 +78,7 @@ fn bench(c: &mut Criterion) {
                 progress: false,
                 chunk_rows: 0,
                 overrides: None,
+                input_digest_format: incrocio_batch::INPUT_DIGEST_FORMAT,
             };
             black_box(reprofile(&profiler, &opts).expect("reprofile"))
         })

@@ -349,6 +349,7 @@ fn run_reprofile(
         progress: true,
         chunk_rows: 0,
         overrides: None,
+        input_digest_format: incrocio_engine::api::INPUT_DIGEST_FORMAT,
     };
     let t = Instant::now();
     let done = engine.reprofile("did", opts, None)?;

@@ -1618,6 +1618,7 @@ fn reprofile_cmd(engine: &Engine, a: ReprofileArgs) -> Result<ExitCode> {
         progress: !a.quiet,
         chunk_rows: a.chunk_rows,
         overrides: None,
+        input_digest_format: incrocio_engine::api::INPUT_DIGEST_FORMAT,
     };
     let started = Instant::now();
     let done = engine.reprofile(&a.model, opts, a.decisions.as_deref())?;

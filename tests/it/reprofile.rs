@@ -3,7 +3,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use incrocio_batch::{OnError, ReprofileOptions, RowStatus, reprofile};
+use incrocio_batch::{INPUT_DIGEST_FORMAT, OnError, ReprofileOptions, RowStatus, reprofile};
+use incrocio_core::digest::RecordHashFormat;
 use incrocio_core::reference::Reference;
 use incrocio_profiling::Profiler;
 use incrocio_synth::PeopleSpec;
@@ -34,6 +35,26 @@ fn run(
     run_with(input, previous, output, as_of, on_error, rejects, 2)
 }
 
+/// [`run`] writing its input digests in `format`.
+fn run_in(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+    format: RecordHashFormat,
+) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
+    run_opts(
+        input,
+        previous,
+        output,
+        as_of,
+        OnError::Fail,
+        None,
+        2,
+        format,
+    )
+}
+
 /// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
 fn run_chunked(
     input: &Path,
@@ -53,6 +74,23 @@ fn run_with(
     rejects: Option<PathBuf>,
     chunk_rows: usize,
 ) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
+    let format = INPUT_DIGEST_FORMAT;
+    run_opts(
+        input, previous, output, as_of, on_error, rejects, chunk_rows, format,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_opts(
+    input: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    as_of: &str,
+    on_error: OnError,
+    rejects: Option<PathBuf>,
+    chunk_rows: usize,
+    input_digest_format: RecordHashFormat,
+) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
     let c = crate::catalog();
     let p = Profiler {
         model: c.profiling("did").unwrap(),
@@ -70,8 +108,23 @@ fn run_with(
         progress: false,
         chunk_rows,
         overrides: None,
+        input_digest_format,
     };
     reprofile(&p, &opts)
+}
+
+/// The value of a key of an output's file metadata.
+fn metadata(path: &Path, key: &str) -> Option<String> {
+    let mut reader = ParquetReader::new(File::open(path).unwrap());
+    let kv = reader
+        .get_metadata()
+        .unwrap()
+        .key_value_metadata
+        .clone()
+        .unwrap();
+    kv.iter()
+        .find(|x| x.key == key)
+        .and_then(|x| x.value.clone())
 }
 
 fn read(path: &Path) -> DataFrame {
@@ -199,6 +252,66 @@ fn ninety_day_selection_and_carry_over() {
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&2));
 }
 
+/// A previous output in SHA-256 (as every engine before the format key wrote them) is compared
+/// in SHA-256: an unchanged record is carried over, a changed one is re-profiled, and the new
+/// file holds every digest in XXH3-64, the same as a fresh run's. And back: an XXH3 file read
+/// by a run writing SHA-256.
+#[test]
+fn a_previous_output_is_compared_in_its_own_digest_format() {
+    use RecordHashFormat::{Sha256First64, Xxh3_64};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = [row("A", "RM", "2026-01-10"), row("B", "MI", "2026-02-01")];
+    let people = write(d, "people.csv", &rows);
+    let old = d.join("old.parquet");
+    run_in(&people, None, &old, "2026-06-01", Sha256First64).unwrap();
+    let key = "incrocio.input_digest_format";
+    assert_eq!(metadata(&old, key), None);
+    assert!(
+        metadata(&old, "incrocio.input_digest")
+            .unwrap()
+            .contains("SHA-256")
+    );
+    let fresh = d.join("fresh.parquet");
+    run_in(&people, None, &fresh, "2026-06-20", Xxh3_64).unwrap();
+    assert_eq!(metadata(&fresh, key).as_deref(), Some("xxh3-64"));
+    let digests = |p: &Path| -> Vec<Option<i64>> {
+        read(p)
+            .column("input_digest")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .to_vec()
+    };
+    let (sha, xxh) = (digests(&old), digests(&fresh));
+    assert!(sha.iter().zip(&xxh).all(|(a, b)| a.is_some() && a != b));
+
+    // 19 days later B moved: A is carried over, B re-profiled; both digests now in XXH3.
+    let moved = write(
+        d,
+        "moved.csv",
+        &[rows[0].clone(), row("B", "TO", "2026-02-01")],
+    );
+    let next = d.join("next.parquet");
+    let r = run_in(&moved, Some(&old), &next, "2026-06-20", Xxh3_64).unwrap();
+    assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&1));
+    assert_eq!(r.by_status.get(&RowStatus::InputChanged), Some(&1));
+    assert_eq!(metadata(&next, key).as_deref(), Some("xxh3-64"));
+    let now = digests(&next);
+    assert_eq!(now[0], xxh[0]);
+    assert_ne!(now[1], xxh[1]);
+    // Apart from its status and digest, A's row is the old row.
+    let strip = |df: DataFrame| df.slice(0, 1).drop_many(["status", "input_digest"]);
+    assert!(strip(read(&old)).equals_missing(&strip(read(&next))));
+
+    // Unchanged, the XXH3 file read by a run in SHA-256: everyone carried over, in SHA-256.
+    let back = d.join("back.parquet");
+    let r = run_in(&people, Some(&fresh), &back, "2026-06-21", Sha256First64).unwrap();
+    assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&2));
+    assert_eq!(digests(&back), sha);
+    assert_eq!(metadata(&back, key), None);
+}
+
 #[test]
 fn bad_rows_fail_with_row_and_field_or_go_to_rejects() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,6 +414,7 @@ fn byte_identical_with_one_or_two_threads() {
             progress: false,
             chunk_rows,
             overrides: None,
+            input_digest_format: INPUT_DIGEST_FORMAT,
         };
         let r = reprofile(&p, &opts).unwrap();
         assert_eq!(r.output_rows, 30_000);

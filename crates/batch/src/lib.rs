@@ -16,7 +16,7 @@ pub use self::people::{
     write_with_outcome,
 };
 pub use self::reprofile::{
-    DEFAULT_CHUNK_ROWS, MISSING_COLUMN, OnError, Reject, ReprofileOptions, ReprofileReport,
-    RowStatus, Transition, reprofile,
+    DEFAULT_CHUNK_ROWS, INPUT_DIGEST_FORMAT, MISSING_COLUMN, OnError, Reject, ReprofileOptions,
+    ReprofileReport, RowStatus, Transition, reprofile,
 };
 pub use incrocio_core::files::atomic_write;

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use super::encode::{Layout, OutColumn, RowGroup, array_of};
 use super::people::{PeopleTable, days_from_date, parquet_rows};
+use incrocio_core::digest::RecordHashFormat;
 use incrocio_core::error::{Error, FieldReason, InputError, Result};
 use incrocio_core::files::atomic_write;
 use incrocio_decisions::overrides::ActiveOverrides;
@@ -29,6 +30,9 @@ use incrocio_profiling::{ModelRef, Profiler, REVIEW_INTERVAL_DAYS, next_review};
 
 /// Default rows per chunk of work, and per Parquet row group of the output.
 pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
+
+/// The format of the `input_digest` column a run writes unless told otherwise.
+pub const INPUT_DIGEST_FORMAT: RecordHashFormat = RecordHashFormat::Xxh3_64;
 
 /// What to do with a bad row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +70,9 @@ pub struct ReprofileOptions {
     /// `override_expires` (null where none) and `effective_class`, beside the computed
     /// `class`.
     pub overrides: Option<std::sync::Arc<ActiveOverrides>>,
+    /// The format of the `input_digest` column written ([`INPUT_DIGEST_FORMAT`] unless an
+    /// older reader needs SHA-256). A previous output is read in whatever format it names.
+    pub input_digest_format: RecordHashFormat,
 }
 
 /// Why a row is in the output as it is.
@@ -166,6 +173,8 @@ struct Previous {
     by_id: std::sync::OnceLock<HashMap<String, u32>>,
     /// Whether it was produced by the same model (id, version and digest).
     same_model: bool,
+    /// The format of its `input_digest` column.
+    digest_format: RecordHashFormat,
     /// Classes, for the whole file; read by window (in [`PrevColumns`]) when aligned.
     class: Option<Int32Chunked>,
     /// The columns carried over, for the whole file: present when `same_model` and the file is
@@ -406,6 +415,19 @@ impl Previous {
         let same_model = metadata_value(&mut reader, path, METADATA_MODEL_DIGEST)?
             == profiler.model.digest
             && metadata_value(&mut reader, path, METADATA_MODEL)? == profiler.model.key();
+        // Files written before the key existed, and files written in SHA-256, have no key.
+        let digest_format = match metadata_value(&mut reader, path, METADATA_INPUT_DIGEST_FORMAT) {
+            Err(_) => RecordHashFormat::Sha256First64,
+            Ok(name) => RecordHashFormat::from_name(&name).ok_or_else(|| {
+                Error::data(
+                    path,
+                    format!(
+                        "`{METADATA_INPUT_DIGEST_FORMAT}` is `{name}`: not a format this \
+                         engine reads (sha256-64, xxh3-64)"
+                    ),
+                )
+            })?,
+        };
         let d = |e: PolarsError| Error::data(path, e);
         let rows = reader.num_rows().map_err(d)?;
         // A file written from the same ids in the same order with no row rejected (its rows
@@ -421,6 +443,7 @@ impl Previous {
                 ids: None,
                 by_id: std::sync::OnceLock::new(),
                 same_model,
+                digest_format,
                 class: None,
                 cols: None,
                 aligned: Some(path.to_path_buf()),
@@ -451,6 +474,7 @@ impl Previous {
             ids: Some(ids),
             by_id: std::sync::OnceLock::new(),
             same_model,
+            digest_format,
             class: Some(class),
             cols,
             aligned: None,
@@ -544,7 +568,8 @@ impl Rows {
         }
     }
 
-    /// Copies row `r` of the previous output.
+    /// Copies row `r` of the previous output, but for its input digest: the caller writes it
+    /// in this run's format.
     fn push_previous(&mut self, p: &PrevColumns, r: usize) {
         self.index.push(p.index[r]);
         self.linear.push(p.linear[r]);
@@ -558,7 +583,6 @@ impl Rows {
         for (col, prev) in self.adr.iter_mut().zip(&p.adr) {
             col.push(prev[r]);
         }
-        self.digest.push(p.digest[r].unwrap_or_default());
         self.profiled_at.push(p.profiled_at[r].unwrap_or_default());
         self.next_review_at.push(p.next_review_at[r]);
         self.missing.push(p.missing.get(r).copied().unwrap_or(0));
@@ -632,7 +656,13 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
         opts.chunk_rows
     };
     let n_chunks = people.len().div_ceil(chunk_rows);
-    let metadata = file_metadata(profiler, opts.as_of, people.len(), &input_ids);
+    let metadata = file_metadata(
+        profiler,
+        opts.as_of,
+        people.len(),
+        &input_ids,
+        opts.input_digest_format,
+    );
     let overrides = opts.overrides.as_deref();
     let no_rows = Rows::new(
         profiler.model.features.len(),
@@ -682,7 +712,7 @@ pub fn reprofile(profiler: &Profiler<'_>, opts: &ReprofileOptions) -> Result<Rep
                         profiler,
                         &people,
                         previous.as_ref(),
-                        opts.as_of,
+                        opts,
                         c * chunk_rows,
                         chunk_rows,
                     )?;
@@ -778,6 +808,9 @@ pub const METADATA_MODEL: &str = "incrocio.model";
 pub const METADATA_INPUT_ROWS: &str = "incrocio.input_rows";
 /// `sha256:` of the input's ids in order (see [`ids_digest`]).
 pub const METADATA_INPUT_IDS: &str = "incrocio.input_ids_digest";
+/// The [`RecordHashFormat`] of the `input_digest` column, by name; absent in a file whose
+/// digests are SHA-256 (every file written before the key existed).
+pub const METADATA_INPUT_DIGEST_FORMAT: &str = "incrocio.input_digest_format";
 
 /// `sha256:` of the ids of `people` in row order, each as its length (u32, little-endian)
 /// and bytes: two runs over the same people in the same order have the same digest.
@@ -800,23 +833,52 @@ fn file_metadata(
     as_of: NaiveDate,
     input_rows: usize,
     input_ids: &str,
+    digest_format: RecordHashFormat,
 ) -> Vec<(String, String)> {
     let m = profiler.model;
-    vec![
-        ("incrocio.engine_version".into(), env!("CARGO_PKG_VERSION").into()),
+    let digest = match digest_format {
+        RecordHashFormat::Sha256First64 => {
+            "first 8 bytes of SHA-256 of the canonical record encoding, big-endian, as a signed 64-bit integer"
+        }
+        RecordHashFormat::Xxh3_64 => {
+            "XXH3-64 (seed 0) of the canonical record encoding, as a signed 64-bit integer"
+        }
+    };
+    let mut metadata = vec![
+        (
+            "incrocio.engine_version".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        ),
         (METADATA_MODEL.into(), m.key()),
         (METADATA_MODEL_DIGEST.into(), m.digest.clone()),
-        ("incrocio.model_status".into(), format!("{:?}", m.status).to_lowercase()),
-        ("incrocio.classes_status".into(), format!("{:?}", m.classes.status).to_lowercase()),
+        (
+            "incrocio.model_status".into(),
+            format!("{:?}", m.status).to_lowercase(),
+        ),
+        (
+            "incrocio.classes_status".into(),
+            format!("{:?}", m.classes.status).to_lowercase(),
+        ),
         ("incrocio.class_labels".into(), m.classes.labels.join("|")),
         ("incrocio.adr_rules".into(), profiler.adr.key()),
-        ("incrocio.adr_rules_digest".into(), profiler.adr.digest.clone()),
+        (
+            "incrocio.adr_rules_digest".into(),
+            profiler.adr.digest.clone(),
+        ),
         ("incrocio.as_of".into(), as_of.to_string()),
         ("incrocio.adr_amounts".into(), "euro cents".into()),
-        ("incrocio.input_digest".into(), "first 8 bytes of SHA-256 of the canonical record encoding, big-endian, as a signed 64-bit integer".into()),
+        ("incrocio.input_digest".into(), digest.into()),
         (METADATA_INPUT_ROWS.into(), input_rows.to_string()),
         (METADATA_INPUT_IDS.into(), input_ids.to_owned()),
-    ]
+    ];
+    // A SHA-256 file is written as every engine before the key wrote it.
+    if digest_format != RecordHashFormat::Sha256First64 {
+        metadata.push((
+            METADATA_INPUT_DIGEST_FORMAT.into(),
+            digest_format.name().into(),
+        ));
+    }
+    metadata
 }
 
 fn progress_bar(show: bool, len: u64) -> ProgressBar {
@@ -836,10 +898,11 @@ fn process_chunk(
     profiler: &Profiler<'_>,
     people: &PeopleTable,
     previous: Option<&Previous>,
-    as_of: NaiveDate,
+    opts: &ReprofileOptions,
     start: usize,
     chunk_rows: usize,
 ) -> Result<ChunkOut> {
+    let (as_of, format) = (opts.as_of, opts.input_digest_format);
     let n_features = profiler.model.features.len();
     let end = (start + chunk_rows).min(people.len());
     let mut out = ChunkOut {
@@ -871,11 +934,12 @@ fn process_chunk(
         }
     }
     for i in start..end {
-        let person = window
-            .view(i, &mut scratch)
-            .and_then(|v| v.validate(profiler.reference));
-        let person = match person {
-            Ok(p) => p,
+        let checked = window.view(i, &mut scratch).and_then(|v| {
+            v.validate_digesting(profiler.reference, format)
+                .map(|p| (v, p))
+        });
+        let (view, person) = match checked {
+            Ok(checked) => checked,
             Err(e) => {
                 out.rejects
                     .push((i + 1, e.with_record(window.id(i)).with_row(i + 1)));
@@ -888,8 +952,15 @@ fn process_chunk(
         let status = match prev {
             None => RowStatus::New,
             Some((p, _)) if !p.same_model => RowStatus::ModelChanged,
-            Some(_) => {
-                if cols.and_then(|(c, r)| c.digest[r]) != Some(digest) {
+            Some((p, _)) => {
+                // A previous file in another format is compared in its own: the record is
+                // hashed once more, and the row is written in this run's format.
+                let then = if p.digest_format == format {
+                    digest
+                } else {
+                    view.input_digest(p.digest_format) as i64
+                };
+                if cols.and_then(|(c, r)| c.digest[r]) != Some(then) {
                     RowStatus::InputChanged
                 } else if cols
                     .and_then(|(c, r)| c.profiled_at[r])
@@ -914,6 +985,7 @@ fn process_chunk(
                 rows.status.push(status);
                 rows.class.push(i32::from(prev_class.unwrap_or(0)));
                 rows.push_previous(c, r);
+                rows.digest.push(digest);
             }
             continue;
         }

@@ -25,9 +25,54 @@ pub fn json_sha256_tagged<T: serde::Serialize + ?Sized>(
     Ok(h.finish_tagged())
 }
 
-/// The 64-bit digest of a record's canonical encoding: the first 8 bytes of its SHA-256, read
-/// big-endian.
+/// The 64-bit digest of a record's canonical encoding, in one of the [`RecordHashFormat`]s.
 pub type RecordHash = u64;
+
+/// How a record's canonical encoding becomes a [`RecordHash`].
+///
+/// The encoding is the same in both (see [`RecordDigest`]); only the hash over it differs. A
+/// single record's answer names its digest with the format (`sha256-64:…`); a batch output
+/// names the format of its `input_digest` column in its metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordHashFormat {
+    /// The first 8 bytes of the SHA-256 of the encoding, read big-endian: every single
+    /// record's answer, and every batch output written before XXH3 came in.
+    Sha256First64,
+    /// XXH3-64 (seed 0) of the encoding: the batch's format, a tenth of SHA-256's cost on a
+    /// record. Not cryptographic: it detects a changed record (a chance
+    /// change goes unnoticed with probability about 2^-64), not a record forged to collide.
+    Xxh3_64,
+}
+
+impl RecordHashFormat {
+    /// The format's name, as written in files and answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordHashFormat::Sha256First64 => "sha256-64",
+            RecordHashFormat::Xxh3_64 => "xxh3-64",
+        }
+    }
+
+    /// The format named `name` ([`RecordHashFormat::name`]).
+    pub fn from_name(name: &str) -> Option<RecordHashFormat> {
+        [RecordHashFormat::Sha256First64, RecordHashFormat::Xxh3_64]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+
+    /// The hash of an encoding in this format.
+    pub fn hash(self, encoding: &[u8]) -> RecordHash {
+        match self {
+            RecordHashFormat::Sha256First64 => {
+                let full = Sha256::digest(encoding);
+                let mut out = [0u8; 8];
+                out.copy_from_slice(&full[..8]);
+                u64::from_be_bytes(out)
+            }
+            RecordHashFormat::Xxh3_64 => xxhash_rust::xxh3::xxh3_64(encoding),
+        }
+    }
+}
 
 /// An [`std::io::Write`] that hashes what is written to it (SHA-256), for digests of
 /// serialized values without building the serialized text.
@@ -133,12 +178,19 @@ impl RecordDigest {
 
     /// Finishes the digest and gives its buffer back, for the next [`RecordDigest::reusing`].
     pub fn finish_keeping(self) -> (RecordHash, Vec<u8>) {
-        // One SHA-256 pass over the whole encoding: many small `update`s cost more than the
-        // hashing itself for records this size.
-        let full = Sha256::digest(&self.0);
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&full[..8]);
-        (u64::from_be_bytes(out), self.0)
+        self.finish_keeping_as(RecordHashFormat::Sha256First64)
+    }
+
+    /// [`RecordDigest::finish_keeping`] in another format.
+    pub fn finish_keeping_as(self, format: RecordHashFormat) -> (RecordHash, Vec<u8>) {
+        // One pass over the whole encoding: many small `update`s cost more than the hashing
+        // itself for records this size.
+        (format.hash(&self.0), self.0)
+    }
+
+    /// The encoding so far (what [`RecordDigest::finish_keeping_as`] hashes).
+    pub fn encoding(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -157,6 +209,25 @@ mod tests {
         let e = json_sha256_tagged(&bad).unwrap_err();
         assert_eq!(e.field, "record");
         assert_ne!(json_sha256_tagged(&v).unwrap(), sha256_tagged(b""));
+    }
+
+    /// Both formats hash the same encoding; each is checked against an independent value: the
+    /// SHA-256 of `abc` (FIPS 180-2) read big-endian, and XXH3-64 of the empty input and of
+    /// `abc` as the reference implementation's test vectors give them.
+    #[test]
+    fn record_hash_formats() {
+        use RecordHashFormat::*;
+        assert_eq!(Sha256First64.hash(b"abc"), 0xba78_16bf_8f01_cfea);
+        assert_eq!(Xxh3_64.hash(b""), 0x2d06_8005_38d3_94c2);
+        assert_eq!(Xxh3_64.hash(b"abc"), 0x78af_5f94_892f_3950);
+        for f in [Sha256First64, Xxh3_64] {
+            assert_eq!(RecordHashFormat::from_name(f.name()), Some(f));
+        }
+        assert_eq!(RecordHashFormat::from_name("sha256"), None);
+        let mut d = RecordDigest::new();
+        d.text(0, Some("x"));
+        let enc = d.encoding().to_vec();
+        assert_eq!(d.finish_keeping_as(Xxh3_64).0, Xxh3_64.hash(&enc));
     }
 
     #[test]

@@ -34,7 +34,9 @@ pub use self::jobs::{Exported, absent_optional_columns, read_jsonl};
 /// The types of the engine's requests and answers that other crates define, re-exported so
 /// that an edge (the HTTP service, the binary) depends on this crate alone.
 pub mod api {
-    pub use incrocio_batch::{DEFAULT_CHUNK_ROWS, OnError, ReprofileOptions, ReprofileReport};
+    pub use incrocio_batch::{
+        DEFAULT_CHUNK_ROWS, INPUT_DIGEST_FORMAT, OnError, ReprofileOptions, ReprofileReport,
+    };
     pub use incrocio_congruita::Esito as Congruity;
     pub use incrocio_decisions::esiti::{EsitiRequest, Esito, EsitoEntry};
     pub use incrocio_decisions::indicators::Report as IndicatorReport;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::Datelike;
 
-use incrocio_core::digest::{RecordDigest, RecordHash};
+use incrocio_core::digest::{RecordDigest, RecordHash, RecordHashFormat};
 use incrocio_core::error::{FieldReason, InputError};
 use incrocio_core::period::{Sospensione, check_suspension_periods};
 use incrocio_core::reference::{
@@ -332,16 +332,26 @@ impl ProfileRecord {
 }
 
 impl RecordView<'_> {
-    /// Resolves codes, checks ranges and dates, and computes the input digest.
+    /// Resolves codes, checks ranges and dates, and computes the input digest
+    /// ([`RecordHashFormat::Sha256First64`], the format of a single record's answer).
     ///
     /// Date checks that need `as_of` (DID in the future, impossible age) are done when features
     /// are derived, since `as_of` is a property of the run, not of the record.
     pub fn validate(&self, reference: &Reference) -> Result<Person, InputError> {
-        self.validate_fields(reference)
+        self.validate_digesting(reference, RecordHashFormat::Sha256First64)
+    }
+
+    /// [`RecordView::validate`], with the input digest in `format`.
+    pub fn validate_digesting(
+        &self,
+        reference: &Reference,
+        format: RecordHashFormat,
+    ) -> Result<Person, InputError> {
+        self.validate_fields(reference, format)
             .map_err(|e| e.with_record(self.id))
     }
 
-    fn validate_fields(&self, r: &Reference) -> FieldResult<Person> {
+    fn validate_fields(&self, r: &Reference, format: RecordHashFormat) -> FieldResult<Person> {
         incrocio_core::error::check_id(self.id).map_err(|reason| err("Id", reason))?;
         let nascita = match (self.data_nascita, self.eta) {
             (Some(d), _) => Nascita::Data(d),
@@ -410,7 +420,7 @@ impl RecordView<'_> {
             fine_ultimo_rapporto,
             sospensioni,
             naspi: self.percettore_naspi.unwrap_or(false),
-            input_digest: self.digest(),
+            input_digest: self.input_digest(format),
         })
     }
 
@@ -464,7 +474,9 @@ impl RecordView<'_> {
     }
 
     /// The canonical digest of every field, in schema order (see [`RecordDigest`]).
-    fn digest(&self) -> RecordHash {
+    /// The digest of the record's canonical encoding in `format` (what validation puts in
+    /// [`Person::input_digest`]); the encoding's field tags are fixed for every format.
+    pub fn input_digest(&self, format: RecordHashFormat) -> RecordHash {
         thread_local! {
             // One encoding buffer per thread, kept between records (a batch digests millions).
             static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
@@ -501,7 +513,7 @@ impl RecordView<'_> {
         if self.data_fine_ultimo_rapporto.is_some() {
             d.int(24, day(self.data_fine_ultimo_rapporto));
         }
-        let (hash, buf) = d.finish_keeping();
+        let (hash, buf) = d.finish_keeping_as(format);
         BUF.set(buf);
         hash
     }
