@@ -23,6 +23,26 @@ fn write(dir: &Path, name: &str, rows: &[String]) -> PathBuf {
     p
 }
 
+/// How a test run differs from [`Knobs::default`]: stop at the first bad row, chunks of 2 rows
+/// (several chunks even for a few rows), digests in [`INPUT_DIGEST_FORMAT`].
+struct Knobs {
+    on_error: OnError,
+    rejects: Option<PathBuf>,
+    chunk_rows: usize,
+    format: RecordHashFormat,
+}
+
+impl Default for Knobs {
+    fn default() -> Knobs {
+        Knobs {
+            on_error: OnError::Fail,
+            rejects: None,
+            chunk_rows: 2,
+            format: INPUT_DIGEST_FORMAT,
+        }
+    }
+}
+
 fn run(
     input: &Path,
     previous: Option<&Path>,
@@ -31,8 +51,12 @@ fn run(
     on_error: OnError,
     rejects: Option<PathBuf>,
 ) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    // Chunks of 2 rows: several chunks even for a few rows.
-    run_with(input, previous, output, as_of, on_error, rejects, 2)
+    let knobs = Knobs {
+        on_error,
+        rejects,
+        ..Knobs::default()
+    };
+    run_with(input, previous, output, as_of, knobs)
 }
 
 /// [`run`] writing its input digests in `format`.
@@ -43,16 +67,11 @@ fn run_in(
     as_of: &str,
     format: RecordHashFormat,
 ) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    run_opts(
-        input,
-        previous,
-        output,
-        as_of,
-        OnError::Fail,
-        None,
-        2,
+    let knobs = Knobs {
         format,
-    )
+        ..Knobs::default()
+    };
+    run_with(input, previous, output, as_of, knobs)
 }
 
 /// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
@@ -62,7 +81,11 @@ fn run_chunked(
     output: &Path,
     as_of: &str,
 ) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    run_with(input, previous, output, as_of, OnError::Fail, None, 4096)
+    let knobs = Knobs {
+        chunk_rows: 4096,
+        ..Knobs::default()
+    };
+    run_with(input, previous, output, as_of, knobs)
 }
 
 fn run_with(
@@ -70,26 +93,7 @@ fn run_with(
     previous: Option<&Path>,
     output: &Path,
     as_of: &str,
-    on_error: OnError,
-    rejects: Option<PathBuf>,
-    chunk_rows: usize,
-) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    let format = INPUT_DIGEST_FORMAT;
-    run_opts(
-        input, previous, output, as_of, on_error, rejects, chunk_rows, format,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_opts(
-    input: &Path,
-    previous: Option<&Path>,
-    output: &Path,
-    as_of: &str,
-    on_error: OnError,
-    rejects: Option<PathBuf>,
-    chunk_rows: usize,
-    input_digest_format: RecordHashFormat,
+    knobs: Knobs,
 ) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
     let c = crate::catalog();
     let p = Profiler {
@@ -103,12 +107,12 @@ fn run_opts(
         output: output.to_path_buf(),
         as_of: as_of.parse().unwrap(),
         threads: 2,
-        on_error,
-        rejects,
+        on_error: knobs.on_error,
+        rejects: knobs.rejects,
         progress: false,
-        chunk_rows,
+        chunk_rows: knobs.chunk_rows,
         overrides: None,
-        input_digest_format,
+        input_digest_format: knobs.format,
     };
     reprofile(&p, &opts)
 }
@@ -161,19 +165,7 @@ fn ninety_day_selection_and_carry_over() {
     assert_eq!(r.by_status.get(&RowStatus::New), Some(&3));
     assert_eq!(r.output_rows, 3);
     // Provenance shared by every row travels in the file metadata.
-    let mut reader = ParquetReader::new(File::open(&first).unwrap());
-    let kv = reader
-        .get_metadata()
-        .unwrap()
-        .key_value_metadata
-        .clone()
-        .unwrap();
-    let get = |k: &str| {
-        kv.iter()
-            .find(|x| x.key == k)
-            .and_then(|x| x.value.clone())
-            .unwrap()
-    };
+    let get = |k: &str| metadata(&first, k).unwrap();
     assert_eq!(get("incrocio.model"), "did@v2");
     assert_eq!(get("incrocio.model_status"), "illustrative");
     assert!(get("incrocio.model_digest").starts_with("sha256:"));
