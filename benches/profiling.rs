@@ -1,5 +1,6 @@
-//! Profiling throughput: scoring validated people, validating records, and the whole
-//! `reprofile` job Parquet → Parquet on a seeded synthetic population.
+//! Profiling throughput: scoring validated people, validating records, their input digests
+//! in both formats, and the whole `reprofile` job Parquet → Parquet on a seeded synthetic
+//! population.
 //!
 //! Dataset: `synth people --seed 42 --as-of 2026-11-23`; sizes in the bench names.
 //! Run: `cargo bench --bench profiling`. Figures for 3,000,000 people come from the CLI
@@ -9,6 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use incrocio_batch::{OnError, ReprofileOptions, reprofile};
+use incrocio_core::digest::RecordHashFormat;
 use incrocio_core::reference::Reference;
 use incrocio_engine::catalog::Catalog;
 use incrocio_profiling::Profiler;
@@ -56,6 +58,16 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // The input digest alone, in the answer's format and in the batch's (the same encoding).
+    for format in [RecordHashFormat::Sha256First64, RecordHashFormat::Xxh3_64] {
+        g.bench_function(format!("input_digest_{}_16k", format.name()), |b| {
+            b.iter(|| {
+                for r in &records {
+                    black_box(r.view().input_digest(format));
+                }
+            })
+        });
+    }
     g.finish();
 
     let dir = tempfile::tempdir().expect("tempdir");
