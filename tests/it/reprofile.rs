@@ -304,6 +304,58 @@ fn a_previous_output_is_compared_in_its_own_digest_format() {
     assert_eq!(metadata(&back, key), None);
 }
 
+/// A previous output naming a digest format this engine does not know is refused, naming the
+/// key and the value, not read as SHA-256 (every row would be re-profiled) or as XXH3.
+#[test]
+fn a_previous_output_in_an_unknown_digest_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let people = write(d, "people.csv", &[row("A", "RM", "2026-01-10")]);
+    let first = d.join("first.parquet");
+    run(&people, None, &first, "2026-06-01", OnError::Fail, None).unwrap();
+    // The same file, its metadata copied but for the format.
+    let mut reader = ParquetReader::new(File::open(&first).unwrap());
+    let kv: Vec<(String, String)> = reader
+        .get_metadata()
+        .unwrap()
+        .key_value_metadata
+        .clone()
+        .unwrap()
+        .into_iter()
+        .map(|x| {
+            let value = match x.key.as_str() {
+                "incrocio.input_digest_format" => "md5-64".to_owned(),
+                _ => x.value.unwrap_or_default(),
+            };
+            (x.key, value)
+        })
+        .collect();
+    assert!(
+        kv.iter()
+            .any(|(k, v)| k == "incrocio.input_digest_format" && v == "md5-64")
+    );
+    let mut df = read(&first);
+    let relabelled = d.join("relabelled.parquet");
+    ParquetWriter::new(File::create(&relabelled).unwrap())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
+        .finish(&mut df)
+        .unwrap();
+    let e = run(
+        &people,
+        Some(&relabelled),
+        &d.join("next.parquet"),
+        "2026-06-20",
+        OnError::Fail,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("incrocio.input_digest_format") && e.contains("md5-64"),
+        "{e}"
+    );
+}
+
 #[test]
 fn bad_rows_fail_with_row_and_field_or_go_to_rejects() {
     let dir = tempfile::tempdir().unwrap();
