@@ -141,11 +141,12 @@ impl RecordDigest {
 
     /// Feeds an optional text field.
     pub fn text(&mut self, tag: u8, v: Option<&str>) -> &mut Self {
+        // A field's head in one copy: a batch encodes tens of millions of fields.
         match v {
             None => self.0.extend_from_slice(&[tag, ABSENT]),
             Some(s) => {
-                self.0.extend_from_slice(&[tag, PRESENT]);
-                self.0.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                let [a, b, c, d] = (s.len() as u32).to_le_bytes();
+                self.0.extend_from_slice(&[tag, PRESENT, a, b, c, d]);
                 self.0.extend_from_slice(s.as_bytes());
             }
         }
@@ -157,8 +158,9 @@ impl RecordDigest {
         match v {
             None => self.0.extend_from_slice(&[tag, ABSENT]),
             Some(x) => {
-                self.0.extend_from_slice(&[tag, PRESENT]);
-                self.0.extend_from_slice(&x.to_le_bytes());
+                let [a, b, c, d, e, f, g, h] = x.to_le_bytes();
+                self.0
+                    .extend_from_slice(&[tag, PRESENT, a, b, c, d, e, f, g, h]);
             }
         }
         self
