@@ -38,9 +38,10 @@ pub enum RecordHashFormat {
     /// The first 8 bytes of the SHA-256 of the encoding, read big-endian: every single
     /// record's answer, and every batch output written before XXH3 came in.
     Sha256First64,
-    /// XXH3-64 (seed 0) of the encoding: the batch's format, a tenth of SHA-256's cost on a
-    /// record. Not cryptographic: it detects a changed record (a chance
-    /// change goes unnoticed with probability about 2^-64), not a record forged to collide.
+    /// XXH3-64 (seed 0) of the encoding: the batch's format. A record's digest, its encoding
+    /// included, costs 86 ns against 232 ns in SHA-256 (criterion, `profiling/input_digest_*`).
+    /// Not cryptographic: it detects a changed record (a chance change goes unnoticed with
+    /// probability about 2^-64), not a record forged to collide.
     Xxh3_64,
 }
 
@@ -173,26 +174,17 @@ impl RecordDigest {
         self
     }
 
-    /// Finishes the digest.
+    /// Finishes the digest in [`RecordHashFormat::Sha256First64`].
     pub fn finish(self) -> RecordHash {
-        self.finish_keeping().0
+        self.finish_keeping(RecordHashFormat::Sha256First64).0
     }
 
-    /// Finishes the digest and gives its buffer back, for the next [`RecordDigest::reusing`].
-    pub fn finish_keeping(self) -> (RecordHash, Vec<u8>) {
-        self.finish_keeping_as(RecordHashFormat::Sha256First64)
-    }
-
-    /// [`RecordDigest::finish_keeping`] in another format.
-    pub fn finish_keeping_as(self, format: RecordHashFormat) -> (RecordHash, Vec<u8>) {
+    /// Finishes the digest in `format` and gives its buffer back, for the next
+    /// [`RecordDigest::reusing`].
+    pub fn finish_keeping(self, format: RecordHashFormat) -> (RecordHash, Vec<u8>) {
         // One pass over the whole encoding: many small `update`s cost more than the hashing
         // itself for records this size.
         (format.hash(&self.0), self.0)
-    }
-
-    /// The encoding so far (what [`RecordDigest::finish_keeping_as`] hashes).
-    pub fn encoding(&self) -> &[u8] {
-        &self.0
     }
 }
 
@@ -226,10 +218,6 @@ mod tests {
             assert_eq!(RecordHashFormat::from_name(f.name()), Some(f));
         }
         assert_eq!(RecordHashFormat::from_name("sha256"), None);
-        let mut d = RecordDigest::new();
-        d.text(0, Some("x"));
-        let enc = d.encoding().to_vec();
-        assert_eq!(d.finish_keeping_as(Xxh3_64).0, Xxh3_64.hash(&enc));
     }
 
     #[test]

@@ -473,9 +473,8 @@ impl RecordView<'_> {
         }
     }
 
-    /// The canonical digest of every field, in schema order (see [`RecordDigest`]).
-    /// The digest of the record's canonical encoding in `format` (what validation puts in
-    /// [`Person::input_digest`]); the encoding's field tags are fixed for every format.
+    /// The digest of every field, in schema order, in `format` (see [`RecordDigest`]): what
+    /// validation puts in [`Person::input_digest`]. The encoding is the same in every format.
     pub fn input_digest(&self, format: RecordHashFormat) -> RecordHash {
         thread_local! {
             // One encoding buffer per thread, kept between records (a batch digests millions).
@@ -513,7 +512,7 @@ impl RecordView<'_> {
         if self.data_fine_ultimo_rapporto.is_some() {
             d.int(24, day(self.data_fine_ultimo_rapporto));
         }
-        let (hash, buf) = d.finish_keeping_as(format);
+        let (hash, buf) = d.finish_keeping(format);
         BUF.set(buf);
         hash
     }
