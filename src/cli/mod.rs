@@ -389,6 +389,11 @@ enum EvalCommand {
         /// query and that have no judgment yet (TSV with an empty grade), to be graded.
         #[arg(long)]
         unjudged: Option<PathBuf>,
+        /// Ask every query as a job ad writes it (gender endings and markers, a call, seniority,
+        /// hours, an abbreviation, a comune, capitals; drawn from --seed and the title), the
+        /// grades unchanged: the cost of such noise to each method and model.
+        #[arg(long)]
+        noisy: bool,
     },
     /// Accuracy@1/@5 of free-text title resolution on a development set: held-out taxonomy
     /// labels, and job-ad titles with their ISCO-08 unit groups.
@@ -1038,6 +1043,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rosa,
             judged,
             unjudged,
+            noisy,
         }) => {
             let text = ad_titles(titles.as_deref())?;
             let judged_text = match &judged {
@@ -1065,6 +1071,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 tuning_queries,
                 seed,
                 min_confidence: 0.0,
+                noisy,
             };
             let mut r = engine.title_ranking(&text, &judged_set, options);
             if r.judged_missing > 0 {

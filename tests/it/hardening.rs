@@ -751,7 +751,7 @@ fn issue_11_9_models_list_includes_the_matching_model_and_logs_have_no_colour_in
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("matching") && l.contains("default@v5"))
+            .any(|l| l.starts_with("matching") && l.contains("default@v6"))
     );
     let out = Command::new(env!("CARGO_BIN_EXE_incrocio"))
         .args(["profile", "--as-of", "2026-11-23", "no-such.json"])

@@ -490,7 +490,7 @@ fn candidates_upkeep_and_shortlists() {
     let v = sl.json();
     assert_eq!(v["rosa"][0]["candidate_id"], "C1");
     assert_eq!(v["eligible_count"], 1);
-    assert_eq!(v["model"], "default@v5");
+    assert_eq!(v["model"], "default@v6");
     assert!(v["input_digest"].as_str().unwrap().starts_with("sha256:"));
     // The vacancy alone, size from the query string.
     let bare = serde_json::to_vec(&vacancy()["vacancy"]).unwrap();

@@ -165,7 +165,7 @@ fn rosa_holds_fifteen_unless_asked_and_suggests_narrowing() {
     }
     assert!(all.rosa.windows(2).all(|w| w[0].score >= w[1].score));
     assert_eq!(all.model, crate::matching_model().key());
-    assert_eq!(all.model, "default@v5");
+    assert_eq!(all.model, "default@v6");
     assert!(all.input_digest.starts_with("sha256:"));
 }
 

@@ -365,7 +365,7 @@ fn issue_12_4_and_5_occupations_over_http() {
     let v = r.json();
     assert_eq!(v["status"], "resolved");
     assert_eq!(v["occupation"]["occupation"]["isco"], "2513");
-    assert_eq!(v["model"], "default@v5");
+    assert_eq!(v["model"], "default@v6");
     let r = call(s.addr, "GET", "/v1/occupations?limit=3", Some(ALL), None);
     assert_problem(&r, 422);
     let r = call(

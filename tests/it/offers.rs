@@ -78,7 +78,7 @@ fn issue_14_offers_add_up_respect_hard_rules_and_carry_verdicts() {
         assert!(out.offers.len() <= 15);
         assert!(out.eligible_count <= out.open_count);
         assert_eq!(out.rules.id, "dm-2018-04-10");
-        assert_eq!(out.model, "default@v5");
+        assert_eq!(out.model, "default@v6");
         for (k, o) in out.offers.iter().enumerate() {
             seen_offers += 1;
             assert_eq!(o.position as usize, k + 1);

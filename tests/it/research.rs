@@ -622,11 +622,11 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
     };
     for js in [&judgments, &esiti] {
         let g = grades(js, 0).unwrap();
-        let (text, rep) = tune(&idx, &blind, &g, &base, 5, &opts, r, t).unwrap();
+        let (text, rep) = tune(&idx, &blind, &g, &base, 7, &opts, r, t).unwrap();
         assert!(rep.train_vacancies > 0 && rep.test_vacancies > 0, "{rep:?}");
         assert!(rep.tuned_train_ndcg >= rep.base_train_ndcg, "{rep:?}");
         let m = MatchingModel::parse("tuned.toml", &text).unwrap();
-        assert_eq!(m.key(), "default@v5");
+        assert_eq!(m.key(), "default@v7");
         // Soft occupations (a v4 base): the minor-group credit and the n-gram share too.
         assert_eq!(rep.parameters.len(), 12);
         assert_eq!(m.status, Status::Fitted);
@@ -634,7 +634,7 @@ fn tuning_learns_from_judgments_and_esiti_and_writes_a_new_version() {
         let sum = w.lessicale + w.competenze + w.esperienza + w.istruzione + w.distanza;
         assert!((sum - 1.0).abs() < 1e-3, "{sum}");
         // Same inputs, same result.
-        let (again, _) = tune(&idx, &blind, &g, &base, 5, &opts, r, t).unwrap();
+        let (again, _) = tune(&idx, &blind, &g, &base, 7, &opts, r, t).unwrap();
         assert_eq!(again, text);
         // 21 (graded) and 188 (esiti) judged vacancies, under 50 of them held out with a
         // relevant candidate: the report says it is too few.

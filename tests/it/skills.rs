@@ -435,7 +435,7 @@ fn issue_33_1_http_route() {
     let v = res.json();
     assert_eq!(v["reach"], "entro 50 km");
     assert_eq!(v["skills_model"], "default@v1");
-    assert_eq!(v["model"], "default@v5");
+    assert_eq!(v["model"], "default@v6");
     // The offers scope is needed.
     let res = post(s.addr, "/v1/skills/gap", PROFILING_ONLY, &body);
     assert_problem(&res, 403);

@@ -298,3 +298,51 @@ fn issue_32_7_the_export_carries_what_the_experience_part_reads() {
     // occupation earn credit; "niente" does not.
     assert!(seen >= 4, "{seen}");
 }
+
+/// Issue 31, titles as ads write them (`default@v6`): a vacancy titled as an ad is ranked as
+/// its plain title is — the same rosa, every part of every score, the same credited
+/// occupations — because the gender ending, the marker, the call, the hours and the place are
+/// cleaned away before the title is resolved and searched. v5 reads them (the test would hold
+/// for nothing if cleaning did not change v5's answer).
+#[test]
+fn v6_ranks_an_ad_title_as_its_plain_title() {
+    let catalog = crate::catalog();
+    let records = || {
+        vec![
+            candidate("C1", exp("Infermiere")),
+            candidate("C2", exp("Infermiera di sala operatoria")),
+            candidate("C3", exp("Operatore socio sanitario")),
+            candidate("C4", exp("Cameriere di sala")),
+        ]
+    };
+    let parts = |s: &Shortlist| {
+        s.rosa
+            .iter()
+            .map(|e| {
+                let credited = e.experience.as_ref().map(|x| format!("{x:?}"));
+                (
+                    e.candidate_id.clone(),
+                    format!("{:?}", e.contributions),
+                    credited,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let ad = "Cercasi Infermiere/a (m/f) part time - Milano";
+    for (spec, same) in [("default@v6", true), ("default@v5", false)] {
+        let model = catalog.matching(spec).unwrap().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let idx = build(dir.path(), &model, records());
+        let plain = shortlist(&idx, &model, json!({"titolo": "Infermiere"}));
+        let noisy = shortlist(&idx, &model, json!({"titolo": ad}));
+        assert_eq!(plain.rosa.len(), 4, "{spec}");
+        assert_eq!(
+            parts(&plain) == parts(&noisy),
+            same,
+            "{spec}: {:?}",
+            parts(&noisy)
+        );
+        // The nurse ranks first either way: the noise moves scores, not this order.
+        assert_eq!(noisy.rosa[0].candidate_id, "C1", "{spec}");
+    }
+}

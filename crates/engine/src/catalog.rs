@@ -93,6 +93,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../../models/matching/default.v5.toml"),
     ),
     (
+        "models/matching/default.v6.toml",
+        include_str!("../../../models/matching/default.v6.toml"),
+    ),
+    (
         "models/skills/default.v1.toml",
         include_str!("../../../models/skills/default.v1.toml"),
     ),
@@ -412,12 +416,12 @@ mod tests {
         // Every bundled file lies under one kind's directory, so none is left out.
         let kinds: usize = KINDS.into_iter().map(|k| bundled_of(k).count()).sum();
         assert_eq!(kinds, BUNDLED.len());
-        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 5);
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 6);
         assert_eq!(c.matching("default@v1").unwrap().version, 1);
-        // The title model default@v4 and @v5 state is the one `incrocio train titles` wrote.
+        // The title model default@v4 to @v6 state is the one `incrocio train titles` wrote.
         let title_model: toml::Table =
             toml::from_str(include_str!("../../../models/titles/ngram.v1.toml")).unwrap();
-        for spec in ["default@v4", "default@v5"] {
+        for spec in ["default@v4", "default@v5", "default@v6"] {
             let m = &c.matching(spec).unwrap().titles;
             assert_eq!(title_model["top_k"].as_integer(), Some(i64::from(m.top_k)));
             assert_eq!(title_model["temperature"].as_float(), Some(m.temperature));
@@ -440,19 +444,19 @@ mod tests {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::write(&to, text).unwrap();
         }
-        let v5 = dir.path().join("matching/default.v5.toml");
-        let tuned = std::fs::read_to_string(&v5)
+        let v6 = dir.path().join("matching/default.v6.toml");
+        let tuned = std::fs::read_to_string(&v6)
             .unwrap()
-            .replacen("version = 5", "version = 6", 1);
-        std::fs::write(dir.path().join("matching/default.v6.toml"), tuned).unwrap();
+            .replacen("version = 6", "version = 7", 1);
+        std::fs::write(dir.path().join("matching/default.v7.toml"), tuned).unwrap();
         let c = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap();
-        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 6);
+        assert_eq!(c.matching(DEFAULT_MATCHING).unwrap().version, 7);
         assert_eq!(c.congruity_rules().len(), 2);
         std::fs::write(dir.path().join("congruita/broken.v1.toml"), "id = ").unwrap();
         let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
         assert!(e.to_string().contains("broken.v1.toml"), "{e}");
         std::fs::remove_file(dir.path().join("congruita/broken.v1.toml")).unwrap();
-        std::fs::copy(&v5, dir.path().join("matching/copy.toml")).unwrap();
+        std::fs::copy(&v6, dir.path().join("matching/copy.toml")).unwrap();
         let e = Catalog::from_dir(dir.path(), Reference::bundled()).unwrap_err();
         assert!(e.to_string().contains("defined twice"), "{e}");
     }

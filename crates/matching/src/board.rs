@@ -565,7 +565,7 @@ fn post(v: Vacancy, vector: SparseVec, a: &TextAnalyzer, inner: &mut Inner, gram
     }
     let terms = intern(inner, words);
     let grams = if grams {
-        intern_grams(inner, &v.record.titolo)
+        intern_grams(inner, &v.search_title)
     } else {
         Vec::new()
     };

@@ -190,7 +190,7 @@ pub fn query_row(
     QueryRow {
         id: r.id.clone(),
         text: vacancy_text(v),
-        title: r.titolo.clone(),
+        title: v.search_title.clone(),
         lat: f.lat,
         lon: f.lon,
         radius_km: r.raggio_km,

@@ -315,6 +315,10 @@ impl IndexParams {
         if t.min_probability != 0.0 {
             line.push_str(&format!(" min_probability={}", t.min_probability));
         }
+        // Stated from version 6 on when true; absent, false (the line of an index built before).
+        if t.clean {
+            line.push_str(" clean=true");
+        }
         line
     }
 
@@ -351,6 +355,10 @@ impl IndexParams {
                 min_probability: match t.get("min_probability") {
                     Some(p) => p.parse().ok()?,
                     None => 0.0,
+                },
+                clean: match t.get("clean") {
+                    Some(c) => c.parse().ok()?,
+                    None => false,
                 },
             },
         })
@@ -1224,7 +1232,7 @@ impl CandidateIndex {
         let grams = if model.lessicale.ngram > 0.0 && self.params.titles.soft().is_some() {
             let mut seen = rustc_hash::FxHashSet::default();
             let most = model.lessicale.max_gram_share * searcher.num_docs() as f64;
-            let title = incrocio_taxonomy::ngrams::gram_terms(&vacancy.record.titolo);
+            let title = incrocio_taxonomy::ngrams::gram_terms(&vacancy.search_title);
             let mut distinct = title
                 .iter()
                 .filter(|g| seen.insert(g.as_str()))
@@ -1539,10 +1547,15 @@ pub(super) fn candidate_vector_with(
     vz.candidate(t, &signals, &skills)
 }
 
-/// The text a vacancy is searched with: title and description.
+/// The text a vacancy is searched with: its search title ([`Vacancy::search_title`]) and
+/// description.
 pub(super) fn vacancy_text(v: &Vacancy) -> String {
     let r = &v.record;
-    format!("{} {}", r.titolo, r.descrizione.as_deref().unwrap_or(""))
+    format!(
+        "{} {}",
+        v.search_title,
+        r.descrizione.as_deref().unwrap_or("")
+    )
 }
 
 /// Reads candidate records (JSON lines) and validates them (`latest`: the latest date a DID

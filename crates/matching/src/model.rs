@@ -152,6 +152,11 @@ pub struct TitleParams {
     /// first and a value to every candidate's occupations, for a credit of a hundredth.
     #[serde(default)]
     pub min_probability: f64,
+    /// Whether a title is cleaned of what ads add to it before it is resolved (version 6 on;
+    /// false before): gender endings and markers, ad words, abbreviations, places
+    /// ([`incrocio_taxonomy::clean`]).
+    #[serde(default)]
+    pub clean: bool,
 }
 
 impl TitleParams {
@@ -162,6 +167,7 @@ impl TitleParams {
             temperature: self.temperature,
             min_cosine: self.min_cosine,
             min_probability: self.min_probability,
+            clean: self.clean,
         })
     }
 }
@@ -339,6 +345,7 @@ impl MatchingModel {
             min_cosine: 0.0,
             free_text: 0.0,
             min_probability: 0.0,
+            clean: false,
         },
         query: QueryParams { max_terms: 1_024 },
     };
@@ -417,6 +424,18 @@ impl MatchingModel {
                     file,
                     "titles.min_probability",
                     "a model of version 5 or later states the least probability an occupation of a title keeps",
+                ));
+            }
+            if m.version >= 6
+                && !table
+                    .get("titles")
+                    .and_then(|e| e.as_table())
+                    .is_some_and(|t| t.contains_key("clean"))
+            {
+                return Err(ModelError::new(
+                    file,
+                    "titles.clean",
+                    "a model of version 6 or later states whether titles are cleaned of what ads add to them",
                 ));
             }
             if m.version >= 3 && !declared {
@@ -694,6 +713,32 @@ mod tests {
                 .min_probability,
             0.0
         );
+    }
+
+    /// From v6 a model states whether titles are cleaned; v5 and before do not clean, and the
+    /// index's parameter line carries it (an index built for v5 is not one for v6).
+    #[test]
+    fn version_6_states_whether_titles_are_cleaned() {
+        let v6 = include_str!("../../../models/matching/default.v6.toml");
+        let m = MatchingModel::parse("v6.toml", v6).unwrap();
+        assert!(m.titles.clean);
+        assert!(m.titles.soft().unwrap().clean);
+        let cut = v6.replace("clean = true\n", "");
+        let e = MatchingModel::parse("v6.toml", &cut).unwrap_err();
+        assert_eq!(e.key, "titles.clean");
+        let v5 = include_str!("../../../models/matching/default.v5.toml");
+        let m5 = MatchingModel::parse("v5.toml", v5).unwrap();
+        assert!(!m5.titles.clean);
+        assert_ne!(crate::IndexParams::of(&m), crate::IndexParams::of(&m5));
+        // Everything else is v5's.
+        let same = MatchingModel {
+            titles: m5.titles,
+            version: m5.version,
+            description: m5.description.clone(),
+            digest: m5.digest.clone(),
+            ..m
+        };
+        assert_eq!(same, m5);
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub struct Vacancy {
     pub lingue: Vec<(String, u8)>,
     /// The contract, mode and licence codes as bit sets, made once here.
     pub codes: VacancyCodes,
+    /// The title the lexical part searches with (its words and character n-grams): `titolo`
+    /// as written, or cleaned of what ads add to it when the model's `titles.clean` says so
+    /// ([`incrocio_taxonomy::clean`]), as its occupations are resolved.
+    pub search_title: String,
 }
 
 /// A vacancy's codes as bits of their code lists (bit `i` is the list's `i`-th code).
@@ -209,6 +213,11 @@ impl VacancyRecord {
             },
             patenti: code_set(&self.patenti, &LICENCES, false),
         };
+        let search_title = if titles.clean {
+            incrocio_taxonomy::clean::Cleaner::new(t.ngrams()).clean(&self.titolo)
+        } else {
+            self.titolo.clone()
+        };
         Ok(Vacancy {
             record: self,
             comune,
@@ -217,6 +226,7 @@ impl VacancyRecord {
             skills,
             lingue,
             codes,
+            search_title,
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct RankingOptions {
     pub seed: u64,
     /// `titles.min_confidence` of the model the release method stands for.
     pub min_confidence: f64,
+    /// Rewrite every query title as a job ad writes it ([`as_an_ad_writes_it`]), the grades
+    /// unchanged: a set of the same queries with the noise of real ads.
+    pub noisy: bool,
 }
 
 /// One method's figures on one query set.
@@ -434,6 +437,112 @@ fn expected_match(t: &Taxonomy, a: &[(OccupationId, f64)], b: &[(OccupationId, f
     s
 }
 
+/// Each query's own stream of the noise: from the seed and the title, so that a title reads
+/// the same whatever set or order it is drawn in.
+fn noise_rng(seed: u64, title: &str) -> ChaCha8Rng {
+    // FNV-1a: stable across builds and platforms (the std hasher is not).
+    let h = title.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    ChaCha8Rng::seed_from_u64(seed ^ h)
+}
+
+/// A query title as the options ask it: as written, or as an ad writes it.
+fn written(title: &str, o: &RankingOptions) -> String {
+    if o.noisy {
+        as_an_ad_writes_it(title, o.seed)
+    } else {
+        title.to_owned()
+    }
+}
+
+/// `title` as a job ad may write it, drawn from `seed` and the title: a gender ending after a
+/// slash (`/a`, `/trice`) on the first word (half the titles), a gender marker (`(m/f)`,
+/// 30%), a call (`Cercasi`, 25%), a seniority (25%), hours or contract (30%), an abbreviation
+/// of `data/titoli/abbreviazioni.tsv` for a word it expands to (30%), a comune (30%), capitals
+/// (15%). What it adds is what ads add and what
+/// [`incrocio_taxonomy::clean`] is written to remove: the set measures how much such noise
+/// costs each method, not how often real titles carry it.
+pub fn as_an_ad_writes_it(title: &str, seed: u64) -> String {
+    use rand::Rng;
+    let mut rng = noise_rng(seed, title);
+    let mut words: Vec<String> = title.split_whitespace().map(str::to_owned).collect();
+    if words.is_empty() {
+        return title.to_owned();
+    }
+    if rng.gen_bool(0.5) {
+        let w = &mut words[0];
+        let lower = w.to_lowercase();
+        if lower.ends_with("tore") {
+            w.push_str("/trice");
+        } else if lower.chars().count() > 3 && (lower.ends_with('o') || lower.ends_with('e')) {
+            w.push_str("/a");
+        }
+    }
+    if rng.gen_bool(0.3) {
+        // Longest first, so that `operatore socio sanitario` wins over `operatore`.
+        const SHORT: [(&str, &str); 9] = [
+            ("operatore socio sanitario", "OSS"),
+            ("responsabile", "Resp."),
+            ("amministrativo", "Amm."),
+            ("magazziniere", "Magazz."),
+            ("assistente", "Ass."),
+            ("impiegato", "Imp."),
+            ("operatore", "Op."),
+            ("addetto", "Add."),
+            ("tecnico", "Tecn."),
+        ];
+        let joined = words.join(" ");
+        let lower = joined.to_lowercase();
+        if let Some((long, short)) = SHORT.iter().find(|(l, _)| lower.contains(l))
+            && let Some(at) = lower.find(long)
+            && joined.is_char_boundary(at)
+            && joined.is_char_boundary(at + long.len())
+        {
+            let rewritten = format!("{}{}{}", &joined[..at], short, &joined[at + long.len()..]);
+            words = rewritten.split_whitespace().map(str::to_owned).collect();
+        }
+    }
+    let mut out = words.join(" ");
+    if rng.gen_bool(0.25) {
+        let calls = ["Cercasi", "Ricerchiamo", "URGENTE", "Selezioniamo"];
+        out = format!("{} {out}", calls[rng.gen_range(0..calls.len())]);
+    }
+    if rng.gen_bool(0.25) {
+        out.push_str(if rng.gen_bool(0.5) {
+            " junior"
+        } else {
+            " Senior"
+        });
+    }
+    if rng.gen_bool(0.3) {
+        let markers = [" (m/f)", " m/f", " (M/F)", " (m/w/d)"];
+        out.push_str(markers[rng.gen_range(0..markers.len())]);
+    }
+    if rng.gen_bool(0.3) {
+        let hours = [
+            " part time",
+            " full-time",
+            " - tempo determinato",
+            " part-time",
+        ];
+        out.push_str(hours[rng.gen_range(0..hours.len())]);
+    }
+    if rng.gen_bool(0.3) {
+        let comuni = incrocio_core::reference::Reference::bundled()
+            .territory
+            .comuni();
+        if !comuni.is_empty() {
+            out.push_str(" - ");
+            out.push_str(&comuni[rng.gen_range(0..comuni.len())].nome);
+        }
+    }
+    if rng.gen_bool(0.15) {
+        out = out.to_uppercase();
+    }
+    out
+}
+
 /// A query: its view and grades.
 struct Query {
     view: View,
@@ -587,6 +696,7 @@ pub fn title_ranking(
         ..
     } = held_out(t, o.holdout_every);
     let (chosen, order) = draw(held, o);
+    let asked = |text: &str| written(text, o);
     let view = |text: &str| View {
         words: words_index.folded_words(text),
         grams: ngrams.vector(text),
@@ -606,7 +716,11 @@ pub fn title_ranking(
         .collect();
     let bm25 = Bm25::new(&pool);
     let query_of = |i: usize| Query {
-        view: pool[i].view.clone(),
+        view: if o.noisy {
+            view(&asked(&chosen[i].0))
+        } else {
+            pool[i].view.clone()
+        },
         grades: pool
             .iter()
             .map(|p| grade(t, &pool[i].occupations, &p.occupations))
@@ -656,7 +770,7 @@ pub fn title_ranking(
     let ad_queries: Vec<Query> = ads
         .iter()
         .map(|(text, units)| Query {
-            view: view(text),
+            view: view(&asked(text)),
             grades: pool
                 .iter()
                 .map(|p| ad_grade(t, units, &p.occupations))
@@ -675,7 +789,7 @@ pub fn title_ranking(
     let judged_queries: Vec<Query> = usable
         .iter()
         .map(|(text, grades)| Query {
-            view: view(text),
+            view: view(&asked(text)),
             grades: judged_grades(grades, &chosen),
             own: None,
         })
@@ -794,6 +908,45 @@ mod tests {
             let e = Judgments::parse(bad).unwrap_err();
             assert!(e.starts_with(why), "{e}");
         }
+    }
+
+    /// An ad's rewriting of a title is the seed's and the title's alone (the same in every set
+    /// and order), changes most titles, keeps the title's words, and differs by seed.
+    #[test]
+    fn a_title_as_an_ad_writes_it_is_drawn_from_the_seed_and_the_title() {
+        let titles = [
+            "Cameriere di sala",
+            "Addetto alle vendite",
+            "Operatore socio sanitario",
+        ];
+        let mut changed = 0;
+        let mut differs = 0;
+        for t in titles
+            .iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+            .map(|(i, t)| format!("{t} {i}"))
+        {
+            let a = as_an_ad_writes_it(&t, 42);
+            assert_eq!(a, as_an_ad_writes_it(&t, 42));
+            changed += usize::from(a != t);
+            differs += usize::from(a != as_an_ad_writes_it(&t, 7));
+            // The number at the end is never taken away (nothing is dropped but an abbreviated
+            // word's letters).
+            let n = t.rsplit(' ').next().unwrap();
+            assert!(a.contains(n), "{t} -> {a}");
+        }
+        assert!(changed >= 50, "{changed} of 60 changed");
+        assert!(differs >= 40, "{differs} of 60 differ by seed");
+        // An abbreviation replaces the words it stands for, longest first.
+        let all: Vec<String> = (0..200)
+            .map(|s| as_an_ad_writes_it("operatore socio sanitario", s))
+            .collect();
+        assert!(
+            all.iter().any(|a| a.to_lowercase().starts_with("oss")),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -970,17 +1123,17 @@ pub fn rosa_ranking(
         };
         let held_set = held_queries
             .iter()
-            .map(|(i, g)| run(&chosen[*i].0, Some(*i), g))
+            .map(|(i, g)| run(&written(&chosen[*i].0, o), Some(*i), g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
         let ad_set = ads
             .iter()
             .zip(&ad_queries)
-            .map(|((title, _), g)| run(title, None, g))
+            .map(|((title, _), g)| run(&written(title, o), None, g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
         let judged_set = judged
             .iter()
             .zip(&judged_pool_grades)
-            .map(|((title, _), g)| run(title, None, g))
+            .map(|((title, _), g)| run(&written(title, o), None, g))
             .collect::<incrocio_core::error::Result<Vec<_>>>()?;
         let tops: Vec<Vec<usize>> = judged_set
             .iter()
@@ -1079,6 +1232,7 @@ pub fn train_titles(t: &Taxonomy, o: &TrainOptions) -> TitleModelFit {
         tuning_queries: 0,
         seed: o.seed,
         min_confidence: 0.0,
+        noisy: false,
     };
     let (chosen, order) = draw(held, &options);
     let tops: Vec<Vec<(OccupationId, f32)>> = chosen

@@ -11,6 +11,7 @@
 
 use std::sync::OnceLock;
 
+pub mod clean;
 pub mod ngrams;
 pub mod titles;
 
@@ -146,7 +147,7 @@ pub type Distribution = std::sync::Arc<[(OccupationId, f32)]>;
 
 /// What a remembered distribution was resolved with: [`ngrams::SoftTitles::key`] and the
 /// effort's `df`.
-type DistributionKey = (u64, u64, u64, u64, usize);
+type DistributionKey = (u64, u64, u64, u64, bool, usize);
 
 /// Distinct titles whose fuzzy resolution is remembered (then the memory starts again).
 const RESOLVED_CACHE: usize = 200_000;
@@ -392,13 +393,18 @@ impl Taxonomy {
         p: &ngrams::SoftTitles,
         effort: ngrams::Effort,
     ) -> Distribution {
-        let (a, b, c, d) = p.key();
-        let key = (a, b, c, d, effort.df);
+        let (a, b, c, d, e) = p.key();
+        let key = (a, b, c, d, e, effort.df);
         let cache = || self.distributions.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(hit) = cache().get(&key).and_then(|c| c.get(title)) {
             return hit.clone();
         }
-        let found = p.distribution_within(self.ngrams(), title, effort);
+        let found = if p.clean {
+            let cleaned = clean::Cleaner::new(self.ngrams()).clean(title);
+            p.distribution_within(self.ngrams(), &cleaned, effort)
+        } else {
+            p.distribution_within(self.ngrams(), title, effort)
+        };
         let mut all = cache();
         let c = all.entry(key).or_default();
         if c.len() >= RESOLVED_CACHE {

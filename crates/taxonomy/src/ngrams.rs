@@ -61,6 +61,9 @@ pub struct NgramIndex {
     occupation: Vec<OccupationId>,
     /// Each label's vector.
     labels: Vec<GramVec>,
+    /// The words of the labels (normalised), for [`crate::clean`]: a word some label holds is
+    /// not an abbreviation or a place to take away.
+    words: rustc_hash::FxHashSet<String>,
 }
 
 /// How much work a resolution does ([`NgramIndex::resolve_within`]).
@@ -163,11 +166,17 @@ impl NgramIndex {
     pub fn build(t: &Taxonomy, skip: &dyn Fn(&str) -> bool) -> NgramIndex {
         let mut gram_ids: HashMap<Gram, u32> = HashMap::default();
         let mut labels: Vec<(OccupationId, Vec<(u32, u32)>)> = Vec::new();
+        let mut words = rustc_hash::FxHashSet::default();
         for_each_label(t, |o, _, text| {
             for part in text.split('/') {
                 let part = part.trim();
                 if part.is_empty() || skip(part) {
                     continue;
+                }
+                for w in normalize_label(part).split(' ') {
+                    if !w.is_empty() && !words.contains(w) {
+                        words.insert(w.to_owned());
+                    }
                 }
                 let mut g: Vec<(u32, u32)> = grams(part)
                     .into_iter()
@@ -210,7 +219,13 @@ impl NgramIndex {
             postings,
             occupation,
             labels: vectors,
+            words,
         }
+    }
+
+    /// Whether some label of the index holds `word` (normalised, [`normalize_label`]).
+    pub fn has_word(&self, word: &str) -> bool {
+        self.words.contains(word)
     }
 
     /// A title's vector (grams no label has are left out).
@@ -314,16 +329,21 @@ pub struct SoftTitles {
     /// `1 / top_k`, so the most probable one always stays); the others keep their probability,
     /// so the distribution sums to at most 1.
     pub min_probability: f64,
+    /// Whether a title is cleaned of what ads add to it (gender endings and markers, ad
+    /// words, abbreviations, places: [`crate::clean`]) before it is compared (version 6 on).
+    /// Read by [`crate::Taxonomy::title_distribution`], which holds what cleaning needs.
+    pub clean: bool,
 }
 
 impl SoftTitles {
     /// The parameters as a cache key.
-    pub fn key(&self) -> (u64, u64, u64, u64) {
+    pub fn key(&self) -> (u64, u64, u64, u64, bool) {
         (
             self.top_k as u64,
             self.temperature.to_bits(),
             self.min_cosine.to_bits(),
             self.min_probability.to_bits(),
+            self.clean,
         )
     }
 
@@ -416,6 +436,7 @@ mod tests {
             temperature: 0.0708,
             min_cosine: 0.3,
             min_probability: 0.0,
+            clean: false,
         };
         let title = "addetta alle pulizie uffici";
         let full = t.title_distribution(title, &all);
@@ -433,6 +454,7 @@ mod tests {
             title,
             &SoftTitles {
                 min_probability: floor,
+                clean: false,
                 ..all
             },
         );
