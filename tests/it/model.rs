@@ -366,6 +366,27 @@ fn issue_12_4_and_5_occupations_over_http() {
     assert_eq!(v["status"], "resolved");
     assert_eq!(v["occupation"]["occupation"]["isco"], "2513");
     assert_eq!(v["model"], "default@v6");
+    // The distribution vacancy and CV titles resolve to: an ad's title is cleaned first, so
+    // it names what its plain title names, with the same probabilities.
+    let get = |title: &str| {
+        let r = call(
+            s.addr,
+            "GET",
+            &format!("/v1/occupations?title={title}"),
+            Some(ALL),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let ad = get("Cercasi%20Infermiere%2Fa%20(m%2Ff)%20-%20Milano");
+    let plain = get("infermiere");
+    assert_eq!(ad["cleaned"], "infermiere");
+    let d = ad["distribution"].as_array().unwrap();
+    assert!(!d.is_empty());
+    assert_eq!(ad["distribution"], plain["distribution"]);
+    let sum: f64 = d.iter().map(|x| x["probability"].as_f64().unwrap()).sum();
+    assert!(sum <= 1.0 + 1e-6 && sum > 0.5, "{sum}");
     let r = call(s.addr, "GET", "/v1/occupations?limit=3", Some(ALL), None);
     assert_problem(&r, 422);
     let r = call(

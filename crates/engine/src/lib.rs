@@ -439,6 +439,15 @@ pub struct TitleCandidate {
     pub label_kind: String,
 }
 
+/// An occupation a title names, with its probability (soft occupations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TitleProbability {
+    /// The occupation.
+    pub occupation: OccupationRef,
+    /// Its probability (the distribution sums to at most 1: `titles.min_probability`).
+    pub probability: f64,
+}
+
 /// What a free-text title resolves to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TitleResolution {
@@ -446,10 +455,20 @@ pub struct TitleResolution {
     pub title: String,
     /// `resolved` or `unresolved` (no candidate reaches the model's `titles.min_confidence`).
     pub status: String,
-    /// The occupation the title resolves to, as vacancies and CVs resolve it.
+    /// The occupation the title resolves to by the word index: how vacancy and CV titles
+    /// resolve under models of versions 1–3 (from version 4 they resolve to `distribution`).
     pub occupation: Option<TitleCandidate>,
-    /// The best candidates, most confident first (the resolved one included).
+    /// The best candidates of the word index, most confident first (the resolved one
+    /// included).
     pub candidates: Vec<TitleCandidate>,
+    /// Under a model with soft occupations (version 4 on): the occupations the title names
+    /// as vacancy and CV titles are resolved, with their probabilities, most probable first
+    /// (empty when it names none, and under versions 1–3).
+    pub distribution: Vec<TitleProbability>,
+    /// Under a model with `titles.clean` (version 6 on): the title as it is compared, cleaned
+    /// of what ads add to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaned: Option<String>,
     /// The model's threshold.
     pub min_confidence: f64,
     /// Matching model `id@vN`.
@@ -1550,8 +1569,10 @@ impl Engine {
         }
     }
 
-    /// The occupations a free-text job title may name, with confidences, and the one it
-    /// resolves to under the matching model's `[titles]` (as vacancy and CV titles resolve).
+    /// The occupations a free-text job title may name: by the word index, with confidences,
+    /// and the one it resolves to under the matching model's `[titles]`; under soft
+    /// occupations, the distribution vacancy and CV titles resolve to, and the cleaned title
+    /// under `titles.clean`.
     pub fn resolve_title(&self, title: &str, limit: Option<usize>) -> Result<TitleResolution> {
         let bad = |field: &str, reason: String| {
             Error::Input(InputError::new(field, FieldReason::Inconsistent(reason)))
@@ -1616,6 +1637,22 @@ impl Engine {
                 .filter(|c| p.fuzzy && c.confidence >= p.min_confidence)
                 .cloned()
         });
+        let distribution = p
+            .soft()
+            .map(|soft| {
+                self.taxonomy()
+                    .title_distribution(title, &soft)
+                    .iter()
+                    .map(|&(o, q)| TitleProbability {
+                        occupation: self.occupation_ref(o),
+                        probability: f64::from(q),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cleaned = p
+            .clean
+            .then(|| incrocio_taxonomy::clean::Cleaner::new(self.taxonomy().ngrams()).clean(title));
         Ok(TitleResolution {
             title: title.to_owned(),
             status: if occupation.is_some() {
@@ -1626,6 +1663,8 @@ impl Engine {
             .into(),
             occupation,
             candidates,
+            distribution,
+            cleaned,
             min_confidence: p.min_confidence,
             model: self.matching.key(),
             model_digest: self.matching.digest.clone(),

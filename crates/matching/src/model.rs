@@ -414,29 +414,27 @@ impl MatchingModel {
                     ));
                 }
             }
-            if m.version >= 5
-                && !table
-                    .get("titles")
-                    .and_then(|e| e.as_table())
-                    .is_some_and(|t| t.contains_key("min_probability"))
-            {
-                return Err(ModelError::new(
-                    file,
-                    "titles.min_probability",
-                    "a model of version 5 or later states the least probability an occupation of a title keeps",
-                ));
-            }
-            if m.version >= 6
-                && !table
-                    .get("titles")
-                    .and_then(|e| e.as_table())
-                    .is_some_and(|t| t.contains_key("clean"))
-            {
-                return Err(ModelError::new(
-                    file,
-                    "titles.clean",
-                    "a model of version 6 or later states whether titles are cleaned of what ads add to them",
-                ));
+            // `[titles]` keys each version on states (absent before it, they read as 0 / false).
+            let titles = table.get("titles").and_then(|e| e.as_table());
+            for (since, key, what) in [
+                (
+                    5,
+                    "min_probability",
+                    "the least probability an occupation of a title keeps",
+                ),
+                (
+                    6,
+                    "clean",
+                    "whether titles are cleaned of what ads add to them",
+                ),
+            ] {
+                if m.version >= since && !titles.is_some_and(|t| t.contains_key(key)) {
+                    return Err(ModelError::new(
+                        file,
+                        format!("titles.{key}"),
+                        format!("a model of version {since} or later states {what}"),
+                    ));
+                }
             }
             if m.version >= 3 && !declared {
                 return Err(ModelError::new(
