@@ -5,8 +5,8 @@
 //! forms of the Italian ad (`Cameriere/a`, `Impiegato(a)`, `(m/f)`, `m/w/d`), its boilerplate
 //! (`cercasi`, `junior`, `part time`, `tempo determinato`, `automunito` …), abbreviations
 //! (`Add.`, `Resp.`, `OSS`) and the place of work (`- Milano`). Their n-grams move the cosine
-//! with every label: `Infermiere/a` read as `infermiere a`, `Commessa part-time Roma` had half
-//! its grams in no label. [`Cleaner::clean`] removes them, as a reader of the ad would, and
+//! with every label: `Infermiere/a` read as `infermiere a`, `Commessa part-time Roma` had two
+//! thirds of its grams in `part time roma`. [`Cleaner::clean`] removes them, as a reader of the ad would, and
 //! keeps everything else (normalised, [`normalize_label`]):
 //! - a gender ending after `/` or in parentheses (`/a`, `/e`, `/i`, `/o`, `/essa`, `/trice`,
 //!   `(a)` …) when the word before it has at least four letters;
