@@ -32,6 +32,24 @@ struct Knobs {
     format: RecordHashFormat,
 }
 
+impl Knobs {
+    /// The defaults, input digests in `format`.
+    fn digests(format: RecordHashFormat) -> Knobs {
+        Knobs {
+            format,
+            ..Knobs::default()
+        }
+    }
+
+    /// The defaults, in chunks of `rows` (a Parquet input is read a window per chunk).
+    fn chunks(rows: usize) -> Knobs {
+        Knobs {
+            chunk_rows: rows,
+            ..Knobs::default()
+        }
+    }
+}
+
 impl Default for Knobs {
     fn default() -> Knobs {
         Knobs {
@@ -54,35 +72,6 @@ fn run(
     let knobs = Knobs {
         on_error,
         rejects,
-        ..Knobs::default()
-    };
-    run_with(input, previous, output, as_of, knobs)
-}
-
-/// [`run`] writing its input digests in `format`.
-fn run_in(
-    input: &Path,
-    previous: Option<&Path>,
-    output: &Path,
-    as_of: &str,
-    format: RecordHashFormat,
-) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    let knobs = Knobs {
-        format,
-        ..Knobs::default()
-    };
-    run_with(input, previous, output, as_of, knobs)
-}
-
-/// [`run`] in chunks of 4,096 rows (a Parquet input is read a window per chunk).
-fn run_chunked(
-    input: &Path,
-    previous: Option<&Path>,
-    output: &Path,
-    as_of: &str,
-) -> incrocio_core::Result<incrocio_batch::ReprofileReport> {
-    let knobs = Knobs {
-        chunk_rows: 4096,
         ..Knobs::default()
     };
     run_with(input, previous, output, as_of, knobs)
@@ -256,7 +245,14 @@ fn a_previous_output_is_compared_in_its_own_digest_format() {
     let rows = [row("A", "RM", "2026-01-10"), row("B", "MI", "2026-02-01")];
     let people = write(d, "people.csv", &rows);
     let old = d.join("old.parquet");
-    run_in(&people, None, &old, "2026-06-01", Sha256First64).unwrap();
+    run_with(
+        &people,
+        None,
+        &old,
+        "2026-06-01",
+        Knobs::digests(Sha256First64),
+    )
+    .unwrap();
     let key = "incrocio.input_digest_format";
     assert_eq!(metadata(&old, key), None);
     assert!(
@@ -265,7 +261,7 @@ fn a_previous_output_is_compared_in_its_own_digest_format() {
             .contains("SHA-256")
     );
     let fresh = d.join("fresh.parquet");
-    run_in(&people, None, &fresh, "2026-06-20", Xxh3_64).unwrap();
+    run_with(&people, None, &fresh, "2026-06-20", Knobs::digests(Xxh3_64)).unwrap();
     assert_eq!(metadata(&fresh, key).as_deref(), Some("xxh3-64"));
     let digests = |p: &Path| -> Vec<Option<i64>> {
         read(p)
@@ -285,7 +281,14 @@ fn a_previous_output_is_compared_in_its_own_digest_format() {
         &[rows[0].clone(), row("B", "TO", "2026-02-01")],
     );
     let next = d.join("next.parquet");
-    let r = run_in(&moved, Some(&old), &next, "2026-06-20", Xxh3_64).unwrap();
+    let r = run_with(
+        &moved,
+        Some(&old),
+        &next,
+        "2026-06-20",
+        Knobs::digests(Xxh3_64),
+    )
+    .unwrap();
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&1));
     assert_eq!(r.by_status.get(&RowStatus::InputChanged), Some(&1));
     assert_eq!(metadata(&next, key).as_deref(), Some("xxh3-64"));
@@ -298,7 +301,14 @@ fn a_previous_output_is_compared_in_its_own_digest_format() {
 
     // Unchanged, the XXH3 file read by a run in SHA-256: everyone carried over, in SHA-256.
     let back = d.join("back.parquet");
-    let r = run_in(&people, Some(&fresh), &back, "2026-06-21", Sha256First64).unwrap();
+    let r = run_with(
+        &people,
+        Some(&fresh),
+        &back,
+        "2026-06-21",
+        Knobs::digests(Sha256First64),
+    )
+    .unwrap();
     assert_eq!(r.by_status.get(&RowStatus::CarriedOver), Some(&2));
     assert_eq!(digests(&back), sha);
     assert_eq!(metadata(&back, key), None);
@@ -525,14 +535,21 @@ fn previous_output_in_input_order_or_not_gives_the_same_rows() {
         .finish(&mut reversed)
         .unwrap();
     let first = d.join("p1.parquet");
-    run_chunked(&people, None, &first, "2026-11-23").unwrap();
+    run_with(&people, None, &first, "2026-11-23", Knobs::chunks(4096)).unwrap();
     // 8 days later nobody is due: every row is carried over from the previous file; 100 days
     // later everyone is due and re-profiled against the previous class.
     for as_of in ["2026-12-01", "2027-03-03"] {
         let aligned = d.join(format!("aligned-{as_of}.parquet"));
         let by_id = d.join(format!("by-id-{as_of}.parquet"));
-        let a = run_chunked(&people, Some(&first), &aligned, as_of).unwrap();
-        let b = run_chunked(&reversed_path, Some(&first), &by_id, as_of).unwrap();
+        let a = run_with(&people, Some(&first), &aligned, as_of, Knobs::chunks(4096)).unwrap();
+        let b = run_with(
+            &reversed_path,
+            Some(&first),
+            &by_id,
+            as_of,
+            Knobs::chunks(4096),
+        )
+        .unwrap();
         assert_eq!(a.by_status, b.by_status, "{as_of}");
         assert_eq!(a.transitions, b.transitions, "{as_of}");
         assert_eq!(a.output_rows, 20_000);
@@ -600,7 +617,7 @@ fn the_output_dictionary_encodes_its_f64_columns_and_stores_digests_uncompressed
         as_of,
     };
     write_people(&people, &spec, Reference::bundled()).unwrap();
-    run_chunked(&people, None, &output, "2026-11-23").unwrap();
+    run_with(&people, None, &output, "2026-11-23", Knobs::chunks(4096)).unwrap();
     let mut reader = ParquetReader::new(File::open(&output).unwrap());
     let meta = reader.get_metadata().unwrap().clone();
     assert_eq!(meta.row_groups.len(), 2, "5,000 rows in chunks of 4,096");

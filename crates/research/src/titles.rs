@@ -494,8 +494,9 @@ pub fn as_an_ad_writes_it(title: &str, seed: u64) -> String {
         ];
         let joined = words.join(" ");
         let lower = joined.to_lowercase();
-        if let Some((long, short)) = SHORT.iter().find(|(l, _)| lower.contains(l))
-            && let Some(at) = lower.find(long)
+        if let Some((at, long, short)) = SHORT
+            .iter()
+            .find_map(|(l, s)| lower.find(l).map(|at| (at, l, s)))
             && joined.is_char_boundary(at)
             && joined.is_char_boundary(at + long.len())
         {

@@ -83,18 +83,7 @@ pub struct Cleaner<'a> {
 /// `data/titoli/abbreviazioni.tsv`, normalised (parsed once).
 fn abbreviations() -> &'static HashMap<String, Vec<String>> {
     static TABLE: std::sync::OnceLock<HashMap<String, Vec<String>>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        ABBREVIATIONS
-            .lines()
-            .skip(1)
-            .filter_map(|line| line.split_once('\t'))
-            .map(|(a, e)| {
-                let words = normalize_label(e).split(' ').map(str::to_owned).collect();
-                (normalize_label(a), words)
-            })
-            .filter(|(a, _)| !a.is_empty() && !a.contains(' '))
-            .collect()
-    })
+    TABLE.get_or_init(|| super::titles::parse_abbreviations(ABBREVIATIONS))
 }
 
 /// The normalised names of the Italian comuni (parsed once).

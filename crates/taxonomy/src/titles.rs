@@ -143,6 +143,25 @@ const STOP: &[&str] = &[
     "sr",
 ];
 
+/// An abbreviations table (TSV `abbreviazione, espansione`, a header row): each one-word
+/// abbreviation, normalised, to the normalised words it stands for (a key of two words, as
+/// `amm.vo` normalises to, could never match the one word it is looked up with).
+pub fn parse_abbreviations(text: &str) -> HashMap<String, Vec<String>> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(a, e)| {
+            let words = normalize_label(e)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (normalize_label(a), words)
+        })
+        .filter(|(a, _)| !a.is_empty() && !a.contains(' '))
+        .collect()
+}
+
 /// Folds a normalised word to a key shared by its gender and number forms.
 pub fn fold_token(w: &str) -> String {
     let mut s = w.to_owned();
@@ -199,17 +218,7 @@ impl TitleIndex {
         abbreviations: &str,
         skip: &dyn Fn(OccupationId, LabelKind, &str) -> bool,
     ) -> TitleIndex {
-        let mut abbr: HashMap<String, Vec<String>> = HashMap::default();
-        for line in abbreviations.lines().skip(1) {
-            if let Some((a, e)) = line.split_once('\t') {
-                let words: Vec<String> = normalize_label(e)
-                    .split(' ')
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                abbr.insert(normalize_label(a), words);
-            }
-        }
+        let abbr = parse_abbreviations(abbreviations);
         let mut index = TitleIndex {
             labels: Vec::new(),
             token_ids: HashMap::default(),
